@@ -1,0 +1,2 @@
+// The public API of @kvtier/adapters.
+export {};

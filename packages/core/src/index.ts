@@ -1,0 +1,7 @@
+// The public API of @kvtier/core. Export what users and sibling packages need, nothing else.
+export { ErrorCode, KvtierError, type ErrorCodeString } from './errors.ts';
+export { withDeadline } from './deadline.ts';
+export {
+  L1Error, L1_ERROR_NAMES, NO_SLOT,
+  type L1, type L1ErrorCode, type L1KeyState, type L1SlotResult, type L1Usage, type DigestBatch, type SlotRef, type WriteMode,
+} from './l1/api.ts';

@@ -1,0 +1,88 @@
+/**
+ * The L1 contract: result codes, slot references and the operations every thread uses.
+ * `L1Manager` (l1-manager.ts) implements {@link L1}; this file is what other packages code against.
+ */
+
+/** Per-key result of an L1 operation (LMCache's `L1Error`), stored as one byte per key. */
+export const L1Error = {
+  SUCCESS: 0,
+  KEY_NOT_EXIST: 1,
+  KEY_NOT_READABLE: 2,
+  KEY_NOT_WRITABLE: 3,
+  KEY_IN_WRONG_STATE: 4,
+  KEY_IS_LOCKED: 5,
+  OUT_OF_MEMORY: 6,
+  OBJECT_TOO_LARGE: 7,
+} as const;
+/** One of the {@link L1Error} values. */
+export type L1ErrorCode = (typeof L1Error)[keyof typeof L1Error];
+/** `L1Error` names by value, for messages and metrics. */
+export const L1_ERROR_NAMES: readonly string[] = Object.keys(L1Error);
+
+/**
+ * A batch of 128-bit key digests: 4 u32 words per key, key i at words [4i, 4i+4), in input order.
+ * Built from `ObjectKey`s by `digestBatch()` in keys; plain data, so it crosses threads freely.
+ */
+export type DigestBatch = Uint32Array;
+
+/**
+ * A slot in the arena, `(segment << SLOT_BITS) | slot` packed in one non-negative integer;
+ * {@link NO_SLOT} (-1) where an operation gave none.
+ */
+export type SlotRef = number;
+/** The slot reference of "no slot". */
+export const NO_SLOT = -1;
+
+/** Per-key answers of a batch operation that hands out slots; arrays are in input order. */
+export interface L1SlotResult {
+  /** One {@link L1Error} per key. */
+  readonly codes: Uint8Array;
+  /** The slot of each key that succeeded, {@link NO_SLOT} for the others. */
+  readonly slots: Int32Array;
+  /** The object's size in bytes for each key that succeeded, 0 for the others. */
+  readonly sizes: Uint32Array;
+}
+
+/** `reserveWrite` modes: `new` only absent keys, `update` only existing unlocked keys, `all` both. */
+export type WriteMode = 'new' | 'update' | 'all';
+
+/** What `state(key)` answers for a present key. */
+export interface L1KeyState {
+  readonly readable: boolean;
+  readonly writable: boolean;
+  readonly writeLocked: boolean;
+  readonly readLocks: number;
+  readonly temporary: boolean;
+  readonly dirty: boolean;
+  readonly size: number;
+  readonly slot: SlotRef;
+}
+
+/** Byte and object accounting of L1. */
+export interface L1Usage {
+  readonly usedBytes: number;
+  readonly capacityBytes: number;
+  readonly objects: number;
+  readonly freeSlots: number;
+  readonly totalSlots: number;
+  /** usedSlots / totalSlots, the figure the eviction watermark compares against. */
+  readonly fraction: number;
+}
+
+/** The operations of L1 (DESIGN.md §5, CONFORMANCE.md "L1: …"). Every batch call answers per key. */
+export interface L1 {
+  reserveWrite(keys: DigestBatch, sizes: number | ArrayLike<number>, opts?: { mode?: WriteMode; temporary?: boolean }): L1SlotResult;
+  finishWrite(keys: DigestBatch): Uint8Array;
+  reserveRead(keys: DigestBatch, opts?: { extraCount?: number }): L1SlotResult;
+  unsafeRead(keys: DigestBatch): L1SlotResult;
+  finishRead(keys: DigestBatch, opts?: { extraCount?: number }): Uint8Array;
+  finishWriteAndReserveRead(keys: DigestBatch, opts?: { extraCount?: number }): L1SlotResult;
+  delete(keys: DigestBatch, opts?: { force?: boolean }): Uint8Array;
+  clear(opts?: { force?: boolean }): number;
+  touch(keys: DigestBatch): void;
+  isEvictable(keys: DigestBatch, index: number): boolean;
+  state(keys: DigestBatch, index: number): L1KeyState | null;
+  usage(): L1Usage;
+  /** A zero-copy view of `size` bytes of a slot this thread holds a lock on. */
+  view(slot: SlotRef, size: number): Uint8Array;
+}
