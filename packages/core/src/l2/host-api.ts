@@ -1,0 +1,51 @@
+/**
+ * The control-plane surface of an L2 adapter host, as the store, prefetch and eviction controllers
+ * see it across threads (comlink). Every argument and result is plain data: key digests, slot
+ * references and sizes, never KV bytes — the host reads and writes L1 slots in place.
+ *
+ * Owner: engineer D (l2/). The engine (controllers, workers) codes against this file.
+ */
+import type { DigestBatch } from '../l1/api.ts';
+
+/** A bitmap as plain data: `size` bits in little-endian u32 `words` (wrap with `new Bitmap`). */
+export interface BitmapData {
+  readonly size: number;
+  readonly words: Uint32Array;
+}
+
+/** Bytes used and capacity of one adapter; -1 where unknown (an unknown usage never evicts). */
+export interface L2Usage {
+  readonly usedBytes: number;
+  readonly capacityBytes: number;
+}
+
+/** What an adapter host answers to controllers. Every call may reject with a KvtierError-like `{code, message}`. */
+export interface AdapterHostApi {
+  /**
+   * Stores the objects in the given L1 slots (the caller holds a read lock on each for the whole
+   * call). Resolves to one byte per key: 1 stored, 0 failed.
+   */
+  store(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<Uint8Array>;
+  /** Which keys exist; those found are pinned against this adapter's eviction until `unlock`. */
+  lookupAndLock(keys: DigestBatch): Promise<BitmapData>;
+  /** Releases pins taken by `lookupAndLock` (unknown or unpinned keys are ignored). */
+  unlock(keys: DigestBatch): Promise<void>;
+  /**
+   * Loads objects into L1 slots the caller holds write locks on (`sizes` = slot capacity to fill).
+   * A key whose envelope or checksum fails is a miss: the object is deleted and counted.
+   * Resolves to a bitmap of keys loaded; a loaded key's size is written to `loadedSizes`.
+   */
+  load(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<{ loaded: BitmapData; loadedSizes: Uint32Array }>;
+  /** Deletes keys; pinned keys are skipped. Resolves to one byte per key: 1 deleted, 0 not. */
+  delete(keys: DigestBatch): Promise<Uint8Array>;
+  /** Bytes used and capacity. */
+  usage(): Promise<L2Usage>;
+  /** Number of keys currently pinned (tests assert 0 at the end). */
+  pinCount(): Promise<number>;
+  /** A status tree with `healthy` at every node. */
+  status(): Promise<{ healthy: boolean; [k: string]: unknown }>;
+  /** Prometheus text lines for this adapter (labelled with its index/name). */
+  metrics(): Promise<string>;
+  /** Closes the adapter; releases every pin. */
+  close(): Promise<void>;
+}
