@@ -26,16 +26,20 @@ export interface AdapterHostApi {
    * call). Resolves to one byte per key: 1 stored, 0 failed.
    */
   store(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<Uint8Array>;
-  /** Which keys exist; those found are pinned against this adapter's eviction until `unlock`. */
-  lookupAndLock(keys: DigestBatch): Promise<BitmapData>;
+  /**
+   * Which keys exist, and each found object's payload size (0 for the others, so the prefetch can
+   * reserve exact L1 sizes); those found are pinned against this adapter's eviction until `unlock`.
+   */
+  lookupAndLock(keys: DigestBatch): Promise<{ found: BitmapData; sizes: Uint32Array }>;
   /** Releases pins taken by `lookupAndLock` (unknown or unpinned keys are ignored). */
   unlock(keys: DigestBatch): Promise<void>;
   /**
-   * Loads objects into L1 slots the caller holds write locks on (`sizes` = slot capacity to fill).
-   * A key whose envelope or checksum fails is a miss: the object is deleted and counted.
-   * Resolves to a bitmap of keys loaded; a loaded key's size is written to `loadedSizes`.
+   * Loads objects into L1 slots the caller holds write locks on (`sizes`: the sizes lookupAndLock
+   * reported). A key whose envelope, length or checksum does not match is a miss: the object is
+   * deleted from this adapter and counted, and its slot bytes must not be trusted.
+   * Resolves to a bitmap of keys loaded.
    */
-  load(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<{ loaded: BitmapData; loadedSizes: Uint32Array }>;
+  load(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<BitmapData>;
   /** Deletes keys; pinned keys are skipped. Resolves to one byte per key: 1 deleted, 0 not. */
   delete(keys: DigestBatch): Promise<Uint8Array>;
   /** Bytes used and capacity. */
