@@ -65,8 +65,8 @@ workspace() {
   want=$(cat pnpm-lock.yaml package.json packages/*/package.json tests/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
   log "installing workspace dependencies"
-  if [ -f pnpm-lock.yaml ]; then pnpm install --frozen-lockfile --reporter=silent
-  else pnpm install --reporter=silent; fi
+  if [ -f pnpm-lock.yaml ]; then pnpm install --frozen-lockfile --reporter=append-only
+  else pnpm install --reporter=append-only; fi
   echo "$want" > "$stamp"
 }
 
