@@ -27,6 +27,15 @@ mesa_is_new_enough() {
   [ -n "$v" ] && dpkg --compare-versions "$v" ge 24
 }
 
+# The mirror this machine already uses for bookworm (deb822 .sources or a one-line sources.list).
+debian_mirror() {
+  awk '
+    /^URIs:/ { uri = $2 }
+    /^Suites:/ && / bookworm( |$)/ && uri != "" { print uri; exit }
+    /^deb / && $3 == "bookworm" { print $2; exit }
+  ' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n 1
+}
+
 system_packages() {
   local missing=()
   for p in "${SYSTEM_PACKAGES[@]}"; do
@@ -36,8 +45,11 @@ system_packages() {
   command -v apt-get >/dev/null || { log "no apt-get: install ${SYSTEM_PACKAGES[*]} and Mesa >= 24 lavapipe by hand"; exit 1; }
   . /etc/os-release
   if [ "${VERSION_CODENAME:-}" = bookworm ] && ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d/; then
-    log "adding bookworm-backports (Mesa >= 24 for Dawn's Vulkan backend)"
-    echo 'deb http://deb.debian.org/debian bookworm-backports main' | as_root tee /etc/apt/sources.list.d/kvtier-backports.list >/dev/null
+    local mirror
+    mirror=$(debian_mirror)
+    [ -n "$mirror" ] || { log "cannot find the Debian mirror in /etc/apt: add bookworm-backports yourself"; exit 1; }
+    log "adding bookworm-backports from $mirror (Mesa >= 24 for Dawn's Vulkan backend)"
+    echo "deb $mirror bookworm-backports main" | as_root tee /etc/apt/sources.list.d/kvtier-backports.list >/dev/null
   fi
   log "installing ${missing[*]:-} ${BACKPORTS_PACKAGES[*]}"
   as_root apt-get update -qq
