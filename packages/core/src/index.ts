@@ -5,3 +5,9 @@ export {
   L1Error, L1_ERROR_NAMES, NO_SLOT,
   type L1, type L1ErrorCode, type L1KeyState, type L1SlotResult, type L1Usage, type DigestBatch, type SlotRef, type WriteMode,
 } from './l1/api.ts';
+export {
+  CHUNK_HASH_SEED, CHUNK_HASH_BYTES, DIGEST_BYTES, DEFAULT_CHUNK_SIZE, MAX_NAME_BYTES,
+  chunkHashes, digestKey, digestBatch, digestHex, assertDigestBatch, objectKeys, validateKey, validateModelName, validateSalt,
+  type ObjectKey, type ChunkOptions,
+} from './keys.ts';
+export { Bitmap } from './bitmap.ts';
