@@ -11,3 +11,10 @@ export {
   type ObjectKey, type ChunkOptions,
 } from './keys.ts';
 export { Bitmap } from './bitmap.ts';
+export {
+  victimCount, ratioForCount, createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy,
+  LruPolicy, ArcPolicy, S3FifoPolicy, NoopPolicy,
+  createStorePolicy, registerStorePolicy, storePolicyNames, createPrefetchPolicy, registerPrefetchPolicy, prefetchPolicyNames,
+  type EvictionPolicy, type EvictionPolicyFactory, type EvictionPolicyOptions, type StorePolicy, type StorePolicyFactory,
+  type AdapterLookup, type PrefetchLookups, type PrefetchPolicy, type PrefetchPolicyFactory,
+} from './policies/index.ts';

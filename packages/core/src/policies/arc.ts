@@ -1,0 +1,121 @@
+/**
+ * ARC (Megiddo & Modha, FAST'03), decoupled from the cache it advises.
+ *
+ * Classic ARC owns a cache of c pages and evicts one page per miss. Here the caller owns the
+ * cache and asks for `victims(ratio)` in batches, so the algorithm is split along that line:
+ * - created() is ARC's request path: a key in ghost list B1 (recently evicted after one use)
+ *   grows the T1 target p, one in B2 (evicted after repeated use) shrinks it; both re-enter in T2.
+ *   An unknown key enters T1. A resident key counts as a hit (moves to T2), as touched() does.
+ * - victims(n) replays ARC's REPLACE n times on counters, without moving anything: each step takes
+ *   the next eligible key from the LRU end of T1 while the remaining |T1| exceeds p (or T2 has
+ *   nothing eligible left), else from T2.
+ * - removed() of a key victims() proposed is ARC's eviction: it becomes a ghost (T1 -> B1,
+ *   T2 -> B2). A key removed without having been proposed (an explicit delete, a temporary object
+ *   freed after its read) leaves no ghost: its return says nothing about an eviction mistake.
+ * - c is the `capacity` option, or the largest resident count seen. Ghosts are trimmed as in
+ *   ARC: |T1| + |B1| ≤ c and |T1| + |T2| + |B1| + |B2| ≤ 2c.
+ * Batches are prefix-aware like LRU: within one batch the tail sits nearest the LRU end.
+ */
+import { checkEvictionOptions, type EvictionPolicyOptions } from './eviction.ts';
+import { NONE } from './key-queues.ts';
+import { QueuedPolicy } from './queued-policy.ts';
+
+/** Resident, seen once since entering. */
+const T1 = 0;
+/** Resident, seen at least twice. */
+const T2 = 1;
+/** Ghosts evicted from T1. */
+const B1 = 2;
+/** Ghosts evicted from T2. */
+const B2 = 3;
+
+/** Adaptive Replacement Cache: balances recency (T1) against frequency (T2) by ghost hits. */
+export class ArcPolicy<K> extends QueuedPolicy<K> {
+  readonly name = 'arc';
+  readonly #capacityOption: number;
+  #peak = 0;
+  #p = 0;
+
+  /** @param options - `capacity`: c, the number of keys the cache holds when full */
+  constructor(options?: EvictionPolicyOptions) {
+    const capacity = checkEvictionOptions('arc', options);
+    super(4, capacity === undefined ? undefined : 2 * capacity);
+    this.#capacityOption = capacity ?? 0;
+  }
+
+  get size(): number {
+    return this.queues.length(T1) + this.queues.length(T2);
+  }
+
+  /** ARC's p: how many keys T1 (recency) may hold before victims come from T2 (frequency). */
+  get recencyTarget(): number {
+    return this.#p;
+  }
+
+  /** c: the capacity option, or the largest resident count seen. */
+  get capacity(): number {
+    return Math.max(this.#capacityOption, this.#peak);
+  }
+
+  protected isResident(node: number): boolean {
+    const queue = this.queues.queueOf(node);
+    return queue === T1 || queue === T2;
+  }
+
+  protected enter(key: K, node: number): void {
+    const q = this.queues;
+    if (node === NONE) {
+      q.add(key, T1);
+    } else {
+      const b1 = q.length(B1), b2 = q.length(B2);
+      if (q.queueOf(node) === B1) this.#p = Math.min(this.capacity, this.#p + Math.max(1, b2 / b1));
+      else this.#p = Math.max(0, this.#p - Math.max(1, b1 / b2));
+      q.moveToTail(node, T2);
+    }
+    this.#peak = Math.max(this.#peak, this.size);
+    this.#trimGhosts();
+  }
+
+  protected use(node: number): void {
+    this.queues.moveToTail(node, T2);
+  }
+
+  protected leave(node: number, wasVictim: boolean): void {
+    if (!wasVictim) {
+      this.queues.delete(node);
+      return;
+    }
+    this.queues.moveToTail(node, this.queues.queueOf(node) === T1 ? B1 : B2);
+    this.#trimGhosts();
+  }
+
+  protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
+    const q = this.queues;
+    const nextEligible = (node: number): number => {
+      while (node !== NONE && !eligible(q.key(node))) node = q.next(node);
+      return node;
+    };
+    let t1 = q.length(T1);
+    let recent = nextEligible(q.head(T1));
+    let frequent = nextEligible(q.head(T2));
+    while (out.length < count && (recent !== NONE || frequent !== NONE)) {
+      if (frequent === NONE || (recent !== NONE && t1 > this.#p)) {
+        out.push(q.key(recent));
+        t1--;
+        recent = nextEligible(q.next(recent));
+      } else {
+        out.push(q.key(frequent));
+        frequent = nextEligible(q.next(frequent));
+      }
+    }
+  }
+
+  #trimGhosts(): void {
+    const q = this.queues;
+    const c = this.capacity;
+    const total = (): number => q.length(T1) + q.length(T2) + q.length(B1) + q.length(B2);
+    while (q.length(B1) > 0 && q.length(T1) + q.length(B1) > c) q.delete(q.head(B1));
+    while (q.length(B2) > 0 && total() > 2 * c) q.delete(q.head(B2));
+    while (q.length(B1) > 0 && total() > 2 * c) q.delete(q.head(B1));
+  }
+}

@@ -1,0 +1,30 @@
+/** The eviction policy registry and the built-in policies. */
+import { ArcPolicy } from './arc.ts';
+import type { EvictionPolicy, EvictionPolicyFactory, EvictionPolicyOptions } from './eviction.ts';
+import { LruPolicy } from './lru.ts';
+import { NoopPolicy } from './noop.ts';
+import { PolicyRegistry } from './registry.ts';
+import { S3FifoPolicy } from './s3fifo.ts';
+
+const registry = new PolicyRegistry<EvictionPolicyFactory>('eviction');
+registry.register('lru', <K>(options?: EvictionPolicyOptions) => new LruPolicy<K>(options));
+registry.register('arc', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options));
+registry.register('s3fifo', <K>(options?: EvictionPolicyOptions) => new S3FifoPolicy<K>(options));
+registry.register('noop', <K>(options?: EvictionPolicyOptions) => new NoopPolicy<K>(options));
+// DEFAULT_CHOICE
+registry.register('default', <K>(options?: EvictionPolicyOptions) => new LruPolicy<K>(options));
+
+/** Registers an eviction policy under `name` (once per name). */
+export function registerEvictionPolicy(name: string, factory: EvictionPolicyFactory): void {
+  registry.register(name, factory);
+}
+
+/** A new eviction policy; a CONFIG error naming `name` and the known names when it is unknown. */
+export function createEvictionPolicy<K>(name: string, options?: EvictionPolicyOptions): EvictionPolicy<K> {
+  return registry.get(name)<K>(options);
+}
+
+/** Registered eviction policy names, sorted. */
+export function evictionPolicyNames(): string[] {
+  return registry.names();
+}

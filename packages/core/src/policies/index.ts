@@ -1,0 +1,17 @@
+// The policies' public API: the three registries, the contracts, and the built-in classes.
+export {
+  victimCount, ratioForCount,
+  type EvictionPolicy, type EvictionPolicyFactory, type EvictionPolicyOptions,
+} from './eviction.ts';
+export { createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy } from './eviction-policies.ts';
+export { LruPolicy } from './lru.ts';
+export { ArcPolicy } from './arc.ts';
+export { S3FifoPolicy } from './s3fifo.ts';
+export { NoopPolicy } from './noop.ts';
+export {
+  createStorePolicy, registerStorePolicy, storePolicyNames, type StorePolicy, type StorePolicyFactory,
+} from './store.ts';
+export {
+  createPrefetchPolicy, registerPrefetchPolicy, prefetchPolicyNames,
+  type AdapterLookup, type PrefetchLookups, type PrefetchPolicy, type PrefetchPolicyFactory,
+} from './prefetch.ts';

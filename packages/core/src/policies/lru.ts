@@ -1,0 +1,46 @@
+/** Least recently used, prefix-aware: one queue, oldest at the head. */
+import { checkEvictionOptions, type EvictionPolicyOptions } from './eviction.ts';
+import { NONE } from './key-queues.ts';
+import { QueuedPolicy } from './queued-policy.ts';
+
+const QUEUE = 0;
+
+/**
+ * LRU: evicts the least recently created or touched key first. Within one batch the tail goes
+ * first, so a prefix outlives its suffix (LMCache evicted the head of a batch first).
+ */
+export class LruPolicy<K> extends QueuedPolicy<K> {
+  readonly name = 'lru';
+
+  /** @param options - `capacity` only preallocates */
+  constructor(options?: EvictionPolicyOptions) {
+    super(1, checkEvictionOptions('lru', options));
+  }
+
+  get size(): number {
+    return this.queues.length(QUEUE);
+  }
+
+  protected isResident(): boolean {
+    return true;
+  }
+
+  protected enter(key: K): void {
+    this.queues.add(key, QUEUE);
+  }
+
+  protected use(node: number): void {
+    this.queues.moveToTail(node, QUEUE);
+  }
+
+  protected leave(node: number): void {
+    this.queues.delete(node);
+  }
+
+  protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
+    for (let node = this.queues.head(QUEUE); node !== NONE && out.length < count; node = this.queues.next(node)) {
+      const key = this.queues.key(node);
+      if (eligible(key)) out.push(key);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * S3-FIFO (Yang et al., SOSP'23), decoupled from the cache it advises.
+ *
+ * Three FIFO queues: small S (about 10% of the cache) takes new keys, main M the keys that proved
+ * themselves, ghost G remembers keys recently dropped from S. Each resident key has an access
+ * counter capped at 3 (the paper's two bits).
+ * - created(): a ghost re-enters M; an unknown key enters S; a resident key counts as an access.
+ * - touched(): the counter goes up by one (capped); nothing moves, FIFO order is the point.
+ * - victims(n) runs the paper's eviction n times: from S while S holds at least its share,
+ *   otherwise from M. In S, a key accessed since it entered moves to M, and a key never accessed
+ *   (a one-hit wonder) is the victim; a move clears the counter, as in the paper. In M, a key with a non-zero counter is decremented and
+ *   reinserted at M's tail, and one at zero is the victim. Those moves happen at once (they
+ *   remove nothing); the victims stay where they are until removed().
+ * - removed() of a victim proposed from S leaves a ghost in G; any other removal leaves none.
+ * - c is the `capacity` option, or the largest resident count seen; S's share is 10% of c and G
+ *   holds at most as many keys as M's share, as in the paper.
+ * Batches are prefix-aware: within one created() batch the tail sits nearest the head of S.
+ */
+import { checkEvictionOptions, type EvictionPolicyOptions } from './eviction.ts';
+import { NONE } from './key-queues.ts';
+import { QueuedPolicy } from './queued-policy.ts';
+
+const SMALL = 0;
+const MAIN = 1;
+const GHOST = 2;
+/** S's share of the capacity. */
+const SMALL_SHARE = 0.1;
+/** The access counter's cap (two bits). */
+const MAX_FREQUENCY = 3;
+
+/** A cursor over one queue that survives the queue changing behind it during a scan. */
+interface Scan {
+  /** The last node the scan left in place, or NONE before the first. */
+  last: number;
+}
+
+/** S3-FIFO: quick demotion of one-hit wonders through a small FIFO, frequency-aware main FIFO. */
+export class S3FifoPolicy<K> extends QueuedPolicy<K> {
+  readonly name = 's3fifo';
+  readonly #capacityOption: number;
+  #peak = 0;
+
+  /** @param options - `capacity`: the number of keys the cache holds when full */
+  constructor(options?: EvictionPolicyOptions) {
+    const capacity = checkEvictionOptions('s3fifo', options);
+    super(3, capacity === undefined ? undefined : 2 * capacity);
+    this.#capacityOption = capacity ?? 0;
+  }
+
+  get size(): number {
+    return this.queues.length(SMALL) + this.queues.length(MAIN);
+  }
+
+  /** c: the capacity option, or the largest resident count seen. */
+  get capacity(): number {
+    return Math.max(this.#capacityOption, this.#peak);
+  }
+
+  /** Number of keys in the small queue (new keys not yet proven). */
+  get smallSize(): number {
+    return this.queues.length(SMALL);
+  }
+
+  /** Number of ghost keys remembered. */
+  get ghostSize(): number {
+    return this.queues.length(GHOST);
+  }
+
+  get #smallTarget(): number {
+    return Math.max(1, Math.round(SMALL_SHARE * this.capacity));
+  }
+
+  protected isResident(node: number): boolean {
+    return this.queues.queueOf(node) !== GHOST;
+  }
+
+  protected enter(key: K, node: number): void {
+    if (node === NONE) {
+      this.queues.add(key, SMALL);
+    } else {
+      this.queues.moveToTail(node, MAIN);
+      this.queues.setCounter(node, 0);
+    }
+    this.#peak = Math.max(this.#peak, this.size);
+    this.#trimGhosts();
+  }
+
+  protected use(node: number): void {
+    this.queues.setCounter(node, Math.min(MAX_FREQUENCY, this.queues.counter(node) + 1));
+  }
+
+  protected leave(node: number, wasVictim: boolean): void {
+    if (wasVictim && this.queues.queueOf(node) === SMALL) {
+      this.queues.moveToTail(node, GHOST);
+      this.queues.setCounter(node, 0);
+      this.#trimGhosts();
+    } else {
+      this.queues.delete(node);
+    }
+  }
+
+  protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
+    const small: Scan = { last: NONE };
+    const main: Scan = { last: NONE };
+    let smallLeft = this.queues.length(SMALL);
+    const fromSmall = (): number => {
+      const q = this.queues;
+      for (let node = this.#start(small, SMALL); node !== NONE; node = this.#start(small, SMALL)) {
+        if (!eligible(q.key(node))) {
+          small.last = node;
+          continue;
+        }
+        smallLeft--;
+        if (q.counter(node) === 0) {
+          small.last = node;
+          return node;
+        }
+        q.moveToTail(node, MAIN);
+        q.setCounter(node, 0);
+      }
+      return NONE;
+    };
+    const fromMain = (): number => {
+      const q = this.queues;
+      for (let node = this.#start(main, MAIN); node !== NONE; node = this.#start(main, MAIN)) {
+        if (!eligible(q.key(node))) {
+          main.last = node;
+          continue;
+        }
+        if (q.counter(node) === 0) {
+          main.last = node;
+          return node;
+        }
+        q.setCounter(node, q.counter(node) - 1);
+        q.moveToTail(node, MAIN);
+      }
+      return NONE;
+    };
+    while (out.length < count) {
+      let victim: number;
+      if (smallLeft >= this.#smallTarget) {
+        victim = fromSmall();
+        if (victim === NONE) victim = fromMain();
+      } else {
+        victim = fromMain();
+        if (victim === NONE) victim = fromSmall();
+      }
+      if (victim === NONE) return;
+      out.push(this.queues.key(victim));
+    }
+  }
+
+  /** The next node a scan looks at: after the last node it left in place. */
+  #start(scan: Scan, queue: number): number {
+    return scan.last === NONE ? this.queues.head(queue) : this.queues.next(scan.last);
+  }
+
+  #trimGhosts(): void {
+    const limit = Math.max(1, this.capacity - this.#smallTarget);
+    while (this.queues.length(GHOST) > limit) this.queues.delete(this.queues.head(GHOST));
+  }
+}
