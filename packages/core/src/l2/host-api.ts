@@ -5,7 +5,9 @@
  *
  * Owner: engineer D (l2/). The engine (controllers, workers) codes against this file.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { DigestBatch } from '../l1/api.ts';
+import type { AdapterConfig } from './adapter.ts';
 
 /** A bitmap as plain data: `size` bits in little-endian u32 `words` (wrap with `new Bitmap`). */
 export interface BitmapData {
@@ -52,4 +54,31 @@ export interface AdapterHostApi {
   metrics(): Promise<string>;
   /** Closes the adapter; releases every pin. */
   close(): Promise<void>;
+}
+
+/**
+ * What the engine passes to `serveAdapterHost` (serve.ts), which runs in the adapter's worker as
+ * one long-running task: it attaches L1, imports the adapter module, creates the adapter and
+ * exposes an {@link AdapterHostApi} on `port` with comlink. Plain data plus a transferable port.
+ *
+ * On the main thread: `const { port1, port2 } = new MessageChannel()`, post
+ * `{ port: port2, l1Handle, adapterIndex: i, config: cfg.adapters[i],
+ *    moduleUrl: adapterModuleUrl(cfg.adapters[i].type), adapterTypes: registeredAdapterTypes() }`
+ * with `port2` in the transfer list, and keep `Comlink.wrap<AdapterHostApi>(port1)` in a field.
+ * Errors arrive as plain Errors whose message starts with the code (`KVT_ERR_ADAPTER: …`):
+ * rebuild them with `KvtierError.from`.
+ */
+export interface ServeAdapterHostOptions {
+  /** The comlink endpoint the host is exposed on (transferred to the worker). */
+  readonly port: MessagePort;
+  /** `L1Manager.handle` of the engine's L1; the worker attaches to it to view slots. */
+  readonly l1Handle: unknown;
+  /** The adapter's index in the config's adapter list. */
+  readonly adapterIndex: number;
+  /** The adapter's config, already validated on the main thread. */
+  readonly config: AdapterConfig;
+  /** `adapterModuleUrl(config.type)` from the main thread. */
+  readonly moduleUrl: string;
+  /** `registeredAdapterTypes()` from the main thread, for adapters that wrap others (`fault`). */
+  readonly adapterTypes?: Readonly<Record<string, string>>;
 }

@@ -1,0 +1,55 @@
+/**
+ * Validation of one adapter's config (DESIGN.md §8, §11): the fields every adapter shares here,
+ * the type-specific fields by the type's module. Messages name the field (`config.adapters[0].eviction.ratio`).
+ */
+import { configError } from '../errors.ts';
+import type { AdapterConfig, L2EvictionConfig } from './adapter.ts';
+import { registeredAdapterModule } from './registry.ts';
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Throws CONFIG naming `field` unless `value` is an integer in [min, Number.MAX_SAFE_INTEGER]. */
+export function checkInteger(value: unknown, field: string, min: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    configError(field, `must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Throws CONFIG naming `field` unless `value` is a finite number in [min, max] (`minOpen`: (min, max]). */
+export function checkNumber(value: unknown, field: string, min: number, max: number, minOpen = false): asserts value is number {
+  const ok = typeof value === 'number' && Number.isFinite(value) && (minOpen ? value > min : value >= min) && value <= max;
+  if (!ok) configError(field, `must be a number in ${minOpen ? '(' : '['}${min}, ${max}], got ${JSON.stringify(value)}`);
+}
+
+/** Throws CONFIG naming `field` unless `value` is a non-empty string. */
+export function checkString(value: unknown, field: string): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) configError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
+}
+
+function validateEviction(eviction: unknown, field: string): asserts eviction is L2EvictionConfig {
+  if (!isPlainObject(eviction)) configError(field, 'must be an object {policy, watermark, ratio}');
+  checkString(eviction.policy, `${field}.policy`);
+  checkNumber(eviction.watermark, `${field}.watermark`, 0, 1, true);
+  checkNumber(eviction.ratio, `${field}.ratio`, 0, 1, true);
+  for (const key of Object.keys(eviction)) {
+    if (key !== 'policy' && key !== 'watermark' && key !== 'ratio') configError(`${field}.${key}`, 'is not a known field (policy, watermark, ratio)');
+  }
+}
+
+/**
+ * Throws a `KVT_ERR_CONFIG` error naming the first bad field of an adapter config at `field`
+ * (e.g. `adapters[0]`): `type` must be registered; `capacityBytes`, when present, a positive
+ * integer; `eviction`, when present, `{policy: non-empty string, watermark: (0, 1], ratio: (0, 1]}`;
+ * then the type's own fields, when its module was registered on this thread.
+ * Does not check that the eviction policy exists (the policy registry is the engine's).
+ */
+export function validateAdapterConfig(config: unknown, field = 'adapter'): asserts config is AdapterConfig {
+  if (!isPlainObject(config)) configError(field, `must be an object with a "type", got ${JSON.stringify(config)}`);
+  checkString(config.type, `${field}.type`);
+  const module = registeredAdapterModule(config.type, field);
+  if (config.capacityBytes !== undefined) checkInteger(config.capacityBytes, `${field}.capacityBytes`, 1);
+  if (config.eviction !== undefined) validateEviction(config.eviction, `${field}.eviction`);
+  module?.validateConfig(config as AdapterConfig, field);
+}

@@ -1,0 +1,295 @@
+/**
+ * The adapter host (DESIGN.md §8): wraps one raw {@link L2Adapter} with what every adapter needs
+ * and none implements itself — the integrity envelope on every object, pins, L2 events for the
+ * eviction worker, metrics, and error normalisation into `KVT_ERR_ADAPTER` errors naming the
+ * adapter. It reads and writes L1 slots in place: payloads go from the slot view to the adapter
+ * and back without a copy in between.
+ *
+ * It runs in the adapter's worker (see `serve.ts`) but is a plain class, testable in-process.
+ */
+import { Bitmap } from '../bitmap.ts';
+import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
+import { assertDigestBatch, digestHex } from '../keys.ts';
+import type { DigestBatch, L1, SlotRef } from '../l1/api.ts';
+import type { L2Adapter, L2Status } from './adapter.ts';
+import { HEADER_BYTES, checkEnvelope, writeHeader, type EnvelopeFault } from './envelope.ts';
+import { L2EventKind, type L2EventSink } from './events.ts';
+import type { AdapterHostApi, BitmapData, L2Usage } from './host-api.ts';
+import { HostMetrics } from './host-metrics.ts';
+
+/**
+ * Payload bytes per adapter call. A batch is cut into groups of about this many bytes, each sent
+ * as soon as its checksums are done, so checksumming the next group overlaps the I/O of the
+ * previous one; small objects still travel many per call (pipelining for network adapters).
+ */
+export const GROUP_BYTES = 4 << 20;
+
+/** What the host needs of L1: zero-copy slot views. */
+export type SlotViews = Pick<L1, 'view'>;
+
+/** Options of {@link AdapterHost}. */
+export interface AdapterHostOptions {
+  /** The adapter to host; the host owns it and closes it. */
+  readonly adapter: L2Adapter;
+  /** The adapter's index in the engine's list (metrics label, error messages). */
+  readonly index: number;
+  /** The adapter's type (metrics label, error messages). */
+  readonly type: string;
+  /** L1, attached in this thread: where payloads are read from and loaded into. */
+  readonly l1: SlotViews;
+  /** Where stored/accessed/deleted events go; none when omitted. */
+  readonly events?: L2EventSink;
+}
+
+function subBatch(keys: DigestBatch, indices: readonly number[]): DigestBatch {
+  const out = new Uint32Array(indices.length * 4);
+  for (let j = 0; j < indices.length; j++) out.set(keys.subarray(indices[j] * 4, indices[j] * 4 + 4), j * 4);
+  return out;
+}
+
+/** Groups of consecutive key indices with about {@link GROUP_BYTES} payload bytes each. */
+function groupsOf(sizes: ArrayLike<number>): number[][] {
+  const groups: number[][] = [];
+  let group: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    group.push(i);
+    bytes += sizes[i];
+    if (bytes >= GROUP_BYTES) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
+
+/**
+ * The error to reject with when every group of a batch failed; undefined when at least one group
+ * succeeded (the keys of failed groups then answer 0 / miss, and the failures were counted).
+ */
+function wholeFailure(settled: PromiseSettledResult<void>[]): unknown {
+  if (settled.length === 0 || settled.some((s) => s.status === 'fulfilled')) return undefined;
+  return (settled[0] as PromiseRejectedResult).reason;
+}
+
+/**
+ * Implements {@link AdapterHostApi} over one adapter. `store` and `load` answer per key; they
+ * reject (with `KVT_ERR_ADAPTER` naming the adapter) only when the adapter failed the whole batch.
+ */
+export class AdapterHost implements AdapterHostApi {
+  readonly #adapter: L2Adapter;
+  readonly #index: number;
+  readonly #type: string;
+  readonly #l1: SlotViews;
+  readonly #events: L2EventSink | undefined;
+  /** Pin count per key (hex digest); a key is pinned while its count is above 0. */
+  readonly #pins = new Map<string, number>();
+  readonly #metrics: HostMetrics;
+  #closed = false;
+
+  constructor(options: AdapterHostOptions) {
+    this.#adapter = options.adapter;
+    this.#index = options.index;
+    this.#type = options.type;
+    this.#l1 = options.l1;
+    this.#events = options.events;
+    this.#metrics = new HostMetrics(options.index, options.type);
+  }
+
+  /** `adapter <index> (<type>)`, as error messages name this adapter. */
+  get label(): string {
+    return `adapter ${this.#index} (${this.#type})`;
+  }
+
+  /** This host's counters (tests, status). */
+  get counters(): HostMetrics {
+    return this.#metrics;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new KvtierError(ErrorCode.CLOSED, `${this.label} is closed`);
+  }
+
+  #checkBatch(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): number {
+    assertDigestBatch(keys);
+    const n = keys.length / 4;
+    if (!(slots instanceof Int32Array) || slots.length !== n) invalidArgument(`slots must be an Int32Array of ${n} slot references (one per key)`);
+    if (!(sizes instanceof Uint32Array) || sizes.length !== n) invalidArgument(`sizes must be a Uint32Array of ${n} sizes (one per key)`);
+    return n;
+  }
+
+  /** Runs an adapter call, counting and normalising its failure. */
+  async #call<T>(op: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      this.#metrics.error(op);
+      if (err instanceof KvtierError && err.code === ErrorCode.ADAPTER) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new KvtierError(ErrorCode.ADAPTER, `${this.label}: ${op} failed: ${message}`, { cause: err });
+    }
+  }
+
+  #view(slot: SlotRef, size: number): Uint8Array {
+    return this.#l1.view(slot, size);
+  }
+
+  async store(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<Uint8Array> {
+    this.#assertOpen();
+    const n = this.#checkBatch(keys, slots, sizes);
+    const ok = new Uint8Array(n);
+    const pending: Promise<void>[] = [];
+    for (const group of groupsOf(sizes)) {
+      const objects = group.map((i) => {
+        const payload = this.#view(slots[i], sizes[i]);
+        const header = new Uint8Array(HEADER_BYTES);
+        writeHeader(header, keys, i, payload);
+        return [header, payload];
+      });
+      pending.push(
+        this.#call('store', () => this.#adapter.store(subBatch(keys, group), objects)).then((stored) => {
+          for (let j = 0; j < group.length; j++) ok[group[j]] = stored[j] === 1 ? 1 : 0;
+        }),
+      );
+    }
+    // Every group settles before the result (the caller releases its L1 read locks after this).
+    const failure = wholeFailure(await Promise.allSettled(pending));
+    for (let i = 0; i < n; i++) {
+      this.#metrics.stored(ok[i] === 1, sizes[i]);
+      if (ok[i] === 1) this.#events?.push(L2EventKind.STORED, keys, i, HEADER_BYTES + sizes[i]);
+    }
+    if (failure !== undefined) throw failure;
+    return ok;
+  }
+
+  async lookupAndLock(keys: DigestBatch): Promise<{ found: BitmapData; sizes: Uint32Array }> {
+    this.#assertOpen();
+    assertDigestBatch(keys);
+    const n = keys.length / 4;
+    const lengths = await this.#call('lookup', () => this.#adapter.lookup(keys));
+    const found = new Bitmap(n);
+    const sizes = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (lengths[i] < HEADER_BYTES) continue;
+      found.set(i);
+      sizes[i] = lengths[i] - HEADER_BYTES;
+      const key = digestHex(keys, i);
+      this.#pins.set(key, (this.#pins.get(key) ?? 0) + 1);
+    }
+    this.#metrics.lookedUp(n, found.popcount());
+    return { found: { size: found.size, words: found.words }, sizes };
+  }
+
+  async unlock(keys: DigestBatch): Promise<void> {
+    assertDigestBatch(keys);
+    for (let i = 0; i < keys.length / 4; i++) {
+      const key = digestHex(keys, i);
+      const count = this.#pins.get(key);
+      if (count === undefined) continue;
+      if (count > 1) this.#pins.set(key, count - 1);
+      else this.#pins.delete(key);
+    }
+  }
+
+  async load(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<BitmapData> {
+    this.#assertOpen();
+    const n = this.#checkBatch(keys, slots, sizes);
+    const loaded = new Bitmap(n);
+    const bad: number[] = [];
+    const pending: Promise<void>[] = [];
+    for (const group of groupsOf(sizes)) {
+      const headers = group.map(() => new Uint8Array(HEADER_BYTES));
+      const payloads = group.map((i) => this.#view(slots[i], sizes[i]));
+      pending.push(
+        this.#call('load', () => this.#adapter.load(subBatch(keys, group), group.map((_, j) => [headers[j], payloads[j]]))).then((lengths) => {
+          for (let j = 0; j < group.length; j++) {
+            const i = group[j];
+            if (lengths[j] < 0) continue;
+            const fault: EnvelopeFault | null = checkEnvelope(headers[j], payloads[j], keys, i, lengths[j]);
+            if (fault === null) loaded.set(i);
+            else {
+              this.#metrics.integrityFailure(fault);
+              bad.push(i);
+            }
+          }
+        }),
+      );
+    }
+    const failure = wholeFailure(await Promise.allSettled(pending));
+    if (bad.length > 0) await this.#discard(keys, bad.sort((a, b) => a - b));
+    for (let i = 0; i < n; i++) {
+      const hit = loaded.test(i);
+      this.#metrics.loaded(hit, hit ? sizes[i] : 0);
+      if (hit) this.#events?.push(L2EventKind.ACCESSED, keys, i, 0);
+    }
+    if (failure !== undefined) throw failure;
+    return { size: loaded.size, words: loaded.words };
+  }
+
+  /** Deletes objects that failed their integrity check, pinned or not: they must never be served. */
+  async #discard(keys: DigestBatch, indices: number[]): Promise<void> {
+    const batch = subBatch(keys, indices);
+    const deleted = await this.#call('delete', () => this.#adapter.delete(batch));
+    for (let j = 0; j < indices.length; j++) {
+      if (deleted[j] === 1) this.#events?.push(L2EventKind.DELETED, batch, j, 0);
+    }
+  }
+
+  async delete(keys: DigestBatch): Promise<Uint8Array> {
+    this.#assertOpen();
+    assertDigestBatch(keys);
+    const n = keys.length / 4;
+    const result = new Uint8Array(n);
+    const unpinned: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (this.#pins.has(digestHex(keys, i))) this.#metrics.skippedPinned();
+      else unpinned.push(i);
+    }
+    if (unpinned.length === 0) return result;
+    const batch = subBatch(keys, unpinned);
+    const deleted = await this.#call('delete', () => this.#adapter.delete(batch));
+    for (let j = 0; j < unpinned.length; j++) {
+      if (deleted[j] !== 1) continue;
+      result[unpinned[j]] = 1;
+      this.#metrics.deleted();
+      this.#events?.push(L2EventKind.DELETED, batch, j, 0);
+    }
+    return result;
+  }
+
+  async usage(): Promise<L2Usage> {
+    this.#assertOpen();
+    return this.#call('usage', () => this.#adapter.usage());
+  }
+
+  async pinCount(): Promise<number> {
+    return this.#pins.size;
+  }
+
+  async status(): Promise<{ healthy: boolean; [k: string]: unknown }> {
+    let adapter: L2Status;
+    if (this.#closed) adapter = { healthy: false, closed: true };
+    else {
+      try {
+        adapter = await this.#adapter.status();
+      } catch (err) {
+        this.#metrics.error('status');
+        adapter = { healthy: false, error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    return { healthy: adapter.healthy, index: this.#index, type: this.#type, pinnedKeys: this.#pins.size, adapter };
+  }
+
+  async metrics(): Promise<string> {
+    return this.#metrics.prometheus(this.#pins.size);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pins.clear();
+    await this.#call('close', () => this.#adapter.close());
+  }
+}
