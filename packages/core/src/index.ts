@@ -1,5 +1,5 @@
 // The public API of @kvtier/core. Export what users and sibling packages need, nothing else.
-export { ErrorCode, KvtierError, type ErrorCodeString } from './errors.ts';
+export { ErrorCode, KvtierError, configError, invalidArgument, type ErrorCodeString } from './errors.ts';
 export { withDeadline } from './deadline.ts';
 export {
   L1Error, L1_ERROR_NAMES, NO_SLOT,
