@@ -1,2 +1,8 @@
 // The public API of @kvtier/gpu.
-export {};
+export { openGpu, Gpu, SOFTWARE_GPU_PACKAGES, type GpuBackend, type GpuSource, type GpuLogger, type OpenGpuOptions, type GpuAdapterDescription } from './device.ts';
+export { KvGeometry, type KvDtype, type KvLayout, type KvShape } from './layout.ts';
+export { PagedKvCache, type PagedKvCacheOptions } from './paged-kv-cache.ts';
+export { GATHER_METHODS, type GatherMethod } from './gather.ts';
+export { ChunkMover, type ChunkMoverOptions, type ChunkTransfer } from './chunk-mover.ts';
+export { chooseGatherMethod, measureGatherMethods, type GatherTiming } from './method-choice.ts';
+export { GpuKvConnector, type GpuKvConnectorOptions } from './connector.ts';

@@ -1,0 +1,177 @@
+/**
+ * Moves chunks between the paged KV cache and host memory (L1 slots), pipelined over staging rings:
+ * while the host copies chunk i, the GPU already copies chunk i+1.
+ *
+ * store:    gather blocks -> MAP_READ staging -> mapAsync -> TypedArray.set into the host view.
+ * retrieve: TypedArray.set from the host view into mapped MAP_WRITE staging -> unmap -> scatter.
+ * Host views may sit on a SharedArrayBuffer: they are only ever touched with TypedArray.set, never
+ * handed to `queue.writeBuffer` (which crashes dawn.node for SAB-backed views).
+ */
+import './dawn.ts';
+import { ErrorCode, KvtierError, invalidArgument } from '@kvtier/core';
+import { CopyChainGather, GATHER_METHODS, type ChunkGather, type GatherMethod } from './gather.ts';
+import { KernelGather } from './gather-kernel.ts';
+import type { PagedKvCache } from './paged-kv-cache.ts';
+import { StagingRing, type StagingSlot } from './staging-ring.ts';
+
+/** One chunk to move: its blocks (block-table order) and the host bytes it maps to. */
+export interface ChunkTransfer {
+  /** Block ids, 1 to `chunkBlocks` of them (fewer for a partial last chunk). */
+  readonly blocks: ArrayLike<number>;
+  /** Host bytes: at least `blocks.length × blockBytes`; only that prefix is read or written. */
+  readonly view: Uint8Array;
+}
+
+/** Options of {@link ChunkMover}. */
+export interface ChunkMoverOptions {
+  /** Blocks in a full chunk (`chunkSize / blockTokens`). */
+  readonly chunkBlocks: number;
+  /** Gather/scatter method; default `copy`. */
+  readonly method?: GatherMethod;
+  /** Staging buffers per direction (chunks in flight), ≥ 2; default 3. */
+  readonly stagingBuffers?: number;
+}
+
+const DEFAULT_STAGING_BUFFERS = 3;
+
+/** Pipelined chunk transfers between a {@link PagedKvCache} and host memory. */
+export class ChunkMover {
+  /** The cache it moves blocks of. */
+  readonly cache: PagedKvCache;
+  /** Blocks in a full chunk. */
+  readonly chunkBlocks: number;
+  /** The gather/scatter method. */
+  readonly method: GatherMethod;
+  readonly #gather: ChunkGather;
+  readonly #readRing: StagingRing;
+  readonly #writeRing: StagingRing;
+
+  /** Creates the staging rings (and kernel resources) once. Throws `CONFIG` naming a bad option. */
+  constructor(cache: PagedKvCache, opts: ChunkMoverOptions) {
+    cache.gpu.assertUsable('ChunkMover');
+    const { chunkBlocks, method = 'copy', stagingBuffers = DEFAULT_STAGING_BUFFERS } = opts;
+    if (!Number.isSafeInteger(chunkBlocks) || chunkBlocks < 1) {
+      throw new KvtierError(ErrorCode.CONFIG, `config.chunkBlocks: must be a positive integer, got ${String(chunkBlocks)}`);
+    }
+    if (!GATHER_METHODS.includes(method)) {
+      throw new KvtierError(ErrorCode.CONFIG, `config.method: must be one of ${GATHER_METHODS.join(', ')}, got '${String(method)}'`);
+    }
+    if (!Number.isSafeInteger(stagingBuffers) || stagingBuffers < 2) {
+      throw new KvtierError(ErrorCode.CONFIG, `config.stagingBuffers: must be an integer ≥ 2, got ${String(stagingBuffers)}`);
+    }
+    this.cache = cache;
+    this.chunkBlocks = chunkBlocks;
+    this.method = method;
+    const device = cache.gpu.device;
+    const chunkBytes = chunkBlocks * cache.geometry.blockBytes;
+    this.#gather = method === 'kernel' ? new KernelGather(cache, stagingBuffers, chunkBlocks) : new CopyChainGather(cache);
+    this.#readRing = new StagingRing(device, 'read', stagingBuffers, chunkBytes);
+    this.#writeRing = new StagingRing(device, 'write', stagingBuffers, chunkBytes);
+  }
+
+  /** Bytes of a full chunk. */
+  get chunkBytes(): number {
+    return this.chunkBlocks * this.cache.geometry.blockBytes;
+  }
+
+  /**
+   * Copies each chunk's blocks into its view. Everything is validated before any GPU work
+   * (`INVALID_ARGUMENT`); resolves once every view holds its bytes. Fails with `DEVICE_LOST` when
+   * the device is lost (views of chunks not yet copied are left as they were).
+   */
+  async store(chunks: readonly ChunkTransfer[]): Promise<void> {
+    const what = 'ChunkMover.store';
+    this.#validate(chunks, what);
+    await this.#pipeline(chunks, this.#readRing, what, (chunk, slot, bytes) => {
+      const { device } = this.cache.gpu;
+      const encoder = device.createCommandEncoder();
+      this.#gather.encodeGather(encoder, chunk.blocks, slot.buffer, slot.index);
+      device.queue.submit([encoder.finish()]);
+      return slot.buffer.mapAsync(GPUMapMode.READ, 0, bytes).then(() => {
+        chunk.view.set(new Uint8Array(slot.buffer.getMappedRange(0, bytes)));
+        slot.buffer.unmap();
+      });
+    });
+  }
+
+  /**
+   * Copies each chunk's view into its blocks. Everything is validated before any GPU work
+   * (`INVALID_ARGUMENT`); resolves once the device finished writing every block. Views are only
+   * read, and each is done with before the returned promise settles.
+   */
+  async retrieve(chunks: readonly ChunkTransfer[]): Promise<void> {
+    const what = 'ChunkMover.retrieve';
+    this.#validate(chunks, what);
+    await this.#pipeline(chunks, this.#writeRing, what, (chunk, slot, bytes) => {
+      const { device } = this.cache.gpu;
+      new Uint8Array(slot.buffer.getMappedRange(0, bytes)).set(chunk.view.subarray(0, bytes));
+      slot.buffer.unmap();
+      const encoder = device.createCommandEncoder();
+      this.#gather.encodeScatter(encoder, chunk.blocks, slot.buffer, slot.index);
+      device.queue.submit([encoder.finish()]);
+      // Resolves once the scatter ran; it also readies the buffer for its next borrower.
+      return slot.buffer.mapAsync(GPUMapMode.WRITE);
+    });
+  }
+
+  /** Frees staging buffers and kernel resources. */
+  destroy(): void {
+    this.#gather.destroy();
+    this.#readRing.destroy();
+    this.#writeRing.destroy();
+  }
+
+  /**
+   * Runs `step` for every chunk on the next ring slot; a slot is reused only when the step that
+   * last held it settled. Waits for every started step even after a failure, so nothing still
+   * touches a view once this settles, then throws the first failure as a KvtierError.
+   */
+  async #pipeline(
+    chunks: readonly ChunkTransfer[],
+    ring: StagingRing,
+    what: string,
+    step: (chunk: ChunkTransfer, slot: StagingSlot, bytes: number) => Promise<unknown>,
+  ): Promise<void> {
+    const gpu = this.cache.gpu;
+    gpu.assertUsable(what);
+    const started: Promise<unknown>[] = [];
+    let failure: unknown = null;
+    for (const chunk of chunks) {
+      let slot: StagingSlot;
+      try {
+        slot = await ring.acquire();
+      } catch (err) {
+        failure = err;
+        break;
+      }
+      let done: Promise<unknown>;
+      try {
+        gpu.assertUsable(what);
+        done = step(chunk, slot, chunk.blocks.length * this.cache.geometry.blockBytes);
+      } catch (err) {
+        done = Promise.reject(err);
+      }
+      slot.release(done);
+      started.push(done);
+      // Stop feeding a pipeline that already failed; its error surfaces below.
+      done.catch((err: unknown) => { failure ??= err; });
+      if (failure !== null) break;
+    }
+    const results = await Promise.allSettled(started);
+    for (const r of results) if (r.status === 'rejected') failure ??= r.reason;
+    if (failure !== null) throw gpu.failure(failure, what);
+  }
+
+  #validate(chunks: readonly ChunkTransfer[], what: string): void {
+    const { blockBytes } = this.cache.geometry;
+    chunks.forEach((chunk, i) => {
+      const n = chunk.blocks.length;
+      if (n < 1 || n > this.chunkBlocks) invalidArgument(`${what}: chunk ${i} has ${n} blocks, expected 1 to ${this.chunkBlocks}`);
+      this.cache.validateBlocks(chunk.blocks, `${what}: chunk ${i}`);
+      if (!(chunk.view instanceof Uint8Array)) invalidArgument(`${what}: chunk ${i} view is not a Uint8Array`);
+      if (chunk.view.byteLength < n * blockBytes) {
+        invalidArgument(`${what}: chunk ${i} view has ${chunk.view.byteLength} bytes, its ${n} blocks need ${n * blockBytes}`);
+      }
+    });
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * GpuKvConnector: joins a {@link PagedKvCache} and an L1 (DESIGN.md §9). A sequence's block table
+ * covers its chunks in order: chunk i is blocks `[i·chunkBlocks, (i+1)·chunkBlocks)` of the table
+ * (the last may be shorter), and its L1 object is those blocks' canonical bytes.
+ */
+import { ErrorCode, KvtierError, L1Error, invalidArgument, type DigestBatch, type L1 } from '@kvtier/core';
+import { ChunkMover, type ChunkTransfer } from './chunk-mover.ts';
+import type { GatherMethod } from './gather.ts';
+import { chooseGatherMethod } from './method-choice.ts';
+import type { PagedKvCache } from './paged-kv-cache.ts';
+
+/** Options of {@link GpuKvConnector.create}. */
+export interface GpuKvConnectorOptions {
+  /** Tokens per chunk: a positive multiple of the cache's `blockTokens`. */
+  readonly chunkTokens: number;
+  /** Gather/scatter method, or `auto` (default): measured once per backend, adapter and layout. */
+  readonly method?: GatherMethod | 'auto';
+  /** Staging buffers per direction, ≥ 2; default 3. */
+  readonly stagingBuffers?: number;
+}
+
+const WORDS_PER_KEY = 4;
+
+function keyCount(keys: DigestBatch, what: string): number {
+  if (!(keys instanceof Uint32Array) || keys.length % WORDS_PER_KEY !== 0) {
+    invalidArgument(`${what}: keys must be a DigestBatch (Uint32Array of 4 words per key), got ${keys?.length ?? String(keys)} words`);
+  }
+  return keys.length / WORDS_PER_KEY;
+}
+
+function selectKeys(keys: DigestBatch, indices: readonly number[]): DigestBatch {
+  const out = new Uint32Array(indices.length * WORDS_PER_KEY);
+  indices.forEach((k, i) => out.set(keys.subarray(k * WORDS_PER_KEY, (k + 1) * WORDS_PER_KEY), i * WORDS_PER_KEY));
+  return out;
+}
+
+/** Moves chunks of KV blocks between the device and L1, pipelined. Main thread only. */
+export class GpuKvConnector {
+  /** The device-side cache. */
+  readonly cache: PagedKvCache;
+  /** The host tier. */
+  readonly l1: L1;
+  /** Tokens per chunk. */
+  readonly chunkTokens: number;
+  readonly #mover: ChunkMover;
+
+  /** Use {@link GpuKvConnector.create}. */
+  constructor(cache: PagedKvCache, l1: L1, chunkTokens: number, mover: ChunkMover) {
+    this.cache = cache;
+    this.l1 = l1;
+    this.chunkTokens = chunkTokens;
+    this.#mover = mover;
+  }
+
+  /**
+   * Validates the options (`CONFIG` naming the field), picks the gather method (measuring it on a
+   * scratch cache when `auto`), and creates the staging rings.
+   */
+  static async create(cache: PagedKvCache, l1: L1, opts: GpuKvConnectorOptions): Promise<GpuKvConnector> {
+    const { chunkTokens } = opts;
+    const { blockTokens } = cache.geometry;
+    if (!Number.isSafeInteger(chunkTokens) || chunkTokens < 1 || chunkTokens % blockTokens !== 0) {
+      throw new KvtierError(ErrorCode.CONFIG, `config.chunkTokens: must be a positive multiple of blockTokens (${blockTokens}), got ${String(chunkTokens)}`);
+    }
+    const chunkBlocks = chunkTokens / blockTokens;
+    const method = opts.method === undefined || opts.method === 'auto' ? await chooseGatherMethod(cache, chunkBlocks) : opts.method;
+    const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers: opts.stagingBuffers });
+    return new GpuKvConnector(cache, l1, chunkTokens, mover);
+  }
+
+  /** The gather/scatter method in use. */
+  get method(): GatherMethod {
+    return this.#mover.method;
+  }
+
+  /**
+   * Copies the chunks named by `keys` (chunk i = key i) out of the blocks of `blockTable` into new
+   * L1 objects. Keys L1 already holds (or cannot take) are skipped. Resolves to the number of
+   * chunks written. On failure the reservations are deleted (no write lock is left) and the error
+   * is thrown: `DEVICE_LOST`, `GPU`, or `INVALID_ARGUMENT` before anything is reserved.
+   */
+  async store(keys: DigestBatch, blockTable: ArrayLike<number>): Promise<number> {
+    const what = 'GpuKvConnector.store';
+    const blocks = this.#chunkBlocks(keys, blockTable, what);
+    this.cache.gpu.assertUsable(what);
+    const sizes = blocks.map((b) => b.length * this.cache.geometry.blockBytes);
+    const reserved = this.l1.reserveWrite(keys, sizes, { mode: 'new' });
+    const chosen: number[] = [];
+    reserved.codes.forEach((code, i) => { if (code === L1Error.SUCCESS) chosen.push(i); });
+    if (chosen.length === 0) return 0;
+    const chosenKeys = selectKeys(keys, chosen);
+    try {
+      await this.#mover.store(chosen.map((i): ChunkTransfer => ({ blocks: blocks[i], view: this.l1.view(reserved.slots[i], sizes[i]) })));
+    } catch (err) {
+      this.l1.delete(chosenKeys, { force: true });
+      throw err;
+    }
+    this.l1.finishWrite(chosenKeys);
+    return chosen.length;
+  }
+
+  /**
+   * Loads the longest prefix of `keys` that L1 holds (objects of the size their chunk needs) into
+   * the blocks of `blockTable`, and resolves to its length in chunks once the device holds them.
+   * Read locks are taken for the prefix only and always released.
+   */
+  async retrieve(keys: DigestBatch, blockTable: ArrayLike<number>): Promise<number> {
+    const what = 'GpuKvConnector.retrieve';
+    const blocks = this.#chunkBlocks(keys, blockTable, what);
+    this.cache.gpu.assertUsable(what);
+    const { blockBytes } = this.cache.geometry;
+    const read = this.l1.reserveRead(keys);
+    let prefix = 0;
+    while (prefix < blocks.length && read.codes[prefix] === L1Error.SUCCESS && read.sizes[prefix] === blocks[prefix].length * blockBytes) prefix++;
+    const locked: number[] = [];
+    read.codes.forEach((code, i) => { if (code === L1Error.SUCCESS && i >= prefix) locked.push(i); });
+    if (locked.length > 0) this.l1.finishRead(selectKeys(keys, locked));
+    if (prefix === 0) return 0;
+    const leading = keys.subarray(0, prefix * WORDS_PER_KEY);
+    try {
+      const transfers = blocks.slice(0, prefix).map((b, i): ChunkTransfer => ({ blocks: b, view: this.l1.view(read.slots[i], read.sizes[i]) }));
+      await this.#mover.retrieve(transfers);
+    } finally {
+      this.l1.finishRead(leading);
+    }
+    return prefix;
+  }
+
+  /** Frees the staging rings. The cache and L1 belong to the caller. */
+  destroy(): void {
+    this.#mover.destroy();
+  }
+
+  /** Validates `keys` against `blockTable` and cuts the table into each key's block list. */
+  #chunkBlocks(keys: DigestBatch, blockTable: ArrayLike<number>, what: string): Int32Array[] {
+    const n = keyCount(keys, what);
+    this.cache.validateBlocks(blockTable, what);
+    const per = this.#mover.chunkBlocks;
+    const chunksInTable = Math.ceil(blockTable.length / per);
+    if (n > chunksInTable) {
+      invalidArgument(`${what}: ${n} keys need at least ${(n - 1) * per + 1} blocks, the block table has ${blockTable.length}`);
+    }
+    const table = Int32Array.from(blockTable);
+    return Array.from({ length: n }, (_, i) => table.subarray(i * per, Math.min((i + 1) * per, table.length)));
+  }
+}
