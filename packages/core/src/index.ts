@@ -13,8 +13,17 @@ export {
 export { Bitmap } from './bitmap.ts';
 export {
   victimCount, ratioForCount, createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy,
-  LruPolicy, ArcPolicy, S3FifoPolicy, NoopPolicy,
+  LruPolicy, ArcPolicy, S3FifoPolicy, NoopPolicy, replayPolicy, replayBelady, type ReplayResult, type ChunkTrace,
   createStorePolicy, registerStorePolicy, storePolicyNames, createPrefetchPolicy, registerPrefetchPolicy, prefetchPolicyNames,
   type EvictionPolicy, type EvictionPolicyFactory, type EvictionPolicyOptions, type StorePolicy, type StorePolicyFactory,
   type AdapterLookup, type PrefetchLookups, type PrefetchPolicy, type PrefetchPolicyFactory,
 } from './policies/index.ts';
+export {
+  registerAdapterType, registerAdapterTypes, registeredAdapterTypes, adapterModuleUrl, adapterModule, importAdapterModule,
+} from './l2/registry.ts';
+export { validateAdapterConfig, checkInteger, checkNumber, checkString } from './l2/config.ts';
+export { HEADER_BYTES, ENVELOPE_VERSION, type EnvelopeFault } from './l2/envelope.ts';
+export { L2EventKind, type L2EventKindCode, type L2EventSink } from './l2/events.ts';
+export { AdapterHost, type AdapterHostOptions, type SlotViews } from './l2/host.ts';
+export type { AdapterHostApi, BitmapData, L2Usage, ServeAdapterHostOptions } from './l2/host-api.ts';
+export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2EvictionConfig, L2Status } from './l2/adapter.ts';

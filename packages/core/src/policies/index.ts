@@ -8,6 +8,7 @@ export { LruPolicy } from './lru.ts';
 export { ArcPolicy } from './arc.ts';
 export { S3FifoPolicy } from './s3fifo.ts';
 export { NoopPolicy } from './noop.ts';
+export { replayPolicy, replayBelady, type ReplayResult, type ChunkTrace } from './replay.ts';
 export {
   createStorePolicy, registerStorePolicy, storePolicyNames, type StorePolicy, type StorePolicyFactory,
 } from './store.ts';
