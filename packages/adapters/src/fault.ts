@@ -1,0 +1,175 @@
+/**
+ * The `fault` adapter: wraps another adapter and injects failures drawn from a seeded PRNG, so a
+ * run with the same seed and the same sequence of calls fails the same way.
+ *
+ * Config: `{"type": "fault", "inner": {…another adapter config…}, "seed"?: 1, "storeErrorRate"?: 0,
+ * "loadErrorRate"?: 0, "lookupErrorRate"?: 0, "corruptRate"?: 0, "lostRate"?: 0, "delayRate"?: 0,
+ * "delayMs"?: 10}`. Rates are probabilities in [0, 1]:
+ * - `storeErrorRate`, `loadErrorRate`, `lookupErrorRate`: the whole call throws.
+ * - `corruptRate`: per key, a loaded object gets one byte flipped (after the inner load).
+ * - `lostRate`: per call (store, load, lookup), the inner call runs but the returned promise never
+ *   settles — the engine's call deadlines must cope.
+ * - `delayRate`/`delayMs`: per call, the call starts `delayMs` late.
+ */
+import {
+  ErrorCode, KvtierError, adapterModule, checkInteger, checkNumber, validateAdapterConfig,
+  type AdapterConfig, type AdapterContext, type DigestBatch, type L2Adapter, type L2Status, type L2Usage,
+} from '@kvtier/core';
+import { totalLength } from './parts.ts';
+import { Prng } from './prng.ts';
+
+/** The fault knobs of a `fault` adapter (rates are probabilities in [0, 1], default 0). */
+export interface FaultOptions {
+  /** PRNG seed, a u32; default 1. */
+  readonly seed?: number;
+  readonly storeErrorRate?: number;
+  readonly loadErrorRate?: number;
+  readonly lookupErrorRate?: number;
+  readonly corruptRate?: number;
+  readonly lostRate?: number;
+  readonly delayRate?: number;
+  /** Delay of a delayed call in ms; default 10. */
+  readonly delayMs?: number;
+}
+
+/** Config of a `fault` adapter. */
+export interface FaultAdapterConfig extends AdapterConfig, FaultOptions {
+  readonly type: 'fault';
+  /** The adapter that does the real work. */
+  readonly inner: AdapterConfig;
+}
+
+const RATE_FIELDS = ['storeErrorRate', 'loadErrorRate', 'lookupErrorRate', 'corruptRate', 'lostRate', 'delayRate'] as const;
+const KNOWN_FIELDS = new Set<string>(['type', 'capacityBytes', 'eviction', 'inner', 'seed', 'delayMs', ...RATE_FIELDS]);
+
+/** Throws CONFIG naming the first bad `fault` field under `field` (the inner config included). */
+export function validateConfig(config: AdapterConfig, field: string): void {
+  validateAdapterConfig(config.inner, `${field}.inner`);
+  if (config.seed !== undefined) {
+    checkInteger(config.seed, `${field}.seed`, 0);
+    if (config.seed > 0xffffffff) throw new KvtierError(ErrorCode.CONFIG, `config.${field}.seed: must be an integer in [0, 2^32), got ${config.seed}`);
+  }
+  for (const rate of RATE_FIELDS) if (config[rate] !== undefined) checkNumber(config[rate], `${field}.${rate}`, 0, 1);
+  if (config.delayMs !== undefined) checkInteger(config.delayMs, `${field}.delayMs`, 0);
+  for (const key of Object.keys(config)) {
+    if (!KNOWN_FIELDS.has(key)) throw new KvtierError(ErrorCode.CONFIG, `config.${field}.${key}: is not a field of a fault adapter (${[...KNOWN_FIELDS].join(', ')})`);
+  }
+}
+
+/** Creates the inner adapter (by its registered type) and wraps it in a {@link FaultAdapter}. */
+export async function createAdapter(config: AdapterConfig, ctx: AdapterContext): Promise<L2Adapter> {
+  const c = config as FaultAdapterConfig;
+  const field = `${ctx.field}.inner`;
+  const inner = await (await adapterModule(c.inner.type, field)).createAdapter(c.inner, { index: ctx.index, field });
+  return new FaultAdapter(inner, c);
+}
+
+/** Counts of injected faults, by kind. */
+export interface FaultCounts {
+  storeErrors: number;
+  loadErrors: number;
+  lookupErrors: number;
+  corruptions: number;
+  lost: number;
+  delays: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** An {@link L2Adapter} that injects seeded faults around another. */
+export class FaultAdapter implements L2Adapter {
+  readonly #inner: L2Adapter;
+  readonly #prng: Prng;
+  readonly #rates: Required<Omit<FaultOptions, 'seed'>>;
+  /** Faults injected so far. */
+  readonly injected: FaultCounts = { storeErrors: 0, loadErrors: 0, lookupErrors: 0, corruptions: 0, lost: 0, delays: 0 };
+
+  constructor(inner: L2Adapter, config: FaultOptions) {
+    this.#inner = inner;
+    this.#prng = new Prng(config.seed ?? 1);
+    this.#rates = {
+      storeErrorRate: config.storeErrorRate ?? 0,
+      loadErrorRate: config.loadErrorRate ?? 0,
+      lookupErrorRate: config.lookupErrorRate ?? 0,
+      corruptRate: config.corruptRate ?? 0,
+      lostRate: config.lostRate ?? 0,
+      delayRate: config.delayRate ?? 0,
+      delayMs: config.delayMs ?? 10,
+    };
+  }
+
+  /**
+   * One faulty call: draws (in this order, always, so the sequence stays aligned) delay, error
+   * and loss; then runs `work` unless it errs, and returns a never-settling promise when lost.
+   */
+  async #call<T>(op: 'store' | 'load' | 'lookup', errorRate: number, errorCount: keyof FaultCounts, work: () => Promise<T>): Promise<T> {
+    const delayed = this.#prng.chance(this.#rates.delayRate);
+    const fails = this.#prng.chance(errorRate);
+    const lost = this.#prng.chance(this.#rates.lostRate);
+    if (delayed) {
+      this.injected.delays++;
+      await sleep(this.#rates.delayMs);
+    }
+    if (fails) {
+      this.injected[errorCount]++;
+      throw new Error(`injected ${op} error`);
+    }
+    const result = await work();
+    if (lost) {
+      this.injected.lost++;
+      return new Promise<T>(() => {});
+    }
+    return result;
+  }
+
+  store(keys: DigestBatch, objects: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
+    return this.#call('store', this.#rates.storeErrorRate, 'storeErrors', () => this.#inner.store(keys, objects));
+  }
+
+  lookup(keys: DigestBatch): Promise<Float64Array> {
+    return this.#call('lookup', this.#rates.lookupErrorRate, 'lookupErrors', () => this.#inner.lookup(keys));
+  }
+
+  load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
+    return this.#call('load', this.#rates.loadErrorRate, 'loadErrors', async () => {
+      const lengths = await this.#inner.load(keys, targets);
+      for (let i = 0; i < lengths.length; i++) {
+        if (!this.#prng.chance(this.#rates.corruptRate) || lengths[i] <= 0) continue;
+        this.#corrupt(targets[i], Math.min(lengths[i], totalLength(targets[i])));
+        this.injected.corruptions++;
+      }
+      return lengths;
+    });
+  }
+
+  /** Flips the bits of one byte among the first `length` bytes of `parts`. */
+  #corrupt(parts: readonly Uint8Array[], length: number): void {
+    let at = this.#prng.below(length);
+    for (const part of parts) {
+      if (at < part.length) {
+        part[at] ^= 0xff;
+        return;
+      }
+      at -= part.length;
+    }
+  }
+
+  delete(keys: DigestBatch): Promise<Uint8Array> {
+    return this.#inner.delete(keys);
+  }
+
+  usage(): Promise<L2Usage> {
+    return this.#inner.usage();
+  }
+
+  async status(): Promise<L2Status> {
+    const inner = await this.#inner.status();
+    return { healthy: inner.healthy, injected: { ...this.injected }, inner };
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}

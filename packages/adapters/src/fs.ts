@@ -1,0 +1,288 @@
+/**
+ * The `fs` adapter: one file per key under a base directory.
+ *
+ * - Names come from key digests only: `<baseDir>/<first 2 hex>/<32 hex>.kv`. Model names and
+ *   salts never reach a path, so no key can name a file outside `baseDir`.
+ * - A store writes the parts with one `writev` to a temp file in the same shard directory, then
+ *   renames it over the final name: a reader sees the old object or the new one, never a torn one.
+ *   `fsync: true` also syncs the file and its directory before answering.
+ * - A load reads with one `readv` straight into the caller's parts (an L1 slot view), plus a
+ *   one-byte probe that reveals a file longer than expected.
+ * - At start a recovery scan rebuilds the index (key -> size) and usage from the files and
+ *   removes temp files a crash left behind. Anything else in the tree is left alone.
+ * - Capacity: a store that would take usage past `capacityBytes` answers 0 for that key;
+ *   eviction is the engine's (through `delete`).
+ *
+ * Config: `{"type": "fs", "baseDir": "/abs/path", "capacityBytes"?: n, "fsync"?: false}`.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { lstat, mkdir, open, readdir, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { ErrorCode, KvtierError, checkString, digestHex, type AdapterConfig, type DigestBatch, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core';
+import { skipBytes, totalLength } from './parts.ts';
+
+/** Config of an `fs` adapter. */
+export interface FsAdapterConfig extends AdapterConfig {
+  readonly type: 'fs';
+  /** Absolute path of the directory that holds every file of this adapter; created if missing. */
+  readonly baseDir: string;
+  /** Sync each file and its directory before a store answers; default false. */
+  readonly fsync?: boolean;
+}
+
+const KNOWN_FIELDS = new Set(['type', 'capacityBytes', 'eviction', 'baseDir', 'fsync']);
+/** Object file names: the 32 hex digits of the key digest. */
+const OBJECT_FILE = /^([0-9a-f]{32})\.kv$/;
+const SHARD_DIR = /^[0-9a-f]{2}$/;
+const TEMP_PREFIX = '.tmp-';
+
+function configFail(field: string, problem: string): never {
+  throw new KvtierError(ErrorCode.CONFIG, `config.${field}: ${problem}`);
+}
+
+/** Throws CONFIG naming the first bad `fs` field under `field`. */
+export function validateConfig(config: AdapterConfig, field: string): void {
+  checkString(config.baseDir, `${field}.baseDir`);
+  const baseDir = config.baseDir;
+  if (baseDir.includes('\0')) configFail(`${field}.baseDir`, 'must not contain NUL');
+  if (!isAbsolute(baseDir)) configFail(`${field}.baseDir`, `must be an absolute path, got ${JSON.stringify(baseDir)}`);
+  if (baseDir.split(/[\\/]/).includes('..')) configFail(`${field}.baseDir`, `must not contain '..' segments, got ${JSON.stringify(baseDir)}`);
+  if (/^[\\/]+$/.test(baseDir)) configFail(`${field}.baseDir`, 'must not be the filesystem root');
+  if (config.fsync !== undefined && typeof config.fsync !== 'boolean') configFail(`${field}.fsync`, `must be a boolean, got ${JSON.stringify(config.fsync)}`);
+  for (const key of Object.keys(config)) {
+    if (!KNOWN_FIELDS.has(key)) configFail(`${field}.${key}`, `is not a field of an fs adapter (${[...KNOWN_FIELDS].join(', ')})`);
+  }
+}
+
+/** Creates an {@link FsAdapter} and runs its recovery scan. */
+export async function createAdapter(config: AdapterConfig): Promise<L2Adapter> {
+  return FsAdapter.open(config as FsAdapterConfig);
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+/** Writes every byte of `parts` at offset 0 (writev may write less than asked). */
+async function writeFully(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+  let written = 0;
+  let rest: readonly Uint8Array[] = parts;
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest as Uint8Array[], written);
+    written += bytesWritten;
+    rest = skipBytes(rest, bytesWritten);
+  }
+}
+
+/** Reads into `parts` from offset 0 until they are full or the file ends; returns bytes read. */
+async function readFully(fh: FileHandle, parts: readonly Uint8Array[]): Promise<number> {
+  let read = 0;
+  let rest: readonly Uint8Array[] = parts;
+  while (rest.length > 0) {
+    const { bytesRead } = await fh.readv(rest as Uint8Array[], read);
+    if (bytesRead === 0) break;
+    read += bytesRead;
+    rest = skipBytes(rest, bytesRead);
+  }
+  return read;
+}
+
+/** An {@link L2Adapter} over a directory tree. */
+export class FsAdapter implements L2Adapter {
+  readonly #baseDir: string;
+  readonly #capacity: number;
+  readonly #fsync: boolean;
+  /** Size of every object file, by hex digest. */
+  readonly #index = new Map<string, number>();
+  /** Shard directories known to exist as real directories. */
+  readonly #shards = new Set<string>();
+  #used = 0;
+  /** Bytes of stores in flight, counted against capacity until they land or fail. */
+  #reserved = 0;
+  #tempCounter = 0;
+  #removedTemps = 0;
+  #closed = false;
+
+  private constructor(baseDir: string, config: FsAdapterConfig) {
+    this.#baseDir = baseDir;
+    this.#capacity = config.capacityBytes ?? -1;
+    this.#fsync = config.fsync ?? false;
+  }
+
+  /** Creates `config.baseDir` if needed, checks it is a directory, and runs the recovery scan. */
+  static async open(config: FsAdapterConfig): Promise<FsAdapter> {
+    validateConfig(config, 'adapter');
+    await mkdir(config.baseDir, { recursive: true });
+    const baseDir = await realpath(config.baseDir);
+    if (!(await lstat(baseDir)).isDirectory()) {
+      throw new KvtierError(ErrorCode.CONFIG, `config.adapter.baseDir: ${JSON.stringify(config.baseDir)} is not a directory`);
+    }
+    const adapter = new FsAdapter(baseDir, config);
+    await adapter.#recover();
+    return adapter;
+  }
+
+  /** The resolved base directory. */
+  get baseDir(): string {
+    return this.#baseDir;
+  }
+
+  /** Temp files the recovery scan removed. */
+  get removedTempFiles(): number {
+    return this.#removedTemps;
+  }
+
+  async #recover(): Promise<void> {
+    for (const shard of await readdir(this.#baseDir, { withFileTypes: true })) {
+      if (!shard.isDirectory() || !SHARD_DIR.test(shard.name)) continue;
+      const dir = join(this.#baseDir, shard.name);
+      this.#shards.add(shard.name);
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        if (entry.name.startsWith(TEMP_PREFIX)) {
+          await unlink(join(dir, entry.name)).catch(() => {});
+          this.#removedTemps++;
+          continue;
+        }
+        const m = OBJECT_FILE.exec(entry.name);
+        if (m === null || !m[1].startsWith(shard.name)) continue;
+        const { size } = await lstat(join(dir, entry.name));
+        this.#index.set(m[1], size);
+        this.#used += size;
+      }
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new KvtierError(ErrorCode.CLOSED, `fs adapter at ${this.#baseDir} is closed`);
+  }
+
+  /** The object file of a key. The name is 32 hex digits, so the path stays under baseDir. */
+  #path(hex: string): string {
+    return join(this.#baseDir, hex.slice(0, 2), `${hex}.kv`);
+  }
+
+  async #shardDir(hex: string): Promise<string> {
+    const shard = hex.slice(0, 2);
+    const dir = join(this.#baseDir, shard);
+    if (this.#shards.has(shard)) return dir;
+    await mkdir(dir).catch((err) => {
+      if (errno(err) !== 'EEXIST') throw err;
+    });
+    // A symlink planted in the tree would lead writes elsewhere: only a real directory will do.
+    if (!(await lstat(dir)).isDirectory()) throw new Error(`${dir} is not a directory`);
+    this.#shards.add(shard);
+    return dir;
+  }
+
+  async #storeOne(hex: string, parts: readonly Uint8Array[]): Promise<number> {
+    const size = totalLength(parts);
+    const previous = this.#index.get(hex) ?? 0;
+    if (this.#capacity >= 0 && this.#used + this.#reserved - previous + size > this.#capacity) return 0;
+    this.#reserved += size;
+    try {
+      const dir = await this.#shardDir(hex);
+      const temp = join(dir, `${TEMP_PREFIX}${hex}-${process.pid}-${this.#tempCounter++}`);
+      const fh = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      try {
+        await writeFully(fh, parts);
+        if (this.#fsync) await fh.datasync();
+      } catch (err) {
+        await fh.close();
+        await unlink(temp).catch(() => {});
+        throw err;
+      }
+      await fh.close();
+      await rename(temp, this.#path(hex));
+      if (this.#fsync) await this.#syncDir(dir);
+      this.#used += size - (this.#index.get(hex) ?? 0);
+      this.#index.set(hex, size);
+      return 1;
+    } finally {
+      this.#reserved -= size;
+    }
+  }
+
+  async #syncDir(dir: string): Promise<void> {
+    const fh = await open(dir, fsConstants.O_RDONLY);
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async store(keys: DigestBatch, objects: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
+    this.#assertOpen();
+    const results = await Promise.all(objects.map((parts, i) => this.#storeOne(digestHex(keys, i), parts)));
+    return Uint8Array.from(results);
+  }
+
+  async lookup(keys: DigestBatch): Promise<Float64Array> {
+    this.#assertOpen();
+    const lengths = new Float64Array(keys.length / 4);
+    for (let i = 0; i < lengths.length; i++) lengths[i] = this.#index.get(digestHex(keys, i)) ?? -1;
+    return lengths;
+  }
+
+  async #loadOne(hex: string, parts: readonly Uint8Array[]): Promise<number> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.#path(hex), fsConstants.O_RDONLY);
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err;
+      this.#forget(hex);
+      return -1;
+    }
+    try {
+      // The probe byte past the parts only fills when the file is longer than expected.
+      return await readFully(fh, [...parts, new Uint8Array(1)]);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
+    this.#assertOpen();
+    return Float64Array.from(await Promise.all(targets.map((parts, i) => this.#loadOne(digestHex(keys, i), parts))));
+  }
+
+  #forget(hex: string): boolean {
+    const size = this.#index.get(hex);
+    if (size === undefined) return false;
+    this.#index.delete(hex);
+    this.#used -= size;
+    return true;
+  }
+
+  async #deleteOne(hex: string): Promise<number> {
+    try {
+      await unlink(this.#path(hex));
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err;
+      this.#forget(hex);
+      return 0;
+    }
+    this.#forget(hex);
+    return 1;
+  }
+
+  async delete(keys: DigestBatch): Promise<Uint8Array> {
+    this.#assertOpen();
+    const n = keys.length / 4;
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => this.#deleteOne(digestHex(keys, i))));
+    return Uint8Array.from(results);
+  }
+
+  async usage(): Promise<L2Usage> {
+    return { usedBytes: this.#used, capacityBytes: this.#capacity };
+  }
+
+  async status(): Promise<L2Status> {
+    return { healthy: !this.#closed, baseDir: this.#baseDir, objects: this.#index.size, usedBytes: this.#used, capacityBytes: this.#capacity };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
