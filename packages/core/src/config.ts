@@ -1,0 +1,182 @@
+/**
+ * The engine's JSON configuration (DESIGN.md §11): validated once, up front, into a fully
+ * defaulted {@link KvCacheConfig}. Every error is a `KVT_ERR_CONFIG` {@link KvtierError} whose
+ * message names the field and the allowed range, e.g.
+ * `config.adapters[1].eviction.watermark: must be a number in (0, 1], got 1.5`.
+ */
+import { configError } from './errors.ts';
+import { resolveL1Config, type L1Options } from './l1/l1-config.ts';
+import type { AdapterConfig } from './l2/adapter.ts';
+import { validateAdapterConfig } from './l2/config.ts';
+
+/** Eviction settings of one tier: a policy name, the usage watermark and the fraction to evict. */
+export interface EvictionConfig {
+  /** Eviction policy name (`lru`, `arc`, `s3fifo`, `noop`, `default`). */
+  readonly policy: string;
+  /** Usage fraction in (0, 1] at or above which a cycle evicts. */
+  readonly watermark: number;
+  /** Fraction in (0, 1] of the tracked objects to evict per cycle. */
+  readonly ratio: number;
+}
+
+/** Store controller settings (L1 -> L2). */
+export interface StoreConfig {
+  /** Retries of a failed store before the failure is counted and dropped; an integer in [0, 100]. */
+  readonly maxRetries: number;
+  /** Backoff before the first retry in ms, doubled per retry; an integer in [0, 60000]. */
+  readonly backoffMs: number;
+  /** Most bytes in flight to one adapter; a positive integer. */
+  readonly maxInFlightBytesPerAdapter: number;
+  /** Most keys the store worker claims per wake-up; an integer in [1, 65536]. */
+  readonly batchKeys: number;
+}
+
+/** The validated, fully defaulted configuration of a {@link KvCache}. */
+export interface KvCacheConfig {
+  /** L1 settings, validated by L1 and passed to it as they are. */
+  readonly l1: L1Options;
+  /**
+   * L2 adapters in index order (the prefetch policy prefers lower indices); each validated by its
+   * registered type (import `@kvtier/adapters` first to register the built-ins).
+   */
+  readonly adapters: readonly AdapterConfig[];
+  /** Store policy name (`default`, `skip_l1`). */
+  readonly storePolicy: string;
+  /** Prefetch policy name (`default`). */
+  readonly prefetchPolicy: string;
+  /** L1 watermark eviction. */
+  readonly l1Eviction: EvictionConfig;
+  /** How often the eviction worker wakes on its own, in ms. */
+  readonly evictionIntervalMs: number;
+  /** How often the eviction worker reconciles its L1 policy with the live objects, in ms. */
+  readonly reconcileIntervalMs: number;
+  /** Most prefetch requests running at once; the rest queue FIFO. */
+  readonly prefetchMaxInFlight: number;
+  /** Deadline of every controller -> adapter call, in ms; a call past it is abandoned. */
+  readonly adapterCallTimeoutMs: number;
+  readonly store: StoreConfig;
+}
+
+/** Defaults of every optional field. */
+export const CONFIG_DEFAULTS = {
+  storePolicy: 'default',
+  prefetchPolicy: 'default',
+  evictionPolicy: 'lru',
+  watermark: 0.8,
+  ratio: 0.2,
+  evictionIntervalMs: 100,
+  reconcileIntervalMs: 5_000,
+  prefetchMaxInFlight: 8,
+  adapterCallTimeoutMs: 30_000,
+  maxRetries: 3,
+  backoffMs: 50,
+  maxInFlightBytesPerAdapter: 256 * 1024 * 1024,
+  batchKeys: 256,
+} as const;
+
+/** Most adapters one cache hosts (each gets a worker thread and per-adapter metric slots). */
+export const MAX_ADAPTERS = 16;
+
+type Raw = Record<string, unknown>;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+function object(field: string, value: unknown): Raw {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    configError(field, `must be an object, got ${describe(value)}`);
+  }
+  return value as Raw;
+}
+
+function integer(field: string, value: unknown, min: number, max: number, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    configError(field, `must be an integer in [${min}, ${max}], got ${describe(value)}`);
+  }
+  return value;
+}
+
+function fraction(field: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
+    configError(field, `must be a number in (0, 1], got ${describe(value)}`);
+  }
+  return value;
+}
+
+function name(field: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^[a-z0-9_]{1,64}$/.test(value)) {
+    configError(field, `must be a name of 1 to 64 characters [a-z0-9_], got ${describe(value)}`);
+  }
+  return value;
+}
+
+function eviction(field: string, value: unknown): EvictionConfig {
+  const raw = object(field, value ?? {});
+  return {
+    policy: name(`${field}.policy`, raw.policy, CONFIG_DEFAULTS.evictionPolicy),
+    watermark: fraction(`${field}.watermark`, raw.watermark, CONFIG_DEFAULTS.watermark),
+    ratio: fraction(`${field}.ratio`, raw.ratio, CONFIG_DEFAULTS.ratio),
+  };
+}
+
+const MAX_BYTES = Number.MAX_SAFE_INTEGER;
+const MAX_MS = 24 * 3600 * 1000;
+
+function l1(value: unknown): L1Options {
+  resolveL1Config(object('l1', value) as unknown as L1Options);
+  return value as L1Options;
+}
+
+function adapters(value: unknown): AdapterConfig[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) configError('adapters', `must be an array, got ${describe(value)}`);
+  if (value.length > MAX_ADAPTERS) configError('adapters', `must have at most ${MAX_ADAPTERS} entries, got ${value.length}`);
+  return value.map((entry, i) => {
+    validateAdapterConfig(entry, `adapters[${i}]`);
+    return entry;
+  });
+}
+
+function store(value: unknown): StoreConfig {
+  const raw = object('store', value ?? {});
+  return {
+    maxRetries: integer('store.maxRetries', raw.maxRetries, 0, 100, CONFIG_DEFAULTS.maxRetries),
+    backoffMs: integer('store.backoffMs', raw.backoffMs, 0, 60_000, CONFIG_DEFAULTS.backoffMs),
+    maxInFlightBytesPerAdapter: integer('store.maxInFlightBytesPerAdapter', raw.maxInFlightBytesPerAdapter, 1, MAX_BYTES, CONFIG_DEFAULTS.maxInFlightBytesPerAdapter),
+    batchKeys: integer('store.batchKeys', raw.batchKeys, 1, 65_536, CONFIG_DEFAULTS.batchKeys),
+  };
+}
+
+const TOP_LEVEL = new Set([
+  'l1', 'adapters', 'storePolicy', 'prefetchPolicy', 'l1Eviction', 'evictionIntervalMs',
+  'reconcileIntervalMs', 'prefetchMaxInFlight', 'adapterCallTimeoutMs', 'store',
+]);
+
+/**
+ * Validates a raw (JSON) configuration and fills in every default.
+ * @throws KvtierError `KVT_ERR_CONFIG` naming the first bad field and its allowed range.
+ */
+export function validateConfig(value: unknown): KvCacheConfig {
+  const raw = object('(root)', value);
+  for (const key of Object.keys(raw)) {
+    if (!TOP_LEVEL.has(key)) configError(key, `is not a known field (known: ${[...TOP_LEVEL].join(', ')})`);
+  }
+  return {
+    l1: l1(raw.l1),
+    adapters: adapters(raw.adapters),
+    storePolicy: name('storePolicy', raw.storePolicy, CONFIG_DEFAULTS.storePolicy),
+    prefetchPolicy: name('prefetchPolicy', raw.prefetchPolicy, CONFIG_DEFAULTS.prefetchPolicy),
+    l1Eviction: eviction('l1Eviction', raw.l1Eviction),
+    evictionIntervalMs: integer('evictionIntervalMs', raw.evictionIntervalMs, 1, MAX_MS, CONFIG_DEFAULTS.evictionIntervalMs),
+    reconcileIntervalMs: integer('reconcileIntervalMs', raw.reconcileIntervalMs, 1, MAX_MS, CONFIG_DEFAULTS.reconcileIntervalMs),
+    prefetchMaxInFlight: integer('prefetchMaxInFlight', raw.prefetchMaxInFlight, 1, 1024, CONFIG_DEFAULTS.prefetchMaxInFlight),
+    adapterCallTimeoutMs: integer('adapterCallTimeoutMs', raw.adapterCallTimeoutMs, 1, MAX_MS, CONFIG_DEFAULTS.adapterCallTimeoutMs),
+    store: store(raw.store),
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The eviction controller (DESIGN.md §6): L1 watermark eviction and ONE L2 eviction controller for
+ * every adapter that has an `eviction` block. Policies only order keys; this controller feeds them
+ * events, asks for victims when usage reaches the watermark, and deletes the victims. Independent
+ * of Piscina: a plain class over an {@link EvictionContext}.
+ */
+import type { DigestBatch, L1Usage } from '../l1/api.ts';
+import { L2EventKind, type L2EventKindCode } from '../l2/events.ts';
+import type { AdapterHostApi } from '../l2/host-api.ts';
+import { AdapterCounter, AdapterOp, Counter, type Metrics } from '../metrics.ts';
+import type { EvictionPolicy } from '../policies/eviction.ts';
+import { callAdapter } from './adapter-call.ts';
+import { keyId } from './batch.ts';
+
+/** L1 event kinds as the eviction controller sees them. */
+export const L1EventKind = { CREATED: 1, TOUCHED: 2, REMOVED: 3 } as const;
+/** One of the {@link L1EventKind} values. */
+export type L1EventKindCode = (typeof L1EventKind)[keyof typeof L1EventKind];
+
+/** The L1 operations the eviction controller uses. */
+export interface EvictionL1 {
+  usage(): L1Usage;
+  /** Hands every queued L1 event to `visit` (digest words reused between calls). */
+  drainEvents(visit: (kind: L1EventKindCode, digest: Uint32Array) => void): void;
+  /** Visits the digest of every object in L1 (for reconciliation). */
+  forEachLive(visit: (digest: Uint32Array) => void): void;
+  /** Whether key `index` of `keys` is present and unlocked. */
+  isEvictable(keys: DigestBatch, index: number): boolean;
+  /** Evicts unlocked keys (never force): per key, L1Error.SUCCESS when it left. */
+  evict(keys: DigestBatch): Uint8Array;
+}
+
+/** Watermark settings of one tier. */
+export interface Watermark {
+  readonly watermark: number;
+  readonly ratio: number;
+}
+
+/** One adapter under L2 eviction. */
+export interface L2EvictionTarget extends Watermark {
+  /** The adapter's index (metrics). */
+  readonly index: number;
+  readonly adapter: AdapterHostApi;
+  readonly policy: EvictionPolicy<string>;
+  /** Drains the adapter's L2 events (stored, accessed, deleted). */
+  drainEvents(visit: (kind: L2EventKindCode, digest: Uint32Array, bytes: number) => void): void;
+}
+
+/** Everything the eviction controller needs. */
+export interface EvictionContext {
+  readonly l1: EvictionL1;
+  readonly l1Policy: EvictionPolicy<string>;
+  readonly l1Eviction: Watermark;
+  /** Only adapters that have an `eviction` block; the others are never polled. */
+  readonly l2: readonly L2EvictionTarget[];
+  readonly metrics: Metrics;
+  readonly adapterCallTimeoutMs: number;
+  readonly intervalMs: number;
+  readonly reconcileIntervalMs: number;
+  /** Resolves after `timeoutMs`, or at once when L1 fell back to emergency eviction or stop began. */
+  wait(timeoutMs: number): Promise<void>;
+  stopped(): boolean;
+}
+
+/** A digest as a policy key. */
+function idOf(digest: Uint32Array): string {
+  return keyId(digest, 0);
+}
+
+/** Policy keys back to a digest batch. */
+function digestsOf(ids: readonly string[]): DigestBatch {
+  const out = new Uint32Array(ids.length * 4);
+  ids.forEach((id, i) => id.split('.').forEach((hex, w) => { out[i * 4 + w] = parseInt(hex, 16); }));
+  return out;
+}
+
+/** Runs L1 and L2 eviction cycles; one instance per eviction worker. */
+export class EvictionController {
+  readonly #ctx: EvictionContext;
+  /** Keys the L1 policy tracks (policies cannot be enumerated, reconciliation needs to). */
+  readonly #l1Known = new Set<string>();
+  #lastReconcile = 0;
+
+  constructor(ctx: EvictionContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Runs cycles until stopped. */
+  async run(): Promise<void> {
+    this.reconcileL1();
+    while (!this.#ctx.stopped()) {
+      await this.cycle();
+      if (!this.#ctx.stopped()) await this.#ctx.wait(this.#ctx.intervalMs);
+    }
+  }
+
+  /** One cycle: feed events, reconcile when due, evict L1 and each L2 adapter at its watermark. */
+  async cycle(): Promise<void> {
+    this.#drainL1();
+    if (performance.now() - this.#lastReconcile >= this.#ctx.reconcileIntervalMs) this.reconcileL1();
+    this.evictL1();
+    await Promise.all(this.#ctx.l2.map((t) => this.evictL2(t)));
+  }
+
+  #drainL1(): void {
+    const policy = this.#ctx.l1Policy;
+    this.#ctx.l1.drainEvents((kind, digest) => {
+      const id = idOf(digest);
+      if (kind === L1EventKind.CREATED) {
+        this.#l1Known.add(id);
+        policy.created([id]);
+      } else if (kind === L1EventKind.TOUCHED) {
+        policy.touched([id]);
+      } else {
+        this.#l1Known.delete(id);
+        policy.removed([id]);
+      }
+    });
+  }
+
+  /**
+   * Makes the L1 policy track exactly the live objects: events dropped on a full ring would
+   * otherwise leave objects the policy never evicts, or keys it would try to evict in vain.
+   */
+  reconcileL1(): void {
+    this.#lastReconcile = performance.now();
+    const live = new Set<string>();
+    this.#ctx.l1.forEachLive((digest) => { live.add(idOf(digest)); });
+    const gone = [...this.#l1Known].filter((id) => !live.has(id));
+    const unknown = [...live].filter((id) => !this.#l1Known.has(id));
+    for (const id of gone) this.#l1Known.delete(id);
+    for (const id of unknown) this.#l1Known.add(id);
+    if (gone.length > 0) this.#ctx.l1Policy.removed(gone);
+    if (unknown.length > 0) this.#ctx.l1Policy.created(unknown);
+  }
+
+  /** Evicts `ratio` of L1's tracked objects through the policy when usage is at the watermark. */
+  evictL1(): number {
+    const { l1, l1Policy, l1Eviction, metrics } = this.#ctx;
+    if (l1.usage().fraction < l1Eviction.watermark) return 0;
+    const victims = l1Policy.victims(l1Eviction.ratio, (id) => l1.isEvictable(digestsOf([id]), 0));
+    if (victims.length === 0) return 0;
+    const codes = l1.evict(digestsOf(victims));
+    const evicted = victims.filter((_, i) => codes[i] === 0);
+    for (const id of evicted) this.#l1Known.delete(id);
+    l1Policy.removed(evicted);
+    metrics.count(Counter.L1_EVICTIONS, evicted.length);
+    return evicted.length;
+  }
+
+  /**
+   * One L2 adapter's cycle: feed its events; at or above its watermark, delete victims. Pinned
+   * keys are skipped by the adapter and stay tracked (the policy re-queues them, so they do not
+   * stall later cycles). Unknown usage (-1) never evicts.
+   */
+  async evictL2(target: L2EvictionTarget): Promise<number> {
+    const { policy } = target;
+    target.drainEvents((kind, digest) => {
+      const id = idOf(digest);
+      if (kind === L2EventKind.STORED) policy.created([id]);
+      else if (kind === L2EventKind.ACCESSED) policy.touched([id]);
+      else policy.removed([id]);
+    });
+    let usage;
+    try {
+      usage = await callAdapter(this.#ctx, target.index, AdapterOp.USAGE, () => target.adapter.usage());
+    } catch {
+      return 0;
+    }
+    if (usage.usedBytes < 0 || usage.capacityBytes <= 0) return 0;
+    if (usage.usedBytes / usage.capacityBytes < target.watermark) return 0;
+    const victims = policy.victims(target.ratio);
+    if (victims.length === 0) return 0;
+    const keys = digestsOf(victims);
+    let deleted: Uint8Array;
+    try {
+      deleted = await callAdapter(this.#ctx, target.index, AdapterOp.DELETE, () => target.adapter.delete(keys));
+    } catch {
+      return 0;
+    }
+    const gone = victims.filter((_, i) => deleted[i] === 1);
+    // The adapter's own DELETED events arrive too; removing twice is harmless.
+    policy.removed(gone);
+    this.#ctx.metrics.countAdapter(target.index, AdapterCounter.EVICTED_KEYS, gone.length);
+    return gone.length;
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * The prefetch controller (DESIGN.md §6, LMCache's protocol): for the keys past a request's L1
+ * prefix, lookup-and-lock on every adapter, plan with the prefetch policy, trim to the contiguous
+ * prefix, unlock what is not planned, reserve temporary L1 slots of the exact sizes, load,
+ * `finishWriteAndReserveRead`, unlock the pins, publish the count. At most `maxInFlight` requests
+ * run at once; the rest wait FIFO. Independent of Piscina: a plain class over a
+ * {@link PrefetchContext}.
+ *
+ * Concurrent requests for the same key: the first to reserve the temporary slot loads it; the
+ * other gets KEY_NOT_WRITABLE, waits until the owner has finished that key (the owner never
+ * waits on anyone before finishing its own keys, so there is no cycle), then read-locks it.
+ */
+import { Bitmap } from '../bitmap.ts';
+import { ErrorCode, KvtierError } from '../errors.ts';
+import { L1Error, type DigestBatch, type L1SlotResult } from '../l1/api.ts';
+import type { AdapterHostApi, BitmapData } from '../l2/host-api.ts';
+import { AdapterCounter, AdapterOp, Counter, Histogram, type Metrics } from '../metrics.ts';
+import type { PrefetchPolicy } from '../policies/prefetch.ts';
+import { callAdapter } from './adapter-call.ts';
+import { keyCount, keyId, pickKeys, pickValues, rangeKeys } from './batch.ts';
+
+/** The L1 operations the prefetch controller uses. */
+export interface PrefetchL1 {
+  reserveWrite(keys: DigestBatch, sizes: ArrayLike<number>, opts: { mode: 'new'; temporary: true }): L1SlotResult;
+  finishWriteAndReserveRead(keys: DigestBatch, opts: { extraCount: number }): L1SlotResult;
+  reserveRead(keys: DigestBatch, opts: { extraCount: number }): L1SlotResult;
+  finishRead(keys: DigestBatch, opts: { extraCount: number }): Uint8Array;
+  delete(keys: DigestBatch, opts: { force: boolean }): Uint8Array;
+}
+
+/** One request as the worker receives it: the keys past the L1 prefix the main thread locked. */
+export interface PrefetchRequest {
+  /** Identifies the request to {@link PrefetchContext.publish}. */
+  readonly requestId: number;
+  /** Keys to make readable from L2, in prefix order. */
+  readonly keys: DigestBatch;
+  /** Extra read locks per key (each loaded key gets 1 + extraCount). */
+  readonly extraCount: number;
+  /** `performance.timeOrigin + performance.now()` at submit, for the latency histogram. */
+  readonly submittedAt: number;
+}
+
+/** Everything the prefetch controller needs. */
+export interface PrefetchContext {
+  readonly l1: PrefetchL1;
+  readonly adapters: readonly AdapterHostApi[];
+  readonly policy: PrefetchPolicy;
+  readonly metrics: Metrics;
+  readonly adapterCallTimeoutMs: number;
+  readonly maxInFlight: number;
+  /** Publishes a request's result: the prefix length made readable, or a failure. */
+  publish(requestId: number, l2PrefixHits: number, error?: KvtierError): void;
+}
+
+/** A load that passed its deadline: its slots stay write-locked until the late answer or stop. */
+interface Quarantine {
+  readonly keys: DigestBatch;
+}
+
+function toBitmap(data: BitmapData): Bitmap {
+  return new Bitmap(data.size, data.words.buffer, data.words.byteOffset);
+}
+
+/** Runs prefetch requests; one instance per prefetch worker. */
+export class PrefetchController {
+  readonly #ctx: PrefetchContext;
+  readonly #queue: PrefetchRequest[] = [];
+  readonly #running = new Set<Promise<void>>();
+  /** Keys some running request holds write-locked, resolved once it finished or dropped them. */
+  readonly #writing = new Map<string, Promise<void>>();
+  readonly #quarantined = new Set<Quarantine>();
+  #stopping = false;
+
+  constructor(ctx: PrefetchContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Requests running now. */
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /** Queues a request; it starts at once if fewer than `maxInFlight` run. */
+  submit(request: PrefetchRequest): void {
+    if (this.#stopping) {
+      this.#ctx.publish(request.requestId, 0, new KvtierError(ErrorCode.CLOSED, 'the prefetch controller is stopping'));
+      return;
+    }
+    this.#queue.push(request);
+    this.#startQueued();
+  }
+
+  /**
+   * Stops: queued requests fail with CLOSED, running ones finish (each adapter call is bounded by
+   * its deadline), then quarantined slots are dropped.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const request of this.#queue.splice(0)) {
+      this.#ctx.publish(request.requestId, 0, new KvtierError(ErrorCode.CLOSED, 'the prefetch controller stopped'));
+    }
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    for (const q of this.#quarantined) this.#ctx.l1.delete(q.keys, { force: true });
+    this.#quarantined.clear();
+  }
+
+  #startQueued(): void {
+    while (this.#running.size < this.#ctx.maxInFlight && this.#queue.length > 0) {
+      const request = this.#queue.shift()!;
+      const task: Promise<void> = this.#run(request).finally(() => {
+        this.#running.delete(task);
+        this.#startQueued();
+      });
+      this.#running.add(task);
+    }
+  }
+
+  async #run(request: PrefetchRequest): Promise<void> {
+    let hits = 0;
+    let error: KvtierError | undefined;
+    try {
+      hits = await this.#prefetch(request);
+    } catch (err) {
+      error = KvtierError.from(err);
+      this.#ctx.metrics.count(Counter.PREFETCH_FAILURES);
+    }
+    this.#ctx.metrics.count(Counter.PREFETCH_L2_HIT_KEYS, hits);
+    this.#ctx.metrics.observe(Histogram.PREFETCH_SECONDS, (performance.timeOrigin + performance.now() - request.submittedAt) / 1000);
+    this.#ctx.publish(request.requestId, hits, error);
+  }
+
+  /** Lookup-and-lock on every adapter; a failed lookup counts as "holds nothing". */
+  async #lookup(keys: DigestBatch): Promise<({ found: Bitmap; sizes: Uint32Array } | undefined)[]> {
+    const ctx = this.#ctx;
+    return Promise.all(ctx.adapters.map(async (adapter, a) => {
+      let abandoned = false;
+      const call = adapter.lookupAndLock(keys);
+      // Pins taken by a lookup answered after its deadline are released when the answer comes.
+      call.then((late) => {
+        if (abandoned) adapter.unlock(pickKeys(keys, toBitmap(late.found).indices())).catch(() => {});
+      }, () => {});
+      try {
+        const r = await callAdapter(ctx, a, AdapterOp.LOOKUP, () => call);
+        const found = toBitmap(r.found);
+        ctx.metrics.countAdapter(a, AdapterCounter.LOOKUP_KEYS, keyCount(keys));
+        ctx.metrics.countAdapter(a, AdapterCounter.LOOKUP_HITS, found.popcount());
+        return { found, sizes: r.sizes };
+      } catch {
+        abandoned = true;
+        return undefined;
+      }
+    }));
+  }
+
+  /** Releases pins: the keys at `indices` on adapter `a`. */
+  async #unlock(a: number, keys: DigestBatch, indices: readonly number[]): Promise<void> {
+    if (indices.length === 0) return;
+    try {
+      await callAdapter(this.#ctx, a, AdapterOp.UNLOCK, () => this.#ctx.adapters[a].unlock(pickKeys(keys, indices)));
+    } catch {
+      // Counted by callAdapter; a pin an adapter failed to drop is its own (it releases all on close).
+    }
+  }
+
+  async #prefetch(request: PrefetchRequest): Promise<number> {
+    const ctx = this.#ctx;
+    const { keys, extraCount } = request;
+    const n = keyCount(keys);
+    if (n === 0 || ctx.adapters.length === 0) return 0;
+
+    // 1. Lookup and pin; plan; trim to the contiguous prefix every key of which some adapter loads.
+    const lookups = await this.#lookup(keys);
+    const plan = ctx.policy.plan(lookups.map((l) => l?.found), n);
+    const source = new Int32Array(n).fill(-1);
+    for (const [a, indices] of plan) for (const i of indices) source[i] = a;
+    let prefix = source.indexOf(-1);
+    if (prefix < 0) prefix = n;
+    // Pins on what will not be loaded from that adapter go at once.
+    await Promise.all(lookups.map((l, a) => l === undefined ? undefined
+      : this.#unlock(a, keys, l.found.indices().filter((i) => i >= prefix || source[i] !== a))));
+    const pinned = (from: number, to: number, a: number) => {
+      const out: number[] = [];
+      for (let i = from; i < to; i++) if (source[i] === a) out.push(i);
+      return out;
+    };
+    try {
+      return await this.#reserveAndLoad(keys, prefix, source, lookups, extraCount);
+    } finally {
+      await Promise.all(lookups.map((l, a) => l === undefined ? undefined : this.#unlock(a, keys, pinned(0, prefix, a))));
+    }
+  }
+
+  /**
+   * Reserves temporary slots for keys [0, prefix), loads the ones this request owns, joins the
+   * ones another request is loading, and read-locks the longest readable prefix. Everything past
+   * it is released before returning.
+   */
+  async #reserveAndLoad(
+    keys: DigestBatch, prefix: number, source: Int32Array,
+    lookups: readonly ({ found: Bitmap; sizes: Uint32Array } | undefined)[], extraCount: number,
+  ): Promise<number> {
+    const ctx = this.#ctx;
+    if (prefix === 0) return 0;
+    const head = rangeKeys(keys, 0, prefix);
+    const sizes = new Uint32Array(prefix);
+    for (let i = 0; i < prefix; i++) sizes[i] = lookups[source[i]]!.sizes[i];
+    const reserved = ctx.l1.reserveWrite(head, sizes, { mode: 'new', temporary: true });
+
+    // Per key: 'own' (we write it), 'held' (read-locked already), 'join' (another request writes it).
+    const own: number[] = [];
+    const held: number[] = [];
+    const join: number[] = [];
+    let cut = prefix;
+    const done = new Map<number, () => void>();
+    for (let i = 0; i < prefix; i++) {
+      if (reserved.codes[i] === L1Error.SUCCESS) {
+        own.push(i);
+        const id = keyId(keys, i);
+        this.#writing.set(id, new Promise<void>((resolve) => done.set(i, () => { this.#writing.delete(id); resolve(); })));
+        continue;
+      }
+      if (i < cut && reserved.codes[i] === L1Error.KEY_NOT_WRITABLE) {
+        if (this.#writing.has(keyId(keys, i))) { join.push(i); continue; }
+        const r = ctx.l1.reserveRead(rangeKeys(keys, i, i + 1), { extraCount });
+        if (r.codes[0] === L1Error.SUCCESS) { held.push(i); continue; }
+      }
+      cut = Math.min(cut, i);
+    }
+    const finish = (indices: readonly number[]) => { for (const i of indices) done.get(i)?.(); };
+
+    // Drop our reservations past the cut; load the rest, grouped by source adapter.
+    const drop = own.filter((i) => i >= cut);
+    const load = own.filter((i) => i < cut);
+    if (drop.length > 0) ctx.l1.delete(pickKeys(keys, drop), { force: true });
+    finish(drop);
+    const loaded = new Set<number>();
+    const quarantined = new Set<number>();
+    await Promise.all([...new Set(load.map((i) => source[i]))].map(async (a) => {
+      const indices = load.filter((i) => source[i] === a);
+      const batch = pickKeys(keys, indices);
+      const slots = pickValues(reserved.slots, indices);
+      const bytes = pickValues(sizes, indices);
+      const call = ctx.adapters[a].load(batch, slots, bytes);
+      const started = performance.now();
+      try {
+        const r = await callAdapter(ctx, a, AdapterOp.LOAD, () => call);
+        ctx.metrics.observe(Histogram.L2_LOAD_SECONDS, (performance.now() - started) / 1000);
+        const bits = toBitmap(r);
+        indices.forEach((i, j) => {
+          if (!bits.test(j)) return;
+          loaded.add(i);
+          ctx.metrics.countAdapter(a, AdapterCounter.LOAD_KEYS);
+          ctx.metrics.countAdapter(a, AdapterCounter.LOAD_BYTES, bytes[j]);
+        });
+        ctx.metrics.observe(Histogram.L2_LOAD_BYTES, indices.filter((i) => loaded.has(i)).reduce((s, i) => s + sizes[i], 0));
+      } catch (err) {
+        if (KvtierError.from(err).code !== ErrorCode.TIMEOUT) return;
+        for (const i of indices) quarantined.add(i);
+        this.#quarantine(batch, call);
+      }
+    }));
+
+    // Our keys: readable ones become read-locked (1 + extraCount), the others are dropped.
+    const good = load.filter((i) => loaded.has(i));
+    const bad = load.filter((i) => !loaded.has(i) && !quarantined.has(i));
+    if (good.length > 0) {
+      const r = ctx.l1.finishWriteAndReserveRead(pickKeys(keys, good), { extraCount });
+      good.forEach((i, j) => { if (r.codes[j] === L1Error.SUCCESS) held.push(i); });
+    }
+    if (bad.length > 0) ctx.l1.delete(pickKeys(keys, bad), { force: true });
+    finish(load);
+
+    // Joined keys: wait for their owner, then read-lock what it made readable.
+    for (const i of join) {
+      if (i >= cut) break;
+      await this.#writing.get(keyId(keys, i));
+      const r = ctx.l1.reserveRead(rangeKeys(keys, i, i + 1), { extraCount });
+      if (r.codes[0] === L1Error.SUCCESS) held.push(i);
+    }
+
+    // Keep the contiguous prefix of held keys; release the rest.
+    const isHeld = new Uint8Array(cut);
+    for (const i of held) isHeld[i] = 1;
+    let hits = isHeld.indexOf(0);
+    if (hits < 0) hits = cut;
+    const release = held.filter((i) => i >= hits);
+    if (release.length > 0) ctx.l1.finishRead(pickKeys(keys, release), { extraCount });
+    return hits;
+  }
+
+  /**
+   * A load past its deadline may still write into its slots: they stay write-locked (unreadable,
+   * not reusable) until the late answer arrives or the controller stops, then they are dropped.
+   */
+  #quarantine(batch: DigestBatch, call: Promise<unknown>): void {
+    const q: Quarantine = { keys: batch };
+    this.#quarantined.add(q);
+    call.catch(() => {}).finally(() => {
+      if (this.#quarantined.delete(q)) this.#ctx.l1.delete(batch, { force: true });
+    });
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * Engine metrics in a SharedArrayBuffer so every thread can bump them without a message, rendered
+ * as Prometheus text by the main thread. The catalogue below is the layout: each counter,
+ * per-adapter counter, failure cell and histogram has a fixed offset in one `BigInt64Array`.
+ */
+import { MAX_ADAPTERS } from './config.ts';
+
+/** Offsets of engine-wide counters; their Prometheus names and help follow in the same order. */
+export const Counter = {
+  L1_WRITES: 0,
+  L1_READS: 1,
+  L1_EVICTIONS: 2,
+  PREFETCH_REQUESTS: 3,
+  PREFETCH_L1_HIT_KEYS: 4,
+  PREFETCH_L2_HIT_KEYS: 5,
+  PREFETCH_FAILURES: 6,
+  STORE_RETRIES: 7,
+  STORE_DROPPED_KEYS: 8,
+} as const;
+/** One of the {@link Counter} offsets. */
+export type CounterId = (typeof Counter)[keyof typeof Counter];
+
+const COUNTER_TEXT: readonly (readonly [string, string])[] = [
+  ['kvtier_l1_writes_total', 'Objects written into L1 through the facade.'],
+  ['kvtier_l1_reads_total', 'Objects read from L1 through readPrefetched.'],
+  ['kvtier_l1_evictions_total', 'Objects evicted from L1 by the watermark eviction.'],
+  ['kvtier_prefetch_requests_total', 'Prefetch requests submitted.'],
+  ['kvtier_prefetch_l1_hit_keys_total', 'Keys a prefetch found in L1.'],
+  ['kvtier_prefetch_l2_hit_keys_total', 'Keys a prefetch loaded (or joined) from L2.'],
+  ['kvtier_prefetch_failures_total', 'Prefetch requests that ended with an error.'],
+  ['kvtier_store_retries_total', 'Store attempts retried after a failure.'],
+  ['kvtier_store_dropped_keys_total', 'Keys whose store failed after every retry; they stay in L1.'],
+];
+
+/** Per-adapter counters. */
+export const AdapterCounter = {
+  STORE_KEYS: 0,
+  STORE_BYTES: 1,
+  LOAD_KEYS: 2,
+  LOAD_BYTES: 3,
+  LOOKUP_KEYS: 4,
+  LOOKUP_HITS: 5,
+  EVICTED_KEYS: 6,
+  ABANDONED_CALLS: 7,
+} as const;
+/** One of the {@link AdapterCounter} offsets. */
+export type AdapterCounterId = (typeof AdapterCounter)[keyof typeof AdapterCounter];
+
+const ADAPTER_COUNTER_TEXT: readonly (readonly [string, string])[] = [
+  ['kvtier_l2_store_keys_total', 'Keys stored to an adapter.'],
+  ['kvtier_l2_store_bytes_total', 'Bytes stored to an adapter.'],
+  ['kvtier_l2_load_keys_total', 'Keys loaded from an adapter.'],
+  ['kvtier_l2_load_bytes_total', 'Bytes loaded from an adapter.'],
+  ['kvtier_l2_lookup_keys_total', 'Keys looked up on an adapter.'],
+  ['kvtier_l2_lookup_hits_total', 'Keys an adapter lookup found.'],
+  ['kvtier_l2_evicted_keys_total', 'Keys deleted from an adapter by L2 eviction.'],
+  ['kvtier_l2_abandoned_calls_total', 'Adapter calls abandoned past their deadline.'],
+];
+
+/** Controller -> adapter operations, for failure counts and latency. */
+export const AdapterOp = { STORE: 0, LOAD: 1, LOOKUP: 2, UNLOCK: 3, DELETE: 4, USAGE: 5 } as const;
+/** One of the {@link AdapterOp} values. */
+export type AdapterOpId = (typeof AdapterOp)[keyof typeof AdapterOp];
+const OP_NAMES = ['store', 'load', 'lookup', 'unlock', 'delete', 'usage'];
+
+/** Why an adapter operation failed. */
+export const FailureReason = { ERROR: 0, TIMEOUT: 1, REJECTED: 2 } as const;
+/** One of the {@link FailureReason} values. */
+export type FailureReasonId = (typeof FailureReason)[keyof typeof FailureReason];
+const REASON_NAMES = ['error', 'timeout', 'rejected'];
+
+/** Worker kinds, for restart counts. */
+export const WorkerKind = { STORE: 0, PREFETCH: 1, EVICTION: 2, ADAPTER: 3 } as const;
+/** One of the {@link WorkerKind} values. */
+export type WorkerKindId = (typeof WorkerKind)[keyof typeof WorkerKind];
+/** Worker kind names by value. */
+export const WORKER_NAMES: readonly string[] = ['store', 'prefetch', 'eviction', 'adapter'];
+
+/** Histograms. Sums are kept in micro-units (µs, bytes) as integers. */
+export const Histogram = { PREFETCH_SECONDS: 0, L2_STORE_SECONDS: 1, L2_LOAD_SECONDS: 2, L2_STORE_BYTES: 3, L2_LOAD_BYTES: 4 } as const;
+/** One of the {@link Histogram} offsets. */
+export type HistogramId = (typeof Histogram)[keyof typeof Histogram];
+
+const SECOND_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
+const BYTE_BUCKETS = [4096, 65536, 1 << 20, 4 << 20, 16 << 20, 64 << 20, 256 << 20, 1 << 30];
+const HISTOGRAM_DEFS: readonly { name: string; help: string; label: string; buckets: number[]; scale: number }[] = [
+  { name: 'kvtier_prefetch_seconds', help: 'Prefetch request latency, submit to result.', label: '', buckets: SECOND_BUCKETS, scale: 1e6 },
+  { name: 'kvtier_l2_call_seconds', help: 'Adapter call latency.', label: 'op="store"', buckets: SECOND_BUCKETS, scale: 1e6 },
+  { name: 'kvtier_l2_call_seconds', help: 'Adapter call latency.', label: 'op="load"', buckets: SECOND_BUCKETS, scale: 1e6 },
+  { name: 'kvtier_l2_transfer_bytes', help: 'Bytes per adapter transfer batch.', label: 'op="store"', buckets: BYTE_BUCKETS, scale: 1 },
+  { name: 'kvtier_l2_transfer_bytes', help: 'Bytes per adapter transfer batch.', label: 'op="load"', buckets: BYTE_BUCKETS, scale: 1 },
+];
+
+// Offsets (in BigInt64 cells) of each section.
+const COUNTERS_AT = 0;
+const ADAPTER_COUNTERS_AT = COUNTERS_AT + COUNTER_TEXT.length;
+const FAILURES_AT = ADAPTER_COUNTERS_AT + MAX_ADAPTERS * ADAPTER_COUNTER_TEXT.length;
+const RESTARTS_AT = FAILURES_AT + MAX_ADAPTERS * OP_NAMES.length * REASON_NAMES.length;
+const HISTOGRAMS_AT = RESTARTS_AT + WORKER_NAMES.length;
+/** Per histogram: one cell per bucket, then +Inf, sum, count. */
+const HISTOGRAM_CELLS = HISTOGRAM_DEFS.map((h) => h.buckets.length + 3);
+const HISTOGRAM_OFFSETS = HISTOGRAM_CELLS.map((_, i) => HISTOGRAMS_AT + HISTOGRAM_CELLS.slice(0, i).reduce((a, b) => a + b, 0));
+const TOTAL_CELLS = HISTOGRAMS_AT + HISTOGRAM_CELLS.reduce((a, b) => a + b, 0);
+
+/** Gauges the main thread samples at render time. */
+export interface MetricsGauges {
+  readonly l1UsedBytes: number;
+  readonly l1CapacityBytes: number;
+  readonly l1Objects: number;
+  /** Per adapter, in index order; -1 where unknown. */
+  readonly l2: readonly { usedBytes: number; capacityBytes: number }[];
+  /** Worker health by kind name: 1 healthy, 0 not. */
+  readonly workersHealthy: Readonly<Record<string, boolean>>;
+}
+
+/** The shared metric cells. Construct once on the main thread; attach in workers with the buffer. */
+export class Metrics {
+  /** The SharedArrayBuffer to pass to workers. */
+  readonly buffer: SharedArrayBuffer;
+  readonly #cells: BigInt64Array;
+
+  /** @param buffer - an existing metrics buffer (in a worker), or none to allocate one */
+  constructor(buffer?: SharedArrayBuffer) {
+    this.buffer = buffer ?? new SharedArrayBuffer(TOTAL_CELLS * 8);
+    if (this.buffer.byteLength !== TOTAL_CELLS * 8) throw new RangeError(`metrics buffer must be ${TOTAL_CELLS * 8} bytes, got ${this.buffer.byteLength}`);
+    this.#cells = new BigInt64Array(this.buffer);
+  }
+
+  /** Adds `n` to an engine-wide counter. */
+  count(id: CounterId, n = 1): void {
+    if (n !== 0) Atomics.add(this.#cells, COUNTERS_AT + id, BigInt(n));
+  }
+
+  /** Adds `n` to a counter of adapter `adapter`. */
+  countAdapter(adapter: number, id: AdapterCounterId, n = 1): void {
+    if (n !== 0) Atomics.add(this.#cells, ADAPTER_COUNTERS_AT + adapter * ADAPTER_COUNTER_TEXT.length + id, BigInt(n));
+  }
+
+  /** Counts one failed adapter operation. */
+  countFailure(adapter: number, op: AdapterOpId, reason: FailureReasonId, n = 1): void {
+    Atomics.add(this.#cells, FAILURES_AT + (adapter * OP_NAMES.length + op) * REASON_NAMES.length + reason, BigInt(n));
+  }
+
+  /** Counts one restart of a worker of `kind`. */
+  countRestart(kind: WorkerKindId): void {
+    Atomics.add(this.#cells, RESTARTS_AT + kind, 1n);
+  }
+
+  /** Records one observation (seconds or bytes, per the histogram) in a histogram. */
+  observe(id: HistogramId, value: number): void {
+    const def = HISTOGRAM_DEFS[id];
+    const at = HISTOGRAM_OFFSETS[id];
+    let b = def.buckets.findIndex((le) => value <= le);
+    if (b < 0) b = def.buckets.length;
+    Atomics.add(this.#cells, at + b, 1n);
+    Atomics.add(this.#cells, at + def.buckets.length + 1, BigInt(Math.round(value * def.scale)));
+    Atomics.add(this.#cells, at + def.buckets.length + 2, 1n);
+  }
+
+  /** The current value of an engine-wide counter. */
+  get(id: CounterId): number {
+    return Number(Atomics.load(this.#cells, COUNTERS_AT + id));
+  }
+
+  /** The current value of an adapter counter. */
+  getAdapter(adapter: number, id: AdapterCounterId): number {
+    return Number(Atomics.load(this.#cells, ADAPTER_COUNTERS_AT + adapter * ADAPTER_COUNTER_TEXT.length + id));
+  }
+
+  /** Failures of one adapter operation, summed over reasons unless `reason` is given. */
+  getFailures(adapter: number, op: AdapterOpId, reason?: FailureReasonId): number {
+    const at = FAILURES_AT + (adapter * OP_NAMES.length + op) * REASON_NAMES.length;
+    if (reason !== undefined) return Number(Atomics.load(this.#cells, at + reason));
+    let sum = 0;
+    for (let r = 0; r < REASON_NAMES.length; r++) sum += Number(Atomics.load(this.#cells, at + r));
+    return sum;
+  }
+
+  /** Restarts of workers of `kind`. */
+  getRestarts(kind: WorkerKindId): number {
+    return Number(Atomics.load(this.#cells, RESTARTS_AT + kind));
+  }
+
+  /** Observations recorded in a histogram. */
+  getObservations(id: HistogramId): number {
+    return Number(Atomics.load(this.#cells, HISTOGRAM_OFFSETS[id] + HISTOGRAM_DEFS[id].buckets.length + 2));
+  }
+
+  /**
+   * Prometheus text exposition of every metric of `adapterCount` adapters, with the sampled
+   * gauges, followed by `extra` (lines adapters render themselves).
+   */
+  render(adapterCount: number, gauges: MetricsGauges, extra: readonly string[] = []): string {
+    const out: string[] = [];
+    const cell = (i: number) => Atomics.load(this.#cells, i).toString();
+    COUNTER_TEXT.forEach(([name, help], i) => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${cell(COUNTERS_AT + i)}`);
+    });
+    ADAPTER_COUNTER_TEXT.forEach(([name, help], i) => {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+      for (let a = 0; a < adapterCount; a++) out.push(`${name}{adapter="${a}"} ${cell(ADAPTER_COUNTERS_AT + a * ADAPTER_COUNTER_TEXT.length + i)}`);
+    });
+    out.push('# HELP kvtier_l2_failures_total Failed adapter operations by operation and reason.', '# TYPE kvtier_l2_failures_total counter');
+    for (let a = 0; a < adapterCount; a++) {
+      OP_NAMES.forEach((op, o) => REASON_NAMES.forEach((reason, r) => {
+        out.push(`kvtier_l2_failures_total{adapter="${a}",op="${op}",reason="${reason}"} ${cell(FAILURES_AT + (a * OP_NAMES.length + o) * REASON_NAMES.length + r)}`);
+      }));
+    }
+    out.push('# HELP kvtier_worker_restarts_total Worker threads restarted after a crash.', '# TYPE kvtier_worker_restarts_total counter');
+    WORKER_NAMES.forEach((w, i) => out.push(`kvtier_worker_restarts_total{worker="${w}"} ${cell(RESTARTS_AT + i)}`));
+    out.push('# HELP kvtier_worker_healthy 1 while a worker runs, 0 after it crashed and until it restarted.', '# TYPE kvtier_worker_healthy gauge');
+    for (const [w, ok] of Object.entries(gauges.workersHealthy)) out.push(`kvtier_worker_healthy{worker="${w}"} ${ok ? 1 : 0}`);
+    out.push(
+      '# HELP kvtier_l1_used_bytes Bytes of L1 slots in use.', '# TYPE kvtier_l1_used_bytes gauge', `kvtier_l1_used_bytes ${gauges.l1UsedBytes}`,
+      '# HELP kvtier_l1_capacity_bytes L1 arena bytes.', '# TYPE kvtier_l1_capacity_bytes gauge', `kvtier_l1_capacity_bytes ${gauges.l1CapacityBytes}`,
+      '# HELP kvtier_l1_objects Objects in L1.', '# TYPE kvtier_l1_objects gauge', `kvtier_l1_objects ${gauges.l1Objects}`,
+      '# HELP kvtier_l2_used_bytes Bytes used per adapter (-1 unknown).', '# TYPE kvtier_l2_used_bytes gauge',
+    );
+    gauges.l2.forEach((u, a) => out.push(`kvtier_l2_used_bytes{adapter="${a}"} ${u.usedBytes}`));
+    out.push('# HELP kvtier_l2_capacity_bytes Capacity per adapter (-1 unknown).', '# TYPE kvtier_l2_capacity_bytes gauge');
+    gauges.l2.forEach((u, a) => out.push(`kvtier_l2_capacity_bytes{adapter="${a}"} ${u.capacityBytes}`));
+    let lastName = '';
+    HISTOGRAM_DEFS.forEach((def, id) => {
+      if (def.name !== lastName) out.push(`# HELP ${def.name} ${def.help}`, `# TYPE ${def.name} histogram`);
+      lastName = def.name;
+      const at = HISTOGRAM_OFFSETS[id];
+      const sep = def.label ? `${def.label},` : '';
+      let cumulative = 0n;
+      def.buckets.forEach((le, b) => {
+        cumulative += Atomics.load(this.#cells, at + b);
+        out.push(`${def.name}_bucket{${sep}le="${le}"} ${cumulative}`);
+      });
+      cumulative += Atomics.load(this.#cells, at + def.buckets.length);
+      out.push(`${def.name}_bucket{${sep}le="+Inf"} ${cumulative}`);
+      const labels = def.label ? `{${def.label}}` : '';
+      out.push(`${def.name}_sum${labels} ${Number(Atomics.load(this.#cells, at + def.buckets.length + 1)) / def.scale}`);
+      out.push(`${def.name}_count${labels} ${cell(at + def.buckets.length + 2)}`);
+    });
+    return [...out, ...extra].join('\n') + '\n';
+  }
+}

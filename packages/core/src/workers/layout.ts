@@ -1,0 +1,56 @@
+/**
+ * Every SharedArrayBuffer field the engine's own threads share (L1's buffers are laid out by L1,
+ * the metric cells by metrics.ts). All fields are Int32 words so they can be waited on.
+ */
+
+/** Control block: one Int32Array of {@link CONTROL_WORDS} words. */
+export const Control = {
+  /** 0 while running; 1 once close() began: every controller loop returns at its next check. */
+  STOP: 0,
+  /** Bumped (and notified) to wake the eviction loop at once. */
+  EVICTION_WAKE: 1,
+  /** Bumped (and notified) when the prefetch worker has queued work (a comlink call also wakes it). */
+  PREFETCH_WAKE: 2,
+} as const;
+/** Words in the control block. */
+export const CONTROL_WORDS = 4;
+
+/**
+ * The prefetch request table: {@link PREFETCH_RECORDS} records of {@link RECORD_WORDS} words.
+ * The main thread owns a record from submit until the result is consumed (queryPrefetch or
+ * waitPrefetch); the prefetch worker writes the result fields, then the state word with
+ * `Atomics.store` (which orders the earlier plain writes before it), then `Atomics.notify`s it.
+ */
+export const Record = {
+  /** One of {@link RequestState}; the word waiters wait on. */
+  STATE: 0,
+  /** The request id the record currently belongs to (low 31 bits), so stale handles are refused. */
+  REQUEST_ID: 1,
+  /** Keys in the request. */
+  KEY_COUNT: 2,
+  /** Keys of the contiguous prefix found in L1 at submit. */
+  L1_PREFIX_HITS: 3,
+  /** Keys of the rest of the prefix the worker made readable from L2. */
+  L2_PREFIX_HITS: 4,
+  /** Index into {@link PREFETCH_ERROR_CODES} when STATE is FAILED. */
+  ERROR: 5,
+} as const;
+/** Words per prefetch record. */
+export const RECORD_WORDS = 8;
+/** Records in the prefetch request table (requests submitted and not yet consumed). */
+export const PREFETCH_RECORDS = 4096;
+
+/** Life of a prefetch record. */
+export const RequestState = {
+  /** Unused; the main thread may allocate it. */
+  FREE: 0,
+  /** Submitted; the worker has not published a result. */
+  PENDING: 1,
+  /** The result fields are valid. */
+  DONE: 2,
+  /** The request failed; ERROR says why. The main thread reads it as the L1 hits alone. */
+  FAILED: 3,
+} as const;
+
+/** Error codes a failed prefetch publishes, by index. */
+export const PREFETCH_ERROR_CODES = ['KVT_ERR_WORKER', 'KVT_ERR_ADAPTER', 'KVT_ERR_TIMEOUT', 'KVT_ERR_CLOSED'] as const;
