@@ -1,0 +1,211 @@
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Bitmap } from '../src/bitmap.ts';
+import { digestHex } from '../src/keys.ts';
+import type { DigestBatch } from '../src/l1/api.ts';
+import { HEADER_BYTES } from '../src/l2/envelope.ts';
+import { L2EventKind, type L2EventKindCode, type L2EventSink } from '../src/l2/events.ts';
+import { AdapterHost, GROUP_BYTES } from '../src/l2/host.ts';
+import { MemoryAdapter, SlotArena, boundedTest, fillPattern, testKeys } from './l2-fixtures.ts';
+
+const test = boundedTest(uvuTest);
+
+class EventLog implements L2EventSink {
+  readonly events: [L2EventKindCode, string, number][] = [];
+  push(kind: L2EventKindCode, keys: DigestBatch, index: number, bytes: number): void {
+    this.events.push([kind, digestHex(keys, index), bytes]);
+  }
+  of(kind: L2EventKindCode): string[] {
+    return this.events.filter((e) => e[0] === kind).map((e) => e[1]);
+  }
+}
+
+function setup(slotBytes = 8192, slots = 16) {
+  const adapter = new MemoryAdapter();
+  const arena = new SlotArena(slotBytes, slots);
+  const events = new EventLog();
+  const host = new AdapterHost({ adapter, index: 2, type: 'memory', l1: arena, events });
+  return { adapter, arena, events, host };
+}
+
+/** Writes a pattern into slots [0, n) and stores keys 0..n-1 from them. */
+async function storeKeys(s: ReturnType<typeof setup>, n: number, size = 1000) {
+  const keys = testKeys(n);
+  const slots = Int32Array.from({ length: n }, (_, i) => i);
+  const sizes = new Uint32Array(n).fill(size);
+  for (let i = 0; i < n; i++) fillPattern(s.arena.view(i, size), i);
+  const ok = await s.host.store(keys, slots, sizes);
+  return { keys, slots, sizes, ok };
+}
+
+function bits(data: { size: number; words: Uint32Array }): number[] {
+  return new Bitmap(data.size, data.words.buffer, data.words.byteOffset).indices();
+}
+
+test('store writes header + payload per key and reports it stored', async () => {
+  const s = setup();
+  const { keys, ok } = await storeKeys(s, 3);
+  assert.equal([...ok], [1, 1, 1]);
+  const object = s.adapter.objects.get(digestHex(keys, 1))!;
+  assert.is(object.length, HEADER_BYTES + 1000);
+  assert.equal(object.subarray(HEADER_BYTES), s.arena.view(1, 1000));
+  assert.equal(s.events.of(L2EventKind.STORED), [0, 1, 2].map((i) => digestHex(keys, i)));
+  assert.is(s.host.counters.storedBytes, 3000);
+});
+
+test('load fills the L1 slots with the stored bytes', async () => {
+  const s = setup();
+  const { keys, sizes } = await storeKeys(s, 3);
+  const target = Int32Array.from([10, 11, 12]);
+  const loaded = await s.host.load(keys, target, sizes);
+  assert.equal(bits(loaded), [0, 1, 2]);
+  for (let i = 0; i < 3; i++) assert.equal(s.arena.view(10 + i, 1000), s.arena.view(i, 1000));
+  assert.equal(s.events.of(L2EventKind.ACCESSED).length, 3);
+});
+
+test('a batch larger than one group goes out in several adapter calls, each key answered', async () => {
+  const size = GROUP_BYTES / 2 + 4096;
+  const s = setup(size + 4096, 8);
+  let calls = 0;
+  const store = s.adapter.store.bind(s.adapter);
+  s.adapter.store = (k, o) => { calls++; return store(k, o); };
+  const { keys, sizes, ok } = await storeKeys(s, 4, size);
+  assert.equal([...ok], [1, 1, 1, 1]);
+  assert.is(calls, 2);
+  const loaded = await s.host.load(keys, Int32Array.from([4, 5, 6, 7]), sizes);
+  assert.equal(bits(loaded), [0, 1, 2, 3]);
+  assert.equal(s.arena.view(7, size), s.arena.view(3, size));
+});
+
+test('lookupAndLock finds stored keys with their payload sizes and pins them', async () => {
+  const s = setup();
+  const { keys } = await storeKeys(s, 2);
+  const probe = new Uint32Array([...keys, ...testKeys(1, 99)]);
+  const { found, sizes } = await s.host.lookupAndLock(probe);
+  assert.equal(bits(found), [0, 1]);
+  assert.equal([...sizes], [1000, 1000, 0]);
+  assert.is(await s.host.pinCount(), 2);
+});
+
+test('delete skips pinned keys and deletes the others', async () => {
+  const s = setup();
+  const { keys } = await storeKeys(s, 3);
+  await s.host.lookupAndLock(keys.subarray(0, 4));
+  const deleted = await s.host.delete(keys);
+  assert.equal([...deleted], [0, 1, 1]);
+  assert.ok(s.adapter.objects.has(digestHex(keys, 0)));
+  assert.is(s.host.counters.deleteSkippedPinned, 1);
+  assert.equal(s.events.of(L2EventKind.DELETED), [digestHex(keys, 1), digestHex(keys, 2)]);
+});
+
+test('unlock releases pins: the pin count returns to 0 and the key can be deleted', async () => {
+  const s = setup();
+  const { keys } = await storeKeys(s, 2);
+  await s.host.lookupAndLock(keys);
+  await s.host.unlock(keys);
+  assert.is(await s.host.pinCount(), 0);
+  assert.equal([...(await s.host.delete(keys))], [1, 1]);
+});
+
+test('two lookups pin twice: one unlock still protects the key, the second releases it', async () => {
+  const s = setup();
+  const { keys } = await storeKeys(s, 1);
+  await s.host.lookupAndLock(keys);
+  await s.host.lookupAndLock(keys);
+  await s.host.unlock(keys);
+  assert.equal([...(await s.host.delete(keys))], [0]);
+  await s.host.unlock(keys);
+  assert.is(await s.host.pinCount(), 0);
+  assert.equal([...(await s.host.delete(keys))], [1]);
+});
+
+test('unlock of unknown or unpinned keys is harmless', async () => {
+  const s = setup();
+  await s.host.unlock(testKeys(3, 7));
+  assert.is(await s.host.pinCount(), 0);
+});
+
+test('a corrupted object loads as a miss, is deleted and counted, never returned', async () => {
+  const s = setup();
+  const { keys, sizes } = await storeKeys(s, 3);
+  s.adapter.objects.get(digestHex(keys, 1))![HEADER_BYTES + 500] ^= 0x40;
+  const loaded = await s.host.load(keys, Int32Array.from([10, 11, 12]), sizes);
+  assert.equal(bits(loaded), [0, 2]);
+  assert.not.ok(s.adapter.objects.has(digestHex(keys, 1)));
+  assert.is(s.host.counters.integrityFailures.get('checksum'), 1);
+  assert.ok(s.events.of(L2EventKind.DELETED).includes(digestHex(keys, 1)));
+  assert.match(await s.host.metrics(), /kvtier_l2_integrity_failures_total\{adapter="2",type="memory",reason="checksum"\} 1/);
+});
+
+test('a truncated object and another key\'s object load as misses', async () => {
+  const s = setup();
+  const { keys, sizes } = await storeKeys(s, 2);
+  const k0 = digestHex(keys, 0);
+  const k1 = digestHex(keys, 1);
+  s.adapter.objects.set(k0, s.adapter.objects.get(k0)!.subarray(0, HEADER_BYTES + 10));
+  s.adapter.objects.set(k1, s.adapter.objects.get(k0)!);
+  const loaded = await s.host.load(keys, Int32Array.from([10, 11]), sizes);
+  assert.equal(bits(loaded), []);
+  assert.is(s.host.counters.integrityFailureCount, 2);
+  assert.is(s.adapter.objects.size, 0);
+});
+
+test('a missing key loads as a miss without an integrity failure', async () => {
+  const s = setup();
+  const loaded = await s.host.load(testKeys(1), Int32Array.from([0]), Uint32Array.from([100]));
+  assert.equal(bits(loaded), []);
+  assert.is(s.host.counters.integrityFailureCount, 0);
+  assert.is(s.host.counters.loadMisses, 1);
+});
+
+test('an adapter failure becomes KVT_ERR_ADAPTER naming the adapter, and is counted', async () => {
+  const s = setup();
+  s.adapter.failing.add('store');
+  try {
+    await storeKeys(s, 1);
+    assert.unreachable('store succeeded');
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'KVT_ERR_ADAPTER');
+    assert.match((err as Error).message, /^adapter 2 \(memory\): store failed: disk on fire during store/);
+  }
+  assert.is(s.host.counters.errors.get('store'), 1);
+  assert.is(s.host.counters.storesFailed, 1);
+});
+
+test('mismatched slots or sizes are rejected as invalid arguments', async () => {
+  const s = setup();
+  try {
+    await s.host.store(testKeys(2), Int32Array.from([0]), Uint32Array.from([1, 1]));
+    assert.unreachable('store accepted');
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'KVT_ERR_INVALID_ARGUMENT');
+  }
+});
+
+test('close releases every pin, closes the adapter, and later calls reject with KVT_ERR_CLOSED', async () => {
+  const s = setup();
+  const { keys } = await storeKeys(s, 2);
+  await s.host.lookupAndLock(keys);
+  await s.host.close();
+  assert.is(await s.host.pinCount(), 0);
+  assert.ok(s.adapter.closed);
+  assert.is((await s.host.status()).healthy, false);
+  try {
+    await s.host.lookupAndLock(keys);
+    assert.unreachable('lookup after close');
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'KVT_ERR_CLOSED');
+  }
+});
+
+test('status and usage come from the adapter, under the host\'s labels', async () => {
+  const s = setup();
+  await storeKeys(s, 2);
+  const status = await s.host.status();
+  assert.is(status.healthy, true);
+  assert.is(status.index, 2);
+  assert.is(status.type, 'memory');
+  assert.equal(await s.host.usage(), { usedBytes: 2 * (HEADER_BYTES + 1000), capacityBytes: -1 });
+});
+
+uvuTest.run();
