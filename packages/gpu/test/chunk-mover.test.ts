@@ -1,0 +1,203 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ErrorCode, type KvtierError, withDeadline } from '@kvtier/core';
+import { ChunkMover, GATHER_METHODS, PagedKvCache, type ChunkTransfer, type Gpu, type KvDtype, type KvLayout } from '../src/index.ts';
+import { openTestGpu, pseudoRandomBytes, sameBytes, sharedBytes, shuffledBlocks, TEST_MS } from './helpers.ts';
+
+let gpu: Gpu;
+test.before(async () => { gpu = await openTestGpu(); });
+test.after(() => gpu.close());
+
+// Odd sizes on purpose: f16 slabs of 2 mod 4 bytes, runs not multiples of 16 bytes.
+const SHAPE = { layers: 3, kvHeads: 1, headDim: 5, blockTokens: 3, numBlocks: 48 } as const;
+const CHUNK_BLOCKS = 4;
+
+interface Fixture {
+  cache: PagedKvCache;
+  /** The canonical bytes of every block, by block id. */
+  content: Uint8Array;
+}
+
+/** A cache split into buffers of 5 blocks (so chunks span buffers) filled with known bytes. */
+function filledCache(layout: KvLayout, dtype: KvDtype, seed: number): Fixture {
+  const probe = new PagedKvCache(gpu, { ...SHAPE, layout, dtype, numBlocks: 1 });
+  const runBytes = probe.geometry.runBytes;
+  probe.destroy();
+  const cache = new PagedKvCache(gpu, { ...SHAPE, layout, dtype, maxBufferBytes: 5 * runBytes });
+  const all = Array.from({ length: SHAPE.numBlocks }, (_, i) => i);
+  const content = pseudoRandomBytes(SHAPE.numBlocks * cache.blockBytes, seed);
+  cache.writeBlocks(all, content);
+  return { cache, content };
+}
+
+function blockBytes(f: Fixture, blocks: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(blocks.length * f.cache.blockBytes);
+  for (let j = 0; j < blocks.length; j++) out.set(f.content.subarray(blocks[j] * f.cache.blockBytes, (blocks[j] + 1) * f.cache.blockBytes), j * f.cache.blockBytes);
+  return out;
+}
+
+/** Cuts `table` into chunks of CHUNK_BLOCKS (the last partial) with views into one shared L1-like arena. */
+function chunksOf(table: number[], bytesPerBlock: number, arena: Uint8Array): ChunkTransfer[] {
+  const chunks: ChunkTransfer[] = [];
+  for (let i = 0; i * CHUNK_BLOCKS < table.length; i++) {
+    const blocks = table.slice(i * CHUNK_BLOCKS, (i + 1) * CHUNK_BLOCKS);
+    // Slots a little larger than the chunk, as L1's 4 KiB-rounded slots are.
+    const slot = CHUNK_BLOCKS * bytesPerBlock + 12;
+    chunks.push({ blocks, view: arena.subarray(i * slot, (i + 1) * slot) });
+  }
+  return chunks;
+}
+
+function errorOf(p: Promise<unknown>): Promise<KvtierError | null> {
+  return p.then(() => null, (e: KvtierError) => e);
+}
+
+for (const layout of ['block-contiguous', 'per-layer'] as KvLayout[]) {
+  for (const dtype of ['f16', 'f32'] as KvDtype[]) {
+    for (const method of GATHER_METHODS) {
+      test(`${layout} ${dtype} ${method}: device -> L1 -> device is bit-exact, partial last chunk, chunks across split buffers`, () =>
+        withDeadline((async () => {
+          const f = filledCache(layout, dtype, 11);
+          const mover = new ChunkMover(f.cache, { chunkBlocks: CHUNK_BLOCKS, method });
+          try {
+            const order = shuffledBlocks(SHAPE.numBlocks, 7);
+            const source = order.slice(0, 22); // 5 full chunks and one of 2 blocks
+            const target = order.slice(22, 44);
+            const arena = sharedBytes(6 * (CHUNK_BLOCKS * f.cache.blockBytes + 12));
+            const stored = chunksOf(source, f.cache.blockBytes, arena);
+            await mover.store(stored);
+            for (const c of stored) assert.ok(sameBytes(c.view.subarray(0, c.blocks.length * f.cache.blockBytes), blockBytes(f, c.blocks)), `chunk of blocks ${Array.from(c.blocks)}`);
+            await mover.retrieve(stored.map((c, i) => ({ blocks: target.slice(i * CHUNK_BLOCKS, i * CHUNK_BLOCKS + c.blocks.length), view: c.view })));
+            assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), 'target blocks hold the source blocks');
+            assert.ok(sameBytes(await f.cache.readBlocks(order.slice(44)), blockBytes(f, order.slice(44))), 'blocks outside both tables untouched');
+          } finally {
+            mover.destroy();
+            f.cache.destroy();
+          }
+        })(), TEST_MS, 'test'));
+    }
+  }
+}
+
+test('a chunk stored from one layout loads into the other unchanged', () =>
+  withDeadline((async () => {
+    const a = filledCache('block-contiguous', 'f16', 21);
+    const b = filledCache('per-layer', 'f16', 22);
+    const from = new ChunkMover(a.cache, { chunkBlocks: CHUNK_BLOCKS });
+    const to = new ChunkMover(b.cache, { chunkBlocks: CHUNK_BLOCKS, method: 'kernel' });
+    try {
+      const view = sharedBytes(CHUNK_BLOCKS * a.cache.blockBytes);
+      await from.store([{ blocks: [9, 3, 30, 1], view }]);
+      await to.retrieve([{ blocks: [40, 41, 0, 17], view }]);
+      assert.ok(sameBytes(await b.cache.readBlocks([40, 41, 0, 17]), blockBytes(a, [9, 3, 30, 1])));
+    } finally {
+      from.destroy(); to.destroy(); a.cache.destroy(); b.cache.destroy();
+    }
+  })(), TEST_MS, 'test'));
+
+test('many chunks pipelined through a ring of two buffers', () =>
+  withDeadline((async () => {
+    const f = filledCache('block-contiguous', 'f16', 31);
+    const mover = new ChunkMover(f.cache, { chunkBlocks: 1, stagingBuffers: 2 });
+    try {
+      const table = shuffledBlocks(SHAPE.numBlocks, 32);
+      const arena = sharedBytes(table.length * f.cache.blockBytes);
+      const chunks = table.map((b, i) => ({ blocks: [b], view: arena.subarray(i * f.cache.blockBytes, (i + 1) * f.cache.blockBytes) }));
+      await mover.store(chunks);
+      assert.ok(sameBytes(arena, blockBytes(f, table)));
+      const reversed = table.slice().reverse();
+      await mover.retrieve(chunks.map((c, i) => ({ blocks: [reversed[i]], view: c.view })));
+      assert.ok(sameBytes(await f.cache.readBlocks(reversed), blockBytes(f, table)));
+    } finally {
+      mover.destroy();
+      f.cache.destroy();
+    }
+  })(), TEST_MS, 'test'));
+
+test('store and retrieve interleaved on one mover, each on its own blocks', () =>
+  withDeadline((async () => {
+    const f = filledCache('per-layer', 'f32', 41);
+    const mover = new ChunkMover(f.cache, { chunkBlocks: CHUNK_BLOCKS });
+    try {
+      const order = shuffledBlocks(SHAPE.numBlocks, 42);
+      const storeTable = order.slice(0, 24);
+      const loadTable = order.slice(24, 48);
+      const incoming = pseudoRandomBytes(loadTable.length * f.cache.blockBytes, 43);
+      const outArena = sharedBytes(6 * (CHUNK_BLOCKS * f.cache.blockBytes + 12));
+      const inArena = sharedBytes(6 * (CHUNK_BLOCKS * f.cache.blockBytes + 12));
+      const loads = chunksOf(loadTable, f.cache.blockBytes, inArena);
+      loads.forEach((c, i) => c.view.set(incoming.subarray(i * CHUNK_BLOCKS * f.cache.blockBytes, (i + 1) * CHUNK_BLOCKS * f.cache.blockBytes)));
+      const stores = chunksOf(storeTable, f.cache.blockBytes, outArena);
+      const work: Promise<void>[] = [];
+      for (let i = 0; i < stores.length; i++) {
+        work.push(mover.store([stores[i]]), mover.retrieve([loads[i]]));
+      }
+      await Promise.all(work);
+      for (const c of stores) assert.ok(sameBytes(c.view.subarray(0, c.blocks.length * f.cache.blockBytes), blockBytes(f, c.blocks)));
+      assert.ok(sameBytes(await f.cache.readBlocks(loadTable), incoming));
+    } finally {
+      mover.destroy();
+      f.cache.destroy();
+    }
+  })(), TEST_MS, 'test'));
+
+test('a block id out of range fails before any chunk moves', () =>
+  withDeadline((async () => {
+    const f = filledCache('block-contiguous', 'f16', 51);
+    const mover = new ChunkMover(f.cache, { chunkBlocks: CHUNK_BLOCKS });
+    try {
+      const view = sharedBytes(CHUNK_BLOCKS * f.cache.blockBytes);
+      view.set(pseudoRandomBytes(view.length, 52));
+      const err = await errorOf(mover.retrieve([{ blocks: [1, 2], view }, { blocks: [3, 48], view }]));
+      assert.is(err?.code, ErrorCode.INVALID_ARGUMENT);
+      assert.match(err!.message, /chunk 1.*entry 1 is 48/);
+      assert.ok(sameBytes(await f.cache.readBlocks([1, 2, 3]), blockBytes(f, [1, 2, 3])), 'no block was written');
+    } finally {
+      mover.destroy();
+      f.cache.destroy();
+    }
+  })(), TEST_MS, 'test'));
+
+test('a slot too small for its chunk fails before any chunk moves', () =>
+  withDeadline((async () => {
+    const f = filledCache('per-layer', 'f16', 61);
+    const mover = new ChunkMover(f.cache, { chunkBlocks: CHUNK_BLOCKS });
+    try {
+      const big = sharedBytes(CHUNK_BLOCKS * f.cache.blockBytes);
+      const small = sharedBytes(2 * f.cache.blockBytes - 1);
+      const err = await errorOf(mover.store([{ blocks: [0, 1, 2, 3], view: big }, { blocks: [4, 5], view: small }]));
+      assert.is(err?.code, ErrorCode.INVALID_ARGUMENT);
+      assert.match(err!.message, /chunk 1 view has \d+ bytes/);
+      assert.ok(big.every((x) => x === 0), 'the first chunk was not stored either');
+    } finally {
+      mover.destroy();
+      f.cache.destroy();
+    }
+  })(), TEST_MS, 'test'));
+
+test('a chunk with more blocks than chunkBlocks, or none, is INVALID_ARGUMENT', () =>
+  withDeadline((async () => {
+    const f = filledCache('block-contiguous', 'f32', 71);
+    const mover = new ChunkMover(f.cache, { chunkBlocks: 2 });
+    try {
+      const view = sharedBytes(3 * f.cache.blockBytes);
+      assert.is((await errorOf(mover.store([{ blocks: [0, 1, 2], view }])))?.code, ErrorCode.INVALID_ARGUMENT);
+      assert.is((await errorOf(mover.store([{ blocks: [], view }])))?.code, ErrorCode.INVALID_ARGUMENT);
+    } finally {
+      mover.destroy();
+      f.cache.destroy();
+    }
+  })(), TEST_MS, 'test'));
+
+test('bad mover options are CONFIG errors', () => {
+  const f = filledCache('block-contiguous', 'f16', 81);
+  try {
+    for (const opts of [{ chunkBlocks: 0 }, { chunkBlocks: 2, stagingBuffers: 1 }, { chunkBlocks: 2, method: 'dma' as never }]) {
+      assert.throws(() => new ChunkMover(f.cache, opts), (e: KvtierError) => e.code === ErrorCode.CONFIG);
+    }
+  } finally {
+    f.cache.destroy();
+  }
+});
+
+test.run();
