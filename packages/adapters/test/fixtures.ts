@@ -1,0 +1,67 @@
+/** Shared pieces of the adapter tests: real keys, an arena of slots, a host over an adapter, temp dirs. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AdapterHost, Bitmap, digestBatch, objectKeys, withDeadline, type DigestBatch, type L2Adapter } from '@kvtier/core';
+
+/** Digests of `n` chunk keys of one model. */
+export function chunkKeys(n: number, model = 'llama-3-8b', cacheSalt?: string): DigestBatch {
+  const tokens = Uint32Array.from({ length: n * 16 }, (_, i) => i * 13 + 7);
+  return digestBatch(objectKeys(model, 0, tokens, { chunkSize: 16, ...(cacheSalt === undefined ? {} : { cacheSalt }) }));
+}
+
+/** Fixed-size slots on one SharedArrayBuffer (stands in for L1 where a test is about an adapter). */
+export class SlotArena {
+  readonly buffer: SharedArrayBuffer;
+  constructor(readonly slotBytes: number, slots: number) {
+    this.buffer = new SharedArrayBuffer(slotBytes * slots);
+  }
+  view(slot: number, size: number): Uint8Array {
+    if (size > this.slotBytes) throw new Error(`size ${size} exceeds the slot`);
+    return new Uint8Array(this.buffer, slot * this.slotBytes, size);
+  }
+}
+
+/** Fills `bytes` with a pattern derived from `seed`. */
+export function fillPattern(bytes: Uint8Array, seed: number): void {
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + seed * 7 + 1) & 0xff;
+}
+
+/** A host over `adapter` with an arena of `slots` slots of `slotBytes`. */
+export function hosted(adapter: L2Adapter, type: string, slotBytes = 64 * 1024, slots = 32) {
+  const arena = new SlotArena(slotBytes, slots);
+  const host = new AdapterHost({ adapter, index: 0, type, l1: arena });
+  /** Stores keys from slots [0, n), each `size` bytes of its own pattern. */
+  const store = (keys: DigestBatch, size: number) => {
+    const n = keys.length / 4;
+    for (let i = 0; i < n; i++) fillPattern(arena.view(i, size), i);
+    return host.store(keys, Int32Array.from({ length: n }, (_, i) => i), new Uint32Array(n).fill(size));
+  };
+  /** Loads keys into slots [first, first + n) and answers the loaded key indices. */
+  const load = async (keys: DigestBatch, size: number, first = 16) => {
+    const n = keys.length / 4;
+    const r = await host.load(keys, Int32Array.from({ length: n }, (_, i) => first + i), new Uint32Array(n).fill(size));
+    return new Bitmap(r.size, r.words.buffer, r.words.byteOffset).indices();
+  };
+  return { arena, host, store, load };
+}
+
+/** Indices of the set bits of a bitmap answer. */
+export function bits(data: { size: number; words: Uint32Array }): number[] {
+  return new Bitmap(data.size, data.words.buffer, data.words.byteOffset).indices();
+}
+
+/** `test(name, body)` with the body bounded by `ms` (uvu has no timeouts of its own). */
+export function boundedTest(test: (name: string, fn: () => Promise<void>) => void, ms = 15_000) {
+  return (name: string, body: () => unknown): void => test(name, () => withDeadline(Promise.resolve().then(body).then(() => {}), ms, name));
+}
+
+/** A fresh temp dir under os.tmpdir(); remove it with `removeDir`. */
+export function tempDir(prefix = 'kvtier-fs-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+/** Removes a temp dir and everything in it. */
+export function removeDir(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,262 @@
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdir, rename, stat, truncate, writeFile, readFile, mkdir, symlink } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { HEADER_BYTES, digestHex, validateAdapterConfig, type AdapterModule, type DigestBatch } from '@kvtier/core';
+import '../src/index.ts';
+import { FsAdapter } from '../src/fs.ts';
+import { bits, boundedTest, chunkKeys, hosted, removeDir, tempDir } from './fixtures.ts';
+
+const test = boundedTest(uvuTest);
+
+/** Runs `body` with an fs adapter on a fresh temp dir, cleaning up after. */
+async function withFs(body: (dir: string, adapter: FsAdapter) => Promise<void>, extra: Record<string, unknown> = {}): Promise<void> {
+  const dir = await tempDir();
+  try {
+    const adapter = await FsAdapter.open({ type: 'fs', baseDir: dir, ...extra });
+    try {
+      await body(dir, adapter);
+    } finally {
+      await adapter.close();
+    }
+  } finally {
+    await removeDir(dir);
+  }
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(relative(dir, join(e.parentPath, e.name)));
+  }
+  return out.sort();
+}
+
+function fileOf(dir: string, keys: DigestBatch, i: number): string {
+  const hex = digestHex(keys, i);
+  return join(dir, hex.slice(0, 2), `${hex}.kv`);
+}
+
+test('store writes one file per key, named by its digest, in a 2-hex-digit shard', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(3);
+  const m = hosted(adapter, 'fs');
+  assert.equal([...(await m.store(keys, 5000))], [1, 1, 1]);
+  const expected = [0, 1, 2].map((i) => relative(dir, fileOf(dir, keys, i))).sort();
+  assert.equal(await filesUnder(dir), expected);
+  assert.is((await stat(fileOf(dir, keys, 0))).size, HEADER_BYTES + 5000);
+}));
+
+test('load reads back exactly the stored bytes', () => withFs(async (_dir, adapter) => {
+  const keys = chunkKeys(4);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 60_000);
+  assert.equal(await m.load(keys, 60_000), [0, 1, 2, 3]);
+  for (let i = 0; i < 4; i++) assert.equal(m.arena.view(16 + i, 60_000), m.arena.view(i, 60_000));
+}));
+
+test('a store replaces an object; no temp file remains', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(1);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 1000);
+  await m.store(keys, 2000);
+  assert.equal(await filesUnder(dir), [relative(dir, fileOf(dir, keys, 0))]);
+  assert.is((await adapter.usage()).usedBytes, HEADER_BYTES + 2000);
+  assert.equal(await m.load(keys, 2000), [0]);
+}));
+
+test('a corrupted file reads as a miss, is deleted and counted', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(2);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 8000);
+  const path = fileOf(dir, keys, 1);
+  const bytes = await readFile(path);
+  bytes[HEADER_BYTES + 4321] ^= 0x10;
+  await writeFile(path, bytes);
+  assert.equal(await m.load(keys, 8000), [0]);
+  assert.is(m.host.counters.integrityFailures.get('checksum'), 1);
+  await assert.not.ok((await filesUnder(dir)).includes(relative(dir, path)));
+  assert.equal(bits((await m.host.lookupAndLock(keys)).found), [0]);
+}));
+
+test('a truncated file reads as a miss and is deleted', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(1);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 8000);
+  await truncate(fileOf(dir, keys, 0), HEADER_BYTES + 100);
+  assert.equal(await m.load(keys, 8000), []);
+  assert.is(m.host.counters.integrityFailures.get('truncated'), 1);
+  assert.equal(await filesUnder(dir), []);
+}));
+
+test('a file longer than its header says reads as a miss', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(1);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 1000);
+  await writeFile(fileOf(dir, keys, 0), new Uint8Array(10), { flag: 'a' });
+  assert.equal(await m.load(keys, 1000), []);
+  assert.is(m.host.counters.integrityFailures.get('length'), 1);
+}));
+
+test('another key\'s file renamed into place reads as a miss', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(2);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 1000);
+  await rename(fileOf(dir, keys, 0), fileOf(dir, keys, 1));
+  assert.equal(await m.load(keys, 1000), []);
+  assert.is(m.host.counters.integrityFailures.get('key'), 1);
+  assert.is(m.host.counters.loadMisses, 2);
+}));
+
+test('recovery scan: a new adapter on the same dir finds the objects and their usage', async () => {
+  const dir = await tempDir();
+  try {
+    const keys = chunkKeys(3);
+    const first = await FsAdapter.open({ type: 'fs', baseDir: dir });
+    await hosted(first, 'fs').store(keys, 7000);
+    await first.close();
+    const second = await FsAdapter.open({ type: 'fs', baseDir: dir });
+    assert.equal(await second.usage(), { usedBytes: 3 * (HEADER_BYTES + 7000), capacityBytes: -1 });
+    const m = hosted(second, 'fs');
+    assert.equal(bits((await m.host.lookupAndLock(keys)).found), [0, 1, 2]);
+    assert.equal(await m.load(keys, 7000), [0, 1, 2]);
+    await second.close();
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('recovery scan removes stale temp files and leaves foreign files alone', async () => {
+  const dir = await tempDir();
+  try {
+    const keys = chunkKeys(1);
+    const first = await FsAdapter.open({ type: 'fs', baseDir: dir });
+    await hosted(first, 'fs').store(keys, 100);
+    await first.close();
+    const shard = digestHex(keys, 0).slice(0, 2);
+    await writeFile(join(dir, shard, `.tmp-${digestHex(keys, 0)}-1-0`), 'half a write');
+    await writeFile(join(dir, 'README'), 'not ours');
+    const second = await FsAdapter.open({ type: 'fs', baseDir: dir });
+    assert.is(second.removedTempFiles, 1);
+    assert.equal(await filesUnder(dir), ['README', relative(dir, fileOf(dir, keys, 0))].sort());
+    assert.is((await second.usage()).usedBytes, HEADER_BYTES + 100);
+    await second.close();
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('hostile model names and salts are refused as keys, and any valid name stays under baseDir', () => withFs(async (dir, adapter) => {
+  assert.throws(() => chunkKeys(1, '../../etc'), /model: must not contain '\/'/);
+  assert.throws(() => chunkKeys(1, 'm', '..\\..\\x'), /cacheSalt: must not contain/);
+  assert.throws(() => chunkKeys(1, '..'), /must not be a '\.\.' path segment/);
+  const m = hosted(adapter, 'fs');
+  for (const [model, salt] of [['..%2f..%2fetc', '...'], ['~root', '$(rm -rf ~)'], ['\u202e', ' '], ['a'.repeat(200), 'b'.repeat(256)]] as const) {
+    await m.store(chunkKeys(1, model, salt), 10);
+  }
+  const files = await filesUnder(dir);
+  assert.is(files.length, 4);
+  for (const f of files) assert.match(f, new RegExp(`^[0-9a-f]{2}\\${sep}[0-9a-f]{32}\\.kv$`));
+}));
+
+test('a shard directory replaced by a symlink is refused, not followed', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(1);
+  const outside = await tempDir('kvtier-outside-');
+  try {
+    await symlink(outside, join(dir, digestHex(keys, 0).slice(0, 2)));
+    const m = hosted(adapter, 'fs');
+    try {
+      await m.store(keys, 10);
+      assert.unreachable('store through a symlink');
+    } catch (err) {
+      assert.is((err as { code: string }).code, 'KVT_ERR_ADAPTER');
+    }
+    assert.equal(await readdir(outside), []);
+  } finally {
+    await removeDir(outside);
+  }
+}));
+
+test('baseDir is validated: absolute, no NUL, no .. segments, not the root, and a directory', async () => {
+  const message = (baseDir: unknown) => {
+    try {
+      validateAdapterConfig({ type: 'fs', baseDir }, 'adapters[1]');
+      return 'accepted';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  assert.match(message(undefined), /^config\.adapters\[1\]\.baseDir: must be a non-empty string/);
+  assert.match(message('relative/dir'), /^config\.adapters\[1\]\.baseDir: must be an absolute path/);
+  assert.match(message('/tmp/a\0b'), /^config\.adapters\[1\]\.baseDir: must not contain NUL/);
+  assert.match(message('/tmp/../etc'), /^config\.adapters\[1\]\.baseDir: must not contain '\.\.' segments/);
+  assert.match(message('/'), /^config\.adapters\[1\]\.baseDir: must not be the filesystem root/);
+  assert.match(message('/tmp/x') , /^accepted$/);
+  const dir = await tempDir();
+  try {
+    await writeFile(join(dir, 'file'), 'x');
+    await FsAdapter.open({ type: 'fs', baseDir: join(dir, 'file') }).then(
+      () => assert.unreachable('opened a file as baseDir'),
+      (err) => assert.ok(['ENOTDIR', 'EEXIST', 'KVT_ERR_CONFIG'].includes((err as { code: string }).code), String(err)),
+    );
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+test('fs config: fsync must be a boolean; unknown fields are named', () => {
+  assert.throws(() => validateAdapterConfig({ type: 'fs', baseDir: '/tmp/x', fsync: 'yes' }, 'adapters[0]'), /config\.adapters\[0\]\.fsync: must be a boolean/);
+  assert.throws(() => validateAdapterConfig({ type: 'fs', baseDir: '/tmp/x', basedir: '/y' }, 'adapters[0]'), /config\.adapters\[0\]\.basedir: is not a field of an fs adapter/);
+});
+
+test('capacity: usage counts envelopes; a store past capacity answers 0; delete frees space', () => withFs(async (_dir, adapter) => {
+  const keys = chunkKeys(3);
+  const m = hosted(adapter, 'fs');
+  assert.equal([...(await m.store(keys, 1000))], [1, 1, 0]);
+  assert.equal(await adapter.usage(), { usedBytes: 2 * (HEADER_BYTES + 1000), capacityBytes: 2100 });
+  assert.equal([...(await m.host.delete(keys.subarray(0, 4)))], [1]);
+  assert.is((await adapter.usage()).usedBytes, HEADER_BYTES + 1000);
+  assert.equal([...(await m.host.store(keys.subarray(8), Int32Array.of(2), Uint32Array.of(1000)))], [1]);
+}, { capacityBytes: 2100 }));
+
+test('concurrent stores never overshoot capacity', () => withFs(async (_dir, adapter) => {
+  const keys = chunkKeys(8);
+  const m = hosted(adapter, 'fs');
+  const results = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => m.host.store(keys.subarray(i * 4, i * 4 + 4), Int32Array.of(i), Uint32Array.of(1000))));
+  assert.is(results.filter((r) => r[0] === 1).length, 3);
+  assert.ok((await adapter.usage()).usedBytes <= 3200);
+}, { capacityBytes: 3200 }));
+
+test('a file deleted behind the adapter\'s back loads as a miss and leaves the index', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(1);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 100);
+  await removeDir(join(dir, digestHex(keys, 0).slice(0, 2)));
+  assert.equal(await m.load(keys, 100), []);
+  assert.is(m.host.counters.integrityFailureCount, 0);
+  assert.equal((await adapter.lookup(keys))[0], -1);
+  assert.is((await adapter.usage()).usedBytes, 0);
+}));
+
+test('fsync: true still stores and loads', () => withFs(async (_dir, adapter) => {
+  const keys = chunkKeys(2);
+  const m = hosted(adapter, 'fs');
+  assert.equal([...(await m.store(keys, 3000))], [1, 1]);
+  assert.equal(await m.load(keys, 3000), [0, 1]);
+}, { fsync: true }));
+
+test('the fs module creates a ready adapter, making a missing baseDir', async () => {
+  const dir = await tempDir();
+  try {
+    const nested = join(dir, 'a', 'b');
+    await mkdir(dir, { recursive: true });
+    const module: AdapterModule = await import('../src/fs.ts');
+    const adapter = await module.createAdapter({ type: 'fs', baseDir: nested }, { index: 0, field: 'adapters[0]' });
+    assert.is((await adapter.status()).healthy, true);
+    assert.ok((await stat(nested)).isDirectory());
+    await adapter.close();
+  } finally {
+    await removeDir(dir);
+  }
+});
+
+uvuTest.run();
