@@ -1,0 +1,118 @@
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { withDeadline, validateAdapterConfig, type AdapterModule } from '@kvtier/core';
+import '../src/index.ts';
+import { FaultAdapter, type FaultOptions } from '../src/fault.ts';
+import { MockAdapter } from '../src/mock.ts';
+import { Prng } from '../src/prng.ts';
+import { boundedTest, chunkKeys, hosted } from './fixtures.ts';
+
+const test = boundedTest(uvuTest);
+
+/** Outcome of each of `calls` one-key stores: 'ok' or 'error'. */
+async function storeOutcomes(options: FaultOptions, calls: number): Promise<string[]> {
+  const m = hosted(new FaultAdapter(new MockAdapter(), options), 'fault');
+  const keys = chunkKeys(calls);
+  const out: string[] = [];
+  for (let i = 0; i < calls; i++) {
+    out.push(await m.host.store(keys.subarray(i * 4, i * 4 + 4), Int32Array.of(0), Uint32Array.of(64)).then(() => 'ok', () => 'error'));
+  }
+  return out;
+}
+
+test('the PRNG is deterministic by seed and uniform enough', () => {
+  const a = new Prng(42);
+  const b = new Prng(42);
+  const seqA = Array.from({ length: 5 }, () => a.next());
+  assert.equal(seqA, Array.from({ length: 5 }, () => b.next()));
+  const c = new Prng(43);
+  assert.not.equal(seqA, Array.from({ length: 5 }, () => c.next()));
+  const r = new Prng(7);
+  let hits = 0;
+  for (let i = 0; i < 10_000; i++) if (r.chance(0.3)) hits++;
+  assert.ok(hits > 2700 && hits < 3300, `${hits} of 10000 at p = 0.3`);
+});
+
+test('same seed, same calls: the same faults', async () => {
+  const options = { seed: 1234, storeErrorRate: 0.5 };
+  const first = await storeOutcomes(options, 40);
+  assert.equal(await storeOutcomes(options, 40), first);
+  assert.ok(first.includes('ok') && first.includes('error'));
+  assert.not.equal(await storeOutcomes({ ...options, seed: 99 }, 40), first);
+});
+
+test('store errors: rate 1 fails every store with KVT_ERR_ADAPTER; rate 0 none', async () => {
+  assert.equal(await storeOutcomes({ storeErrorRate: 1 }, 5), ['error', 'error', 'error', 'error', 'error']);
+  assert.equal(await storeOutcomes({ storeErrorRate: 0 }, 5), ['ok', 'ok', 'ok', 'ok', 'ok']);
+  const m = hosted(new FaultAdapter(new MockAdapter(), { storeErrorRate: 1 }), 'fault');
+  await m.store(chunkKeys(1), 10).then(
+    () => assert.unreachable('store succeeded'),
+    (err) => {
+      assert.is(err.code, 'KVT_ERR_ADAPTER');
+      assert.match(err.message, /adapter 0 \(fault\): store failed: injected store error/);
+    },
+  );
+});
+
+test('load and lookup errors fail those calls only', async () => {
+  const adapter = new FaultAdapter(new MockAdapter(), { loadErrorRate: 1, lookupErrorRate: 1 });
+  const m = hosted(adapter, 'fault');
+  const keys = chunkKeys(2);
+  await m.store(keys, 100);
+  await m.load(keys, 100).then(() => assert.unreachable('load succeeded'), (err) => assert.match(err.message, /load failed: injected load error/));
+  await m.host.lookupAndLock(keys).then(() => assert.unreachable('lookup succeeded'), (err) => assert.match(err.message, /lookup failed: injected lookup error/));
+  assert.is(adapter.injected.loadErrors, 1);
+  assert.is(adapter.injected.lookupErrors, 1);
+  assert.is(await m.host.pinCount(), 0);
+});
+
+test('corruption: a corrupted load is caught by the envelope, a miss, and the object deleted', async () => {
+  const adapter = new FaultAdapter(new MockAdapter(), { corruptRate: 1 });
+  const m = hosted(adapter, 'fault');
+  const keys = chunkKeys(3);
+  await m.store(keys, 5000);
+  assert.equal(await m.load(keys, 5000), []);
+  assert.is(adapter.injected.corruptions, 3);
+  assert.is(m.host.counters.integrityFailureCount, 3);
+  assert.equal([...(await adapter.lookup(keys))], [-1, -1, -1]);
+});
+
+test('lost completions: the call never settles (a deadline is what ends it)', async () => {
+  const adapter = new FaultAdapter(new MockAdapter(), { lostRate: 1 });
+  const m = hosted(adapter, 'fault');
+  await withDeadline(m.store(chunkKeys(1), 10), 200, 'lost store').then(
+    () => assert.unreachable('a lost store completed'),
+    (err) => assert.is(err.code, 'KVT_ERR_TIMEOUT'),
+  );
+  assert.is(adapter.injected.lost, 1);
+});
+
+test('delays: a delayed call starts delayMs late and still succeeds', async () => {
+  const adapter = new FaultAdapter(new MockAdapter(), { delayRate: 1, delayMs: 120 });
+  const m = hosted(adapter, 'fault');
+  const started = performance.now();
+  assert.equal([...(await m.store(chunkKeys(1), 10))], [1]);
+  assert.ok(performance.now() - started >= 110);
+  assert.is(adapter.injected.delays, 1);
+});
+
+test('the fault module builds its inner adapter by registered type', async () => {
+  const module: AdapterModule = await import('../src/fault.ts');
+  const adapter = await module.createAdapter({ type: 'fault', inner: { type: 'mock', capacityBytes: 1000 } }, { index: 3, field: 'adapters[3]' });
+  const status = await adapter.status();
+  assert.is(status.healthy, true);
+  assert.equal((status.inner as { capacityBytes: number }).capacityBytes, 1000);
+  await adapter.close();
+});
+
+test('fault config: inner is validated by its own type; rates must be in [0, 1]', () => {
+  const v = (c: Record<string, unknown>) => () => validateAdapterConfig({ type: 'fault', inner: { type: 'mock' }, ...c }, 'adapters[2]');
+  v({ seed: 5, storeErrorRate: 0.1, delayMs: 0 })();
+  assert.throws(v({ inner: { type: 'nope' } }), /config\.adapters\[2\]\.inner\.type: unknown adapter type "nope"/);
+  assert.throws(v({ inner: { type: 'mock', bandwidthGBps: -1 } }), /config\.adapters\[2\]\.inner\.bandwidthGBps/);
+  assert.throws(v({ corruptRate: 1.5 }), /config\.adapters\[2\]\.corruptRate: must be a number in \[0, 1\], got 1\.5/);
+  assert.throws(v({ seed: -1 }), /config\.adapters\[2\]\.seed/);
+  assert.throws(v({ lossRate: 0.1 }), /config\.adapters\[2\]\.lossRate: is not a field of a fault adapter/);
+});
+
+uvuTest.run();
