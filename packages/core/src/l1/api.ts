@@ -86,3 +86,15 @@ export interface L1 {
   /** A zero-copy view of `size` bytes of a slot this thread holds a lock on. */
   view(slot: SlotRef, size: number): Uint8Array;
 }
+
+/** Kinds of L1 events the eviction worker's policy learns from, one ring record per key. */
+export const L1EventKind = {
+  /** The object became readable (finishWrite or finishWriteAndReserveRead). */
+  CREATED: 1,
+  /** The object was read (finishRead) or touched. */
+  TOUCHED: 2,
+  /** The object left L1 (delete, eviction, temporary free, discarded update). */
+  REMOVED: 3,
+} as const;
+/** One of the {@link L1EventKind} values. */
+export type L1EventKindCode = (typeof L1EventKind)[keyof typeof L1EventKind];

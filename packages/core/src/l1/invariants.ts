@@ -1,0 +1,101 @@
+/**
+ * The invariants of L1's shared state, checked in one pass (`L1Manager.checkInvariants`, called
+ * by the tests after every mutation and after the multi-thread stress runs):
+ * - every slot is either on the free stack or held by exactly one live entry, never both;
+ * - the slot -> entry map points at the entry holding each held slot;
+ * - every live entry is reachable from its home position (no empty entry in between);
+ * - read-lock counts are ≥ 0, equal the sum of their per-thread counts, and a write-locked
+ *   entry holds none; free slots have no per-thread counts;
+ * - used bytes equal the sum of live object sizes, each in (0, slotBytes]; OBJECTS counts them;
+ * - the dirty bitmap, the DIRTY flags and DIRTY_COUNT agree; dirty objects are finished and not temporary.
+ */
+import type { IndexTable } from './index-table.ts';
+import type { ResolvedL1Config } from './l1-config.ts';
+import { ENTRY_SHIFT, Entry, EntryFlag, EntryState, Header } from './layout.ts';
+
+/** The raw views the check reads (the caller holds the index mutex). */
+export interface L1Views {
+  readonly config: ResolvedL1Config;
+  readonly header: Int32Array;
+  readonly usedBytes: number;
+  readonly table: IndexTable;
+  readonly freeStack: Int32Array;
+  readonly slotEntry: Int32Array;
+  readonly threadReads: Int32Array;
+  readonly dirty: Uint32Array;
+}
+
+/** Every violated invariant, one line each; empty when L1 is consistent. */
+export function findInvariantViolations(v: L1Views): string[] {
+  const problems: string[] = [];
+  const { totalSlots, maxThreads, slotBytes } = v.config;
+  const w = v.table.words;
+  const mask = v.table.capacity - 1;
+  const holder = new Int32Array(totalSlots).fill(-1);
+  const onFreeStack = new Uint8Array(totalSlots);
+
+  const freeTop = v.header[Header.FREE_TOP];
+  if (freeTop < 0 || freeTop > totalSlots) problems.push(`FREE_TOP ${freeTop} outside [0, ${totalSlots}]`);
+  for (let k = 0; k < Math.min(Math.max(freeTop, 0), totalSlots); k++) {
+    const s = v.freeStack[k];
+    if (s < 0 || s >= totalSlots) problems.push(`free stack[${k}] = ${s} is not a slot`);
+    else if (onFreeStack[s]++) problems.push(`slot ${s} is on the free stack twice`);
+  }
+
+  let live = 0;
+  let used = 0;
+  let dirtyEntries = 0;
+  for (let i = 0; i <= mask; i++) {
+    const b = i << ENTRY_SHIFT;
+    if (w[b + Entry.STATE] !== EntryState.LIVE) continue;
+    live++;
+    const slot = w[b + Entry.SLOT];
+    const size = w[b + Entry.SIZE];
+    const flags = w[b + Entry.FLAGS];
+    const owner = w[b + Entry.WRITE_OWNER];
+    const reads = w[b + Entry.READ_COUNT];
+    used += size;
+    if (slot < 0 || slot >= totalSlots) {
+      problems.push(`entry ${i} holds ${slot}, not a slot`);
+      continue;
+    }
+    if (holder[slot] !== -1) problems.push(`slot ${slot} held by entries ${holder[slot]} and ${i}`);
+    holder[slot] = i;
+    if (onFreeStack[slot]) problems.push(`slot ${slot} held by entry ${i} and on the free stack`);
+    if (v.slotEntry[slot] !== i) problems.push(`slotEntry[${slot}] = ${v.slotEntry[slot]}, but entry ${i} holds it`);
+    if (!(size > 0 && size <= slotBytes)) problems.push(`entry ${i} size ${size} outside (0, ${slotBytes}]`);
+    if (owner < 0 || owner > maxThreads) problems.push(`entry ${i} write owner ${owner} outside [0, ${maxThreads}]`);
+    if (reads < 0) problems.push(`entry ${i} read count ${reads} < 0`);
+    if (owner !== 0 && reads !== 0) problems.push(`entry ${i} is write-locked with ${reads} read locks`);
+    let sum = 0;
+    for (let t = 0; t < maxThreads; t++) {
+      const c = v.threadReads[slot * maxThreads + t];
+      if (c < 0) problems.push(`slot ${slot} owner ${t + 1} read count ${c} < 0`);
+      sum += c;
+    }
+    if (sum !== reads) problems.push(`entry ${i} read count ${reads} but per-thread counts sum to ${sum}`);
+    const dirty = (flags & EntryFlag.DIRTY) !== 0;
+    if (dirty) dirtyEntries++;
+    if (dirty !== (((v.dirty[slot >>> 5] >>> (slot & 31)) & 1) === 1)) problems.push(`entry ${i} DIRTY flag disagrees with the dirty bit of slot ${slot}`);
+    if (dirty && (owner !== 0 || flags & EntryFlag.TEMPORARY)) problems.push(`entry ${i} is dirty but write-locked or temporary`);
+    for (let p = w[b] & mask; p !== i; p = (p + 1) & mask) {
+      if (w[(p << ENTRY_SHIFT) + Entry.STATE] !== EntryState.LIVE) {
+        problems.push(`entry ${i} unreachable: empty entry ${p} between its home and it`);
+        break;
+      }
+    }
+  }
+
+  for (let s = 0; s < totalSlots; s++) {
+    if (holder[s] === -1 && !onFreeStack[s]) problems.push(`slot ${s} leaked: neither free nor held`);
+    if (holder[s] === -1) {
+      if (v.slotEntry[s] !== -1) problems.push(`free slot ${s} maps to entry ${v.slotEntry[s]}`);
+      for (let t = 0; t < maxThreads; t++) if (v.threadReads[s * maxThreads + t] !== 0) problems.push(`free slot ${s} has read locks of owner ${t + 1}`);
+      if ((v.dirty[s >>> 5] >>> (s & 31)) & 1) problems.push(`free slot ${s} is marked dirty`);
+    }
+  }
+  if (live !== v.header[Header.OBJECTS]) problems.push(`${live} live entries but OBJECTS = ${v.header[Header.OBJECTS]}`);
+  if (used !== v.usedBytes) problems.push(`live objects hold ${used} bytes but usedBytes = ${v.usedBytes}`);
+  if (dirtyEntries !== v.header[Header.DIRTY_COUNT]) problems.push(`${dirtyEntries} dirty entries but DIRTY_COUNT = ${v.header[Header.DIRTY_COUNT]}`);
+  return problems;
+}

@@ -1,0 +1,103 @@
+/**
+ * L1 options, validated eagerly into a {@link ResolvedL1Config}. Every error is a `KVT_ERR_CONFIG`
+ * naming the field (`config.l1.slotBytes: …`). Unknown fields are ignored: the engine's config
+ * passes its whole `l1` block through.
+ */
+import { configError } from '../errors.ts';
+
+/** Options of `L1Manager.create`. */
+export interface L1Options {
+  /** Bytes per slot (one chunk); rounded up to a multiple of 4 KiB. Required. */
+  readonly slotBytes: number;
+  /** Arena bytes; the slot count is `floor(capacityBytes / slot size)`. Give this or `slotCount`. */
+  readonly capacityBytes?: number;
+  /** Number of slots. Give this or `capacityBytes`. */
+  readonly slotCount?: number;
+  /** Most bytes per arena segment (one SharedArrayBuffer), at most 1 GiB (the default). */
+  readonly segmentBytes?: number;
+  /** Write-lock lease in ms; default 600 000. */
+  readonly writeLeaseMs?: number;
+  /** Read-lock lease in ms; default 300 000. */
+  readonly readLeaseMs?: number;
+  /** Most threads attached at once (each registers an owner id); default 32. */
+  readonly maxThreads?: number;
+  /** Records in the event ring, a power of two; default 65 536. */
+  readonly eventRingCapacity?: number;
+  /** Entries inline emergency eviction samples per freed slot; default 16. */
+  readonly emergencySample?: number;
+}
+
+/** L1's configuration with every default applied and every derived figure computed. */
+export interface ResolvedL1Config {
+  /** Slot size in bytes, a multiple of {@link SLOT_ALIGN}. */
+  readonly slotBytes: number;
+  readonly totalSlots: number;
+  /** `totalSlots × slotBytes`. */
+  readonly capacityBytes: number;
+  readonly slotsPerSegment: number;
+  readonly writeLeaseMs: number;
+  readonly readLeaseMs: number;
+  readonly maxThreads: number;
+  readonly eventRingCapacity: number;
+  readonly emergencySample: number;
+}
+
+/** Slot sizes are rounded up to a multiple of this (one page). */
+export const SLOT_ALIGN = 4096;
+/** Largest arena segment: a typed array over more than this is unsafe on Node 20. */
+export const MAX_SEGMENT_BYTES = 1 << 30;
+/** Most slots one L1 holds (bounds the index and per-thread lock tables). */
+export const MAX_SLOTS = 1 << 20;
+/** Most threads: owner ids must fit the mutex word beside its waiters bit. */
+export const MAX_THREADS = 256;
+
+/** Defaults of the optional fields. */
+export const L1_DEFAULTS = {
+  segmentBytes: MAX_SEGMENT_BYTES,
+  writeLeaseMs: 600_000,
+  readLeaseMs: 300_000,
+  maxThreads: 32,
+  eventRingCapacity: 65_536,
+  emergencySample: 16,
+} as const;
+
+function integer(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    configError(`l1.${field}`, `must be an integer in [${min}, ${max}], got ${typeof value === 'number' ? value : typeof value}`);
+  }
+  return value;
+}
+
+/** Validates `options` and derives slot count and segment geometry; throws `KVT_ERR_CONFIG` naming the field. */
+export function resolveL1Config(options: L1Options): ResolvedL1Config {
+  if (options === null || typeof options !== 'object') configError('l1', `must be an object, got ${options === null ? 'null' : typeof options}`);
+  const requested = integer('slotBytes', options.slotBytes, 1, MAX_SEGMENT_BYTES);
+  const slotBytes = Math.ceil(requested / SLOT_ALIGN) * SLOT_ALIGN;
+  const segmentBytes = integer('segmentBytes', options.segmentBytes ?? L1_DEFAULTS.segmentBytes, 1, MAX_SEGMENT_BYTES);
+  if (segmentBytes < slotBytes) configError('l1.segmentBytes', `must hold at least one slot of ${slotBytes} bytes, got ${segmentBytes}`);
+  if ((options.capacityBytes === undefined) === (options.slotCount === undefined)) {
+    configError('l1.capacityBytes', 'give exactly one of l1.capacityBytes and l1.slotCount');
+  }
+  let totalSlots: number;
+  if (options.slotCount !== undefined) {
+    totalSlots = integer('slotCount', options.slotCount, 1, MAX_SLOTS);
+  } else {
+    const capacity = integer('capacityBytes', options.capacityBytes, 1, Number.MAX_SAFE_INTEGER);
+    totalSlots = Math.floor(capacity / slotBytes);
+    if (totalSlots < 1) configError('l1.capacityBytes', `must hold at least one slot of ${slotBytes} bytes, got ${capacity}`);
+    if (totalSlots > MAX_SLOTS) configError('l1.capacityBytes', `holds ${totalSlots} slots of ${slotBytes} bytes; the limit is ${MAX_SLOTS} (raise l1.slotBytes)`);
+  }
+  const eventRingCapacity = integer('eventRingCapacity', options.eventRingCapacity ?? L1_DEFAULTS.eventRingCapacity, 16, 1 << 24);
+  if ((eventRingCapacity & (eventRingCapacity - 1)) !== 0) configError('l1.eventRingCapacity', `must be a power of two, got ${eventRingCapacity}`);
+  return {
+    slotBytes,
+    totalSlots,
+    capacityBytes: totalSlots * slotBytes,
+    slotsPerSegment: Math.floor(segmentBytes / slotBytes),
+    writeLeaseMs: integer('writeLeaseMs', options.writeLeaseMs ?? L1_DEFAULTS.writeLeaseMs, 1, 2 ** 31 - 1),
+    readLeaseMs: integer('readLeaseMs', options.readLeaseMs ?? L1_DEFAULTS.readLeaseMs, 1, 2 ** 31 - 1),
+    maxThreads: integer('maxThreads', options.maxThreads ?? L1_DEFAULTS.maxThreads, 1, MAX_THREADS),
+    eventRingCapacity,
+    emergencySample: integer('emergencySample', options.emergencySample ?? L1_DEFAULTS.emergencySample, 1, 1024),
+  };
+}
