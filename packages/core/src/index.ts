@@ -2,9 +2,13 @@
 export { ErrorCode, KvtierError, configError, invalidArgument, type ErrorCodeString } from './errors.ts';
 export { withDeadline } from './deadline.ts';
 export {
-  L1Error, L1_ERROR_NAMES, NO_SLOT,
-  type L1, type L1ErrorCode, type L1KeyState, type L1SlotResult, type L1Usage, type DigestBatch, type SlotRef, type WriteMode,
+  L1Error, L1_ERROR_NAMES, NO_SLOT, L1EventKind,
+  type L1, type L1ErrorCode, type L1KeyState, type L1SlotResult, type L1Usage, type DigestBatch, type SlotRef, type WriteMode, type L1EventKindCode,
 } from './l1/api.ts';
+export {
+  L1Manager, type L1Handle, type L1DirtyBatch, type L1ReclaimResult, type L1ExpiryResult, type L1Status,
+} from './l1/l1-manager.ts';
+export { L1_DEFAULTS, type L1Options, type ResolvedL1Config } from './l1/l1-config.ts';
 export {
   CHUNK_HASH_SEED, CHUNK_HASH_BYTES, DIGEST_BYTES, DEFAULT_CHUNK_SIZE, MAX_NAME_BYTES,
   chunkHashes, digestKey, digestBatch, digestHex, assertDigestBatch, objectKeys, validateKey, validateModelName, validateSalt,
