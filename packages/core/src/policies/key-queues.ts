@@ -17,6 +17,12 @@ const COUNTER_MAX = 255;
 /** Per-node flag: this node was returned by `victims()` and has not been removed or used since. */
 const PROPOSED = 1;
 
+/** `larger` with `old` copied to its start. */
+function grown<T extends Int32Array | Uint8Array>(old: T, larger: T): T {
+  larger.set(old);
+  return larger;
+}
+
 /** Keys in `queueCount` doubly linked FIFO queues; head = oldest, tail = newest. */
 export class KeyQueues<K> {
   #keys: (K | undefined)[] = [];
@@ -136,16 +142,11 @@ export class KeyQueues<K> {
 
   #grow(): void {
     const n = this.#next.length * 2;
-    const grown = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.#next = grown(this.#next, (m) => new Int32Array(m));
-    this.#prev = grown(this.#prev, (m) => new Int32Array(m));
-    this.#queue = grown(this.#queue, (m) => new Uint8Array(m));
-    this.#flags = grown(this.#flags, (m) => new Uint8Array(m));
-    this.#counter = grown(this.#counter, (m) => new Uint8Array(m));
+    this.#next = grown(this.#next, new Int32Array(n));
+    this.#prev = grown(this.#prev, new Int32Array(n));
+    this.#queue = grown(this.#queue, new Uint8Array(n));
+    this.#flags = grown(this.#flags, new Uint8Array(n));
+    this.#counter = grown(this.#counter, new Uint8Array(n));
   }
 
   #link(node: number, queue: number): void {

@@ -7,10 +7,10 @@
  * - created(): a ghost re-enters M; an unknown key enters S; a resident key counts as an access.
  * - touched(): the counter goes up by one (capped); nothing moves, FIFO order is the point.
  * - victims(n) runs the paper's eviction n times: from S while S holds at least its share,
- *   otherwise from M. In S, a key accessed since it entered moves to M, and a key never accessed
- *   (a one-hit wonder) is the victim; a move clears the counter, as in the paper. In M, a key with a non-zero counter is decremented and
- *   reinserted at M's tail, and one at zero is the victim. Those moves happen at once (they
- *   remove nothing); the victims stay where they are until removed().
+ *   otherwise from M. In S, a key accessed since it entered moves to M (its counter cleared, as
+ *   in the paper), and a key never accessed (a one-hit wonder) is the victim. In M, a key with a
+ *   non-zero counter is decremented and reinserted at M's tail, and one at zero is the victim.
+ *   Those moves happen at once (they remove nothing); the victims stay put until removed().
  * - removed() of a victim proposed from S leaves a ghost in G; any other removal leaves none.
  * - c is the `capacity` option, or the largest resident count seen; S's share is 10% of c and G
  *   holds at most as many keys as M's share, as in the paper.
