@@ -19,7 +19,7 @@ registry.register('noop', <K>(options?: EvictionPolicyOptions) => new NoopPolicy
 // conversation is still on probation). ARC has the smallest worst-case gap to the best of the
 // three: within 0.005 hit ratio at every size on the Mooncake trace (`kvtier-bench policies`)
 // and within 0.007 on synthetic prompt/document, multi-turn and scan-plus-hot-set traces, where
-// S3-FIFO trailed by up to 0.024 and LRU by up to 0.085.
+// S3-FIFO trailed by up to 0.024 and LRU by up to 0.086.
 registry.register('default', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options));
 
 /** Registers an eviction policy under `name` (once per name). */
