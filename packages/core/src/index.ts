@@ -31,3 +31,6 @@ export { L2EventKind, type L2EventKindCode, type L2EventSink } from './l2/events
 export { AdapterHost, type AdapterHostOptions, type SlotViews } from './l2/host.ts';
 export type { AdapterHostApi, BitmapData, L2Usage, ServeAdapterHostOptions } from './l2/host-api.ts';
 export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2EvictionConfig, L2Status } from './l2/adapter.ts';
+export { KvCache, type Keys, type KvCacheStatus, type PrefetchHandle } from './cache/kv-cache.ts';
+export { validateConfig, CONFIG_DEFAULTS, type KvCacheConfig, type EvictionConfig, type StoreConfig } from './config.ts';
+export { Metrics, Counter, AdapterCounter, AdapterOp, FailureReason, WorkerKind, Histogram } from './metrics.ts';

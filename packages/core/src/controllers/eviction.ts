@@ -4,7 +4,7 @@
  * events, asks for victims when usage reaches the watermark, and deletes the victims. Independent
  * of Piscina: a plain class over an {@link EvictionContext}.
  */
-import type { DigestBatch, L1Usage } from '../l1/api.ts';
+import { L1EventKind, type DigestBatch, type L1Usage } from '../l1/api.ts';
 import { L2EventKind, type L2EventKindCode } from '../l2/events.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, type Metrics } from '../metrics.ts';
@@ -12,18 +12,13 @@ import type { EvictionPolicy } from '../policies/eviction.ts';
 import { callAdapter } from './adapter-call.ts';
 import { keyId } from './batch.ts';
 
-/** L1 event kinds as the eviction controller sees them. */
-export const L1EventKind = { CREATED: 1, TOUCHED: 2, REMOVED: 3 } as const;
-/** One of the {@link L1EventKind} values. */
-export type L1EventKindCode = (typeof L1EventKind)[keyof typeof L1EventKind];
-
 /** The L1 operations the eviction controller uses. */
 export interface EvictionL1 {
   usage(): L1Usage;
-  /** Hands every queued L1 event to `visit` (digest words reused between calls). */
-  drainEvents(visit: (kind: L1EventKindCode, digest: Uint32Array) => void): void;
-  /** Visits the digest of every object in L1 (for reconciliation). */
-  forEachLive(visit: (digest: Uint32Array) => void): void;
+  /** Hands every queued L1 event ({@link L1EventKind}) to `onEvent`, each key as a 1-key batch. */
+  drainEvents(onEvent: (kind: number, key: DigestBatch) => void): number;
+  /** Every object in L1 that was ever readable, as one batch (for reconciliation). */
+  liveKeys(): DigestBatch;
   /** Whether key `index` of `keys` is present and unlocked. */
   isEvictable(keys: DigestBatch, index: number): boolean;
   /** Evicts unlocked keys (never force): per key, L1Error.SUCCESS when it left. */
@@ -124,8 +119,9 @@ export class EvictionController {
    */
   reconcileL1(): void {
     this.#lastReconcile = performance.now();
+    const keys = this.#ctx.l1.liveKeys();
     const live = new Set<string>();
-    this.#ctx.l1.forEachLive((digest) => { live.add(idOf(digest)); });
+    for (let i = 0; i < keys.length / 4; i++) live.add(keyId(keys, i));
     const gone = [...this.#l1Known].filter((id) => !live.has(id));
     const unknown = [...live].filter((id) => !this.#l1Known.has(id));
     for (const id of gone) this.#l1Known.delete(id);

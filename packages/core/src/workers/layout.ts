@@ -5,15 +5,14 @@
 
 /** Control block: one Int32Array of {@link CONTROL_WORDS} words. */
 export const Control = {
-  /** 0 while running; 1 once close() began: every controller loop returns at its next check. */
+  /**
+   * Stop words, one per task kind at `STOP + TASK_KINDS.indexOf(kind)` (prefetch, store, eviction,
+   * adapter): 0 while running, 1 once close() stops that kind; tasks return at their next check.
+   */
   STOP: 0,
-  /** Bumped (and notified) to wake the eviction loop at once. */
-  EVICTION_WAKE: 1,
-  /** Bumped (and notified) when the prefetch worker has queued work (a comlink call also wakes it). */
-  PREFETCH_WAKE: 2,
 } as const;
 /** Words in the control block. */
-export const CONTROL_WORDS = 4;
+export const CONTROL_WORDS = 8;
 
 /**
  * The prefetch request table: {@link PREFETCH_RECORDS} records of {@link RECORD_WORDS} words.

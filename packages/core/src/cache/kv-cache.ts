@@ -1,0 +1,333 @@
+/**
+ * `KvCache` (DESIGN.md §10): the engine thread's facade over L1, the controllers and the adapter
+ * hosts. Writes go straight into L1 (the store worker replicates them to L2); prefetches lock the
+ * L1 prefix at once and hand the rest to the prefetch worker, whose result arrives in the shared
+ * prefetch table. Nothing here blocks the event loop.
+ */
+import { validateConfig, type KvCacheConfig } from '../config.ts';
+import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
+import { assertDigestBatch, digestBatch, type ObjectKey } from '../keys.ts';
+import { L1Error, type DigestBatch, type L1, type L1SlotResult, type WriteMode } from '../l1/api.ts';
+import type { AdapterHostApi } from '../l2/host-api.ts';
+import { Counter, Metrics } from '../metrics.ts';
+import { withDeadline } from '../deadline.ts';
+import { keyCount, pickKeys, rangeKeys } from '../controllers/batch.ts';
+import { L1Manager } from '../l1/l1-manager.ts';
+import { EngineWorkers } from '../workers/engine-workers.ts';
+import { CONTROL_WORDS } from '../workers/layout.ts';
+import { PrefetchTable } from './prefetch-table.ts';
+
+/** Keys at the facade: a digest batch, or object keys (digested here). */
+export type Keys = DigestBatch | readonly ObjectKey[];
+
+/** What `submitPrefetch` returns; pass it to `queryPrefetch` or `waitPrefetch`. */
+export interface PrefetchHandle {
+  readonly requestId: number;
+  /** Keys of the contiguous prefix already in L1 (read-locked at submit). */
+  readonly l1PrefixHits: number;
+  readonly totalKeys: number;
+}
+
+/** A status tree; `healthy` at every node. */
+export interface KvCacheStatus {
+  readonly healthy: boolean;
+  readonly l1: {
+    readonly healthy: boolean; readonly usedBytes: number; readonly capacityBytes: number; readonly objects: number;
+    readonly fraction: number; readonly dirty: number; readonly droppedEvents: number;
+  };
+  readonly workers: Readonly<Record<string, { readonly healthy: boolean }>>;
+  readonly adapters: readonly { readonly healthy: boolean; readonly [k: string]: unknown }[];
+}
+
+/** Deadline of a status or metrics query to one adapter host. */
+const QUERY_TIMEOUT_MS = 5_000;
+
+function asDigests(keys: Keys, field = 'keys'): DigestBatch {
+  if (keys instanceof Uint32Array) {
+    assertDigestBatch(keys, field);
+    return keys;
+  }
+  if (!Array.isArray(keys)) invalidArgument(`${field} must be a DigestBatch or an array of ObjectKey`);
+  return digestBatch(keys as readonly ObjectKey[]);
+}
+
+function extraCountOf(opts: { extraCount?: number } | undefined): number {
+  const n = opts?.extraCount ?? 0;
+  if (!Number.isInteger(n) || n < 0 || n > 127) invalidArgument(`extraCount must be an integer in [0, 127], got ${String(n)}`);
+  return n;
+}
+
+/** The tiered KV cache: L1 in shared memory, L2 adapters in worker threads. */
+export class KvCache {
+  readonly #config: KvCacheConfig;
+  readonly #l1: L1Manager;
+  readonly #metrics: Metrics;
+  readonly #table: PrefetchTable;
+  readonly #workers: EngineWorkers;
+  /** Keys (past the L1 prefix) of requests handed to the prefetch worker, by id, until consumed. */
+  readonly #inFlight = new Map<number, DigestBatch>();
+  #closing: Promise<void> | undefined;
+
+  private constructor(config: KvCacheConfig, l1: L1Manager, metrics: Metrics, table: PrefetchTable, workers: EngineWorkers) {
+    this.#config = config;
+    this.#l1 = l1;
+    this.#metrics = metrics;
+    this.#table = table;
+    this.#workers = workers;
+  }
+
+  /**
+   * Validates `config`, creates L1 and starts the worker pool: adapter hosts, then the store,
+   * prefetch and eviction controllers. Import `@kvtier/adapters` first to register adapter types.
+   * @throws KvtierError `KVT_ERR_CONFIG` naming a bad field; `KVT_ERR_ADAPTER`/`KVT_ERR_WORKER` when a worker cannot start.
+   */
+  static async open(config: unknown): Promise<KvCache> {
+    const valid = validateConfig(config);
+    const l1 = L1Manager.create(valid.l1);
+    const metrics = new Metrics();
+    const table = new PrefetchTable();
+    let cache: KvCache | undefined;
+    let workers: EngineWorkers;
+    try {
+      workers = await EngineWorkers.start({
+        config: valid,
+        l1,
+        control: new SharedArrayBuffer(CONTROL_WORDS * 4),
+        metrics,
+        prefetchTable: table.buffer,
+        onPrefetchLost: () => (cache === undefined ? Promise.resolve() : cache.#failInFlightPrefetches()),
+      });
+    } catch (err) {
+      l1.detach();
+      throw err;
+    }
+    cache = new KvCache(valid, l1, metrics, table, workers);
+    return cache;
+  }
+
+  /** The validated configuration. */
+  get config(): KvCacheConfig {
+    return this.#config;
+  }
+
+  /** L1 itself, for the GPU connector and for callers that manage slots directly. */
+  get l1(): L1 {
+    this.#assertOpen();
+    return this.#l1;
+  }
+
+  /** The main thread's proxy to each adapter host, in index order (status, pin counts, tests). */
+  get adapters(): readonly AdapterHostApi[] {
+    return this.#workers.adapters;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw new KvtierError(ErrorCode.CLOSED, 'the KvCache is closed');
+  }
+
+  /** Reserves L1 slots to write (per key, in order; a full L1 gives the longest prefix that fits). */
+  reserveWrite(keys: Keys, sizes: number | ArrayLike<number>, opts?: { mode?: WriteMode }): L1SlotResult {
+    this.#assertOpen();
+    return this.#l1.reserveWrite(asDigests(keys), sizes, { mode: opts?.mode ?? 'all' });
+  }
+
+  /** A zero-copy view of a slot this thread holds a lock on. */
+  view(slot: number, size: number): Uint8Array {
+    this.#assertOpen();
+    return this.#l1.view(slot, size);
+  }
+
+  /** Finishes writes: the objects become readable and are queued for L2 store. */
+  finishWrite(keys: Keys): Uint8Array {
+    this.#assertOpen();
+    const codes = this.#l1.finishWrite(asDigests(keys));
+    this.#metrics.count(Counter.L1_WRITES, codes.filter((c) => c === L1Error.SUCCESS).length);
+    return codes;
+  }
+
+  /**
+   * Starts a prefetch: read-locks the contiguous prefix already in L1 (1 + extraCount locks per
+   * key; L1 hits past the first gap are released at once) and sends the rest to the prefetch
+   * worker. Never blocks.
+   */
+  submitPrefetch(keys: Keys, opts?: { extraCount?: number }): PrefetchHandle {
+    this.#assertOpen();
+    const batch = asDigests(keys);
+    const extraCount = extraCountOf(opts);
+    const n = keyCount(batch);
+    const submittedAt = performance.timeOrigin + performance.now();
+    const locked = this.#l1.reserveRead(batch, { extraCount });
+    let l1PrefixHits = locked.codes.findIndex((c) => c !== L1Error.SUCCESS);
+    if (l1PrefixHits < 0) l1PrefixHits = n;
+    const pastGap: number[] = [];
+    for (let i = l1PrefixHits; i < n; i++) if (locked.codes[i] === L1Error.SUCCESS) pastGap.push(i);
+    if (pastGap.length > 0) this.#l1.finishRead(pickKeys(batch, pastGap), { extraCount });
+    this.#metrics.count(Counter.PREFETCH_REQUESTS);
+    this.#metrics.count(Counter.PREFETCH_L1_HIT_KEYS, l1PrefixHits);
+    let requestId: number;
+    try {
+      requestId = this.#table.allocate(n, l1PrefixHits);
+    } catch (err) {
+      if (l1PrefixHits > 0) this.#l1.finishRead(rangeKeys(batch, 0, l1PrefixHits), { extraCount });
+      throw err;
+    }
+    if (l1PrefixHits === n || this.#config.adapters.length === 0) {
+      this.#table.publish(requestId, 0);
+    } else {
+      const rest = rangeKeys(batch, l1PrefixHits, n).slice();
+      this.#inFlight.set(requestId, rest);
+      this.#workers.submitPrefetch(requestId, rest.slice(), extraCount, submittedAt);
+    }
+    return { requestId, l1PrefixHits, totalKeys: n };
+  }
+
+  /** The prefetch's prefix count once it finished, exactly once; null while running, after, or for unknown ids. */
+  queryPrefetch(handle: PrefetchHandle): number | null {
+    this.#assertOpen();
+    const result = this.#table.take(handle.requestId);
+    if (result === null) return null;
+    this.#inFlight.delete(handle.requestId);
+    return result.l1PrefixHits + result.l2PrefixHits;
+  }
+
+  /**
+   * Waits for a prefetch without blocking the event loop and returns its prefix count (consuming
+   * it, like queryPrefetch). Rejects with `KVT_ERR_TIMEOUT` after `timeoutMs` (default 30 s), or
+   * with `KVT_ERR_INVALID_ARGUMENT` for a handle whose result is unknown or already consumed.
+   */
+  async waitPrefetch(handle: PrefetchHandle, opts?: { timeoutMs?: number }): Promise<number> {
+    this.#assertOpen();
+    const timeoutMs = opts?.timeoutMs ?? 30_000;
+    if (!(await this.#table.wait(handle.requestId, timeoutMs))) {
+      throw new KvtierError(ErrorCode.TIMEOUT, `prefetch ${handle.requestId} did not finish within ${timeoutMs} ms`);
+    }
+    const count = this.queryPrefetch(handle);
+    if (count === null) invalidArgument(`prefetch ${handle.requestId} is unknown or its result was already consumed`);
+    return count;
+  }
+
+  /**
+   * Zero-copy views of prefetched objects (they must be read-locked, as a prefetch leaves them),
+   * in key order. Null when any key is not: then the locks of those that were are released
+   * (1 + extraCount each), as the caller cannot use a partial result.
+   */
+  readPrefetched(keys: Keys, opts?: { extraCount?: number }): Uint8Array[] | null {
+    this.#assertOpen();
+    const batch = asDigests(keys);
+    const extraCount = extraCountOf(opts);
+    const r = this.#l1.unsafeRead(batch);
+    const ok: number[] = [];
+    r.codes.forEach((c, i) => { if (c === L1Error.SUCCESS) ok.push(i); });
+    if (ok.length !== r.codes.length) {
+      if (ok.length > 0) this.#l1.finishRead(pickKeys(batch, ok), { extraCount });
+      return null;
+    }
+    this.#metrics.count(Counter.L1_READS, ok.length);
+    return ok.map((i) => this.#l1.view(r.slots[i], r.sizes[i]));
+  }
+
+  /** Releases prefetch read locks (1 + extraCount per key); temporary objects leave L1 at their last. */
+  finishReadPrefetched(keys: Keys, opts?: { extraCount?: number }): Uint8Array {
+    this.#assertOpen();
+    return this.#l1.finishRead(asDigests(keys), { extraCount: extraCountOf(opts) });
+  }
+
+  /** Marks keys as used (eviction order). */
+  touch(keys: Keys): void {
+    this.#assertOpen();
+    this.#l1.touch(asDigests(keys));
+  }
+
+  /** Removes every unlocked object from L1 (every object with `force`); returns how many left. */
+  clear(opts?: { force?: boolean }): number {
+    this.#assertOpen();
+    return this.#l1.clear(opts);
+  }
+
+  /** The status tree: L1, every worker and every adapter, `healthy` at every node. */
+  async status(): Promise<KvCacheStatus> {
+    this.#assertOpen();
+    const l1Status = this.#l1.status();
+    const u = l1Status.usage;
+    const workers = Object.fromEntries([...this.#workers.health].map(([name, healthy]) => [name, { healthy }]));
+    const adapters = await Promise.all(this.adapters.map((a, i) =>
+      withDeadline(a.status(), QUERY_TIMEOUT_MS, `adapter ${i} status`).catch((err) => ({ healthy: false, index: i, error: KvtierError.from(err).message }))));
+    const l1 = {
+      healthy: l1Status.healthy, usedBytes: u.usedBytes, capacityBytes: u.capacityBytes, objects: u.objects, fraction: u.fraction,
+      dirty: l1Status.dirty, droppedEvents: l1Status.events.dropped,
+    };
+    const healthy = l1.healthy && Object.values(workers).every((w) => w.healthy) && adapters.every((a) => a.healthy);
+    return { healthy, l1, workers, adapters };
+  }
+
+  /** Prometheus text of every engine metric, followed by each adapter host's own lines. */
+  async metrics(): Promise<string> {
+    this.#assertOpen();
+    const u = this.#l1.usage();
+    const l2 = await Promise.all(this.adapters.map((a, i) =>
+      withDeadline(a.usage(), QUERY_TIMEOUT_MS, `adapter ${i} usage`).catch(() => ({ usedBytes: -1, capacityBytes: -1 }))));
+    const extra = await Promise.all(this.adapters.map((a, i) => withDeadline(a.metrics(), QUERY_TIMEOUT_MS, `adapter ${i} metrics`).catch(() => '')));
+    return this.#metrics.render(this.adapters.length, {
+      l1UsedBytes: u.usedBytes, l1CapacityBytes: u.capacityBytes, l1Objects: u.objects, l2,
+      workersHealthy: Object.fromEntries(this.#workers.health),
+    }, extra.filter((t) => t.length > 0).map((t) => t.trimEnd()));
+  }
+
+  /**
+   * Objects in L1 that hold a lock: read-locked, write-locked, or reserved and never finished.
+   * Zero when nothing is in flight (diagnostics; walks every live object).
+   */
+  lockedObjects(): number {
+    this.#assertOpen();
+    const live = this.#l1.liveKeys();
+    const n = keyCount(live);
+    let locked = this.#l1.usage().objects - n;
+    for (let i = 0; i < n; i++) {
+      const s = this.#l1.state(live, i);
+      if (s !== null && (s.readLocks > 0 || s.writeLocked)) locked++;
+    }
+    return locked;
+  }
+
+  /** The shared metric cells (tests read counters directly). */
+  get counters(): Metrics {
+    return this.#metrics;
+  }
+
+  /** Terminates a controller's thread as a crash would (tests of crash handling). */
+  async terminateWorker(kind: 'store' | 'prefetch' | 'eviction'): Promise<void> {
+    this.#assertOpen();
+    await this.#workers.terminate(kind);
+  }
+
+  /** Health of each worker by name (`store`, `prefetch`, `eviction`, `adapter[i]`). */
+  workerHealth(): ReadonlyMap<string, boolean> {
+    return this.#workers.health;
+  }
+
+  /** After the prefetch worker died: its requests fail (keeping their L1 hits) and their pins go. */
+  async #failInFlightPrefetches(): Promise<void> {
+    for (const [id, keys] of this.#inFlight) {
+      if (!this.#table.isPending(id)) continue;
+      await Promise.all(this.adapters.map((a) => withDeadline(a.unlock(keys), QUERY_TIMEOUT_MS, 'unlock').catch(() => {})));
+      this.#table.publish(id, 0, true);
+      this.#metrics.count(Counter.PREFETCH_FAILURES);
+    }
+  }
+
+  /**
+   * Stops everything in order — prefetch, store, eviction, adapters — then frees L1. Every lock a
+   * controller holds is released and every worker ends. Idempotent; later calls throw CLOSED.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.#workers.stop();
+      } finally {
+        this.#inFlight.clear();
+        this.#l1.detach();
+      }
+    })();
+    return this.#closing;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The main thread's side of the prefetch request table (workers/layout.ts): allocating records,
+ * reading results once, waiting without blocking the event loop.
+ */
+import { ErrorCode, KvtierError } from '../errors.ts';
+import { PREFETCH_ERROR_CODES, PREFETCH_RECORDS, Record, RECORD_WORDS, RequestState } from '../workers/layout.ts';
+import { waitWord } from '../workers/wait.ts';
+
+/** A finished request's figures. */
+export interface PrefetchResult {
+  readonly l1PrefixHits: number;
+  readonly l2PrefixHits: number;
+  /** The error code when the worker failed the request (its L1 hits still count). */
+  readonly error: string | undefined;
+}
+
+/** Request ids are kept below 2^31 so they fit an Int32 word. */
+const ID_MASK = 0x7fffffff;
+
+/** The request table over its SharedArrayBuffer; the main thread allocates and consumes records. */
+export class PrefetchTable {
+  /** The shared buffer, for the prefetch worker. */
+  readonly buffer = new SharedArrayBuffer(PREFETCH_RECORDS * RECORD_WORDS * 4);
+  readonly #words = new Int32Array(this.buffer);
+  #nextId = 1;
+
+  /**
+   * Allocates a record for a new request and returns its id. The record index is `id % records`,
+   * so ids whose record is still in use are skipped.
+   */
+  allocate(keyCount: number, l1PrefixHits: number): number {
+    for (let tries = 0; tries < PREFETCH_RECORDS; tries++) {
+      const id = this.#nextId;
+      this.#nextId = (this.#nextId + 1) & ID_MASK || 1;
+      const at = this.#at(id);
+      if (Atomics.load(this.#words, at + Record.STATE) !== RequestState.FREE) continue;
+      this.#words[at + Record.KEY_COUNT] = keyCount;
+      this.#words[at + Record.L1_PREFIX_HITS] = l1PrefixHits;
+      this.#words[at + Record.L2_PREFIX_HITS] = 0;
+      this.#words[at + Record.ERROR] = 0;
+      Atomics.store(this.#words, at + Record.REQUEST_ID, id);
+      Atomics.store(this.#words, at + Record.STATE, RequestState.PENDING);
+      return id;
+    }
+    throw new KvtierError(ErrorCode.CAPACITY, `all ${PREFETCH_RECORDS} prefetch records are in use: consume results with queryPrefetch or waitPrefetch`);
+  }
+
+  /** Publishes a result from this thread (requests with nothing for L2, failures found here). */
+  publish(id: number, l2PrefixHits: number, failed = false): void {
+    const at = this.#at(id);
+    if (Atomics.load(this.#words, at + Record.REQUEST_ID) !== id) return;
+    this.#words[at + Record.L2_PREFIX_HITS] = l2PrefixHits;
+    Atomics.store(this.#words, at + Record.STATE, failed ? RequestState.FAILED : RequestState.DONE);
+    Atomics.notify(this.#words, at + Record.STATE);
+  }
+
+  /** Whether request `id` is still waiting for the worker. */
+  isPending(id: number): boolean {
+    const at = this.#at(id);
+    return Atomics.load(this.#words, at + Record.REQUEST_ID) === id && Atomics.load(this.#words, at + Record.STATE) === RequestState.PENDING;
+  }
+
+  /** The result of request `id` if finished, consuming its record; null while pending or unknown. */
+  take(id: number): PrefetchResult | null {
+    if (!Number.isInteger(id) || id <= 0 || id > ID_MASK) return null;
+    const at = this.#at(id);
+    if (Atomics.load(this.#words, at + Record.REQUEST_ID) !== id) return null;
+    const state = Atomics.load(this.#words, at + Record.STATE);
+    if (state !== RequestState.DONE && state !== RequestState.FAILED) return null;
+    const result: PrefetchResult = {
+      l1PrefixHits: this.#words[at + Record.L1_PREFIX_HITS],
+      l2PrefixHits: state === RequestState.DONE ? this.#words[at + Record.L2_PREFIX_HITS] : 0,
+      error: state === RequestState.FAILED ? PREFETCH_ERROR_CODES[this.#words[at + Record.ERROR]] ?? ErrorCode.WORKER : undefined,
+    };
+    Atomics.store(this.#words, at + Record.REQUEST_ID, 0);
+    Atomics.store(this.#words, at + Record.STATE, RequestState.FREE);
+    return result;
+  }
+
+  /**
+   * Waits (with `Atomics.waitAsync` and a ref'd keep-alive timer, never blocking) until request
+   * `id` finished or `timeoutMs` passed. Resolves true when it finished.
+   */
+  async wait(id: number, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    const at = this.#at(id);
+    while (this.isPending(id)) {
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await waitWord(this.#words, at + Record.STATE, RequestState.PENDING, left, true);
+    }
+    return true;
+  }
+
+  #at(id: number): number {
+    return (id % PREFETCH_RECORDS) * RECORD_WORDS;
+  }
+}

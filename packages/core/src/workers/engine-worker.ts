@@ -1,0 +1,184 @@
+/**
+ * The Piscina worker entry: runs one long-running engine task (store, prefetch or eviction
+ * controller, or one adapter host) until its stop word is set. Comlink proxies and the adapter
+ * host live in module-level fields for the task's whole life (a collected proxy hangs its call).
+ */
+import { threadId, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { EvictionController } from '../controllers/eviction.ts';
+import { PrefetchController } from '../controllers/prefetch.ts';
+import { runStoreController } from '../controllers/store.ts';
+import { KvtierError } from '../errors.ts';
+import { AdapterHost } from '../l2/host.ts';
+import type { AdapterHostApi } from '../l2/host-api.ts';
+import { importAdapterModule, registerAdapterTypes } from '../l2/registry.ts';
+import { Metrics } from '../metrics.ts';
+import { createEvictionPolicy } from '../policies/eviction-policies.ts';
+import { createPrefetchPolicy } from '../policies/prefetch.ts';
+import { createStorePolicy } from '../policies/store.ts';
+import { portEndpoint } from './endpoint.ts';
+import { L1Manager, type L1Handle } from '../l1/l1-manager.ts';
+import { L2EventRing } from './l2-event-ring.ts';
+import { Control, PREFETCH_ERROR_CODES, Record, RECORD_WORDS, RequestState } from './layout.ts';
+import {
+  TASK_KINDS, type AdapterControlApi, type AdapterTask, type EngineTask, type EvictionTask, type PrefetchControlApi,
+  type PrefetchTask, type StoreTask, type TaskControlApi,
+} from './tasks.ts';
+import { waitWord } from './wait.ts';
+
+/** Everything this thread must keep referenced while its task runs. */
+const live: unknown[] = [];
+
+function wrapAdapter(port: MessagePort): AdapterHostApi {
+  const proxy = Comlink.wrap<AdapterHostApi>(portEndpoint(port));
+  live.push(proxy, port);
+  return proxy as unknown as AdapterHostApi;
+}
+
+function expose(api: object, port: MessagePort): void {
+  live.push(api, port);
+  Comlink.expose(api, portEndpoint(port));
+}
+
+interface TaskRuntime {
+  readonly l1: L1Manager;
+  readonly control: Int32Array;
+  readonly metrics: Metrics;
+  stopped(): boolean;
+  /** Resolves once this task's stop word is set. */
+  untilStopped(): Promise<void>;
+}
+
+function runtime(task: EngineTask): TaskRuntime {
+  const l1 = L1Manager.attach(task.l1Handle as L1Handle);
+  const control = new Int32Array(task.control);
+  const stopWord = Control.STOP + TASK_KINDS.indexOf(task.kind);
+  return {
+    l1,
+    control,
+    metrics: new Metrics(task.metrics),
+    stopped: () => Atomics.load(control, stopWord) !== 0,
+    untilStopped: async () => {
+      while (Atomics.load(control, stopWord) === 0) await waitWord(control, stopWord, 0, Infinity);
+    },
+  };
+}
+
+function readyApi(rt: TaskRuntime): TaskControlApi {
+  return { ready: async () => ({ threadId, ownerId: rt.l1.ownerId }) };
+}
+
+async function storeTask(task: StoreTask): Promise<void> {
+  const rt = runtime(task);
+  expose(readyApi(rt), task.controlPort);
+  const { store, adapterCallTimeoutMs } = task.config;
+  await runStoreController({
+    l1: rt.l1,
+    adapters: task.adapterPorts.map(wrapAdapter),
+    policy: createStorePolicy(task.config.storePolicy),
+    metrics: rt.metrics,
+    adapterCallTimeoutMs,
+    ...store,
+    waitDirty: async (ms) => { await rt.l1.waitDirtyAsync(ms); },
+    stopped: rt.stopped,
+  });
+}
+
+async function prefetchTask(task: PrefetchTask): Promise<void> {
+  const rt = runtime(task);
+  const table = new Int32Array(task.prefetchTable);
+  const controller = new PrefetchController({
+    l1: rt.l1,
+    adapters: task.adapterPorts.map(wrapAdapter),
+    policy: createPrefetchPolicy(task.config.prefetchPolicy),
+    metrics: rt.metrics,
+    adapterCallTimeoutMs: task.config.adapterCallTimeoutMs,
+    maxInFlight: task.config.prefetchMaxInFlight,
+    publish(requestId, l2PrefixHits, error) {
+      const at = (requestId % (table.length / RECORD_WORDS)) * RECORD_WORDS;
+      if (Atomics.load(table, at + Record.REQUEST_ID) !== requestId) return;
+      table[at + Record.L2_PREFIX_HITS] = l2PrefixHits;
+      table[at + Record.ERROR] = error === undefined ? 0 : Math.max(0, PREFETCH_ERROR_CODES.indexOf(error.code as never));
+      Atomics.store(table, at + Record.STATE, error === undefined ? RequestState.DONE : RequestState.FAILED);
+      Atomics.notify(table, at + Record.STATE);
+    },
+  });
+  const api: PrefetchControlApi = {
+    ...readyApi(rt),
+    submit: (requestId, keys, extraCount, submittedAt) => controller.submit({ requestId, keys, extraCount, submittedAt }),
+  };
+  expose(api, task.controlPort);
+  await rt.untilStopped();
+  await controller.stop();
+}
+
+async function evictionTask(task: EvictionTask): Promise<void> {
+  const rt = runtime(task);
+  expose(readyApi(rt), task.controlPort);
+  const { config } = task;
+  const controller = new EvictionController({
+    l1: rt.l1,
+    l1Policy: createEvictionPolicy<string>(config.l1Eviction.policy, { capacity: rt.l1.usage().totalSlots }),
+    l1Eviction: config.l1Eviction,
+    l2: task.l2.map(({ index, port, ring }) => {
+      const eviction = config.adapters[index].eviction!;
+      const events = new L2EventRing(ring);
+      live.push(events);
+      return {
+        index,
+        adapter: wrapAdapter(port),
+        policy: createEvictionPolicy<string>(eviction.policy),
+        watermark: eviction.watermark,
+        ratio: eviction.ratio,
+        drainEvents: (visit: Parameters<L2EventRing['drain']>[0]) => { events.drain(visit); },
+      };
+    }),
+    metrics: rt.metrics,
+    adapterCallTimeoutMs: config.adapterCallTimeoutMs,
+    intervalMs: config.evictionIntervalMs,
+    reconcileIntervalMs: config.reconcileIntervalMs,
+    wait: async (ms) => { await rt.l1.waitEmergencyAsync(rt.l1.emergencySeq(), ms); },
+    stopped: rt.stopped,
+  });
+  await controller.run();
+}
+
+async function adapterTask(task: AdapterTask): Promise<void> {
+  const rt = runtime(task);
+  registerAdapterTypes(task.adapterTypes);
+  const module = await importAdapterModule(task.moduleUrl);
+  const field = `adapters[${task.index}]`;
+  const host = new AdapterHost({
+    adapter: await module.createAdapter(task.adapter, { index: task.index, field }),
+    index: task.index,
+    type: task.adapter.type,
+    l1: rt.l1,
+    events: new L2EventRing(task.ring),
+  });
+  live.push(host);
+  for (const port of task.hostPorts) expose(host, port);
+  const api: AdapterControlApi = {
+    ...readyApi(rt),
+    connect: (port) => expose(host, port),
+  };
+  expose(api, task.controlPort);
+  await rt.untilStopped();
+  await host.close();
+}
+
+/** Runs one engine task to its end. Errors leave as `{code, message}`-bearing Errors. */
+export default async function runEngineTask(task: EngineTask): Promise<void> {
+  try {
+    switch (task.kind) {
+      case 'store': return await storeTask(task);
+      case 'prefetch': return await prefetchTask(task);
+      case 'eviction': return await evictionTask(task);
+      case 'adapter': return await adapterTask(task);
+    }
+  } catch (err) {
+    const e = KvtierError.from(err);
+    throw new Error(`${e.code}: ${task.kind} task failed: ${e.message}`);
+  } finally {
+    for (const item of live.splice(0)) if (item && typeof (item as MessagePort).close === 'function' && 'postMessage' in (item as object)) (item as MessagePort).close();
+  }
+}

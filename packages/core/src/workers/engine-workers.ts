@@ -1,0 +1,238 @@
+/**
+ * The engine's threads, seen from the main thread: ONE Piscina pool with one long-running task
+ * per controller and per adapter, their comlink control ports, crash supervision and ordered stop.
+ *
+ * A task that ends while its kind is not being stopped crashed: it is reported (status and the
+ * restart metric), the L1 locks its thread held are reclaimed, the prefetch pins of its requests
+ * are released (the caller's `onPrefetchLost`), and a controller task is started again with fresh
+ * ports to every adapter host.
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { Piscina } from 'piscina';
+import type { KvCacheConfig } from '../config.ts';
+import { ErrorCode, KvtierError } from '../errors.ts';
+import type { AdapterHostApi } from '../l2/host-api.ts';
+import { adapterModuleUrl, registeredAdapterTypes } from '../l2/registry.ts';
+import { WorkerKind, type Metrics } from '../metrics.ts';
+import { portEndpoint } from './endpoint.ts';
+import type { L1Manager } from '../l1/l1-manager.ts';
+import { L2EventRing } from './l2-event-ring.ts';
+import { Control } from './layout.ts';
+import {
+  TASK_KINDS, type AdapterControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
+} from './tasks.ts';
+
+/** Records per L2 event ring. */
+const L2_RING_RECORDS = 16_384;
+/** How long a task may take to report ready. */
+const READY_TIMEOUT_MS = 60_000;
+
+type ControllerKind = 'store' | 'prefetch' | 'eviction';
+const KIND_METRIC = { store: WorkerKind.STORE, prefetch: WorkerKind.PREFETCH, eviction: WorkerKind.EVICTION, adapter: WorkerKind.ADAPTER } as const;
+
+/** One running task. */
+interface Running {
+  readonly name: string;
+  readonly kind: EngineTask['kind'];
+  readonly done: Promise<void>;
+  readonly control: Comlink.Remote<TaskControlApi>;
+  threadId: number;
+  ownerId: number;
+}
+
+/** What {@link EngineWorkers.start} needs. */
+export interface EngineWorkersOptions {
+  readonly config: KvCacheConfig;
+  readonly l1: L1Manager;
+  readonly control: SharedArrayBuffer;
+  readonly metrics: Metrics;
+  readonly prefetchTable: SharedArrayBuffer;
+  /** Called after the prefetch worker died, before it restarts: fail its requests, release their pins. */
+  readonly onPrefetchLost: () => Promise<void>;
+}
+
+/** The pool, its tasks and the main thread's proxies to them. */
+export class EngineWorkers {
+  readonly #options: EngineWorkersOptions;
+  readonly #pool: Piscina;
+  readonly #control: Int32Array;
+  readonly #rings: L2EventRing[];
+  readonly #running = new Map<string, Running>();
+  readonly #health = new Map<string, boolean>();
+  /** Proxies kept in fields for the engine's life: a collected proxy hangs its call. */
+  readonly #adapterControls: Comlink.Remote<AdapterControlApi>[] = [];
+  readonly #adapterHosts: AdapterHostApi[] = [];
+  #prefetch: Comlink.Remote<PrefetchControlApi> | undefined;
+  #stopped = false;
+
+  private constructor(options: EngineWorkersOptions) {
+    this.#options = options;
+    const adapters = options.config.adapters.length;
+    this.#control = new Int32Array(options.control);
+    this.#rings = options.config.adapters.map(() => new L2EventRing(L2_RING_RECORDS));
+    this.#pool = new Piscina({
+      filename: new URL('./engine-worker.mjs', import.meta.url).href,
+      minThreads: 3 + adapters,
+      maxThreads: 3 + adapters,
+      idleTimeout: Infinity,
+      atomics: 'disabled',
+      concurrentTasksPerWorker: 1,
+      execArgv: [],
+    });
+    // Piscina emits 'error' for a worker that died outside a task; the task's own rejection reports it.
+    this.#pool.on('error', () => {});
+  }
+
+  /** Starts the adapter hosts, then the store, prefetch and eviction controllers. */
+  static async start(options: EngineWorkersOptions): Promise<EngineWorkers> {
+    const workers = new EngineWorkers(options);
+    try {
+      await Promise.all(options.config.adapters.map((_, i) => workers.#startAdapter(i)));
+      await Promise.all((['store', 'prefetch', 'eviction'] as const).map((k) => workers.#startController(k)));
+    } catch (err) {
+      await workers.stop();
+      throw err;
+    }
+    return workers;
+  }
+
+  /** The main thread's proxy to each adapter host (status, metrics, pin counts, tests). */
+  get adapters(): readonly AdapterHostApi[] {
+    return this.#adapterHosts;
+  }
+
+  /** Health per task name (`store`, `prefetch`, `eviction`, `adapter[i]`). */
+  get health(): ReadonlyMap<string, boolean> {
+    return this.#health;
+  }
+
+  /** Thread id of the task named `name`, or undefined. */
+  threadIdOf(name: string): number | undefined {
+    return this.#running.get(name)?.threadId;
+  }
+
+  /** Hands a prefetch request to the prefetch worker. */
+  submitPrefetch(requestId: number, keys: Uint32Array, extraCount: number, submittedAt: number): void {
+    if (this.#prefetch === undefined) throw new KvtierError(ErrorCode.WORKER, 'the prefetch worker is not running');
+    void this.#prefetch.submit(requestId, Comlink.transfer(keys, [keys.buffer]), extraCount, submittedAt).catch(() => {});
+  }
+
+  /**
+   * Terminates the thread running task `name` (`store`, `prefetch`, `eviction`), as a crash
+   * would; supervision then reclaims and restarts it. For tests of crash handling.
+   */
+  async terminate(name: ControllerKind): Promise<void> {
+    const threadId = this.threadIdOf(name);
+    const thread = this.#pool.threads.find((t) => t.threadId === threadId);
+    if (thread === undefined) throw new KvtierError(ErrorCode.WORKER, `no thread runs the ${name} task`);
+    await thread.terminate();
+  }
+
+  #base(controlPort: MessagePort): TaskBase {
+    const o = this.#options;
+    return { l1Handle: o.l1.handle, control: o.control, metrics: o.metrics.buffer, prefetchTable: o.prefetchTable, config: o.config, controlPort };
+  }
+
+  /** Runs `task` and waits for it to report ready; supervises its end. */
+  async #launch<T extends TaskControlApi>(name: string, task: EngineTask, transfer: MessagePort[], controlEnd: MessagePort, restart: () => Promise<void>): Promise<Comlink.Remote<T>> {
+    const control = Comlink.wrap<T>(portEndpoint(controlEnd));
+    const done = this.#pool.run(task, { transferList: [task.controlPort, ...transfer] as never }) as Promise<void>;
+    const running: Running = { name, kind: task.kind, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
+    this.#running.set(name, running);
+    done.then(
+      () => { if (!this.#stopping(task.kind)) void this.#crashed(running, new Error('the task returned'), restart); },
+      (err) => { if (!this.#stopping(task.kind)) void this.#crashed(running, err, restart); },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const ready = await Promise.race([
+      control.ready(),
+      done.then(() => { throw new KvtierError(ErrorCode.WORKER, `the ${name} task ended before it was ready`); }),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new KvtierError(ErrorCode.WORKER, `the ${name} task was not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS); }),
+    ]).catch((err) => { throw KvtierError.from(err); }).finally(() => clearTimeout(timer));
+    running.threadId = ready.threadId;
+    running.ownerId = ready.ownerId;
+    this.#health.set(name, true);
+    return control;
+  }
+
+  #stopping(kind: EngineTask['kind']): boolean {
+    return this.#stopped || Atomics.load(this.#control, Control.STOP + TASK_KINDS.indexOf(kind)) !== 0;
+  }
+
+  async #crashed(running: Running, err: unknown, restart: () => Promise<void>): Promise<void> {
+    this.#health.set(running.name, false);
+    this.#options.metrics.countRestart(KIND_METRIC[running.kind]);
+    process.emitWarning(`kvtier: the ${running.name} worker died (${KvtierError.from(err).message}); restarting it`);
+    if (running.ownerId >= 0) this.#options.l1.reclaimThread(running.ownerId);
+    if (running.kind === 'prefetch') await this.#options.onPrefetchLost();
+    if (running.kind === 'adapter' || this.#stopping(running.kind)) return;
+    try {
+      await restart();
+    } catch (restartErr) {
+      process.emitWarning(`kvtier: the ${running.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
+    }
+  }
+
+  async #startAdapter(i: number): Promise<void> {
+    const { config } = this.#options;
+    const hostPorts: MessagePort[] = [];
+    const main = new MessageChannel();
+    hostPorts.push(main.port2);
+    const controlChannel = new MessageChannel();
+    const adapter = config.adapters[i];
+    const task: EngineTask = {
+      ...this.#base(controlChannel.port2),
+      kind: 'adapter',
+      index: i,
+      adapter,
+      moduleUrl: adapterModuleUrl(adapter.type, `adapters[${i}]`),
+      adapterTypes: registeredAdapterTypes(),
+      ring: this.#rings[i].buffer,
+      hostPorts,
+    };
+    const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, async () => {});
+    this.#adapterControls[i] = control;
+    this.#adapterHosts[i] = Comlink.wrap<AdapterHostApi>(portEndpoint(main.port1)) as unknown as AdapterHostApi;
+  }
+
+  /** A fresh port to adapter `i`'s host for a controller (the host end goes to the adapter task). */
+  async #connectAdapter(i: number): Promise<MessagePort> {
+    const { port1, port2 } = new MessageChannel();
+    await this.#adapterControls[i].connect(Comlink.transfer(port2, [port2 as never]));
+    return port1;
+  }
+
+  async #startController(kind: ControllerKind): Promise<void> {
+    const { config } = this.#options;
+    const controlChannel = new MessageChannel();
+    const base = this.#base(controlChannel.port2);
+    const restart = () => this.#startController(kind);
+    if (kind === 'eviction') {
+      const evicting = config.adapters.map((a, index) => ({ a, index })).filter(({ a }) => a.eviction !== undefined);
+      const l2 = await Promise.all(evicting.map(async ({ index }) => ({ index, port: await this.#connectAdapter(index), ring: this.#rings[index].buffer })));
+      await this.#launch('eviction', { ...base, kind, l2 }, l2.map((e) => e.port), controlChannel.port1, restart);
+      return;
+    }
+    const adapterPorts = await Promise.all(config.adapters.map((_, i) => this.#connectAdapter(i)));
+    const control = await this.#launch<PrefetchControlApi>(kind, { ...base, kind, adapterPorts }, adapterPorts, controlChannel.port1, restart);
+    if (kind === 'prefetch') this.#prefetch = control;
+  }
+
+  /**
+   * Stops every task in close() order — prefetch, store, eviction, adapters — each kind finishing
+   * what it has in flight (bounded by the adapter call deadline), then ends the pool. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    for (const kind of TASK_KINDS) {
+      const word = Control.STOP + TASK_KINDS.indexOf(kind);
+      Atomics.store(this.#control, word, 1);
+      Atomics.notify(this.#control, word);
+      const tasks = [...this.#running.values()].filter((r) => r.kind === kind);
+      await Promise.allSettled(tasks.map((r) => r.done));
+    }
+    this.#stopped = true;
+    await this.#pool.destroy();
+  }
+}

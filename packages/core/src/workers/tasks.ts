@@ -1,0 +1,77 @@
+/**
+ * The long-running tasks of the engine's Piscina pool, as plain data posted to the worker (ports
+ * are transferred), and the control APIs each task exposes on its control port with comlink.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { KvCacheConfig } from '../config.ts';
+import type { AdapterConfig } from '../l2/adapter.ts';
+
+/** What every task receives. */
+export interface TaskBase {
+  /** L1's handle, to attach in the worker. */
+  readonly l1Handle: unknown;
+  /** The control block (layout.ts). */
+  readonly control: SharedArrayBuffer;
+  /** The metric cells (metrics.ts). */
+  readonly metrics: SharedArrayBuffer;
+  /** The prefetch request table (layout.ts). */
+  readonly prefetchTable: SharedArrayBuffer;
+  /** The validated engine config. */
+  readonly config: KvCacheConfig;
+  /** The task exposes its control API here. */
+  readonly controlPort: MessagePort;
+}
+
+/** Store controller task: one port to each adapter host. */
+export interface StoreTask extends TaskBase {
+  readonly kind: 'store';
+  readonly adapterPorts: readonly MessagePort[];
+}
+
+/** Prefetch controller task: one port to each adapter host. */
+export interface PrefetchTask extends TaskBase {
+  readonly kind: 'prefetch';
+  readonly adapterPorts: readonly MessagePort[];
+}
+
+/** Eviction controller task: ports and event rings of the adapters that have an eviction block. */
+export interface EvictionTask extends TaskBase {
+  readonly kind: 'eviction';
+  readonly l2: readonly { readonly index: number; readonly port: MessagePort; readonly ring: SharedArrayBuffer }[];
+}
+
+/** Adapter host task: hosts adapter `index`; controllers connect through its control API. */
+export interface AdapterTask extends TaskBase {
+  readonly kind: 'adapter';
+  readonly index: number;
+  readonly adapter: AdapterConfig;
+  readonly moduleUrl: string;
+  readonly adapterTypes: Readonly<Record<string, string>>;
+  /** This adapter's L2 event ring (it is the producer). */
+  readonly ring: SharedArrayBuffer;
+  /** The host is served on each of these (the controllers' and the main thread's ends). */
+  readonly hostPorts: readonly MessagePort[];
+}
+
+/** Any engine task. */
+export type EngineTask = StoreTask | PrefetchTask | EvictionTask | AdapterTask;
+/** The kinds of task, in the order close() stops them. */
+export const TASK_KINDS = ['prefetch', 'store', 'eviction', 'adapter'] as const;
+
+/** What every task answers on its control port. */
+export interface TaskControlApi {
+  /** Resolves once the task runs: its thread and its L1 owner id (for lock reclamation). */
+  ready(): Promise<{ threadId: number; ownerId: number }>;
+}
+
+/** The prefetch task's control API. */
+export interface PrefetchControlApi extends TaskControlApi {
+  /** Queues a request; its result is published in the prefetch table. */
+  submit(requestId: number, keys: Uint32Array, extraCount: number, submittedAt: number): void;
+}
+
+/** The adapter task's control API. */
+export interface AdapterControlApi extends TaskControlApi {
+  /** Serves the adapter host on one more port (a controller that restarted). */
+  connect(port: MessagePort): void;
+}

@@ -1,0 +1,50 @@
+// Storage manager: the thin end-to-end paths through real workers, real L1 and the mock adapter.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { OBJECT_BYTES, inL2, makeKeys, pattern, pick, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
+
+test('write 5 keys -> prefetch -> 5, readable with the written bytes', () => withCache(async (cache) => {
+  const keys = makeKeys(5);
+  writeKeys(cache, keys);
+  const h = cache.submitPrefetch(keys);
+  assert.is(await cache.waitPrefetch(h, { timeoutMs: 5000 }), 5);
+  const views = cache.readPrefetched(keys);
+  assert.ok(views !== null);
+  views!.forEach((v, i) => assert.equal(v, pattern(keys, i)));
+  cache.finishReadPrefetched(keys);
+  await storeSettled(cache);
+}));
+
+test('L2 path: write -> wait for L2 -> clear L1 -> prefetch -> 5 from L2, readable', () => withCache(async (cache) => {
+  const keys = makeKeys(5);
+  writeKeys(cache, keys);
+  await storeSettled(cache);
+  assert.equal(await inL2(cache, 0, keys), [true, true, true, true, true]);
+  assert.is(cache.clear(), 5);
+  const h = cache.submitPrefetch(keys);
+  assert.is(h.l1PrefixHits, 0);
+  assert.is(await cache.waitPrefetch(h, { timeoutMs: 5000 }), 5);
+  const views = cache.readPrefetched(keys);
+  assert.ok(views !== null);
+  views!.forEach((v, i) => { assert.is(v.length, OBJECT_BYTES); assert.equal(v, pattern(keys, i)); });
+  cache.finishReadPrefetched(keys);
+  assert.is(cache.l1.state(keys, 0), null, 'prefetched objects are temporary and leave at their last read');
+}));
+
+test('write {0,1,3,4} -> prefetch -> 2, and keys 3,4 are unlocked afterwards', () => withCache(async (cache) => {
+  const keys = makeKeys(5);
+  writeKeys(cache, pick(keys, [0, 1, 3, 4]));
+  await storeSettled(cache);
+  const h = cache.submitPrefetch(keys);
+  assert.is(await cache.waitPrefetch(h, { timeoutMs: 5000 }), 2);
+  assert.is(cache.l1.state(keys, 3)!.readLocks, 0);
+  assert.is(cache.l1.state(keys, 4)!.readLocks, 0);
+  cache.finishReadPrefetched(pick(keys, [0, 1]));
+}));
+
+test('nothing anywhere -> 0', () => withCache(async (cache) => {
+  const keys = makeKeys(3);
+  assert.is(await cache.waitPrefetch(cache.submitPrefetch(keys), { timeoutMs: 5000 }), 0);
+}));
+
+test.run();

@@ -1,0 +1,106 @@
+/**
+ * Shared helpers of the engine integration tests: a cache over real workers and real adapters,
+ * keys, writes with a per-key byte pattern, and the leak check every engine test ends with.
+ */
+import * as assert from 'uvu/assert';
+import '@kvtier/adapters';
+import { KvCache, digestBatch, withDeadline, type DigestBatch } from '@kvtier/core';
+
+/** Bytes per object in these tests (one 4 KiB slot). */
+export const OBJECT_BYTES = 4096;
+
+let salt = 0;
+
+/** `n` fresh key digests, distinct across calls. */
+export function makeKeys(n: number): DigestBatch {
+  const base = ++salt;
+  return digestBatch(Array.from({ length: n }, (_, i) => {
+    const d = new Uint8Array(16);
+    new DataView(d.buffer).setUint32(0, base, true);
+    new DataView(d.buffer).setUint32(4, i, true);
+    new DataView(d.buffer).setUint32(8, process.pid, true);
+    return d;
+  }));
+}
+
+/** Keys [from, to) of a batch. */
+export function slice(keys: DigestBatch, from: number, to = keys.length / 4): DigestBatch {
+  return keys.slice(from * 4, to * 4);
+}
+
+/** The keys at `indices`. */
+export function pick(keys: DigestBatch, indices: readonly number[]): DigestBatch {
+  return Uint32Array.from(indices.flatMap((i) => Array.from(keys.subarray(i * 4, i * 4 + 4))));
+}
+
+/** The byte pattern of the object under key word `w0` (first digest word): every byte differs by key. */
+export function pattern(keys: DigestBatch, i: number, size = OBJECT_BYTES): Uint8Array {
+  const out = new Uint8Array(size);
+  const seed = (keys[i * 4] * 31 + keys[i * 4 + 1] * 7) >>> 0;
+  for (let b = 0; b < size; b++) out[b] = (seed + b * 13) & 0xff;
+  return out;
+}
+
+/** Opens a cache with `adapters` and test-friendly defaults; `extra` overrides top-level fields. */
+export function openCache(adapters: unknown[] = [{ type: 'mock' }], extra: Record<string, unknown> = {}): Promise<KvCache> {
+  return KvCache.open({
+    l1: { capacityBytes: 64 * OBJECT_BYTES, slotBytes: OBJECT_BYTES },
+    adapters,
+    adapterCallTimeoutMs: 5_000,
+    ...extra,
+  });
+}
+
+/** Writes keys (all must succeed) with their patterns. */
+export function writeKeys(cache: KvCache, keys: DigestBatch): void {
+  const n = keys.length / 4;
+  const r = cache.reserveWrite(keys, OBJECT_BYTES);
+  for (let i = 0; i < n; i++) {
+    assert.is(r.codes[i], 0, `reserveWrite of key ${i}`);
+    cache.view(r.slots[i], OBJECT_BYTES).set(pattern(keys, i));
+  }
+  assert.ok(cache.finishWrite(keys).every((c) => c === 0), 'finishWrite');
+}
+
+/** Polls `check` every 10 ms until it holds (or throws after `ms`). */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Waits until the store controller released every claimed object (nothing dirty or locked). */
+export async function storeSettled(cache: KvCache): Promise<void> {
+  await eventually(() => cache.lockedObjects() === 0 && cache.status().then((s) => s.l1.dirty === 0), 'the store controller to settle');
+}
+
+/** Whether adapter `a` holds each key (lookup, then unpin). */
+export async function inL2(cache: KvCache, a: number, keys: DigestBatch): Promise<boolean[]> {
+  const adapter = cache.adapters[a];
+  const r = await adapter.lookupAndLock(keys);
+  await adapter.unlock(keys);
+  return Array.from({ length: keys.length / 4 }, (_, i) => ((r.found.words[i >>> 5] >>> (i & 31)) & 1) === 1);
+}
+
+/** The end-of-test check: no L1 object holds a lock and no adapter holds a pin. */
+export async function assertNoLeaks(cache: KvCache): Promise<void> {
+  await eventually(() => cache.lockedObjects() === 0, 'every L1 lock to be released', 5_000).catch(() => {});
+  assert.is(cache.lockedObjects(), 0, 'L1 objects still locked');
+  for (let a = 0; a < cache.adapters.length; a++) assert.is(await cache.adapters[a].pinCount(), 0, `adapter ${a} pins`);
+}
+
+/** Runs `body` with a fresh cache under a deadline, then checks for leaks and closes the cache. */
+export async function withCache(
+  body: (cache: KvCache) => Promise<void>,
+  adapters?: unknown[], extra?: Record<string, unknown>, ms = 30_000,
+): Promise<void> {
+  const cache = await withDeadline(openCache(adapters, extra), ms, 'KvCache.open');
+  try {
+    await withDeadline(body(cache), ms, 'test body');
+    await assertNoLeaks(cache);
+  } finally {
+    await withDeadline(cache.close(), ms, 'KvCache.close');
+  }
+}
