@@ -200,6 +200,12 @@ for (const name of ['lru', 'arc', 's3fifo', 'default']) {
     assert.equal(victims.slice(0, 3), [n / 2, n / 2 + 1, n / 2 + 2]);
   });
 
+  it('a huge capacity option is a hint, not an allocation', () => {
+    const p = createEvictionPolicy<number>(name, { capacity: 1e12 });
+    p.created([1, 2]);
+    assert.equal(p.victims(1), [2, 1]);
+  });
+
   it('an invalid capacity option is a CONFIG error naming it', () => {
     for (const capacity of [0, -5, 1.5, Number.NaN]) {
       assert.throws(

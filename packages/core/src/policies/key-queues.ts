@@ -14,6 +14,9 @@ export const NONE = -1;
 /** The largest per-node counter {@link KeyQueues.counter} holds (S3-FIFO's two frequency bits). */
 const COUNTER_MAX = 255;
 
+/** Preallocation stops here; a larger tracked set grows the arrays as it arrives. */
+const MAX_PREALLOCATED_NODES = 1 << 20;
+
 /** Per-node flag: this node was returned by `victims()` and has not been removed or used since. */
 const PROPOSED = 1;
 
@@ -43,7 +46,7 @@ export class KeyQueues<K> {
    * @param initialNodes - nodes to allocate up front (the expected number of tracked keys)
    */
   constructor(queueCount: number, initialNodes = 64) {
-    const n = Math.max(16, initialNodes);
+    const n = Math.min(MAX_PREALLOCATED_NODES, Math.max(16, initialNodes));
     this.#next = new Int32Array(n);
     this.#prev = new Int32Array(n);
     this.#queue = new Uint8Array(n);
