@@ -37,7 +37,7 @@ export type PrefetchPolicyFactory = () => PrefetchPolicy;
 /** The lookups as descriptors sorted by adapter index; rejects duplicate or malformed indices. */
 function byAdapterIndex(lookups: PrefetchLookups): AdapterLookup[] {
   const out = lookups.map((l, position): AdapterLookup =>
-    l === undefined || l instanceof Bitmap ? { index: position, found: l } : l);
+    l === undefined || !('index' in l) ? { index: position, found: l } : l);
   out.sort((a, b) => a.index - b.index);
   for (let i = 0; i < out.length; i++) {
     const { index } = out[i];
