@@ -77,7 +77,8 @@ export class GpuKvConnector {
    * Copies the chunks named by `keys` (chunk i = key i) out of the blocks of `blockTable` into new
    * L1 objects. Keys L1 already holds (or cannot take) are skipped. Resolves to the number of
    * chunks written. On failure the reservations are deleted (no write lock is left) and the error
-   * is thrown: `DEVICE_LOST`, `GPU`, or `INVALID_ARGUMENT` before anything is reserved.
+   * is thrown: `DEVICE_LOST`, `GPU`, or `INVALID_ARGUMENT` (a bad block table or key batch, or a
+   * chunk larger than an L1 slot).
    */
   async store(keys: DigestBatch, blockTable: ArrayLike<number>): Promise<number> {
     const what = 'GpuKvConnector.store';
@@ -87,8 +88,13 @@ export class GpuKvConnector {
     const reserved = this.l1.reserveWrite(keys, sizes, { mode: 'new' });
     const chosen: number[] = [];
     reserved.codes.forEach((code, i) => { if (code === L1Error.SUCCESS) chosen.push(i); });
-    if (chosen.length === 0) return 0;
+    if (chosen.length === 0 && !reserved.codes.includes(L1Error.OBJECT_TOO_LARGE)) return 0;
     const chosenKeys = selectKeys(keys, chosen);
+    const tooLarge = reserved.codes.indexOf(L1Error.OBJECT_TOO_LARGE);
+    if (tooLarge !== -1) {
+      this.l1.delete(chosenKeys, { force: true });
+      invalidArgument(`${what}: chunk ${tooLarge} takes ${sizes[tooLarge]} bytes, more than an L1 slot holds; L1 slots must hold a whole chunk`);
+    }
     try {
       await this.#mover.store(chosen.map((i): ChunkTransfer => ({ blocks: blocks[i], view: this.l1.view(reserved.slots[i], sizes[i]) })));
     } catch (err) {

@@ -28,12 +28,12 @@ struct Params { runBase: u32, runCount: u32, runWords: u32, groupsX: u32 }
 
 @compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(workgroup_id) group: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let i = (group.y * params.groupsX + group.x) * ${WORKGROUP_SIZE}u + lane;
-  if (i >= params.runCount * params.runWords) { return; }
-  let r = i / params.runWords;
-  let w = i - r * params.runWords;
+  let r = group.y * params.groupsX + group.x;
+  if (r >= params.runCount) { return; }
   let run = runs[params.runBase + r];
-  dst[run.y + w] = src[run.x + w];
+  for (var w = lane; w < params.runWords; w += ${WORKGROUP_SIZE}u) {
+    dst[run.y + w] = src[run.x + w];
+  }
 }
 `;
 }
@@ -141,7 +141,7 @@ export class KernelGather implements ChunkGather {
         table[2 * (runBase + r)] = scatter ? chunk : device;
         table[2 * (runBase + r) + 1] = scatter ? device : chunk;
       }
-      const workgroups = Math.ceil((group.deviceWords.length * runWords) / WORKGROUP_SIZE);
+      const workgroups = group.deviceWords.length;
       const p = (k * PARAMS_STRIDE) / 4;
       params[p] = runBase;
       params[p + 1] = group.deviceWords.length;
@@ -157,7 +157,7 @@ export class KernelGather implements ChunkGather {
     groups.forEach((group, k) => {
       const p = (k * PARAMS_STRIDE) / 4;
       const groupsX = params[p + 3];
-      const workgroups = Math.ceil((params[p + 1] * runWords) / WORKGROUP_SIZE);
+      const workgroups = params[p + 1];
       pass.setBindGroup(0, this.#bindGroup(resources, slot, group.buffer, scatter), [k * PARAMS_STRIDE]);
       pass.dispatchWorkgroups(groupsX, Math.ceil(workgroups / groupsX));
     });

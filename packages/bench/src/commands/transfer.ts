@@ -1,0 +1,146 @@
+/**
+ * `kvtier-bench transfer`: store (device -> L1) and retrieve (L1 -> device) throughput of pipelined
+ * chunk moves, per chunk size, cache layout and gather method, next to single-thread memcpy
+ * (TypedArray.set into a SharedArrayBuffer) of the same sizes measured in the same run.
+ */
+import { ChunkMover, GATHER_METHODS, openGpu, PagedKvCache, type GatherMethod, type Gpu, type KvLayout } from '@kvtier/gpu';
+import type { BenchCommand } from '../command.ts';
+import { numberList, parseFlags } from '../args.ts';
+import { formatTable } from '../table.ts';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const LAYOUTS: readonly KvLayout[] = ['block-contiguous', 'per-layer'];
+/** A small model's KV shape: 8 layers × 4 KV heads × 64, f16, 16-token blocks = 128 KiB per block. */
+const SHAPE = { layers: 8, kvHeads: 4, headDim: 64, blockTokens: 16, dtype: 'f16' } as const;
+const BLOCK_BYTES = SHAPE.layers * 2 * SHAPE.kvHeads * SHAPE.headDim * 2 * SHAPE.blockTokens;
+/** Chunks moved per measurement, at least; enough to reach the pipeline's steady state. */
+const MIN_CHUNKS = 8;
+
+interface Row {
+  direction: 'store' | 'retrieve';
+  chunkBytes: number;
+  layout: KvLayout;
+  method: GatherMethod;
+  GBps: number;
+  memcpyGBps: number;
+}
+
+function progress(message: string): void {
+  process.stderr.write(`transfer: ${message}\n`);
+}
+
+/** Best-of-`reps` seconds of `fn` after one untimed warm-up run (page faults, pipeline creation). */
+async function bestSeconds(reps: number, fn: () => unknown): Promise<number> {
+  await fn();
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const started = performance.now();
+    await fn();
+    best = Math.min(best, (performance.now() - started) / 1000);
+  }
+  return best;
+}
+
+/** A fixed shuffle of `0 … n-1` (an LCG): a long-running engine's block table is not sorted. */
+function shuffled(n: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let x = 12345;
+  for (let i = n - 1; i > 0; i--) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    const j = x % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/** Single-thread memcpy GB/s of `chunks` chunk copies between two SAB arenas. */
+async function memcpyGBps(chunkBytes: number, chunks: number, reps: number): Promise<number> {
+  const from = new Uint8Array(new SharedArrayBuffer(chunkBytes * chunks)).fill(7);
+  const to = new Uint8Array(new SharedArrayBuffer(chunkBytes * chunks));
+  const seconds = await bestSeconds(reps, () => {
+    for (let i = 0; i < chunks; i++) to.set(from.subarray(i * chunkBytes, (i + 1) * chunkBytes), i * chunkBytes);
+  });
+  return (chunkBytes * chunks) / seconds / 1e9;
+}
+
+async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: readonly GatherMethod[]): Promise<Row[]> {
+  const chunkBlocks = chunkBytes / BLOCK_BYTES;
+  const chunks = Math.max(MIN_CHUNKS, Math.floor((128 * MiB) / chunkBytes));
+  const memcpy = await memcpyGBps(chunkBytes, chunks, reps);
+  const arena = new Uint8Array(new SharedArrayBuffer(chunkBytes * chunks));
+  const table = shuffled(chunks * chunkBlocks);
+  const transfers = Array.from({ length: chunks }, (_, i) => ({
+    blocks: table.slice(i * chunkBlocks, (i + 1) * chunkBlocks),
+    view: arena.subarray(i * chunkBytes, (i + 1) * chunkBytes),
+  }));
+  const rows: Row[] = [];
+  for (const layout of LAYOUTS) {
+    const cache = new PagedKvCache(gpu, { ...SHAPE, numBlocks: table.length, layout });
+    try {
+      for (const method of methods) {
+        progress(`${chunkBytes / KiB} KiB chunks, ${layout}, ${method}`);
+        const mover = new ChunkMover(cache, { chunkBlocks, method });
+        try {
+          const store = await bestSeconds(reps, () => mover.store(transfers));
+          const retrieve = await bestSeconds(reps, () => mover.retrieve(transfers));
+          const bytes = chunkBytes * chunks;
+          rows.push({ direction: 'store', chunkBytes, layout, method, GBps: bytes / store / 1e9, memcpyGBps: memcpy });
+          rows.push({ direction: 'retrieve', chunkBytes, layout, method, GBps: bytes / retrieve / 1e9, memcpyGBps: memcpy });
+        } finally {
+          mover.destroy();
+        }
+      }
+    } finally {
+      cache.destroy();
+    }
+  }
+  return rows;
+}
+
+const USAGE = `kvtier-bench transfer [--json] [--sizes KiB,...] [--reps N] [--methods copy,kernel]
+
+Store (device -> L1) and retrieve (L1 -> device) GB/s of pipelined chunk moves for each chunk size,
+cache layout (block-contiguous, per-layer) and gather method (copy chain, WGSL kernel), next to
+single-thread memcpy of the same sizes. Chunk sizes must be multiples of ${BLOCK_BYTES / KiB} KiB (one block).
+  --sizes    chunk sizes in KiB (default 256,1024,4096,16384)
+  --reps     timed repetitions per figure, best counts (default 3)
+  --methods  gather methods (default copy,kernel)
+  --json     print {"backend","adapter","rows":[{direction,chunkBytes,layout,method,GBps,memcpyGBps}]}`;
+
+async function run(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods']);
+  const sizes = numberList(flags.sizes, 'sizes', [256, 1024, 4096, 16384]).map((k) => k * KiB);
+  const bad = sizes.find((s) => !Number.isInteger(s / BLOCK_BYTES));
+  if (bad !== undefined) throw new Error(`--sizes: ${bad / KiB} KiB is not a multiple of the ${BLOCK_BYTES / KiB} KiB block`);
+  const [reps] = numberList(flags.reps, 'reps', [3]);
+  const methods = flags.methods === undefined ? GATHER_METHODS : String(flags.methods).split(',') as GatherMethod[];
+  const unknown = methods.find((m) => !GATHER_METHODS.includes(m));
+  if (unknown !== undefined) throw new Error(`--methods: unknown method '${unknown}' (known: ${GATHER_METHODS.join(', ')})`);
+  const gpu = await openGpu();
+  try {
+    progress(`${gpu.backend} / ${gpu.adapterName}`);
+    const rows: Row[] = [];
+    for (const size of sizes) rows.push(...(await measureSize(gpu, size, Math.max(1, Math.round(reps)), methods)));
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ backend: gpu.backend, adapter: gpu.adapterName, rows })}\n`);
+    } else {
+      process.stdout.write(`backend: ${gpu.backend}, adapter: ${gpu.adapterName}\n`);
+      process.stdout.write(formatTable(
+        ['direction', 'chunk KiB', 'layout', 'method', 'GB/s', 'memcpy GB/s', 'x memcpy'],
+        rows.map((r) => [r.direction, r.chunkBytes / KiB, r.layout, r.method, r.GBps, r.memcpyGBps, r.GBps / r.memcpyGBps]),
+      ));
+    }
+    return 0;
+  } finally {
+    gpu.close();
+  }
+}
+
+/** The `transfer` benchmark. */
+export const command: BenchCommand = {
+  summary: 'GPU <-> L1 chunk store/retrieve GB/s by chunk size, layout and gather method, vs memcpy',
+  usage: USAGE,
+  run,
+  suiteArgs: ['--sizes', '1024,4096', '--reps', '2'],
+};
