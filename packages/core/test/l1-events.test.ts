@@ -1,0 +1,163 @@
+// CONFORMANCE.md "Listeners and events", plus the store controller's side of L1: takeDirty and
+// the dirty wake-ups, and the eviction worker's emergency wake-up.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { withDeadline } from '../src/deadline.ts';
+import { ErrorCode } from '../src/errors.ts';
+import { digestHex } from '../src/keys.ts';
+import { L1EventKind, type DigestBatch } from '../src/l1/api.ts';
+import type { L1Manager } from '../src/l1/l1-manager.ts';
+import { checkedL1, keys, names, ready, throwsCode } from './l1-helpers.ts';
+
+const { CREATED, TOUCHED, REMOVED } = L1EventKind;
+
+/** Drains every pending event as [kind, key hex] pairs. */
+function drain(l1: L1Manager): [number, string][] {
+  const out: [number, string][] = [];
+  l1.drainEvents((kind, key) => out.push([kind, digestHex(key, 0)]));
+  return out;
+}
+const hex = (batch: DigestBatch, i = 0) => digestHex(batch, i);
+
+test('events carry only the keys that succeeded, once per key of the batch', () => {
+  const l1 = checkedL1();
+  l1.reserveWrite(keys(1, 3), 100);
+  assert.equal(names(l1.finishWrite(keys(1, 2, 3))), ['SUCCESS', 'KEY_NOT_EXIST', 'SUCCESS']);
+  assert.equal(drain(l1), [[CREATED, hex(keys(1))], [CREATED, hex(keys(3))]]);
+  assert.equal(drain(l1), [], 'drained once');
+});
+
+test('finishWrite -> created and dirty; finishWriteAndReserveRead -> created, not dirty', () => {
+  const l1 = checkedL1();
+  l1.reserveWrite(keys(1, 2), 100);
+  l1.finishWrite(keys(1));
+  l1.finishWriteAndReserveRead(keys(2));
+  assert.equal(drain(l1), [[CREATED, hex(keys(1))], [CREATED, hex(keys(2))]]);
+  assert.equal([l1.state(keys(1), 0)!.dirty, l1.state(keys(2), 0)!.dirty], [true, false]);
+});
+
+test('finishRead and touch -> touched; reserveRead and failed finishReads -> nothing', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1));
+  drain(l1);
+  l1.reserveRead(keys(1));
+  assert.equal(drain(l1), []);
+  l1.finishRead(keys(1, 2));
+  l1.finishRead(keys(1));
+  l1.touch(keys(1, 2));
+  assert.equal(drain(l1), [[TOUCHED, hex(keys(1))], [TOUCHED, hex(keys(1))]]);
+});
+
+test('delete, eviction and temporary free -> removed; a discarded unfinished write -> nothing', () => {
+  const l1 = checkedL1({ slotCount: 3 });
+  ready(l1, keys(1, 2));
+  l1.reserveWrite(keys(3), 100, { temporary: true });
+  l1.finishWriteAndReserveRead(keys(3));
+  drain(l1);
+  l1.delete(keys(1));
+  l1.finishRead(keys(3));
+  l1.reserveWrite(keys(4, 5, 6), 100); // keys 4 and 5 take the freed slots; key 6 evicts key 2 inline
+  l1.delete(keys(4, 5, 6), { force: true });
+  assert.equal(drain(l1), [[REMOVED, hex(keys(1))], [REMOVED, hex(keys(3))], [REMOVED, hex(keys(2))]]);
+});
+
+test('a full ring drops events and counts the drops; drain takes at most max', () => {
+  const l1 = checkedL1({ slotCount: 32, eventRingCapacity: 16 });
+  const ids = Array.from({ length: 20 }, (_, i) => i);
+  ready(l1, keys(...ids));
+  assert.equal(l1.status().events, { pending: 16, dropped: 4 });
+  const got: string[] = [];
+  assert.is(l1.drainEvents((_, key) => got.push(hex(key)), 10), 10);
+  assert.is(l1.drainEvents((_, key) => got.push(hex(key))), 6);
+  assert.equal(got, ids.slice(0, 16).map((i) => hex(keys(i))));
+  l1.touch(keys(0));
+  assert.is(l1.status().events.pending, 1, 'room again after draining');
+});
+
+test('one consumer at a time: a drain from inside a drain callback gets nothing', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1, 2));
+  let nested = -1;
+  l1.drainEvents(() => { nested = l1.drainEvents(() => {}); }, 1);
+  assert.is(nested, 0);
+  assert.is(l1.drainEvents(() => {}), 1);
+});
+
+test('the ring keeps order across many laps (wrapping positions)', () => {
+  const l1 = checkedL1({ slotCount: 4, eventRingCapacity: 16 });
+  ready(l1, keys(1));
+  let seen = 0;
+  for (let lap = 0; lap < 100; lap++) {
+    l1.touch(keys(1));
+    l1.touch(keys(1));
+    l1.drainEvents((kind) => { assert.ok(kind === CREATED || kind === TOUCHED); seen++; });
+  }
+  assert.is(seen, 201);
+});
+
+test('takeDirty claims up to max dirty objects, read-locked, dirty marks cleared; finishRead releases them', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1, 2, 3));
+  const first = l1.takeDirty(2);
+  assert.is(first.keys.length, 8);
+  assert.equal(names(first.codes), ['SUCCESS', 'SUCCESS']);
+  assert.equal([...first.sizes], [100, 100]);
+  const second = l1.takeDirty(10);
+  assert.is(second.keys.length, 4);
+  assert.is(l1.takeDirty(10).keys.length, 0);
+  const claimed = new Set([hex(first.keys, 0), hex(first.keys, 1), hex(second.keys, 0)]);
+  assert.equal(claimed, new Set([hex(keys(1)), hex(keys(2)), hex(keys(3))]));
+  assert.is(l1.state(keys(1), 0)!.readLocks, 1);
+  assert.is(l1.dirtyCount(), 0);
+  l1.finishRead(first.keys);
+  l1.finishRead(second.keys);
+  assert.equal(names(l1.reserveWrite(keys(1, 2, 3), 100, { mode: 'update' }).codes), ['SUCCESS', 'SUCCESS', 'SUCCESS']);
+});
+
+test('an update clears the dirty mark until the new write finishes', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1));
+  l1.reserveWrite(keys(1), 50, { mode: 'update' });
+  assert.is(l1.dirtyCount(), 0);
+  l1.finishWrite(keys(1));
+  assert.is(l1.takeDirty(4).sizes[0], 50);
+});
+
+test('waitDirtyAsync resolves true when a write finishes, at once when work is there, false on timeout', () =>
+  withDeadline((async () => {
+    const l1 = checkedL1();
+    assert.is(await l1.waitDirtyAsync(20), false);
+    l1.reserveWrite(keys(1), 100);
+    const waiting = l1.waitDirtyAsync(5000);
+    setTimeout(() => l1.finishWrite(keys(1)), 10);
+    assert.is(await waiting, true);
+    assert.is(await l1.waitDirtyAsync(5000), true);
+  })(), 5000, 'waitDirtyAsync'));
+
+test('waitEmergencyAsync resolves true after an inline eviction', () =>
+  withDeadline((async () => {
+    const l1 = checkedL1({ slotCount: 1 });
+    ready(l1, keys(1));
+    const seq = l1.emergencySeq();
+    const waiting = l1.waitEmergencyAsync(seq, 5000);
+    setTimeout(() => l1.reserveWrite(keys(2), 100), 10);
+    assert.is(await waiting, true);
+    assert.is(await l1.waitEmergencyAsync(l1.emergencySeq(), 10), false);
+  })(), 5000, 'waitEmergencyAsync'));
+
+test('the blocking waits refuse the main thread', () => {
+  const l1 = checkedL1();
+  throwsCode(() => l1.waitDirty(10), ErrorCode.INVALID_ARGUMENT, /waitDirty blocks the thread/);
+  throwsCode(() => l1.waitEmergency(0, 10), ErrorCode.INVALID_ARGUMENT, /waitEmergency blocks the thread/);
+});
+
+test('liveKeys lists every readable-once object, not unfinished writes', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1, 2));
+  l1.reserveWrite(keys(3), 100);
+  const live = l1.liveKeys();
+  assert.equal(new Set([hex(live, 0), hex(live, 1)]), new Set([hex(keys(1)), hex(keys(2))]));
+  assert.is(live.length, 8);
+});
+
+test.run();
