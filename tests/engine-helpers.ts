@@ -104,3 +104,20 @@ export async function withCache(
     await withDeadline(cache.close(), ms, 'KvCache.close');
   }
 }
+
+/** Puts keys in every adapter (through the store controller) and nowhere in L1. */
+export async function seedL2(cache: KvCache, keys: DigestBatch): Promise<void> {
+  writeKeys(cache, keys);
+  await storeSettled(cache);
+  for (let i = 0; i < keys.length / 4; i++) cache.l1.delete(keys.subarray(i * 4, i * 4 + 4));
+}
+
+/** Prefetches and waits; returns the prefix count. */
+export async function prefetch(cache: KvCache, keys: DigestBatch, extraCount = 0): Promise<number> {
+  return cache.waitPrefetch(cache.submitPrefetch(keys, { extraCount }), { timeoutMs: 10_000 });
+}
+
+/** Read locks of each key (-1 where absent). */
+export function readLocks(cache: KvCache, keys: DigestBatch): number[] {
+  return Array.from({ length: keys.length / 4 }, (_, i) => cache.l1.state(keys, i)?.readLocks ?? -1);
+}
