@@ -1,9 +1,11 @@
 /**
- * GpuKvConnector: joins a {@link PagedKvCache} and an L1 (DESIGN.md §9). A sequence's block table
+ * GpuKvConnector: joins a {@link PagedKvCache} and the host tier (DESIGN.md §9): a plain L1, or the
+ * `KvCache` facade, whose prefetch also brings chunks up from L2. A sequence's block table
  * covers its chunks in order: chunk i is blocks `[i·chunkBlocks, (i+1)·chunkBlocks)` of the table
  * (the last may be shorter), and its L1 object is those blocks' canonical bytes.
  */
 import { ErrorCode, KvtierError, L1Error, invalidArgument, type DigestBatch, type L1 } from '@kvtier/core';
+import { hostTier, selectKeys, type HostTier, type KvCacheLike } from './host-tier.ts';
 import { ChunkMover, type ChunkTransfer } from './chunk-mover.ts';
 import type { GatherMethod } from './gather.ts';
 import { chooseGatherMethod } from './method-choice.ts';
@@ -28,27 +30,20 @@ function keyCount(keys: DigestBatch, what: string): number {
   return keys.length / WORDS_PER_KEY;
 }
 
-function selectKeys(keys: DigestBatch, indices: readonly number[]): DigestBatch {
-  const out = new Uint32Array(indices.length * WORDS_PER_KEY);
-  indices.forEach((k, i) => out.set(keys.subarray(k * WORDS_PER_KEY, (k + 1) * WORDS_PER_KEY), i * WORDS_PER_KEY));
-  return out;
-}
-
-/** Moves chunks of KV blocks between the device and L1, pipelined. Main thread only. */
+/** Moves chunks of KV blocks between the device and the host tier, pipelined. Main thread only. */
 export class GpuKvConnector {
   /** The device-side cache. */
   readonly cache: PagedKvCache;
-  /** The host tier. */
-  readonly l1: L1;
   /** Tokens per chunk. */
   readonly chunkTokens: number;
+  readonly #host: HostTier;
   readonly #mover: ChunkMover;
 
   /** Use {@link GpuKvConnector.create}. */
-  constructor(cache: PagedKvCache, l1: L1, chunkTokens: number, mover: ChunkMover) {
+  constructor(cache: PagedKvCache, host: HostTier, chunkTokens: number, mover: ChunkMover) {
     this.cache = cache;
-    this.l1 = l1;
     this.chunkTokens = chunkTokens;
+    this.#host = host;
     this.#mover = mover;
   }
 
@@ -56,7 +51,7 @@ export class GpuKvConnector {
    * Validates the options (`CONFIG` naming the field), picks the gather method (measuring it on a
    * scratch cache when `auto`), and creates the staging rings.
    */
-  static async create(cache: PagedKvCache, l1: L1, opts: GpuKvConnectorOptions): Promise<GpuKvConnector> {
+  static async create(cache: PagedKvCache, host: L1 | KvCacheLike, opts: GpuKvConnectorOptions): Promise<GpuKvConnector> {
     const { chunkTokens } = opts;
     const { blockTokens } = cache.geometry;
     if (!Number.isSafeInteger(chunkTokens) || chunkTokens < 1 || chunkTokens % blockTokens !== 0) {
@@ -65,7 +60,7 @@ export class GpuKvConnector {
     const chunkBlocks = chunkTokens / blockTokens;
     const method = opts.method === undefined || opts.method === 'auto' ? await chooseGatherMethod(cache, chunkBlocks) : opts.method;
     const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers: opts.stagingBuffers });
-    return new GpuKvConnector(cache, l1, chunkTokens, mover);
+    return new GpuKvConnector(cache, hostTier(host), chunkTokens, mover);
   }
 
   /** The gather/scatter method in use. */
@@ -85,51 +80,46 @@ export class GpuKvConnector {
     const blocks = this.#chunkBlocks(keys, blockTable, what);
     this.cache.gpu.assertUsable(what);
     const sizes = blocks.map((b) => b.length * this.cache.geometry.blockBytes);
-    const reserved = this.l1.reserveWrite(keys, sizes, { mode: 'new' });
+    const reserved = this.#host.reserveWrite(keys, sizes);
     const chosen: number[] = [];
     reserved.codes.forEach((code, i) => { if (code === L1Error.SUCCESS) chosen.push(i); });
     if (chosen.length === 0 && !reserved.codes.includes(L1Error.OBJECT_TOO_LARGE)) return 0;
     const chosenKeys = selectKeys(keys, chosen);
     const tooLarge = reserved.codes.indexOf(L1Error.OBJECT_TOO_LARGE);
     if (tooLarge !== -1) {
-      this.l1.delete(chosenKeys, { force: true });
+      this.#host.abortWrite(chosenKeys);
       invalidArgument(`${what}: chunk ${tooLarge} takes ${sizes[tooLarge]} bytes, more than an L1 slot holds; L1 slots must hold a whole chunk`);
     }
     try {
-      await this.#mover.store(chosen.map((i): ChunkTransfer => ({ blocks: blocks[i], view: this.l1.view(reserved.slots[i], sizes[i]) })));
+      await this.#mover.store(chosen.map((i): ChunkTransfer => ({ blocks: blocks[i], view: this.#host.view(reserved.slots[i], sizes[i]) })));
     } catch (err) {
-      this.l1.delete(chosenKeys, { force: true });
+      this.#host.abortWrite(chosenKeys);
       throw err;
     }
-    this.l1.finishWrite(chosenKeys);
+    this.#host.finishWrite(chosenKeys);
     return chosen.length;
   }
 
   /**
-   * Loads the longest prefix of `keys` that L1 holds (objects of the size their chunk needs) into
-   * the blocks of `blockTable`, and resolves to its length in chunks once the device holds them.
-   * Read locks are taken for the prefix only and always released.
+   * Loads the longest prefix of `keys` the host tier holds (with the facade: after prefetching
+   * from L2), as far as each object has the size its chunk needs, into the blocks of
+   * `blockTable`; resolves to that prefix's length in chunks once the device holds them. Read
+   * locks are released whatever happens.
    */
   async retrieve(keys: DigestBatch, blockTable: ArrayLike<number>): Promise<number> {
     const what = 'GpuKvConnector.retrieve';
     const blocks = this.#chunkBlocks(keys, blockTable, what);
     this.cache.gpu.assertUsable(what);
     const { blockBytes } = this.cache.geometry;
-    const read = this.l1.reserveRead(keys);
-    let prefix = 0;
-    while (prefix < blocks.length && read.codes[prefix] === L1Error.SUCCESS && read.sizes[prefix] === blocks[prefix].length * blockBytes) prefix++;
-    const locked: number[] = [];
-    read.codes.forEach((code, i) => { if (code === L1Error.SUCCESS && i >= prefix) locked.push(i); });
-    if (locked.length > 0) this.l1.finishRead(selectKeys(keys, locked));
-    if (prefix === 0) return 0;
-    const leading = keys.subarray(0, prefix * WORDS_PER_KEY);
+    const views = await this.#host.lockPrefix(keys);
     try {
-      const transfers = blocks.slice(0, prefix).map((b, i): ChunkTransfer => ({ blocks: b, view: this.l1.view(read.slots[i], read.sizes[i]) }));
-      await this.#mover.retrieve(transfers);
+      let prefix = 0;
+      while (prefix < views.length && views[prefix].byteLength === blocks[prefix].length * blockBytes) prefix++;
+      if (prefix > 0) await this.#mover.retrieve(views.slice(0, prefix).map((view, i): ChunkTransfer => ({ blocks: blocks[i], view })));
+      return prefix;
     } finally {
-      this.l1.finishRead(leading);
+      if (views.length > 0) this.#host.unlock(keys.subarray(0, views.length * WORDS_PER_KEY));
     }
-    return prefix;
   }
 
   /** Frees the staging rings. The cache and L1 belong to the caller. */

@@ -14,7 +14,9 @@ const LAYOUTS: readonly KvLayout[] = ['block-contiguous', 'per-layer'];
 /** A small model's KV shape: 8 layers × 4 KV heads × 64, f16, 16-token blocks = 128 KiB per block. */
 const SHAPE = { layers: 8, kvHeads: 4, headDim: 64, blockTokens: 16, dtype: 'f16' } as const;
 const BLOCK_BYTES = SHAPE.layers * 2 * SHAPE.kvHeads * SHAPE.headDim * 2 * SHAPE.blockTokens;
-/** Chunks moved per measurement, at least; enough to reach the pipeline's steady state. */
+/** Bytes moved per measurement: 32 chunks of 4 MiB, far past the pipeline's ramp-up and drain. */
+const MEASURE_BYTES = 128 * MiB;
+/** Chunks moved per measurement, at least. */
 const MIN_CHUNKS = 8;
 
 interface Row {
@@ -54,21 +56,25 @@ function shuffled(n: number): number[] {
   return order;
 }
 
-/** Single-thread memcpy GB/s of `chunks` chunk copies between two SAB arenas. */
-async function memcpyGBps(chunkBytes: number, chunks: number, reps: number): Promise<number> {
-  const from = new Uint8Array(new SharedArrayBuffer(chunkBytes * chunks)).fill(7);
-  const to = new Uint8Array(new SharedArrayBuffer(chunkBytes * chunks));
+/** Single-thread memcpy GB/s of the chunk copies `transfers` make, between the same SAB views' sizes. */
+async function memcpyGBps(from: Uint8Array, to: Uint8Array, chunkBytes: number, reps: number): Promise<number> {
+  const chunks = from.length / chunkBytes;
   const seconds = await bestSeconds(reps, () => {
     for (let i = 0; i < chunks; i++) to.set(from.subarray(i * chunkBytes, (i + 1) * chunkBytes), i * chunkBytes);
   });
-  return (chunkBytes * chunks) / seconds / 1e9;
+  return from.length / seconds / 1e9;
 }
 
+/**
+ * Rows for one chunk size. memcpy is measured again right before each layout/method pair, so a
+ * noisy neighbour on a shared machine skews both figures of a row alike.
+ */
 async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: readonly GatherMethod[]): Promise<Row[]> {
   const chunkBlocks = chunkBytes / BLOCK_BYTES;
-  const chunks = Math.max(MIN_CHUNKS, Math.floor((128 * MiB) / chunkBytes));
-  const memcpy = await memcpyGBps(chunkBytes, chunks, reps);
-  const arena = new Uint8Array(new SharedArrayBuffer(chunkBytes * chunks));
+  const chunks = Math.max(MIN_CHUNKS, Math.floor(MEASURE_BYTES / chunkBytes));
+  const bytes = chunkBytes * chunks;
+  const arena = new Uint8Array(new SharedArrayBuffer(bytes));
+  const memcpySource = new Uint8Array(new SharedArrayBuffer(bytes)).fill(7);
   const table = shuffled(chunks * chunkBlocks);
   const transfers = Array.from({ length: chunks }, (_, i) => ({
     blocks: table.slice(i * chunkBlocks, (i + 1) * chunkBlocks),
@@ -82,9 +88,9 @@ async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: 
         progress(`${chunkBytes / KiB} KiB chunks, ${layout}, ${method}`);
         const mover = new ChunkMover(cache, { chunkBlocks, method });
         try {
+          const memcpy = await memcpyGBps(memcpySource, arena, chunkBytes, reps);
           const store = await bestSeconds(reps, () => mover.store(transfers));
           const retrieve = await bestSeconds(reps, () => mover.retrieve(transfers));
-          const bytes = chunkBytes * chunks;
           rows.push({ direction: 'store', chunkBytes, layout, method, GBps: bytes / store / 1e9, memcpyGBps: memcpy });
           rows.push({ direction: 'retrieve', chunkBytes, layout, method, GBps: bytes / retrieve / 1e9, memcpyGBps: memcpy });
         } finally {
@@ -104,7 +110,7 @@ Store (device -> L1) and retrieve (L1 -> device) GB/s of pipelined chunk moves f
 cache layout (block-contiguous, per-layer) and gather method (copy chain, WGSL kernel), next to
 single-thread memcpy of the same sizes. Chunk sizes must be multiples of ${BLOCK_BYTES / KiB} KiB (one block).
   --sizes    chunk sizes in KiB (default 256,1024,4096,16384)
-  --reps     timed repetitions per figure, best counts (default 3)
+  --reps     timed repetitions per figure, best counts (default 5)
   --methods  gather methods (default copy,kernel)
   --json     print {"backend","adapter","rows":[{direction,chunkBytes,layout,method,GBps,memcpyGBps}]}`;
 
@@ -113,7 +119,7 @@ async function run(argv: string[]): Promise<number> {
   const sizes = numberList(flags.sizes, 'sizes', [256, 1024, 4096, 16384]).map((k) => k * KiB);
   const bad = sizes.find((s) => !Number.isInteger(s / BLOCK_BYTES));
   if (bad !== undefined) throw new Error(`--sizes: ${bad / KiB} KiB is not a multiple of the ${BLOCK_BYTES / KiB} KiB block`);
-  const [reps] = numberList(flags.reps, 'reps', [3]);
+  const [reps] = numberList(flags.reps, 'reps', [5]);
   const methods = flags.methods === undefined ? GATHER_METHODS : String(flags.methods).split(',') as GatherMethod[];
   const unknown = methods.find((m) => !GATHER_METHODS.includes(m));
   if (unknown !== undefined) throw new Error(`--methods: unknown method '${unknown}' (known: ${GATHER_METHODS.join(', ')})`);

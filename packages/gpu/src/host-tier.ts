@@ -1,0 +1,130 @@
+/**
+ * The host side of the GPU connector: a plain {@link L1}, or the `KvCache` facade of @kvtier/core
+ * (whose prefetch also brings chunks up from L2 and whose writes are replicated to L2). Both are
+ * reduced to the few operations the connector needs.
+ */
+import { L1Error, type DigestBatch, type L1, type L1SlotResult, type WriteMode } from '@kvtier/core';
+
+/**
+ * The parts of `KvCache` (packages/core/src/cache) the connector uses, structurally, so a facade
+ * that grows keeps fitting.
+ */
+export interface KvCacheLike {
+  readonly l1: L1;
+  reserveWrite(keys: DigestBatch, sizes: number | ArrayLike<number>, opts?: { mode?: WriteMode }): L1SlotResult;
+  view(slot: number, size: number): Uint8Array;
+  finishWrite(keys: DigestBatch): Uint8Array;
+  submitPrefetch(keys: DigestBatch): { readonly requestId: number; readonly l1PrefixHits: number; readonly totalKeys: number };
+  waitPrefetch(handle: { readonly requestId: number; readonly l1PrefixHits: number; readonly totalKeys: number }, opts?: { timeoutMs?: number }): Promise<number>;
+  readPrefetched(keys: DigestBatch): Uint8Array[] | null;
+  finishReadPrefetched(keys: DigestBatch): Uint8Array;
+}
+
+/** What the connector does with its host side. */
+export interface HostTier {
+  /** Reserves new objects (keys present already answer non-SUCCESS). */
+  reserveWrite(keys: DigestBatch, sizes: readonly number[]): L1SlotResult;
+  /** A view of a slot reserved by {@link reserveWrite}. */
+  view(slot: number, size: number): Uint8Array;
+  /** Publishes written objects. */
+  finishWrite(keys: DigestBatch): void;
+  /** Drops reserved objects whose write failed, releasing their write locks. */
+  abortWrite(keys: DigestBatch): void;
+  /**
+   * Read-locks the longest prefix of `keys` the tier holds (loading from L2 first where it has
+   * one) and returns its objects' views, in key order; release them with {@link unlock}.
+   */
+  lockPrefix(keys: DigestBatch): Promise<Uint8Array[]>;
+  /** Releases the read locks {@link lockPrefix} took on `keys` (a prefix of its batch). */
+  unlock(keys: DigestBatch): void;
+}
+
+/** The keys of `keys` at `indices`, as a new batch. */
+export function selectKeys(keys: DigestBatch, indices: readonly number[]): DigestBatch {
+  const out = new Uint32Array(indices.length * 4);
+  indices.forEach((k, i) => out.set(keys.subarray(k * 4, (k + 1) * 4), i * 4));
+  return out;
+}
+
+/** Deadline of a KvCache prefetch started by a retrieve. */
+export const PREFETCH_TIMEOUT_MS = 30_000;
+
+class L1Tier implements HostTier {
+  readonly #l1: L1;
+
+  constructor(l1: L1) {
+    this.#l1 = l1;
+  }
+
+  reserveWrite(keys: DigestBatch, sizes: readonly number[]): L1SlotResult {
+    return this.#l1.reserveWrite(keys, sizes, { mode: 'new' });
+  }
+
+  view(slot: number, size: number): Uint8Array {
+    return this.#l1.view(slot, size);
+  }
+
+  finishWrite(keys: DigestBatch): void {
+    this.#l1.finishWrite(keys);
+  }
+
+  abortWrite(keys: DigestBatch): void {
+    this.#l1.delete(keys, { force: true });
+  }
+
+  async lockPrefix(keys: DigestBatch): Promise<Uint8Array[]> {
+    const read = this.#l1.reserveRead(keys);
+    const n = read.codes.length;
+    let prefix = read.codes.findIndex((c) => c !== L1Error.SUCCESS);
+    if (prefix < 0) prefix = n;
+    const pastGap: number[] = [];
+    for (let i = prefix; i < n; i++) if (read.codes[i] === L1Error.SUCCESS) pastGap.push(i);
+    if (pastGap.length > 0) this.#l1.finishRead(selectKeys(keys, pastGap));
+    return Array.from({ length: prefix }, (_, i) => this.#l1.view(read.slots[i], read.sizes[i]));
+  }
+
+  unlock(keys: DigestBatch): void {
+    this.#l1.finishRead(keys);
+  }
+}
+
+class KvCacheTier implements HostTier {
+  readonly #cache: KvCacheLike;
+
+  constructor(cache: KvCacheLike) {
+    this.#cache = cache;
+  }
+
+  reserveWrite(keys: DigestBatch, sizes: readonly number[]): L1SlotResult {
+    return this.#cache.reserveWrite(keys, sizes, { mode: 'new' });
+  }
+
+  view(slot: number, size: number): Uint8Array {
+    return this.#cache.view(slot, size);
+  }
+
+  finishWrite(keys: DigestBatch): void {
+    this.#cache.finishWrite(keys);
+  }
+
+  abortWrite(keys: DigestBatch): void {
+    this.#cache.l1.delete(keys, { force: true });
+  }
+
+  async lockPrefix(keys: DigestBatch): Promise<Uint8Array[]> {
+    const handle = this.#cache.submitPrefetch(keys);
+    const count = await this.#cache.waitPrefetch(handle, { timeoutMs: PREFETCH_TIMEOUT_MS });
+    if (count === 0) return [];
+    // null: some key was not locked after all; the facade released the others.
+    return this.#cache.readPrefetched(keys.subarray(0, 4 * count)) ?? [];
+  }
+
+  unlock(keys: DigestBatch): void {
+    this.#cache.finishReadPrefetched(keys);
+  }
+}
+
+/** The {@link HostTier} of `side`: the facade when it has a prefetch, else a plain L1. */
+export function hostTier(side: L1 | KvCacheLike): HostTier {
+  return 'submitPrefetch' in side ? new KvCacheTier(side) : new L1Tier(side);
+}
