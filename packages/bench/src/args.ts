@@ -27,3 +27,11 @@ export function numberList(value: string | true | undefined, flag: string, fallb
   if (list.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`--${flag}: '${value}' is not a list of positive numbers`);
   return list;
 }
+
+/** A positive integer flag, e.g. `--runs 30`; `fallback` when absent. */
+export function positiveInteger(value: string | true | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (value === true || !Number.isInteger(n) || n <= 0) throw new Error(`--${flag} must be a positive integer, got ${value === true ? 'nothing' : `'${value}'`}`);
+  return n;
+}

@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<{ command: BenchCommand }>> = {
   policies: () => import('./commands/policies.ts'),
   l2: () => import('./commands/l2.ts'),
   transfer: () => import('./commands/transfer.ts'),
+  prefetch: () => import('./commands/prefetch.ts'),
 };
 
 function help(summaries: Record<string, string>): string {
