@@ -42,6 +42,7 @@ export const AdapterCounter = {
   LOOKUP_HITS: 5,
   EVICTED_KEYS: 6,
   ABANDONED_CALLS: 7,
+  USAGE_POLLS: 8,
 } as const;
 /** One of the {@link AdapterCounter} offsets. */
 export type AdapterCounterId = (typeof AdapterCounter)[keyof typeof AdapterCounter];
@@ -55,6 +56,7 @@ const ADAPTER_COUNTER_TEXT: readonly (readonly [string, string])[] = [
   ['kvtier_l2_lookup_hits_total', 'Keys an adapter lookup found.'],
   ['kvtier_l2_evicted_keys_total', 'Keys deleted from an adapter by L2 eviction.'],
   ['kvtier_l2_abandoned_calls_total', 'Adapter calls abandoned past their deadline.'],
+  ['kvtier_l2_usage_polls_total', 'Usage queries of the L2 eviction controller.'],
 ];
 
 /** Controller -> adapter operations, for failure counts and latency. */

@@ -158,6 +158,7 @@ export class EvictionController {
       else policy.removed([id]);
     });
     let usage;
+    this.#ctx.metrics.countAdapter(target.index, AdapterCounter.USAGE_POLLS);
     try {
       usage = await callAdapter(this.#ctx, target.index, AdapterOp.USAGE, () => target.adapter.usage());
     } catch {

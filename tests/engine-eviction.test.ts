@@ -1,0 +1,87 @@
+// L1 watermark eviction and the unified L2 eviction controller, through the engine.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AdapterCounter, Counter, HEADER_BYTES } from '@kvtier/core';
+import { OBJECT_BYTES, eventually, inL2, makeKeys, prefetch, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
+
+const TEN_SLOTS = { l1: { capacityBytes: 10 * OBJECT_BYTES, slotBytes: OBJECT_BYTES }, evictionIntervalMs: 10 };
+
+test('L1 at the watermark evicts through the policy, oldest first, down to below the watermark', () => withCache(async (cache) => {
+  const old = makeKeys(4);
+  const young = makeKeys(4);
+  writeKeys(cache, old);
+  await storeSettled(cache);
+  writeKeys(cache, young);
+  await storeSettled(cache);
+  // 8/10 ≥ 0.8: one cycle evicts max(1, ⌊0.2 × 8⌋) = 1, leaving 7/10 < 0.8.
+  await eventually(() => cache.counters.get(Counter.L1_EVICTIONS) === 1, 'one eviction');
+  assert.is(cache.l1.state(old, 0), null, 'the oldest object left first');
+  assert.ok(cache.l1.state(young, 3) !== null);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.is(cache.counters.get(Counter.L1_EVICTIONS), 1, 'below the watermark nothing more leaves');
+}, [], TEN_SLOTS));
+
+test('L1 eviction skips locked keys', () => withCache(async (cache) => {
+  const locked = makeKeys(7);
+  writeKeys(cache, locked);
+  await storeSettled(cache);
+  assert.is(await prefetch(cache, locked), 7);
+  // 9/10 ≥ 0.8 with 7 locked: the 2 unlocked objects go, the locked ones stay.
+  const unlocked = makeKeys(2);
+  writeKeys(cache, unlocked);
+  await eventually(() => cache.l1.state(unlocked, 0) === null && cache.l1.state(unlocked, 1) === null, 'the unlocked objects to be evicted');
+  for (let i = 0; i < 7; i++) assert.ok(cache.l1.state(locked, i) !== null, `locked object ${i} stays`);
+  cache.finishReadPrefetched(locked);
+}, [], TEN_SLOTS));
+
+const OBJECT_L2_BYTES = OBJECT_BYTES + HEADER_BYTES;
+
+test('L2 at or above its watermark deletes ratio × tracked keys, oldest first', () => withCache(async (cache) => {
+  const old = makeKeys(3);
+  const young = makeKeys(3);
+  writeKeys(cache, old);
+  await storeSettled(cache);
+  writeKeys(cache, young);
+  // 6 objects of 10: ≥ 0.5 → delete ⌊0.5 × 6⌋ = 3, the oldest.
+  await eventually(() => cache.counters.getAdapter(0, AdapterCounter.EVICTED_KEYS) >= 3, 'L2 eviction');
+  assert.equal(await inL2(cache, 0, old), [false, false, false]);
+  assert.equal(await inL2(cache, 0, young), [true, true, true]);
+}, [{ type: 'mock', capacityBytes: 10 * OBJECT_L2_BYTES, eviction: { policy: 'lru', watermark: 0.5, ratio: 0.5 } }], { evictionIntervalMs: 10 }));
+
+test('below the watermark nothing is deleted', () => withCache(async (cache) => {
+  const keys = makeKeys(4);
+  writeKeys(cache, keys);
+  await storeSettled(cache);
+  await eventually(() => cache.counters.getAdapter(0, AdapterCounter.USAGE_POLLS) > 5, 'a few eviction cycles');
+  assert.equal(await inL2(cache, 0, keys), [true, true, true, true]);
+  assert.is(cache.counters.getAdapter(0, AdapterCounter.EVICTED_KEYS), 0);
+}, [{ type: 'mock', capacityBytes: 10 * OBJECT_L2_BYTES, eviction: { policy: 'lru', watermark: 0.5, ratio: 0.5 } }], { evictionIntervalMs: 10 }));
+
+test('usage unknown (-1) never evicts; adapters without an eviction block are never polled', () => withCache(async (cache) => {
+  const keys = makeKeys(4);
+  writeKeys(cache, keys);
+  await storeSettled(cache);
+  await eventually(() => cache.counters.getAdapter(0, AdapterCounter.USAGE_POLLS) > 5, 'a few eviction cycles');
+  assert.equal(await inL2(cache, 0, keys), [true, true, true, true], 'unknown capacity: nothing deleted');
+  assert.is(cache.counters.getAdapter(1, AdapterCounter.USAGE_POLLS), 0, 'adapter 1 has no eviction block');
+}, [
+  { type: 'mock', eviction: { policy: 'lru', watermark: 0.01, ratio: 1 } },
+  { type: 'mock', capacityBytes: OBJECT_L2_BYTES * 4 },
+], { evictionIntervalMs: 10 }));
+
+test('a pinned key is never deleted and does not stall later cycles', () => withCache(async (cache) => {
+  const pinned = makeKeys(2);
+  writeKeys(cache, pinned);
+  await storeSettled(cache);
+  await cache.adapters[0].lookupAndLock(pinned);
+  // Twice: usage 6/8 ≥ 0.3 with ratio 1 deletes every unpinned key; the pinned ones stay.
+  for (let round = 0; round < 2; round++) {
+    const keys = makeKeys(4);
+    writeKeys(cache, keys);
+    await eventually(async () => (await inL2(cache, 0, keys)).every((x) => !x), `round ${round}: unpinned keys deleted`);
+    assert.equal(await inL2(cache, 0, pinned), [true, true], `round ${round}: pinned keys stay`);
+  }
+  await cache.adapters[0].unlock(pinned);
+}, [{ type: 'mock', capacityBytes: 8 * OBJECT_L2_BYTES, eviction: { policy: 'lru', watermark: 0.3, ratio: 1 } }], { evictionIntervalMs: 10 }));
+
+test.run();
