@@ -135,7 +135,8 @@ export class PrefetchController {
     return Promise.all(ctx.adapters.map(async (adapter, a) => {
       let abandoned = false;
       const call = adapter.lookupAndLock(keys);
-      // Pins taken by a lookup answered after its deadline are released when the answer comes.
+      // A lookup past its deadline may have pinned already (its answer is lost) or may pin later
+      // (its answer is late): unlock everything at the deadline and what a late answer found.
       call.then((late) => {
         if (abandoned) adapter.unlock(pickKeys(keys, toBitmap(late.found).indices())).catch(() => {});
       }, () => {});
@@ -145,8 +146,11 @@ export class PrefetchController {
         ctx.metrics.countAdapter(a, AdapterCounter.LOOKUP_KEYS, keyCount(keys));
         ctx.metrics.countAdapter(a, AdapterCounter.LOOKUP_HITS, found.popcount());
         return { found, sizes: r.sizes };
-      } catch {
-        abandoned = true;
+      } catch (err) {
+        if (KvtierError.from(err).code === ErrorCode.TIMEOUT) {
+          abandoned = true;
+          adapter.unlock(keys).catch(() => {});
+        }
         return undefined;
       }
     }));
@@ -290,13 +294,17 @@ export class PrefetchController {
 
   /**
    * A load past its deadline may still write into its slots: they stay write-locked (unreadable,
-   * not reusable) until the late answer arrives or the controller stops, then they are dropped.
+   * not reusable) until the late answer arrives, or one more call deadline passes (a completion
+   * that is lost for good must not hold L1 forever), or the controller stops; then they are dropped.
    */
   #quarantine(batch: DigestBatch, call: Promise<unknown>): void {
     const q: Quarantine = { keys: batch };
     this.#quarantined.add(q);
-    call.catch(() => {}).finally(() => {
+    const release = () => {
+      clearTimeout(timer);
       if (this.#quarantined.delete(q)) this.#ctx.l1.delete(batch, { force: true });
-    });
+    };
+    const timer = setTimeout(release, this.#ctx.adapterCallTimeoutMs);
+    call.then(release, release);
   }
 }

@@ -4,6 +4,7 @@
  * adapter, and releases the read locks once every target finished. Independent of Piscina: a
  * plain function of a {@link StoreContext}, run in the store worker or in-process by tests.
  */
+import { ErrorCode, KvtierError } from '../errors.ts';
 import type { DigestBatch, L1SlotResult } from '../l1/api.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, FailureReason, Histogram, type Metrics } from '../metrics.ts';
@@ -76,6 +77,7 @@ class InFlightBudget {
  */
 async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBatch, indices: readonly number[]): Promise<Set<number>> {
   const stored = new Set<number>();
+  const abandoned: Promise<unknown>[] = [];
   let pending = indices;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > 0) {
@@ -87,8 +89,9 @@ async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBa
     const sizes = pickValues(batch.sizes, pending);
     const bytes = sizes.reduce((a, b) => a + b, 0);
     const started = performance.now();
+    const call = ctx.adapters[adapter].store(keys, pickValues(batch.slots, pending), sizes);
     try {
-      const ok = await callAdapter(ctx, adapter, AdapterOp.STORE, () => ctx.adapters[adapter].store(keys, pickValues(batch.slots, pending), sizes));
+      const ok = await callAdapter(ctx, adapter, AdapterOp.STORE, () => call);
       ctx.metrics.observe(Histogram.L2_STORE_SECONDS, (performance.now() - started) / 1000);
       ctx.metrics.observe(Histogram.L2_STORE_BYTES, bytes);
       const failed: number[] = [];
@@ -103,11 +106,15 @@ async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBa
       });
       if (failed.length > 0) ctx.metrics.countFailure(adapter, AdapterOp.STORE, FailureReason.REJECTED, failed.length);
       pending = failed;
-    } catch {
+    } catch (err) {
       // callAdapter counted the failure (and the abandoned call, on a timeout); retry the lot.
+      if (KvtierError.from(err).code === ErrorCode.TIMEOUT) abandoned.push(call);
     }
   }
   if (pending.length > 0) ctx.metrics.count(Counter.STORE_DROPPED_KEYS, pending.length);
+  // An abandoned call may still be reading the slots: keep the read locks until it answers, or
+  // one more call deadline passed (a completion lost for good must not hold L1 forever).
+  if (abandoned.length > 0) await Promise.race([Promise.allSettled(abandoned), sleep(ctx.adapterCallTimeoutMs)]);
   return stored;
 }
 

@@ -1,0 +1,87 @@
+// Faults: adapter errors, corruption, delays and lost completions; crashed workers; close() with
+// work in flight. Never wrong bytes, never a leaked lock or pin.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AdapterCounter, Counter, ErrorCode, WorkerKind, type KvCache } from '@kvtier/core';
+import {
+  assertNoLeaks, eventually, makeKeys, openCache, pattern, prefetch, seedL2, storeSettled, withCache, writeKeys,
+} from './engine-helpers.ts';
+
+const FAULTY = {
+  type: 'fault', seed: 7, storeErrorRate: 0.15, loadErrorRate: 0.15, lookupErrorRate: 0.15, corruptRate: 0.15,
+  delayRate: 0.2, delayMs: 150, lostRate: 0.1, inner: { type: 'mock' },
+};
+
+test('errors, corruption, delays and lost completions never return wrong bytes nor leak locks or pins', () => withCache(async (cache) => {
+  let hits = 0;
+  for (let round = 0; round < 12; round++) {
+    const keys = makeKeys(4);
+    writeKeys(cache, keys);
+    await storeSettled(cache);
+    cache.clear();
+    const count = await prefetch(cache, keys);
+    hits += count;
+    if (count === 0) continue;
+    const prefix = keys.slice(0, count * 4);
+    const views = cache.readPrefetched(prefix);
+    assert.ok(views !== null, `round ${round}: the ${count} prefetched keys are readable`);
+    views!.forEach((v, i) => assert.equal(v, pattern(keys, i), `round ${round}, key ${i}: exact bytes`));
+    cache.finishReadPrefetched(prefix);
+  }
+  assert.ok(hits > 0, 'some prefetches got through');
+  assert.ok(cache.counters.getAdapter(0, AdapterCounter.ABANDONED_CALLS) > 0, 'lost completions were abandoned');
+  await eventually(() => cache.lockedObjects() === 0, 'quarantined slots to be released', 5_000);
+}, [FAULTY], { adapterCallTimeoutMs: 100, store: { maxRetries: 3, backoffMs: 1 } }, 60_000));
+
+test('a store worker killed mid-store is reported, its locks released, and it is restarted', () => withCache(async (cache) => {
+  const keys = makeKeys(5);
+  writeKeys(cache, keys);
+  // The adapter moves 100 KB/s: the 20 KiB batch is in flight for ~200 ms.
+  await eventually(async () => (await cache.status()).l1.dirty === 0 && cache.lockedObjects() === 5, 'the store to be in flight');
+  await cache.terminateWorker('store');
+  await eventually(() => cache.counters.getRestarts(WorkerKind.STORE) === 1, 'the crash to be counted');
+  await eventually(() => cache.lockedObjects() === 0, 'the read locks of the dead worker to be reclaimed');
+  await eventually(() => cache.workerHealth().get('store') === true, 'the store worker to be restarted');
+  assert.match(await cache.metrics(), /kvtier_worker_restarts_total\{worker="store"\} 1/);
+  const more = makeKeys(1);
+  writeKeys(cache, more);
+  await eventually(() => cache.counters.getAdapter(0, AdapterCounter.STORE_KEYS) >= 1, 'the restarted worker to store');
+  await storeSettled(cache);
+}, [{ type: 'mock', bandwidthGBps: 0.0001 }]));
+
+test('a prefetch worker killed mid-prefetch: the request fails to its L1 hits, pins and locks are released, it restarts', () => withCache(async (cache) => {
+  const keys = makeKeys(5);
+  await seedL2(cache, keys);
+  const h = cache.submitPrefetch(keys);
+  await eventually(async () => (await cache.adapters[0].pinCount()) > 0, 'the prefetch to pin its keys');
+  await cache.terminateWorker('prefetch');
+  assert.is(await cache.waitPrefetch(h, { timeoutMs: 10_000 }), 0);
+  assert.is(cache.counters.get(Counter.PREFETCH_FAILURES), 1);
+  await eventually(() => cache.workerHealth().get('prefetch') === true, 'the prefetch worker to be restarted');
+  await assertNoLeaks(cache);
+  assert.is(await prefetch(cache, keys), 5);
+  cache.finishReadPrefetched(keys);
+}, [{ type: 'mock', bandwidthGBps: 0.0001 }]));
+
+test('close() with stores and prefetches in flight releases everything, ends every worker, and is idempotent', async () => {
+  const cache: KvCache = await openCache([{ type: 'mock', bandwidthGBps: 0.0001 }]);
+  const stored = makeKeys(3);
+  await seedL2(cache, stored);
+  const written = makeKeys(5);
+  writeKeys(cache, written);
+  const h = cache.submitPrefetch(stored);
+  const started = Date.now();
+  await Promise.all([cache.close(), cache.close()]);
+  assert.ok(Date.now() - started < 10_000);
+  await cache.close();
+  for (const call of [() => cache.submitPrefetch(stored), () => cache.queryPrefetch(h), () => cache.reserveWrite(written, 4096), () => cache.clear()]) {
+    try {
+      call();
+      assert.unreachable('a call after close must throw');
+    } catch (err) {
+      assert.is((err as { code?: string }).code, ErrorCode.CLOSED);
+    }
+  }
+});
+
+test.run();
