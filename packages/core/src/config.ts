@@ -8,6 +8,9 @@ import { configError } from './errors.ts';
 import { resolveL1Config, type L1Options } from './l1/l1-config.ts';
 import type { AdapterConfig } from './l2/adapter.ts';
 import { validateAdapterConfig } from './l2/config.ts';
+import { evictionPolicyNames } from './policies/eviction-policies.ts';
+import { prefetchPolicyNames } from './policies/prefetch.ts';
+import { storePolicyNames } from './policies/store.ts';
 
 /** Eviction settings of one tier: a policy name, the usage watermark and the fraction to evict. */
 export interface EvictionConfig {
@@ -116,10 +119,16 @@ function name(field: string, value: unknown, fallback: string): string {
   return value;
 }
 
+/** Throws CONFIG naming `field` unless `value` is one of `known`. */
+function registered(field: string, value: string, known: readonly string[]): string {
+  if (!known.includes(value)) configError(field, `must be a registered policy (${known.join(', ')}), got ${describe(value)}`);
+  return value;
+}
+
 function eviction(field: string, value: unknown): EvictionConfig {
   const raw = object(field, value ?? {});
   return {
-    policy: name(`${field}.policy`, raw.policy, CONFIG_DEFAULTS.evictionPolicy),
+    policy: registered(`${field}.policy`, name(`${field}.policy`, raw.policy, CONFIG_DEFAULTS.evictionPolicy), evictionPolicyNames()),
     watermark: fraction(`${field}.watermark`, raw.watermark, CONFIG_DEFAULTS.watermark),
     ratio: fraction(`${field}.ratio`, raw.ratio, CONFIG_DEFAULTS.ratio),
   };
@@ -139,6 +148,7 @@ function adapters(value: unknown): AdapterConfig[] {
   if (value.length > MAX_ADAPTERS) configError('adapters', `must have at most ${MAX_ADAPTERS} entries, got ${value.length}`);
   return value.map((entry, i) => {
     validateAdapterConfig(entry, `adapters[${i}]`);
+    if (entry.eviction !== undefined) registered(`adapters[${i}].eviction.policy`, entry.eviction.policy, evictionPolicyNames());
     return entry;
   });
 }
@@ -170,8 +180,8 @@ export function validateConfig(value: unknown): KvCacheConfig {
   return {
     l1: l1(raw.l1),
     adapters: adapters(raw.adapters),
-    storePolicy: name('storePolicy', raw.storePolicy, CONFIG_DEFAULTS.storePolicy),
-    prefetchPolicy: name('prefetchPolicy', raw.prefetchPolicy, CONFIG_DEFAULTS.prefetchPolicy),
+    storePolicy: registered('storePolicy', name('storePolicy', raw.storePolicy, CONFIG_DEFAULTS.storePolicy), storePolicyNames()),
+    prefetchPolicy: registered('prefetchPolicy', name('prefetchPolicy', raw.prefetchPolicy, CONFIG_DEFAULTS.prefetchPolicy), prefetchPolicyNames()),
     l1Eviction: eviction('l1Eviction', raw.l1Eviction),
     evictionIntervalMs: integer('evictionIntervalMs', raw.evictionIntervalMs, 1, MAX_MS, CONFIG_DEFAULTS.evictionIntervalMs),
     reconcileIntervalMs: integer('reconcileIntervalMs', raw.reconcileIntervalMs, 1, MAX_MS, CONFIG_DEFAULTS.reconcileIntervalMs),

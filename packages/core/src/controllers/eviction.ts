@@ -23,6 +23,8 @@ export interface EvictionL1 {
   isEvictable(keys: DigestBatch, index: number): boolean;
   /** Evicts unlocked keys (never force): per key, L1Error.SUCCESS when it left. */
   evict(keys: DigestBatch): Uint8Array;
+  /** Applies every lease deadline: expired writes discarded, expired read locks dropped. */
+  expireLeases(): unknown;
 }
 
 /** Watermark settings of one tier. */
@@ -92,7 +94,11 @@ export class EvictionController {
   /** One cycle: feed events, reconcile when due, evict L1 and each L2 adapter at its watermark. */
   async cycle(): Promise<void> {
     this.#drainL1();
-    if (performance.now() - this.#lastReconcile >= this.#ctx.reconcileIntervalMs) this.reconcileL1();
+    if (performance.now() - this.#lastReconcile >= this.#ctx.reconcileIntervalMs) {
+      this.#ctx.l1.expireLeases();
+      this.#drainL1();
+      this.reconcileL1();
+    }
     this.evictL1();
     await Promise.all(this.#ctx.l2.map((t) => this.evictL2(t)));
   }
