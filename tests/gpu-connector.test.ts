@@ -109,6 +109,19 @@ for (const [layout, dtype] of [['block-contiguous', 'f16'], ['per-layer', 'f32']
     })(), TEST_MS, 'test'));
 }
 
+test('object keys and their digest batch name the same chunks', () =>
+  withDeadline((async () => {
+    const r = await rig();
+    try {
+      const objects = objectKeys('llama-test', 1, tokens(2 * CHUNK_TOKENS, 12), { chunkSize: CHUNK_TOKENS });
+      assert.is(await r.connector.store(objects, range(0, 6)), 2);
+      assert.is(await r.connector.retrieve(digestBatch(objects), range(30, 6)), 2);
+      assert.ok(same(await r.cache.readBlocks(range(30, 6)), blocksContent(r, range(0, 6))));
+    } finally {
+      teardown(r);
+    }
+  })(), TEST_MS, 'test'));
+
 test('store skips chunks L1 already holds and leaves their bytes alone', () =>
   withDeadline((async () => {
     const r = await rig();

@@ -4,7 +4,7 @@
  * covers its chunks in order: chunk i is blocks `[i·chunkBlocks, (i+1)·chunkBlocks)` of the table
  * (the last may be shorter), and its L1 object is those blocks' canonical bytes.
  */
-import { ErrorCode, KvtierError, L1Error, invalidArgument, type DigestBatch, type L1 } from '@kvtier/core';
+import { assertDigestBatch, digestBatch, ErrorCode, KvtierError, L1Error, invalidArgument, type DigestBatch, type L1, type ObjectKey } from '@kvtier/core';
 import { hostTier, selectKeys, type HostTier, type KvCacheLike } from './host-tier.ts';
 import { ChunkMover, type ChunkTransfer } from './chunk-mover.ts';
 import type { GatherMethod } from './gather.ts';
@@ -23,11 +23,13 @@ export interface GpuKvConnectorOptions {
 
 const WORDS_PER_KEY = 4;
 
-function keyCount(keys: DigestBatch, what: string): number {
-  if (!(keys instanceof Uint32Array) || keys.length % WORDS_PER_KEY !== 0) {
-    invalidArgument(`${what}: keys must be a DigestBatch (Uint32Array of 4 words per key), got ${keys?.length ?? String(keys)} words`);
-  }
-  return keys.length / WORDS_PER_KEY;
+/** Keys at the connector: a digest batch, or object keys (digested here), chunk i = key i. */
+export type ChunkKeys = DigestBatch | readonly ObjectKey[];
+
+function digests(keys: ChunkKeys, what: string): DigestBatch {
+  if (Array.isArray(keys)) return digestBatch(keys as readonly ObjectKey[]);
+  assertDigestBatch(keys, `${what}: keys`);
+  return keys;
 }
 
 /** Moves chunks of KV blocks between the device and the host tier, pipelined. Main thread only. */
@@ -75,8 +77,9 @@ export class GpuKvConnector {
    * is thrown: `DEVICE_LOST`, `GPU`, or `INVALID_ARGUMENT` (a bad block table or key batch, or a
    * chunk larger than an L1 slot).
    */
-  async store(keys: DigestBatch, blockTable: ArrayLike<number>): Promise<number> {
+  async store(chunkKeys: ChunkKeys, blockTable: ArrayLike<number>): Promise<number> {
     const what = 'GpuKvConnector.store';
+    const keys = digests(chunkKeys, what);
     const blocks = this.#chunkBlocks(keys, blockTable, what);
     this.cache.gpu.assertUsable(what);
     const sizes = blocks.map((b) => b.length * this.cache.geometry.blockBytes);
@@ -106,8 +109,9 @@ export class GpuKvConnector {
    * `blockTable`; resolves to that prefix's length in chunks once the device holds them. Read
    * locks are released whatever happens.
    */
-  async retrieve(keys: DigestBatch, blockTable: ArrayLike<number>): Promise<number> {
+  async retrieve(chunkKeys: ChunkKeys, blockTable: ArrayLike<number>): Promise<number> {
     const what = 'GpuKvConnector.retrieve';
+    const keys = digests(chunkKeys, what);
     const blocks = this.#chunkBlocks(keys, blockTable, what);
     this.cache.gpu.assertUsable(what);
     const { blockBytes } = this.cache.geometry;
@@ -129,7 +133,7 @@ export class GpuKvConnector {
 
   /** Validates `keys` against `blockTable` and cuts the table into each key's block list. */
   #chunkBlocks(keys: DigestBatch, blockTable: ArrayLike<number>, what: string): Int32Array[] {
-    const n = keyCount(keys, what);
+    const n = keys.length / WORDS_PER_KEY;
     this.cache.validateBlocks(blockTable, what);
     const per = this.#mover.chunkBlocks;
     const chunksInTable = Math.ceil(blockTable.length / per);
