@@ -1,0 +1,116 @@
+// The prefetch controller in-process: real L1 and adapter hosts; joins, FIFO, abandoned calls.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PrefetchController } from '../src/controllers/prefetch.ts';
+import { withDeadline } from '../src/deadline.ts';
+import type { DigestBatch } from '../src/l1/api.ts';
+import type { L1Manager } from '../src/l1/l1-manager.ts';
+import type { AdapterHost } from '../src/l2/host.ts';
+import { AdapterCounter } from '../src/metrics.ts';
+import { createPrefetchPolicy } from '../src/policies/prefetch.ts';
+import { SIZE, hosts, ids, keys, metrics, smallL1, write } from './controller-fixtures.ts';
+
+/** Stores `batch` in every host through L1, then removes it from L1. */
+async function seed(l1: L1Manager, h: readonly AdapterHost[], batch: DigestBatch): Promise<void> {
+  write(l1, batch);
+  const claimed = l1.takeDirty(1000);
+  for (const host of h) await host.store(claimed.keys, claimed.slots, claimed.sizes);
+  l1.finishRead(claimed.keys);
+  l1.delete(batch);
+}
+
+function controller(l1: L1Manager, h: readonly AdapterHost[], opts: { maxInFlight?: number; adapterCallTimeoutMs?: number } = {}) {
+  const results = new Map<number, number>();
+  const order: number[] = [];
+  const m = metrics();
+  const c = new PrefetchController({
+    l1, adapters: h, policy: createPrefetchPolicy('default'), metrics: m,
+    adapterCallTimeoutMs: opts.adapterCallTimeoutMs ?? 1000, maxInFlight: opts.maxInFlight ?? 8,
+    publish: (id, hits) => { results.set(id, hits); order.push(id); },
+  });
+  const run = (id: number, batch: DigestBatch, extraCount = 0) => c.submit({ requestId: id, keys: batch, extraCount, submittedAt: Date.now() });
+  const settled = async (n: number) => { while (results.size < n) await new Promise((r) => setTimeout(r, 2)); };
+  return { c, m, results, order, run, settled };
+}
+
+test('concurrent requests for the same keys: one load, both read-lock every key', () => withDeadline((async () => {
+  const l1 = smallL1();
+  const { hosts: h, raw } = hosts(l1, 1);
+  const batch = keys(...ids(4));
+  await seed(l1, h, batch);
+  const { results, run, settled, m } = controller(l1, h);
+  run(1, batch);
+  run(2, batch);
+  await settled(2);
+  assert.equal([results.get(1), results.get(2)], [4, 4]);
+  assert.is(raw[0].calls.load, 1, 'the second request joined the first one\'s load');
+  assert.is(m.getAdapter(0, AdapterCounter.LOAD_KEYS), 4);
+  assert.equal(ids(4).map((i) => l1.state(batch, i)!.readLocks), [2, 2, 2, 2]);
+  for (let i = 0; i < 4; i++) assert.is(l1.view(l1.unsafeRead(batch).slots[i], SIZE)[0], (1 + i) & 0xff);
+  l1.finishRead(batch, { extraCount: 1 });
+  assert.is(l1.usage().objects, 0);
+  assert.is(await h[0].pinCount(), 0);
+})(), 10_000, 'test'));
+
+test('maxInFlight 1: requests run one at a time, in submit order', () => withDeadline((async () => {
+  const l1 = smallL1();
+  const { hosts: h } = hosts(l1, 1);
+  const batch = keys(...ids(6));
+  await seed(l1, h, batch);
+  const { c, order, run, settled } = controller(l1, h, { maxInFlight: 1 });
+  for (let r = 0; r < 3; r++) run(r + 1, batch.slice(r * 8, r * 8 + 8));
+  assert.is(c.running, 1);
+  await settled(3);
+  assert.equal(order, [1, 2, 3]);
+  l1.finishRead(batch);
+})(), 10_000, 'test'));
+
+test('a lookup that never answers is abandoned: that adapter counts as holding nothing', () => withDeadline((async () => {
+  const l1 = smallL1();
+  const { hosts: h, raw } = hosts(l1, 2);
+  const batch = keys(0, 1);
+  await seed(l1, h, batch);
+  raw[0].hang.add('lookup');
+  const { results, run, settled, m } = controller(l1, h, { adapterCallTimeoutMs: 50 });
+  run(1, batch);
+  await settled(1);
+  assert.is(results.get(1), 2, 'adapter 1 served both keys');
+  assert.is(m.getAdapter(0, AdapterCounter.ABANDONED_CALLS), 1);
+  assert.is(await h[0].pinCount(), 0);
+  assert.is(await h[1].pinCount(), 0);
+  l1.finishRead(batch);
+})(), 10_000, 'test'));
+
+test('a load that never answers: a miss, its slots held one more deadline then freed, pins released', () => withDeadline((async () => {
+  const l1 = smallL1();
+  const { hosts: h, raw } = hosts(l1, 1);
+  const batch = keys(0, 1);
+  await seed(l1, h, batch);
+  raw[0].hang.add('load');
+  const { results, run, settled } = controller(l1, h, { adapterCallTimeoutMs: 50 });
+  run(1, batch);
+  await settled(1);
+  assert.is(results.get(1), 0);
+  assert.is(l1.usage().objects, 2, 'quarantined: still write-locked, not reusable');
+  assert.is(l1.state(batch, 0)!.readable, false);
+  await new Promise((r) => setTimeout(r, 120));
+  assert.is(l1.usage().objects, 0, 'freed after one more deadline');
+  assert.is(await h[0].pinCount(), 0);
+})(), 10_000, 'test'));
+
+test('stop fails queued requests as CLOSED and waits for running ones', () => withDeadline((async () => {
+  const l1 = smallL1();
+  const { hosts: h } = hosts(l1, 1);
+  const batch = keys(0, 1, 2);
+  await seed(l1, h, batch);
+  const { c, results, run } = controller(l1, h, { maxInFlight: 1 });
+  run(1, batch.slice(0, 4));
+  run(2, batch.slice(4, 8));
+  await c.stop();
+  assert.is(results.get(1), 1);
+  assert.is(results.get(2), 0);
+  l1.finishRead(batch.slice(0, 4));
+  assert.is(l1.usage().objects, 0);
+})(), 10_000, 'test'));
+
+test.run();
