@@ -4,7 +4,8 @@
  * - Names come from key digests only: `<baseDir>/<first 2 hex>/<32 hex>.kv`. Model names and
  *   salts never reach a path, so no key can name a file outside `baseDir`.
  * - A store writes the parts with one `writev` to a temp file in the same shard directory, then
- *   renames it over the final name: a reader sees the old object or the new one, never a torn one.
+ *   renames it to the final name (unlinking an older object first): a reader sees the old
+ *   object, none, or the new one — never a torn one.
  *   `fsync: true` also syncs the file and its directory before answering.
  * - A load reads with one `readv` straight into the caller's parts (an L1 slot view), plus a
  *   one-byte probe that reveals a file longer than expected.
@@ -193,7 +194,11 @@ export class FsAdapter implements L2Adapter {
         throw err;
       }
       await fh.close();
-      await rename(temp, this.#path(hex));
+      const path = this.#path(hex);
+      // ext4 flushes a file's data when a rename replaces it (auto_da_alloc): unlinking the old
+      // object first keeps a replacement as fast as a first store. A load in between is a miss.
+      if (this.#index.has(hex)) await unlink(path).catch(() => {});
+      await rename(temp, path);
       if (this.#fsync) await this.#syncDir(dir);
       this.#used += size - (this.#index.get(hex) ?? 0);
       this.#index.set(hex, size);

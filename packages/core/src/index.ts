@@ -29,7 +29,9 @@ export { validateAdapterConfig, checkInteger, checkNumber, checkString } from '.
 export { HEADER_BYTES, ENVELOPE_VERSION, type EnvelopeFault } from './l2/envelope.ts';
 export { L2EventKind, type L2EventKindCode, type L2EventSink } from './l2/events.ts';
 export { AdapterHost, type AdapterHostOptions, type SlotViews } from './l2/host.ts';
-export type { AdapterHostApi, BitmapData, L2Usage, ServeAdapterHostOptions } from './l2/host-api.ts';
+export { ADAPTER_HOST_METHODS, type AdapterHostApi, type BitmapData, type L2Usage, type ServeAdapterHostOptions } from './l2/host-api.ts';
+export { openAdapterHost, serveAdapterHost, withCodedErrors, type OpenAdapterHostOptions } from './l2/serve.ts';
+export { AdapterHostThread } from './l2/host-thread.ts';
 export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2EvictionConfig, L2Status } from './l2/adapter.ts';
 export { KvCache, type Keys, type KvCacheStatus, type PrefetchHandle } from './cache/kv-cache.ts';
 export { validateConfig, CONFIG_DEFAULTS, type KvCacheConfig, type EvictionConfig, type StoreConfig } from './config.ts';

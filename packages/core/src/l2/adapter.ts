@@ -65,8 +65,9 @@ export interface L2Status {
 export interface L2Adapter {
   /**
    * Stores `objects[i]` (the concatenation of its parts) under key i, replacing any previous
-   * object atomically: a concurrent or later `load` sees the old object or the new one, never a
-   * mix. Resolves to one byte per key: 1 stored, 0 not stored (e.g. over capacity).
+   * object: a concurrent `load` sees the old object, none (a miss), or the new one — never a mix;
+   * a later `load` sees the new one. Resolves to one byte per key: 1 stored, 0 not stored (e.g.
+   * over capacity).
    */
   store(keys: DigestBatch, objects: readonly (readonly Uint8Array[])[]): Promise<Uint8Array>;
   /**

@@ -7,6 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { DigestBatch } from '../l1/api.ts';
+import type { L1Handle } from '../l1/l1-manager.ts';
 import type { AdapterConfig } from './adapter.ts';
 
 /** A bitmap as plain data: `size` bits in little-endian u32 `words` (wrap with `new Bitmap`). */
@@ -56,6 +57,11 @@ export interface AdapterHostApi {
   close(): Promise<void>;
 }
 
+/** The methods of {@link AdapterHostApi}, for code that wraps or forwards every one of them. */
+export const ADAPTER_HOST_METHODS = [
+  'store', 'lookupAndLock', 'unlock', 'load', 'delete', 'usage', 'pinCount', 'status', 'metrics', 'close',
+] as const satisfies readonly (keyof AdapterHostApi)[];
+
 /**
  * What the engine passes to `serveAdapterHost` (serve.ts), which runs in the adapter's worker as
  * one long-running task: it attaches L1, imports the adapter module, creates the adapter and
@@ -72,7 +78,7 @@ export interface ServeAdapterHostOptions {
   /** The comlink endpoint the host is exposed on (transferred to the worker). */
   readonly port: MessagePort;
   /** `L1Manager.handle` of the engine's L1; the worker attaches to it to view slots. */
-  readonly l1Handle: unknown;
+  readonly l1Handle: L1Handle;
   /** The adapter's index in the config's adapter list. */
   readonly adapterIndex: number;
   /** The adapter's config, already validated on the main thread. */
@@ -81,4 +87,6 @@ export interface ServeAdapterHostOptions {
   readonly moduleUrl: string;
   /** `registeredAdapterTypes()` from the main thread, for adapters that wrap others (`fault`). */
   readonly adapterTypes?: Readonly<Record<string, string>>;
+  /** The buffer of this adapter's `L2EventRing` (the host is its producer); no events when absent. */
+  readonly events?: SharedArrayBuffer;
 }

@@ -7,6 +7,7 @@
  *
  * It runs in the adapter's worker (see `serve.ts`) but is a plain class, testable in-process.
  */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Bitmap } from '../bitmap.ts';
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
 import { assertDigestBatch, digestHex } from '../keys.ts';
@@ -141,7 +142,12 @@ export class AdapterHost implements AdapterHostApi {
     const n = this.#checkBatch(keys, slots, sizes);
     const ok = new Uint8Array(n);
     const pending: Promise<void>[] = [];
-    for (const group of groupsOf(sizes)) {
+    const groups = groupsOf(sizes);
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g];
+      // Let the I/O of the groups already sent advance (their open completes, their write is
+      // issued) before this thread checksums the next group: checksums overlap writes.
+      if (g > 0) await yieldToLoop();
       const objects = group.map((i) => {
         const payload = this.#view(slots[i], sizes[i]);
         const header = new Uint8Array(HEADER_BYTES);
