@@ -159,7 +159,7 @@ export class ChunkMover {
     }
     const results = await Promise.allSettled(started);
     for (const r of results) if (r.status === 'rejected') failure ??= r.reason;
-    if (failure !== null) throw gpu.failure(failure, what);
+    if (failure !== null) throw await gpu.settledFailure(failure, what);
   }
 
   #validate(chunks: readonly ChunkTransfer[], what: string): void {

@@ -172,6 +172,17 @@ export class Gpu {
     return new KvtierError(ErrorCode.GPU, `${what}: ${err instanceof Error ? `${err.name} ${err.message}` : String(err)}`, { cause: err });
   }
 
+  /**
+   * {@link failure}, once the device's loss (if that is what made the call fail) had its chance
+   * to be reported: Dawn may reject a pending map before it resolves `device.lost`.
+   */
+  async settledFailure(err: unknown, what: string): Promise<KvtierError> {
+    if (this.#lostMessage === null) {
+      await Promise.race([this.device.lost, new Promise((resolve) => setImmediate(resolve))]);
+    }
+    return this.failure(err, what);
+  }
+
   /** Destroys the device. Buffers made on it become unusable. Idempotent. */
   close(): void {
     if (this.#closed) return;

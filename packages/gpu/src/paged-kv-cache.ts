@@ -114,7 +114,7 @@ export class PagedKvCache {
       await staging.mapAsync(GPUMapMode.READ);
       return new Uint8Array(staging.getMappedRange()).slice();
     } catch (err) {
-      throw this.gpu.failure(err, what);
+      throw await this.gpu.settledFailure(err, what);
     } finally {
       staging.destroy();
     }
