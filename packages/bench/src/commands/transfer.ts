@@ -32,14 +32,20 @@ function progress(message: string): void {
   process.stderr.write(`transfer: ${message}\n`);
 }
 
-/** Best-of-`reps` seconds of `fn` after one untimed warm-up run (page faults, pipeline creation). */
-async function bestSeconds(reps: number, fn: () => unknown): Promise<number> {
-  await fn();
-  let best = Infinity;
+/**
+ * Best-of-`reps` seconds of each of `runs`, after one untimed warm-up of each (page faults,
+ * pipeline creation). The runs take turns within each repetition, so a noisy neighbour on a
+ * shared machine weighs on all of them alike.
+ */
+async function bestSeconds(reps: number, runs: readonly (() => unknown)[]): Promise<number[]> {
+  for (const run of runs) await run();
+  const best = runs.map(() => Infinity);
   for (let i = 0; i < reps; i++) {
-    const started = performance.now();
-    await fn();
-    best = Math.min(best, (performance.now() - started) / 1000);
+    for (let k = 0; k < runs.length; k++) {
+      const started = performance.now();
+      await runs[k]();
+      best[k] = Math.min(best[k], (performance.now() - started) / 1000);
+    }
   }
   return best;
 }
@@ -56,20 +62,8 @@ function shuffled(n: number): number[] {
   return order;
 }
 
-/** Single-thread memcpy GB/s of the chunk copies `transfers` make, between the same SAB views' sizes. */
-async function memcpyGBps(from: Uint8Array, to: Uint8Array, chunkBytes: number, reps: number): Promise<number> {
-  const chunks = from.length / chunkBytes;
-  const seconds = await bestSeconds(reps, () => {
-    for (let i = 0; i < chunks; i++) to.set(from.subarray(i * chunkBytes, (i + 1) * chunkBytes), i * chunkBytes);
-  });
-  return from.length / seconds / 1e9;
-}
-
-/**
- * Rows for one chunk size. memcpy is measured again right before each layout/method pair, so a
- * noisy neighbour on a shared machine skews both figures of a row alike.
- */
-async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: readonly GatherMethod[]): Promise<Row[]> {
+/** Rows for one chunk size; memcpy copies the same chunks between the same kind of SAB views. */
+async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: readonly GatherMethod[], stagingBuffers: number): Promise<Row[]> {
   const chunkBlocks = chunkBytes / BLOCK_BYTES;
   const chunks = Math.max(MIN_CHUNKS, Math.floor(MEASURE_BYTES / chunkBytes));
   const bytes = chunkBytes * chunks;
@@ -86,13 +80,15 @@ async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: 
     try {
       for (const method of methods) {
         progress(`${chunkBytes / KiB} KiB chunks, ${layout}, ${method}`);
-        const mover = new ChunkMover(cache, { chunkBlocks, method });
+        const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers });
         try {
-          const memcpy = await memcpyGBps(memcpySource, arena, chunkBytes, reps);
-          const store = await bestSeconds(reps, () => mover.store(transfers));
-          const retrieve = await bestSeconds(reps, () => mover.retrieve(transfers));
-          rows.push({ direction: 'store', chunkBytes, layout, method, GBps: bytes / store / 1e9, memcpyGBps: memcpy });
-          rows.push({ direction: 'retrieve', chunkBytes, layout, method, GBps: bytes / retrieve / 1e9, memcpyGBps: memcpy });
+          const memcpy = () => {
+            for (let i = 0; i < chunks; i++) arena.set(memcpySource.subarray(i * chunkBytes, (i + 1) * chunkBytes), i * chunkBytes);
+          };
+          const [copy, store, retrieve] = await bestSeconds(reps, [memcpy, () => mover.store(transfers), () => mover.retrieve(transfers)]);
+          const memcpyGBps = bytes / copy / 1e9;
+          rows.push({ direction: 'store', chunkBytes, layout, method, GBps: bytes / store / 1e9, memcpyGBps });
+          rows.push({ direction: 'retrieve', chunkBytes, layout, method, GBps: bytes / retrieve / 1e9, memcpyGBps });
         } finally {
           mover.destroy();
         }
@@ -104,7 +100,7 @@ async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: 
   return rows;
 }
 
-const USAGE = `kvtier-bench transfer [--json] [--sizes KiB,...] [--reps N] [--methods copy,kernel]
+const USAGE = `kvtier-bench transfer [--json] [--sizes KiB,...] [--reps N] [--methods copy,kernel] [--staging N]
 
 Store (device -> L1) and retrieve (L1 -> device) GB/s of pipelined chunk moves for each chunk size,
 cache layout (block-contiguous, per-layer) and gather method (copy chain, WGSL kernel), next to
@@ -112,14 +108,16 @@ single-thread memcpy of the same sizes. Chunk sizes must be multiples of ${BLOCK
   --sizes    chunk sizes in KiB (default 256,1024,4096,16384)
   --reps     timed repetitions per figure, best counts (default 5)
   --methods  gather methods (default copy,kernel)
+  --staging  staging buffers per direction, chunks in flight (default 3)
   --json     print {"backend","adapter","rows":[{direction,chunkBytes,layout,method,GBps,memcpyGBps}]}`;
 
 async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods']);
+  const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods', 'staging']);
   const sizes = numberList(flags.sizes, 'sizes', [256, 1024, 4096, 16384]).map((k) => k * KiB);
   const bad = sizes.find((s) => !Number.isInteger(s / BLOCK_BYTES));
   if (bad !== undefined) throw new Error(`--sizes: ${bad / KiB} KiB is not a multiple of the ${BLOCK_BYTES / KiB} KiB block`);
   const [reps] = numberList(flags.reps, 'reps', [5]);
+  const [staging] = numberList(flags.staging, 'staging', [3]);
   const methods = flags.methods === undefined ? GATHER_METHODS : String(flags.methods).split(',') as GatherMethod[];
   const unknown = methods.find((m) => !GATHER_METHODS.includes(m));
   if (unknown !== undefined) throw new Error(`--methods: unknown method '${unknown}' (known: ${GATHER_METHODS.join(', ')})`);
@@ -127,7 +125,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     progress(`${gpu.backend} / ${gpu.adapterName}`);
     const rows: Row[] = [];
-    for (const size of sizes) rows.push(...(await measureSize(gpu, size, Math.max(1, Math.round(reps)), methods)));
+    for (const size of sizes) rows.push(...(await measureSize(gpu, size, Math.max(1, Math.round(reps)), methods, staging)));
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ backend: gpu.backend, adapter: gpu.adapterName, rows })}\n`);
     } else {
