@@ -1,0 +1,132 @@
+// CONFORMANCE.md "L1: leases and threads" with real worker threads on one shared L1: concurrent
+// writers and readers, a random-traffic stress run, and a worker terminated while holding locks.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Worker } from 'node:worker_threads';
+import { withDeadline } from '../src/deadline.ts';
+import { L1Manager } from '../src/l1/l1-manager.ts';
+import { keys, names, ready } from './l1-helpers.ts';
+import type { WorkerTask } from './l1-worker.fixture.ts';
+
+const FIXTURE = new URL('./l1-worker.launch.mjs', import.meta.url);
+
+interface Started {
+  readonly workers: Worker[];
+  /** Each worker's first message. */
+  readonly results: Promise<unknown[]>;
+}
+
+/** Starts one worker per task, releases them together once all are attached, collects their first messages. */
+async function startTogether(tasks: Omit<WorkerTask, 'barrier'>[]): Promise<Started> {
+  const barrier = new Int32Array(new SharedArrayBuffer(8));
+  const workers = tasks.map((task) => new Worker(FIXTURE, { execArgv: [], workerData: { ...task, barrier } }));
+  const results = Promise.all(workers.map((w) => new Promise<unknown>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`worker exited with ${code} before answering`)));
+  })));
+  let failure: unknown;
+  results.catch((e: unknown) => { failure = e; });
+  while (Atomics.load(barrier, 0) < tasks.length) {
+    if (failure !== undefined) {
+      await stopAll(workers);
+      throw failure;
+    }
+    const seen = Atomics.load(barrier, 0);
+    const wait = Atomics.waitAsync(barrier, 0, seen, 50);
+    if (wait.async) await wait.value;
+    else await new Promise((r) => setTimeout(r, 1));
+  }
+  Atomics.store(barrier, 1, 1);
+  Atomics.notify(barrier, 1);
+  return { workers, results };
+}
+
+async function stopAll(workers: Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.terminate()));
+}
+
+test('8 threads × 5 distinct keys reserveWrite at once -> all SUCCESS on 40 distinct slots', () =>
+  withDeadline((async () => {
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 40 });
+    const tasks = Array.from({ length: 8 }, (_, t) => ({ handle: l1.handle, task: 'write' as const, keys: keys(...[0, 1, 2, 3, 4].map((i) => t * 5 + i)) }));
+    const { workers, results } = await startTogether(tasks);
+    try {
+      const answers = (await results) as { codes: number[]; ownerId: number }[];
+      for (const a of answers) assert.equal(a.codes, [0, 0, 0, 0, 0]);
+      assert.is(new Set(answers.map((a) => a.ownerId)).size, 8, 'each thread has its own owner id');
+      const all = keys(...Array.from({ length: 40 }, (_, i) => i));
+      const slots = new Set<number>();
+      for (let i = 0; i < 40; i++) {
+        const s = l1.state(all, i)!;
+        assert.ok(s.writeLocked);
+        slots.add(s.slot);
+      }
+      assert.is(slots.size, 40);
+      l1.checkInvariants();
+    } finally {
+      await stopAll(workers);
+    }
+  })(), 60_000, '8 concurrent writers'));
+
+test('10 concurrent reserveReads of one key -> all SUCCESS, 10 locks held', () =>
+  withDeadline((async () => {
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+    ready(l1, keys(1));
+    const tasks = Array.from({ length: 10 }, () => ({ handle: l1.handle, task: 'read' as const, keys: keys(1) }));
+    const { workers, results } = await startTogether(tasks);
+    try {
+      for (const a of (await results) as { codes: number[] }[]) assert.equal(a.codes, [0]);
+      assert.is(l1.state(keys(1), 0)!.readLocks, 10);
+      l1.checkInvariants();
+    } finally {
+      await stopAll(workers);
+    }
+  })(), 60_000, '10 concurrent readers'));
+
+test('4 workers of random write/finish/read/unsafeRead/finishRead/delete on shared keys: no exception, invariants hold', () =>
+  withDeadline((async () => {
+    // 24 keys over 12 slots: writes run out of room and evict inline, deletes race reads.
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 12 });
+    const shared = keys(...Array.from({ length: 24 }, (_, i) => i));
+    const tasks = [1, 2, 3, 4].map((seed) => ({ handle: l1.handle, task: 'stress' as const, keys: shared, durationMs: 2000, seed }));
+    const { workers, results } = await startTogether(tasks);
+    try {
+      const answers = (await results) as { ops: number }[];
+      for (const a of answers) assert.ok(a.ops > 100, `a worker ran only ${a.ops} ops`);
+      assert.ok(l1.status().counters.emergencyEvictions > 0, 'the run filled L1 and evicted inline');
+      l1.checkInvariants();
+      for (let i = 0; i < 24; i++) {
+        const s = l1.state(shared, i);
+        assert.ok(s === null || (!s.writeLocked && s.readLocks === 0), `key ${i} left locked`);
+      }
+      const u = l1.usage();
+      assert.is(u.objects + u.freeSlots, u.totalSlots);
+    } finally {
+      await stopAll(workers);
+    }
+  })(), 60_000, 'stress'));
+
+test('a worker terminated while holding write and read locks: reclaimThread releases them, no slot leaks', () =>
+  withDeadline((async () => {
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+    ready(l1, keys(1));
+    const { workers, results } = await startTogether([{ handle: l1.handle, task: 'hold', keys: keys(0, 1) }]);
+    const [worker] = workers;
+    const thread = worker.threadId;
+    const [held] = (await results) as { ownerId: number; codes: number[] }[];
+    assert.equal(held.codes, [0, 0]);
+    assert.is(l1.state(keys(0), 0)!.writeLocked, true);
+    assert.is(l1.state(keys(1), 0)!.readLocks, 3);
+    await worker.terminate();
+    assert.equal(l1.ownersOfThread(thread), [held.ownerId], 'the dead thread\'s owner id is found by its threadId');
+    assert.equal(l1.reclaimThread(held.ownerId), { writesDiscarded: 1, readLocksReleased: 3 });
+    l1.checkInvariants();
+    assert.is(l1.state(keys(0), 0), null, 'the unfinished write is discarded');
+    assert.is(l1.state(keys(1), 0)!.readLocks, 0);
+    assert.equal(names(l1.delete(keys(1))), ['SUCCESS']);
+    assert.is(l1.usage().freeSlots, 4);
+    assert.equal(l1.ownersOfThread(thread), []);
+  })(), 60_000, 'terminated worker'));
+
+test.run();

@@ -1,0 +1,102 @@
+// Worker body for l1-threads.test.ts: attaches to the L1 in workerData.handle, waits at the start
+// barrier so all workers begin together, runs one task and posts its outcome.
+import { parentPort, workerData } from 'node:worker_threads';
+import { L1Error } from '../src/l1/api.ts';
+import { L1Manager, type L1Handle } from '../src/l1/l1-manager.ts';
+
+export interface WorkerTask {
+  readonly handle: L1Handle;
+  /** [arrived, go]: each worker bumps `arrived`, then waits until `go` is 1. */
+  readonly barrier: Int32Array;
+  readonly task: 'write' | 'read' | 'stress' | 'hold';
+  readonly keys: Uint32Array;
+  readonly durationMs?: number;
+  readonly seed?: number;
+}
+
+const t = workerData as WorkerTask;
+const l1 = L1Manager.attach(t.handle);
+Atomics.add(t.barrier, 0, 1);
+Atomics.notify(t.barrier, 0);
+Atomics.wait(t.barrier, 1, 0);
+
+const one = (i: number) => t.keys.subarray(i * 4, i * 4 + 4);
+
+/** A small deterministic PRNG (mulberry32), so a failing stress run can be replayed by seed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Random write/finish/read/unsafeRead/finishRead/delete traffic on the shared keys. It tracks
+ * the locks it holds so that most finishes are valid, but any call may meet any state (other
+ * workers touch the same keys); the result codes are L1's business, exceptions are failures.
+ */
+function stress(): { ops: number } {
+  const rnd = random(t.seed ?? 1);
+  const count = t.keys.length / 4;
+  const writing = new Set<number>();
+  const reading: number[] = [];
+  const until = Date.now() + (t.durationMs ?? 1000);
+  let ops = 0;
+  while (Date.now() < until) {
+    const k = Math.floor(rnd() * count);
+    const op = rnd();
+    if (op < 0.2) {
+      if (!writing.has(k) && l1.reserveWrite(one(k), 1 + Math.floor(rnd() * 4096), { mode: rnd() < 0.5 ? 'all' : 'new', temporary: rnd() < 0.1 }).codes[0] === L1Error.SUCCESS) writing.add(k);
+    } else if (op < 0.35) {
+      const [first] = writing;
+      if (first !== undefined) {
+        writing.delete(first);
+        if (rnd() < 0.5) l1.finishWrite(one(first));
+        else if (l1.finishWriteAndReserveRead(one(first)).codes[0] === L1Error.SUCCESS) reading.push(first);
+      }
+    } else if (op < 0.6) {
+      const extraCount = rnd() < 0.2 ? 2 : 0;
+      if (l1.reserveRead(one(k), { extraCount }).codes[0] === L1Error.SUCCESS) {
+        for (let i = 0; i <= extraCount; i++) reading.push(k);
+      }
+    } else if (op < 0.7) {
+      if (reading.length > 0) l1.unsafeRead(one(reading[reading.length - 1]));
+    } else if (op < 0.9) {
+      const r = reading.pop();
+      if (r !== undefined) l1.finishRead(one(r));
+    } else if (op < 0.97) {
+      l1.delete(one(k));
+    } else {
+      l1.clear();
+    }
+    ops++;
+  }
+  // Leave cleanly: finish what is still held; detach releases anything another thread's delete raced.
+  for (const k of writing) l1.finishWrite(one(k));
+  for (const r of reading) l1.finishRead(one(r));
+  l1.detach();
+  return { ops };
+}
+
+switch (t.task) {
+  case 'write':
+    parentPort!.postMessage({ codes: [...l1.reserveWrite(t.keys, 1000).codes], ownerId: l1.ownerId });
+    break;
+  case 'read':
+    parentPort!.postMessage({ codes: [...l1.reserveRead(t.keys).codes] });
+    break;
+  case 'stress':
+    parentPort!.postMessage(stress());
+    break;
+  case 'hold': {
+    const w = l1.reserveWrite(one(0), 1000).codes[0];
+    const r = l1.reserveRead(one(1), { extraCount: 2 }).codes[0];
+    parentPort!.postMessage({ ownerId: l1.ownerId, codes: [w, r] });
+    // Keep holding until terminated.
+    setInterval(() => {}, 1 << 30);
+    break;
+  }
+}
