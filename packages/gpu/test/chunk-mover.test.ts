@@ -79,6 +79,33 @@ for (const layout of ['block-contiguous', 'per-layer'] as KvLayout[]) {
   }
 }
 
+for (const layout of ['block-contiguous', 'per-layer'] as KvLayout[]) {
+  test(`${layout} kernel with 16-byte-multiple runs (vec4 words): bit-exact round trip`, () =>
+    withDeadline((async () => {
+      const cache = new PagedKvCache(gpu, { layers: 2, kvHeads: 2, headDim: 8, blockTokens: 2, numBlocks: 16, dtype: 'f16', layout, maxBufferBytes: 1024 });
+      const mover = new ChunkMover(cache, { chunkBlocks: 3, method: 'kernel' });
+      try {
+        assert.is(cache.geometry.runBytes % 16, 0);
+        const bb = cache.blockBytes;
+        const all = Array.from({ length: 16 }, (_, i) => i);
+        const content = pseudoRandomBytes(16 * bb, 91);
+        cache.writeBlocks(all, content);
+        const source = [15, 0, 7, 3, 9];
+        const arena = sharedBytes(5 * bb);
+        await mover.store([{ blocks: source.slice(0, 3), view: arena.subarray(0, 3 * bb) }, { blocks: source.slice(3), view: arena.subarray(3 * bb) }]);
+        const expected = new Uint8Array(5 * bb);
+        source.forEach((b, j) => expected.set(content.subarray(b * bb, (b + 1) * bb), j * bb));
+        assert.ok(sameBytes(arena, expected), 'stored');
+        const target = [1, 2, 4, 5, 6];
+        await mover.retrieve([{ blocks: target.slice(0, 3), view: arena.subarray(0, 3 * bb) }, { blocks: target.slice(3), view: arena.subarray(3 * bb) }]);
+        assert.ok(sameBytes(await cache.readBlocks(target), expected), 'retrieved');
+      } finally {
+        mover.destroy();
+        cache.destroy();
+      }
+    })(), TEST_MS, 'test'));
+}
+
 test('a chunk stored from one layout loads into the other unchanged', () =>
   withDeadline((async () => {
     const a = filledCache('block-contiguous', 'f16', 21);
