@@ -47,4 +47,20 @@ test('nothing anywhere -> 0', () => withCache(async (cache) => {
   assert.is(await cache.waitPrefetch(cache.submitPrefetch(keys), { timeoutMs: 5000 }), 0);
 }));
 
+test('status() is a tree with healthy at every node; metrics() is Prometheus text', () => withCache(async (cache) => {
+  const status = await cache.status();
+  assert.ok(status.healthy);
+  assert.ok(status.l1.healthy);
+  for (const [name, w] of Object.entries(status.workers)) assert.ok(w.healthy, name);
+  assert.is(status.adapters.length, 1);
+  assert.ok(status.adapters[0].healthy);
+  const keys = makeKeys(2);
+  writeKeys(cache, keys);
+  await storeSettled(cache);
+  const text = await cache.metrics();
+  assert.match(text, /^kvtier_l1_writes_total 2$/m);
+  assert.match(text, /^kvtier_l2_store_keys_total\{adapter="0"\} 2$/m);
+  assert.match(text, /^kvtier_l1_objects 2$/m);
+}));
+
 test.run();

@@ -84,4 +84,18 @@ test('a pinned key is never deleted and does not stall later cycles', () => with
   await cache.adapters[0].unlock(pinned);
 }, [{ type: 'mock', capacityBytes: 8 * OBJECT_L2_BYTES, eviction: { policy: 'lru', watermark: 0.3, ratio: 1 } }], { evictionIntervalMs: 10 }));
 
+test('an L1 allocation that fell back to emergency eviction wakes the eviction worker at once', () => withCache(async (cache) => {
+  const keys = makeKeys(10);
+  writeKeys(cache, keys.slice(0, 9 * 4));
+  // The eviction loop sleeps 60 s between cycles; only the emergency wake can run it now.
+  await new Promise((r) => setTimeout(r, 100));
+  const before = cache.counters.get(Counter.L1_EVICTIONS);
+  writeKeys(cache, keys.slice(9 * 4));
+  const extra = makeKeys(1);
+  const r = cache.reserveWrite(extra, OBJECT_BYTES);
+  assert.is(r.codes[0], 0, 'the full L1 made room inline');
+  cache.finishWrite(extra);
+  await eventually(() => cache.counters.get(Counter.L1_EVICTIONS) > before, 'the woken eviction worker to evict', 3_000);
+}, [], { ...TEN_SLOTS, evictionIntervalMs: 60_000 }));
+
 test.run();

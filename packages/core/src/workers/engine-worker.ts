@@ -26,17 +26,21 @@ import {
 } from './tasks.ts';
 import { waitWord } from './wait.ts';
 
-/** Everything this thread must keep referenced while its task runs. */
+/** Everything this thread must keep referenced while its task runs (proxies, exposed APIs, the host). */
 const live: unknown[] = [];
+/** The task's ports, closed when it ends so the thread holds nothing of a finished task. */
+const ports: MessagePort[] = [];
 
 function wrapAdapter(port: MessagePort): AdapterHostApi {
   const proxy = Comlink.wrap<AdapterHostApi>(portEndpoint(port));
-  live.push(proxy, port);
+  live.push(proxy);
+  ports.push(port);
   return proxy as unknown as AdapterHostApi;
 }
 
 function expose(api: object, port: MessagePort): void {
-  live.push(api, port);
+  live.push(api);
+  ports.push(port);
   Comlink.expose(api, portEndpoint(port));
 }
 
@@ -179,6 +183,7 @@ export default async function runEngineTask(task: EngineTask): Promise<void> {
     const e = KvtierError.from(err);
     throw new Error(`${e.code}: ${task.kind} task failed: ${e.message}`);
   } finally {
-    for (const item of live.splice(0)) if (item && typeof (item as MessagePort).close === 'function' && 'postMessage' in (item as object)) (item as MessagePort).close();
+    for (const port of ports.splice(0)) port.close();
+    live.length = 0;
   }
 }
