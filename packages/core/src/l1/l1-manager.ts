@@ -86,6 +86,15 @@ function clampExtraCount(opts: { extraCount?: number } | undefined): number {
   return 1 + Math.min(MAX_EXTRA_COUNT, Math.max(0, Math.floor(extra)));
 }
 
+// Module-level, not closures: tsx names every nested function with a defineProperty per call.
+function isObjectSize(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 0xffffffff;
+}
+
+function badSize(what: string, v: unknown): never {
+  invalidArgument(`${what} must be a positive integer below 2^32, got ${String(v)}`);
+}
+
 function checkTimeout(timeoutMs: number): void {
   if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) invalidArgument(`timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
 }
@@ -202,14 +211,22 @@ export class L1Manager implements L1 {
     this.#mutex.unlock();
     if (this.#madeDirty) {
       this.#madeDirty = false;
-      Atomics.add(this.#words, Header.DIRTY_WAKE, 1);
-      Atomics.notify(this.#words, Header.DIRTY_WAKE);
+      this.#wake(Header.DIRTY_WAKE, Header.DIRTY_WAITERS);
     }
     if (this.#evictedInline) {
       this.#evictedInline = false;
-      Atomics.add(this.#words, Header.EMERGENCY_WAKE, 1);
-      Atomics.notify(this.#words, Header.EMERGENCY_WAKE);
+      this.#wake(Header.EMERGENCY_WAKE, Header.EMERGENCY_WAITERS);
     }
+  }
+
+  /**
+   * Bumps a wake word, notifying only if someone waits. Waiters register before reading the word
+   * and the wait compares it atomically, so a bump is never missed: either the waker sees the
+   * waiter registered, or the waiter sees the bumped word.
+   */
+  #wake(word: number, waiters: number): void {
+    Atomics.add(this.#words, word, 1);
+    if (Atomics.load(this.#words, waiters) > 0) Atomics.notify(this.#words, word);
   }
 
   #nextTick(): number {
@@ -339,7 +356,7 @@ export class L1Manager implements L1 {
     if (mode !== 'all' && mode !== 'new' && mode !== 'update') invalidArgument(`mode must be 'new', 'update' or 'all', got ${String(mode)}`);
     const temporary = opts?.temporary === true ? TEMPORARY : 0;
     const codes = new Uint8Array(n);
-    const slots = new Int32Array(n).fill(NONE);
+    const slots = new Int32Array(n);
     const out = new Uint32Array(n);
     const tw = this.#tw;
     const slotBytes = this.config.slotBytes;
@@ -351,6 +368,7 @@ export class L1Manager implements L1 {
       let full = false;
       for (let j = 0; j < n; j++) {
         const size = typeof sizeOf === 'number' ? sizeOf : sizeOf[j];
+        slots[j] = NONE;
         if (full) {
           codes[j] = OUT_OF_MEMORY;
           continue;
@@ -416,16 +434,14 @@ export class L1Manager implements L1 {
   }
 
   #checkSizes(sizes: number | ArrayLike<number>, n: number): number | ArrayLike<number> {
-    const bad = (what: string, v: unknown) => invalidArgument(`${what} must be a positive integer below 2^32, got ${String(v)}`);
-    const ok = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 0xffffffff;
     if (typeof sizes === 'number') {
-      if (!ok(sizes)) bad('sizes', sizes);
+      if (!isObjectSize(sizes)) badSize('sizes', sizes);
       return sizes;
     }
     if (sizes === null || typeof sizes !== 'object' || sizes.length !== n) {
       invalidArgument(`sizes must be a number or have one entry per key (${n}), got ${sizes === null || typeof sizes !== 'object' ? String(sizes) : `${sizes.length} entries`}`);
     }
-    for (let j = 0; j < n; j++) if (!ok(sizes[j])) bad(`sizes[${j}]`, sizes[j]);
+    for (let j = 0; j < n; j++) if (!isObjectSize(sizes[j])) badSize(`sizes[${j}]`, sizes[j]);
     return sizes;
   }
 
@@ -516,7 +532,7 @@ export class L1Manager implements L1 {
     const locks = clampExtraCount(opts);
     const n = keys.length >>> 2;
     const codes = new Uint8Array(n);
-    const slots = new Int32Array(n).fill(NONE);
+    const slots = new Int32Array(n);
     const sizes = new Uint32Array(n);
     const tw = this.#tw;
     const now = Date.now();
@@ -524,6 +540,7 @@ export class L1Manager implements L1 {
     try {
       const tick = this.#nextTick();
       for (let j = 0; j < n; j++) {
+        slots[j] = NONE;
         const e = this.#find(keys, j, now);
         if (e < 0) {
           codes[j] = KEY_NOT_EXIST;
@@ -596,13 +613,14 @@ export class L1Manager implements L1 {
     assertDigestBatch(keys);
     const n = keys.length >>> 2;
     const codes = new Uint8Array(n);
-    const slots = new Int32Array(n).fill(NONE);
+    const slots = new Int32Array(n);
     const sizes = new Uint32Array(n);
     const tw = this.#tw;
     const now = Date.now();
     this.#enter();
     try {
       for (let j = 0; j < n; j++) {
+        slots[j] = NONE;
         const e = this.#find(keys, j, now);
         if (e < 0) {
           codes[j] = KEY_NOT_EXIST;
@@ -928,18 +946,28 @@ export class L1Manager implements L1 {
   waitDirty(timeoutMs: number): boolean {
     checkTimeout(timeoutMs);
     refuseMainThread('waitDirty');
-    const seq = Atomics.load(this.#words, Header.DIRTY_WAKE);
-    if (this.dirtyCount() > 0) return true;
-    Atomics.wait(this.#words, Header.DIRTY_WAKE, seq, timeoutMs);
+    const w = this.#words;
+    Atomics.add(w, Header.DIRTY_WAITERS, 1);
+    try {
+      const seq = Atomics.load(w, Header.DIRTY_WAKE);
+      if (this.dirtyCount() === 0) Atomics.wait(w, Header.DIRTY_WAKE, seq, timeoutMs);
+    } finally {
+      Atomics.sub(w, Header.DIRTY_WAITERS, 1);
+    }
     return this.dirtyCount() > 0;
   }
 
   /** As {@link waitDirty} without blocking the thread (for the main thread and async workers). */
   async waitDirtyAsync(timeoutMs: number): Promise<boolean> {
     checkTimeout(timeoutMs);
-    const seq = Atomics.load(this.#words, Header.DIRTY_WAKE);
-    if (this.dirtyCount() > 0) return true;
-    await this.#waitAsync(Header.DIRTY_WAKE, seq, timeoutMs);
+    const w = this.#words;
+    Atomics.add(w, Header.DIRTY_WAITERS, 1);
+    try {
+      const seq = Atomics.load(w, Header.DIRTY_WAKE);
+      if (this.dirtyCount() === 0) await this.#waitAsync(Header.DIRTY_WAKE, seq, timeoutMs);
+    } finally {
+      Atomics.sub(w, Header.DIRTY_WAITERS, 1);
+    }
     return this.dirtyCount() > 0;
   }
 
@@ -952,14 +980,26 @@ export class L1Manager implements L1 {
   waitEmergency(seq: number, timeoutMs: number): boolean {
     checkTimeout(timeoutMs);
     refuseMainThread('waitEmergency');
-    Atomics.wait(this.#words, Header.EMERGENCY_WAKE, seq, timeoutMs);
+    const w = this.#words;
+    Atomics.add(w, Header.EMERGENCY_WAITERS, 1);
+    try {
+      Atomics.wait(w, Header.EMERGENCY_WAKE, seq, timeoutMs);
+    } finally {
+      Atomics.sub(w, Header.EMERGENCY_WAITERS, 1);
+    }
     return this.emergencySeq() !== seq;
   }
 
   /** As {@link waitEmergency} without blocking the thread. */
   async waitEmergencyAsync(seq: number, timeoutMs: number): Promise<boolean> {
     checkTimeout(timeoutMs);
-    await this.#waitAsync(Header.EMERGENCY_WAKE, seq, timeoutMs);
+    const w = this.#words;
+    Atomics.add(w, Header.EMERGENCY_WAITERS, 1);
+    try {
+      await this.#waitAsync(Header.EMERGENCY_WAKE, seq, timeoutMs);
+    } finally {
+      Atomics.sub(w, Header.EMERGENCY_WAITERS, 1);
+    }
     return this.emergencySeq() !== seq;
   }
 

@@ -42,6 +42,10 @@ export const Header = {
   EXPIRED_READS: 14,
   /** Threads whose locks reclaimThread released. */
   RECLAIMED_THREADS: 15,
+  /** Threads waiting on DIRTY_WAKE: wakers skip the notify (a costly call) while it is 0. */
+  DIRTY_WAITERS: 16,
+  /** Threads waiting on EMERGENCY_WAKE. */
+  EMERGENCY_WAITERS: 17,
   /** Float64 index (not a word index) of the bytes held by live objects: words 30 and 31. */
   USED_BYTES_F64: 15,
 } as const;
