@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
 import { withDeadline } from '../src/deadline.ts';
+import { Header } from '../src/l1/layout.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { keys, names, ready } from './l1-helpers.ts';
 import type { WorkerTask } from './l1-worker.fixture.ts';
@@ -92,6 +93,17 @@ test('4 workers of random write/finish/read/unsafeRead/finishRead/delete on shar
     const tasks = [1, 2, 3, 4].map((seed) => ({ handle: l1.handle, task: 'stress' as const, keys: shared, durationMs: 2000, seed }));
     const { workers, results } = await startTogether(tasks);
     try {
+      // Meanwhile the main thread contends for the mutex too (its spinning path) and checks
+      // consistent snapshots mid-run.
+      let midRunChecks = 0;
+      let done = false;
+      results.finally(() => { done = true; }).catch(() => {});
+      while (!done) {
+        l1.checkInvariants();
+        midRunChecks++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.ok(midRunChecks > 5);
       const answers = (await results) as { ops: number }[];
       for (const a of answers) assert.ok(a.ops > 100, `a worker ran only ${a.ops} ops`);
       assert.ok(l1.status().counters.emergencyEvictions > 0, 'the run filled L1 and evicted inline');
@@ -128,5 +140,30 @@ test('a worker terminated while holding write and read locks: reclaimThread rele
     assert.is(l1.usage().freeSlots, 4);
     assert.equal(l1.ownersOfThread(thread), []);
   })(), 60_000, 'terminated worker'));
+
+test('waitDirty blocks a worker until another thread finishes a write', () =>
+  withDeadline((async () => {
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+    l1.reserveWrite(keys(1, 2), 100);
+    const { workers, results } = await startTogether([{ handle: l1.handle, task: 'waitDirty', keys: keys() }]);
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      l1.finishWrite(keys(1, 2));
+      const [answer] = (await results) as { first: boolean; claimed: number; idle: boolean }[];
+      assert.equal(answer, { first: true, claimed: 2, idle: false });
+    } finally {
+      await stopAll(workers);
+    }
+  })(), 60_000, 'waitDirty in a worker'));
+
+test('reclaimThread breaks the index mutex of an owner that died holding it', () => {
+  const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+  const dead = L1Manager.attach(l1.handle);
+  // What a thread terminated inside an L1 call leaves behind: the mutex word holding its owner id.
+  Atomics.store(new Int32Array(l1.handle.meta), Header.MUTEX, dead.ownerId << 1);
+  l1.reclaimThread(dead.ownerId);
+  assert.equal(names(l1.reserveWrite(keys(1), 100).codes), ['SUCCESS']);
+  l1.checkInvariants();
+});
 
 test.run();

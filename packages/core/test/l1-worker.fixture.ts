@@ -8,7 +8,7 @@ export interface WorkerTask {
   readonly handle: L1Handle;
   /** [arrived, go]: each worker bumps `arrived`, then waits until `go` is 1. */
   readonly barrier: Int32Array;
-  readonly task: 'write' | 'read' | 'stress' | 'hold';
+  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty';
   readonly keys: Uint32Array;
   readonly durationMs?: number;
   readonly seed?: number;
@@ -91,6 +91,13 @@ switch (t.task) {
   case 'stress':
     parentPort!.postMessage(stress());
     break;
+  case 'waitDirty': {
+    // Blocks this worker until the main thread finishes a write; posts what each wait answered.
+    const first = l1.waitDirty(10_000);
+    const claimed = l1.takeDirty(8).keys.length / 4;
+    parentPort!.postMessage({ first, claimed, idle: l1.waitDirty(30) });
+    break;
+  }
   case 'hold': {
     const w = l1.reserveWrite(one(0), 1000).codes[0];
     const r = l1.reserveRead(one(1), { extraCount: 2 }).codes[0];
