@@ -9,6 +9,7 @@
  * - used bytes equal the sum of live object sizes, each in (0, slotBytes]; OBJECTS counts them;
  * - the dirty bitmap, the DIRTY flags and DIRTY_COUNT agree; dirty objects are finished and not temporary.
  */
+import type { Bitmap } from '../bitmap.ts';
 import type { IndexTable } from './index-table.ts';
 import type { ResolvedL1Config } from './l1-config.ts';
 import { ENTRY_SHIFT, Entry, EntryFlag, EntryState, Header } from './layout.ts';
@@ -22,7 +23,7 @@ export interface L1Views {
   readonly freeStack: Int32Array;
   readonly slotEntry: Int32Array;
   readonly threadReads: Int32Array;
-  readonly dirty: Uint32Array;
+  readonly dirty: Bitmap;
 }
 
 /** Every violated invariant, one line each; empty when L1 is consistent. */
@@ -76,7 +77,7 @@ export function findInvariantViolations(v: L1Views): string[] {
     if (sum !== reads) problems.push(`entry ${i} read count ${reads} but per-thread counts sum to ${sum}`);
     const dirty = (flags & EntryFlag.DIRTY) !== 0;
     if (dirty) dirtyEntries++;
-    if (dirty !== (((v.dirty[slot >>> 5] >>> (slot & 31)) & 1) === 1)) problems.push(`entry ${i} DIRTY flag disagrees with the dirty bit of slot ${slot}`);
+    if (dirty !== v.dirty.test(slot)) problems.push(`entry ${i} DIRTY flag disagrees with the dirty bit of slot ${slot}`);
     if (dirty && (owner !== 0 || flags & EntryFlag.TEMPORARY)) problems.push(`entry ${i} is dirty but write-locked or temporary`);
     for (let p = w[b] & mask; p !== i; p = (p + 1) & mask) {
       if (w[(p << ENTRY_SHIFT) + Entry.STATE] !== EntryState.LIVE) {
@@ -91,7 +92,7 @@ export function findInvariantViolations(v: L1Views): string[] {
     if (holder[s] === -1) {
       if (v.slotEntry[s] !== -1) problems.push(`free slot ${s} maps to entry ${v.slotEntry[s]}`);
       for (let t = 0; t < maxThreads; t++) if (v.threadReads[s * maxThreads + t] !== 0) problems.push(`free slot ${s} has read locks of owner ${t + 1}`);
-      if ((v.dirty[s >>> 5] >>> (s & 31)) & 1) problems.push(`free slot ${s} is marked dirty`);
+      if (v.dirty.test(s)) problems.push(`free slot ${s} is marked dirty`);
     }
   }
   if (live !== v.header[Header.OBJECTS]) problems.push(`${live} live entries but OBJECTS = ${v.header[Header.OBJECTS]}`);

@@ -9,6 +9,7 @@
  */
 import { isMainThread, threadId } from 'node:worker_threads';
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
+import { Bitmap } from '../bitmap.ts';
 import { assertDigestBatch } from '../keys.ts';
 import {
   L1Error, L1EventKind, NO_SLOT,
@@ -124,7 +125,8 @@ export class L1Manager implements L1 {
   readonly #freeStack: Int32Array;
   readonly #slotEntry: Int32Array;
   readonly #threadReads: Int32Array;
-  readonly #dirty: Uint32Array;
+  /** Dirty slots (mirrors the entries' DIRTY flags), so takeDirty scans words, not the table. */
+  readonly #dirty: Bitmap;
   readonly #registry: Int32Array;
   readonly #refOf: Int32Array;
   readonly #arena: Arena;
@@ -147,7 +149,7 @@ export class L1Manager implements L1 {
     this.#freeStack = new Int32Array(meta, layout.freeStackOffset, config.totalSlots);
     this.#slotEntry = new Int32Array(meta, layout.slotEntryOffset, config.totalSlots);
     this.#threadReads = new Int32Array(meta, layout.threadReadsOffset, config.totalSlots * config.maxThreads);
-    this.#dirty = new Uint32Array(meta, layout.dirtyOffset, Math.ceil(config.totalSlots / 32));
+    this.#dirty = new Bitmap(config.totalSlots, meta, layout.dirtyOffset);
     this.#registry = new Int32Array(meta, layout.registryOffset, config.maxThreads);
     this.#table = new IndexTable(meta, layout.tableOffset, layout.tableCapacity, this.#slotEntry);
     this.#tw = this.#table.words;
@@ -241,7 +243,7 @@ export class L1Manager implements L1 {
 
   #setDirty(e: number, slot: number): void {
     this.#tw[(e << ENTRY_SHIFT) + FLAGS] |= DIRTY;
-    this.#dirty[slot >>> 5] |= 1 << (slot & 31);
+    this.#dirty.set(slot);
     this.#words[Header.DIRTY_COUNT]++;
     this.#madeDirty = true;
   }
@@ -250,7 +252,7 @@ export class L1Manager implements L1 {
     const b = (e << ENTRY_SHIFT) + FLAGS;
     if ((this.#tw[b] & DIRTY) === 0) return;
     this.#tw[b] &= ~DIRTY;
-    this.#dirty[slot >>> 5] &= ~(1 << (slot & 31));
+    this.#dirty.clear(slot);
     this.#words[Header.DIRTY_COUNT]--;
   }
 
@@ -914,9 +916,10 @@ export class L1Manager implements L1 {
       const tw = this.#tw;
       const tick = this.#nextTick();
       let n = 0;
-      for (let w = 0; w < this.#dirty.length && n < count; w++) {
-        while (this.#dirty[w] !== 0 && n < count) {
-          const bits = this.#dirty[w];
+      const words = this.#dirty.words;
+      for (let w = 0; w < words.length && n < count; w++) {
+        while (words[w] !== 0 && n < count) {
+          const bits = words[w];
           const slot = w * 32 + (31 - Math.clz32(bits & -bits));
           const e = this.#slotEntry[slot];
           const b = e << ENTRY_SHIFT;
