@@ -8,11 +8,14 @@ import { L1EventKind } from '../src/l1/api.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { checkedL1, keys, names, ready, sleep, throwsCode } from './l1-helpers.ts';
 
+// Long enough that a stalled CI machine does not expire a lease between two adjacent calls.
+const LEASE_MS = 300;
+
 test('a write lock past its deadline: the object is discarded, never readable, its slot free', () =>
   withDeadline((async () => {
-    const l1 = checkedL1({ writeLeaseMs: 20 });
+    const l1 = checkedL1({ writeLeaseMs: LEASE_MS });
     l1.reserveWrite(keys(1), 100);
-    await sleep(40);
+    await sleep(LEASE_MS + 50);
     assert.equal(names(l1.reserveRead(keys(1)).codes), ['KEY_NOT_EXIST']);
     assert.equal(names(l1.finishWrite(keys(1))), ['KEY_NOT_EXIST']);
     assert.is(l1.usage().freeSlots, 8);
@@ -21,10 +24,10 @@ test('a write lock past its deadline: the object is discarded, never readable, i
 
 test('an expired update of a readable object discards it (reported removed), never readable again', () =>
   withDeadline((async () => {
-    const l1 = checkedL1({ writeLeaseMs: 20 });
+    const l1 = checkedL1({ writeLeaseMs: LEASE_MS });
     ready(l1, keys(1));
     l1.reserveWrite(keys(1), 200, { mode: 'update' });
-    await sleep(40);
+    await sleep(LEASE_MS + 50);
     assert.is(l1.state(keys(1), 0), null);
     const kinds: number[] = [];
     l1.drainEvents((kind) => kinds.push(kind));
@@ -33,11 +36,11 @@ test('an expired update of a readable object discards it (reported removed), nev
 
 test('a read lock past its deadline no longer blocks writers or deletion', () =>
   withDeadline((async () => {
-    const l1 = checkedL1({ readLeaseMs: 20 });
+    const l1 = checkedL1({ readLeaseMs: LEASE_MS });
     ready(l1, keys(1, 2));
     l1.reserveRead(keys(1, 2));
     assert.equal(names(l1.reserveWrite(keys(1), 100, { mode: 'update' }).codes), ['KEY_NOT_WRITABLE']);
-    await sleep(40);
+    await sleep(LEASE_MS + 50);
     assert.equal(names(l1.reserveWrite(keys(1), 100, { mode: 'update' }).codes), ['SUCCESS']);
     assert.equal(names(l1.delete(keys(2))), ['SUCCESS']);
     assert.is(l1.status().counters.expiredReads, 2);
@@ -45,11 +48,11 @@ test('a read lock past its deadline no longer blocks writers or deletion', () =>
 
 test('a read lock past its deadline no longer blocks eviction', () =>
   withDeadline((async () => {
-    const l1 = checkedL1({ slotCount: 1, readLeaseMs: 20 });
+    const l1 = checkedL1({ slotCount: 1, readLeaseMs: LEASE_MS });
     ready(l1, keys(1));
     l1.reserveRead(keys(1));
     assert.equal(names(l1.reserveWrite(keys(2), 100).codes), ['OUT_OF_MEMORY']);
-    await sleep(40);
+    await sleep(LEASE_MS + 50);
     assert.equal(names(l1.reserveWrite(keys(2), 100).codes), ['SUCCESS']);
     assert.is(l1.state(keys(1), 0), null);
   })(), 5000, 'read lease eviction test'));
