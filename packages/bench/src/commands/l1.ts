@@ -184,7 +184,7 @@ function measure(impl: Bookkeeping, op: Op, keys: DigestBatch, batch: number, ms
     }
     return (done / elapsed) * 1000;
   };
-  run(Math.min(100, ms / 4));
+  run(ms / 2);
   return run(ms);
 }
 
