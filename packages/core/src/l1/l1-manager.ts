@@ -21,11 +21,10 @@ import { IndexTable } from './index-table.ts';
 import { findInvariantViolations } from './invariants.ts';
 import { resolveL1Config, type L1Options, type ResolvedL1Config } from './l1-config.ts';
 import * as layout from './layout.ts';
-import { metaLayout, type MetaLayout } from './layout.ts';
 import { SharedMutex } from './mutex.ts';
 
 // Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.
-const { ENTRY_F64, ENTRY_SHIFT, REGISTRY_FREE } = layout;
+const { ENTRY_F64, ENTRY_SHIFT, REGISTRY_FREE, metaLayout } = layout;
 const Header = { ...layout.Header };
 const { STATE, SLOT, SIZE, FLAGS, TICK, WRITE_OWNER, WRITE_DEADLINE_F64, READ_DEADLINE_F64, READ_COUNT } = layout.Entry;
 const { TEMPORARY, DIRTY, CREATED } = layout.EntryFlag;
@@ -116,7 +115,7 @@ export class L1Manager implements L1 {
    */
   readonly ownerId: number;
 
-  readonly #layout: MetaLayout;
+  readonly #layout: layout.MetaLayout;
   readonly #words: Int32Array;
   readonly #meta64: Float64Array;
   readonly #table: IndexTable;
