@@ -63,11 +63,16 @@ export class KernelGather implements ChunkGather {
    * @param slots - staging ring positions (one device region each)
    * @param chunkBlocks - most blocks in one chunk
    */
+  /** Whether a chunk of `chunkBlocks` blocks of `cache` fits one storage binding, as the kernel needs. */
+  static fits(cache: PagedKvCache, chunkBlocks: number): boolean {
+    return chunkBlocks * cache.geometry.blockBytes <= cache.gpu.device.limits.maxStorageBufferBindingSize;
+  }
+
   constructor(cache: PagedKvCache, slots: number, chunkBlocks: number) {
     const device = cache.gpu.device;
     const { geometry } = cache;
     const regionBytes = chunkBlocks * geometry.blockBytes;
-    if (regionBytes > device.limits.maxStorageBufferBindingSize) {
+    if (!KernelGather.fits(cache, chunkBlocks)) {
       throw new KvtierError(ErrorCode.CONFIG, `config.chunkSize: a chunk of ${regionBytes} bytes exceeds the device's storage binding limit (${device.limits.maxStorageBufferBindingSize}) the gather kernel needs; use the copy method`);
     }
     this.#cache = cache;

@@ -6,6 +6,7 @@
  */
 import { ChunkMover } from './chunk-mover.ts';
 import { GATHER_METHODS, type GatherMethod } from './gather.ts';
+import { KernelGather } from './gather-kernel.ts';
 import { PagedKvCache } from './paged-kv-cache.ts';
 
 /** Host bytes the measurement moves per method and direction, at most (at least 2 chunks). */
@@ -37,6 +38,7 @@ const choices = new Map<string, Promise<GatherMethod>>();
 /**
  * Times store + retrieve of the same chunks with each method on a scratch copy of `cache`'s shape
  * (blocks in shuffled order, as a real block table has them); the best of a few rounds counts.
+ * The kernel is left out where a chunk exceeds the device's storage binding limit.
  */
 export async function measureGatherMethods(cache: PagedKvCache, chunkBlocks: number): Promise<GatherTiming[]> {
   const g = cache.geometry;
@@ -56,7 +58,8 @@ export async function measureGatherMethods(cache: PagedKvCache, chunkBlocks: num
       view: host.subarray(i * chunkBytes, (i + 1) * chunkBytes),
     }));
     const timings: GatherTiming[] = [];
-    for (const method of GATHER_METHODS) {
+    const feasible = GATHER_METHODS.filter((m) => m !== 'kernel' || KernelGather.fits(scratch, chunkBlocks));
+    for (const method of feasible) {
       const mover = new ChunkMover(scratch, { chunkBlocks, method });
       try {
         let best = Infinity;
