@@ -73,7 +73,9 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
 
 /** Waits until the store controller released every claimed object (nothing dirty or locked). */
 export async function storeSettled(cache: KvCache): Promise<void> {
-  await eventually(() => cache.lockedObjects() === 0 && cache.status().then((s) => s.l1.dirty === 0), 'the store controller to settle');
+  // Dirty first, locks second: objects go dirty -> claimed (locked) -> released, so nothing dirty
+  // at one moment and nothing locked later means every claim made before was released.
+  await eventually(async () => (await cache.status()).l1.dirty === 0 && cache.lockedObjects() === 0, 'the store controller to settle');
 }
 
 /** Whether adapter `a` holds each key (lookup, then unpin). */

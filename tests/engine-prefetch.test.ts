@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AdapterCounter } from '@kvtier/core';
-import { OBJECT_BYTES, inL2, makeKeys, pattern, pick, prefetch, readLocks, seedL2, slice, withCache, writeKeys } from './engine-helpers.ts';
+import { OBJECT_BYTES, inL2, makeKeys, pattern, pick, prefetch, readLocks, seedL2, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 const TWO = [{ type: 'mock' }, { type: 'mock' }];
 
@@ -145,6 +145,7 @@ test('L1 holds {0,1} and L2 holds {2,3,4} -> 5', () => withCache(async (cache) =
 test('L1 hits after the first gap are released at submit (deletable afterwards)', () => withCache(async (cache) => {
   const keys = makeKeys(4);
   writeKeys(cache, pick(keys, [0, 2, 3]));
+  await storeSettled(cache);
   const h = cache.submitPrefetch(keys);
   assert.is(h.l1PrefixHits, 1);
   assert.equal(readLocks(cache, keys).slice(2), [0, 0]);

@@ -30,6 +30,8 @@ import { waitWord } from './wait.ts';
 const live: unknown[] = [];
 /** The task's ports, closed when it ends so the thread holds nothing of a finished task. */
 const ports: MessagePort[] = [];
+/** The task's L1 attachment, detached when it ends: every lock it still holds is released. */
+let attached: L1Manager | undefined;
 
 function wrapAdapter(port: MessagePort): AdapterHostApi {
   const proxy = Comlink.wrap<AdapterHostApi>(portEndpoint(port));
@@ -55,6 +57,7 @@ interface TaskRuntime {
 
 function runtime(task: EngineTask): TaskRuntime {
   const l1 = L1Manager.attach(task.l1Handle as L1Handle);
+  attached = l1;
   const control = new Int32Array(task.control);
   const stopWord = Control.STOP + TASK_KINDS.indexOf(task.kind);
   return {
@@ -185,5 +188,7 @@ export default async function runEngineTask(task: EngineTask): Promise<void> {
   } finally {
     for (const port of ports.splice(0)) port.close();
     live.length = 0;
+    attached?.detach();
+    attached = undefined;
   }
 }
