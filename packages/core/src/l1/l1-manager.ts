@@ -115,7 +115,6 @@ export class L1Manager implements L1 {
    */
   readonly ownerId: number;
 
-  readonly #layout: layout.MetaLayout;
   readonly #words: Int32Array;
   readonly #meta64: Float64Array;
   readonly #table: IndexTable;
@@ -141,20 +140,20 @@ export class L1Manager implements L1 {
   private constructor(handle: L1Handle, fresh: boolean) {
     this.handle = handle;
     const config = (this.config = handle.config);
-    const layout = (this.#layout = metaLayout(config.totalSlots, config.maxThreads, config.eventRingCapacity));
+    const regions = metaLayout(config.totalSlots, config.maxThreads, config.eventRingCapacity);
     const meta = handle.meta;
     this.#words = new Int32Array(meta);
-    this.#meta64 = new Float64Array(meta, 0, layout.registryOffset / 8);
-    this.#freeStack = new Int32Array(meta, layout.freeStackOffset, config.totalSlots);
-    this.#slotEntry = new Int32Array(meta, layout.slotEntryOffset, config.totalSlots);
-    this.#threadReads = new Int32Array(meta, layout.threadReadsOffset, config.totalSlots * config.maxThreads);
-    this.#dirty = new Bitmap(config.totalSlots, meta, layout.dirtyOffset);
-    this.#registry = new Int32Array(meta, layout.registryOffset, config.maxThreads);
-    this.#table = new IndexTable(meta, layout.tableOffset, layout.tableCapacity, this.#slotEntry);
+    this.#meta64 = new Float64Array(meta, 0, regions.registryOffset / 8);
+    this.#freeStack = new Int32Array(meta, regions.freeStackOffset, config.totalSlots);
+    this.#slotEntry = new Int32Array(meta, regions.slotEntryOffset, config.totalSlots);
+    this.#threadReads = new Int32Array(meta, regions.threadReadsOffset, config.totalSlots * config.maxThreads);
+    this.#dirty = new Bitmap(config.totalSlots, meta, regions.dirtyOffset);
+    this.#registry = new Int32Array(meta, regions.registryOffset, config.maxThreads);
+    this.#table = new IndexTable(meta, regions.tableOffset, regions.tableCapacity, this.#slotEntry);
     this.#tw = this.#table.words;
     this.#tf = this.#table.f64;
     this.#arena = new Arena(config, handle.segments);
-    this.#ring = new EventRing(this.#words, layout.ringOffset, layout.ringCapacity);
+    this.#ring = new EventRing(this.#words, regions.ringOffset, regions.ringCapacity);
     this.#maxThreads = config.maxThreads;
     this.#refOf = new Int32Array(config.totalSlots);
     for (let g = 0; g < config.totalSlots; g++) this.#refOf[g] = this.#arena.refOf(g);
