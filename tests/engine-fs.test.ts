@@ -4,8 +4,8 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digestHex } from '@kvtier/core';
-import { inL2, makeKeys, pattern, prefetch, seedL2, withCache } from './engine-helpers.ts';
+import { WorkerKind, digestHex } from '@kvtier/core';
+import { eventually, inL2, makeKeys, pattern, prefetch, seedL2, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'kvtier-engine-fs-'));
@@ -38,6 +38,24 @@ test('fs: a corrupted object is a miss for that key and its suffix, and is delet
   assert.is(cache.l1.state(keys, 3), null);
   cache.readPrefetched(keys.slice(0, 8))!.forEach((v, i) => assert.equal(v, pattern(keys, i)));
   cache.finishReadPrefetched(keys.slice(0, 8));
+}, [{ type: 'fs', baseDir: dir }])));
+
+test('an adapter worker killed is reported and restarted; controllers reach the new host', () => withDir((dir) => withCache(async (cache) => {
+  const before = makeKeys(3);
+  await seedL2(cache, before);
+  await cache.terminateWorker('adapter[0]');
+  await eventually(() => cache.counters.getRestarts(WorkerKind.ADAPTER) === 1, 'the crash to be counted');
+  await eventually(() => cache.workerHealth().get('adapter[0]') === true, 'the adapter host to be restarted');
+  assert.ok((await cache.status()).healthy);
+  // The new host found the files again (recovery scan); the prefetch worker talks to it.
+  assert.is(await prefetch(cache, before), 3);
+  cache.readPrefetched(before)!.forEach((v, i) => assert.equal(v, pattern(before, i)));
+  cache.finishReadPrefetched(before);
+  // The store worker talks to it too.
+  const after = makeKeys(2);
+  writeKeys(cache, after);
+  await storeSettled(cache);
+  assert.equal(await inL2(cache, 0, after), [true, true]);
 }, [{ type: 'fs', baseDir: dir }])));
 
 test.run();

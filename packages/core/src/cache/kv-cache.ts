@@ -294,10 +294,10 @@ export class KvCache {
     return this.#metrics;
   }
 
-  /** Terminates a controller's thread as a crash would (tests of crash handling). */
-  async terminateWorker(kind: 'store' | 'prefetch' | 'eviction'): Promise<void> {
+  /** Terminates a worker's thread (`store`, `prefetch`, `eviction`, `adapter[i]`) as a crash would (tests of crash handling). */
+  async terminateWorker(name: string): Promise<void> {
     this.#assertOpen();
-    await this.#workers.terminate(kind);
+    await this.#workers.terminate(name);
   }
 
   /** Health of each worker by name (`store`, `prefetch`, `eviction`, `adapter[i]`). */

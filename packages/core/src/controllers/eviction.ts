@@ -37,7 +37,8 @@ export interface Watermark {
 export interface L2EvictionTarget extends Watermark {
   /** The adapter's index (metrics). */
   readonly index: number;
-  readonly adapter: AdapterHostApi;
+  /** The adapter host; replaced when the host restarts. */
+  adapter: AdapterHostApi;
   readonly policy: EvictionPolicy<string>;
   /** Drains the adapter's L2 events (stored, accessed, deleted). */
   drainEvents(visit: (kind: L2EventKindCode, digest: Uint32Array, bytes: number) => void): void;

@@ -5,7 +5,7 @@
  */
 import { threadId, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { EvictionController } from '../controllers/eviction.ts';
+import { EvictionController, type L2EvictionTarget } from '../controllers/eviction.ts';
 import { PrefetchController } from '../controllers/prefetch.ts';
 import { runStoreController } from '../controllers/store.ts';
 import { KvtierError } from '../errors.ts';
@@ -21,7 +21,7 @@ import { L1Manager, type L1Handle } from '../l1/l1-manager.ts';
 import { L2EventRing } from './l2-event-ring.ts';
 import { Control, PREFETCH_ERROR_CODES, Record, RECORD_WORDS, RequestState } from './layout.ts';
 import {
-  TASK_KINDS, type AdapterControlApi, type AdapterTask, type EngineTask, type EvictionTask, type PrefetchControlApi,
+  TASK_KINDS, type AdapterControlApi, type AdapterTask, type ControllerControlApi, type EngineTask, type EvictionTask, type PrefetchControlApi,
   type PrefetchTask, type StoreTask, type TaskControlApi,
 } from './tasks.ts';
 import { waitWord } from './wait.ts';
@@ -75,13 +75,19 @@ function readyApi(rt: TaskRuntime): TaskControlApi {
   return { ready: async () => ({ threadId, ownerId: rt.l1.ownerId }) };
 }
 
+/** The control API of a controller over its (mutable) list of adapter proxies. */
+function controllerApi(rt: TaskRuntime, adapters: AdapterHostApi[]): ControllerControlApi {
+  return { ...readyApi(rt), replaceAdapter: (index, port) => { adapters[index] = wrapAdapter(port); } };
+}
+
 async function storeTask(task: StoreTask): Promise<void> {
   const rt = runtime(task);
-  expose(readyApi(rt), task.controlPort);
+  const adapters = task.adapterPorts.map(wrapAdapter);
+  expose(controllerApi(rt, adapters), task.controlPort);
   const { store, adapterCallTimeoutMs } = task.config;
   await runStoreController({
     l1: rt.l1,
-    adapters: task.adapterPorts.map(wrapAdapter),
+    adapters,
     policy: createStorePolicy(task.config.storePolicy),
     metrics: rt.metrics,
     adapterCallTimeoutMs,
@@ -94,9 +100,10 @@ async function storeTask(task: StoreTask): Promise<void> {
 async function prefetchTask(task: PrefetchTask): Promise<void> {
   const rt = runtime(task);
   const table = new Int32Array(task.prefetchTable);
+  const adapters = task.adapterPorts.map(wrapAdapter);
   const controller = new PrefetchController({
     l1: rt.l1,
-    adapters: task.adapterPorts.map(wrapAdapter),
+    adapters,
     policy: createPrefetchPolicy(task.config.prefetchPolicy),
     metrics: rt.metrics,
     adapterCallTimeoutMs: task.config.adapterCallTimeoutMs,
@@ -111,7 +118,7 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
     },
   });
   const api: PrefetchControlApi = {
-    ...readyApi(rt),
+    ...controllerApi(rt, adapters),
     submit: (requestId, keys, extraCount, submittedAt) => controller.submit({ requestId, keys, extraCount, submittedAt }),
   };
   expose(api, task.controlPort);
@@ -121,25 +128,32 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
 
 async function evictionTask(task: EvictionTask): Promise<void> {
   const rt = runtime(task);
-  expose(readyApi(rt), task.controlPort);
   const { config } = task;
+  const l2: L2EvictionTarget[] = task.l2.map(({ index, port, ring }) => {
+    const eviction = config.adapters[index].eviction!;
+    const events = new L2EventRing(ring);
+    live.push(events);
+    return {
+      index,
+      adapter: wrapAdapter(port),
+      policy: createEvictionPolicy<string>(eviction.policy),
+      watermark: eviction.watermark,
+      ratio: eviction.ratio,
+      drainEvents: (visit: Parameters<L2EventRing['drain']>[0]) => { events.drain(visit); },
+    };
+  });
+  expose({
+    ...readyApi(rt),
+    replaceAdapter: (index, port) => {
+      const target = l2.find((t) => t.index === index);
+      if (target !== undefined) target.adapter = wrapAdapter(port);
+    },
+  } satisfies ControllerControlApi, task.controlPort);
   const controller = new EvictionController({
     l1: rt.l1,
     l1Policy: createEvictionPolicy<string>(config.l1Eviction.policy, { capacity: rt.l1.usage().totalSlots }),
     l1Eviction: config.l1Eviction,
-    l2: task.l2.map(({ index, port, ring }) => {
-      const eviction = config.adapters[index].eviction!;
-      const events = new L2EventRing(ring);
-      live.push(events);
-      return {
-        index,
-        adapter: wrapAdapter(port),
-        policy: createEvictionPolicy<string>(eviction.policy),
-        watermark: eviction.watermark,
-        ratio: eviction.ratio,
-        drainEvents: (visit: Parameters<L2EventRing['drain']>[0]) => { events.drain(visit); },
-      };
-    }),
+    l2,
     metrics: rt.metrics,
     adapterCallTimeoutMs: config.adapterCallTimeoutMs,
     intervalMs: config.evictionIntervalMs,

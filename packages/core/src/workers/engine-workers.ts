@@ -21,7 +21,7 @@ import { Header } from '../l1/layout.ts';
 import { L2EventRing } from './l2-event-ring.ts';
 import { Control } from './layout.ts';
 import {
-  TASK_KINDS, type AdapterControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
+  TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
 } from './tasks.ts';
 
 /** Records per L2 event ring. */
@@ -67,6 +67,8 @@ export class EngineWorkers {
   readonly #adapterControls: Comlink.Remote<AdapterControlApi>[] = [];
   readonly #adapterHosts: AdapterHostApi[] = [];
   #prefetch: Comlink.Remote<PrefetchControlApi> | undefined;
+  /** Each running controller's control proxy, to hand it a restarted adapter host. */
+  readonly #controllers = new Map<ControllerKind, Comlink.Remote<ControllerControlApi>>();
   #stopped = false;
 
   private constructor(options: EngineWorkersOptions) {
@@ -123,10 +125,10 @@ export class EngineWorkers {
   }
 
   /**
-   * Terminates the thread running task `name` (`store`, `prefetch`, `eviction`), as a crash
-   * would; supervision then reclaims and restarts it. For tests of crash handling.
+   * Terminates the thread running task `name` (`store`, `prefetch`, `eviction`, `adapter[i]`), as
+   * a crash would; supervision then reclaims and restarts it. For tests of crash handling.
    */
-  async terminate(name: ControllerKind): Promise<void> {
+  async terminate(name: string): Promise<void> {
     const threadId = this.threadIdOf(name);
     const thread = this.#pool.threads.find((t) => t.threadId === threadId);
     if (thread === undefined) throw new KvtierError(ErrorCode.WORKER, `no thread runs the ${name} task`);
@@ -170,7 +172,7 @@ export class EngineWorkers {
     process.emitWarning(`kvtier: the ${running.name} worker died (${KvtierError.from(err).message}); restarting it`);
     if (running.ownerId >= 0) this.#options.l1.reclaimThread(running.ownerId);
     if (running.kind === 'prefetch') await this.#options.onPrefetchLost();
-    if (running.kind === 'adapter' || this.#stopping(running.kind)) return;
+    if (this.#stopping(running.kind)) return;
     try {
       await restart();
     } catch (restartErr) {
@@ -195,9 +197,23 @@ export class EngineWorkers {
       ring: this.#rings[i].buffer,
       hostPorts,
     };
-    const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, async () => {});
+    const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i));
     this.#adapterControls[i] = control;
     this.#adapterHosts[i] = Comlink.wrap<AdapterHostApi>(portEndpoint(main.port1)) as unknown as AdapterHostApi;
+  }
+
+  /**
+   * After adapter `i`'s worker died: starts a new host (its pins died with the old one) and hands
+   * every controller that talks to it a port to the new one. Calls still pending on the old host
+   * run into their deadline and are abandoned.
+   */
+  async #restartAdapter(i: number): Promise<void> {
+    await this.#startAdapter(i);
+    for (const [kind, control] of this.#controllers) {
+      if (kind === 'eviction' && this.#options.config.adapters[i].eviction === undefined) continue;
+      const port = await this.#connectAdapter(i);
+      await control.replaceAdapter(i, Comlink.transfer(port, [port as never]));
+    }
   }
 
   /** A fresh port to adapter `i`'s host for a controller (the host end goes to the adapter task). */
@@ -215,11 +231,12 @@ export class EngineWorkers {
     if (kind === 'eviction') {
       const evicting = config.adapters.map((a, index) => ({ a, index })).filter(({ a }) => a.eviction !== undefined);
       const l2 = await Promise.all(evicting.map(async ({ index }) => ({ index, port: await this.#connectAdapter(index), ring: this.#rings[index].buffer })));
-      await this.#launch('eviction', { ...base, kind, l2 }, l2.map((e) => e.port), controlChannel.port1, restart);
+      this.#controllers.set(kind, await this.#launch<ControllerControlApi>('eviction', { ...base, kind, l2 }, l2.map((e) => e.port), controlChannel.port1, restart));
       return;
     }
     const adapterPorts = await Promise.all(config.adapters.map((_, i) => this.#connectAdapter(i)));
     const control = await this.#launch<PrefetchControlApi>(kind, { ...base, kind, adapterPorts }, adapterPorts, controlChannel.port1, restart);
+    this.#controllers.set(kind, control);
     if (kind === 'prefetch') this.#prefetch = control;
   }
 

@@ -64,8 +64,14 @@ export interface TaskControlApi {
   ready(): Promise<{ threadId: number; ownerId: number }>;
 }
 
+/** What a controller task (store, prefetch, eviction) answers on its control port. */
+export interface ControllerControlApi extends TaskControlApi {
+  /** Talks to adapter `index` through `port` from now on (its host restarted). */
+  replaceAdapter(index: number, port: MessagePort): void;
+}
+
 /** The prefetch task's control API. */
-export interface PrefetchControlApi extends TaskControlApi {
+export interface PrefetchControlApi extends ControllerControlApi {
   /** Queues a request; its result is published in the prefetch table. */
   submit(requestId: number, keys: Uint32Array, extraCount: number, submittedAt: number): void;
 }
