@@ -1,6 +1,7 @@
 // Storage manager: the thin end-to-end paths through real workers, real L1 and the mock adapter.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { L1Error, objectKeys } from '@kvtier/core';
 import { OBJECT_BYTES, inL2, makeKeys, pattern, pick, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 test('write 5 keys -> prefetch -> 5, readable with the written bytes', () => withCache(async (cache) => {
@@ -41,6 +42,35 @@ test('write {0,1,3,4} -> prefetch -> 2, and keys 3,4 are unlocked afterwards', (
   assert.is(cache.l1.state(keys, 4)!.readLocks, 0);
   cache.finishReadPrefetched(pick(keys, [0, 1]));
 }));
+
+test('ObjectKeys are accepted wherever digests are', () => withCache(async (cache) => {
+  const keys = objectKeys('llama', 0, Array.from({ length: 3 * 16 }, (_, i) => i), { chunkSize: 16 });
+  const r = cache.reserveWrite(keys, OBJECT_BYTES);
+  assert.equal(Array.from(r.codes), [0, 0, 0]);
+  cache.finishWrite(keys);
+  await storeSettled(cache);
+  cache.clear();
+  assert.is(await cache.waitPrefetch(cache.submitPrefetch(keys), { timeoutMs: 5000 }), 3);
+  assert.is(cache.readPrefetched(keys)!.length, 3);
+  cache.finishReadPrefetched(keys);
+}));
+
+test('reserveWrite for 1 and 5 keys returns slots; an over-full batch returns a prefix, every returned slot usable', () => withCache(async (cache) => {
+  const one = makeKeys(1);
+  const five = makeKeys(5);
+  assert.is(cache.reserveWrite(one, OBJECT_BYTES).codes[0], 0);
+  assert.equal(Array.from(cache.reserveWrite(five, OBJECT_BYTES).codes), [0, 0, 0, 0, 0]);
+  const over = makeKeys(4);
+  const r = cache.reserveWrite(over, OBJECT_BYTES);
+  assert.equal(Array.from(r.codes), [0, 0, L1Error.OUT_OF_MEMORY, L1Error.OUT_OF_MEMORY], 'the 8-slot L1 holds 1 + 5 + 2');
+  const granted = pick(over, [0, 1]);
+  for (let i = 0; i < 2; i++) cache.view(r.slots[i], OBJECT_BYTES).set(pattern(granted, i));
+  cache.finishWrite(granted);
+  assert.is(await cache.waitPrefetch(cache.submitPrefetch(granted), { timeoutMs: 5000 }), 2);
+  cache.readPrefetched(granted)!.forEach((v, i) => assert.equal(v, pattern(granted, i)));
+  cache.finishReadPrefetched(granted);
+  cache.clear({ force: true });
+}, [], { l1: { capacityBytes: 8 * OBJECT_BYTES, slotBytes: OBJECT_BYTES } }));
 
 test('nothing anywhere -> 0', () => withCache(async (cache) => {
   const keys = makeKeys(3);

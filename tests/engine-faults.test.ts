@@ -63,6 +63,13 @@ test('a prefetch worker killed mid-prefetch: the request fails to its L1 hits, p
   cache.finishReadPrefetched(keys);
 }, [{ type: 'mock', bandwidthGBps: 0.00002 }]));
 
+test('an eviction worker killed is restarted and evicts again', () => withCache(async (cache) => {
+  await cache.terminateWorker('eviction');
+  await eventually(() => cache.counters.getRestarts(WorkerKind.EVICTION) === 1 && cache.workerHealth().get('eviction') === true, 'the restart');
+  writeKeys(cache, makeKeys(9));
+  await eventually(() => cache.counters.get(Counter.L1_EVICTIONS) >= 1, 'the new eviction worker to evict');
+}, [], { l1: { capacityBytes: 10 * 4096, slotBytes: 4096 }, evictionIntervalMs: 10 }));
+
 test('close() with stores and prefetches in flight releases everything, ends every worker, and is idempotent', async () => {
   const cache: KvCache = await openCache([{ type: 'mock', bandwidthGBps: 0.0001 }]);
   const stored = makeKeys(3);
