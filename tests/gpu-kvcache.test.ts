@@ -6,20 +6,24 @@ import * as assert from 'uvu/assert';
 import '@kvtier/adapters';
 import { digestBatch, ErrorCode, KvCache, objectKeys, withDeadline, type KvtierError } from '@kvtier/core';
 import { GpuKvConnector, openGpu, PagedKvCache } from '@kvtier/gpu';
-import { storeSettled } from './engine-helpers.ts';
+import { eventually, inL2, storeSettled } from './engine-helpers.ts';
 
 const TEST_MS = 60_000;
 const SHAPE = { layers: 2, kvHeads: 2, headDim: 8, blockTokens: 4, numBlocks: 48, dtype: 'f16', layout: 'per-layer' } as const;
 const CHUNK_TOKENS = 16; // 4 blocks, 2 KiB per chunk
 
-async function withRig(body: (cache: KvCache, kv: PagedKvCache, connector: GpuKvConnector, content: Uint8Array) => Promise<void>): Promise<void> {
+async function withRig(
+  body: (cache: KvCache, kv: PagedKvCache, connector: GpuKvConnector, content: Uint8Array) => Promise<void>,
+  adapter: Record<string, unknown> = { type: 'mock' },
+  prefetchTimeoutMs?: number,
+): Promise<void> {
   const gpu = await withDeadline(openGpu({ logger: () => {} }), 30_000, 'openGpu');
   const kv = new PagedKvCache(gpu, SHAPE);
-  const cache = await withDeadline(KvCache.open({ l1: { capacityBytes: 64 * 4096, slotBytes: 4096 }, adapters: [{ type: 'mock' }], adapterCallTimeoutMs: 5_000 }), 30_000, 'KvCache.open');
+  const cache = await withDeadline(KvCache.open({ l1: { capacityBytes: 64 * 4096, slotBytes: 4096 }, adapters: [adapter], adapterCallTimeoutMs: 5_000 }), 30_000, 'KvCache.open');
   try {
     const content = new Uint8Array(SHAPE.numBlocks * kv.blockBytes).map((_, i) => (i * 131 + (i >> 9)) & 0xff);
     kv.writeBlocks(Array.from({ length: SHAPE.numBlocks }, (_, i) => i), content);
-    const connector = await GpuKvConnector.create(kv, cache, { chunkTokens: CHUNK_TOKENS, method: 'kernel' });
+    const connector = await GpuKvConnector.create(kv, cache, { chunkTokens: CHUNK_TOKENS, method: 'kernel', prefetchTimeoutMs });
     try {
       await body(cache, kv, connector, content);
     } finally {
@@ -75,5 +79,23 @@ test('a lost device during a facade retrieve releases the prefetch locks', () =>
     assert.is((await running)?.code, ErrorCode.DEVICE_LOST);
     assert.is(cache.lockedObjects(), 0);
   }), TEST_MS, 'test'));
+
+test('a prefetch slower than prefetchTimeoutMs: TIMEOUT, and its locks are released when it lands', () =>
+  withDeadline(withRig(async (cache, kv, connector) => {
+    const keys = keysOf(4, 2);
+    assert.is(await connector.store(keys, range(0, 8)), 2);
+    await storeSettled(cache);
+    assert.equal(await inL2(cache, 0, keys), [true, true], 'both chunks reached L2');
+    assert.is(cache.clear(), 2);
+    const before = await kv.readBlocks(range(30, 8));
+    const err = await connector.retrieve(keys, range(30, 8)).then(() => null, (e: KvtierError) => e);
+    assert.is(err?.code, ErrorCode.TIMEOUT);
+    assert.equal(await kv.readBlocks(range(30, 8)), before, 'nothing was loaded');
+    // The prefetch lands later: both chunks read-locked in L1 as temporary objects (for as long as
+    // the delayed adapter unlock takes, ~delayMs, before the result is published) …
+    await eventually(() => cache.l1.usage().objects === 2, 'the late prefetch to land');
+    // … then the connector releases them, and temporary objects leave L1 at their last read lock.
+    await eventually(() => cache.l1.usage().objects === 0 && cache.lockedObjects() === 0, 'the late prefetch to be released');
+  }, { type: 'fault', inner: { type: 'mock' }, delayRate: 1, delayMs: 400 }, 100), TEST_MS, 'test'));
 
 test.run();

@@ -5,7 +5,7 @@
  * (the last may be shorter), and its L1 object is those blocks' canonical bytes.
  */
 import { assertDigestBatch, digestBatch, ErrorCode, KvtierError, L1Error, invalidArgument, type DigestBatch, type L1, type ObjectKey } from '@kvtier/core';
-import { hostTier, selectKeys, type HostTier, type KvCacheLike } from './host-tier.ts';
+import { hostTier, PREFETCH_TIMEOUT_MS, selectKeys, type HostTier, type KvCacheLike } from './host-tier.ts';
 import { ChunkMover, type ChunkTransfer } from './chunk-mover.ts';
 import type { GatherMethod } from './gather.ts';
 import { chooseGatherMethod } from './method-choice.ts';
@@ -19,6 +19,8 @@ export interface GpuKvConnectorOptions {
   readonly method?: GatherMethod | 'auto';
   /** Staging buffers per direction, ≥ 2; default 3. */
   readonly stagingBuffers?: number;
+  /** With the KvCache facade: how long a retrieve waits for its prefetch (ms); default 30 000. */
+  readonly prefetchTimeoutMs?: number;
 }
 
 const WORDS_PER_KEY = 4;
@@ -59,10 +61,14 @@ export class GpuKvConnector {
     if (!Number.isSafeInteger(chunkTokens) || chunkTokens < 1 || chunkTokens % blockTokens !== 0) {
       throw new KvtierError(ErrorCode.CONFIG, `config.chunkTokens: must be a positive multiple of blockTokens (${blockTokens}), got ${String(chunkTokens)}`);
     }
+    const { prefetchTimeoutMs = PREFETCH_TIMEOUT_MS } = opts;
+    if (!Number.isSafeInteger(prefetchTimeoutMs) || prefetchTimeoutMs < 1) {
+      throw new KvtierError(ErrorCode.CONFIG, `config.prefetchTimeoutMs: must be a positive integer, got ${String(prefetchTimeoutMs)}`);
+    }
     const chunkBlocks = chunkTokens / blockTokens;
     const method = opts.method === undefined || opts.method === 'auto' ? await chooseGatherMethod(cache, chunkBlocks) : opts.method;
     const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers: opts.stagingBuffers });
-    return new GpuKvConnector(cache, hostTier(host), chunkTokens, mover);
+    return new GpuKvConnector(cache, hostTier(host, prefetchTimeoutMs), chunkTokens, mover);
   }
 
   /** The gather/scatter method in use. */

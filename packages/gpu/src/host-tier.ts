@@ -46,8 +46,10 @@ export function selectKeys(keys: DigestBatch, indices: readonly number[]): Diges
   return out;
 }
 
-/** Deadline of a KvCache prefetch started by a retrieve. */
+/** Default deadline of a KvCache prefetch started by a retrieve. */
 export const PREFETCH_TIMEOUT_MS = 30_000;
+/** How long a prefetch that outlived its retrieve is waited for, to release what it locked. */
+const LATE_RELEASE_MS = 10 * 60_000;
 
 class L1Tier implements HostTier {
   readonly #l1: L1;
@@ -90,9 +92,11 @@ class L1Tier implements HostTier {
 
 class KvCacheTier implements HostTier {
   readonly #cache: KvCacheLike;
+  readonly #prefetchTimeoutMs: number;
 
-  constructor(cache: KvCacheLike) {
+  constructor(cache: KvCacheLike, prefetchTimeoutMs: number) {
     this.#cache = cache;
+    this.#prefetchTimeoutMs = prefetchTimeoutMs;
   }
 
   reserveWrite(keys: DigestBatch, sizes: readonly number[]): L1SlotResult {
@@ -113,10 +117,27 @@ class KvCacheTier implements HostTier {
 
   async lockPrefix(keys: DigestBatch): Promise<Uint8Array[]> {
     const handle = this.#cache.submitPrefetch(keys);
-    const count = await this.#cache.waitPrefetch(handle, { timeoutMs: PREFETCH_TIMEOUT_MS });
+    let count: number;
+    try {
+      count = await this.#cache.waitPrefetch(handle, { timeoutMs: this.#prefetchTimeoutMs });
+    } catch (err) {
+      this.#releaseWhenDone(handle, keys);
+      throw err;
+    }
     if (count === 0) return [];
     // null: some key was not locked after all; the facade released the others.
     return this.#cache.readPrefetched(keys.subarray(0, 4 * count)) ?? [];
+  }
+
+  /**
+   * A prefetch that outlived its retrieve still read-locks the prefix it finds; nobody will load
+   * it now, so release those locks once it publishes its count.
+   */
+  #releaseWhenDone(handle: Parameters<KvCacheLike['waitPrefetch']>[0], keys: DigestBatch): void {
+    this.#cache.waitPrefetch(handle, { timeoutMs: LATE_RELEASE_MS }).then(
+      (count) => { if (count > 0) this.#cache.finishReadPrefetched(keys.subarray(0, 4 * count)); },
+      () => {}, // the facade closed or the request is gone: its locks went with it
+    );
   }
 
   unlock(keys: DigestBatch): void {
@@ -124,7 +145,10 @@ class KvCacheTier implements HostTier {
   }
 }
 
-/** The {@link HostTier} of `side`: the facade when it has a prefetch, else a plain L1. */
-export function hostTier(side: L1 | KvCacheLike): HostTier {
-  return 'submitPrefetch' in side ? new KvCacheTier(side) : new L1Tier(side);
+/**
+ * The {@link HostTier} of `side`: the facade when it has a prefetch (waited for at most
+ * `prefetchTimeoutMs`), else a plain L1.
+ */
+export function hostTier(side: L1 | KvCacheLike, prefetchTimeoutMs: number): HostTier {
+  return 'submitPrefetch' in side ? new KvCacheTier(side, prefetchTimeoutMs) : new L1Tier(side);
 }
