@@ -63,10 +63,9 @@ export class ChunkMover {
     this.chunkBlocks = chunkBlocks;
     this.method = method;
     const device = cache.gpu.device;
-    const chunkBytes = chunkBlocks * cache.geometry.blockBytes;
     this.#gather = method === 'kernel' ? new KernelGather(cache, stagingBuffers, chunkBlocks) : new CopyChainGather(cache);
-    this.#readRing = new StagingRing(device, 'read', stagingBuffers, chunkBytes);
-    this.#writeRing = new StagingRing(device, 'write', stagingBuffers, chunkBytes);
+    this.#readRing = new StagingRing(device, 'read', stagingBuffers, this.chunkBytes);
+    this.#writeRing = new StagingRing(device, 'write', stagingBuffers, this.chunkBytes);
   }
 
   /** Bytes of a full chunk. */

@@ -44,11 +44,6 @@ export class StagingRing {
     }
   }
 
-  /** Buffers in the ring. */
-  get size(): number {
-    return this.#entries.length;
-  }
-
   /**
    * Lends the next buffer once its previous borrower is done with it, in the state its direction
    * promises (a `write` buffer whose re-map failed is mapped again here). Rejects when that fails.
