@@ -80,8 +80,7 @@ export class ChunkMover {
    */
   async store(chunks: readonly ChunkTransfer[]): Promise<void> {
     const what = 'ChunkMover.store';
-    this.#validate(chunks, what);
-    await this.#pipeline(chunks, this.#readRing, what, (chunk, slot, bytes) => {
+    await this.#pipeline(this.#validated(chunks, what), this.#readRing, what, (chunk, slot, bytes) => {
       const { device } = this.cache.gpu;
       const encoder = device.createCommandEncoder();
       this.#gather.encodeGather(encoder, chunk.blocks, slot.buffer, slot.index);
@@ -100,8 +99,7 @@ export class ChunkMover {
    */
   async retrieve(chunks: readonly ChunkTransfer[]): Promise<void> {
     const what = 'ChunkMover.retrieve';
-    this.#validate(chunks, what);
-    await this.#pipeline(chunks, this.#writeRing, what, (chunk, slot, bytes) => {
+    await this.#pipeline(this.#validated(chunks, what), this.#writeRing, what, (chunk, slot, bytes) => {
       const { device } = this.cache.gpu;
       new Uint8Array(slot.buffer.getMappedRange(0, bytes)).set(chunk.view.subarray(0, bytes));
       slot.buffer.unmap();
@@ -161,16 +159,22 @@ export class ChunkMover {
     if (failure !== null) throw await gpu.settledFailure(failure, what);
   }
 
-  #validate(chunks: readonly ChunkTransfer[], what: string): void {
+  /**
+   * Checks every chunk (`INVALID_ARGUMENT` naming the first bad one) and snapshots its block ids,
+   * so a caller changing its table while the moves run cannot steer them out of range.
+   */
+  #validated(chunks: readonly ChunkTransfer[], what: string): ChunkTransfer[] {
     const { blockBytes } = this.cache.geometry;
-    chunks.forEach((chunk, i) => {
-      const n = chunk.blocks.length;
+    return chunks.map((chunk, i) => {
+      const blocks = Int32Array.from(chunk.blocks);
+      const n = blocks.length;
       if (n < 1 || n > this.chunkBlocks) invalidArgument(`${what}: chunk ${i} has ${n} blocks, expected 1 to ${this.chunkBlocks}`);
       this.cache.validateBlocks(chunk.blocks, `${what}: chunk ${i}`);
       if (!(chunk.view instanceof Uint8Array)) invalidArgument(`${what}: chunk ${i} view is not a Uint8Array`);
       if (chunk.view.byteLength < n * blockBytes) {
         invalidArgument(`${what}: chunk ${i} view has ${chunk.view.byteLength} bytes, its ${n} blocks need ${n * blockBytes}`);
       }
+      return { blocks, view: chunk.view };
     });
   }
 }
