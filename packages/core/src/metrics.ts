@@ -113,6 +113,10 @@ export interface MetricsGauges {
   readonly l2: readonly { usedBytes: number; capacityBytes: number }[];
   /** Worker health by kind name: 1 healthy, 0 not. */
   readonly workersHealthy: Readonly<Record<string, boolean>>;
+  /** Objects L1 evicted inline when an allocation found it full (L1's own counter). */
+  readonly l1EmergencyEvictions: number;
+  /** Events dropped on full rings: L1's, then each adapter's L2 ring in index order. */
+  readonly droppedEvents: { readonly l1: number; readonly l2: readonly number[] };
 }
 
 /** The shared metric cells. Construct once on the main thread; attach in workers with the buffer. */
@@ -213,6 +217,11 @@ export class Metrics {
     out.push('# HELP kvtier_worker_healthy 1 while a worker runs, 0 after it crashed and until it restarted.', '# TYPE kvtier_worker_healthy gauge');
     for (const [w, ok] of Object.entries(gauges.workersHealthy)) out.push(`kvtier_worker_healthy{worker="${w}"} ${ok ? 1 : 0}`);
     out.push(
+      '# HELP kvtier_l1_emergency_evictions_total Objects L1 evicted inline because an allocation found it full.',
+      '# TYPE kvtier_l1_emergency_evictions_total counter', `kvtier_l1_emergency_evictions_total ${gauges.l1EmergencyEvictions}`,
+      '# HELP kvtier_dropped_events_total Events dropped because their ring was full.', '# TYPE kvtier_dropped_events_total counter',
+      `kvtier_dropped_events_total{ring="l1"} ${gauges.droppedEvents.l1}`,
+      ...gauges.droppedEvents.l2.map((n, a) => `kvtier_dropped_events_total{ring="l2",adapter="${a}"} ${n}`),
       '# HELP kvtier_l1_used_bytes Bytes of L1 slots in use.', '# TYPE kvtier_l1_used_bytes gauge', `kvtier_l1_used_bytes ${gauges.l1UsedBytes}`,
       '# HELP kvtier_l1_capacity_bytes L1 arena bytes.', '# TYPE kvtier_l1_capacity_bytes gauge', `kvtier_l1_capacity_bytes ${gauges.l1CapacityBytes}`,
       '# HELP kvtier_l1_objects Objects in L1.', '# TYPE kvtier_l1_objects gauge', `kvtier_l1_objects ${gauges.l1Objects}`,

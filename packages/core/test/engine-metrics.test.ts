@@ -5,7 +5,8 @@ import { Worker } from 'node:worker_threads';
 import { withDeadline } from '../src/deadline.ts';
 import { AdapterCounter, AdapterOp, Counter, FailureReason, Histogram, Metrics, WorkerKind } from '../src/metrics.ts';
 
-const GAUGES = { l1UsedBytes: 8192, l1CapacityBytes: 65536, l1Objects: 2, l2: [{ usedBytes: 100, capacityBytes: -1 }], workersHealthy: { store: true, prefetch: false } };
+const GAUGES = { l1UsedBytes: 8192, l1CapacityBytes: 65536, l1Objects: 2, l2: [{ usedBytes: 100, capacityBytes: -1 }], workersHealthy: { store: true, prefetch: false },
+  l1EmergencyEvictions: 4, droppedEvents: { l1: 2, l2: [3] } };
 
 test('counters render with their labels, gauges and histograms in Prometheus text', () => {
   const m = new Metrics();
@@ -22,6 +23,9 @@ test('counters render with their labels, gauges and histograms in Prometheus tex
   assert.match(text, /^kvtier_worker_restarts_total\{worker="store"\} 1$/m);
   assert.match(text, /^kvtier_worker_healthy\{worker="prefetch"\} 0$/m);
   assert.match(text, /^kvtier_l1_used_bytes 8192$/m);
+  assert.match(text, /^kvtier_l1_emergency_evictions_total 4$/m);
+  assert.match(text, /^kvtier_dropped_events_total\{ring="l1"\} 2$/m);
+  assert.match(text, /^kvtier_dropped_events_total\{ring="l2",adapter="0"\} 3$/m);
   assert.match(text, /^kvtier_l2_capacity_bytes\{adapter="0"\} -1$/m);
   assert.match(text, /^kvtier_prefetch_seconds_bucket\{le="0.001"\} 0$/m);
   assert.match(text, /^kvtier_prefetch_seconds_bucket\{le="0.005"\} 1$/m);

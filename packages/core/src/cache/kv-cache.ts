@@ -263,13 +263,16 @@ export class KvCache {
   /** Prometheus text of every engine metric, followed by each adapter host's own lines. */
   async metrics(): Promise<string> {
     this.#assertOpen();
-    const u = this.#l1.usage();
+    const l1Status = this.#l1.status();
+    const u = l1Status.usage;
     const l2 = await Promise.all(this.adapters.map((a, i) =>
       withDeadline(a.usage(), QUERY_TIMEOUT_MS, `adapter ${i} usage`).catch(() => ({ usedBytes: -1, capacityBytes: -1 }))));
     const extra = await Promise.all(this.adapters.map((a, i) => withDeadline(a.metrics(), QUERY_TIMEOUT_MS, `adapter ${i} metrics`).catch(() => '')));
     return this.#metrics.render(this.adapters.length, {
       l1UsedBytes: u.usedBytes, l1CapacityBytes: u.capacityBytes, l1Objects: u.objects, l2,
       workersHealthy: Object.fromEntries(this.#workers.health),
+      l1EmergencyEvictions: l1Status.counters.emergencyEvictions,
+      droppedEvents: { l1: l1Status.events.dropped, l2: this.#workers.droppedL2Events() },
     }, extra.filter((t) => t.length > 0).map((t) => t.trimEnd()));
   }
 

@@ -84,6 +84,7 @@ export class EngineWorkers {
       idleTimeout: Infinity,
       atomics: 'disabled',
       concurrentTasksPerWorker: 1,
+      // engine-worker.mjs registers tsx in the worker itself (see there): nothing to pass.
       execArgv: [],
     });
     // Piscina emits 'error' for a worker that died outside a task; the task's own rejection reports it.
@@ -111,6 +112,11 @@ export class EngineWorkers {
   /** Health per task name (`store`, `prefetch`, `eviction`, `adapter[i]`). */
   get health(): ReadonlyMap<string, boolean> {
     return this.#health;
+  }
+
+  /** Events each adapter's L2 ring dropped because it was full, in index order. */
+  droppedL2Events(): number[] {
+    return this.#rings.map((r) => r.dropped);
   }
 
   /** Thread id of the task named `name`, or undefined. */

@@ -1,0 +1,39 @@
+// The L2 event ring: one producer, one consumer, drops counted when full.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { L2EventKind } from '../src/l2/events.ts';
+import { L2EventRing } from '../src/workers/l2-event-ring.ts';
+
+const KEYS = Uint32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+
+test('events come out in order with their key and bytes; drained events are gone', () => {
+  const ring = new L2EventRing(8);
+  ring.push(L2EventKind.STORED, KEYS, 0, 100);
+  ring.push(L2EventKind.DELETED, KEYS, 1, 0);
+  const seen: [number, number[], number][] = [];
+  assert.is(ring.drain((kind, digest, bytes) => seen.push([kind, Array.from(digest), bytes])), 2);
+  assert.equal(seen, [[L2EventKind.STORED, [1, 2, 3, 4], 100], [L2EventKind.DELETED, [5, 6, 7, 8], 0]]);
+  assert.is(ring.drain(() => assert.unreachable()), 0);
+});
+
+test('a full ring drops and counts; after a drain it takes events again', () => {
+  const ring = new L2EventRing(4);
+  for (let i = 0; i < 6; i++) ring.push(L2EventKind.ACCESSED, KEYS, 0, i);
+  assert.is(ring.dropped, 2);
+  const bytes: number[] = [];
+  ring.drain((_, __, b) => bytes.push(b));
+  assert.equal(bytes, [0, 1, 2, 3]);
+  ring.push(L2EventKind.ACCESSED, KEYS, 1, 9);
+  ring.drain((_, digest, b) => { assert.is(digest[0], 5); assert.is(b, 9); });
+});
+
+test('a second instance over the same buffer (the other thread) sees the same ring', () => {
+  const producer = new L2EventRing(8);
+  const consumer = new L2EventRing(producer.buffer);
+  producer.push(L2EventKind.STORED, KEYS, 1, 7);
+  let n = 0;
+  consumer.drain((kind, digest) => { n++; assert.is(kind, L2EventKind.STORED); assert.is(digest[3], 8); });
+  assert.is(n, 1);
+});
+
+test.run();
