@@ -27,7 +27,7 @@ test('the header starts with the magic KVT2', () => {
   assert.is(new TextDecoder().decode(header.subarray(0, 4)), 'KVT2');
 });
 
-test('a flipped payload byte fails the checksum', () => {
+test('a flipped payload bit fails the payload tag', () => {
   const { header, payload } = sealed(4096);
   payload[1234] ^= 1;
   assert.is(checkEnvelope(header, payload, testKeys(2), 0, HEADER_BYTES + payload.length), 'checksum');
@@ -61,12 +61,31 @@ test('a damaged header fails the header checksum; a zeroed one fails the magic',
   assert.is(checkEnvelope(new Uint8Array(HEADER_BYTES), payload, testKeys(2), 0, HEADER_BYTES + 64), 'magic');
 });
 
-test('the checksum reads a payload on a SharedArrayBuffer in place', () => {
+test('the tag reads a payload on a SharedArrayBuffer in place', () => {
   const payload = new Uint8Array(new SharedArrayBuffer(8192), 4096, 4096);
   fillPattern(payload, 9);
   const header = new Uint8Array(HEADER_BYTES);
   writeHeader(header, testKeys(1), 0, payload);
   assert.is(checkEnvelope(header, payload, testKeys(1), 0, HEADER_BYTES + 4096), null);
+});
+
+test('the same payload under another key gets another tag', () => {
+  const payload = new Uint8Array(256);
+  fillPattern(payload, 1);
+  const a = new Uint8Array(HEADER_BYTES);
+  const b = new Uint8Array(HEADER_BYTES);
+  writeHeader(a, testKeys(2), 0, payload);
+  writeHeader(b, testKeys(2), 1, payload);
+  assert.not.equal(a.subarray(40, 56), b.subarray(40, 56));
+});
+
+test('every single-bit flip anywhere in a payload is caught', () => {
+  const { header, payload } = sealed(64);
+  for (let bit = 0; bit < 64 * 8; bit++) {
+    payload[bit >>> 3] ^= 1 << (bit & 7);
+    assert.is(checkEnvelope(header, payload, testKeys(2), 0, HEADER_BYTES + 64), 'checksum', `bit ${bit}`);
+    payload[bit >>> 3] ^= 1 << (bit & 7);
+  }
 });
 
 test.run();

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { Bitmap } from '../src/bitmap.ts';
 import { L1Error, type DigestBatch } from '../src/l1/api.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
+import { HEADER_BYTES } from '../src/l2/envelope.ts';
 import { L2EventKind } from '../src/l2/events.ts';
 import { AdapterHostThread } from '../src/l2/host-thread.ts';
 import { L2EventRing } from '../src/workers/l2-event-ring.ts';
@@ -86,8 +87,8 @@ test('stored, accessed and deleted events reach the adapter\'s event ring', asyn
   const seen: [number, number, number][] = [];
   ring.drain((kind, digest, bytes) => seen.push([kind, digest[0], bytes]));
   assert.equal(seen, [
-    [L2EventKind.STORED, 0x1000, 40 + SIZE],
-    [L2EventKind.STORED, 0x1001, 40 + SIZE],
+    [L2EventKind.STORED, 0x1000, HEADER_BYTES + SIZE],
+    [L2EventKind.STORED, 0x1001, HEADER_BYTES + SIZE],
     [L2EventKind.ACCESSED, 0x1000, 0],
     [L2EventKind.DELETED, 0x1001, 0],
   ]);
