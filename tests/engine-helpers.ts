@@ -111,7 +111,8 @@ export async function withCache(
 export async function seedL2(cache: KvCache, keys: DigestBatch): Promise<void> {
   writeKeys(cache, keys);
   await storeSettled(cache);
-  for (let i = 0; i < keys.length / 4; i++) cache.l1.delete(keys.subarray(i * 4, i * 4 + 4));
+  const codes = cache.l1.delete(keys);
+  assert.ok(codes.every((c) => c === 0), `seedL2: delete from L1 answered ${Array.from(codes)} (locks: ${readLocks(cache, keys)})`);
 }
 
 /** Prefetches and waits; returns the prefix count. */

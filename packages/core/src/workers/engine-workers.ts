@@ -215,11 +215,14 @@ export class EngineWorkers {
    */
   async #restartAdapter(i: number): Promise<void> {
     await this.#startAdapter(i);
+    // Healthy again only once every controller talks to the new host.
+    this.#health.set(`adapter[${i}]`, false);
     for (const [kind, control] of this.#controllers) {
       if (kind === 'eviction' && this.#options.config.adapters[i].eviction === undefined) continue;
       const port = await this.#connectAdapter(i);
       await control.replaceAdapter(i, Comlink.transfer(port, [port as never]));
     }
+    this.#health.set(`adapter[${i}]`, true);
   }
 
   /** A fresh port to adapter `i`'s host for a controller (the host end goes to the adapter task). */
