@@ -1,8 +1,8 @@
-/** Shared pieces of the adapter tests: real keys, an arena of slots, a host over an adapter, temp dirs. */
+/** Shared pieces of the adapter tests: real keys, a host over an adapter and a real L1, temp dirs. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdapterHost, Bitmap, digestBatch, objectKeys, withDeadline, type DigestBatch, type L2Adapter } from '@kvtier/core';
+import { AdapterHost, Bitmap, L1Manager, digestBatch, objectKeys, withDeadline, type DigestBatch, type L2Adapter } from '@kvtier/core';
 
 /** Digests of `n` chunk keys of one model. */
 export function chunkKeys(n: number, model = 'llama-3-8b', cacheSalt?: string): DigestBatch {
@@ -10,26 +10,17 @@ export function chunkKeys(n: number, model = 'llama-3-8b', cacheSalt?: string): 
   return digestBatch(objectKeys(model, 0, tokens, { chunkSize: 16, ...(cacheSalt === undefined ? {} : { cacheSalt }) }));
 }
 
-/** Fixed-size slots on one SharedArrayBuffer (stands in for L1 where a test is about an adapter). */
-export class SlotArena {
-  readonly buffer: SharedArrayBuffer;
-  constructor(readonly slotBytes: number, slots: number) {
-    this.buffer = new SharedArrayBuffer(slotBytes * slots);
-  }
-  view(slot: number, size: number): Uint8Array {
-    if (size > this.slotBytes) throw new Error(`size ${size} exceeds the slot`);
-    return new Uint8Array(this.buffer, slot * this.slotBytes, size);
-  }
-}
-
 /** Fills `bytes` with a pattern derived from `seed`. */
 export function fillPattern(bytes: Uint8Array, seed: number): void {
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + seed * 7 + 1) & 0xff;
 }
 
-/** A host over `adapter` with an arena of `slots` slots of `slotBytes`. */
+/**
+ * A host over `adapter` and a real L1 of `slots` slots of `slotBytes`, addressed directly (with
+ * one segment slot reference i is slot i, and views need no lock), as the controllers would.
+ */
 export function hosted(adapter: L2Adapter, type: string, slotBytes = 64 * 1024, slots = 32) {
-  const arena = new SlotArena(slotBytes, slots);
+  const arena = L1Manager.create({ slotBytes, slotCount: slots });
   const host = new AdapterHost({ adapter, index: 0, type, l1: arena });
   /** Stores keys from slots [0, n), each `size` bytes of its own pattern. */
   const store = (keys: DigestBatch, size: number) => {

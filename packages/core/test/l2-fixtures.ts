@@ -1,6 +1,6 @@
 /**
- * Test doubles for the L2 host tests: a SAB arena with fixed slots (a stand-in for L1 where a
- * test is about the host alone) and an in-memory adapter that records its calls. The adapter
+ * Test doubles for the L2 host tests: directly addressed L1 slots and an in-memory adapter whose
+ * objects tests can reach. The adapter
  * file is also a valid adapter module (validateConfig, createAdapter), so a worker can import it.
  */
 import type { AdapterConfig, L2Adapter, L2Status } from '../src/l2/adapter.ts';
@@ -8,18 +8,15 @@ import type { L2Usage } from '../src/l2/host-api.ts';
 import type { DigestBatch } from '../src/l1/api.ts';
 import { digestHex } from '../src/keys.ts';
 import { configError } from '../src/errors.ts';
+import { L1Manager } from '../src/l1/l1-manager.ts';
 import { withDeadline } from '../src/deadline.ts';
 
-/** Fixed-size slots on one SharedArrayBuffer; slot i starts at i × slotBytes. */
-export class SlotArena {
-  readonly buffer: SharedArrayBuffer;
-  constructor(readonly slotBytes: number, readonly slots: number) {
-    this.buffer = new SharedArrayBuffer(slotBytes * slots);
-  }
-  view(slot: number, size: number): Uint8Array {
-    if (size > this.slotBytes) throw new Error(`size ${size} exceeds the slot`);
-    return new Uint8Array(this.buffer, slot * this.slotBytes, size);
-  }
+/**
+ * A real L1 whose slots tests address directly: with one segment, slot reference i is slot i, and
+ * `view` needs no lock, so a test can stand in for the controllers that would hold the locks.
+ */
+export function slotArena(slotBytes: number, slots: number): L1Manager {
+  return L1Manager.create({ slotBytes, slotCount: slots });
 }
 
 /** Keys 0..n-1 as a DigestBatch with distinct, recognisable words. */

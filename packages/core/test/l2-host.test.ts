@@ -6,7 +6,7 @@ import type { DigestBatch } from '../src/l1/api.ts';
 import { HEADER_BYTES } from '../src/l2/envelope.ts';
 import { L2EventKind, type L2EventKindCode, type L2EventSink } from '../src/l2/events.ts';
 import { AdapterHost, GROUP_BYTES } from '../src/l2/host.ts';
-import { MemoryAdapter, SlotArena, boundedTest, fillPattern, testKeys } from './l2-fixtures.ts';
+import { MemoryAdapter, boundedTest, fillPattern, slotArena, testKeys } from './l2-fixtures.ts';
 
 const test = boundedTest(uvuTest);
 
@@ -22,7 +22,7 @@ class EventLog implements L2EventSink {
 
 function setup(slotBytes = 8192, slots = 16) {
   const adapter = new MemoryAdapter();
-  const arena = new SlotArena(slotBytes, slots);
+  const arena = slotArena(slotBytes, slots);
   const events = new EventLog();
   const host = new AdapterHost({ adapter, index: 2, type: 'memory', l1: arena, events });
   return { adapter, arena, events, host };
