@@ -8,15 +8,25 @@ import type { EnvelopeFault } from './envelope.ts';
 /** Counters of one adapter host. Plain numbers, read by tests and `status()`. */
 export class HostMetrics {
   readonly #labels: string;
+  /** Keys stored. */
   storesOk = 0;
+  /** Keys not stored (answered 0, or their adapter call failed). */
   storesFailed = 0;
+  /** Payload bytes stored. */
   storedBytes = 0;
+  /** Keys loaded and verified. */
   loadHits = 0;
+  /** Keys not loaded: absent, bad envelope, or a failed call. */
   loadMisses = 0;
+  /** Payload bytes loaded. */
   loadedBytes = 0;
+  /** Keys looked up. */
   lookups = 0;
+  /** Keys a lookup found (and pinned). */
   lookupHits = 0;
+  /** Keys deleted through `delete`. */
   deletes = 0;
+  /** Keys `delete` skipped because they were pinned. */
   deleteSkippedPinned = 0;
   /** Objects that failed their integrity check (and were deleted), by fault. */
   readonly integrityFailures = new Map<EnvelopeFault, number>();
@@ -34,6 +44,7 @@ export class HostMetrics {
     return n;
   }
 
+  /** Counts one key's store. */
   stored(ok: boolean, bytes: number): void {
     if (ok) {
       this.storesOk++;
@@ -41,6 +52,7 @@ export class HostMetrics {
     } else this.storesFailed++;
   }
 
+  /** Counts one key's load. */
   loaded(hit: boolean, bytes: number): void {
     if (hit) {
       this.loadHits++;
@@ -48,23 +60,28 @@ export class HostMetrics {
     } else this.loadMisses++;
   }
 
+  /** Counts one lookup call. */
   lookedUp(keys: number, hits: number): void {
     this.lookups += keys;
     this.lookupHits += hits;
   }
 
+  /** Counts one deleted key. */
   deleted(): void {
     this.deletes++;
   }
 
+  /** Counts one pinned key `delete` skipped. */
   skippedPinned(): void {
     this.deleteSkippedPinned++;
   }
 
+  /** Counts one object that failed its envelope check. */
   integrityFailure(fault: EnvelopeFault): void {
     this.integrityFailures.set(fault, (this.integrityFailures.get(fault) ?? 0) + 1);
   }
 
+  /** Counts one failed adapter call of `op`. */
   error(op: string): void {
     this.errors.set(op, (this.errors.get(op) ?? 0) + 1);
   }
