@@ -64,6 +64,17 @@ function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
 }
 
+/**
+ * Per-key answers of a batch: a key whose operation failed answers `failed` (a store not done, a
+ * load missed), so one bad file does not fail its neighbours. Throws the first error when every
+ * key failed: a systemic fault (permissions, a full disk) surfaces with its message.
+ */
+async function perKey(work: Promise<number>[], failed: number): Promise<number[]> {
+  const settled = await Promise.allSettled(work);
+  if (settled.length > 0 && settled.every((s) => s.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
+  return settled.map((s) => (s.status === 'fulfilled' ? s.value : failed));
+}
+
 /** Writes every byte of `parts` at offset 0 (writev may write less than asked). */
 async function writeFully(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
   let written = 0;
@@ -219,8 +230,7 @@ export class FsAdapter implements L2Adapter {
 
   async store(keys: DigestBatch, objects: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
     this.#assertOpen();
-    const results = await Promise.all(objects.map((parts, i) => this.#storeOne(digestHex(keys, i), parts)));
-    return Uint8Array.from(results);
+    return Uint8Array.from(await perKey(objects.map((parts, i) => this.#storeOne(digestHex(keys, i), parts)), 0));
   }
 
   async lookup(keys: DigestBatch): Promise<Float64Array> {
@@ -249,7 +259,7 @@ export class FsAdapter implements L2Adapter {
 
   async load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
     this.#assertOpen();
-    return Float64Array.from(await Promise.all(targets.map((parts, i) => this.#loadOne(digestHex(keys, i), parts))));
+    return Float64Array.from(await perKey(targets.map((parts, i) => this.#loadOne(digestHex(keys, i), parts)), -1));
   }
 
   #forget(hex: string): boolean {
@@ -275,8 +285,7 @@ export class FsAdapter implements L2Adapter {
   async delete(keys: DigestBatch): Promise<Uint8Array> {
     this.#assertOpen();
     const n = keys.length / 4;
-    const results = await Promise.all(Array.from({ length: n }, (_, i) => this.#deleteOne(digestHex(keys, i))));
-    return Uint8Array.from(results);
+    return Uint8Array.from(await perKey(Array.from({ length: n }, (_, i) => this.#deleteOne(digestHex(keys, i))), 0));
   }
 
   async usage(): Promise<L2Usage> {

@@ -176,6 +176,17 @@ test('a shard directory replaced by a symlink is refused, not followed', () => w
   }
 }));
 
+test('one key that cannot be written answers 0 without failing the others', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(8);
+  const shard = (i: number) => digestHex(keys, i).slice(0, 2);
+  const other = [1, 2, 3, 4, 5, 6, 7].find((i) => shard(i) !== shard(0))!;
+  const pair = new Uint32Array([...keys.subarray(0, 4), ...keys.subarray(other * 4, other * 4 + 4)]);
+  await writeFile(join(dir, shard(0)), 'a file where the shard directory should be');
+  const m = hosted(adapter, 'fs');
+  assert.equal([...(await m.store(pair, 100))], [0, 1]);
+  assert.is(m.host.counters.storesFailed, 1);
+}));
+
 test('baseDir is validated: absolute, no NUL, no .. segments, not the root, and a directory', async () => {
   const message = (baseDir: unknown) => {
     try {
