@@ -182,6 +182,17 @@ test('mismatched slots or sizes are rejected as invalid arguments', async () => 
   }
 });
 
+test('a slot that is not in L1 fails the whole call before anything is stored', async () => {
+  const s = setup();
+  try {
+    await s.host.store(testKeys(2), Int32Array.from([0, 99_999]), Uint32Array.from([100, 100]));
+    assert.unreachable('store accepted');
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'KVT_ERR_INVALID_ARGUMENT');
+  }
+  assert.is(s.adapter.objects.size, 0);
+});
+
 test('close releases every pin, closes the adapter, and later calls reject with KVT_ERR_CLOSED', async () => {
   const s = setup();
   const { keys } = await storeKeys(s, 2);

@@ -11,7 +11,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Bitmap } from '../bitmap.ts';
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
 import { assertDigestBatch, digestHex } from '../keys.ts';
-import type { DigestBatch, L1, SlotRef } from '../l1/api.ts';
+import type { DigestBatch, L1 } from '../l1/api.ts';
 import type { L2Adapter, L2Status } from './adapter.ts';
 import { HEADER_BYTES, checkEnvelope, writeHeader, type EnvelopeFault } from './envelope.ts';
 import { L2EventKind, type L2EventSink } from './events.ts';
@@ -133,26 +133,27 @@ export class AdapterHost implements AdapterHostApi {
     }
   }
 
-  #view(slot: SlotRef, size: number): Uint8Array {
-    return this.#l1.view(slot, size);
+  #views(slots: Int32Array, sizes: Uint32Array): Uint8Array[] {
+    return Array.from(slots, (slot, i) => this.#l1.view(slot, sizes[i]));
   }
 
   async store(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<Uint8Array> {
     this.#assertOpen();
     const n = this.#checkBatch(keys, slots, sizes);
     const ok = new Uint8Array(n);
+    // Every view first: a bad slot fails the call before anything is sent.
+    const payloads = this.#views(slots, sizes);
     const pending: Promise<void>[] = [];
     const groups = groupsOf(sizes);
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g];
       // Let the I/O of the groups already sent advance (their open completes, their write is
-      // issued) before this thread checksums the next group: checksums overlap writes.
+      // issued) before this thread tags the next group: tagging overlaps writing.
       if (g > 0) await yieldToLoop();
       const objects = group.map((i) => {
-        const payload = this.#view(slots[i], sizes[i]);
         const header = new Uint8Array(HEADER_BYTES);
-        writeHeader(header, keys, i, payload);
-        return [header, payload];
+        writeHeader(header, keys, i, payloads[i]);
+        return [header, payloads[i]];
       });
       pending.push(
         this.#call('store', () => this.#adapter.store(subBatch(keys, group), objects)).then((stored) => {
@@ -204,16 +205,16 @@ export class AdapterHost implements AdapterHostApi {
     const n = this.#checkBatch(keys, slots, sizes);
     const loaded = new Bitmap(n);
     const bad: number[] = [];
+    const payloads = this.#views(slots, sizes);
     const pending: Promise<void>[] = [];
     for (const group of groupsOf(sizes)) {
       const headers = group.map(() => new Uint8Array(HEADER_BYTES));
-      const payloads = group.map((i) => this.#view(slots[i], sizes[i]));
       pending.push(
-        this.#call('load', () => this.#adapter.load(subBatch(keys, group), group.map((_, j) => [headers[j], payloads[j]]))).then((lengths) => {
+        this.#call('load', () => this.#adapter.load(subBatch(keys, group), group.map((i, j) => [headers[j], payloads[i]]))).then((lengths) => {
           for (let j = 0; j < group.length; j++) {
             const i = group[j];
             if (lengths[j] < 0) continue;
-            const fault: EnvelopeFault | null = checkEnvelope(headers[j], payloads[j], keys, i, lengths[j]);
+            const fault: EnvelopeFault | null = checkEnvelope(headers[j], payloads[i], keys, i, lengths[j]);
             if (fault === null) loaded.set(i);
             else {
               this.#metrics.integrityFailure(fault);
