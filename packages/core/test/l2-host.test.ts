@@ -77,6 +77,17 @@ test('a batch larger than one group goes out in several adapter calls, each key 
   assert.equal(s.arena.view(7, size), s.arena.view(3, size));
 });
 
+test('a group that fails while later groups are still being tagged fails only its keys', async () => {
+  const size = GROUP_BYTES;
+  const s = setup(size + 4096, 8);
+  const store = s.adapter.store.bind(s.adapter);
+  let calls = 0;
+  s.adapter.store = (k, o) => (calls++ === 0 ? Promise.reject(new Error('first group lost')) : store(k, o));
+  const { ok } = await storeKeys(s, 3, size);
+  assert.equal([...ok], [0, 1, 1]);
+  assert.is(s.host.counters.errors.get('store'), 1);
+});
+
 test('lookupAndLock finds stored keys with their payload sizes and pins them', async () => {
   const s = setup();
   const { keys } = await storeKeys(s, 2);

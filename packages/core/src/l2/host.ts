@@ -155,11 +155,12 @@ export class AdapterHost implements AdapterHostApi {
         writeHeader(header, keys, i, payloads[i]);
         return [header, payloads[i]];
       });
-      pending.push(
-        this.#call('store', () => this.#adapter.store(subBatch(keys, group), objects)).then((stored) => {
-          for (let j = 0; j < group.length; j++) ok[group[j]] = stored[j] === 1 ? 1 : 0;
-        }),
-      );
+      const sent = this.#call('store', () => this.#adapter.store(subBatch(keys, group), objects)).then((stored) => {
+        for (let j = 0; j < group.length; j++) ok[group[j]] = stored[j] === 1 ? 1 : 0;
+      });
+      // Handled below by allSettled; marked handled now, as it may fail while this loop yields.
+      sent.catch(() => {});
+      pending.push(sent);
     }
     // Every group settles before the result (the caller releases its L1 read locks after this).
     const failure = wholeFailure(await Promise.allSettled(pending));
