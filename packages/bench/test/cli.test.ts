@@ -1,0 +1,108 @@
+/**
+ * kvtier-bench as a user runs it: each command in a child process with small settings, its
+ * `--json` output in exactly the documented shape, and bad input answered with one line.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { withDeadline } from '@kvtier/core';
+
+const BIN = fileURLToPath(new URL('../bin/kvtier-bench.mjs', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function bench(args: string[], ms = 120_000): Promise<Run> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return withDeadline(done, ms, `kvtier-bench ${args.join(' ')}`).catch((err) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
+}
+
+async function json(args: string[]): Promise<any> {
+  const r = await bench([...args, '--json']);
+  assert.is(r.code, 0, `exit code of kvtier-bench ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+function assertPositiveNumbers(row: Record<string, unknown>, fields: string[]): void {
+  for (const f of fields) assert.ok(typeof row[f] === 'number' && (row[f] as number) > 0, `${f} = ${String(row[f])}`);
+}
+
+test('l1 --json: one row per op, batch and thread count', async () => {
+  const out = await json(['l1', '--batches', '1,16', '--threads', '1,2', '--ms', '40']);
+  assert.equal(Object.keys(out), ['rows']);
+  assert.is(out.rows.length, 2 * 2 * 2);
+  for (const row of out.rows) {
+    assert.equal(Object.keys(row).sort(), ['baselineKeysPerSec', 'batch', 'keysPerSec', 'op', 'threads']);
+    assert.ok(row.op === 'read' || row.op === 'write');
+    assertPositiveNumbers(row, ['keysPerSec', 'baselineKeysPerSec']);
+  }
+});
+
+test('policies --json: every policy and Belady per capacity, Belady the limit', async () => {
+  const out = await json(['policies', '--capacity', '3000']);
+  assert.equal(out.capacities, [3000]);
+  const r = out.results['3000'];
+  assert.equal(Object.keys(r).sort(), ['arc', 'belady', 'default', 'lru', 's3fifo']);
+  for (const name of ['lru', 'arc', 's3fifo', 'default']) assert.ok(r[name] > 0 && r[name] <= r.belady, `${name} ${r[name]} vs belady ${r.belady}`);
+});
+
+test('l2 --json: store and load rows per object size', async () => {
+  const out = await json(['l2', '--adapter', 'fs', '--sizes', '1', '--row-mib', '8', '--rounds', '1']);
+  assert.equal(out.rows.map((r: any) => r.op).sort(), ['load', 'store']);
+  for (const row of out.rows) {
+    assert.is(row.objectBytes, 1024 * 1024);
+    assertPositiveNumbers(row, ['engineGBps', 'baselineGBps']);
+  }
+});
+
+test('prefetch --json: latency percentiles of the engine and the baseline', async () => {
+  const out = await json(['prefetch', '--chunks', '4', '--chunk-mib', '1', '--runs', '3']);
+  assert.is(out.chunks, 4);
+  assert.is(out.chunkBytes, 1024 * 1024);
+  for (const side of [out.engineMs, out.baselineMs]) {
+    assertPositiveNumbers(side, ['p50', 'p99']);
+    assert.ok(side.p50 <= side.p99);
+  }
+});
+
+test('transfer --json: backend, adapter and a row per direction, layout and method', async () => {
+  const out = await json(['transfer', '--sizes', '256', '--reps', '1']);
+  assert.type(out.backend, 'string');
+  assert.type(out.adapter, 'string');
+  const keys = new Set(out.rows.map((r: any) => `${r.direction}/${r.layout}/${r.method}`));
+  assert.is(keys.size, 2 * 2 * 2, [...keys].join(' '));
+  for (const row of out.rows) {
+    assert.is(row.chunkBytes, 256 * 1024);
+    assertPositiveNumbers(row, ['GBps', 'memcpyGBps']);
+  }
+});
+
+test('an unknown command or flag is one line naming it, exit code 2', async () => {
+  const unknown = await bench(['nope']);
+  assert.is(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command 'nope'/);
+  const badFlag = await bench(['prefetch', '--chunks', 'many']);
+  assert.is(badFlag.code, 2);
+  assert.match(badFlag.stderr, /kvtier-bench prefetch: --chunks must be a positive integer/);
+  assert.not.match(badFlag.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('--help lists every command', async () => {
+  const r = await bench(['--help']);
+  assert.is(r.code, 0);
+  for (const name of ['l1', 'policies', 'l2', 'prefetch', 'transfer']) assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'));
+});
+
+test.run();
