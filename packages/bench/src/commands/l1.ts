@@ -11,6 +11,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { L1Error, L1Manager, type DigestBatch, type L1Handle } from '@kvtier/core';
 import { numberList, parseFlags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
+import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
 
 const OPS = ['read', 'write'] as const;
@@ -287,6 +288,17 @@ async function run(argv: string[]): Promise<number> {
     await pair?.close();
   }
   l1.checkInvariants();
+  saveChart('l1', {
+    title: 'L1 key operations per second vs a Map baseline',
+    kind: 'bar',
+    x: rows.map((r) => `${r.op} ×${r.batch} ${r.threads}t`),
+    xLabel: 'op, batch size, threads',
+    yLabel: 'M keys/s',
+    series: [
+      { name: 'L1 (shared memory)', values: rows.map((r) => r.keysPerSec / 1e6) },
+      { name: 'Map baseline', values: rows.map((r) => r.baselineKeysPerSec / 1e6) },
+    ],
+  });
 
   if (json) {
     process.stdout.write(`${JSON.stringify({ rows })}\n`);

@@ -3,19 +3,16 @@
  * classes of @kvtier/core) at several cache sizes and reports prefix hit ratios next to Belady's
  * offline choice on the same replay, plus an SVG chart in bench-results/.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createEvictionPolicy, replayBelady, replayPolicy, type ChunkTrace } from '@kvtier/core';
 import { numberList, parseFlags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
-import { renderChart } from '../svg-chart.ts';
+import { REPO_ROOT, saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 /** The shared trace: `shared/` is the repository's sibling. */
 const DEFAULT_TRACE = join(REPO_ROOT, '..', 'shared', 'traces', 'mooncake_synthetic.jsonl');
-const CHART_PATH = join(REPO_ROOT, 'bench-results', 'policies.svg');
 const DEFAULT_CAPACITIES = [2000, 5000, 10000];
 const POLICIES = ['lru', 'arc', 's3fifo', 'default'] as const;
 const COLUMNS = [...POLICIES, 'belady'] as const;
@@ -63,15 +60,14 @@ function measure(trace: ChunkTrace, capacity: number): Row {
 }
 
 function writeChart(capacities: number[], rows: Row[], tracePath: string): void {
-  mkdirSync(join(REPO_ROOT, 'bench-results'), { recursive: true });
-  writeFileSync(CHART_PATH, renderChart({
+  saveChart('policies', {
     title: `Prefix hit ratio by eviction policy (${tracePath.split('/').pop()})`,
     kind: 'line',
     x: capacities,
     xLabel: 'cache capacity (chunks)',
     yLabel: 'hit ratio',
     series: COLUMNS.map((name) => ({ name: name === 'default' ? `default (${DEFAULT_IS})` : name, values: rows.map((r) => r[name]) })),
-  }));
+  });
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -111,7 +107,6 @@ async function run(argv: string[]): Promise<number> {
     // Fixed decimals: the policies differ in the third decimal, which three significant figures hide.
     rows.map((r, i) => [capacities[i], ...COLUMNS.map((name) => r[name].toFixed(4)), (r.default / r.belady).toFixed(3)]),
   ));
-  process.stdout.write(`\nchart: ${relative(process.cwd(), CHART_PATH)}\n`);
   return 0;
 }
 

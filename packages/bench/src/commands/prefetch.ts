@@ -11,6 +11,7 @@ import '@kvtier/adapters';
 import { KvCache, digestBatch, digestHex, type DigestBatch } from '@kvtier/core';
 import { parseFlags, positiveInteger } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
+import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
 
 const MIB = 1024 * 1024;
@@ -113,6 +114,17 @@ export const command: BenchCommand = {
     const chunkBytes = positiveInteger(flags['chunk-mib'], 'chunk-mib', 4) * MIB;
     const runs = positiveInteger(flags.runs, 'runs', 30);
     const { engine, baseline } = await measure(chunks, chunkBytes, runs);
+    saveChart('prefetch', {
+      title: `Prefetch of ${chunks} × ${chunkBytes / MIB} MiB chunks from fs into L1`,
+      kind: 'bar',
+      x: ['p50', 'p99'],
+      xLabel: 'percentile',
+      yLabel: 'ms',
+      series: [
+        { name: 'engine prefetch', values: [engine.p50, engine.p99] },
+        { name: 'readFile baseline', values: [baseline.p50, baseline.p99] },
+      ],
+    });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ chunks, chunkBytes, runs, engineMs: engine, baselineMs: baseline })}\n`);
       return 0;

@@ -1,0 +1,18 @@
+/** Where benchmark charts go: `bench-results/` at the repository root (git-ignored). */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderChart, type ChartSpec } from './svg-chart.ts';
+
+/** The repository root. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const RESULTS_DIR = join(REPO_ROOT, 'bench-results');
+
+/** Renders `spec` to `bench-results/<name>.svg`, says where on stderr, and returns the path. */
+export function saveChart(name: string, spec: ChartSpec): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const path = join(RESULTS_DIR, `${name}.svg`);
+  writeFileSync(path, renderChart(spec));
+  process.stderr.write(`chart: ${relative(process.cwd(), path) || path}\n`);
+  return path;
+}
