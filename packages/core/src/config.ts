@@ -14,7 +14,7 @@ import { storePolicyNames } from './policies/store.ts';
 
 /** Eviction settings of one tier: a policy name, the usage watermark and the fraction to evict. */
 export interface EvictionConfig {
-  /** Eviction policy name (`lru`, `arc`, `s3fifo`, `noop`, `default`). */
+  /** Eviction policy name (`default` = ARC, `lru`, `arc`, `s3fifo`, `noop`). */
   readonly policy: string;
   /** Usage fraction in (0, 1] at or above which a cycle evicts. */
   readonly watermark: number;
@@ -64,7 +64,8 @@ export interface KvCacheConfig {
 export const CONFIG_DEFAULTS = {
   storePolicy: 'default',
   prefetchPolicy: 'default',
-  evictionPolicy: 'lru',
+  // ARC, the policies' recommended default (see policies/eviction-policies.ts for the measurements).
+  evictionPolicy: 'default',
   watermark: 0.8,
   ratio: 0.2,
   evictionIntervalMs: 100,

@@ -21,7 +21,7 @@ test('a minimal config gets every default', () => {
   assert.equal(c.adapters, []);
   assert.is(c.storePolicy, 'default');
   assert.is(c.prefetchPolicy, 'default');
-  assert.equal(c.l1Eviction, { policy: 'lru', watermark: 0.8, ratio: 0.2 });
+  assert.equal(c.l1Eviction, { policy: 'default', watermark: 0.8, ratio: 0.2 });
   assert.is(c.prefetchMaxInFlight, 8);
   assert.is(c.adapterCallTimeoutMs, CONFIG_DEFAULTS.adapterCallTimeoutMs);
   assert.equal(c.store, { maxRetries: 3, backoffMs: 50, maxInFlightBytesPerAdapter: 256 * 1024 * 1024, batchKeys: 256 });
