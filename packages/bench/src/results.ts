@@ -1,4 +1,7 @@
-/** Where benchmark charts go: `bench-results/` at the repository root (git-ignored). */
+/**
+ * Where benchmark charts go: `bench-results/` at the repository root (git-ignored), or the
+ * directory in `KVTIER_BENCH_RESULTS` (the tests point it at a temp dir).
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +9,7 @@ import { renderChart, type ChartSpec } from './svg-chart.ts';
 
 /** The repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const RESULTS_DIR = join(REPO_ROOT, 'bench-results');
+const RESULTS_DIR = process.env.KVTIER_BENCH_RESULTS ?? join(REPO_ROOT, 'bench-results');
 
 /** Renders `spec` to `bench-results/<name>.svg`, says where on stderr, and returns the path. */
 export function saveChart(name: string, spec: ChartSpec): string {

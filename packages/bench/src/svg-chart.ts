@@ -28,7 +28,9 @@ export interface ChartSpec {
 }
 
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
-const MARGIN = { top: 40, right: 150, bottom: 50, left: 70 };
+const MARGIN = { top: 40, left: 70 };
+/** Rough width of one character at font size 12, for laying out labels without a text engine. */
+const CHAR_W = 7;
 const Y_TICKS = 5;
 
 function escapeXml(s: string): string {
@@ -49,10 +51,15 @@ function formatTick(v: number): string {
 
 /** Renders `spec` as an SVG document. */
 export function renderChart(spec: ChartSpec): string {
-  const width = spec.width ?? 720;
-  const height = spec.height ?? 420;
-  const plotW = width - MARGIN.left - MARGIN.right;
-  const plotH = height - MARGIN.top - MARGIN.bottom;
+  // Room for the legend's longest name on the right; long x labels are slanted and get room below.
+  const right = 40 + CHAR_W * Math.max(8, ...spec.series.map((s) => s.name.length));
+  const longestX = Math.max(1, ...spec.x.map((l) => String(l).length));
+  const width = spec.width ?? Math.max(720, MARGIN.left + right + spec.x.length * 56);
+  const slant = (width - MARGIN.left - right) / Math.max(1, spec.x.length) < CHAR_W * longestX + 8;
+  const bottom = slant ? 44 + CHAR_W * 0.72 * longestX : 50;
+  const height = spec.height ?? 420 + (slant ? bottom - 50 : 0);
+  const plotW = width - MARGIN.left - right;
+  const plotH = height - MARGIN.top - bottom;
   const finite = spec.series.flatMap((s) => s.values.filter(Number.isFinite));
   const yMin = spec.yMin ?? 0;
   const dataMax = finite.length > 0 ? Math.max(...finite) : 1;
@@ -73,7 +80,11 @@ export function renderChart(spec: ChartSpec): string {
     out.push(`<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(v)}</text>`);
   }
   spec.x.forEach((label, i) => {
-    out.push(`<text x="${xAt(i).toFixed(1)}" y="${MARGIN.top + plotH + 18}" text-anchor="middle">${escapeXml(String(label))}</text>`);
+    const x = xAt(i).toFixed(1);
+    const y = MARGIN.top + plotH + 18;
+    out.push(slant
+      ? `<text transform="translate(${x} ${y - 6}) rotate(-40)" text-anchor="end">${escapeXml(String(label))}</text>`
+      : `<text x="${x}" y="${y}" text-anchor="middle">${escapeXml(String(label))}</text>`);
   });
   out.push(
     `<line x1="${MARGIN.left}" y1="${MARGIN.top + plotH}" x2="${MARGIN.left + plotW}" y2="${MARGIN.top + plotH}" stroke="black"/>`,

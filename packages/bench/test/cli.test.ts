@@ -3,6 +3,9 @@
  * `--json` output in exactly the documented shape, and bad input answered with one line.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,8 +19,11 @@ interface Run {
   stderr: string;
 }
 
+const RESULTS = mkdtempSync(join(tmpdir(), 'kvtier-bench-test-'));
+
 function bench(args: string[], ms = 120_000): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, KVTIER_BENCH_RESULTS: RESULTS };
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -99,10 +105,16 @@ test('an unknown command or flag is one line naming it, exit code 2', async () =
   assert.not.match(badFlag.stderr, /\n\s+at /, 'no stack trace');
 });
 
+test('charts land in the results directory', () => {
+  assert.equal(readdirSync(RESULTS).sort(), ['l1.svg', 'policies.svg', 'prefetch.svg']);
+});
+
 test('--help lists every command', async () => {
   const r = await bench(['--help']);
   assert.is(r.code, 0);
   for (const name of ['l1', 'policies', 'l2', 'prefetch', 'transfer']) assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'));
 });
+
+test.after(() => rmSync(RESULTS, { recursive: true, force: true }));
 
 test.run();
