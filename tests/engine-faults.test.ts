@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AdapterCounter, Counter, ErrorCode, WorkerKind, type KvCache } from '@kvtier/core';
 import {
-  assertNoLeaks, eventually, makeKeys, openCache, pattern, prefetch, seedL2, storeSettled, withCache, writeKeys,
+  assertNoLeaks, eventually, makeKeys, openCache, pattern, prefetch, readLocks, seedL2, storeSettled, withCache, writeKeys,
 } from './engine-helpers.ts';
 
 const FAULTY = {
@@ -32,6 +32,23 @@ test('errors, corruption, delays and lost completions never return wrong bytes n
   assert.ok(cache.counters.getAdapter(0, AdapterCounter.ABANDONED_CALLS) > 0, 'lost completions were abandoned');
   await eventually(() => cache.lockedObjects() === 0, 'quarantined slots to be released', 5_000);
 }, [FAULTY], { adapterCallTimeoutMs: 100, store: { maxRetries: 3, backoffMs: 1 } }, 60_000));
+
+test('a store call silent past its grace period: its slot stays locked until its adapter host is terminated and restarted', () => withCache(async (cache) => {
+  const keys = makeKeys(1);
+  writeKeys(cache, keys);
+  await eventually(() => cache.l1.state(keys, 0)!.readLocks === 1, 'the store to claim the object');
+  // Every call starts 3 s late: abandoned at 200 ms, and the host is still alive 200 ms later.
+  while (readLocks(cache, keys)[0] !== 0) {
+    await new Promise((r) => setTimeout(r, 2));
+    if (readLocks(cache, keys)[0] === 0) {
+      assert.ok(cache.counters.getRestarts(WorkerKind.ADAPTER) >= 1, 'the read lock went while the host that may read the slot was alive');
+    }
+  }
+  assert.is(cache.counters.getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1);
+  assert.is(cache.counters.get(Counter.STORE_DROPPED_KEYS), 1);
+  await eventually(() => cache.workerHealth().get('adapter[0]') === true, 'the adapter host to be restarted');
+  assert.match(await cache.metrics(), /kvtier_l2_host_terminations_total\{adapter="0"\} 1/);
+}, [{ type: 'fault', delayRate: 1, delayMs: 3_000, inner: { type: 'mock' } }], { adapterCallTimeoutMs: 200, store: { maxRetries: 0 } }));
 
 test('a store worker killed mid-store is reported, its locks released, and it is restarted', () => withCache(async (cache) => {
   const keys = makeKeys(5);

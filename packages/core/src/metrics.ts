@@ -43,6 +43,7 @@ export const AdapterCounter = {
   EVICTED_KEYS: 6,
   ABANDONED_CALLS: 7,
   USAGE_POLLS: 8,
+  HOST_TERMINATIONS: 9,
 } as const;
 /** One of the {@link AdapterCounter} offsets. */
 export type AdapterCounterId = (typeof AdapterCounter)[keyof typeof AdapterCounter];
@@ -57,6 +58,7 @@ const ADAPTER_COUNTER_TEXT: readonly (readonly [string, string])[] = [
   ['kvtier_l2_evicted_keys_total', 'Keys deleted from an adapter by L2 eviction.'],
   ['kvtier_l2_abandoned_calls_total', 'Adapter calls abandoned past their deadline.'],
   ['kvtier_l2_usage_polls_total', 'Usage queries of the L2 eviction controller.'],
+  ['kvtier_l2_host_terminations_total', 'Adapter hosts terminated (and restarted) because an abandoned call did not answer within its grace period.'],
 ];
 
 /** Controller -> adapter operations, for failure counts and latency. */

@@ -9,6 +9,8 @@ import type { L2Adapter, L2Status } from '../src/l2/adapter.ts';
 import { AdapterHost } from '../src/l2/host.ts';
 import type { L2Usage } from '../src/l2/host-api.ts';
 import { Metrics } from '../src/metrics.ts';
+import { HostGenerations, hostGone, takeTerminationRequests } from '../src/workers/host-generations.ts';
+import { CONTROL_WORDS } from '../src/workers/layout.ts';
 
 /** Bytes per test object. */
 export const SIZE = 4096;
@@ -34,6 +36,8 @@ export class MemoryAdapter implements L2Adapter {
   #storeBytes = 0;
   /** ms each store takes. */
   storeDelayMs = 0;
+  /** ms before a load writes its targets (and answers). */
+  loadDelayMs = 0;
 
   async #gate(op: 'store' | 'load' | 'lookup'): Promise<void> {
     this.calls[op]++;
@@ -64,6 +68,7 @@ export class MemoryAdapter implements L2Adapter {
 
   async load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
     await this.#gate('load');
+    if (this.loadDelayMs > 0) await new Promise((r) => setTimeout(r, this.loadDelayMs));
     return Float64Array.from(targets, (parts, i) => {
       const obj = this.objects.get(digestHex(keys, i));
       if (obj === undefined) return -1;
@@ -112,4 +117,21 @@ export function write(l1: L1Manager, batch: DigestBatch, tag = 1): void {
 /** Fresh metrics. */
 export function metrics(): Metrics {
   return new Metrics();
+}
+
+/**
+ * Host generations of `adapters` in-process hosts over a fresh control block, and the engine's
+ * part of the protocol: `endRequestedHosts()` ends the hosts controllers asked to terminate (here
+ * a host cannot die, so it only moves the generation) and returns their indices.
+ */
+export function hostLiveness(adapters: number): { hosts: HostGenerations; endRequestedHosts(): number[] } {
+  const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+  return {
+    hosts: new HostGenerations(control, new Array<number>(adapters).fill(0)),
+    endRequestedHosts: () => {
+      const ended = takeTerminationRequests(control, adapters);
+      for (const a of ended) hostGone(control, a);
+      return ended;
+    },
+  };
 }

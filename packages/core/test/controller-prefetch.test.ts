@@ -3,12 +3,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PrefetchController } from '../src/controllers/prefetch.ts';
 import { withDeadline } from '../src/deadline.ts';
-import type { DigestBatch } from '../src/l1/api.ts';
+import { L1Error, type DigestBatch } from '../src/l1/api.ts';
 import type { L1Manager } from '../src/l1/l1-manager.ts';
 import type { AdapterHost } from '../src/l2/host.ts';
 import { AdapterCounter } from '../src/metrics.ts';
 import { createPrefetchPolicy } from '../src/policies/prefetch.ts';
-import { SIZE, hosts, ids, keys, metrics, smallL1, write } from './controller-fixtures.ts';
+import { SIZE, hostLiveness, hosts, ids, keys, metrics, smallL1, write } from './controller-fixtures.ts';
 
 /** Stores `batch` in every host through L1, then removes it from L1. */
 async function seed(l1: L1Manager, h: readonly AdapterHost[], batch: DigestBatch): Promise<void> {
@@ -20,17 +20,18 @@ async function seed(l1: L1Manager, h: readonly AdapterHost[], batch: DigestBatch
 }
 
 function controller(l1: L1Manager, h: readonly AdapterHost[], opts: { maxInFlight?: number; adapterCallTimeoutMs?: number } = {}) {
+  const live = hostLiveness(h.length);
   const results = new Map<number, number>();
   const order: number[] = [];
   const m = metrics();
   const c = new PrefetchController({
-    l1, adapters: h, policy: createPrefetchPolicy('default'), metrics: m,
+    l1, adapters: h, hosts: live.hosts, policy: createPrefetchPolicy('default'), metrics: m,
     adapterCallTimeoutMs: opts.adapterCallTimeoutMs ?? 1000, maxInFlight: opts.maxInFlight ?? 8,
     publish: (id, hits) => { results.set(id, hits); order.push(id); },
   });
   const run = (id: number, batch: DigestBatch, extraCount = 0) => c.submit({ requestId: id, keys: batch, extraCount, submittedAt: Date.now() });
   const settled = async (n: number) => { while (results.size < n) await new Promise((r) => setTimeout(r, 2)); };
-  return { c, m, results, order, run, settled };
+  return { c, m, results, order, run, settled, live };
 }
 
 test('concurrent requests for the same keys: one load, both read-lock every key', () => withDeadline((async () => {
@@ -81,21 +82,47 @@ test('a lookup that never answers is abandoned: that adapter counts as holding n
   l1.finishRead(batch);
 })(), 10_000, 'test'));
 
-test('a load that never answers: a miss, its slots held one more deadline then freed, pins released', () => withDeadline((async () => {
+test('a load that never answers: a miss, its slots held until its host is terminated (asked one deadline later), pins released', () => withDeadline((async () => {
   const l1 = smallL1();
   const { hosts: h, raw } = hosts(l1, 1);
   const batch = keys(0, 1);
   await seed(l1, h, batch);
   raw[0].hang.add('load');
-  const { results, run, settled } = controller(l1, h, { adapterCallTimeoutMs: 50 });
+  const { results, run, settled, live } = controller(l1, h, { adapterCallTimeoutMs: 50 });
   run(1, batch);
   await settled(1);
   assert.is(results.get(1), 0);
   assert.is(l1.usage().objects, 2, 'quarantined: still write-locked, not reusable');
   assert.is(l1.state(batch, 0)!.readable, false);
-  await new Promise((r) => setTimeout(r, 120));
-  assert.is(l1.usage().objects, 0, 'freed after one more deadline');
+  await new Promise((r) => setTimeout(r, 150));
+  assert.is(l1.usage().objects, 2, 'still quarantined past one more deadline: the host may still write');
+  assert.equal(live.endRequestedHosts(), [0]);
+  while (l1.usage().objects !== 0) await new Promise((r) => setTimeout(r, 5));
   assert.is(await h[0].pinCount(), 0);
+})(), 10_000, 'test'));
+
+test('a load answering after its deadline and the grace period never writes into a reused slot', () => withDeadline((async () => {
+  const l1 = smallL1(2);
+  const { hosts: h, raw } = hosts(l1, 1);
+  const batch = keys(0, 1);
+  await seed(l1, h, batch);
+  raw[0].loadDelayMs = 400;
+  const { results, run, settled, live } = controller(l1, h, { adapterCallTimeoutMs: 50 });
+  run(1, batch);
+  await settled(1);
+  assert.is(results.get(1), 0);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(live.endRequestedHosts(), [0], 'termination asked after the grace period');
+  // Here the host cannot die, so the late answer is what frees the slots; until then nothing
+  // else may get them: L1 has only these two.
+  const other = keys(7, 8);
+  assert.equal(Array.from(l1.reserveWrite(other, SIZE).codes), [L1Error.OUT_OF_MEMORY, L1Error.OUT_OF_MEMORY]);
+  while (l1.usage().objects !== 0) await new Promise((r) => setTimeout(r, 5));
+  write(l1, other, 200);
+  await new Promise((r) => setTimeout(r, 50));
+  const r = l1.reserveRead(other);
+  assert.ok(l1.view(r.slots[0], SIZE).every((b) => b === 200) && l1.view(r.slots[1], SIZE).every((b) => b === 201), 'bytes intact');
+  l1.finishRead(other);
 })(), 10_000, 'test'));
 
 test('stop fails queued requests as CLOSED and waits for running ones', () => withDeadline((async () => {

@@ -8,7 +8,7 @@ import { HEADER_BYTES } from '../src/l2/envelope.ts';
 import { AdapterCounter, AdapterOp, Counter, FailureReason } from '../src/metrics.ts';
 import type { StorePolicy } from '../src/policies/store.ts';
 import { createStorePolicy } from '../src/policies/store.ts';
-import { SIZE, hosts, ids, keys, metrics, smallL1, write } from './controller-fixtures.ts';
+import { SIZE, hostLiveness, hosts, ids, keys, metrics, smallL1, write } from './controller-fixtures.ts';
 
 /** Runs the store controller until `until()` holds, then stops it and waits for it to return. */
 async function runUntil(ctx: Omit<StoreContext, 'stopped' | 'waitDirty'>, until: () => boolean | Promise<boolean>): Promise<void> {
@@ -20,7 +20,7 @@ async function runUntil(ctx: Omit<StoreContext, 'stopped' | 'waitDirty'>, until:
   await done;
 }
 
-const BASE = { adapterCallTimeoutMs: 1000, maxRetries: 2, backoffMs: 1, maxInFlightBytesPerAdapter: 1 << 20, batchKeys: 64 };
+const BASE = { adapterCallTimeoutMs: 1000, maxRetries: 2, backoffMs: 1, maxInFlightBytesPerAdapter: 1 << 20, batchKeys: 64, hosts: hostLiveness(2).hosts };
 
 const nothing: StorePolicy = { name: 'nothing', targets: () => new Map(), deleteFromL1: () => [] };
 const firstOnly: StorePolicy = { name: 'first', targets: (k) => new Map([[0, k.slice()]]), deleteFromL1: () => [] };
@@ -71,20 +71,31 @@ test('in-flight bytes per adapter stay within the budget', () => withDeadline((a
   assert.ok(raw[0].maxConcurrentStoreBytes <= 2 * (SIZE + HEADER_BYTES), `at most two objects in flight, saw ${raw[0].maxConcurrentStoreBytes} bytes`);
 })(), 10_000, 'test'));
 
-test('a store call that never completes is abandoned, counted, retried; the lock goes after one more deadline', () => withDeadline((async () => {
+test('a store call that never answers keeps its read lock until its host is terminated, asked one deadline after abandoning', () => withDeadline((async () => {
   const l1 = smallL1();
   const { hosts: h, raw } = hosts(l1, 1);
+  const live = hostLiveness(1);
   raw[0].hang.add('store');
   const m = metrics();
   const batch = keys(0);
   write(l1, batch);
-  const started = Date.now();
-  await runUntil({ ...BASE, l1, adapters: h, policy: createStorePolicy('default'), metrics: m, adapterCallTimeoutMs: 50, maxRetries: 1 },
-    () => m.get(Counter.STORE_DROPPED_KEYS) === 1 && l1.state(batch, 0)!.readLocks === 0);
+  let stop = false;
+  const done = runStoreController({
+    ...BASE, l1, adapters: h, hosts: live.hosts, policy: createStorePolicy('default'), metrics: m, adapterCallTimeoutMs: 50, maxRetries: 1,
+    stopped: () => stop, waitDirty: async (ms) => { await l1.waitDirtyAsync(ms); },
+  });
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  while (m.get(Counter.STORE_DROPPED_KEYS) === 0) await wait(5);
   assert.is(m.getAdapter(0, AdapterCounter.ABANDONED_CALLS), 2);
   assert.is(m.getFailures(0, AdapterOp.STORE, FailureReason.TIMEOUT), 2);
-  assert.ok(Date.now() - started >= 150, 'two deadlines, then one more before the lock goes');
+  // Well past one more deadline: the host may still read the slot, so the lock stays.
+  await wait(150);
+  assert.is(l1.state(batch, 0)!.readLocks, 1, 'read lock held while the call may still read the slot');
+  assert.equal(live.endRequestedHosts(), [0], 'the silent host was asked to be terminated');
+  while (l1.state(batch, 0)!.readLocks !== 0) await wait(5);
   assert.ok(l1.state(batch, 0) !== null, 'the object stays in L1');
+  stop = true;
+  await done;
 })(), 10_000, 'test'));
 
 test('stop waits for the batches in flight: no read lock outlives the controller', () => withDeadline((async () => {

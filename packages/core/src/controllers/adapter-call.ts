@@ -44,6 +44,52 @@ export async function callAdapter<T>(ctx: AdapterCallContext, adapter: number, o
   }
 }
 
+/**
+ * Which adapter host a call reaches and whether that host still lives. The hosts of one adapter
+ * are numbered by generation; the engine moves an adapter past generation g only once the thread
+ * of host g has exited, so a call sent to host g can no longer touch L1 after that.
+ */
+export interface AdapterHostLiveness {
+  /** The generation of the host `adapters[adapter]` reaches now (read it when sending a call). */
+  generationOf(adapter: number): number;
+  /** Whether host `generation` of `adapter` is gone (its thread exited). */
+  isGone(adapter: number, generation: number): boolean;
+  /** Resolves once host `generation` of `adapter` is gone, or after `timeoutMs`. */
+  waitGone(adapter: number, generation: number, timeoutMs: number): Promise<void>;
+  /** Asks the engine to terminate host `generation` of `adapter` (it is restarted like a crashed one). */
+  requestTermination(adapter: number, generation: number): void;
+}
+
+/** What {@link untilAbandonedCallEnds} needs. */
+export interface AbandonedCallContext {
+  readonly hosts: AdapterHostLiveness;
+  /** The grace period of an abandoned call: one more call deadline. */
+  readonly adapterCallTimeoutMs: number;
+}
+
+/** How often a wait for a terminated host re-checks the caller's stop flag. */
+const STOP_CHECK_MS = 50;
+
+/**
+ * Resolves once an abandoned call can no longer touch the L1 slots it was given: it answered, or
+ * the thread of its host exited. A call still silent one grace period after it was abandoned gets
+ * its host terminated (and restarted). Until this resolves the caller must keep the slots locked:
+ * released earlier, a slot could be reused and the late call would read another object's bytes
+ * (storing them under the old key) or write into another object. `stopped()` ends the wait at
+ * close, when nothing can reuse a slot any more.
+ */
+export async function untilAbandonedCallEnds(
+  ctx: AbandonedCallContext, adapter: number, generation: number, call: Promise<unknown>, stopped: () => boolean,
+): Promise<void> {
+  let answered = false;
+  const settled = call.then(() => { answered = true; }, () => { answered = true; });
+  const over = () => answered || ctx.hosts.isGone(adapter, generation) || stopped();
+  await Promise.race([settled, ctx.hosts.waitGone(adapter, generation, ctx.adapterCallTimeoutMs)]);
+  if (over()) return;
+  ctx.hosts.requestTermination(adapter, generation);
+  while (!over()) await Promise.race([settled, ctx.hosts.waitGone(adapter, generation, STOP_CHECK_MS)]);
+}
+
 /** Resolves after `ms` milliseconds (an unref'd timer: a sleeping worker does not hold the process). */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

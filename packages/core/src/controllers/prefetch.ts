@@ -16,7 +16,7 @@ import { L1Error, type DigestBatch, type L1SlotResult } from '../l1/api.ts';
 import type { AdapterHostApi, BitmapData } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, Histogram, type Metrics } from '../metrics.ts';
 import type { PrefetchPolicy } from '../policies/prefetch.ts';
-import { callAdapter } from './adapter-call.ts';
+import { callAdapter, untilAbandonedCallEnds, type AdapterHostLiveness } from './adapter-call.ts';
 import { keyCount, keyId, pickKeys, pickValues, rangeKeys } from './batch.ts';
 
 /** The L1 operations the prefetch controller uses. */
@@ -44,6 +44,8 @@ export interface PrefetchRequest {
 export interface PrefetchContext {
   readonly l1: PrefetchL1;
   readonly adapters: readonly AdapterHostApi[];
+  /** Which host each adapter proxy reaches, and whether it still lives (see untilAbandonedCallEnds). */
+  readonly hosts: AdapterHostLiveness;
   readonly policy: PrefetchPolicy;
   readonly metrics: Metrics;
   readonly adapterCallTimeoutMs: number;
@@ -52,7 +54,7 @@ export interface PrefetchContext {
   publish(requestId: number, l2PrefixHits: number, error?: KvtierError): void;
 }
 
-/** A load that passed its deadline: its slots stay write-locked until the late answer or stop. */
+/** A load that passed its deadline: its slots stay write-locked until it can no longer write them. */
 interface Quarantine {
   readonly keys: DigestBatch;
 }
@@ -244,6 +246,7 @@ export class PrefetchController {
       const batch = pickKeys(keys, indices);
       const slots = pickValues(reserved.slots, indices);
       const bytes = pickValues(sizes, indices);
+      const generation = ctx.hosts.generationOf(a);
       const call = ctx.adapters[a].load(batch, slots, bytes);
       const started = performance.now();
       try {
@@ -260,7 +263,7 @@ export class PrefetchController {
       } catch (err) {
         if (KvtierError.from(err).code !== ErrorCode.TIMEOUT) return;
         for (const i of indices) quarantined.add(i);
-        this.#quarantine(batch, call);
+        this.#quarantine(batch, a, generation, call);
       }
     }));
 
@@ -294,17 +297,14 @@ export class PrefetchController {
 
   /**
    * A load past its deadline may still write into its slots: they stay write-locked (unreadable,
-   * not reusable) until the late answer arrives, or one more call deadline passes (a completion
-   * that is lost for good must not hold L1 forever), or the controller stops; then they are dropped.
+   * not reusable) until it can no longer write them — it answered, or its host was terminated
+   * (see untilAbandonedCallEnds) — or the controller stops; then they are dropped.
    */
-  #quarantine(batch: DigestBatch, call: Promise<unknown>): void {
+  #quarantine(batch: DigestBatch, adapter: number, generation: number, call: Promise<unknown>): void {
     const q: Quarantine = { keys: batch };
     this.#quarantined.add(q);
-    const release = () => {
-      clearTimeout(timer);
+    void untilAbandonedCallEnds(this.#ctx, adapter, generation, call, () => this.#stopping).then(() => {
       if (this.#quarantined.delete(q)) this.#ctx.l1.delete(batch, { force: true });
-    };
-    const timer = setTimeout(release, this.#ctx.adapterCallTimeoutMs);
-    call.then(release, release);
+    });
   }
 }

@@ -9,7 +9,7 @@ import type { DigestBatch, L1SlotResult } from '../l1/api.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, FailureReason, Histogram, type Metrics } from '../metrics.ts';
 import type { StorePolicy } from '../policies/store.ts';
-import { callAdapter, sleep } from './adapter-call.ts';
+import { callAdapter, sleep, untilAbandonedCallEnds, type AdapterHostLiveness } from './adapter-call.ts';
 import { keyCount, pickKeys, pickValues, range } from './batch.ts';
 
 /** Dirty objects claimed by the store controller: read-locked for it until it calls finishRead. */
@@ -29,6 +29,8 @@ export interface StoreL1 {
 export interface StoreContext {
   readonly l1: StoreL1;
   readonly adapters: readonly AdapterHostApi[];
+  /** Which host each adapter proxy reaches, and whether it still lives (see untilAbandonedCallEnds). */
+  readonly hosts: AdapterHostLiveness;
   readonly policy: StorePolicy;
   readonly metrics: Metrics;
   readonly adapterCallTimeoutMs: number;
@@ -77,7 +79,7 @@ class InFlightBudget {
  */
 async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBatch, indices: readonly number[]): Promise<Set<number>> {
   const stored = new Set<number>();
-  const abandoned: Promise<unknown>[] = [];
+  const abandoned: { call: Promise<unknown>; generation: number }[] = [];
   let pending = indices;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > 0) {
@@ -89,6 +91,7 @@ async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBa
     const sizes = pickValues(batch.sizes, pending);
     const bytes = sizes.reduce((a, b) => a + b, 0);
     const started = performance.now();
+    const generation = ctx.hosts.generationOf(adapter);
     const call = ctx.adapters[adapter].store(keys, pickValues(batch.slots, pending), sizes);
     try {
       const ok = await callAdapter(ctx, adapter, AdapterOp.STORE, () => call);
@@ -108,13 +111,12 @@ async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBa
       pending = failed;
     } catch (err) {
       // callAdapter counted the failure (and the abandoned call, on a timeout); retry the lot.
-      if (KvtierError.from(err).code === ErrorCode.TIMEOUT) abandoned.push(call);
+      if (KvtierError.from(err).code === ErrorCode.TIMEOUT) abandoned.push({ call, generation });
     }
   }
   if (pending.length > 0) ctx.metrics.count(Counter.STORE_DROPPED_KEYS, pending.length);
-  // An abandoned call may still be reading the slots: keep the read locks until it answers, or
-  // one more call deadline passed (a completion lost for good must not hold L1 forever).
-  if (abandoned.length > 0) await Promise.race([Promise.allSettled(abandoned), sleep(ctx.adapterCallTimeoutMs)]);
+  // An abandoned call may still be reading the slots: the read locks stay until it cannot.
+  await Promise.all(abandoned.map((a) => untilAbandonedCallEnds(ctx, adapter, a.generation, a.call, ctx.stopped)));
   return stored;
 }
 

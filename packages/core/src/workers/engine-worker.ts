@@ -18,6 +18,7 @@ import { createPrefetchPolicy } from '../policies/prefetch.ts';
 import { createStorePolicy } from '../policies/store.ts';
 import { portEndpoint } from './endpoint.ts';
 import { L1Manager, type L1Handle } from '../l1/l1-manager.ts';
+import { HostGenerations } from './host-generations.ts';
 import { L2EventRing } from './l2-event-ring.ts';
 import { Control, PREFETCH_ERROR_CODES, Record, RECORD_WORDS, RequestState } from './layout.ts';
 import {
@@ -75,19 +76,27 @@ function readyApi(rt: TaskRuntime): TaskControlApi {
   return { ready: async () => ({ threadId, ownerId: rt.l1.ownerId }) };
 }
 
-/** The control API of a controller over its (mutable) list of adapter proxies. */
-function controllerApi(rt: TaskRuntime, adapters: AdapterHostApi[]): ControllerControlApi {
-  return { ...readyApi(rt), replaceAdapter: (index, port) => { adapters[index] = wrapAdapter(port); } };
+/** The control API of a controller over its (mutable) list of adapter proxies and their host generations. */
+function controllerApi(rt: TaskRuntime, adapters: AdapterHostApi[], hosts: HostGenerations): ControllerControlApi {
+  return {
+    ...readyApi(rt),
+    replaceAdapter: (index, port, generation) => {
+      adapters[index] = wrapAdapter(port);
+      hosts.connect(index, generation);
+    },
+  };
 }
 
 async function storeTask(task: StoreTask): Promise<void> {
   const rt = runtime(task);
   const adapters = task.adapterPorts.map(wrapAdapter);
-  expose(controllerApi(rt, adapters), task.controlPort);
+  const hosts = new HostGenerations(rt.control, task.adapterGenerations);
+  expose(controllerApi(rt, adapters, hosts), task.controlPort);
   const { store, adapterCallTimeoutMs } = task.config;
   await runStoreController({
     l1: rt.l1,
     adapters,
+    hosts,
     policy: createStorePolicy(task.config.storePolicy),
     metrics: rt.metrics,
     adapterCallTimeoutMs,
@@ -101,9 +110,11 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
   const rt = runtime(task);
   const table = new Int32Array(task.prefetchTable);
   const adapters = task.adapterPorts.map(wrapAdapter);
+  const hosts = new HostGenerations(rt.control, task.adapterGenerations);
   const controller = new PrefetchController({
     l1: rt.l1,
     adapters,
+    hosts,
     policy: createPrefetchPolicy(task.config.prefetchPolicy),
     metrics: rt.metrics,
     adapterCallTimeoutMs: task.config.adapterCallTimeoutMs,
@@ -118,7 +129,7 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
     },
   });
   const api: PrefetchControlApi = {
-    ...controllerApi(rt, adapters),
+    ...controllerApi(rt, adapters, hosts),
     submit: (requestId, keys, extraCount, submittedAt) => controller.submit({ requestId, keys, extraCount, submittedAt }),
   };
   expose(api, task.controlPort);

@@ -14,15 +14,17 @@ import type { KvCacheConfig } from '../config.ts';
 import { ErrorCode, KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { adapterModuleUrl, registeredAdapterTypes } from '../l2/registry.ts';
-import { WorkerKind, type Metrics } from '../metrics.ts';
+import { AdapterCounter, WorkerKind, type Metrics } from '../metrics.ts';
 import { portEndpoint } from './endpoint.ts';
 import type { L1Manager } from '../l1/l1-manager.ts';
 import { Header } from '../l1/layout.ts';
+import { hostGone, takeTerminationRequests } from './host-generations.ts';
 import { L2EventRing } from './l2-event-ring.ts';
 import { Control } from './layout.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
 } from './tasks.ts';
+import { bumpWord, waitWord } from './wait.ts';
 
 /** Records per L2 event ring. */
 const L2_RING_RECORDS = 16_384;
@@ -36,6 +38,8 @@ const KIND_METRIC = { store: WorkerKind.STORE, prefetch: WorkerKind.PREFETCH, ev
 interface Running {
   readonly name: string;
   readonly kind: EngineTask['kind'];
+  /** The adapter index of an adapter task, -1 for a controller. */
+  readonly adapter: number;
   readonly done: Promise<void>;
   readonly control: Comlink.Remote<TaskControlApi>;
   threadId: number;
@@ -66,6 +70,8 @@ export class EngineWorkers {
   /** Proxies kept in fields for the engine's life: a collected proxy hangs its call. */
   readonly #adapterControls: Comlink.Remote<AdapterControlApi>[] = [];
   readonly #adapterHosts: AdapterHostApi[] = [];
+  /** Per adapter, the generation of its running host (host-generations.ts). */
+  readonly #hostGenerations: number[] = [];
   #prefetch: Comlink.Remote<PrefetchControlApi> | undefined;
   /** Each running controller's control proxy, to hand it a restarted adapter host. */
   readonly #controllers = new Map<ControllerKind, Comlink.Remote<ControllerControlApi>>();
@@ -97,6 +103,7 @@ export class EngineWorkers {
     try {
       await Promise.all(options.config.adapters.map((_, i) => workers.#startAdapter(i)));
       await Promise.all((['store', 'prefetch', 'eviction'] as const).map((k) => workers.#startController(k)));
+      void workers.#serveTerminationRequests();
     } catch (err) {
       await workers.stop();
       throw err;
@@ -150,7 +157,7 @@ export class EngineWorkers {
   async #launch<T extends TaskControlApi>(name: string, task: EngineTask, transfer: MessagePort[], controlEnd: MessagePort, restart: () => Promise<void>): Promise<Comlink.Remote<T>> {
     const control = Comlink.wrap<T>(portEndpoint(controlEnd));
     const done = this.#pool.run(task, { transferList: [task.controlPort, ...transfer] as never }) as Promise<void>;
-    const running: Running = { name, kind: task.kind, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
+    const running: Running = { name, kind: task.kind, adapter: task.kind === 'adapter' ? task.index : -1, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
     this.#running.set(name, running);
     done.then(
       () => { if (!this.#stopping(task.kind)) void this.#crashed(running, new Error('the task returned'), restart); },
@@ -177,6 +184,8 @@ export class EngineWorkers {
     this.#options.metrics.countRestart(KIND_METRIC[running.kind]);
     process.emitWarning(`kvtier: the ${running.name} worker died (${KvtierError.from(err).message}); restarting it`);
     if (running.ownerId >= 0) this.#options.l1.reclaimThread(running.ownerId);
+    // The host's thread has exited: calls still pending on it can no longer touch L1.
+    if (running.kind === 'adapter') hostGone(this.#control, running.adapter);
     if (running.kind === 'prefetch') await this.#options.onPrefetchLost();
     if (this.#stopping(running.kind)) return;
     try {
@@ -203,8 +212,10 @@ export class EngineWorkers {
       ring: this.#rings[i].buffer,
       hostPorts,
     };
+    const generation = Atomics.load(this.#control, Control.HOST_GENERATION + i);
     const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i));
     this.#adapterControls[i] = control;
+    this.#hostGenerations[i] = generation;
     this.#adapterHosts[i] = Comlink.wrap<AdapterHostApi>(portEndpoint(main.port1)) as unknown as AdapterHostApi;
   }
 
@@ -219,8 +230,9 @@ export class EngineWorkers {
     this.#health.set(`adapter[${i}]`, false);
     for (const [kind, control] of this.#controllers) {
       if (kind === 'eviction' && this.#options.config.adapters[i].eviction === undefined) continue;
+      const generation = this.#hostGenerations[i];
       const port = await this.#connectAdapter(i);
-      await control.replaceAdapter(i, Comlink.transfer(port, [port as never]));
+      await control.replaceAdapter(i, Comlink.transfer(port, [port as never]), generation);
     }
     this.#health.set(`adapter[${i}]`, true);
   }
@@ -243,10 +255,29 @@ export class EngineWorkers {
       this.#controllers.set(kind, await this.#launch<ControllerControlApi>('eviction', { ...base, kind, l2 }, l2.map((e) => e.port), controlChannel.port1, restart));
       return;
     }
+    const adapterGenerations = [...this.#hostGenerations];
     const adapterPorts = await Promise.all(config.adapters.map((_, i) => this.#connectAdapter(i)));
-    const control = await this.#launch<PrefetchControlApi>(kind, { ...base, kind, adapterPorts }, adapterPorts, controlChannel.port1, restart);
+    const control = await this.#launch<PrefetchControlApi>(kind, { ...base, kind, adapterPorts, adapterGenerations }, adapterPorts, controlChannel.port1, restart);
     this.#controllers.set(kind, control);
     if (kind === 'prefetch') this.#prefetch = control;
+  }
+
+  /**
+   * Terminates the adapter hosts controllers asked to end (an abandoned call of theirs did not
+   * answer within its grace period): supervision then reclaims and restarts them, and the
+   * generation bump tells the controllers the old host can no longer touch L1. Runs until stop.
+   */
+  async #serveTerminationRequests(): Promise<void> {
+    while (!this.#stopped) {
+      const seen = Atomics.load(this.#control, Control.TERMINATE_WAKE);
+      for (const a of takeTerminationRequests(this.#control, this.#options.config.adapters.length)) {
+        this.#options.metrics.countAdapter(a, AdapterCounter.HOST_TERMINATIONS);
+        process.emitWarning(`kvtier: terminating the adapter[${a}] worker: an abandoned call did not answer within its grace period`);
+        // Already gone (a crash raced the request): its supervision handles it.
+        await this.terminate(`adapter[${a}]`).catch(() => {});
+      }
+      await waitWord(this.#control, Control.TERMINATE_WAKE, seen, Infinity);
+    }
   }
 
   /**
@@ -266,6 +297,7 @@ export class EngineWorkers {
       await Promise.allSettled(tasks.map((r) => r.done));
     }
     this.#stopped = true;
+    bumpWord(this.#control, Control.TERMINATE_WAKE);
     await this.#pool.destroy();
   }
 }

@@ -2,6 +2,7 @@
  * Every SharedArrayBuffer field the engine's own threads share (L1's buffers are laid out by L1,
  * the metric cells by metrics.ts). All fields are Int32 words so they can be waited on.
  */
+import { MAX_ADAPTERS } from '../config.ts';
 
 /** Control block: one Int32Array of {@link CONTROL_WORDS} words. */
 export const Control = {
@@ -10,9 +11,22 @@ export const Control = {
    * adapter): 0 while running, 1 once close() stops that kind; tasks return at their next check.
    */
   STOP: 0,
+  /**
+   * Bumped and notified by a controller that asked for an adapter host to be terminated (an
+   * abandoned call of it did not answer within its grace period); the main thread waits on it.
+   */
+  TERMINATE_WAKE: 4,
+  /**
+   * Host generations, one word per adapter at `HOST_GENERATION + index`: bumped (and notified) by
+   * the main thread once the thread of that adapter's current host has exited, so a call sent to
+   * generation g can no longer touch L1 once the word is past g.
+   */
+  HOST_GENERATION: 8,
+  /** Termination requests, one word per adapter at `TERMINATE + index`: the generation to end, plus 1; 0 for none. */
+  TERMINATE: 8 + MAX_ADAPTERS,
 } as const;
 /** Words in the control block. */
-export const CONTROL_WORDS = 8;
+export const CONTROL_WORDS = 8 + 2 * MAX_ADAPTERS;
 
 /**
  * The prefetch request table: {@link PREFETCH_RECORDS} records of {@link RECORD_WORDS} words.

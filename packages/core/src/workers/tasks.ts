@@ -22,16 +22,21 @@ export interface TaskBase {
   readonly controlPort: MessagePort;
 }
 
-/** Store controller task: one port to each adapter host. */
-export interface StoreTask extends TaskBase {
-  readonly kind: 'store';
+/** What a controller that loads or stores slots receives: a port to each adapter host and its generation. */
+interface SlotControllerTask extends TaskBase {
   readonly adapterPorts: readonly MessagePort[];
+  /** Per adapter, the generation of the host its port reaches (host-generations.ts). */
+  readonly adapterGenerations: readonly number[];
 }
 
-/** Prefetch controller task: one port to each adapter host. */
-export interface PrefetchTask extends TaskBase {
+/** Store controller task. */
+export interface StoreTask extends SlotControllerTask {
+  readonly kind: 'store';
+}
+
+/** Prefetch controller task. */
+export interface PrefetchTask extends SlotControllerTask {
   readonly kind: 'prefetch';
-  readonly adapterPorts: readonly MessagePort[];
 }
 
 /** Eviction controller task: ports and event rings of the adapters that have an eviction block. */
@@ -66,8 +71,8 @@ export interface TaskControlApi {
 
 /** What a controller task (store, prefetch, eviction) answers on its control port. */
 export interface ControllerControlApi extends TaskControlApi {
-  /** Talks to adapter `index` through `port` from now on (its host restarted). */
-  replaceAdapter(index: number, port: MessagePort): void;
+  /** Talks to adapter `index` through `port`, which reaches host `generation`, from now on (its host restarted). */
+  replaceAdapter(index: number, port: MessagePort, generation: number): void;
 }
 
 /** The prefetch task's control API. */
