@@ -2,9 +2,12 @@
 // work in flight. Never wrong bytes, never a leaked lock or pin.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AdapterCounter, Counter, ErrorCode, WorkerKind, type KvCache } from '@kvtier/core';
 import {
-  assertNoLeaks, eventually, makeKeys, openCache, pattern, prefetch, readLocks, seedL2, storeSettled, withCache, writeKeys,
+  assertNoLeaks, eventually, inL2, makeKeys, openCache, pattern, prefetch, readLocks, seedL2, storeSettled, withCache, writeKeys,
 } from './engine-helpers.ts';
 
 const FAULTY = {
@@ -65,6 +68,26 @@ test('a store worker killed mid-store is reported, its locks released, and it is
   await eventually(() => cache.counters.getAdapter(0, AdapterCounter.STORE_KEYS) >= 1, 'the restarted worker to store');
   await storeSettled(cache);
 }, [{ type: 'mock', bandwidthGBps: 0.00002 }]));
+
+test('a store worker killed mid-store loses no stores: its claimed objects reach L2 after the restart', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kvtier-engine-faults-'));
+  try {
+    await withCache(async (cache) => {
+      const keys = makeKeys(5);
+      writeKeys(cache, keys);
+      await eventually(async () => (await cache.status()).l1.dirty === 0 && cache.lockedObjects() === 5, 'the store to be in flight');
+      // The store is still in its 1 s delay: end its host (files survive it) and then the store worker.
+      await cache.terminateWorker('adapter[0]');
+      await eventually(() => cache.workerHealth().get('adapter[0]') === true, 'the adapter host to be restarted');
+      await cache.terminateWorker('store');
+      await eventually(() => cache.counters.getAdapter(0, AdapterCounter.STORE_KEYS) >= 5, 'every claimed object to be stored by the restarted worker');
+      await storeSettled(cache);
+      assert.equal(await inL2(cache, 0, keys), [true, true, true, true, true]);
+    }, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'fs', baseDir: dir } }]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
 test('a prefetch worker killed mid-prefetch: the request fails to its L1 hits, pins and locks are released, it restarts', () => withCache(async (cache) => {
   const keys = makeKeys(5);

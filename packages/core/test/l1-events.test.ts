@@ -6,7 +6,7 @@ import { withDeadline } from '../src/deadline.ts';
 import { ErrorCode } from '../src/errors.ts';
 import { digestHex } from '../src/keys.ts';
 import { L1EventKind, type DigestBatch } from '../src/l1/api.ts';
-import type { L1Manager } from '../src/l1/l1-manager.ts';
+import { L1Manager } from '../src/l1/l1-manager.ts';
 import { checkedL1, keys, names, ready, throwsCode } from './l1-helpers.ts';
 
 const { CREATED, TOUCHED, REMOVED } = L1EventKind;
@@ -113,6 +113,33 @@ test('takeDirty claims up to max dirty objects, read-locked, dirty marks cleared
   l1.finishRead(second.keys);
   assert.equal(names(l1.reserveWrite(keys(1, 2, 3), 100, { mode: 'update' }).codes), ['SUCCESS', 'SUCCESS', 'SUCCESS']);
 });
+
+test('a claimed object is being stored, not dirty; finishStore ends the claim and releases its lock', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1));
+  const claimed = l1.takeDirty(4);
+  assert.equal([l1.state(keys(1), 0)!.storing, l1.state(keys(1), 0)!.dirty], [true, false]);
+  assert.equal(names(l1.finishStore(claimed.keys)), ['SUCCESS']);
+  assert.equal([l1.state(keys(1), 0)!.storing, l1.state(keys(1), 0)!.readLocks], [false, 0]);
+  assert.equal(names(l1.finishStore(claimed.keys)), ['KEY_IN_WRONG_STATE']);
+});
+
+test('reclaiming a dead store claimer makes its claimed objects dirty again and wakes the store worker', () => withDeadline((async () => {
+  const l1 = checkedL1();
+  const storer = L1Manager.attach(l1.handle);
+  ready(l1, keys(1, 2, 3));
+  assert.is(storer.takeDirty(10).keys.length, 12);
+  assert.is(l1.dirtyCount(), 0);
+  const woken = l1.waitDirtyAsync(5_000);
+  l1.reclaimThread(storer.ownerId);
+  assert.is(await woken, true);
+  assert.is(l1.dirtyCount(), 3);
+  for (const i of [0, 1, 2]) {
+    const state = l1.state(keys(1, 2, 3), i)!;
+    assert.equal([state.dirty, state.storing, state.readLocks], [true, false, 0]);
+  }
+  assert.is(l1.takeDirty(10).keys.length, 12, 'every object is claimable again');
+})(), 5_000, 'test'));
 
 test('an update clears the dirty mark until the new write finishes', () => {
   const l1 = checkedL1();

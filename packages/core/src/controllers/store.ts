@@ -12,16 +12,17 @@ import type { StorePolicy } from '../policies/store.ts';
 import { callAdapter, sleep, untilAbandonedCallEnds, type AdapterHostLiveness } from './adapter-call.ts';
 import { keyCount, pickKeys, pickValues, range } from './batch.ts';
 
-/** Dirty objects claimed by the store controller: read-locked for it until it calls finishRead. */
+/** Dirty objects claimed by the store controller: read-locked for it until it calls finishStore. */
 export interface DirtyBatch extends L1SlotResult {
   readonly keys: DigestBatch;
 }
 
 /** The L1 operations the store controller uses. */
 export interface StoreL1 {
-  /** Claims up to `max` dirty, non-temporary objects, read-locking each; clears their dirty marks. */
+  /** Claims up to `max` dirty, non-temporary objects, read-locking each and marking it as being stored. */
   takeDirty(max: number): DirtyBatch;
-  finishRead(keys: DigestBatch): Uint8Array;
+  /** Ends the claims of `keys` and releases their read locks. */
+  finishStore(keys: DigestBatch): Uint8Array;
   delete(keys: DigestBatch, opts?: { force?: boolean }): Uint8Array;
 }
 
@@ -137,7 +138,7 @@ async function storeBatch(ctx: StoreContext, budgets: readonly InFlightBudget[],
     );
   }
   const results = await Promise.all(tasks);
-  ctx.l1.finishRead(batch.keys);
+  ctx.l1.finishStore(batch.keys);
   // Only keys every target stored may leave L1: a key that failed somewhere keeps its only copy.
   const storedEverywhere = (i: number) => targeted.has(i) && results.filter((s) => s.has(i)).length === targeted.get(i);
   const drop = ctx.policy.deleteFromL1(all).filter(storedEverywhere);

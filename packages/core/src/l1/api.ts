@@ -54,6 +54,8 @@ export interface L1KeyState {
   readonly readLocks: number;
   readonly temporary: boolean;
   readonly dirty: boolean;
+  /** Claimed by a store controller that has not finished storing it. */
+  readonly storing: boolean;
   readonly size: number;
   readonly slot: SlotRef;
 }

@@ -7,7 +7,8 @@
  * - read-lock counts are ≥ 0, equal the sum of their per-thread counts, and a write-locked
  *   entry holds none; free slots have no per-thread counts;
  * - used bytes equal the sum of live object sizes, each in (0, slotBytes]; OBJECTS counts them;
- * - the dirty bitmap, the DIRTY flags and DIRTY_COUNT agree; dirty objects are finished and not temporary.
+ * - the dirty bitmap, the DIRTY flags and DIRTY_COUNT agree; dirty objects are finished and not temporary;
+ * - an object claimed for store (STORE_OWNER) names a valid owner, is not dirty and not temporary.
  */
 import type { Bitmap } from '../bitmap.ts';
 import type { IndexTable } from './index-table.ts';
@@ -79,6 +80,9 @@ export function findInvariantViolations(v: L1Views): string[] {
     if (dirty) dirtyEntries++;
     if (dirty !== v.dirty.test(slot)) problems.push(`entry ${i} DIRTY flag disagrees with the dirty bit of slot ${slot}`);
     if (dirty && (owner !== 0 || flags & EntryFlag.TEMPORARY)) problems.push(`entry ${i} is dirty but write-locked or temporary`);
+    const storer = w[b + Entry.STORE_OWNER];
+    if (storer < 0 || storer > maxThreads) problems.push(`entry ${i} store owner ${storer} outside [0, ${maxThreads}]`);
+    if (storer !== 0 && (dirty || flags & EntryFlag.TEMPORARY)) problems.push(`entry ${i} is claimed for store but dirty or temporary`);
     for (let p = w[b] & mask; p !== i; p = (p + 1) & mask) {
       if (w[(p << ENTRY_SHIFT) + Entry.STATE] !== EntryState.LIVE) {
         problems.push(`entry ${i} unreachable: empty entry ${p} between its home and it`);

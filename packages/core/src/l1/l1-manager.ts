@@ -26,7 +26,7 @@ import { SharedMutex } from './mutex.ts';
 // Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.
 const { ENTRY_F64, ENTRY_SHIFT, REGISTRY_FREE, metaLayout } = layout;
 const Header = { ...layout.Header };
-const { STATE, SLOT, SIZE, FLAGS, TICK, WRITE_OWNER, WRITE_DEADLINE_F64, READ_DEADLINE_F64, READ_COUNT } = layout.Entry;
+const { STATE, SLOT, SIZE, FLAGS, TICK, WRITE_OWNER, WRITE_DEADLINE_F64, READ_DEADLINE_F64, READ_COUNT, STORE_OWNER } = layout.Entry;
 const { TEMPORARY, DIRTY, CREATED } = layout.EntryFlag;
 const { CREATED: EVENT_CREATED, TOUCHED: EVENT_TOUCHED, REMOVED: EVENT_REMOVED } = L1EventKind;
 const NONE = NO_SLOT;
@@ -40,7 +40,7 @@ export interface L1Handle {
   readonly segments: readonly SharedArrayBuffer[];
 }
 
-/** Dirty objects claimed by `takeDirty`: read-locked for the caller, dirty marks cleared. */
+/** Dirty objects claimed by `takeDirty`: read-locked for the caller, marked as being stored by it. */
 export interface L1DirtyBatch extends L1SlotResult {
   /** The claimed keys, in the order of `codes`/`slots`/`sizes` (all SUCCESS). */
   readonly keys: DigestBatch;
@@ -387,6 +387,8 @@ export class L1Manager implements L1 {
             this.#meta64[Header.USED_BYTES_F64] += size - tw[b + SIZE];
             tw[b + SIZE] = size;
             tw[b + FLAGS] = (tw[b + FLAGS] & CREATED) | temporary;
+            // A claim whose read lock expired is over: the new bytes will be claimed afresh.
+            tw[b + STORE_OWNER] = 0;
             this.#takeWriteLock(e, deadline, tick);
             slots[j] = this.#refOf[slot];
             out[j] = size;
@@ -647,7 +649,19 @@ export class L1Manager implements L1 {
    */
   finishRead(keys: DigestBatch, opts?: { extraCount?: number }): Uint8Array {
     assertDigestBatch(keys);
-    const locks = clampExtraCount(opts);
+    return this.#finishReads(keys, clampExtraCount(opts), false);
+  }
+
+  /**
+   * The store controller's release of objects it claimed with `takeDirty`, once stored (or given
+   * up): ends the claim and releases one read lock per key, answering as finishRead does.
+   */
+  finishStore(keys: DigestBatch): Uint8Array {
+    assertDigestBatch(keys);
+    return this.#finishReads(keys, 1, true);
+  }
+
+  #finishReads(keys: DigestBatch, locks: number, endStore: boolean): Uint8Array {
     const n = keys.length >>> 2;
     const codes = new Uint8Array(n);
     const tw = this.#tw;
@@ -662,6 +676,7 @@ export class L1Manager implements L1 {
           continue;
         }
         const b = e << ENTRY_SHIFT;
+        if (endStore && tw[b + STORE_OWNER] === this.ownerId) tw[b + STORE_OWNER] = 0;
         const held = tw[b + READ_COUNT];
         if (tw[b + WRITE_OWNER] !== 0 || held === 0) {
           codes[j] = KEY_IN_WRONG_STATE;
@@ -811,6 +826,7 @@ export class L1Manager implements L1 {
         readLocks,
         temporary,
         dirty: (tw[b + FLAGS] & DIRTY) !== 0,
+        storing: tw[b + STORE_OWNER] !== 0,
         size: tw[b + SIZE],
         slot: this.#refOf[tw[b + SLOT]],
       };
@@ -899,8 +915,10 @@ export class L1Manager implements L1 {
   // ------------------------------------------------------------------ store controller
 
   /**
-   * Claims up to `max` dirty objects for the store controller: read-locks each for this thread
-   * and clears its dirty mark. Release them with `finishRead(batch.keys)` once stored.
+   * Claims up to `max` dirty objects for the store controller: read-locks each for this thread,
+   * clears its dirty mark and marks it as being stored by this owner. Release them with
+   * `finishStore(batch.keys)` once stored; if this thread dies first, `reclaimThread` makes them
+   * dirty again, so no store is lost.
    */
   takeDirty(max: number): L1DirtyBatch {
     if (!Number.isInteger(max) || max < 1) invalidArgument(`takeDirty: max must be a positive integer, got ${String(max)}`);
@@ -922,6 +940,7 @@ export class L1Manager implements L1 {
           const e = this.#slotEntry[slot];
           const b = e << ENTRY_SHIFT;
           this.#clearDirty(e, slot);
+          tw[b + STORE_OWNER] = this.ownerId;
           this.#lockRead(e, 1, now, tick);
           for (let k = 0; k < 4; k++) keys[n * 4 + k] = tw[b + k];
           slots[n] = this.#refOf[slot];
@@ -1054,7 +1073,8 @@ export class L1Manager implements L1 {
   /**
    * Releases everything owner `ownerId` held, for a thread that died: its read locks are released
    * (temporary objects whose last lock that was are freed), its unfinished writes discarded, the
-   * index mutex released if it died holding it, and its owner id freed for reuse.
+   * objects it claimed for store made dirty again (and the store worker woken), the index mutex
+   * released if it died holding it, and its owner id freed for reuse.
    */
   reclaimThread(ownerId: number): L1ReclaimResult {
     if (!Number.isInteger(ownerId) || ownerId < 1 || ownerId > this.#maxThreads) {
@@ -1074,7 +1094,12 @@ export class L1Manager implements L1 {
     this.#mutex.lock();
     try {
       this.#table.sweep((e) => {
-        if (tw[(e << ENTRY_SHIFT) + WRITE_OWNER] !== ownerId) return false;
+        const b = e << ENTRY_SHIFT;
+        if (tw[b + STORE_OWNER] === ownerId) {
+          tw[b + STORE_OWNER] = 0;
+          if (tw[b + WRITE_OWNER] === 0 && (tw[b + FLAGS] & TEMPORARY) === 0) this.#setDirty(e, tw[b + SLOT]);
+        }
+        if (tw[b + WRITE_OWNER] !== ownerId) return false;
         this.#removeEntry(e);
         writesDiscarded++;
         return true;

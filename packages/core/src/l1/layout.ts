@@ -85,6 +85,11 @@ export const Entry = {
   READ_DEADLINE_F64: 6,
   /** Read locks held, all threads together (= the sum of the per-thread counts of the slot). */
   READ_COUNT: 14,
+  /**
+   * Owner id that claimed the object for an L2 store (takeDirty) and has not finished it
+   * (finishStore), 0 when none: reclaimThread returns a dead claimer's objects to dirty.
+   */
+  STORE_OWNER: 15,
 } as const;
 /** Int32 words per entry (a power of two: entry i starts at word `i << ENTRY_SHIFT`). */
 export const ENTRY_WORDS = 16;
@@ -100,7 +105,7 @@ export const EntryState = { EMPTY: 0, LIVE: 1 } as const;
 export const EntryFlag = {
   /** Loaded by a prefetch: freed at its last finishRead, never stored to L2, never writable. */
   TEMPORARY: 1,
-  /** Written and not yet claimed by the store controller (mirrors the slot's dirty bit). */
+  /** Written and not yet claimed by the store controller (mirrors the slot's dirty bit); a claim clears it and sets Entry.STORE_OWNER. */
   DIRTY: 2,
   /** Readable at least once: its removal is reported to listeners. */
   CREATED: 4,
