@@ -6,7 +6,7 @@ import { OBJECT_BYTES, eventually, inL2, makeKeys, prefetch, slice, storeSettled
 
 const TEN_SLOTS = { l1: { capacityBytes: 10 * OBJECT_BYTES, slotBytes: OBJECT_BYTES }, evictionIntervalMs: 10 };
 
-test('L1 at the watermark evicts through the policy, oldest first, down to below the watermark', () => withCache(async (cache) => {
+test('L1 at the watermark evicts through the policy, the tail of the oldest batch first, down to below the watermark', () => withCache(async (cache) => {
   const old = makeKeys(4);
   const young = makeKeys(4);
   writeKeys(cache, old);
@@ -15,8 +15,9 @@ test('L1 at the watermark evicts through the policy, oldest first, down to below
   await storeSettled(cache);
   // 8/10 ≥ 0.8: one cycle evicts max(1, ⌊0.2 × 8⌋) = 1, leaving 7/10 < 0.8.
   await eventually(() => cache.counters.get(Counter.L1_EVICTIONS) === 1, 'one eviction');
-  assert.is(cache.l1.state(old, 0), null, 'the oldest object left first');
-  assert.ok(cache.l1.state(young, 3) !== null);
+  assert.is(cache.l1.state(old, 3), null, 'the tail of the oldest batch left first');
+  for (let i = 0; i < 3; i++) assert.ok(cache.l1.state(old, i) !== null, `key ${i} of the oldest batch stays`);
+  for (let i = 0; i < 4; i++) assert.ok(cache.l1.state(young, i) !== null);
   await new Promise((r) => setTimeout(r, 100));
   assert.is(cache.counters.get(Counter.L1_EVICTIONS), 1, 'below the watermark nothing more leaves');
 }, [], TEN_SLOTS));

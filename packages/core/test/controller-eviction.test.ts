@@ -58,7 +58,7 @@ test('L1 events feed the policy: a touched object leaves after the untouched one
   assert.ok(l1.state(batch, 0) !== null, 'key 0 was touched last');
 })(), 5_000, 'test'));
 
-test('L2: ring events feed the adapter policy; the oldest go first; a pinned key is skipped without stalling', () => withDeadline((async () => {
+test('L2: one store call feeds the adapter policy as one batch, tail first; a pinned key is skipped without stalling', () => withDeadline((async () => {
   const l1 = smallL1(8);
   const ring = new L2EventRing(64);
   const { raw } = hosts(l1, 1);
@@ -67,24 +67,33 @@ test('L2: ring events feed the adapter policy; the oldest go first; a pinned key
   raw[0].usage = async () => ({ usedBytes: raw[0].objects.size * objectBytes, capacityBytes: 5 * objectBytes });
   const batch = keys(...ids(4));
   write(l1, batch);
-  const claimed = l1.takeDirty(10);
-  await host.store(claimed.keys, claimed.slots, claimed.sizes);
-  l1.finishRead(claimed.keys);
-  await host.lookupAndLock(batch.slice(0, 4));
+  await host.store(batch, l1.reserveRead(batch).slots, new Uint32Array(4).fill(4096));
+  l1.finishRead(batch);
+  await host.lookupAndLock(batch.slice(12, 16));
   const policy = createEvictionPolicy<string>('lru');
   const target = { index: 0, adapter: host, policy, watermark: 0.5, ratio: 0.5, drainEvents: (visit: Parameters<L2EventRing['drain']>[0]) => { ring.drain(visit); } };
   const c = new EvictionController(context(l1, { l2: [target] }));
-  // 4/5 ≥ 0.5: victims keys 0 and 1; key 0 is pinned and skipped.
+  // 4/5 ≥ 0.5: victims are the tail of the stored batch, keys 3 and 2; key 3 is pinned and skipped.
   assert.is(await c.evictL2(target), 1);
-  // 3/5 ≥ 0.5: one victim; key 0 went back to the newest end, so key 2 goes, not a stall on key 0.
+  // 3/5 ≥ 0.5: one victim; key 3 went back to the newest end, so key 1 goes, not a stall on key 3.
   assert.is(await c.evictL2(target), 1);
   // 2/5 < 0.5: nothing.
   assert.is(await c.evictL2(target), 0);
   const left = await host.lookupAndLock(batch);
   assert.equal(Array.from({ length: 4 }, (_, i) => (left.found.words[0] >>> i) & 1), [1, 0, 0, 1]);
   await host.unlock(batch);
-  await host.unlock(batch.slice(0, 4));
+  await host.unlock(batch.slice(12, 16));
   assert.is(await host.pinCount(), 0);
+})(), 5_000, 'test'));
+
+test('L1: the events of one batch call reach the policy as one batch: its tail is evicted first', () => withDeadline((async () => {
+  const l1 = smallL1(8);
+  const batch = keys(...ids(6));
+  write(l1, batch);
+  const ctx = context(l1, { l1Eviction: { watermark: 0.5, ratio: 0.34 } });
+  await new EvictionController(ctx).cycle();
+  // 6/8 ≥ 0.5: ⌊0.34 × 6⌋ = 2 victims, the last two keys of the batch.
+  assert.equal(ids(6).map((i) => l1.state(batch, i) !== null), [true, true, true, true, false, false]);
 })(), 5_000, 'test'));
 
 test('L2: unknown usage (-1) never evicts', () => withDeadline((async () => {

@@ -141,6 +141,26 @@ test('reclaiming a dead store claimer makes its claimed objects dirty again and 
   assert.is(l1.takeDirty(10).keys.length, 12, 'every object is claimable again');
 })(), 5_000, 'test'));
 
+test('the events of one batch call share a batch id; the next call has another', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1, 2, 3));
+  l1.touch(keys(1, 2));
+  const seen: [number, number][] = [];
+  l1.drainEvents((kind, _key, batch) => seen.push([kind, batch]));
+  assert.equal(seen.map(([kind]) => kind), [CREATED, CREATED, CREATED, TOUCHED, TOUCHED]);
+  const [created, touched] = [seen[0][1], seen[3][1]];
+  assert.equal(seen.map(([, batch]) => batch), [created, created, created, touched, touched]);
+  assert.is.not(created, touched);
+});
+
+test('finishStore is not a use: no touched event', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1));
+  drain(l1);
+  l1.finishStore(l1.takeDirty(4).keys);
+  assert.equal(drain(l1), []);
+});
+
 test('an update clears the dirty mark until the new write finishes', () => {
   const l1 = checkedL1();
   ready(l1, keys(1));

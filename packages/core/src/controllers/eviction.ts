@@ -15,8 +15,11 @@ import { keyId } from './batch.ts';
 /** The L1 operations the eviction controller uses. */
 export interface EvictionL1 {
   usage(): L1Usage;
-  /** Hands every queued L1 event ({@link L1EventKind}) to `onEvent`, each key as a 1-key batch. */
-  drainEvents(onEvent: (kind: number, key: DigestBatch) => void): number;
+  /**
+   * Hands every queued L1 event ({@link L1EventKind}) to `onEvent`, each key as a 1-key batch
+   * with the id of the batch operation that emitted it.
+   */
+  drainEvents(onEvent: (kind: number, key: DigestBatch, batch: number) => void): number;
   /** Every object in L1 that was ever readable, as one batch (for reconciliation). */
   liveKeys(): DigestBatch;
   /** Whether key `index` of `keys` is present and unlocked. */
@@ -40,8 +43,8 @@ export interface L2EvictionTarget extends Watermark {
   /** The adapter host; replaced when the host restarts. */
   adapter: AdapterHostApi;
   readonly policy: EvictionPolicy<string>;
-  /** Drains the adapter's L2 events (stored, accessed, deleted). */
-  drainEvents(visit: (kind: L2EventKindCode, digest: Uint32Array, bytes: number) => void): void;
+  /** Drains the adapter's L2 events (stored, accessed, deleted), each with the id of the adapter call that emitted it. */
+  drainEvents(visit: (kind: L2EventKindCode, digest: Uint32Array, bytes: number, batch: number) => void): void;
 }
 
 /** Everything the eviction controller needs. */
@@ -70,6 +73,36 @@ function digestsOf(ids: readonly string[]): DigestBatch {
   const out = new Uint32Array(ids.length * 4);
   ids.forEach((id, i) => id.split('.').forEach((hex, w) => { out[i * 4 + w] = parseInt(hex, 16); }));
   return out;
+}
+
+/**
+ * Collects consecutive events of one kind and one batch (one L1 batch call, one adapter call) and
+ * hands each run to `apply` as one list in key order: policies order the keys of one `created`
+ * call so that the tail of a prefix is evicted first, which one-key calls would reverse.
+ */
+class EventRuns {
+  readonly #apply: (kind: number, ids: string[]) => void;
+  #kind = 0;
+  #batch = 0;
+  #ids: string[] = [];
+
+  constructor(apply: (kind: number, ids: string[]) => void) {
+    this.#apply = apply;
+  }
+
+  add(kind: number, digest: Uint32Array, batch: number): void {
+    if (this.#ids.length > 0 && (kind !== this.#kind || batch !== this.#batch)) this.flush();
+    this.#kind = kind;
+    this.#batch = batch;
+    this.#ids.push(idOf(digest));
+  }
+
+  flush(): void {
+    if (this.#ids.length === 0) return;
+    const ids = this.#ids;
+    this.#ids = [];
+    this.#apply(this.#kind, ids);
+  }
 }
 
 /** Runs L1 and L2 eviction cycles; one instance per eviction worker. */
@@ -106,18 +139,19 @@ export class EvictionController {
 
   #drainL1(): void {
     const policy = this.#ctx.l1Policy;
-    this.#ctx.l1.drainEvents((kind, digest) => {
-      const id = idOf(digest);
+    const runs = new EventRuns((kind, ids) => {
       if (kind === L1EventKind.CREATED) {
-        this.#l1Known.add(id);
-        policy.created([id]);
+        for (const id of ids) this.#l1Known.add(id);
+        policy.created(ids);
       } else if (kind === L1EventKind.TOUCHED) {
-        policy.touched([id]);
+        policy.touched(ids);
       } else {
-        this.#l1Known.delete(id);
-        policy.removed([id]);
+        for (const id of ids) this.#l1Known.delete(id);
+        policy.removed(ids);
       }
     });
+    this.#ctx.l1.drainEvents((kind, digest, batch) => runs.add(kind, digest, batch));
+    runs.flush();
   }
 
   /**
@@ -158,12 +192,13 @@ export class EvictionController {
    */
   async evictL2(target: L2EvictionTarget): Promise<number> {
     const { policy } = target;
-    target.drainEvents((kind, digest) => {
-      const id = idOf(digest);
-      if (kind === L2EventKind.STORED) policy.created([id]);
-      else if (kind === L2EventKind.ACCESSED) policy.touched([id]);
-      else policy.removed([id]);
+    const runs = new EventRuns((kind, ids) => {
+      if (kind === L2EventKind.STORED) policy.created(ids);
+      else if (kind === L2EventKind.ACCESSED) policy.touched(ids);
+      else policy.removed(ids);
     });
+    target.drainEvents((kind, digest, _bytes, batch) => runs.add(kind, digest, batch));
+    runs.flush();
     let usage;
     this.#ctx.metrics.countAdapter(target.index, AdapterCounter.USAGE_POLLS);
     try {

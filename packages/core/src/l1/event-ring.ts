@@ -11,7 +11,7 @@ import * as layout from './layout.ts';
 // Module-local copies: imported bindings are live (a getter per read under tsx).
 const { RING_RECORD_WORDS } = layout;
 const { RING_HEAD, RING_TAIL, RING_DROPPED, RING_DRAINING } = layout.Header;
-const { SEQ, KIND, DIGEST } = layout.RingRecord;
+const { SEQ, KIND, DIGEST, BATCH } = layout.RingRecord;
 
 /** Producer and consumer ends of the ring over the meta buffer's words. */
 export class EventRing {
@@ -35,8 +35,11 @@ export class EventRing {
     for (let i = 0; i <= this.#mask; i++) this.#w[this.#base + i * RING_RECORD_WORDS + SEQ] = i;
   }
 
-  /** Appends `kind` with the digest at `src[at..at+4)`; false (and counted) when the ring is full. */
-  push(kind: number, src: Int32Array, at: number): boolean {
+  /**
+   * Appends `kind` with the digest at `src[at..at+4)`, emitted by batch operation `batch`; false
+   * (and counted) when the ring is full.
+   */
+  push(kind: number, src: Int32Array, at: number, batch: number): boolean {
     const w = this.#w;
     let pos = Atomics.load(w, RING_HEAD);
     for (;;) {
@@ -50,6 +53,7 @@ export class EventRing {
           w[rec + DIGEST + 1] = src[at + 1];
           w[rec + DIGEST + 2] = src[at + 2];
           w[rec + DIGEST + 3] = src[at + 3];
+          w[rec + BATCH] = batch;
           Atomics.store(w, rec + SEQ, (pos + 1) | 0);
           return true;
         }
@@ -66,9 +70,10 @@ export class EventRing {
 
   /**
    * Hands up to `max` published events to `onEvent` in order, each key as a fresh 4-word
-   * {@link DigestBatch}. One consumer at a time: while another thread drains, returns 0 at once.
+   * {@link DigestBatch} with the id of the batch operation that emitted it. One consumer at a
+   * time: while another thread drains, returns 0 at once.
    */
-  drain(onEvent: (kind: number, key: DigestBatch) => void, max: number): number {
+  drain(onEvent: (kind: number, key: DigestBatch, batch: number) => void, max: number): number {
     const w = this.#w;
     if (Atomics.compareExchange(w, RING_DRAINING, 0, 1) !== 0) return 0;
     let count = 0;
@@ -78,13 +83,14 @@ export class EventRing {
         const rec = this.#base + (pos & this.#mask) * RING_RECORD_WORDS;
         if (Atomics.load(w, rec + SEQ) !== ((pos + 1) | 0)) break;
         const kind = w[rec + KIND];
+        const batch = w[rec + BATCH];
         const key = new Uint32Array(4);
         for (let k = 0; k < 4; k++) key[k] = w[rec + DIGEST + k];
         Atomics.store(w, rec + SEQ, (pos + this.#mask + 1) | 0);
         pos = (pos + 1) | 0;
         Atomics.store(w, RING_TAIL, pos);
         count++;
-        onEvent(kind, key);
+        onEvent(kind, key, batch);
       }
     } finally {
       Atomics.store(w, RING_DRAINING, 0);

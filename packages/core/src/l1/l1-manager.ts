@@ -133,6 +133,8 @@ export class L1Manager implements L1 {
   readonly #maxThreads: number;
   readonly #me: number;
   #closed = false;
+  /** The EVENT_BATCH of this thread's current hold of the mutex: the batch id its events carry. */
+  #batch = 0;
   /** Set under the mutex when a batch made objects dirty or evicted inline; acted on after unlock. */
   #madeDirty = false;
   #evictedInline = false;
@@ -204,7 +206,13 @@ export class L1Manager implements L1 {
 
   #enter(): void {
     if (this.#closed) throw new KvtierError(ErrorCode.CLOSED, `L1 owner ${this.ownerId} was detached`);
+    this.#lock();
+  }
+
+  /** Takes the index mutex and starts a new event batch: one batch call's events share its id. */
+  #lock(): void {
     this.#mutex.lock();
+    this.#batch = this.#words[Header.EVENT_BATCH] = (this.#words[Header.EVENT_BATCH] + 1) | 0;
   }
 
   #leave(): void {
@@ -236,7 +244,7 @@ export class L1Manager implements L1 {
   }
 
   #emit(kind: number, e: number): void {
-    this.#ring.push(kind, this.#tw, e << ENTRY_SHIFT);
+    this.#ring.push(kind, this.#tw, e << ENTRY_SHIFT, this.#batch);
   }
 
   #setDirty(e: number, slot: number): void {
@@ -654,7 +662,9 @@ export class L1Manager implements L1 {
 
   /**
    * The store controller's release of objects it claimed with `takeDirty`, once stored (or given
-   * up): ends the claim and releases one read lock per key, answering as finishRead does.
+   * up): ends the claim and releases one read lock per key, answering as finishRead does. Not a
+   * use of the object: no touched event, no new access tick (background replication must not
+   * make an object look recently or frequently used to the eviction policy).
    */
   finishStore(keys: DigestBatch): Uint8Array {
     assertDigestBatch(keys);
@@ -685,9 +695,12 @@ export class L1Manager implements L1 {
         const released = held < locks ? held : locks;
         tw[b + READ_COUNT] = held - released;
         this.#releaseThreadReads(tw[b + SLOT], released);
-        tw[b + TICK] = tick;
-        if (held === released && (tw[b + FLAGS] & TEMPORARY) !== 0) this.#removeEntry(e);
-        else this.#emit(EVENT_TOUCHED, e);
+        if (held === released && (tw[b + FLAGS] & TEMPORARY) !== 0) {
+          this.#removeEntry(e);
+        } else if (!endStore) {
+          tw[b + TICK] = tick;
+          this.#emit(EVENT_TOUCHED, e);
+        }
       }
     } finally {
       this.#leave();
@@ -1039,10 +1052,11 @@ export class L1Manager implements L1 {
 
   /**
    * Hands up to `max` pending events (created/touched/removed, see {@link L1EventKind}) to
-   * `onEvent`, oldest first, each key as a fresh 4-word batch; returns how many. One consumer at
-   * a time (the eviction worker): a concurrent call returns 0.
+   * `onEvent`, oldest first, each key as a fresh 4-word batch with the id of the batch operation
+   * that emitted it (consecutive events of one kind and batch id come from one call, in its key
+   * order); returns how many. One consumer at a time (the eviction worker): a concurrent call returns 0.
    */
-  drainEvents(onEvent: (kind: number, key: DigestBatch) => void, max = Infinity): number {
+  drainEvents(onEvent: (kind: number, key: DigestBatch, batch: number) => void, max = Infinity): number {
     if (typeof onEvent !== 'function') invalidArgument('drainEvents: onEvent must be a function');
     return this.#ring.drain(onEvent, max);
   }
@@ -1091,7 +1105,7 @@ export class L1Manager implements L1 {
     const t = ownerId - 1;
     let writesDiscarded = 0;
     let readLocksReleased = 0;
-    this.#mutex.lock();
+    this.#lock();
     try {
       this.#table.sweep((e) => {
         const b = e << ENTRY_SHIFT;

@@ -46,6 +46,8 @@ export const Header = {
   DIRTY_WAITERS: 16,
   /** Threads waiting on EMERGENCY_WAKE. */
   EMERGENCY_WAITERS: 17,
+  /** Bumped at every hold of the index mutex: the batch id of the events emitted during that hold. */
+  EVENT_BATCH: 18,
   /** Float64 index (not a word index) of the bytes held by live objects: words 30 and 31. */
   USED_BYTES_F64: 15,
 } as const;
@@ -122,6 +124,8 @@ export const RingRecord = {
   KIND: 1,
   /** Digest words 0..3 of the key. */
   DIGEST: 2,
+  /** Header EVENT_BATCH of the operation that emitted it: one batch call's events share it. */
+  BATCH: 6,
 } as const;
 /** Int32 words per ring record. */
 export const RING_RECORD_WORDS = 8;

@@ -3,6 +3,10 @@
  * the only consumer, so head and tail each have one writer and no lock is needed. A full ring
  * drops the event and counts the drop (the consumer's policy then misses one key; see DESIGN §3).
  *
+ * Events carry a batch id so the consumer can hand one adapter call's keys to its policy as one
+ * batch (prefix order): the host pushes a call's events in key order over one digest batch, so a
+ * new batch starts whenever the batch array, the kind, or the key order changes.
+ *
  * Layout (Int32 words): [HEAD, TAIL, DROPPED, pad] then CAPACITY records of RECORD_WORDS words.
  * The producer writes a record's words, then publishes it with `Atomics.store(HEAD)`; the
  * consumer reads records below HEAD, then frees them with `Atomics.store(TAIL)`.
@@ -14,8 +18,8 @@ const HEAD = 0;
 const TAIL = 1;
 const DROPPED = 2;
 const HEADER_WORDS = 4;
-/** Words per record: kind, 4 digest words, bytes. */
-const RECORD_WORDS = 6;
+/** Words per record: kind, 4 digest words, bytes, batch id. */
+const RECORD_WORDS = 7;
 
 /** One adapter's L2 event ring over a SharedArrayBuffer; construct on each side with the same buffer. */
 export class L2EventRing implements L2EventSink {
@@ -23,6 +27,11 @@ export class L2EventRing implements L2EventSink {
   readonly buffer: SharedArrayBuffer;
   readonly #words: Int32Array;
   readonly #capacity: number;
+  /** Producer side: the call whose events are being pushed, and its batch id. */
+  #lastKeys: DigestBatch | undefined;
+  #lastKind = 0;
+  #lastIndex = -1;
+  #batch = 0;
 
   /** Bytes a ring of `capacity` records needs. */
   static byteLength(capacity: number): number {
@@ -43,18 +52,25 @@ export class L2EventRing implements L2EventSink {
       Atomics.add(this.#words, DROPPED, 1);
       return;
     }
+    if (keys !== this.#lastKeys || kind !== this.#lastKind || index <= this.#lastIndex) {
+      this.#batch = (this.#batch + 1) | 0;
+      this.#lastKeys = keys;
+      this.#lastKind = kind;
+    }
+    this.#lastIndex = index;
     const at = HEADER_WORDS + (head % this.#capacity) * RECORD_WORDS;
     this.#words[at] = kind;
     for (let w = 0; w < 4; w++) this.#words[at + 1 + w] = keys[index * 4 + w];
     this.#words[at + 5] = Math.min(bytes, 0x7fffffff);
+    this.#words[at + 6] = this.#batch;
     Atomics.store(this.#words, HEAD, head + 1);
   }
 
   /**
-   * Hands every queued event to `visit` (consumer side) as `(kind, digest words, bytes)`; the
-   * digest array is reused between calls. Returns the number of events drained.
+   * Hands every queued event to `visit` (consumer side) as `(kind, digest words, bytes, batch id)`;
+   * the digest array is reused between calls. Returns the number of events drained.
    */
-  drain(visit: (kind: L2EventKindCode, digest: Uint32Array, bytes: number) => void): number {
+  drain(visit: (kind: L2EventKindCode, digest: Uint32Array, bytes: number, batch: number) => void): number {
     const head = Atomics.load(this.#words, HEAD);
     let tail = Atomics.load(this.#words, TAIL);
     const digest = new Uint32Array(4);
@@ -62,7 +78,7 @@ export class L2EventRing implements L2EventSink {
     for (; tail < head; tail++) {
       const at = HEADER_WORDS + (tail % this.#capacity) * RECORD_WORDS;
       for (let w = 0; w < 4; w++) digest[w] = this.#words[at + 1 + w];
-      visit(this.#words[at] as L2EventKindCode, digest, this.#words[at + 5]);
+      visit(this.#words[at] as L2EventKindCode, digest, this.#words[at + 5], this.#words[at + 6]);
     }
     Atomics.store(this.#words, TAIL, tail);
     return count;
