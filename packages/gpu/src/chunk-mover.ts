@@ -28,11 +28,21 @@ export interface ChunkMoverOptions {
   readonly chunkBlocks: number;
   /** Gather/scatter method; default `copy`. */
   readonly method?: GatherMethod;
-  /** Staging buffers per direction (chunks in flight), ≥ 2; default 3. */
+  /**
+   * Staging buffers per direction (chunks in flight), ≥ 2. Default: enough for 8 MiB in flight,
+   * 3 to 16 buffers (small chunks need more in flight to hide each chunk's fixed latency).
+   */
   readonly stagingBuffers?: number;
 }
 
-const DEFAULT_STAGING_BUFFERS = 3;
+/** Bytes in flight per direction that the default ring depth aims at. */
+const STAGING_TARGET_BYTES = 8 << 20;
+const MIN_DEFAULT_STAGING = 3;
+const MAX_DEFAULT_STAGING = 16;
+
+function defaultStagingBuffers(chunkBytes: number): number {
+  return Math.min(MAX_DEFAULT_STAGING, Math.max(MIN_DEFAULT_STAGING, Math.ceil(STAGING_TARGET_BYTES / chunkBytes)));
+}
 
 /** Pipelined chunk transfers between a {@link PagedKvCache} and host memory. */
 export class ChunkMover {
@@ -49,10 +59,11 @@ export class ChunkMover {
   /** Creates the staging rings (and kernel resources) once. Throws `CONFIG` naming a bad option. */
   constructor(cache: PagedKvCache, opts: ChunkMoverOptions) {
     cache.gpu.assertUsable('ChunkMover');
-    const { chunkBlocks, method = 'copy', stagingBuffers = DEFAULT_STAGING_BUFFERS } = opts;
+    const { chunkBlocks, method = 'copy' } = opts;
     if (!Number.isSafeInteger(chunkBlocks) || chunkBlocks < 1) {
       throw new KvtierError(ErrorCode.CONFIG, `config.chunkBlocks: must be a positive integer, got ${String(chunkBlocks)}`);
     }
+    const stagingBuffers = opts.stagingBuffers ?? defaultStagingBuffers(chunkBlocks * cache.geometry.blockBytes);
     if (!GATHER_METHODS.includes(method)) {
       throw new KvtierError(ErrorCode.CONFIG, `config.method: must be one of ${GATHER_METHODS.join(', ')}, got '${String(method)}'`);
     }

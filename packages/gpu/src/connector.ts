@@ -17,7 +17,7 @@ export interface GpuKvConnectorOptions {
   readonly chunkTokens: number;
   /** Gather/scatter method, or `auto` (default): measured once per backend, adapter and layout. */
   readonly method?: GatherMethod | 'auto';
-  /** Staging buffers per direction, ≥ 2; default 3. */
+  /** Staging buffers per direction, ≥ 2; default as for `ChunkMover` (8 MiB in flight, 3 to 16). */
   readonly stagingBuffers?: number;
   /** With the KvCache facade: how long a retrieve waits for its prefetch (ms); default 30 000. */
   readonly prefetchTimeoutMs?: number;

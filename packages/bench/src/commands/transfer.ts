@@ -63,7 +63,7 @@ function shuffled(n: number): number[] {
 }
 
 /** Rows for one chunk size; memcpy copies the same chunks between the same kind of SAB views. */
-async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: readonly GatherMethod[], stagingBuffers: number): Promise<Row[]> {
+async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: readonly GatherMethod[], stagingBuffers: number | undefined): Promise<Row[]> {
   const chunkBlocks = chunkBytes / BLOCK_BYTES;
   const chunks = Math.max(MIN_CHUNKS, Math.floor(MEASURE_BYTES / chunkBytes));
   const bytes = chunkBytes * chunks;
@@ -108,7 +108,7 @@ single-thread memcpy of the same sizes. Chunk sizes must be multiples of ${BLOCK
   --sizes    chunk sizes in KiB (default 256,1024,4096,16384)
   --reps     timed repetitions per figure, best counts (default 5)
   --methods  gather methods (default copy,kernel)
-  --staging  staging buffers per direction, chunks in flight (default 3)
+  --staging  staging buffers per direction, chunks in flight (default: 8 MiB worth, 3 to 16)
   --json     print {"backend","adapter","rows":[{direction,chunkBytes,layout,method,GBps,memcpyGBps}]}`;
 
 async function run(argv: string[]): Promise<number> {
@@ -117,7 +117,7 @@ async function run(argv: string[]): Promise<number> {
   const bad = sizes.find((s) => !Number.isInteger(s / BLOCK_BYTES));
   if (bad !== undefined) throw new Error(`--sizes: ${bad / KiB} KiB is not a multiple of the ${BLOCK_BYTES / KiB} KiB block`);
   const [reps] = numberList(flags.reps, 'reps', [5]);
-  const [staging] = numberList(flags.staging, 'staging', [3]);
+  const staging = flags.staging === undefined ? undefined : numberList(flags.staging, 'staging', [])[0];
   const methods = flags.methods === undefined ? GATHER_METHODS : String(flags.methods).split(',') as GatherMethod[];
   const unknown = methods.find((m) => !GATHER_METHODS.includes(m));
   if (unknown !== undefined) throw new Error(`--methods: unknown method '${unknown}' (known: ${GATHER_METHODS.join(', ')})`);
