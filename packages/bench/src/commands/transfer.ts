@@ -63,13 +63,25 @@ function shuffled(n: number): number[] {
 }
 
 /** Rows for one chunk size; memcpy copies the same chunks between the same kind of SAB views. */
-async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: readonly GatherMethod[], stagingBuffers: number | undefined): Promise<Row[]> {
+/** How the block table orders blocks: as a long-running engine's (shuffled), or a fresh sequence's (sequential). */
+type TableOrder = 'shuffled' | 'sequential';
+const TABLE_ORDERS: readonly TableOrder[] = ['shuffled', 'sequential'];
+
+interface Settings {
+  readonly reps: number;
+  readonly methods: readonly GatherMethod[];
+  readonly stagingBuffers: number | undefined;
+  readonly table: TableOrder;
+}
+
+async function measureSize(gpu: Gpu, chunkBytes: number, settings: Settings): Promise<Row[]> {
+  const { reps, methods, stagingBuffers } = settings;
   const chunkBlocks = chunkBytes / BLOCK_BYTES;
   const chunks = Math.max(MIN_CHUNKS, Math.floor(MEASURE_BYTES / chunkBytes));
   const bytes = chunkBytes * chunks;
   const arena = new Uint8Array(new SharedArrayBuffer(bytes));
   const memcpySource = new Uint8Array(new SharedArrayBuffer(bytes)).fill(7);
-  const table = shuffled(chunks * chunkBlocks);
+  const table = settings.table === 'shuffled' ? shuffled(chunks * chunkBlocks) : Array.from({ length: chunks * chunkBlocks }, (_, i) => i);
   const transfers = Array.from({ length: chunks }, (_, i) => ({
     blocks: table.slice(i * chunkBlocks, (i + 1) * chunkBlocks),
     view: arena.subarray(i * chunkBytes, (i + 1) * chunkBytes),
@@ -100,7 +112,7 @@ async function measureSize(gpu: Gpu, chunkBytes: number, reps: number, methods: 
   return rows;
 }
 
-const USAGE = `kvtier-bench transfer [--json] [--sizes KiB,...] [--reps N] [--methods copy,kernel] [--staging N]
+const USAGE = `kvtier-bench transfer [--json] [--sizes KiB,...] [--reps N] [--methods copy,kernel] [--staging N] [--table shuffled|sequential]
 
 Store (device -> L1) and retrieve (L1 -> device) GB/s of pipelined chunk moves for each chunk size,
 cache layout (block-contiguous, per-layer) and gather method (copy chain, WGSL kernel), next to
@@ -109,15 +121,19 @@ single-thread memcpy of the same sizes. Chunk sizes must be multiples of ${BLOCK
   --reps     timed repetitions per figure, best counts (default 5)
   --methods  gather methods (default copy,kernel)
   --staging  staging buffers per direction, chunks in flight (default: 8 MiB worth, 3 to 16)
+  --table    block table order: shuffled (default; a long-running engine's, one copy per block run)
+             or sequential (a fresh sequence's; neighbouring blocks merge into one copy)
   --json     print {"backend","adapter","rows":[{direction,chunkBytes,layout,method,GBps,memcpyGBps}]}`;
 
 async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods', 'staging']);
+  const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods', 'staging', 'table']);
   const sizes = numberList(flags.sizes, 'sizes', [256, 1024, 4096, 16384]).map((k) => k * KiB);
   const bad = sizes.find((s) => !Number.isInteger(s / BLOCK_BYTES));
   if (bad !== undefined) throw new Error(`--sizes: ${bad / KiB} KiB is not a multiple of the ${BLOCK_BYTES / KiB} KiB block`);
   const [reps] = numberList(flags.reps, 'reps', [5]);
   const staging = flags.staging === undefined ? undefined : numberList(flags.staging, 'staging', [])[0];
+  const table = (flags.table ?? 'shuffled') as TableOrder;
+  if (!TABLE_ORDERS.includes(table)) throw new Error(`--table: must be one of ${TABLE_ORDERS.join(', ')}, got '${String(table)}'`);
   const methods = flags.methods === undefined ? GATHER_METHODS : String(flags.methods).split(',') as GatherMethod[];
   const unknown = methods.find((m) => !GATHER_METHODS.includes(m));
   if (unknown !== undefined) throw new Error(`--methods: unknown method '${unknown}' (known: ${GATHER_METHODS.join(', ')})`);
@@ -125,11 +141,12 @@ async function run(argv: string[]): Promise<number> {
   try {
     progress(`${gpu.backend} / ${gpu.adapterName}`);
     const rows: Row[] = [];
-    for (const size of sizes) rows.push(...(await measureSize(gpu, size, Math.max(1, Math.round(reps)), methods, staging)));
+    const settings: Settings = { reps: Math.max(1, Math.round(reps)), methods, stagingBuffers: staging, table };
+    for (const size of sizes) rows.push(...(await measureSize(gpu, size, settings)));
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ backend: gpu.backend, adapter: gpu.adapterName, rows })}\n`);
     } else {
-      process.stdout.write(`backend: ${gpu.backend}, adapter: ${gpu.adapterName}\n`);
+      process.stdout.write(`backend: ${gpu.backend}, adapter: ${gpu.adapterName}, block table: ${table}\n`);
       process.stdout.write(formatTable(
         ['direction', 'chunk KiB', 'layout', 'method', 'GB/s', 'memcpy GB/s', 'x memcpy'],
         rows.map((r) => [r.direction, r.chunkBytes / KiB, r.layout, r.method, r.GBps, r.memcpyGBps, r.GBps / r.memcpyGBps]),
