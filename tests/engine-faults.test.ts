@@ -103,6 +103,20 @@ test('a prefetch worker killed mid-prefetch: the request fails to its L1 hits, p
   cache.finishReadPrefetched(keys);
 }, [{ type: 'mock', bandwidthGBps: 0.00002 }]));
 
+test('a prefetch worker killed after its request finished: the user keeps the read locks it was given', () => withCache(async (cache) => {
+  const keys = makeKeys(4);
+  await seedL2(cache, keys);
+  assert.is(await prefetch(cache, keys, 1), 4);
+  await cache.terminateWorker('prefetch');
+  await eventually(() => cache.workerHealth().get('prefetch') === true, 'the prefetch worker to be restarted');
+  assert.equal(readLocks(cache, keys), [2, 2, 2, 2], 'the locks are the requester\'s, not the dead worker\'s');
+  const views = cache.readPrefetched(keys, { extraCount: 1 });
+  assert.ok(views !== null);
+  views!.forEach((v, i) => assert.equal(v, pattern(keys, i), `key ${i}: exact bytes`));
+  cache.finishReadPrefetched(keys, { extraCount: 1 });
+  assert.equal(readLocks(cache, keys), [-1, -1, -1, -1], 'temporary objects left L1 at their last release');
+}));
+
 test('an eviction worker killed is restarted and evicts again', () => withCache(async (cache) => {
   await cache.terminateWorker('eviction');
   await eventually(() => cache.counters.getRestarts(WorkerKind.EVICTION) === 1 && cache.workerHealth().get('eviction') === true, 'the restart');

@@ -27,7 +27,7 @@ function controller(l1: L1Manager, h: readonly AdapterHost[], opts: { maxInFligh
   const c = new PrefetchController({
     l1, adapters: h, hosts: live.hosts, policy: createPrefetchPolicy('default'), metrics: m,
     adapterCallTimeoutMs: opts.adapterCallTimeoutMs ?? 1000, maxInFlight: opts.maxInFlight ?? 8,
-    publish: (id, hits) => { results.set(id, hits); order.push(id); },
+    publish: ({ requestId }, hits) => { results.set(requestId, hits); order.push(requestId); },
   });
   const run = (id: number, batch: DigestBatch, extraCount = 0) => c.submit({ requestId: id, keys: batch, extraCount, submittedAt: Date.now() });
   const settled = async (n: number) => { while (results.size < n) await new Promise((r) => setTimeout(r, 2)); };

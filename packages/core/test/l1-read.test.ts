@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NO_SLOT } from '../src/l1/api.ts';
+import { L1Manager } from '../src/l1/l1-manager.ts';
 import { checkedL1, keys, names, ready } from './l1-helpers.ts';
 
 // ---- reserveRead
@@ -128,6 +129,32 @@ test('finishRead with extraCount releases 1 + extraCount locks', () => {
   l1.finishRead(keys(1));
   assert.is(l1.state(keys(1), 0)!.readLocks, 0);
   assert.ok(l1.state(keys(1), 0)!.writable);
+});
+
+// ---- handOverReads (kvtier addition: locks a worker takes on another thread's behalf)
+
+test('handOverReads moves locks to another owner with the publish word: reclaiming the giver keeps them', () => {
+  const l1 = checkedL1();
+  const worker = L1Manager.attach(l1.handle);
+  ready(l1, keys(1, 2));
+  worker.reserveRead(keys(1, 2), { extraCount: 1 });
+  const word = new Int32Array(new SharedArrayBuffer(4));
+  const codes = worker.handOverReads(keys(1, 2, 3), l1.ownerId, { extraCount: 1, publish: { words: word, index: 0, value: 7 } });
+  assert.equal(names(codes), ['SUCCESS', 'SUCCESS', 'KEY_NOT_EXIST']);
+  assert.is(word[0], 7);
+  l1.reclaimThread(worker.ownerId);
+  assert.equal([l1.state(keys(1, 2), 0)!.readLocks, l1.state(keys(1, 2), 1)!.readLocks], [2, 2]);
+  assert.equal(names(l1.finishRead(keys(1, 2), { extraCount: 1 })), ['SUCCESS', 'SUCCESS']);
+});
+
+test('handOverReads of more locks than the giver holds moves nothing', () => {
+  const l1 = checkedL1();
+  const worker = L1Manager.attach(l1.handle);
+  ready(l1, keys(1));
+  worker.reserveRead(keys(1));
+  assert.equal(names(worker.handOverReads(keys(1), l1.ownerId, { extraCount: 1 })), ['KEY_IN_WRONG_STATE']);
+  l1.reclaimThread(worker.ownerId);
+  assert.is(l1.state(keys(1), 0)!.readLocks, 0);
 });
 
 test.run();

@@ -50,8 +50,12 @@ export interface PrefetchContext {
   readonly metrics: Metrics;
   readonly adapterCallTimeoutMs: number;
   readonly maxInFlight: number;
-  /** Publishes a request's result: the prefix length made readable, or a failure. */
-  publish(requestId: number, l2PrefixHits: number, error?: KvtierError): void;
+  /**
+   * Publishes a request's result: the prefix length made readable, or a failure. The first
+   * `l2PrefixHits` keys of the request are read-locked by this thread (1 + extraCount each) on
+   * the requester's behalf: publishing hands them over to it.
+   */
+  publish(request: PrefetchRequest, l2PrefixHits: number, error?: KvtierError): void;
 }
 
 /** A load that passed its deadline: its slots stay write-locked until it can no longer write them. */
@@ -85,7 +89,7 @@ export class PrefetchController {
   /** Queues a request; it starts at once if fewer than `maxInFlight` run. */
   submit(request: PrefetchRequest): void {
     if (this.#stopping) {
-      this.#ctx.publish(request.requestId, 0, new KvtierError(ErrorCode.CLOSED, 'the prefetch controller is stopping'));
+      this.#ctx.publish(request, 0, new KvtierError(ErrorCode.CLOSED, 'the prefetch controller is stopping'));
       return;
     }
     this.#queue.push(request);
@@ -99,7 +103,7 @@ export class PrefetchController {
   async stop(): Promise<void> {
     this.#stopping = true;
     for (const request of this.#queue.splice(0)) {
-      this.#ctx.publish(request.requestId, 0, new KvtierError(ErrorCode.CLOSED, 'the prefetch controller stopped'));
+      this.#ctx.publish(request, 0, new KvtierError(ErrorCode.CLOSED, 'the prefetch controller stopped'));
     }
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
     for (const q of this.#quarantined) this.#ctx.l1.delete(q.keys, { force: true });
@@ -128,7 +132,7 @@ export class PrefetchController {
     }
     this.#ctx.metrics.count(Counter.PREFETCH_L2_HIT_KEYS, hits);
     this.#ctx.metrics.observe(Histogram.PREFETCH_SECONDS, (performance.timeOrigin + performance.now() - request.submittedAt) / 1000);
-    this.#ctx.publish(request.requestId, hits, error);
+    this.#ctx.publish(request, hits, error);
   }
 
   /** Lookup-and-lock on every adapter; a failed lookup counts as "holds nothing". */

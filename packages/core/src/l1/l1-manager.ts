@@ -708,6 +708,48 @@ export class L1Manager implements L1 {
     return codes;
   }
 
+  /**
+   * Hands read locks this thread holds to owner `to` (a worker that took them on behalf of another
+   * thread), 1 + extraCount per key, so that reclaiming this thread if it dies no longer releases
+   * them. Per key: absent → KEY_NOT_EXIST; fewer locks held by this thread → KEY_IN_WRONG_STATE
+   * (nothing moves); else SUCCESS. `publish` is stored under the same hold of the index mutex as
+   * the hand-over, which `reclaimThread` also takes: if this thread dies, either both happened or
+   * neither (the owner learns of the locks exactly when they are its own).
+   */
+  handOverReads(keys: DigestBatch, to: number, opts?: { extraCount?: number; publish?: { words: Int32Array; index: number; value: number } }): Uint8Array {
+    assertDigestBatch(keys);
+    if (!Number.isInteger(to) || to < 1 || to > this.#maxThreads) {
+      invalidArgument(`handOverReads: to must be an owner id in [1, ${this.#maxThreads}], got ${String(to)}`);
+    }
+    const locks = clampExtraCount(opts);
+    const publish = opts?.publish;
+    const n = keys.length >>> 2;
+    const codes = new Uint8Array(n);
+    const tr = this.#threadReads;
+    const now = Date.now();
+    this.#enter();
+    try {
+      for (let j = 0; j < n; j++) {
+        const e = this.#find(keys, j, now);
+        if (e < 0) {
+          codes[j] = KEY_NOT_EXIST;
+          continue;
+        }
+        const base = this.#tw[(e << ENTRY_SHIFT) + SLOT] * this.#maxThreads;
+        if (tr[base + this.#me] < locks) {
+          codes[j] = KEY_IN_WRONG_STATE;
+          continue;
+        }
+        tr[base + this.#me] -= locks;
+        tr[base + to - 1] += locks;
+      }
+      if (publish !== undefined) Atomics.store(publish.words, publish.index, publish.value);
+    } finally {
+      this.#leave();
+    }
+    return codes;
+  }
+
   // ------------------------------------------------------------------ removal
 
   /**

@@ -119,12 +119,21 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
     metrics: rt.metrics,
     adapterCallTimeoutMs: task.config.adapterCallTimeoutMs,
     maxInFlight: task.config.prefetchMaxInFlight,
-    publish(requestId, l2PrefixHits, error) {
+    publish({ requestId, keys, extraCount }, l2PrefixHits, error) {
       const at = (requestId % (table.length / RECORD_WORDS)) * RECORD_WORDS;
-      if (Atomics.load(table, at + Record.REQUEST_ID) !== requestId) return;
+      const held = keys.subarray(0, l2PrefixHits * 4);
+      if (Atomics.load(table, at + Record.REQUEST_ID) !== requestId) {
+        // No one will read this result: its locks are nobody's.
+        if (l2PrefixHits > 0) rt.l1.finishRead(held, { extraCount });
+        return;
+      }
       table[at + Record.L2_PREFIX_HITS] = l2PrefixHits;
       table[at + Record.ERROR] = error === undefined ? 0 : Math.max(0, PREFETCH_ERROR_CODES.indexOf(error.code as never));
-      Atomics.store(table, at + Record.STATE, error === undefined ? RequestState.DONE : RequestState.FAILED);
+      const state = error === undefined ? RequestState.DONE : RequestState.FAILED;
+      // The locks become the engine thread's in the same step as the result: if this worker dies,
+      // its reclamation neither drops locks the user was told about nor leaves any it was not.
+      if (l2PrefixHits > 0) rt.l1.handOverReads(held, task.clientOwnerId, { extraCount, publish: { words: table, index: at + Record.STATE, value: state } });
+      else Atomics.store(table, at + Record.STATE, state);
       Atomics.notify(table, at + Record.STATE);
     },
   });

@@ -257,7 +257,10 @@ export class EngineWorkers {
     }
     const adapterGenerations = [...this.#hostGenerations];
     const adapterPorts = await Promise.all(config.adapters.map((_, i) => this.#connectAdapter(i)));
-    const control = await this.#launch<PrefetchControlApi>(kind, { ...base, kind, adapterPorts, adapterGenerations }, adapterPorts, controlChannel.port1, restart);
+    const task: EngineTask = kind === 'prefetch'
+      ? { ...base, kind, adapterPorts, adapterGenerations, clientOwnerId: this.#options.l1.ownerId }
+      : { ...base, kind, adapterPorts, adapterGenerations };
+    const control = await this.#launch<PrefetchControlApi>(kind, task, adapterPorts, controlChannel.port1, restart);
     this.#controllers.set(kind, control);
     if (kind === 'prefetch') this.#prefetch = control;
   }

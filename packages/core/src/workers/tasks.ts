@@ -37,6 +37,8 @@ export interface StoreTask extends SlotControllerTask {
 /** Prefetch controller task. */
 export interface PrefetchTask extends SlotControllerTask {
   readonly kind: 'prefetch';
+  /** L1 owner id of the thread that submits requests: a request's read locks are handed to it. */
+  readonly clientOwnerId: number;
 }
 
 /** Eviction controller task: ports and event rings of the adapters that have an eviction block. */
