@@ -227,6 +227,32 @@ test('device lost mid-retrieve: DEVICE_LOST, read locks released, L1 data intact
     }
   })(), TEST_MS, 'test'));
 
+test('after a device loss, a reopened device and cache load the chunks back from L1', () =>
+  withDeadline((async () => {
+    const r = await rig();
+    let reopened: Gpu | null = null;
+    try {
+      const keys = keysOf(tokens(3 * CHUNK_TOKENS + 4, 13));
+      const table = [5, 9, 2, 30, 31, 32, 7, 8, 40, 41, 50];
+      assert.is(await r.connector.store(keys, table), 4);
+      r.gpu.device.destroy();
+      assert.is((await errorOf(r.connector.retrieve(keys, table)))?.code, ErrorCode.DEVICE_LOST);
+      reopened = await withDeadline(openGpu({ logger: () => {} }), 30_000, 'openGpu');
+      const cache = new PagedKvCache(reopened, r.cache.options);
+      const connector = await GpuKvConnector.create(cache, r.l1, r.connector.options);
+      try {
+        assert.is(await connector.retrieve(keys, table), 4);
+        assert.ok(same(await cache.readBlocks(table), blocksContent(r, table)), 'the KV is back on the new device');
+      } finally {
+        connector.destroy();
+        cache.destroy();
+      }
+    } finally {
+      reopened?.close();
+      teardown(r);
+    }
+  })(), TEST_MS, 'test'));
+
 test('misuse is INVALID_ARGUMENT before L1 is touched', () =>
   withDeadline((async () => {
     const r = await rig();

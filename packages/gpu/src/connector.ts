@@ -40,13 +40,16 @@ export class GpuKvConnector {
   readonly cache: PagedKvCache;
   /** Tokens per chunk. */
   readonly chunkTokens: number;
+  /** The options it was made with, for a new connector on a reopened device. */
+  readonly options: Readonly<GpuKvConnectorOptions>;
   readonly #host: HostTier;
   readonly #mover: ChunkMover;
 
   /** Use {@link GpuKvConnector.create}. */
-  constructor(cache: PagedKvCache, host: HostTier, chunkTokens: number, mover: ChunkMover) {
+  constructor(cache: PagedKvCache, host: HostTier, options: GpuKvConnectorOptions, mover: ChunkMover) {
     this.cache = cache;
-    this.chunkTokens = chunkTokens;
+    this.chunkTokens = options.chunkTokens;
+    this.options = Object.freeze({ ...options });
     this.#host = host;
     this.#mover = mover;
   }
@@ -68,7 +71,7 @@ export class GpuKvConnector {
     const chunkBlocks = chunkTokens / blockTokens;
     const method = opts.method === undefined || opts.method === 'auto' ? await chooseGatherMethod(cache, chunkBlocks) : opts.method;
     const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers: opts.stagingBuffers });
-    return new GpuKvConnector(cache, hostTier(host, prefetchTimeoutMs), chunkTokens, mover);
+    return new GpuKvConnector(cache, hostTier(host, prefetchTimeoutMs), opts, mover);
   }
 
   /** The gather/scatter method in use. */

@@ -25,6 +25,8 @@ export class PagedKvCache {
   readonly gpu: Gpu;
   /** Sizes and offsets of the cache. */
   readonly geometry: KvGeometry;
+  /** The options it was made with: after a device loss, `new PagedKvCache(await openGpu(), old.options)`. */
+  readonly options: Readonly<PagedKvCacheOptions>;
   readonly #buffers: GPUBuffer[] = [];
 
   /**
@@ -41,6 +43,7 @@ export class PagedKvCache {
     }
     this.gpu = gpu;
     this.geometry = new KvGeometry(opts, Math.min(requested, ceiling));
+    this.options = Object.freeze({ ...opts });
     for (let i = 0; i < this.geometry.bufferCount; i++) {
       this.#buffers.push(gpu.device.createBuffer({ label: `kvtier kv cache ${i}`, size: this.geometry.bufferBytes(i), usage: CACHE_USAGE }));
     }
