@@ -1,7 +1,7 @@
 // Store controller through the engine: real workers, real L1, mock and fault adapters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AdapterCounter, AdapterOp, Counter } from '@kvtier/core';
+import { AdapterCounter, AdapterOp, Counter, ErrorCode } from '@kvtier/core';
 import { OBJECT_BYTES, eventually, inL2, makeKeys, openCache, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 test('start and stop with one adapter and with none', async () => {
@@ -103,5 +103,34 @@ test('an adapter whose store fails: read locks released, failure counted, key st
   assert.equal(await inL2(cache, 0, keys), [false, false]);
   assert.match(await cache.metrics(), /kvtier_l2_failures_total\{adapter="0",op="store",reason="error"\} 3/);
 }, [{ type: 'fault', storeErrorRate: 1, inner: { type: 'mock' } }], { store: { maxRetries: 2, backoffMs: 1 } }));
+
+test('flush resolves once every object written before it reached every adapter', () => withCache(async (cache) => {
+  const keys = makeKeys(5);
+  writeKeys(cache, keys);
+  // 5 × 4 KiB at 100 KB/s per adapter: ~0.2 s in flight when flush is called.
+  await cache.flush({ timeoutMs: 10_000 });
+  for (const a of [0, 1]) assert.is(cache.counters.getAdapter(a, AdapterCounter.STORE_KEYS), 5, `adapter ${a} stored every key`);
+  for (const a of [0, 1]) assert.equal(await inL2(cache, a, keys), [true, true, true, true, true]);
+}, [{ type: 'mock', bandwidthGBps: 0.0001 }, { type: 'mock', bandwidthGBps: 0.0001 }]));
+
+test('flush counts a store that failed every retry as done', () => withCache(async (cache) => {
+  const keys = makeKeys(2);
+  writeKeys(cache, keys);
+  await cache.flush({ timeoutMs: 10_000 });
+  assert.is(cache.counters.get(Counter.STORE_DROPPED_KEYS), 2);
+  assert.is(cache.l1.state(keys, 0)!.storing, false);
+}, [{ type: 'fault', storeErrorRate: 1, inner: { type: 'mock' } }], { store: { maxRetries: 1, backoffMs: 1 } }));
+
+test('flush past its timeout rejects with TIMEOUT naming what is left', () => withCache(async (cache) => {
+  writeKeys(cache, makeKeys(3));
+  try {
+    await cache.flush({ timeoutMs: 50 });
+    assert.unreachable('flush must time out');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, ErrorCode.TIMEOUT);
+    assert.match((err as Error).message, /flush: 3 objects were not stored within 50 ms/);
+  }
+  await cache.flush({ timeoutMs: 10_000 });
+}, [{ type: 'mock', bandwidthGBps: 0.00002 }]));
 
 test.run();

@@ -161,6 +161,19 @@ test('finishStore is not a use: no touched event', () => {
   assert.equal(drain(l1), []);
 });
 
+test('unstoredKeys lists dirty and claimed objects until their store finishes', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1, 2, 3));
+  const claimed = l1.takeDirty(1);
+  assert.is(l1.unstoredKeys().length, 12);
+  l1.finishStore(claimed.keys);
+  const left = l1.unstoredKeys();
+  assert.is(left.length, 8);
+  assert.equal(l1.unstoredKeys(keys(1, 2, 3)).length, 8);
+  l1.finishStore(l1.takeDirty(4).keys);
+  assert.is(l1.unstoredKeys(left).length, 0);
+});
+
 test('an update clears the dirty mark until the new write finishes', () => {
   const l1 = checkedL1();
   ready(l1, keys(1));

@@ -41,6 +41,8 @@ export interface KvCacheStatus {
 
 /** Deadline of a status or metrics query to one adapter host. */
 const QUERY_TIMEOUT_MS = 5_000;
+/** How often flush() checks the objects it waits for (they are few after the first checks). */
+const FLUSH_POLL_MS = 5;
 
 function asDigests(keys: Keys, field = 'keys'): DigestBatch {
   if (keys instanceof Uint32Array) {
@@ -242,6 +244,29 @@ export class KvCache {
   clear(opts?: { force?: boolean }): number {
     this.#assertOpen();
     return this.#l1.clear(opts);
+  }
+
+  /**
+   * Resolves once every object written (finishWrite) before the call has been stored to every
+   * adapter its store policy targets, or its store failed after every retry (counted in
+   * `kvtier_store_dropped_keys_total`); objects deleted meanwhile no longer count. Never blocks
+   * the event loop. Rejects with `KVT_ERR_TIMEOUT`, naming how many objects are left, after
+   * `timeoutMs` (default 30 s).
+   */
+  async flush(opts?: { timeoutMs?: number }): Promise<void> {
+    this.#assertOpen();
+    const timeoutMs = opts?.timeoutMs ?? 30_000;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) invalidArgument(`timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
+    const until = performance.now() + timeoutMs;
+    let left = this.#l1.unstoredKeys();
+    while (keyCount(left) > 0) {
+      if (performance.now() >= until) {
+        throw new KvtierError(ErrorCode.TIMEOUT, `flush: ${keyCount(left)} objects were not stored within ${timeoutMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, FLUSH_POLL_MS));
+      this.#assertOpen();
+      left = this.#l1.unstoredKeys(left);
+    }
   }
 
   /** The status tree: L1, every worker and every adapter, `healthy` at every node. */

@@ -946,6 +946,36 @@ export class L1Manager implements L1 {
     return this.#arena.view(slot, size);
   }
 
+  /**
+   * The objects not yet stored to L2 — dirty, or claimed by a store controller that has not
+   * finished — as one batch: among `keys` when given (in their order), else all of L1.
+   */
+  unstoredKeys(keys?: DigestBatch): DigestBatch {
+    if (keys !== undefined) assertDigestBatch(keys);
+    const tw = this.#tw;
+    const unstored = (e: number) => (tw[(e << ENTRY_SHIFT) + FLAGS] & DIRTY) !== 0 || tw[(e << ENTRY_SHIFT) + STORE_OWNER] !== 0;
+    const out: number[] = [];
+    const add = (src: ArrayLike<number>, at: number) => { for (let k = 0; k < 4; k++) out.push(src[at + k]); };
+    const now = Date.now();
+    this.#enter();
+    try {
+      if (keys === undefined) {
+        this.#table.sweep((e) => {
+          if (unstored(e)) add(tw, e << ENTRY_SHIFT);
+          return false;
+        });
+      } else {
+        for (let j = 0; j < keys.length >>> 2; j++) {
+          const e = this.#find(keys, j, now);
+          if (e >= 0 && unstored(e)) add(keys, j * 4);
+        }
+      }
+    } finally {
+      this.#leave();
+    }
+    return Uint32Array.from(out);
+  }
+
   /** Every object that was ever readable and is still in L1 (for policy reconciliation), as one batch. */
   liveKeys(): DigestBatch {
     this.#enter();
