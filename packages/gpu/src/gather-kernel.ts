@@ -1,9 +1,10 @@
 /**
  * Gather/scatter by a WGSL compute kernel. Every run of a cache has the same length, so one
- * dispatch per device buffer copies a table of (source, destination) word offsets, one word per
- * invocation. Words are `vec4<u32>` when runs are 16-byte multiples, else `u32`: the kernel never
- * looks at the element type (f16 data is just bytes). The chunk goes through a per-slot device
- * region, because a mappable staging buffer cannot be bound as storage.
+ * dispatch per device buffer copies a table of (source, destination) word offsets: one workgroup
+ * per run, its invocations striding over the run's words (neighbouring lanes touch neighbouring
+ * words, and no division per word). Words are `vec4<u32>` when runs are 16-byte multiples, else
+ * `u32`: the kernel never looks at the element type (f16 data is just bytes). The chunk goes
+ * through a per-slot device region, because a mappable staging buffer cannot be bound as storage.
  */
 import './dawn.ts';
 import { ErrorCode, KvtierError } from '@kvtier/core';
@@ -146,12 +147,12 @@ export class KernelGather implements ChunkGather {
         table[2 * (runBase + r)] = scatter ? chunk : device;
         table[2 * (runBase + r) + 1] = scatter ? device : chunk;
       }
-      const workgroups = group.deviceWords.length;
       const p = (k * PARAMS_STRIDE) / 4;
       params[p] = runBase;
       params[p + 1] = group.deviceWords.length;
       params[p + 2] = runWords;
-      params[p + 3] = Math.min(workgroups, this.#maxGroupsX);
+      // One workgroup per run, folded into a second dimension past the per-dimension limit.
+      params[p + 3] = Math.min(group.deviceWords.length, this.#maxGroupsX);
       runBase += group.deviceWords.length;
     });
     const queue = this.#device.queue;
@@ -162,9 +163,8 @@ export class KernelGather implements ChunkGather {
     groups.forEach((group, k) => {
       const p = (k * PARAMS_STRIDE) / 4;
       const groupsX = params[p + 3];
-      const workgroups = params[p + 1];
       pass.setBindGroup(0, this.#bindGroup(resources, slot, group.buffer, scatter), [k * PARAMS_STRIDE]);
-      pass.dispatchWorkgroups(groupsX, Math.ceil(workgroups / groupsX));
+      pass.dispatchWorkgroups(groupsX, Math.ceil(params[p + 1] / groupsX));
     });
     pass.end();
   }
