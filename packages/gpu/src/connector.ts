@@ -19,6 +19,8 @@ export interface GpuKvConnectorOptions {
   readonly method?: GatherMethod | 'auto';
   /** Staging buffers per direction, ≥ 2; default as for `ChunkMover` (8 MiB in flight, 3 to 16). */
   readonly stagingBuffers?: number;
+  /** Most bytes moved per staging buffer; default as for `ChunkMover` (4 MiB of whole blocks). */
+  readonly pieceBytes?: number;
   /** With the KvCache facade: how long a retrieve waits for its prefetch (ms); default 30 000. */
   readonly prefetchTimeoutMs?: number;
 }
@@ -70,7 +72,7 @@ export class GpuKvConnector {
     }
     const chunkBlocks = chunkTokens / blockTokens;
     const method = opts.method === undefined || opts.method === 'auto' ? await chooseGatherMethod(cache, chunkBlocks) : opts.method;
-    const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers: opts.stagingBuffers });
+    const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers: opts.stagingBuffers, pieceBytes: opts.pieceBytes });
     return new GpuKvConnector(cache, hostTier(host, prefetchTimeoutMs), opts, mover);
   }
 

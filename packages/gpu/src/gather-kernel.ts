@@ -62,19 +62,14 @@ export class KernelGather implements ChunkGather {
   /**
    * @param cache - the cache whose blocks it moves
    * @param slots - staging ring positions (one device region each)
-   * @param chunkBlocks - most blocks in one chunk
+   * @param chunkBlocks - most blocks moved at once (a piece)
    */
-  /** Whether a chunk of `chunkBlocks` blocks of `cache` fits one storage binding, as the kernel needs. */
-  static fits(cache: PagedKvCache, chunkBlocks: number): boolean {
-    return chunkBlocks * cache.geometry.blockBytes <= cache.gpu.device.limits.maxStorageBufferBindingSize;
-  }
-
   constructor(cache: PagedKvCache, slots: number, chunkBlocks: number) {
     const device = cache.gpu.device;
     const { geometry } = cache;
     const regionBytes = chunkBlocks * geometry.blockBytes;
-    if (!KernelGather.fits(cache, chunkBlocks)) {
-      throw new KvtierError(ErrorCode.CONFIG, `config.chunkSize: a chunk of ${regionBytes} bytes exceeds the device's storage binding limit (${device.limits.maxStorageBufferBindingSize}) the gather kernel needs; use the copy method`);
+    if (regionBytes > device.limits.maxStorageBufferBindingSize) {
+      throw new KvtierError(ErrorCode.CONFIG, `config.pieceBytes: a piece of ${regionBytes} bytes exceeds the device's storage binding limit (${device.limits.maxStorageBufferBindingSize}) the gather kernel needs; use smaller pieces or the copy method`);
     }
     this.#cache = cache;
     this.#device = device;

@@ -4,9 +4,9 @@
  * costs a command each). Measured once per backend, adapter, layout and chunk size, on a scratch
  * cache of the same shape, so the engine's blocks are never touched.
  */
+import { ErrorCode, KvtierError } from '@kvtier/core';
 import { ChunkMover } from './chunk-mover.ts';
 import { GATHER_METHODS, type GatherMethod } from './gather.ts';
-import { KernelGather } from './gather-kernel.ts';
 import { PagedKvCache } from './paged-kv-cache.ts';
 
 /** Host bytes the measurement moves per method and direction, at most (at least 2 chunks). */
@@ -38,7 +38,7 @@ const choices = new Map<string, Promise<GatherMethod>>();
 /**
  * Times store + retrieve of the same chunks with each method on a scratch copy of `cache`'s shape
  * (blocks in shuffled order, as a real block table has them); the best of a few rounds counts.
- * The kernel is left out where a chunk exceeds the device's storage binding limit.
+ * A method the shape cannot use (the kernel past the storage binding limit) is left out.
  */
 export async function measureGatherMethods(cache: PagedKvCache, chunkBlocks: number): Promise<GatherTiming[]> {
   const g = cache.geometry;
@@ -58,9 +58,15 @@ export async function measureGatherMethods(cache: PagedKvCache, chunkBlocks: num
       view: host.subarray(i * chunkBytes, (i + 1) * chunkBytes),
     }));
     const timings: GatherTiming[] = [];
-    const feasible = GATHER_METHODS.filter((m) => m !== 'kernel' || KernelGather.fits(scratch, chunkBlocks));
-    for (const method of feasible) {
-      const mover = new ChunkMover(scratch, { chunkBlocks, method });
+    for (const method of GATHER_METHODS) {
+      let mover: ChunkMover;
+      try {
+        mover = new ChunkMover(scratch, { chunkBlocks, method });
+      } catch (err) {
+        // A method this shape cannot use (the kernel past the storage binding limit) is no candidate.
+        if (err instanceof KvtierError && err.code === ErrorCode.CONFIG) continue;
+        throw err;
+      }
       try {
         let best = Infinity;
         for (let round = 0; round <= MEASURE_ROUNDS; round++) {

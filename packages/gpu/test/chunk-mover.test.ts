@@ -106,6 +106,30 @@ for (const layout of ['block-contiguous', 'per-layer'] as KvLayout[]) {
     })(), TEST_MS, 'test'));
 }
 
+for (const method of GATHER_METHODS) {
+  test(`${method}: chunks larger than a piece move as several pieces, bit-exact`, () =>
+    withDeadline((async () => {
+      const f = filledCache('per-layer', 'f16', 95);
+      const bb = f.cache.blockBytes;
+      const mover = new ChunkMover(f.cache, { chunkBlocks: 5, method, pieceBytes: 2 * bb + 1 });
+      try {
+        assert.is(mover.pieceBlocks, 2);
+        const order = shuffledBlocks(SHAPE.numBlocks, 96);
+        const source = order.slice(0, 13); // chunks of 5, 5 and 3 blocks: pieces of 2, 2, 1, 2, 2, 1, 2, 1
+        const target = order.slice(13, 26);
+        const arena = sharedBytes(13 * bb);
+        const cut = (table: number[]) => [0, 5, 10].map((first) => ({ blocks: table.slice(first, first + 5), view: arena.subarray(first * bb, Math.min(13, first + 5) * bb) }));
+        await mover.store(cut(source));
+        assert.ok(sameBytes(arena, blockBytes(f, source)), 'stored');
+        await mover.retrieve(cut(target));
+        assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), 'retrieved');
+      } finally {
+        mover.destroy();
+        f.cache.destroy();
+      }
+    })(), TEST_MS, 'test'));
+}
+
 test('a chunk stored from one layout loads into the other unchanged', () =>
   withDeadline((async () => {
     const a = filledCache('block-contiguous', 'f16', 21);
@@ -219,7 +243,7 @@ test('a chunk with more blocks than chunkBlocks, or none, is INVALID_ARGUMENT', 
 test('bad mover options are CONFIG errors', () => {
   const f = filledCache('block-contiguous', 'f16', 81);
   try {
-    for (const opts of [{ chunkBlocks: 0 }, { chunkBlocks: 2, stagingBuffers: 1 }, { chunkBlocks: 2, method: 'dma' as never }]) {
+    for (const opts of [{ chunkBlocks: 0 }, { chunkBlocks: 2, stagingBuffers: 1 }, { chunkBlocks: 2, method: 'dma' as never }, { chunkBlocks: 2, pieceBytes: 0 }]) {
       assert.throws(() => new ChunkMover(f.cache, opts), (e: KvtierError) => e.code === ErrorCode.CONFIG);
     }
   } finally {
