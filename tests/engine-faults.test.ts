@@ -10,6 +10,16 @@ import {
   assertNoLeaks, eventually, inL2, makeKeys, openCache, pattern, prefetch, readLocks, seedL2, storeSettled, withCache, writeKeys,
 } from './engine-helpers.ts';
 
+/** Runs `body` with a fresh temporary directory, removed afterwards. */
+async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'kvtier-engine-faults-'));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 const FAULTY = {
   type: 'fault', seed: 7, storeErrorRate: 0.15, loadErrorRate: 0.15, lookupErrorRate: 0.15, corruptRate: 0.15,
   delayRate: 0.2, delayMs: 150, lostRate: 0.1, inner: { type: 'mock' },
@@ -69,39 +79,34 @@ test('a store worker killed mid-store is reported, its locks released, and it is
   await storeSettled(cache);
 }, [{ type: 'mock', bandwidthGBps: 0.00002 }]));
 
-test('a store worker killed mid-store loses no stores: its claimed objects reach L2 after the restart', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kvtier-engine-faults-'));
-  try {
-    await withCache(async (cache) => {
-      const keys = makeKeys(5);
-      writeKeys(cache, keys);
-      await eventually(async () => (await cache.status()).l1.dirty === 0 && cache.lockedObjects() === 5, 'the store to be in flight');
-      // The store is still in its 1 s delay: end its host (files survive it) and then the store worker.
-      await cache.terminateWorker('adapter[0]');
-      await eventually(() => cache.workerHealth().get('adapter[0]') === true, 'the adapter host to be restarted');
-      await cache.terminateWorker('store');
-      await eventually(() => cache.counters.getAdapter(0, AdapterCounter.STORE_KEYS) >= 5, 'every claimed object to be stored by the restarted worker');
-      await storeSettled(cache);
-      assert.equal(await inL2(cache, 0, keys), [true, true, true, true, true]);
-    }, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'fs', baseDir: dir } }]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test('a store worker killed mid-store loses no stores, and its host is ended before its slots are released', () => withTempDir((dir) => withCache(async (cache) => {
+  const keys = makeKeys(5);
+  writeKeys(cache, keys);
+  await eventually(async () => (await cache.status()).l1.dirty === 0 && cache.lockedObjects() === 5, 'the store to be in flight');
+  // The store is still in its 1 s delay. Its host is ended with the dead worker (the call
+  // could still read slots reused meanwhile); the files survive it.
+  await cache.terminateWorker('store');
+  await eventually(() => cache.counters.getAdapter(0, AdapterCounter.STORE_KEYS) >= 5, 'every claimed object to be stored by the restarted worker');
+  assert.is(cache.counters.getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1, 'the host the dead worker was calling was ended');
+  await storeSettled(cache);
+  assert.equal(await inL2(cache, 0, keys), [true, true, true, true, true]);
+}, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'fs', baseDir: dir } }])));
 
-test('a prefetch worker killed mid-prefetch: the request fails to its L1 hits, pins and locks are released, it restarts', () => withCache(async (cache) => {
+test('a prefetch worker killed mid-load: the request fails to its L1 hits, its host is ended, pins and locks are released, it restarts', () => withTempDir((dir) => withCache(async (cache) => {
   const keys = makeKeys(5);
   await seedL2(cache, keys);
   const h = cache.submitPrefetch(keys);
-  await eventually(async () => (await cache.adapters[0].pinCount()) > 0, 'the prefetch to pin its keys');
+  // Its temporary slots are reserved in the step that sends the load, which then waits 0.5 s.
+  await eventually(() => cache.lockedObjects() === 5, 'the prefetch to load into its reserved slots');
   await cache.terminateWorker('prefetch');
   assert.is(await cache.waitPrefetch(h, { timeoutMs: 10_000 }), 0);
   assert.is(cache.counters.get(Counter.PREFETCH_FAILURES), 1);
   await eventually(() => cache.workerHealth().get('prefetch') === true, 'the prefetch worker to be restarted');
   await assertNoLeaks(cache);
+  assert.is(cache.counters.getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1, 'the host its load was running on was ended');
   assert.is(await prefetch(cache, keys), 5);
   cache.finishReadPrefetched(keys);
-}, [{ type: 'mock', bandwidthGBps: 0.00002 }]));
+}, [{ type: 'fault', delayRate: 1, delayMs: 500, inner: { type: 'fs', baseDir: dir } }])));
 
 test('a prefetch worker killed after its request finished: the user keeps the read locks it was given', () => withCache(async (cache) => {
   const keys = makeKeys(4);

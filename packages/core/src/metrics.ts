@@ -58,7 +58,7 @@ const ADAPTER_COUNTER_TEXT: readonly (readonly [string, string])[] = [
   ['kvtier_l2_evicted_keys_total', 'Keys deleted from an adapter by L2 eviction.'],
   ['kvtier_l2_abandoned_calls_total', 'Adapter calls abandoned past their deadline.'],
   ['kvtier_l2_usage_polls_total', 'Usage queries of the L2 eviction controller.'],
-  ['kvtier_l2_host_terminations_total', 'Adapter hosts terminated (and restarted) because an abandoned call did not answer within its grace period.'],
+  ['kvtier_l2_host_terminations_total', 'Adapter hosts terminated (and restarted) because a call that may still touch L1 slots had to be given up: no answer within its grace period, or its controller died.'],
 ];
 
 /** Controller -> adapter operations, for failure counts and latency. */

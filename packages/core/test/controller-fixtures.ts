@@ -127,7 +127,7 @@ export function metrics(): Metrics {
 export function hostLiveness(adapters: number): { hosts: HostGenerations; endRequestedHosts(): number[] } {
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   return {
-    hosts: new HostGenerations(control, new Array<number>(adapters).fill(0)),
+    hosts: new HostGenerations(control, new Array<number>(adapters).fill(0), 'store'),
     endRequestedHosts: () => {
       const ended = takeTerminationRequests(control, adapters);
       for (const a of ended) hostGone(control, a);

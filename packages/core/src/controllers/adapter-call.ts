@@ -1,6 +1,9 @@
 /**
  * Every controller -> adapter call goes through {@link callAdapter}: it has a deadline, and a call
- * past it is abandoned (the caller releases what it holds) and counted.
+ * past it is abandoned and counted. Calls that read or write L1 slots (stores, loads) go through
+ * {@link callWithSlots}: the caller keeps their slots locked until the call can no longer touch
+ * them — it answered, or its host's thread is gone — because a slot released earlier could be
+ * reused under a late call (the rule that keeps wrong bytes out of L1 and L2).
  */
 import { withDeadline } from '../deadline.ts';
 import { ErrorCode, KvtierError } from '../errors.ts';
@@ -58,6 +61,12 @@ export interface AdapterHostLiveness {
   waitGone(adapter: number, generation: number, timeoutMs: number): Promise<void>;
   /** Asks the engine to terminate host `generation` of `adapter` (it is restarted like a crashed one). */
   requestTermination(adapter: number, generation: number): void;
+  /**
+   * Counts a call that may read or write L1 slots on `adapter`'s host, until `slotCallEnded`: if
+   * this controller dies meanwhile, the engine ends that host before reusing the slots.
+   */
+  slotCallStarted(adapter: number): void;
+  slotCallEnded(adapter: number): void;
 }
 
 /** What {@link untilAbandonedCallEnds} needs. */
@@ -88,6 +97,37 @@ export async function untilAbandonedCallEnds(
   if (over()) return;
   ctx.hosts.requestTermination(adapter, generation);
   while (!over()) await Promise.race([settled, ctx.hosts.waitGone(adapter, generation, STOP_CHECK_MS)]);
+}
+
+/** A call that reads or writes L1 slots, as {@link callWithSlots} sent it. */
+export interface SlotCall<T> {
+  /** The answer, with {@link callAdapter}'s deadline and error handling. */
+  readonly answer: Promise<T>;
+  /**
+   * Resolves once the call can no longer touch its slots: at its answer, or for an abandoned call
+   * once {@link untilAbandonedCallEnds} says so. Release the slots only after this.
+   */
+  readonly done: Promise<void>;
+}
+
+/** Sends a call that reads or writes L1 slots of adapter `adapter` (a store or a load), counted while it may touch them. */
+export function callWithSlots<T>(
+  ctx: AdapterCallContext & AbandonedCallContext, adapter: number, op: AdapterOpId, send: () => Promise<T>, stopped: () => boolean,
+): SlotCall<T> {
+  const generation = ctx.hosts.generationOf(adapter);
+  ctx.hosts.slotCallStarted(adapter);
+  let call: Promise<T>;
+  try {
+    call = send();
+  } catch (err) {
+    call = Promise.reject(err);
+  }
+  const answer = callAdapter(ctx, adapter, op, () => call);
+  const done = answer.then(
+    () => {},
+    (err) => (KvtierError.from(err).code === ErrorCode.TIMEOUT ? untilAbandonedCallEnds(ctx, adapter, generation, call, stopped) : undefined),
+  ).finally(() => ctx.hosts.slotCallEnded(adapter));
+  return { answer, done };
 }
 
 /** Resolves after `ms` milliseconds (an unref'd timer: a sleeping worker does not hold the process). */

@@ -16,7 +16,7 @@ import { L1Error, type DigestBatch, type L1SlotResult } from '../l1/api.ts';
 import type { AdapterHostApi, BitmapData } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, Histogram, type Metrics } from '../metrics.ts';
 import type { PrefetchPolicy } from '../policies/prefetch.ts';
-import { callAdapter, untilAbandonedCallEnds, type AdapterHostLiveness } from './adapter-call.ts';
+import { callAdapter, callWithSlots, type AdapterHostLiveness } from './adapter-call.ts';
 import { keyCount, keyId, pickKeys, pickValues, rangeKeys } from './batch.ts';
 
 /** The L1 operations the prefetch controller uses. */
@@ -44,7 +44,7 @@ export interface PrefetchRequest {
 export interface PrefetchContext {
   readonly l1: PrefetchL1;
   readonly adapters: readonly AdapterHostApi[];
-  /** Which host each adapter proxy reaches, and whether it still lives (see untilAbandonedCallEnds). */
+  /** Which host each adapter proxy reaches, whether it still lives, and the calls that may touch slots (see callWithSlots). */
   readonly hosts: AdapterHostLiveness;
   readonly policy: PrefetchPolicy;
   readonly metrics: Metrics;
@@ -250,11 +250,10 @@ export class PrefetchController {
       const batch = pickKeys(keys, indices);
       const slots = pickValues(reserved.slots, indices);
       const bytes = pickValues(sizes, indices);
-      const generation = ctx.hosts.generationOf(a);
-      const call = ctx.adapters[a].load(batch, slots, bytes);
+      const call = callWithSlots(ctx, a, AdapterOp.LOAD, () => ctx.adapters[a].load(batch, slots, bytes), () => this.#stopping);
       const started = performance.now();
       try {
-        const r = await callAdapter(ctx, a, AdapterOp.LOAD, () => call);
+        const r = await call.answer;
         ctx.metrics.observe(Histogram.L2_LOAD_SECONDS, (performance.now() - started) / 1000);
         const bits = toBitmap(r);
         indices.forEach((i, j) => {
@@ -267,7 +266,7 @@ export class PrefetchController {
       } catch (err) {
         if (KvtierError.from(err).code !== ErrorCode.TIMEOUT) return;
         for (const i of indices) quarantined.add(i);
-        this.#quarantine(batch, a, generation, call);
+        this.#quarantine(batch, call.done);
       }
     }));
 
@@ -304,10 +303,10 @@ export class PrefetchController {
    * not reusable) until it can no longer write them — it answered, or its host was terminated
    * (see untilAbandonedCallEnds) — or the controller stops; then they are dropped.
    */
-  #quarantine(batch: DigestBatch, adapter: number, generation: number, call: Promise<unknown>): void {
+  #quarantine(batch: DigestBatch, done: Promise<void>): void {
     const q: Quarantine = { keys: batch };
     this.#quarantined.add(q);
-    void untilAbandonedCallEnds(this.#ctx, adapter, generation, call, () => this.#stopping).then(() => {
+    void done.then(() => {
       if (this.#quarantined.delete(q)) this.#ctx.l1.delete(batch, { force: true });
     });
   }

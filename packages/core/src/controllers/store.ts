@@ -4,12 +4,11 @@
  * adapter, and releases the read locks once every target finished. Independent of Piscina: a
  * plain function of a {@link StoreContext}, run in the store worker or in-process by tests.
  */
-import { ErrorCode, KvtierError } from '../errors.ts';
 import type { DigestBatch, L1SlotResult } from '../l1/api.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, FailureReason, Histogram, type Metrics } from '../metrics.ts';
 import type { StorePolicy } from '../policies/store.ts';
-import { callAdapter, sleep, untilAbandonedCallEnds, type AdapterHostLiveness } from './adapter-call.ts';
+import { callWithSlots, sleep, type AdapterHostLiveness } from './adapter-call.ts';
 import { keyCount, pickKeys, pickValues, range } from './batch.ts';
 
 /** Dirty objects claimed by the store controller: read-locked for it until it calls finishStore. */
@@ -30,7 +29,7 @@ export interface StoreL1 {
 export interface StoreContext {
   readonly l1: StoreL1;
   readonly adapters: readonly AdapterHostApi[];
-  /** Which host each adapter proxy reaches, and whether it still lives (see untilAbandonedCallEnds). */
+  /** Which host each adapter proxy reaches, whether it still lives, and the calls that may touch slots (see callWithSlots). */
   readonly hosts: AdapterHostLiveness;
   readonly policy: StorePolicy;
   readonly metrics: Metrics;
@@ -80,7 +79,7 @@ class InFlightBudget {
  */
 async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBatch, indices: readonly number[]): Promise<Set<number>> {
   const stored = new Set<number>();
-  const abandoned: { call: Promise<unknown>; generation: number }[] = [];
+  const calls: Promise<void>[] = [];
   let pending = indices;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > 0) {
@@ -92,10 +91,11 @@ async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBa
     const sizes = pickValues(batch.sizes, pending);
     const bytes = sizes.reduce((a, b) => a + b, 0);
     const started = performance.now();
-    const generation = ctx.hosts.generationOf(adapter);
-    const call = ctx.adapters[adapter].store(keys, pickValues(batch.slots, pending), sizes);
+    const slots = pickValues(batch.slots, pending);
+    const call = callWithSlots(ctx, adapter, AdapterOp.STORE, () => ctx.adapters[adapter].store(keys, slots, sizes), ctx.stopped);
+    calls.push(call.done);
     try {
-      const ok = await callAdapter(ctx, adapter, AdapterOp.STORE, () => call);
+      const ok = await call.answer;
       ctx.metrics.observe(Histogram.L2_STORE_SECONDS, (performance.now() - started) / 1000);
       ctx.metrics.observe(Histogram.L2_STORE_BYTES, bytes);
       const failed: number[] = [];
@@ -110,14 +110,13 @@ async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBa
       });
       if (failed.length > 0) ctx.metrics.countFailure(adapter, AdapterOp.STORE, FailureReason.REJECTED, failed.length);
       pending = failed;
-    } catch (err) {
+    } catch {
       // callAdapter counted the failure (and the abandoned call, on a timeout); retry the lot.
-      if (KvtierError.from(err).code === ErrorCode.TIMEOUT) abandoned.push({ call, generation });
     }
   }
   if (pending.length > 0) ctx.metrics.count(Counter.STORE_DROPPED_KEYS, pending.length);
-  // An abandoned call may still be reading the slots: the read locks stay until it cannot.
-  await Promise.all(abandoned.map((a) => untilAbandonedCallEnds(ctx, adapter, a.generation, a.call, ctx.stopped)));
+  // An abandoned call may still be reading the slots: the read locks stay until none can.
+  await Promise.all(calls);
   return stored;
 }
 

@@ -90,7 +90,7 @@ function controllerApi(rt: TaskRuntime, adapters: AdapterHostApi[], hosts: HostG
 async function storeTask(task: StoreTask): Promise<void> {
   const rt = runtime(task);
   const adapters = task.adapterPorts.map(wrapAdapter);
-  const hosts = new HostGenerations(rt.control, task.adapterGenerations);
+  const hosts = new HostGenerations(rt.control, task.adapterGenerations, 'store');
   expose(controllerApi(rt, adapters, hosts), task.controlPort);
   const { store, adapterCallTimeoutMs } = task.config;
   await runStoreController({
@@ -110,7 +110,7 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
   const rt = runtime(task);
   const table = new Int32Array(task.prefetchTable);
   const adapters = task.adapterPorts.map(wrapAdapter);
-  const hosts = new HostGenerations(rt.control, task.adapterGenerations);
+  const hosts = new HostGenerations(rt.control, task.adapterGenerations, 'prefetch');
   const controller = new PrefetchController({
     l1: rt.l1,
     adapters,

@@ -18,7 +18,7 @@ import { AdapterCounter, WorkerKind, type Metrics } from '../metrics.ts';
 import { portEndpoint } from './endpoint.ts';
 import type { L1Manager } from '../l1/l1-manager.ts';
 import { Header } from '../l1/layout.ts';
-import { hostGone, takeTerminationRequests } from './host-generations.ts';
+import { clearSlotCalls, hasSlotCalls, hostGone, takeTerminationRequests } from './host-generations.ts';
 import { L2EventRing } from './l2-event-ring.ts';
 import { Control } from './layout.ts';
 import {
@@ -183,6 +183,11 @@ export class EngineWorkers {
     this.#health.set(running.name, false);
     this.#options.metrics.countRestart(KIND_METRIC[running.kind]);
     process.emitWarning(`kvtier: the ${running.name} worker died (${KvtierError.from(err).message}); restarting it`);
+    if (running.kind === 'store' || running.kind === 'prefetch') {
+      // A restarting adapter host must not wait on this dead controller; it gets fresh ports on restart.
+      this.#controllers.delete(running.kind);
+      await this.#endHostsWithSlotCalls(running.kind);
+    }
     if (running.ownerId >= 0) this.#options.l1.reclaimThread(running.ownerId);
     // The host's thread has exited: calls still pending on it can no longer touch L1.
     if (running.kind === 'adapter') hostGone(this.#control, running.adapter);
@@ -193,6 +198,30 @@ export class EngineWorkers {
     } catch (restartErr) {
       process.emitWarning(`kvtier: the ${running.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
     }
+  }
+
+  /**
+   * A dead controller's calls still running on adapter hosts may read or write the slots it held;
+   * reclaiming its locks would let those slots be reused under them. So each host it had such a
+   * call on is terminated first (counted; its supervision restarts it), and this waits until that
+   * host's thread is gone and its successor serves, so the controller restarts against it.
+   */
+  async #endHostsWithSlotCalls(caller: 'store' | 'prefetch'): Promise<void> {
+    const control = this.#control;
+    await Promise.all(this.#options.config.adapters.map(async (_, a) => {
+      if (!hasSlotCalls(control, caller, a)) return;
+      const generation = Atomics.load(control, Control.HOST_GENERATION + a);
+      this.#options.metrics.countAdapter(a, AdapterCounter.HOST_TERMINATIONS);
+      process.emitWarning(`kvtier: terminating the adapter[${a}] worker: the dead ${caller} worker had calls on it that may still touch L1`);
+      // Already gone (a crash raced this): its supervision handles it.
+      await this.terminate(`adapter[${a}]`).catch(() => {});
+      const until = performance.now() + READY_TIMEOUT_MS;
+      while (!this.#stopping('adapter') && performance.now() < until
+        && (Atomics.load(control, Control.HOST_GENERATION + a) <= generation || this.#health.get(`adapter[${a}]`) !== true)) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }));
+    clearSlotCalls(control, caller);
   }
 
   async #startAdapter(i: number): Promise<void> {

@@ -4,22 +4,39 @@
  * ({@link hostGone}, {@link takeTerminationRequests}).
  */
 import type { AdapterHostLiveness } from '../controllers/adapter-call.ts';
-import { Control } from './layout.ts';
+import { MAX_ADAPTERS } from '../config.ts';
+import { Control, SLOT_CALLERS } from './layout.ts';
 import { bumpWord, waitWord } from './wait.ts';
+
+/** Index of the SLOT_CALLS word of `caller`'s calls to `adapter`. */
+function slotCallsWord(caller: (typeof SLOT_CALLERS)[number], adapter: number): number {
+  return Control.SLOT_CALLS + SLOT_CALLERS.indexOf(caller) * MAX_ADAPTERS + adapter;
+}
 
 /** A controller's view of the adapter hosts it talks to: which generation each proxy reaches. */
 export class HostGenerations implements AdapterHostLiveness {
   readonly #control: Int32Array;
   /** Generation of the host each adapter proxy was connected to. */
   readonly #connected: number[];
+  readonly #caller: (typeof SLOT_CALLERS)[number];
 
   /**
    * @param control - the control block's words
    * @param connected - per adapter, the generation of the host its proxy reaches
+   * @param caller - the controller whose slot calls this counts
    */
-  constructor(control: Int32Array, connected: readonly number[]) {
+  constructor(control: Int32Array, connected: readonly number[], caller: (typeof SLOT_CALLERS)[number]) {
     this.#control = control;
     this.#connected = [...connected];
+    this.#caller = caller;
+  }
+
+  slotCallStarted(adapter: number): void {
+    Atomics.add(this.#control, slotCallsWord(this.#caller, adapter), 1);
+  }
+
+  slotCallEnded(adapter: number): void {
+    Atomics.sub(this.#control, slotCallsWord(this.#caller, adapter), 1);
   }
 
   /** Records that adapter `adapter`'s proxy now reaches the host of `generation` (after a restart). */
@@ -74,4 +91,14 @@ export function takeTerminationRequests(control: Int32Array, adapters: number): 
     if (requested !== 0 && requested - 1 === Atomics.load(control, Control.HOST_GENERATION + a)) out.push(a);
   }
   return out;
+}
+
+/** Main thread: whether `caller` has calls that may still touch L1 slots on `adapter`'s host. */
+export function hasSlotCalls(control: Int32Array, caller: (typeof SLOT_CALLERS)[number], adapter: number): boolean {
+  return Atomics.load(control, slotCallsWord(caller, adapter)) > 0;
+}
+
+/** Main thread: forgets a dead caller's slot calls (its hosts were ended) before it restarts. */
+export function clearSlotCalls(control: Int32Array, caller: (typeof SLOT_CALLERS)[number]): void {
+  for (let a = 0; a < MAX_ADAPTERS; a++) Atomics.store(control, slotCallsWord(caller, a), 0);
 }

@@ -24,9 +24,17 @@ export const Control = {
   HOST_GENERATION: 8,
   /** Termination requests, one word per adapter at `TERMINATE + index`: the generation to end, plus 1; 0 for none. */
   TERMINATE: 8 + MAX_ADAPTERS,
+  /**
+   * Calls that may still read or write L1 slots, per caller and adapter at
+   * `SLOT_CALLS + SLOT_CALLERS.indexOf(kind) * MAX_ADAPTERS + index`: counted by the controller,
+   * read by the main thread when that controller dies (its slots must not be reused under them).
+   */
+  SLOT_CALLS: 8 + 2 * MAX_ADAPTERS,
 } as const;
+/** The controllers whose adapter calls read or write L1 slots, in SLOT_CALLS order. */
+export const SLOT_CALLERS = ['store', 'prefetch'] as const;
 /** Words in the control block. */
-export const CONTROL_WORDS = 8 + 2 * MAX_ADAPTERS;
+export const CONTROL_WORDS = 8 + (2 + SLOT_CALLERS.length) * MAX_ADAPTERS;
 
 /**
  * The prefetch request table: {@link PREFETCH_RECORDS} records of {@link RECORD_WORDS} words.
