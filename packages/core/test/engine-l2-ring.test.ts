@@ -36,4 +36,18 @@ test('a second instance over the same buffer (the other thread) sees the same ri
   assert.is(n, 1);
 });
 
+test('the events of one adapter call share a batch id: a new keys batch, kind or key order starts another', () => {
+  const ring = new L2EventRing(16);
+  const other = KEYS.slice();
+  ring.push(L2EventKind.STORED, KEYS, 0, 1);
+  ring.push(L2EventKind.STORED, KEYS, 1, 1);
+  ring.push(L2EventKind.STORED, other, 0, 1);
+  ring.push(L2EventKind.ACCESSED, other, 1, 0);
+  ring.push(L2EventKind.ACCESSED, other, 0, 0);
+  const batches: number[] = [];
+  ring.drain((_, __, ___, batch) => batches.push(batch));
+  assert.is(batches[0], batches[1]);
+  assert.is(new Set(batches).size, 4, `batches ${batches}`);
+});
+
 test.run();
