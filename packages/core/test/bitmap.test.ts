@@ -1,19 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Bitmap } from '../src/bitmap.ts';
-import { ErrorCode, KvtierError } from '../src/errors.ts';
-
-function throwsCode(fn: () => unknown, code: string, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KvtierError);
-    assert.is((e as KvtierError).code, code);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable('expected a KvtierError');
-}
+import { ErrorCode } from '../src/errors.ts';
+import { throwsCode } from './l1-helpers.ts';
 
 test('prefix(n, k) has exactly bits [0, k) set', () => {
   for (const [n, k] of [[0, 0], [1, 1], [31, 5], [32, 32], [33, 32], [100, 64], [100, 65], [100, 0], [100, 100]]) {

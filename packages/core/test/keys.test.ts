@@ -1,25 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { ErrorCode, KvtierError } from '../src/errors.ts';
+import { ErrorCode } from '../src/errors.ts';
 import {
   CHUNK_HASH_SEED, assertDigestBatch, chunkHashes, digestBatch, digestHex, digestKey, objectKeys,
   validateModelName, validateSalt, type ObjectKey,
 } from '../src/keys.ts';
+import { throwsCode } from './l1-helpers.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-function throwsCode(fn: () => unknown, code: string, pattern: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, KvtierError);
-    assert.is((e as KvtierError).code, code);
-    assert.match((e as Error).message, pattern);
-    return;
-  }
-  assert.unreachable('expected a KvtierError');
-}
 
 const key = (over: Partial<ObjectKey> = {}): ObjectKey => ({ model: 'llama-3-8b', kvRank: 0, chunkHash: new Uint8Array(32).fill(7), ...over });
 
