@@ -28,6 +28,22 @@ export interface PrefetchHandle {
   readonly totalKeys: number;
 }
 
+/** A finished prefetch: how many keys the caller now holds read-locked, and whether it failed. */
+export interface PrefetchOutcome {
+  /** `l1PrefixHits + l2PrefixHits`: the keys of the prefix now read-locked for the caller (release them with finishReadPrefetched). */
+  readonly count: number;
+  /** Keys of the prefix found in L1 at submit. */
+  readonly l1PrefixHits: number;
+  /** Keys past them made readable from L2. */
+  readonly l2PrefixHits: number;
+  /**
+   * Why the prefix may be shorter than the caches could give: the first adapter error of the
+   * request (`KVT_ERR_ADAPTER`, `KVT_ERR_TIMEOUT`, ...) or `KVT_ERR_WORKER` when the prefetch
+   * worker died with it. Undefined for a clean result, however short (misses are not errors).
+   */
+  readonly error: KvtierError | undefined;
+}
+
 /** A status tree; `healthy` at every node. */
 export interface KvCacheStatus {
   readonly healthy: boolean;
@@ -97,7 +113,7 @@ export class KvCache {
         control: new SharedArrayBuffer(CONTROL_WORDS * 4),
         metrics,
         prefetchTable: table.buffer,
-        onPrefetchLost: () => (cache === undefined ? Promise.resolve() : cache.#failInFlightPrefetches()),
+        onPrefetchLost: (queued) => (cache === undefined ? Promise.resolve() : cache.#failInFlightPrefetches(queued)),
       });
     } catch (err) {
       l1.detach();
@@ -150,7 +166,9 @@ export class KvCache {
   /**
    * Starts a prefetch: read-locks the contiguous prefix already in L1 (1 + extraCount locks per
    * key; L1 hits past the first gap are released at once) and sends the rest to the prefetch
-   * worker. Never blocks.
+   * worker (while a dead one restarts, to its successor once it is ready). Never blocks.
+   * @throws KvtierError `KVT_ERR_WORKER` when the prefetch worker died and could not restart
+   * (nothing stays locked); `KVT_ERR_CAPACITY` when every request record is in use.
    */
   submitPrefetch(keys: Keys, opts?: { extraCount?: number }): PrefetchHandle {
     this.#assertOpen();
@@ -178,34 +196,57 @@ export class KvCache {
     } else {
       const rest = rangeKeys(batch, l1PrefixHits, n).slice();
       this.#inFlight.set(requestId, rest);
-      this.#workers.submitPrefetch(requestId, rest.slice(), extraCount, submittedAt);
+      try {
+        this.#workers.submitPrefetch(requestId, rest.slice(), extraCount, submittedAt);
+      } catch (err) {
+        this.#inFlight.delete(requestId);
+        this.#table.discard(requestId);
+        if (l1PrefixHits > 0) this.#l1.finishRead(rangeKeys(batch, 0, l1PrefixHits), { extraCount });
+        throw err;
+      }
     }
     return { requestId, l1PrefixHits, totalKeys: n };
   }
 
-  /** The prefetch's prefix count once it finished, exactly once; null while running, after, or for unknown ids. */
+  /**
+   * The prefetch's prefix count once it finished, exactly once; null while running, after, or for
+   * unknown ids. A failed prefetch counts too (what it holds locked); see queryPrefetchResult for its error.
+   */
   queryPrefetch(handle: PrefetchHandle): number | null {
+    return this.queryPrefetchResult(handle)?.count ?? null;
+  }
+
+  /** Like queryPrefetch (consuming the result exactly once), with the L1/L2 split and the request's error. */
+  queryPrefetchResult(handle: PrefetchHandle): PrefetchOutcome | null {
     this.#assertOpen();
     const result = this.#table.take(handle.requestId);
     if (result === null) return null;
     this.#inFlight.delete(handle.requestId);
-    return result.l1PrefixHits + result.l2PrefixHits;
+    const error = result.error === undefined ? undefined
+      : new KvtierError(result.error, `prefetch ${handle.requestId} failed (${result.error}) after ${result.l1PrefixHits + result.l2PrefixHits} of ${handle.totalKeys} keys`);
+    return { count: result.l1PrefixHits + result.l2PrefixHits, l1PrefixHits: result.l1PrefixHits, l2PrefixHits: result.l2PrefixHits, error };
   }
 
   /**
    * Waits for a prefetch without blocking the event loop and returns its prefix count (consuming
-   * it, like queryPrefetch). Rejects with `KVT_ERR_TIMEOUT` after `timeoutMs` (default 30 s), or
-   * with `KVT_ERR_INVALID_ARGUMENT` for a handle whose result is unknown or already consumed.
+   * it, like queryPrefetch); a failed prefetch resolves too, with what it holds locked (see
+   * waitPrefetchResult for its error). Rejects with `KVT_ERR_TIMEOUT` after `timeoutMs` (default
+   * 30 s), or with `KVT_ERR_INVALID_ARGUMENT` for a handle whose result is unknown or already consumed.
    */
   async waitPrefetch(handle: PrefetchHandle, opts?: { timeoutMs?: number }): Promise<number> {
+    return (await this.waitPrefetchResult(handle, opts)).count;
+  }
+
+  /** Like waitPrefetch, resolving the whole outcome: the count, its L1/L2 split and the request's error. */
+  async waitPrefetchResult(handle: PrefetchHandle, opts?: { timeoutMs?: number }): Promise<PrefetchOutcome> {
     this.#assertOpen();
     const timeoutMs = opts?.timeoutMs ?? 30_000;
     if (!(await this.#table.wait(handle.requestId, timeoutMs))) {
       throw new KvtierError(ErrorCode.TIMEOUT, `prefetch ${handle.requestId} did not finish within ${timeoutMs} ms`);
     }
-    const count = this.queryPrefetch(handle);
-    if (count === null) invalidArgument(`prefetch ${handle.requestId} is unknown or its result was already consumed`);
-    return count;
+    const outcome = this.queryPrefetchResult(handle);
+    if (outcome === null) invalidArgument(`prefetch ${handle.requestId} is unknown or its result was already consumed`);
+    return outcome;
   }
 
   /**
@@ -333,12 +374,16 @@ export class KvCache {
     return this.#workers.health;
   }
 
-  /** After the prefetch worker died: its requests fail (keeping their L1 hits) and their pins go. */
-  async #failInFlightPrefetches(): Promise<void> {
+  /**
+   * After the prefetch worker died: the requests it had fail with `KVT_ERR_WORKER` (keeping their
+   * L1 hits, which the caller releases as for any result) and their pins go. Those `queued` for
+   * its successor are left alone.
+   */
+  async #failInFlightPrefetches(queued: (requestId: number) => boolean): Promise<void> {
     for (const [id, keys] of this.#inFlight) {
-      if (!this.#table.isPending(id)) continue;
+      if (!this.#table.isPending(id) || queued(id)) continue;
       await Promise.all(this.adapters.map((a) => withDeadline(a.unlock(keys), QUERY_TIMEOUT_MS, 'unlock').catch(() => {})));
-      this.#table.publish(id, 0, true);
+      this.#table.publish(id, 0, ErrorCode.WORKER);
       this.#metrics.count(Counter.PREFETCH_FAILURES);
     }
   }

@@ -2,16 +2,17 @@
  * The main thread's side of the prefetch request table (workers/layout.ts): allocating records,
  * reading results once, waiting without blocking the event loop.
  */
-import { ErrorCode, KvtierError } from '../errors.ts';
+import { ErrorCode, KvtierError, type ErrorCodeString } from '../errors.ts';
 import { PREFETCH_ERROR_CODES, PREFETCH_RECORDS, Record, RECORD_WORDS, RequestState } from '../workers/layout.ts';
 import { waitWord } from '../workers/wait.ts';
 
 /** A finished request's figures. */
 export interface PrefetchResult {
   readonly l1PrefixHits: number;
+  /** Keys past the L1 prefix made readable from L2 (read-locked for the caller), error or not. */
   readonly l2PrefixHits: number;
-  /** The error code when the worker failed the request (its L1 hits still count). */
-  readonly error: string | undefined;
+  /** The code of the request's first error (an adapter call failed, the worker died), if any. */
+  readonly error: ErrorCodeString | undefined;
 }
 
 /** Request ids are kept below 2^31 so they fit an Int32 word. */
@@ -46,12 +47,21 @@ export class PrefetchTable {
   }
 
   /** Publishes a result from this thread (requests with nothing for L2, failures found here). */
-  publish(id: number, l2PrefixHits: number, failed = false): void {
+  publish(id: number, l2PrefixHits: number, error?: (typeof PREFETCH_ERROR_CODES)[number]): void {
     const at = this.#at(id);
     if (Atomics.load(this.#words, at + Record.REQUEST_ID) !== id) return;
     this.#words[at + Record.L2_PREFIX_HITS] = l2PrefixHits;
-    Atomics.store(this.#words, at + Record.STATE, failed ? RequestState.FAILED : RequestState.DONE);
+    this.#words[at + Record.ERROR] = error === undefined ? 0 : 1 + PREFETCH_ERROR_CODES.indexOf(error);
+    Atomics.store(this.#words, at + Record.STATE, error === undefined ? RequestState.DONE : RequestState.FAILED);
     Atomics.notify(this.#words, at + Record.STATE);
+  }
+
+  /** Frees request `id`'s record without a result (its submit failed before anyone could wait on it). */
+  discard(id: number): void {
+    const at = this.#at(id);
+    if (Atomics.load(this.#words, at + Record.REQUEST_ID) !== id) return;
+    Atomics.store(this.#words, at + Record.REQUEST_ID, 0);
+    Atomics.store(this.#words, at + Record.STATE, RequestState.FREE);
   }
 
   /** Whether request `id` is still waiting for the worker. */
@@ -67,10 +77,11 @@ export class PrefetchTable {
     if (Atomics.load(this.#words, at + Record.REQUEST_ID) !== id) return null;
     const state = Atomics.load(this.#words, at + Record.STATE);
     if (state !== RequestState.DONE && state !== RequestState.FAILED) return null;
+    const error = this.#words[at + Record.ERROR];
     const result: PrefetchResult = {
       l1PrefixHits: this.#words[at + Record.L1_PREFIX_HITS],
-      l2PrefixHits: state === RequestState.DONE ? this.#words[at + Record.L2_PREFIX_HITS] : 0,
-      error: state === RequestState.FAILED ? PREFETCH_ERROR_CODES[this.#words[at + Record.ERROR]] ?? ErrorCode.WORKER : undefined,
+      l2PrefixHits: this.#words[at + Record.L2_PREFIX_HITS],
+      error: state === RequestState.FAILED ? PREFETCH_ERROR_CODES[error - 1] ?? ErrorCode.WORKER : undefined,
     };
     Atomics.store(this.#words, at + Record.REQUEST_ID, 0);
     Atomics.store(this.#words, at + Record.STATE, RequestState.FREE);

@@ -51,9 +51,10 @@ export interface PrefetchContext {
   readonly adapterCallTimeoutMs: number;
   readonly maxInFlight: number;
   /**
-   * Publishes a request's result: the prefix length made readable, or a failure. The first
-   * `l2PrefixHits` keys of the request are read-locked by this thread (1 + extraCount each) on
-   * the requester's behalf: publishing hands them over to it.
+   * Publishes a request's result: the prefix length made readable and, when an adapter call of
+   * the request failed (the prefix may then be shorter than L2 could give), the first such error.
+   * The first `l2PrefixHits` keys of the request are read-locked by this thread (1 + extraCount
+   * each) on the requester's behalf: publishing hands them over to it, error or not.
    */
   publish(request: PrefetchRequest, l2PrefixHits: number, error?: KvtierError): void;
 }
@@ -123,20 +124,21 @@ export class PrefetchController {
 
   async #run(request: PrefetchRequest): Promise<void> {
     let hits = 0;
-    let error: KvtierError | undefined;
+    const errors: KvtierError[] = [];
     try {
-      hits = await this.#prefetch(request);
+      hits = await this.#prefetch(request, errors);
     } catch (err) {
-      error = KvtierError.from(err);
-      this.#ctx.metrics.count(Counter.PREFETCH_FAILURES);
+      errors.unshift(KvtierError.from(err));
     }
+    const error = errors[0];
+    if (error !== undefined) this.#ctx.metrics.count(Counter.PREFETCH_FAILURES);
     this.#ctx.metrics.count(Counter.PREFETCH_L2_HIT_KEYS, hits);
     this.#ctx.metrics.observe(Histogram.PREFETCH_SECONDS, (performance.timeOrigin + performance.now() - request.submittedAt) / 1000);
     this.#ctx.publish(request, hits, error);
   }
 
-  /** Lookup-and-lock on every adapter; a failed lookup counts as "holds nothing". */
-  async #lookup(keys: DigestBatch): Promise<({ found: Bitmap; sizes: Uint32Array } | undefined)[]> {
+  /** Lookup-and-lock on every adapter; a failed lookup counts as "holds nothing" and its error goes to `errors`. */
+  async #lookup(keys: DigestBatch, errors: KvtierError[]): Promise<({ found: Bitmap; sizes: Uint32Array } | undefined)[]> {
     const ctx = this.#ctx;
     return Promise.all(ctx.adapters.map(async (adapter, a) => {
       let abandoned = false;
@@ -153,6 +155,7 @@ export class PrefetchController {
         ctx.metrics.countAdapter(a, AdapterCounter.LOOKUP_HITS, found.popcount());
         return { found, sizes: r.sizes };
       } catch (err) {
+        errors.push(KvtierError.from(err));
         if (KvtierError.from(err).code === ErrorCode.TIMEOUT) {
           abandoned = true;
           adapter.unlock(keys).catch(() => {});
@@ -172,14 +175,15 @@ export class PrefetchController {
     }
   }
 
-  async #prefetch(request: PrefetchRequest): Promise<number> {
+  /** Makes the longest prefix it can readable; adapter errors that shortened it go to `errors`. */
+  async #prefetch(request: PrefetchRequest, errors: KvtierError[]): Promise<number> {
     const ctx = this.#ctx;
     const { keys, extraCount } = request;
     const n = keyCount(keys);
     if (n === 0 || ctx.adapters.length === 0) return 0;
 
     // 1. Lookup and pin; plan; trim to the contiguous prefix every key of which some adapter loads.
-    const lookups = await this.#lookup(keys);
+    const lookups = await this.#lookup(keys, errors);
     const plan = ctx.policy.plan(lookups.map((l) => l?.found), n);
     const source = new Int32Array(n).fill(-1);
     for (const [a, indices] of plan) for (const i of indices) source[i] = a;
@@ -194,7 +198,7 @@ export class PrefetchController {
       return out;
     };
     try {
-      return await this.#reserveAndLoad(keys, prefix, source, lookups, extraCount);
+      return await this.#reserveAndLoad(keys, prefix, source, lookups, extraCount, errors);
     } finally {
       await Promise.all(lookups.map((l, a) => l === undefined ? undefined : this.#unlock(a, keys, pinned(0, prefix, a))));
     }
@@ -207,7 +211,7 @@ export class PrefetchController {
    */
   async #reserveAndLoad(
     keys: DigestBatch, prefix: number, source: Int32Array,
-    lookups: readonly ({ found: Bitmap; sizes: Uint32Array } | undefined)[], extraCount: number,
+    lookups: readonly ({ found: Bitmap; sizes: Uint32Array } | undefined)[], extraCount: number, errors: KvtierError[],
   ): Promise<number> {
     const ctx = this.#ctx;
     if (prefix === 0) return 0;
@@ -264,6 +268,7 @@ export class PrefetchController {
         });
         ctx.metrics.observe(Histogram.L2_LOAD_BYTES, indices.filter((i) => loaded.has(i)).reduce((s, i) => s + sizes[i], 0));
       } catch (err) {
+        errors.push(KvtierError.from(err));
         if (KvtierError.from(err).code !== ErrorCode.TIMEOUT) return;
         for (const i of indices) quarantined.add(i);
         this.#quarantine(batch, call.done);

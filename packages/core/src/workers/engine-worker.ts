@@ -128,7 +128,7 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
         return;
       }
       table[at + Record.L2_PREFIX_HITS] = l2PrefixHits;
-      table[at + Record.ERROR] = error === undefined ? 0 : Math.max(0, PREFETCH_ERROR_CODES.indexOf(error.code as never));
+      table[at + Record.ERROR] = error === undefined ? 0 : 1 + Math.max(0, PREFETCH_ERROR_CODES.indexOf(error.code as never));
       const state = error === undefined ? RequestState.DONE : RequestState.FAILED;
       // The locks become the engine thread's in the same step as the result: if this worker dies,
       // its reclamation neither drops locks the user was told about nor leaves any it was not.

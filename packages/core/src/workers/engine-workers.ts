@@ -34,6 +34,14 @@ const READY_TIMEOUT_MS = 60_000;
 type ControllerKind = 'store' | 'prefetch' | 'eviction';
 const KIND_METRIC = { store: WorkerKind.STORE, prefetch: WorkerKind.PREFETCH, eviction: WorkerKind.EVICTION, adapter: WorkerKind.ADAPTER } as const;
 
+/** A prefetch request submitted while the prefetch worker restarts: sent to its successor. */
+interface QueuedPrefetch {
+  readonly requestId: number;
+  readonly keys: Uint32Array;
+  readonly extraCount: number;
+  readonly submittedAt: number;
+}
+
 /** One running task. */
 interface Running {
   readonly name: string;
@@ -53,8 +61,12 @@ export interface EngineWorkersOptions {
   readonly control: SharedArrayBuffer;
   readonly metrics: Metrics;
   readonly prefetchTable: SharedArrayBuffer;
-  /** Called after the prefetch worker died, before it restarts: fail its requests, release their pins. */
-  readonly onPrefetchLost: () => Promise<void>;
+  /**
+   * Called after the prefetch worker died, before it restarts (and again, with nothing queued,
+   * if it cannot restart): fail the requests it had — every pending one but those `queued`
+   * (they wait for its successor) — and release their pins.
+   */
+  readonly onPrefetchLost: (queued: (requestId: number) => boolean) => Promise<void>;
 }
 
 /** The pool, its tasks and the main thread's proxies to them. */
@@ -72,7 +84,10 @@ export class EngineWorkers {
   readonly #adapterHosts: AdapterHostApi[] = [];
   /** Per adapter, the generation of its running host (host-generations.ts). */
   readonly #hostGenerations: number[] = [];
+  /** The running prefetch worker's control proxy; undefined from its death until its successor is ready. */
   #prefetch: Comlink.Remote<PrefetchControlApi> | undefined;
+  /** Requests submitted while the prefetch worker restarts; null while none restarts. */
+  #prefetchQueue: QueuedPrefetch[] | null = null;
   /** Each running controller's control proxy, to hand it a restarted adapter host. */
   readonly #controllers = new Map<ControllerKind, Comlink.Remote<ControllerControlApi>>();
   #stopped = false;
@@ -131,10 +146,24 @@ export class EngineWorkers {
     return this.#running.get(name)?.threadId;
   }
 
-  /** Hands a prefetch request to the prefetch worker. */
+  /**
+   * Hands a prefetch request to the prefetch worker, or queues it for the worker's successor
+   * while a dead one restarts. Throws `KVT_ERR_WORKER` when no prefetch worker runs or restarts.
+   */
   submitPrefetch(requestId: number, keys: Uint32Array, extraCount: number, submittedAt: number): void {
-    if (this.#prefetch === undefined) throw new KvtierError(ErrorCode.WORKER, 'the prefetch worker is not running');
-    void this.#prefetch.submit(requestId, Comlink.transfer(keys, [keys.buffer]), extraCount, submittedAt).catch(() => {});
+    const request: QueuedPrefetch = { requestId, keys, extraCount, submittedAt };
+    if (this.#prefetch !== undefined) this.#sendPrefetch(this.#prefetch, request);
+    else if (this.#prefetchQueue !== null) this.#prefetchQueue.push(request);
+    else throw new KvtierError(ErrorCode.WORKER, 'the prefetch worker is not running');
+  }
+
+  #sendPrefetch(prefetch: Comlink.Remote<PrefetchControlApi>, r: QueuedPrefetch): void {
+    // A worker that dies with the call unanswered: onPrefetchLost fails the request.
+    void prefetch.submit(r.requestId, Comlink.transfer(r.keys, [r.keys.buffer]), r.extraCount, r.submittedAt).catch(() => {});
+  }
+
+  #isQueued(requestId: number): boolean {
+    return this.#prefetchQueue?.some((r) => r.requestId === requestId) ?? false;
   }
 
   /**
@@ -180,6 +209,11 @@ export class EngineWorkers {
   }
 
   async #crashed(running: Running, err: unknown, restart: () => Promise<void>): Promise<void> {
+    if (running.kind === 'prefetch') {
+      // From now on requests wait for the successor: none goes to the dead worker's port.
+      this.#prefetch = undefined;
+      this.#prefetchQueue ??= [];
+    }
     this.#health.set(running.name, false);
     this.#options.metrics.countRestart(KIND_METRIC[running.kind]);
     process.emitWarning(`kvtier: the ${running.name} worker died (${KvtierError.from(err).message}); restarting it`);
@@ -191,12 +225,17 @@ export class EngineWorkers {
     if (running.ownerId >= 0) this.#options.l1.reclaimThread(running.ownerId);
     // The host's thread has exited: calls still pending on it can no longer touch L1.
     if (running.kind === 'adapter') hostGone(this.#control, running.adapter);
-    if (running.kind === 'prefetch') await this.#options.onPrefetchLost();
+    if (running.kind === 'prefetch') await this.#options.onPrefetchLost((id) => this.#isQueued(id));
     if (this.#stopping(running.kind)) return;
     try {
       await restart();
     } catch (restartErr) {
       process.emitWarning(`kvtier: the ${running.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
+      if (running.kind === 'prefetch' && this.#prefetch === undefined) {
+        // No successor: the queued requests fail too, and later submits throw.
+        this.#prefetchQueue = null;
+        await this.#options.onPrefetchLost(() => false);
+      }
     }
   }
 
@@ -291,7 +330,11 @@ export class EngineWorkers {
       : { ...base, kind, adapterPorts, adapterGenerations };
     const control = await this.#launch<PrefetchControlApi>(kind, task, adapterPorts, controlChannel.port1, restart);
     this.#controllers.set(kind, control);
-    if (kind === 'prefetch') this.#prefetch = control;
+    if (kind === 'prefetch') {
+      this.#prefetch = control;
+      for (const request of this.#prefetchQueue?.splice(0) ?? []) this.#sendPrefetch(control, request);
+      this.#prefetchQueue = null;
+    }
   }
 
   /**

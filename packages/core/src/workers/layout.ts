@@ -53,7 +53,7 @@ export const Record = {
   L1_PREFIX_HITS: 3,
   /** Keys of the rest of the prefix the worker made readable from L2. */
   L2_PREFIX_HITS: 4,
-  /** Index into {@link PREFETCH_ERROR_CODES} when STATE is FAILED. */
+  /** 0 when no error; else 1 + the index into {@link PREFETCH_ERROR_CODES} of the request's first error. */
   ERROR: 5,
 } as const;
 /** Words per prefetch record. */
@@ -69,9 +69,12 @@ export const RequestState = {
   PENDING: 1,
   /** The result fields are valid. */
   DONE: 2,
-  /** The request failed; ERROR says why. The main thread reads it as the L1 hits alone. */
+  /**
+   * The request ended with an error (ERROR says which); L2_PREFIX_HITS still counts the keys it
+   * made readable (and handed over locked) before or despite it.
+   */
   FAILED: 3,
 } as const;
 
 /** Error codes a failed prefetch publishes, by index. */
-export const PREFETCH_ERROR_CODES = ['KVT_ERR_WORKER', 'KVT_ERR_ADAPTER', 'KVT_ERR_TIMEOUT', 'KVT_ERR_CLOSED'] as const;
+export const PREFETCH_ERROR_CODES = ['KVT_ERR_WORKER', 'KVT_ERR_ADAPTER', 'KVT_ERR_TIMEOUT', 'KVT_ERR_CLOSED', 'KVT_ERR_CAPACITY', 'KVT_ERR_INTEGRITY'] as const;

@@ -1,0 +1,75 @@
+// Prefetch failures are observable and never leak: adapter errors reach the caller's outcome with
+// their code, and requests submitted while the prefetch worker restarts reach its successor.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Counter, ErrorCode, type KvCache, type PrefetchHandle, type PrefetchOutcome } from '@kvtier/core';
+import { makeKeys, pattern, seedL2, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
+
+/** Waits for a prefetch and releases what it holds; returns its outcome. */
+async function settle(cache: KvCache, handle: PrefetchHandle, keys: Uint32Array): Promise<PrefetchOutcome> {
+  const outcome = await cache.waitPrefetchResult(handle, { timeoutMs: 10_000 });
+  if (outcome.count > 0) cache.finishReadPrefetched(slice(keys, 0, outcome.count));
+  return outcome;
+}
+
+test('a failed lookup: the outcome keeps the L1 prefix count and carries KVT_ERR_ADAPTER', () => withCache(async (cache) => {
+  const keys = makeKeys(4);
+  writeKeys(cache, slice(keys, 0, 2));
+  await storeSettled(cache);
+  const outcome = await settle(cache, cache.submitPrefetch(keys), keys);
+  assert.is(outcome.count, 2, 'the two L1 keys are held');
+  assert.is(outcome.l1PrefixHits, 2);
+  assert.is(outcome.l2PrefixHits, 0);
+  assert.is(outcome.error?.code, ErrorCode.ADAPTER);
+  assert.is(cache.counters.get(Counter.PREFETCH_FAILURES), 1);
+}, [{ type: 'fault', lookupErrorRate: 1, inner: { type: 'mock' } }]));
+
+test('a failed load: count 0 and KVT_ERR_ADAPTER; waitPrefetch resolves the same count', () => withCache(async (cache) => {
+  const keys = makeKeys(3);
+  await seedL2(cache, keys);
+  const outcome = await settle(cache, cache.submitPrefetch(keys), keys);
+  assert.is(outcome.count, 0);
+  assert.is(outcome.error?.code, ErrorCode.ADAPTER);
+  assert.match(outcome.error!.message, /failed \(KVT_ERR_ADAPTER\) after 0 of 3 keys/);
+  assert.is(await cache.waitPrefetch(cache.submitPrefetch(keys), { timeoutMs: 10_000 }), 0);
+}, [{ type: 'fault', loadErrorRate: 1, inner: { type: 'mock' } }]));
+
+test('a clean miss is not an error', () => withCache(async (cache) => {
+  const keys = makeKeys(2);
+  const outcome = await settle(cache, cache.submitPrefetch(keys), keys);
+  assert.equal({ count: outcome.count, error: outcome.error }, { count: 0, error: undefined });
+}));
+
+test('a request the dead prefetch worker had fails with KVT_ERR_WORKER', () => withCache(async (cache) => {
+  const keys = makeKeys(2);
+  // Every adapter call starts 1 s late: the request is still looking up when its worker dies.
+  const handle = cache.submitPrefetch(keys);
+  await new Promise((r) => setTimeout(r, 100));
+  await cache.terminateWorker('prefetch');
+  const outcome = await settle(cache, handle, keys);
+  assert.is(outcome.count, 0);
+  assert.is(outcome.error?.code, ErrorCode.WORKER);
+}, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'mock' } }]));
+
+test('requests submitted while the prefetch worker restarts reach its successor; none hangs or leaks', () => withCache(async (cache) => {
+  const keys = makeKeys(3);
+  await seedL2(cache, keys);
+  await cache.terminateWorker('prefetch');
+  const during: PrefetchHandle[] = [cache.submitPrefetch(keys)];
+  while (cache.workerHealth().get('prefetch') !== true) {
+    during.push(cache.submitPrefetch(keys));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.ok(during.length > 1, 'requests were submitted while the worker restarted');
+  for (const handle of during) {
+    const outcome = await settle(cache, handle, keys);
+    assert.ok(outcome.error === undefined || outcome.error.code === ErrorCode.WORKER, `outcome error ${String(outcome.error?.code)}`);
+  }
+  const after = await cache.waitPrefetchResult(cache.submitPrefetch(keys), { timeoutMs: 10_000 });
+  assert.equal({ count: after.count, error: after.error }, { count: 3, error: undefined });
+  const views = cache.readPrefetched(keys);
+  views!.forEach((v, i) => assert.equal(v, pattern(keys, i), `key ${i}: exact bytes`));
+  cache.finishReadPrefetched(keys);
+}, undefined, undefined, 60_000));
+
+test.run();
