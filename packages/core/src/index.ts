@@ -30,7 +30,7 @@ export { HEADER_BYTES, ENVELOPE_VERSION, type EnvelopeFault } from './l2/envelop
 export { L2EventKind, type L2EventKindCode, type L2EventSink } from './l2/events.ts';
 export { AdapterHost, type AdapterHostOptions, type SlotViews } from './l2/host.ts';
 export { ADAPTER_HOST_METHODS, type AdapterHostApi, type BitmapData, type L2Usage, type ServeAdapterHostOptions } from './l2/host-api.ts';
-export { openAdapterHost, serveAdapterHost, withCodedErrors, type OpenAdapterHostOptions } from './l2/serve.ts';
+export { openAdapterHost, serveAdapterHost, withCodedErrors, fromCodedErrors, type OpenAdapterHostOptions } from './l2/serve.ts';
 export { AdapterHostThread } from './l2/host-thread.ts';
 export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2EvictionConfig, L2Status } from './l2/adapter.ts';
 export { KvCache, type Keys, type KvCacheStatus, type PrefetchHandle, type PrefetchOutcome } from './cache/kv-cache.ts';

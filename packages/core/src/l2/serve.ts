@@ -57,6 +57,21 @@ export function withCodedErrors(api: AdapterHostApi): AdapterHostApi {
 }
 
 /**
+ * The caller's side of {@link withCodedErrors}: `remote` (a comlink proxy of a coded host) with
+ * every method rejecting with a {@link KvtierError} that carries the host's original code.
+ */
+export function fromCodedErrors(remote: AdapterHostApi): AdapterHostApi {
+  const api: Record<string, unknown> = {};
+  for (const method of ADAPTER_HOST_METHODS) {
+    const fn = remote[method] as (...args: unknown[]) => Promise<unknown>;
+    api[method] = (...args: unknown[]) => fn(...args).catch((err: unknown) => {
+      throw KvtierError.from(err);
+    });
+  }
+  return api as unknown as AdapterHostApi;
+}
+
+/**
  * Hosts one adapter in this (worker) thread until a caller on `options.port` calls `close()`:
  * attaches L1, creates the adapter, exposes {@link AdapterHostApi} on the port with comlink
  * (errors coded as in {@link withCodedErrors}). Resolves after the adapter closed, L1 was

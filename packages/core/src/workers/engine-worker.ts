@@ -9,9 +9,8 @@ import { EvictionController, type L2EvictionTarget } from '../controllers/evicti
 import { PrefetchController } from '../controllers/prefetch.ts';
 import { runStoreController } from '../controllers/store.ts';
 import { KvtierError } from '../errors.ts';
-import { AdapterHost } from '../l2/host.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
-import { importAdapterModule, registerAdapterTypes } from '../l2/registry.ts';
+import { openAdapterHost, withCodedErrors } from '../l2/serve.ts';
 import { Metrics } from '../metrics.ts';
 import { createEvictionPolicy } from '../policies/eviction-policies.ts';
 import { createPrefetchPolicy } from '../policies/prefetch.ts';
@@ -186,21 +185,17 @@ async function evictionTask(task: EvictionTask): Promise<void> {
 
 async function adapterTask(task: AdapterTask): Promise<void> {
   const rt = runtime(task);
-  registerAdapterTypes(task.adapterTypes);
-  const module = await importAdapterModule(task.moduleUrl);
-  const field = `adapters[${task.index}]`;
-  const host = new AdapterHost({
-    adapter: await module.createAdapter(task.adapter, { index: task.index, field }),
-    index: task.index,
-    type: task.adapter.type,
-    l1: rt.l1,
-    events: new L2EventRing(task.ring),
+  const host = await openAdapterHost({
+    adapterIndex: task.index, config: task.adapter, moduleUrl: task.moduleUrl, adapterTypes: task.adapterTypes,
+    l1: rt.l1, events: new L2EventRing(task.ring),
   });
   live.push(host);
-  for (const port of task.hostPorts) expose(host, port);
+  // One coded API on every port: each caller sees the host's error codes (comlink keeps only messages).
+  const served = withCodedErrors(host);
+  for (const port of task.hostPorts) expose(served, port);
   const api: AdapterControlApi = {
     ...readyApi(rt),
-    connect: (port) => expose(host, port),
+    connect: (port) => expose(served, port),
   };
   expose(api, task.controlPort);
   await rt.untilStopped();

@@ -14,6 +14,7 @@ import type { KvCacheConfig } from '../config.ts';
 import { ErrorCode, KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { adapterModuleUrl, registeredAdapterTypes } from '../l2/registry.ts';
+import { fromCodedErrors } from '../l2/serve.ts';
 import { AdapterCounter, WorkerKind, type Metrics } from '../metrics.ts';
 import { portEndpoint } from './endpoint.ts';
 import type { L1Manager } from '../l1/l1-manager.ts';
@@ -81,6 +82,8 @@ export class EngineWorkers {
   readonly #health = new Map<string, boolean>();
   /** Proxies kept in fields for the engine's life: a collected proxy hangs its call. */
   readonly #adapterControls: Comlink.Remote<AdapterControlApi>[] = [];
+  readonly #adapterRemotes: Comlink.Remote<AdapterHostApi>[] = [];
+  /** The main thread's view of each host: its rejections are KvtierErrors with the host's codes. */
   readonly #adapterHosts: AdapterHostApi[] = [];
   /** Per adapter, the generation of its running host (host-generations.ts). */
   readonly #hostGenerations: number[] = [];
@@ -284,7 +287,8 @@ export class EngineWorkers {
     const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i));
     this.#adapterControls[i] = control;
     this.#hostGenerations[i] = generation;
-    this.#adapterHosts[i] = Comlink.wrap<AdapterHostApi>(portEndpoint(main.port1)) as unknown as AdapterHostApi;
+    this.#adapterRemotes[i] = Comlink.wrap<AdapterHostApi>(portEndpoint(main.port1));
+    this.#adapterHosts[i] = fromCodedErrors(this.#adapterRemotes[i] as unknown as AdapterHostApi);
   }
 
   /**
