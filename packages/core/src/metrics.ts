@@ -4,6 +4,7 @@
  * per-adapter counter, failure cell and histogram has a fixed offset in one `BigInt64Array`.
  */
 import { MAX_ADAPTERS } from './config.ts';
+import { mergeExpositions } from './exposition.ts';
 
 /** Offsets of engine-wide counters; their Prometheus names and help follow in the same order. */
 export const Counter = {
@@ -196,7 +197,8 @@ export class Metrics {
 
   /**
    * Prometheus text exposition of every metric of `adapterCount` adapters, with the sampled
-   * gauges, followed by `extra` (lines adapters render themselves).
+   * gauges, merged with `extra` (expositions adapter hosts render themselves) so that each family
+   * appears once, declared once, with all its samples together.
    */
   render(adapterCount: number, gauges: MetricsGauges, extra: readonly string[] = []): string {
     const out: string[] = [];
@@ -249,6 +251,6 @@ export class Metrics {
       out.push(`${def.name}_sum${labels} ${Number(Atomics.load(this.#cells, at + def.buckets.length + 1)) / def.scale}`);
       out.push(`${def.name}_count${labels} ${cell(at + def.buckets.length + 2)}`);
     });
-    return [...out, ...extra].join('\n') + '\n';
+    return mergeExpositions([out.join('\n'), ...extra]);
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Counters of one adapter host, rendered as Prometheus samples labelled with the adapter.
- * Samples only (no `# HELP`/`# TYPE` lines): the engine concatenates every adapter's samples and
- * writes those lines once per metric name.
+ * Counters of one adapter host, rendered as a Prometheus exposition labelled with the adapter
+ * (valid on its own; the engine merges every host's into its own, family by family). Names differ
+ * from the engine's families: a family is declared once in the merged text.
  */
 import type { EnvelopeFault } from './envelope.ts';
 
@@ -86,24 +86,29 @@ export class HostMetrics {
     this.errors.set(op, (this.errors.get(op) ?? 0) + 1);
   }
 
-  /** Prometheus sample lines; `pinnedKeys` is the current pin gauge. */
+  /** The Prometheus exposition (`# HELP`, `# TYPE`, samples per family); `pinnedKeys` is the current pin gauge. */
   prometheus(pinnedKeys: number): string {
     const l = this.#labels;
+    const family = (name: string, type: 'counter' | 'gauge', help: string, samples: readonly (readonly [string, number])[]) =>
+      [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples.map(([labels, v]) => `${name}{${l}${labels}} ${v}`)];
     const lines = [
-      `kvtier_l2_stores_total{${l},result="ok"} ${this.storesOk}`,
-      `kvtier_l2_stores_total{${l},result="failed"} ${this.storesFailed}`,
-      `kvtier_l2_stored_bytes_total{${l}} ${this.storedBytes}`,
-      `kvtier_l2_loads_total{${l},result="hit"} ${this.loadHits}`,
-      `kvtier_l2_loads_total{${l},result="miss"} ${this.loadMisses}`,
-      `kvtier_l2_loaded_bytes_total{${l}} ${this.loadedBytes}`,
-      `kvtier_l2_lookups_total{${l}} ${this.lookups}`,
-      `kvtier_l2_lookup_hits_total{${l}} ${this.lookupHits}`,
-      `kvtier_l2_deletes_total{${l}} ${this.deletes}`,
-      `kvtier_l2_delete_skipped_pinned_total{${l}} ${this.deleteSkippedPinned}`,
-      `kvtier_l2_pinned_keys{${l}} ${pinnedKeys}`,
+      ...family('kvtier_l2_stores_total', 'counter', 'Keys an adapter host stored (ok) or did not store (failed).',
+        [[',result="ok"', this.storesOk], [',result="failed"', this.storesFailed]]),
+      ...family('kvtier_l2_stored_bytes_total', 'counter', 'Payload bytes an adapter host stored.', [['', this.storedBytes]]),
+      ...family('kvtier_l2_loads_total', 'counter', 'Keys an adapter host loaded and verified (hit) or did not load (miss).',
+        [[',result="hit"', this.loadHits], [',result="miss"', this.loadMisses]]),
+      ...family('kvtier_l2_loaded_bytes_total', 'counter', 'Payload bytes an adapter host loaded.', [['', this.loadedBytes]]),
+      ...family('kvtier_l2_lookups_total', 'counter', 'Keys an adapter host looked up.', [['', this.lookups]]),
+      ...family('kvtier_l2_host_lookup_hits_total', 'counter', 'Keys an adapter host lookup found (and pinned).', [['', this.lookupHits]]),
+      ...family('kvtier_l2_deletes_total', 'counter', 'Keys an adapter host deleted.', [['', this.deletes]]),
+      ...family('kvtier_l2_delete_skipped_pinned_total', 'counter', 'Keys an adapter host did not delete because they were pinned.',
+        [['', this.deleteSkippedPinned]]),
+      ...family('kvtier_l2_pinned_keys', 'gauge', 'Keys an adapter host holds pinned now.', [['', pinnedKeys]]),
+      ...family('kvtier_l2_integrity_failures_total', 'counter', 'Objects that failed their integrity check (and were deleted), by fault.',
+        [...this.integrityFailures].map(([fault, n]) => [`,reason="${fault}"`, n] as const)),
+      ...family('kvtier_l2_errors_total', 'counter', 'Failed adapter calls in a host, by operation.',
+        [...this.errors].map(([op, n]) => [`,op="${op}"`, n] as const)),
     ];
-    for (const [fault, n] of this.integrityFailures) lines.push(`kvtier_l2_integrity_failures_total{${l},reason="${fault}"} ${n}`);
-    for (const [op, n] of this.errors) lines.push(`kvtier_l2_errors_total{${l},op="${op}"} ${n}`);
     return lines.join('\n') + '\n';
   }
 }
