@@ -1,11 +1,14 @@
 /**
  * Moves chunks between the paged KV cache and host memory (L1 slots), pipelined over staging rings:
- * while the host copies chunk i, the GPU already copies chunk i+1. Chunks larger than a piece
- * (about 2 MiB of whole blocks) move as several pieces, so staging stays small enough to stay in
- * the CPU cache between the GPU's write and the host's read, and a large chunk pipelines too.
+ * while the host copies piece i, the GPU already copies piece i+1. The blocks of a whole call move
+ * as pieces of about 2 MiB of whole blocks, cut without regard to chunk boundaries: a large chunk
+ * is several pieces (staging stays small enough to stay in the CPU cache between the GPU's write
+ * and the host's read, and the chunk pipelines too), and small chunks share a piece (one submit,
+ * one map and one unmap carry several of them: on lavapipe each costs tens of microseconds of the
+ * one thread that also does the host copies).
  *
- * store:    gather blocks -> MAP_READ staging -> mapAsync -> TypedArray.set into the host view.
- * retrieve: TypedArray.set from the host view into mapped MAP_WRITE staging -> unmap -> scatter.
+ * store:    gather blocks -> MAP_READ staging -> mapAsync -> TypedArray.set into the host views.
+ * retrieve: TypedArray.set from the host views into mapped MAP_WRITE staging -> unmap -> scatter.
  * Host views may sit on a SharedArrayBuffer: they are only ever touched with TypedArray.set, never
  * handed to `queue.writeBuffer` (which crashes dawn.node for SAB-backed views).
  */
@@ -24,6 +27,16 @@ export interface ChunkTransfer {
   readonly view: Uint8Array;
 }
 
+/**
+ * Whole blocks moved through one staging buffer: `blocks` (possibly of several chunks) and, in the
+ * same order, the parts of the chunks' views they map to, back to back in staging.
+ */
+interface Piece {
+  readonly blocks: Int32Array;
+  readonly views: readonly Uint8Array[];
+  readonly bytes: number;
+}
+
 /** Options of {@link ChunkMover}. */
 export interface ChunkMoverOptions {
   /** Blocks in a full chunk (`chunkSize / blockTokens`). */
@@ -35,7 +48,10 @@ export interface ChunkMoverOptions {
    * 3 to 16 buffers (small chunks need more in flight to hide each one's fixed latency).
    */
   readonly stagingBuffers?: number;
-  /** Most bytes one piece (one staging buffer) carries, rounded down to whole blocks; default 2 MiB. */
+  /**
+   * Most bytes one piece (one staging buffer) carries, rounded down to whole blocks (at least
+   * one); default 2 MiB. Pieces are cut from the blocks of all chunks of a call, in order.
+   */
   readonly pieceBytes?: number;
 }
 
@@ -61,7 +77,7 @@ export class ChunkMover {
   readonly chunkBlocks: number;
   /** The gather/scatter method. */
   readonly method: GatherMethod;
-  /** Blocks in one piece: a chunk moves as pieces of at most this many blocks. */
+  /** Blocks in one piece: the chunks of a call move as pieces of at most this many blocks. */
   readonly pieceBlocks: number;
   readonly #gather: ChunkGather;
   readonly #readRing: StagingRing;
@@ -78,7 +94,7 @@ export class ChunkMover {
     if (!Number.isSafeInteger(pieceBytes) || pieceBytes < 1) {
       throw new KvtierError(ErrorCode.CONFIG, `config.pieceBytes: must be a positive integer, got ${String(pieceBytes)}`);
     }
-    const pieceBlocks = Math.min(chunkBlocks, Math.max(1, Math.floor(pieceBytes / cache.geometry.blockBytes)));
+    const pieceBlocks = Math.max(1, Math.floor(pieceBytes / cache.geometry.blockBytes));
     const stagingBuffers = opts.stagingBuffers ?? defaultStagingBuffers(pieceBlocks * cache.geometry.blockBytes);
     if (!GATHER_METHODS.includes(method)) {
       throw new KvtierError(ErrorCode.CONFIG, `config.method: must be one of ${GATHER_METHODS.join(', ')}, got '${String(method)}'`);
@@ -109,13 +125,18 @@ export class ChunkMover {
    */
   async store(chunks: readonly ChunkTransfer[]): Promise<void> {
     const what = 'ChunkMover.store';
-    await this.#pipeline(this.#validated(chunks, what), this.#readRing, what, (chunk, slot, bytes) => {
+    await this.#pipeline(this.#pieces(chunks, what), this.#readRing, what, (piece, slot) => {
       const { device } = this.cache.gpu;
       const encoder = device.createCommandEncoder();
-      this.#gather.encodeGather(encoder, chunk.blocks, slot.buffer, slot.index);
+      this.#gather.encodeGather(encoder, piece.blocks, slot.buffer, slot.index);
       device.queue.submit([encoder.finish()]);
-      return slot.buffer.mapAsync(GPUMapMode.READ, 0, bytes).then(() => {
-        chunk.view.set(new Uint8Array(slot.buffer.getMappedRange(0, bytes)));
+      return slot.buffer.mapAsync(GPUMapMode.READ, 0, piece.bytes).then(() => {
+        const staged = new Uint8Array(slot.buffer.getMappedRange(0, piece.bytes));
+        let offset = 0;
+        for (const view of piece.views) {
+          view.set(staged.subarray(offset, offset + view.byteLength));
+          offset += view.byteLength;
+        }
         slot.buffer.unmap();
       });
     });
@@ -128,12 +149,17 @@ export class ChunkMover {
    */
   async retrieve(chunks: readonly ChunkTransfer[]): Promise<void> {
     const what = 'ChunkMover.retrieve';
-    await this.#pipeline(this.#validated(chunks, what), this.#writeRing, what, (chunk, slot, bytes) => {
+    await this.#pipeline(this.#pieces(chunks, what), this.#writeRing, what, (piece, slot) => {
       const { device } = this.cache.gpu;
-      new Uint8Array(slot.buffer.getMappedRange(0, bytes)).set(chunk.view.subarray(0, bytes));
+      const staged = new Uint8Array(slot.buffer.getMappedRange(0, piece.bytes));
+      let offset = 0;
+      for (const view of piece.views) {
+        staged.set(view, offset);
+        offset += view.byteLength;
+      }
       slot.buffer.unmap();
       const encoder = device.createCommandEncoder();
-      this.#gather.encodeScatter(encoder, chunk.blocks, slot.buffer, slot.index);
+      this.#gather.encodeScatter(encoder, piece.blocks, slot.buffer, slot.index);
       device.queue.submit([encoder.finish()]);
       // Resolves once the scatter ran; it also readies the buffer for its next borrower.
       return slot.buffer.mapAsync(GPUMapMode.WRITE);
@@ -148,21 +174,21 @@ export class ChunkMover {
   }
 
   /**
-   * Runs `step` for every chunk on the next ring slot; a slot is reused only when the step that
+   * Runs `step` for every piece on the next ring slot; a slot is reused only when the step that
    * last held it settled. Waits for every started step even after a failure, so nothing still
    * touches a view once this settles, then throws the first failure as a KvtierError.
    */
   async #pipeline(
-    chunks: readonly ChunkTransfer[],
+    pieces: readonly Piece[],
     ring: StagingRing,
     what: string,
-    step: (chunk: ChunkTransfer, slot: StagingSlot, bytes: number) => Promise<unknown>,
+    step: (piece: Piece, slot: StagingSlot) => Promise<unknown>,
   ): Promise<void> {
     const gpu = this.cache.gpu;
     gpu.assertUsable(what);
     const started: Promise<unknown>[] = [];
     let failure: unknown = null;
-    for (const chunk of chunks) {
+    for (const piece of pieces) {
       let slot: StagingSlot;
       try {
         slot = await ring.acquire();
@@ -173,7 +199,7 @@ export class ChunkMover {
       let done: Promise<unknown>;
       try {
         gpu.assertUsable(what);
-        done = step(chunk, slot, chunk.blocks.length * this.cache.geometry.blockBytes);
+        done = step(piece, slot);
       } catch (err) {
         done = Promise.reject(err);
       }
@@ -189,27 +215,44 @@ export class ChunkMover {
   }
 
   /**
-   * Checks every chunk (`INVALID_ARGUMENT` naming the first bad one) and cuts it into pieces of at
-   * most `pieceBlocks` blocks, each with its part of the view. Block ids are snapshotted, so a
-   * caller changing its table while the moves run cannot steer them out of range.
+   * Checks every chunk (`INVALID_ARGUMENT` naming the first bad one), then cuts the blocks of all
+   * chunks, in order, into pieces of at most `pieceBlocks` blocks, each with the parts of the views
+   * it maps to. Block ids are snapshotted, so a caller changing its table while the moves run
+   * cannot steer them out of range.
    */
-  #validated(chunks: readonly ChunkTransfer[], what: string): ChunkTransfer[] {
+  #pieces(chunks: readonly ChunkTransfer[], what: string): Piece[] {
     const { blockBytes } = this.cache.geometry;
-    const pieces: ChunkTransfer[] = [];
+    const blocks = new Int32Array(chunks.reduce((sum, chunk) => sum + chunk.blocks.length, 0));
+    let filled = 0;
     chunks.forEach((chunk, i) => {
-      const blocks = Int32Array.from(chunk.blocks);
-      const n = blocks.length;
+      const n = chunk.blocks.length;
       if (n < 1 || n > this.chunkBlocks) invalidArgument(`${what}: chunk ${i} has ${n} blocks, expected 1 to ${this.chunkBlocks}`);
       this.cache.validateBlocks(chunk.blocks, `${what}: chunk ${i}`);
+      blocks.set(chunk.blocks, filled);
       if (!(chunk.view instanceof Uint8Array)) invalidArgument(`${what}: chunk ${i} view is not a Uint8Array`);
       if (chunk.view.byteLength < n * blockBytes) {
         invalidArgument(`${what}: chunk ${i} view has ${chunk.view.byteLength} bytes, its ${n} blocks need ${n * blockBytes}`);
       }
-      for (let first = 0; first < n; first += this.pieceBlocks) {
-        const last = Math.min(n, first + this.pieceBlocks);
-        pieces.push({ blocks: blocks.subarray(first, last), view: chunk.view.subarray(first * blockBytes, last * blockBytes) });
-      }
+      filled += n;
     });
+    const pieces: Piece[] = [];
+    let views: Uint8Array[] = [];
+    let pieceStart = 0;
+    filled = 0;
+    for (const chunk of chunks) {
+      const n = chunk.blocks.length;
+      for (let first = 0; first < n;) {
+        const take = Math.min(n - first, pieceStart + this.pieceBlocks - filled);
+        views.push(chunk.view.subarray(first * blockBytes, (first + take) * blockBytes));
+        first += take;
+        filled += take;
+        if (filled - pieceStart === this.pieceBlocks || filled === blocks.length) {
+          pieces.push({ blocks: blocks.subarray(pieceStart, filled), views, bytes: (filled - pieceStart) * blockBytes });
+          views = [];
+          pieceStart = filled;
+        }
+      }
+    }
     return pieces;
   }
 }

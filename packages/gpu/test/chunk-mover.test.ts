@@ -115,12 +115,42 @@ for (const method of GATHER_METHODS) {
       try {
         assert.is(mover.pieceBlocks, 2);
         const order = shuffledBlocks(SHAPE.numBlocks, 96);
-        const source = order.slice(0, 13); // chunks of 5, 5 and 3 blocks: pieces of 2, 2, 1, 2, 2, 1, 2, 1
+        const source = order.slice(0, 13); // chunks of 5, 5 and 3 blocks: pieces of 2 blocks, the last of 1
         const target = order.slice(13, 26);
         const arena = sharedBytes(13 * bb);
         const cut = (table: number[]) => [0, 5, 10].map((first) => ({ blocks: table.slice(first, first + 5), view: arena.subarray(first * bb, Math.min(13, first + 5) * bb) }));
         await mover.store(cut(source));
         assert.ok(sameBytes(arena, blockBytes(f, source)), 'stored');
+        await mover.retrieve(cut(target));
+        assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), 'retrieved');
+      } finally {
+        mover.destroy();
+        f.cache.destroy();
+      }
+    })(), TEST_MS, 'test'));
+}
+
+for (const method of GATHER_METHODS) {
+  test(`${method}: small chunks share pieces, a piece holds the end of one chunk and the start of the next, bit-exact`, () =>
+    withDeadline((async () => {
+      const f = filledCache('block-contiguous', 'f32', 97);
+      const bb = f.cache.blockBytes;
+      const mover = new ChunkMover(f.cache, { chunkBlocks: 2, method, pieceBytes: 3 * bb, stagingBuffers: 2 });
+      try {
+        assert.is(mover.pieceBlocks, 3);
+        const order = shuffledBlocks(SHAPE.numBlocks, 98);
+        const source = order.slice(0, 9); // chunks of 2, 2, 2, 2 and 1 blocks: pieces of 3, 3 and 3 blocks
+        const target = order.slice(9, 18);
+        // Slots apart from each other with bytes between them that no piece may touch.
+        const slot = 2 * bb + 8;
+        const arena = sharedBytes(5 * slot);
+        const guard = pseudoRandomBytes(arena.byteLength, 99);
+        arena.set(guard);
+        const cut = (table: number[]) => [0, 2, 4, 6, 8].map((first, i) => ({ blocks: table.slice(first, first + 2), view: arena.subarray(i * slot, (i + 1) * slot) }));
+        await mover.store(cut(source));
+        const expected = guard.slice();
+        cut(source).forEach((c, i) => expected.set(blockBytes(f, c.blocks), i * slot));
+        assert.ok(sameBytes(arena, expected), 'each slot holds its chunk, the bytes past it are untouched');
         await mover.retrieve(cut(target));
         assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), 'retrieved');
       } finally {
