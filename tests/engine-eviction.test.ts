@@ -1,8 +1,8 @@
 // L1 watermark eviction and the unified L2 eviction controller, through the engine.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AdapterCounter, Counter, HEADER_BYTES } from '@kvtier/core';
-import { OBJECT_BYTES, eventually, inL2, makeKeys, prefetch, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
+import { AdapterCounter, Counter, ErrorCode, HEADER_BYTES, KvtierError, withDeadline } from '@kvtier/core';
+import { OBJECT_BYTES, eventually, inL2, makeKeys, openCache, prefetch, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 const TEN_SLOTS = { l1: { capacityBytes: 10 * OBJECT_BYTES, slotBytes: OBJECT_BYTES }, evictionIntervalMs: 10 };
 
@@ -58,17 +58,24 @@ test('below the watermark nothing is deleted', () => withCache(async (cache) => 
   assert.is(cache.counters.getAdapter(0, AdapterCounter.EVICTED_KEYS), 0);
 }, [{ type: 'mock', capacityBytes: 10 * OBJECT_L2_BYTES, eviction: { policy: 'lru', watermark: 0.5, ratio: 0.5 } }], { evictionIntervalMs: 10 }));
 
-test('usage unknown (-1) never evicts; adapters without an eviction block are never polled', () => withCache(async (cache) => {
+test('below the watermark nothing is evicted; adapters without an eviction block are never polled', () => withCache(async (cache) => {
   const keys = makeKeys(4);
   writeKeys(cache, keys);
   await storeSettled(cache);
   await eventually(() => cache.counters.getAdapter(0, AdapterCounter.USAGE_POLLS) > 5, 'a few eviction cycles');
-  assert.equal(await inL2(cache, 0, keys), [true, true, true, true], 'unknown capacity: nothing deleted');
+  assert.equal(await inL2(cache, 0, keys), [true, true, true, true], 'usage 4/100 < 0.5: nothing deleted');
   assert.is(cache.counters.getAdapter(1, AdapterCounter.USAGE_POLLS), 0, 'adapter 1 has no eviction block');
 }, [
-  { type: 'mock', eviction: { policy: 'lru', watermark: 0.01, ratio: 1 } },
+  { type: 'mock', capacityBytes: OBJECT_L2_BYTES * 100, eviction: { policy: 'lru', watermark: 0.5, ratio: 1 } },
   { type: 'mock', capacityBytes: OBJECT_L2_BYTES * 4 },
 ], { evictionIntervalMs: 10 }));
+
+test('an eviction block on an adapter of unknown capacity (it would never evict) is refused at open', () => withDeadline((async () => {
+  const err = await openCache([{ type: 'mock', eviction: { policy: 'lru' } }]).then((c) => c.close().then(() => undefined), (e: unknown) => e);
+  assert.instance(err, KvtierError);
+  assert.is((err as KvtierError).code, ErrorCode.CONFIG);
+  assert.match((err as KvtierError).message, /^config\.adapters\[0\]\.eviction: needs adapters\[0\]\.capacityBytes/);
+})(), 10_000, 'open'));
 
 test('a pinned key is never deleted and does not stall later cycles', () => withCache(async (cache) => {
   const pinned = makeKeys(2);

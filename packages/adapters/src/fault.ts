@@ -42,9 +42,16 @@ export interface FaultAdapterConfig extends AdapterConfig, FaultOptions {
 const RATE_FIELDS = ['storeErrorRate', 'loadErrorRate', 'lookupErrorRate', 'corruptRate', 'lostRate', 'delayRate'] as const;
 const KNOWN_FIELDS = new Set<string>(['type', 'capacityBytes', 'eviction', 'inner', 'seed', 'delayMs', ...RATE_FIELDS]);
 
-/** Throws CONFIG naming the first bad `fault` field under `field` (the inner config included). */
+/**
+ * Throws CONFIG naming the first bad `fault` field under `field` (the inner config included).
+ * `capacityBytes` is enforced by the inner adapter (it gets it), so a different inner one is refused.
+ */
 export function validateConfig(config: AdapterConfig, field: string): void {
   validateAdapterConfig(config.inner, `${field}.inner`);
+  const innerCapacity = (config.inner as AdapterConfig).capacityBytes;
+  if (config.capacityBytes !== undefined && innerCapacity !== undefined && innerCapacity !== config.capacityBytes) {
+    throw new KvtierError(ErrorCode.CONFIG, `config.${field}.capacityBytes: the inner adapter enforces it, but ${field}.inner.capacityBytes is ${innerCapacity}, not ${config.capacityBytes}`);
+  }
   if (config.seed !== undefined) {
     checkInteger(config.seed, `${field}.seed`, 0);
     if (config.seed > 0xffffffff) throw new KvtierError(ErrorCode.CONFIG, `config.${field}.seed: must be an integer in [0, 2^32), got ${config.seed}`);
@@ -56,11 +63,12 @@ export function validateConfig(config: AdapterConfig, field: string): void {
   }
 }
 
-/** Creates the inner adapter (by its registered type) and wraps it in a {@link FaultAdapter}. */
+/** Creates the inner adapter (by its registered type, with this adapter's `capacityBytes`) and wraps it in a {@link FaultAdapter}. */
 export async function createAdapter(config: AdapterConfig, ctx: AdapterContext): Promise<L2Adapter> {
   const c = config as FaultAdapterConfig;
   const field = `${ctx.field}.inner`;
-  const inner = await (await adapterModule(c.inner.type, field)).createAdapter(c.inner, { index: ctx.index, field });
+  const innerConfig = c.capacityBytes === undefined ? c.inner : { ...c.inner, capacityBytes: c.capacityBytes };
+  const inner = await (await adapterModule(c.inner.type, field)).createAdapter(innerConfig, { index: ctx.index, field });
   return new FaultAdapter(inner, c);
 }
 

@@ -289,6 +289,7 @@ export class FsAdapter implements L2Adapter {
   }
 
   async usage(): Promise<L2Usage> {
+    this.#assertOpen();
     return { usedBytes: this.#used, capacityBytes: this.#capacity };
   }
 

@@ -113,6 +113,7 @@ export class MockAdapter implements L2Adapter {
   }
 
   async usage(): Promise<L2Usage> {
+    this.#assertOpen();
     return { usedBytes: this.#used, capacityBytes: this.#capacity };
   }
 

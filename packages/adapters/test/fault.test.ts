@@ -115,4 +115,19 @@ test('fault config: inner is validated by its own type; rates must be in [0, 1]'
   assert.throws(v({ lossRate: 0.1 }), /config\.adapters\[2\]\.lossRate: is not a field of a fault adapter/);
 });
 
+test('fault capacityBytes is enforced by its inner adapter: a store past it answers 0', async () => {
+  const module: AdapterModule = await import('../src/fault.ts');
+  const adapter = await module.createAdapter({ type: 'fault', capacityBytes: 100, inner: { type: 'mock' } }, { index: 0, field: 'adapters[0]' });
+  const keys = chunkKeys(2);
+  assert.equal([...(await adapter.store(keys, [[new Uint8Array(60)], [new Uint8Array(60)]]))], [1, 0]);
+  assert.equal(await adapter.usage(), { usedBytes: 60, capacityBytes: 100 });
+  await adapter.close();
+});
+
+test('fault config: a capacityBytes different from the inner one is refused, naming both', () => {
+  assert.throws(() => validateAdapterConfig({ type: 'fault', capacityBytes: 100, inner: { type: 'mock', capacityBytes: 200 } }, 'adapters[1]'),
+    /config\.adapters\[1\]\.capacityBytes: the inner adapter enforces it, but adapters\[1\]\.inner\.capacityBytes is 200, not 100/);
+  validateAdapterConfig({ type: 'fault', capacityBytes: 100, inner: { type: 'mock', capacityBytes: 100 } }, 'adapters[1]');
+});
+
 uvuTest.run();

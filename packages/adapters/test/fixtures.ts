@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdapterHost, Bitmap, L1Manager, digestBatch, objectKeys, withDeadline, type DigestBatch, type L2Adapter } from '@kvtier/core';
+import { AdapterHost, Bitmap, ErrorCode, L1Manager, digestBatch, objectKeys, withDeadline, type DigestBatch, type L2Adapter } from '@kvtier/core';
 
 /** Digests of `n` chunk keys of one model. */
 export function chunkKeys(n: number, model = 'llama-3-8b', cacheSalt?: string): DigestBatch {
@@ -55,4 +55,21 @@ export function tempDir(prefix = 'kvtier-fs-'): Promise<string> {
 /** Removes a temp dir and everything in it. */
 export function removeDir(dir: string): Promise<void> {
   return rm(dir, { recursive: true, force: true });
+}
+
+/** Closes `adapter`, then checks that each data call (store, lookup, load, delete, usage) rejects with KVT_ERR_CLOSED. */
+export async function assertCallsRejectAfterClose(adapter: L2Adapter): Promise<void> {
+  await adapter.close();
+  const keys = chunkKeys(1);
+  const calls: [string, () => Promise<unknown>][] = [
+    ['store', () => adapter.store(keys, [[new Uint8Array(8)]])],
+    ['lookup', () => adapter.lookup(keys)],
+    ['load', () => adapter.load(keys, [[new Uint8Array(8)]])],
+    ['delete', () => adapter.delete(keys)],
+    ['usage', () => adapter.usage()],
+  ];
+  for (const [name, call] of calls) {
+    const code = await call().then(() => 'resolved', (err: { code?: string }) => err.code);
+    if (code !== ErrorCode.CLOSED) throw new Error(`${name} after close: expected KVT_ERR_CLOSED, got ${String(code)}`);
+  }
 }

@@ -5,7 +5,7 @@ import { join, relative, sep } from 'node:path';
 import { HEADER_BYTES, digestHex, validateAdapterConfig, type AdapterModule, type DigestBatch } from '@kvtier/core';
 import '../src/index.ts';
 import { FsAdapter } from '../src/fs.ts';
-import { bits, boundedTest, chunkKeys, hosted, removeDir, tempDir } from './fixtures.ts';
+import { assertCallsRejectAfterClose, bits, boundedTest, chunkKeys, hosted, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
 
@@ -269,5 +269,9 @@ test('the fs module creates a ready adapter, making a missing baseDir', async ()
     await removeDir(dir);
   }
 });
+
+test('after close() every data call rejects with KVT_ERR_CLOSED', () => withFs(async (_dir, adapter) => {
+  await assertCallsRejectAfterClose(adapter);
+}));
 
 uvuTest.run();

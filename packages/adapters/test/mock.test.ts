@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { validateAdapterConfig } from '@kvtier/core';
 import '../src/index.ts';
 import { MockAdapter } from '../src/mock.ts';
-import { bits, boundedTest, chunkKeys, hosted } from './fixtures.ts';
+import { assertCallsRejectAfterClose, bits, boundedTest, chunkKeys, hosted } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
 
@@ -97,6 +97,12 @@ test('delete frees the capacity it held', async () => {
 test('mock config: bandwidthGBps must be positive; unknown fields are named', () => {
   assert.throws(() => validateAdapterConfig({ type: 'mock', bandwidthGBps: 0 }, 'adapters[0]'), /config\.adapters\[0\]\.bandwidthGBps: must be a number in \(0, /);
   assert.throws(() => validateAdapterConfig({ type: 'mock', bandwith: 1 }, 'adapters[0]'), /config\.adapters\[0\]\.bandwith: is not a field of a mock adapter/);
+});
+
+test('after close() every data call rejects with KVT_ERR_CLOSED', async () => {
+  const m = new MockAdapter();
+  await m.store(chunkKeys(1), [[new Uint8Array(8)]]);
+  await assertCallsRejectAfterClose(m);
 });
 
 uvuTest.run();

@@ -5,7 +5,7 @@
  * `config.adapters[1].eviction.watermark: must be a number in (0, 1], got 1.5`.
  */
 import { configError } from './errors.ts';
-import { resolveL1Config, type L1Options } from './l1/l1-config.ts';
+import { L1_OPTION_FIELDS, resolveL1Config, type L1Options } from './l1/l1-config.ts';
 import type { AdapterConfig } from './l2/adapter.ts';
 import { validateAdapterConfig } from './l2/config.ts';
 import { evictionPolicyNames } from './policies/eviction-policies.ts';
@@ -120,6 +120,16 @@ function name(field: string, value: unknown, fallback: string): string {
   return value;
 }
 
+/** Throws CONFIG naming the first field of `raw` (a block at `field`, '' for the root) not in `known`, and listing them. */
+function onlyKnown(field: string, raw: Raw, known: readonly string[]): void {
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key)) configError(field === '' ? key : `${field}.${key}`, `is not a known field (known: ${known.join(', ')})`);
+  }
+}
+
+const EVICTION_FIELDS = ['policy', 'watermark', 'ratio'];
+const STORE_FIELDS = ['maxRetries', 'backoffMs', 'maxInFlightBytesPerAdapter', 'batchKeys'];
+
 /** Throws CONFIG naming `field` unless `value` is one of `known`. */
 function registered(field: string, value: string, known: readonly string[]): string {
   if (!known.includes(value)) configError(field, `must be a registered policy (${known.join(', ')}), got ${describe(value)}`);
@@ -128,6 +138,7 @@ function registered(field: string, value: string, known: readonly string[]): str
 
 function eviction(field: string, value: unknown): EvictionConfig {
   const raw = object(field, value ?? {});
+  onlyKnown(field, raw, EVICTION_FIELDS);
   return {
     policy: registered(`${field}.policy`, name(`${field}.policy`, raw.policy, CONFIG_DEFAULTS.evictionPolicy), evictionPolicyNames()),
     watermark: fraction(`${field}.watermark`, raw.watermark, CONFIG_DEFAULTS.watermark),
@@ -139,7 +150,8 @@ const MAX_BYTES = Number.MAX_SAFE_INTEGER;
 const MAX_MS = 24 * 3600 * 1000;
 
 function l1(value: unknown): L1Options {
-  resolveL1Config(object('l1', value) as unknown as L1Options);
+  onlyKnown('l1', object('l1', value), L1_OPTION_FIELDS);
+  resolveL1Config(value as L1Options);
   return value as L1Options;
 }
 
@@ -149,13 +161,14 @@ function adapters(value: unknown): AdapterConfig[] {
   if (value.length > MAX_ADAPTERS) configError('adapters', `must have at most ${MAX_ADAPTERS} entries, got ${value.length}`);
   return value.map((entry, i) => {
     validateAdapterConfig(entry, `adapters[${i}]`);
-    if (entry.eviction !== undefined) registered(`adapters[${i}].eviction.policy`, entry.eviction.policy, evictionPolicyNames());
-    return entry;
+    // The block's defaults are L1's: the eviction worker reads a complete block.
+    return entry.eviction === undefined ? entry : { ...entry, eviction: eviction(`adapters[${i}].eviction`, entry.eviction) };
   });
 }
 
 function store(value: unknown): StoreConfig {
   const raw = object('store', value ?? {});
+  onlyKnown('store', raw, STORE_FIELDS);
   return {
     maxRetries: integer('store.maxRetries', raw.maxRetries, 0, 100, CONFIG_DEFAULTS.maxRetries),
     backoffMs: integer('store.backoffMs', raw.backoffMs, 0, 60_000, CONFIG_DEFAULTS.backoffMs),
@@ -164,10 +177,10 @@ function store(value: unknown): StoreConfig {
   };
 }
 
-const TOP_LEVEL = new Set([
+const TOP_LEVEL = [
   'l1', 'adapters', 'storePolicy', 'prefetchPolicy', 'l1Eviction', 'evictionIntervalMs',
   'reconcileIntervalMs', 'prefetchMaxInFlight', 'adapterCallTimeoutMs', 'store',
-]);
+];
 
 /**
  * Validates a raw (JSON) configuration and fills in every default.
@@ -175,9 +188,7 @@ const TOP_LEVEL = new Set([
  */
 export function validateConfig(value: unknown): KvCacheConfig {
   const raw = object('(root)', value);
-  for (const key of Object.keys(raw)) {
-    if (!TOP_LEVEL.has(key)) configError(key, `is not a known field (known: ${[...TOP_LEVEL].join(', ')})`);
-  }
+  onlyKnown('', raw, TOP_LEVEL);
   return {
     l1: l1(raw.l1),
     adapters: adapters(raw.adapters),

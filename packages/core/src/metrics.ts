@@ -4,7 +4,12 @@
  * per-adapter counter, failure cell and histogram has a fixed offset in one `BigInt64Array`.
  */
 import { MAX_ADAPTERS } from './config.ts';
+import { invalidArgument } from './errors.ts';
 import { mergeExpositions } from './exposition.ts';
+
+function describeBuffer(buffer: unknown): string {
+  return buffer instanceof SharedArrayBuffer ? `${buffer.byteLength} bytes` : `a ${Object.prototype.toString.call(buffer).slice(8, -1)}`;
+}
 
 /** Offsets of engine-wide counters; their Prometheus names and help follow in the same order. */
 export const Counter = {
@@ -131,7 +136,9 @@ export class Metrics {
   /** @param buffer - an existing metrics buffer (in a worker), or none to allocate one */
   constructor(buffer?: SharedArrayBuffer) {
     this.buffer = buffer ?? new SharedArrayBuffer(TOTAL_CELLS * 8);
-    if (this.buffer.byteLength !== TOTAL_CELLS * 8) throw new RangeError(`metrics buffer must be ${TOTAL_CELLS * 8} bytes, got ${this.buffer.byteLength}`);
+    if (!(this.buffer instanceof SharedArrayBuffer) || this.buffer.byteLength !== TOTAL_CELLS * 8) {
+      invalidArgument(`metrics buffer must be a SharedArrayBuffer of ${TOTAL_CELLS * 8} bytes, got ${describeBuffer(this.buffer)}`);
+    }
     this.#cells = new BigInt64Array(this.buffer);
   }
 

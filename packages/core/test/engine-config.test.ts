@@ -3,6 +3,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CONFIG_DEFAULTS, validateConfig } from '../src/config.ts';
 import { ErrorCode } from '../src/errors.ts';
+import { registerAdapterType } from '../src/l2/registry.ts';
+import * as memory from './l2-fixtures.ts';
+
+registerAdapterType('memory', new URL('./l2-fixtures.ts', import.meta.url).href, memory);
 
 const L1 = { capacityBytes: 1 << 20, slotBytes: 4096 };
 
@@ -56,6 +60,25 @@ test('adapters are validated by their registered type, naming the entry', () => 
 
 test('unknown top-level fields are refused', () => {
   assert.match(configError({ l1: L1, prefetchMaxInflight: 4 }), /^config\.prefetchMaxInflight: is not a known field/);
+});
+
+test('unknown fields inside l1, l1Eviction and store are refused, naming the field and the known ones', () => {
+  assert.is(configError({ l1: { ...L1, slotbytes: 4096 } }),
+    'config.l1.slotbytes: is not a known field (known: slotBytes, capacityBytes, slotCount, segmentBytes, writeLeaseMs, readLeaseMs, maxThreads, eventRingCapacity, emergencySample)');
+  assert.is(configError({ l1: L1, l1Eviction: { policy: 'lru', watermak: 0.5 } }), 'config.l1Eviction.watermak: is not a known field (known: policy, watermark, ratio)');
+  assert.is(configError({ l1: L1, store: { maxRetry: 1 } }), 'config.store.maxRetry: is not a known field (known: maxRetries, backoffMs, maxInFlightBytesPerAdapter, batchKeys)');
+});
+
+test('an adapter eviction block needs the adapter\'s capacityBytes', () => {
+  assert.is(configError({ l1: L1, adapters: [{ type: 'memory', eviction: { policy: 'lru' } }] }),
+    'config.adapters[0].eviction: needs adapters[0].capacityBytes: an adapter of unknown capacity is never evicted');
+});
+
+test('an adapter eviction block gets L1\'s defaults: policy default, watermark 0.8, ratio 0.2', () => {
+  const c = validateConfig({ l1: L1, adapters: [{ type: 'memory', capacityBytes: 1 << 20, eviction: {} }, { type: 'memory', capacityBytes: 1 << 20, eviction: { ratio: 0.5 } }] });
+  assert.equal(c.adapters.map((a) => a.eviction), [{ policy: 'default', watermark: 0.8, ratio: 0.2 }, { policy: 'default', watermark: 0.8, ratio: 0.5 }]);
+  assert.match(configError({ l1: L1, adapters: [{ type: 'memory', capacityBytes: 1 << 20, eviction: { policy: 'mru' } }] }),
+    /^config\.adapters\[0\]\.eviction\.policy: must be a registered policy/);
 });
 
 test.run();

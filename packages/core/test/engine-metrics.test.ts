@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
 import { withDeadline } from '../src/deadline.ts';
+import { ErrorCode, KvtierError } from '../src/errors.ts';
 import { AdapterCounter, AdapterOp, Counter, FailureReason, Histogram, Metrics, WorkerKind } from '../src/metrics.ts';
 
 const GAUGES = { l1UsedBytes: 8192, l1CapacityBytes: 65536, l1Objects: 2, l2: [{ usedBytes: 100, capacityBytes: -1 }], workersHealthy: { store: true, prefetch: false },
@@ -54,8 +55,11 @@ test('another thread bumps the same cells through the buffer', () => withDeadlin
   assert.is(m.get(Counter.L1_READS), 2000);
 })(), 10_000, 'worker bump'));
 
-test('a buffer of the wrong size is refused', () => {
-  assert.throws(() => new Metrics(new SharedArrayBuffer(8)), /metrics buffer must be/);
+test('a buffer of the wrong size or kind is refused with KVT_ERR_INVALID_ARGUMENT', () => {
+  for (const buffer of [new SharedArrayBuffer(8), new ArrayBuffer(new Metrics().buffer.byteLength)]) {
+    assert.throws(() => new Metrics(buffer as SharedArrayBuffer), (err: unknown) =>
+      err instanceof KvtierError && err.code === ErrorCode.INVALID_ARGUMENT && /metrics buffer must be a SharedArrayBuffer of \d+ bytes/.test(err.message));
+  }
 });
 
 test.run();

@@ -76,7 +76,9 @@ test('capacityBytes must be a positive integer', () => {
 
 test('the eviction block is checked field by field', () => {
   const eviction = { policy: 'lru', watermark: 0.8, ratio: 0.2 };
-  validateAdapterConfig({ type: 'memory', eviction }, 'adapters[0]');
+  validateAdapterConfig({ type: 'memory', capacityBytes: 1000, eviction }, 'adapters[0]');
+  validateAdapterConfig({ type: 'memory', capacityBytes: 1000, eviction: {} }, 'adapters[0]');
+  assert.match(configMessage({ type: 'memory', eviction }), /^config\.adapters\[0\]\.eviction: needs adapters\[0\]\.capacityBytes/);
   assert.match(configMessage({ type: 'memory', eviction: 'lru' }), /^config\.adapters\[0\]\.eviction: must be an object/);
   assert.match(configMessage({ type: 'memory', eviction: { ...eviction, policy: '' } }), /^config\.adapters\[0\]\.eviction\.policy: /);
   assert.match(configMessage({ type: 'memory', eviction: { ...eviction, watermark: 1.5 } }), /^config\.adapters\[0\]\.eviction\.watermark: must be a number in \(0, 1\], got 1\.5/);

@@ -12,7 +12,7 @@ import type { AdapterHostApi } from '../l2/host-api.ts';
 import { Counter, Metrics } from '../metrics.ts';
 import { withDeadline } from '../deadline.ts';
 import { keyCount, pickKeys, rangeKeys } from '../controllers/batch.ts';
-import { L1Manager } from '../l1/l1-manager.ts';
+import { L1Manager, MAX_EXTRA_COUNT } from '../l1/l1-manager.ts';
 import { EngineWorkers } from '../workers/engine-workers.ts';
 import { CONTROL_WORDS } from '../workers/layout.ts';
 import { PrefetchTable } from './prefetch-table.ts';
@@ -69,10 +69,11 @@ function asDigests(keys: Keys, field = 'keys'): DigestBatch {
   return digestBatch(keys as readonly ObjectKey[]);
 }
 
+/** `opts.extraCount` clamped to [0, 127] like L1 does; only a non-integer is refused. */
 function extraCountOf(opts: { extraCount?: number } | undefined): number {
   const n = opts?.extraCount ?? 0;
-  if (!Number.isInteger(n) || n < 0 || n > 127) invalidArgument(`extraCount must be an integer in [0, 127], got ${String(n)}`);
-  return n;
+  if (!Number.isInteger(n)) invalidArgument(`extraCount must be an integer (clamped to [0, ${MAX_EXTRA_COUNT}]), got ${String(n)}`);
+  return Math.min(MAX_EXTRA_COUNT, Math.max(0, n));
 }
 
 /** The tiered KV cache: L1 in shared memory, L2 adapters in worker threads. */

@@ -1,7 +1,7 @@
 /**
  * L1 options, validated eagerly into a {@link ResolvedL1Config}. Every error is a `KVT_ERR_CONFIG`
- * naming the field (`config.l1.slotBytes: …`). Unknown fields are ignored: the engine's config
- * passes its whole `l1` block through.
+ * naming the field (`config.l1.slotBytes: …`). Unknown fields are ignored here; the engine's
+ * config refuses them ({@link L1_OPTION_FIELDS}) before passing its `l1` block through.
  */
 import { configError } from '../errors.ts';
 
@@ -26,6 +26,11 @@ export interface L1Options {
   /** Entries inline emergency eviction samples per freed slot; default 16. */
   readonly emergencySample?: number;
 }
+
+/** The fields of {@link L1Options} (the engine refuses others in its `l1` block). */
+export const L1_OPTION_FIELDS: readonly (keyof L1Options)[] = [
+  'slotBytes', 'capacityBytes', 'slotCount', 'segmentBytes', 'writeLeaseMs', 'readLeaseMs', 'maxThreads', 'eventRingCapacity', 'emergencySample',
+];
 
 /** L1's configuration with every default applied and every derived figure computed. */
 export interface ResolvedL1Config {

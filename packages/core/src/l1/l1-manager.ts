@@ -31,7 +31,8 @@ const { TEMPORARY, DIRTY, CREATED } = layout.EntryFlag;
 const { CREATED: EVENT_CREATED, TOUCHED: EVENT_TOUCHED, REMOVED: EVENT_REMOVED } = L1EventKind;
 const NONE = NO_SLOT;
 const { KEY_NOT_EXIST, KEY_NOT_READABLE, KEY_NOT_WRITABLE, KEY_IN_WRONG_STATE, KEY_IS_LOCKED, OUT_OF_MEMORY, OBJECT_TOO_LARGE } = L1Error;
-const MAX_EXTRA_COUNT = 127;
+/** Most extra read locks per key: a larger extraCount is clamped to it. */
+export const MAX_EXTRA_COUNT = 127;
 
 /** Everything another thread needs to attach: plain data and SharedArrayBuffers (structured-cloneable). */
 export interface L1Handle {

@@ -29,10 +29,10 @@ export function checkString(value: unknown, field: string): asserts value is str
 }
 
 function validateEviction(eviction: unknown, field: string): asserts eviction is L2EvictionConfig {
-  if (!isPlainObject(eviction)) configError(field, 'must be an object {policy, watermark, ratio}');
-  checkString(eviction.policy, `${field}.policy`);
-  checkNumber(eviction.watermark, `${field}.watermark`, 0, 1, true);
-  checkNumber(eviction.ratio, `${field}.ratio`, 0, 1, true);
+  if (!isPlainObject(eviction)) configError(field, 'must be an object {policy?, watermark?, ratio?}');
+  if (eviction.policy !== undefined) checkString(eviction.policy, `${field}.policy`);
+  if (eviction.watermark !== undefined) checkNumber(eviction.watermark, `${field}.watermark`, 0, 1, true);
+  if (eviction.ratio !== undefined) checkNumber(eviction.ratio, `${field}.ratio`, 0, 1, true);
   for (const key of Object.keys(eviction)) {
     if (key !== 'policy' && key !== 'watermark' && key !== 'ratio') configError(`${field}.${key}`, 'is not a known field (policy, watermark, ratio)');
   }
@@ -41,7 +41,8 @@ function validateEviction(eviction: unknown, field: string): asserts eviction is
 /**
  * Throws a `KVT_ERR_CONFIG` error naming the first bad field of an adapter config at `field`
  * (e.g. `adapters[0]`): `type` must be registered; `capacityBytes`, when present, a positive
- * integer; `eviction`, when present, `{policy: non-empty string, watermark: (0, 1], ratio: (0, 1]}`;
+ * integer; `eviction`, when present, `{policy?: non-empty string, watermark?: (0, 1], ratio?: (0, 1]}`
+ * (defaults `default`, 0.8, 0.2, applied by the engine's config) and only with `capacityBytes`;
  * then the type's own fields, when its module was registered on this thread.
  * Does not check that the eviction policy exists (the policy registry is the engine's).
  */
@@ -50,6 +51,10 @@ export function validateAdapterConfig(config: unknown, field = 'adapter'): asser
   checkString(config.type, `${field}.type`);
   const module = registeredAdapterModule(config.type, field);
   if (config.capacityBytes !== undefined) checkInteger(config.capacityBytes, `${field}.capacityBytes`, 1);
-  if (config.eviction !== undefined) validateEviction(config.eviction, `${field}.eviction`);
+  if (config.eviction !== undefined) {
+    validateEviction(config.eviction, `${field}.eviction`);
+    // Eviction compares usage with capacity: without one (usage reads -1) it would never evict.
+    if (config.capacityBytes === undefined) configError(`${field}.eviction`, `needs ${field}.capacityBytes: an adapter of unknown capacity is never evicted`);
+  }
   module?.validateConfig(config as AdapterConfig, field);
 }
