@@ -9,6 +9,7 @@ import { L1_OPTION_FIELDS, resolveL1Config, type L1Options } from './l1/l1-confi
 import type { AdapterConfig } from './l2/adapter.ts';
 import { validateAdapterConfig } from './l2/config.ts';
 import { evictionPolicyNames } from './policies/eviction-policies.ts';
+import { isWorkerPolicy, type PolicyKind } from './policies/modules.ts';
 import { prefetchPolicyNames } from './policies/prefetch.ts';
 import { storePolicyNames } from './policies/store.ts';
 
@@ -130,9 +131,16 @@ function onlyKnown(field: string, raw: Raw, known: readonly string[]): void {
 const EVICTION_FIELDS = ['policy', 'watermark', 'ratio'];
 const STORE_FIELDS = ['maxRetries', 'backoffMs', 'maxInFlightBytesPerAdapter', 'batchKeys'];
 
-/** Throws CONFIG naming `field` unless `value` is one of `known`. */
-function registered(field: string, value: string, known: readonly string[]): string {
+/**
+ * Throws CONFIG naming `field` unless `value` is a registered policy of `kind` that worker threads
+ * can build too (a built-in, or one from a policy module: see policies/modules.ts).
+ */
+function registered(kind: PolicyKind, field: string, value: string, known: readonly string[]): string {
   if (!known.includes(value)) configError(field, `must be a registered policy (${known.join(', ')}), got ${describe(value)}`);
+  if (!isWorkerPolicy(kind, value)) {
+    configError(field, `policy ${describe(value)} is registered on this thread only, but the engine builds its policies in worker threads: `
+      + 'export it from a policy module and register that with registerPolicyModule(moduleUrl)');
+  }
   return value;
 }
 
@@ -140,7 +148,7 @@ function eviction(field: string, value: unknown): EvictionConfig {
   const raw = object(field, value ?? {});
   onlyKnown(field, raw, EVICTION_FIELDS);
   return {
-    policy: registered(`${field}.policy`, name(`${field}.policy`, raw.policy, CONFIG_DEFAULTS.evictionPolicy), evictionPolicyNames()),
+    policy: registered('eviction', `${field}.policy`, name(`${field}.policy`, raw.policy, CONFIG_DEFAULTS.evictionPolicy), evictionPolicyNames()),
     watermark: fraction(`${field}.watermark`, raw.watermark, CONFIG_DEFAULTS.watermark),
     ratio: fraction(`${field}.ratio`, raw.ratio, CONFIG_DEFAULTS.ratio),
   };
@@ -192,8 +200,8 @@ export function validateConfig(value: unknown): KvCacheConfig {
   return {
     l1: l1(raw.l1),
     adapters: adapters(raw.adapters),
-    storePolicy: registered('storePolicy', name('storePolicy', raw.storePolicy, CONFIG_DEFAULTS.storePolicy), storePolicyNames()),
-    prefetchPolicy: registered('prefetchPolicy', name('prefetchPolicy', raw.prefetchPolicy, CONFIG_DEFAULTS.prefetchPolicy), prefetchPolicyNames()),
+    storePolicy: registered('store', 'storePolicy', name('storePolicy', raw.storePolicy, CONFIG_DEFAULTS.storePolicy), storePolicyNames()),
+    prefetchPolicy: registered('prefetch', 'prefetchPolicy', name('prefetchPolicy', raw.prefetchPolicy, CONFIG_DEFAULTS.prefetchPolicy), prefetchPolicyNames()),
     l1Eviction: eviction('l1Eviction', raw.l1Eviction),
     evictionIntervalMs: integer('evictionIntervalMs', raw.evictionIntervalMs, 1, MAX_MS, CONFIG_DEFAULTS.evictionIntervalMs),
     reconcileIntervalMs: integer('reconcileIntervalMs', raw.reconcileIntervalMs, 1, MAX_MS, CONFIG_DEFAULTS.reconcileIntervalMs),

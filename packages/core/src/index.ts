@@ -21,6 +21,7 @@ export {
   createStorePolicy, registerStorePolicy, storePolicyNames, createPrefetchPolicy, registerPrefetchPolicy, prefetchPolicyNames,
   type EvictionPolicy, type EvictionPolicyFactory, type EvictionPolicyOptions, type StorePolicy, type StorePolicyFactory,
   type AdapterLookup, type PrefetchLookups, type PrefetchPolicy, type PrefetchPolicyFactory,
+  registerPolicyModule, registeredPolicyModules, type PolicyModule,
 } from './policies/index.ts';
 export {
   registerAdapterType, registerAdapterTypes, registeredAdapterTypes, adapterModuleUrl, adapterModule, importAdapterModule,

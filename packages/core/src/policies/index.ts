@@ -4,6 +4,7 @@ export {
   type EvictionPolicy, type EvictionPolicyFactory, type EvictionPolicyOptions,
 } from './eviction.ts';
 export { createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy } from './eviction-policies.ts';
+export { registerPolicyModule, registeredPolicyModules, type PolicyModule } from './modules.ts';
 export { LruPolicy } from './lru.ts';
 export { ArcPolicy } from './arc.ts';
 export { S3FifoPolicy } from './s3fifo.ts';

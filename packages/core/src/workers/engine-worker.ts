@@ -14,6 +14,7 @@ import { openAdapterHost, withCodedErrors } from '../l2/serve.ts';
 import { Metrics } from '../metrics.ts';
 import { createEvictionPolicy } from '../policies/eviction-policies.ts';
 import { createPrefetchPolicy } from '../policies/prefetch.ts';
+import { loadPolicyModules } from '../policies/modules.ts';
 import { createStorePolicy } from '../policies/store.ts';
 import { portEndpoint } from './endpoint.ts';
 import { L1Manager, type L1Handle } from '../l1/l1-manager.ts';
@@ -87,6 +88,7 @@ function controllerApi(rt: TaskRuntime, adapters: AdapterHostApi[], hosts: HostG
 }
 
 async function storeTask(task: StoreTask): Promise<void> {
+  await loadPolicyModules(task.policyModules);
   const rt = runtime(task);
   const adapters = task.adapterPorts.map(wrapAdapter);
   const hosts = new HostGenerations(rt.control, task.adapterGenerations, 'store');
@@ -106,6 +108,7 @@ async function storeTask(task: StoreTask): Promise<void> {
 }
 
 async function prefetchTask(task: PrefetchTask): Promise<void> {
+  await loadPolicyModules(task.policyModules);
   const rt = runtime(task);
   const table = new Int32Array(task.prefetchTable);
   const adapters = task.adapterPorts.map(wrapAdapter);
@@ -146,6 +149,7 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
 }
 
 async function evictionTask(task: EvictionTask): Promise<void> {
+  await loadPolicyModules(task.policyModules);
   const rt = runtime(task);
   const { config } = task;
   const l2: L2EvictionTarget[] = task.l2.map(({ index, port, ring }) => {

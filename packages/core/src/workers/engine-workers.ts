@@ -15,6 +15,7 @@ import { ErrorCode, KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { adapterModuleUrl, registeredAdapterTypes } from '../l2/registry.ts';
 import { fromCodedErrors } from '../l2/serve.ts';
+import { registeredPolicyModules } from '../policies/modules.ts';
 import { AdapterCounter, WorkerKind, type Metrics } from '../metrics.ts';
 import { portEndpoint } from './endpoint.ts';
 import type { L1Manager } from '../l1/l1-manager.ts';
@@ -182,7 +183,10 @@ export class EngineWorkers {
 
   #base(controlPort: MessagePort): TaskBase {
     const o = this.#options;
-    return { l1Handle: o.l1.handle, control: o.control, metrics: o.metrics.buffer, prefetchTable: o.prefetchTable, config: o.config, controlPort };
+    return {
+      l1Handle: o.l1.handle, control: o.control, metrics: o.metrics.buffer, prefetchTable: o.prefetchTable, config: o.config,
+      policyModules: registeredPolicyModules(), controlPort,
+    };
   }
 
   /** Runs `task` and waits for it to report ready; supervises its end. */

@@ -18,6 +18,8 @@ export interface TaskBase {
   readonly prefetchTable: SharedArrayBuffer;
   /** The validated engine config. */
   readonly config: KvCacheConfig;
+  /** URLs of the policy modules registered on the main thread (a controller imports them before building its policies). */
+  readonly policyModules: readonly string[];
   /** The task exposes its control API here. */
   readonly controlPort: MessagePort;
 }
