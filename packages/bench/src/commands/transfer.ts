@@ -62,7 +62,6 @@ function shuffled(n: number): number[] {
   return order;
 }
 
-/** Rows for one chunk size; memcpy copies the same chunks between the same kind of SAB views. */
 /** How the block table orders blocks: as a long-running engine's (shuffled), or a fresh sequence's (sequential). */
 type TableOrder = 'shuffled' | 'sequential';
 const TABLE_ORDERS: readonly TableOrder[] = ['shuffled', 'sequential'];
@@ -71,11 +70,16 @@ interface Settings {
   readonly reps: number;
   readonly methods: readonly GatherMethod[];
   readonly stagingBuffers: number | undefined;
+  readonly pieceBytes: number | undefined;
   readonly table: TableOrder;
 }
 
+/**
+ * Rows for one chunk size. memcpy copies the same bytes, chunk by chunk, into the same arena the
+ * moves use, from a second SAB of the same size: the same total bytes and distinct buffers.
+ */
 async function measureSize(gpu: Gpu, chunkBytes: number, settings: Settings): Promise<Row[]> {
-  const { reps, methods, stagingBuffers } = settings;
+  const { reps, methods, stagingBuffers, pieceBytes } = settings;
   const chunkBlocks = chunkBytes / BLOCK_BYTES;
   const chunks = Math.max(MIN_CHUNKS, Math.floor(MEASURE_BYTES / chunkBytes));
   const bytes = chunkBytes * chunks;
@@ -92,7 +96,7 @@ async function measureSize(gpu: Gpu, chunkBytes: number, settings: Settings): Pr
     try {
       for (const method of methods) {
         progress(`${chunkBytes / KiB} KiB chunks, ${layout}, ${method}`);
-        const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers });
+        const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers, pieceBytes });
         try {
           const memcpy = () => {
             for (let i = 0; i < chunks; i++) arena.set(memcpySource.subarray(i * chunkBytes, (i + 1) * chunkBytes), i * chunkBytes);
@@ -112,7 +116,7 @@ async function measureSize(gpu: Gpu, chunkBytes: number, settings: Settings): Pr
   return rows;
 }
 
-const USAGE = `kvtier-bench transfer [--json] [--sizes KiB,...] [--reps N] [--methods copy,kernel] [--staging N] [--table shuffled|sequential]
+const USAGE = `kvtier-bench transfer [--json] [--sizes KiB,...] [--reps N] [--methods copy,kernel] [--staging N] [--piece KiB] [--table shuffled|sequential]
 
 Store (device -> L1) and retrieve (L1 -> device) GB/s of pipelined chunk moves for each chunk size,
 cache layout (block-contiguous, per-layer) and gather method (copy chain, WGSL kernel), next to
@@ -120,18 +124,21 @@ single-thread memcpy of the same sizes. Chunk sizes must be multiples of ${BLOCK
   --sizes    chunk sizes in KiB (default 256,1024,4096,16384)
   --reps     timed repetitions per figure, best counts (default 5)
   --methods  gather methods (default copy,kernel)
-  --staging  staging buffers per direction, chunks in flight (default: 8 MiB worth, 3 to 16)
+  --staging  staging buffers per direction, pieces in flight (default: 8 MiB worth, 3 to 16)
+  --piece    most KiB one staging buffer carries (default 2048); the chunks of a run are cut into
+             pieces of whole blocks, small chunks sharing a piece, large ones spanning several
   --table    block table order: shuffled (default; a long-running engine's, one copy per block run)
              or sequential (a fresh sequence's; neighbouring blocks merge into one copy)
   --json     print {"backend","adapter","rows":[{direction,chunkBytes,layout,method,GBps,memcpyGBps}]}`;
 
 async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods', 'staging', 'table']);
+  const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods', 'staging', 'piece', 'table']);
   const sizes = numberList(flags.sizes, 'sizes', [256, 1024, 4096, 16384]).map((k) => k * KiB);
   const bad = sizes.find((s) => !Number.isInteger(s / BLOCK_BYTES));
   if (bad !== undefined) throw new Error(`--sizes: ${bad / KiB} KiB is not a multiple of the ${BLOCK_BYTES / KiB} KiB block`);
   const [reps] = numberList(flags.reps, 'reps', [5]);
   const staging = flags.staging === undefined ? undefined : numberList(flags.staging, 'staging', [])[0];
+  const piece = flags.piece === undefined ? undefined : numberList(flags.piece, 'piece', [])[0] * KiB;
   const table = (flags.table ?? 'shuffled') as TableOrder;
   if (!TABLE_ORDERS.includes(table)) throw new Error(`--table: must be one of ${TABLE_ORDERS.join(', ')}, got '${String(table)}'`);
   const methods = flags.methods === undefined ? GATHER_METHODS : String(flags.methods).split(',') as GatherMethod[];
@@ -141,7 +148,7 @@ async function run(argv: string[]): Promise<number> {
   try {
     progress(`${gpu.backend} / ${gpu.adapterName}`);
     const rows: Row[] = [];
-    const settings: Settings = { reps: Math.max(1, Math.round(reps)), methods, stagingBuffers: staging, table };
+    const settings: Settings = { reps: Math.max(1, Math.round(reps)), methods, stagingBuffers: staging, pieceBytes: piece, table };
     for (const size of sizes) rows.push(...(await measureSize(gpu, size, settings)));
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ backend: gpu.backend, adapter: gpu.adapterName, rows })}\n`);
