@@ -46,4 +46,11 @@ test('transfer rejects a chunk size that is not a whole number of blocks', () =>
     assert.match(stderr, /not a multiple of the 128 KiB block/);
   })(), 60_000, 'kvtier-bench transfer'));
 
+test('transfer --piece reaches the mover: a piece of a fractional byte count is rejected naming pieceBytes', () =>
+  withDeadline((async () => {
+    const { code, stderr } = await run(['transfer', '--sizes', '256', '--reps', '1', '--methods', 'copy', '--piece', '0.001', '--json']);
+    assert.is.not(code, 0);
+    assert.match(stderr, /config\.pieceBytes: must be a positive integer, got 1\.024/);
+  })(), 60_000, 'kvtier-bench transfer'));
+
 test.run();
