@@ -237,6 +237,8 @@ export class EngineWorkers {
     try {
       await restart();
     } catch (restartErr) {
+      // close() stopped the successor before it was ready: nothing failed.
+      if (this.#stopping(running.kind)) return;
       process.emitWarning(`kvtier: the ${running.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
       if (running.kind === 'prefetch' && this.#prefetch === undefined) {
         // No successor: the queued requests fail too, and later submits throw.
