@@ -1,7 +1,7 @@
 /**
  * Moves chunks between the paged KV cache and host memory (L1 slots), pipelined over staging rings:
  * while the host copies piece i, the GPU already copies piece i+1. The blocks of a whole call move
- * as pieces of about 2 MiB of whole blocks, cut without regard to chunk boundaries: a large chunk
+ * as pieces of about 3 MiB of whole blocks, cut without regard to chunk boundaries: a large chunk
  * is several pieces (staging stays small enough to stay in the CPU cache between the GPU's write
  * and the host's read, and the chunk pipelines too), and small chunks share a piece (one submit,
  * one map and one unmap carry several of them: on lavapipe each costs tens of microseconds of the
@@ -50,7 +50,7 @@ export interface ChunkMoverOptions {
   readonly stagingBuffers?: number;
   /**
    * Most bytes one piece (one staging buffer) carries, rounded down to whole blocks (at least
-   * one); default 2 MiB. Pieces are cut from the blocks of all chunks of a call, in order.
+   * one); default 3 MiB. Pieces are cut from the blocks of all chunks of a call, in order.
    */
   readonly pieceBytes?: number;
 }
@@ -60,10 +60,13 @@ const STAGING_TARGET_BYTES = 8 << 20;
 const MIN_DEFAULT_STAGING = 3;
 const MAX_DEFAULT_STAGING = 16;
 /**
- * Default piece size. Measured on lavapipe (2 cores, noisy): 16 MiB pieces ran at ~0.5× memcpy,
- * 4 MiB pieces at 0.3–0.75×, 2 MiB pieces at 0.6–0.8× with fewer slumps.
+ * Default piece size: each piece costs the main thread an encoder, a submit, a map and an unmap
+ * (tens of µs on lavapipe), while staging must stay in the CPU cache between the GPU's and the
+ * host's copy. Measured on lavapipe (2 cores, shuffled 128 KiB blocks, interleaved in one process,
+ * store/retrieve × memcpy): 1 MiB ~0.4–0.7, 2 MiB ~0.71–0.79 / 0.66–0.77, 3 MiB ~0.74–0.85 /
+ * 0.68–0.81, 4 MiB ~0.75–0.84 / 0.57–0.79 (retrieve slumps), 6–8 MiB ~0.6–0.8 / 0.57–0.73.
  */
-const DEFAULT_PIECE_BYTES = 2 << 20;
+const DEFAULT_PIECE_BYTES = 3 << 20;
 
 function defaultStagingBuffers(pieceBytes: number): number {
   return Math.min(MAX_DEFAULT_STAGING, Math.max(MIN_DEFAULT_STAGING, Math.ceil(STAGING_TARGET_BYTES / pieceBytes)));

@@ -19,7 +19,7 @@ export interface GpuKvConnectorOptions {
   readonly method?: GatherMethod | 'auto';
   /** Staging buffers per direction, ≥ 2; default as for `ChunkMover` (8 MiB in flight, 3 to 16). */
   readonly stagingBuffers?: number;
-  /** Most bytes moved per staging buffer; default as for `ChunkMover` (2 MiB of whole blocks). */
+  /** Most bytes moved per staging buffer; default as for `ChunkMover` (3 MiB of whole blocks). */
   readonly pieceBytes?: number;
   /** With the KvCache facade: how long a retrieve waits for its prefetch (ms); default 30 000. */
   readonly prefetchTimeoutMs?: number;

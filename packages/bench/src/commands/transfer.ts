@@ -125,7 +125,7 @@ single-thread memcpy of the same sizes. Chunk sizes must be multiples of ${BLOCK
   --reps     timed repetitions per figure, best counts (default 5)
   --methods  gather methods (default copy,kernel)
   --staging  staging buffers per direction, pieces in flight (default: 8 MiB worth, 3 to 16)
-  --piece    most KiB one staging buffer carries (default 2048); the chunks of a run are cut into
+  --piece    most KiB one staging buffer carries (default 3072); the chunks of a run are cut into
              pieces of whole blocks, small chunks sharing a piece, large ones spanning several
   --table    block table order: shuffled (default; a long-running engine's, one copy per block run)
              or sequential (a fresh sequence's; neighbouring blocks merge into one copy)
