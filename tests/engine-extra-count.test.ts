@@ -27,6 +27,7 @@ test('a negative extraCount is 0: one lock per key', () => withCache(async (cach
 test('a non-integer extraCount is refused with KVT_ERR_INVALID_ARGUMENT and takes no lock', () => withCache(async (cache) => {
   const keys = makeKeys(1);
   writeKeys(cache, keys);
+  await storeSettled(cache);
   assert.throws(() => cache.submitPrefetch(keys, { extraCount: 1.5 }),
     (err: unknown) => err instanceof KvtierError && err.code === ErrorCode.INVALID_ARGUMENT && /extraCount must be an integer/.test(err.message));
   assert.equal(readLocks(cache, keys), [0]);
