@@ -15,7 +15,9 @@ test('device destroyed mid-store: DEVICE_LOST, finished chunks intact, every lat
     const log: string[] = [];
     const gpu = await openTestGpu(log);
     const cache = new PagedKvCache(gpu, SHAPE);
-    const mover = new ChunkMover(cache, { chunkBlocks: 1, stagingBuffers: 2 });
+    // One block per piece: the store is 64 pieces through a ring of 2, so it is still running when
+    // the device goes (with the default 3 MiB pieces the whole call could land before the loss).
+    const mover = new ChunkMover(cache, { chunkBlocks: 1, stagingBuffers: 2, pieceBytes: cache.blockBytes });
     const bytes = cache.blockBytes;
     const all = Array.from({ length: SHAPE.numBlocks }, (_, i) => i);
     const content = pseudoRandomBytes(SHAPE.numBlocks * bytes, 1);
@@ -56,7 +58,7 @@ test('device destroyed mid-retrieve: DEVICE_LOST and the source views are untouc
   withDeadline((async () => {
     const gpu = await openTestGpu();
     const cache = new PagedKvCache(gpu, SHAPE);
-    const mover = new ChunkMover(cache, { chunkBlocks: 2, method: 'kernel' });
+    const mover = new ChunkMover(cache, { chunkBlocks: 2, method: 'kernel', pieceBytes: cache.blockBytes });
     const bytes = 2 * cache.blockBytes;
     const arena = sharedBytes(32 * bytes);
     const source = pseudoRandomBytes(arena.length, 2);
