@@ -98,6 +98,10 @@ test('a prefetch worker killed mid-load: the request fails to its L1 hits, its h
   const h = cache.submitPrefetch(keys);
   // Its temporary slots are reserved in the step that sends the load, which then waits 0.5 s.
   await eventually(() => cache.lockedObjects() === 5, 'the prefetch to load into its reserved slots');
+  // The load call leaves a moment after the reservation; on a loaded machine that moment can be
+  // long enough for a kill to land before it (then no host needs ending). 150 ms is well inside
+  // the 500 ms the load then waits.
+  await new Promise((r) => setTimeout(r, 150));
   await cache.terminateWorker('prefetch');
   assert.is(await cache.waitPrefetch(h, { timeoutMs: 10_000 }), 0);
   assert.is(cache.counters.get(Counter.PREFETCH_FAILURES), 1);

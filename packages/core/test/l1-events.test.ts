@@ -124,6 +124,23 @@ test('a claimed object is being stored, not dirty; finishStore ends the claim an
   assert.equal(names(l1.finishStore(claimed.keys)), ['KEY_IN_WRONG_STATE']);
 });
 
+test('finishStore wakes waitStoredAsync at once; with no claim ending it times out with false', () => withDeadline((async () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1, 2));
+  const claimed = l1.takeDirty(4);
+  const idle = await l1.waitStoredAsync(l1.storedSeq(), 20);
+  assert.is(idle, false, 'nothing ended a claim');
+  const seq = l1.storedSeq();
+  const woken = l1.waitStoredAsync(seq, 5_000);
+  const started = performance.now();
+  l1.finishStore(claimed.keys);
+  assert.is(await woken, true);
+  assert.ok(performance.now() - started < 1_000, 'woken by the claim ending, not by the timeout');
+  assert.is.not(l1.storedSeq(), seq);
+  l1.finishRead(keys(1, 2));
+  assert.is(l1.storedSeq(), seq + 1, 'a plain finishRead ends no claim');
+})(), 10_000, 'test'));
+
 test('reclaiming a dead store claimer makes its claimed objects dirty again and wakes the store worker', () => withDeadline((async () => {
   const l1 = checkedL1();
   const storer = L1Manager.attach(l1.handle);

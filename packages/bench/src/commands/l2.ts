@@ -12,7 +12,6 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AdapterHostThread, KvCache, L1Error, L1Manager, adapterModuleUrl, digestBatch, digestHex, registeredAdapterTypes,
   type AdapterConfig, type DigestBatch,
@@ -101,19 +100,6 @@ async function cachePath(config: AdapterConfig, keys: DigestBatch, count: number
   // Twice the row, so L1 stays under its eviction watermark and nothing is evicted mid-row.
   const cache = await KvCache.open({ l1: { slotBytes: objectBytes, slotCount: 2 * count }, adapters: [config] });
   const l1 = cache.l1;
-  /** Resolves once the store worker has taken every key of the batch to L2 and let go of it. */
-  const settled = async (batch: DigestBatch) => {
-    const until = Date.now() + SETTLE_TIMEOUT_MS;
-    for (let i = batch.length / 4 - 1; i >= 0; i--) {
-      for (;;) {
-        const state = l1.state(batch, i);
-        if (state === null) throw new Error(`object ${i} of a stored batch left L1`);
-        if (!state.dirty && state.readLocks === 0) break;
-        if (Date.now() > until) throw new Error(`stores did not settle within ${SETTLE_TIMEOUT_MS} ms`);
-        await sleep(1);
-      }
-    }
-  };
   return {
     async reset() {
       await cache.adapters[0].delete(keys);
@@ -124,7 +110,7 @@ async function cachePath(config: AdapterConfig, keys: DigestBatch, count: number
     async store(from, to) {
       const batch = sub(keys, from, to);
       assertAll(cache.finishWrite(batch), 'finishWrite');
-      await settled(batch);
+      await cache.flush({ timeoutMs: SETTLE_TIMEOUT_MS });
     },
     async prepareLoad() {
       cache.clear();

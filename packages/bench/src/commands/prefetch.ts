@@ -45,15 +45,6 @@ function benchKeys(n: number): DigestBatch {
   }));
 }
 
-/** Resolves once nothing is dirty or locked in L1: every write has reached L2. */
-async function storesSettled(cache: KvCache, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (cache.lockedObjects() > 0 || (await cache.status()).l1.dirty > 0) {
-    if (Date.now() > until) throw new Error(`stores did not settle within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 async function measure(chunks: number, chunkBytes: number, runs: number): Promise<{ engine: Latencies; baseline: Latencies }> {
   const dir = await mkdtemp(join(tmpdir(), 'kvtier-bench-prefetch-'));
   const cache = await KvCache.open({
@@ -68,7 +59,7 @@ async function measure(chunks: number, chunkBytes: number, runs: number): Promis
       cache.view(reserved.slots[i], chunkBytes).fill(i + 1);
     }
     cache.finishWrite(keys);
-    await storesSettled(cache, 60_000);
+    await cache.flush({ timeoutMs: 60_000 });
 
     const baselineFiles = Array.from({ length: chunks }, (_, i) => join(dir, `${digestHex(keys, i)}.bin`));
     const bytes = new Uint8Array(chunkBytes).fill(7);

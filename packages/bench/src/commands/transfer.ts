@@ -170,5 +170,5 @@ export const command: BenchCommand = {
   summary: 'GPU <-> L1 chunk store/retrieve GB/s by chunk size, layout and gather method, vs memcpy',
   usage: USAGE,
   run,
-  suiteArgs: ['--sizes', '1024,4096', '--reps', '2'],
+  suiteArgs: ['--reps', '3'],
 };

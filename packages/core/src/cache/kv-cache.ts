@@ -57,8 +57,8 @@ export interface KvCacheStatus {
 
 /** Deadline of a status or metrics query to one adapter host. */
 const QUERY_TIMEOUT_MS = 5_000;
-/** How often flush() checks the objects it waits for (they are few after the first checks). */
-const FLUSH_POLL_MS = 5;
+/** The longest flush() sleeps between checks when no store claim ends (a reclaimed store worker's objects turn dirty again without one). */
+const FLUSH_RECHECK_MS = 50;
 
 function asDigests(keys: Keys, field = 'keys'): DigestBatch {
   if (keys instanceof Uint32Array) {
@@ -300,13 +300,18 @@ export class KvCache {
     const timeoutMs = opts?.timeoutMs ?? 30_000;
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) invalidArgument(`timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
     const until = performance.now() + timeoutMs;
+    let seq = this.#l1.storedSeq();
     let left = this.#l1.unstoredKeys();
     while (keyCount(left) > 0) {
-      if (performance.now() >= until) {
+      const remaining = until - performance.now();
+      if (remaining <= 0) {
         throw new KvtierError(ErrorCode.TIMEOUT, `flush: ${keyCount(left)} objects were not stored within ${timeoutMs} ms`);
       }
-      await new Promise((resolve) => setTimeout(resolve, FLUSH_POLL_MS));
+      // Woken as soon as the store worker ends a claim; the cap re-checks anyway, for objects made
+      // dirty again by a reclaimed store worker (no claim ends for those).
+      await this.#l1.waitStoredAsync(seq, Math.min(remaining, FLUSH_RECHECK_MS));
       this.#assertOpen();
+      seq = this.#l1.storedSeq();
       left = this.#l1.unstoredKeys(left);
     }
   }

@@ -139,6 +139,8 @@ export class L1Manager implements L1 {
   /** Set under the mutex when a batch made objects dirty or evicted inline; acted on after unlock. */
   #madeDirty = false;
   #evictedInline = false;
+  /** A store claim ended during this hold of the mutex: wake `flush` waiters on leaving. */
+  #endedStores = false;
 
   private constructor(handle: L1Handle, fresh: boolean) {
     this.handle = handle;
@@ -225,6 +227,10 @@ export class L1Manager implements L1 {
     if (this.#evictedInline) {
       this.#evictedInline = false;
       this.#wake(Header.EMERGENCY_WAKE, Header.EMERGENCY_WAITERS);
+    }
+    if (this.#endedStores) {
+      this.#endedStores = false;
+      this.#wake(Header.STORED_WAKE, Header.STORED_WAITERS);
     }
   }
 
@@ -687,7 +693,10 @@ export class L1Manager implements L1 {
           continue;
         }
         const b = e << ENTRY_SHIFT;
-        if (endStore && tw[b + STORE_OWNER] === this.ownerId) tw[b + STORE_OWNER] = 0;
+        if (endStore && tw[b + STORE_OWNER] === this.ownerId) {
+          tw[b + STORE_OWNER] = 0;
+          this.#endedStores = true;
+        }
         const held = tw[b + READ_COUNT];
         if (tw[b + WRITE_OWNER] !== 0 || held === 0) {
           codes[j] = KEY_IN_WRONG_STATE;
@@ -1107,6 +1116,27 @@ export class L1Manager implements L1 {
       Atomics.sub(w, Header.EMERGENCY_WAITERS, 1);
     }
     return this.emergencySeq() !== seq;
+  }
+
+  /** How many times store claims have ended so far: pass it to {@link waitStoredAsync}. */
+  storedSeq(): number {
+    return Atomics.load(this.#words, Header.STORED_WAKE);
+  }
+
+  /**
+   * Resolves once a store claim ends (`finishStore`, in any thread) after `seq` was read, or after
+   * `timeoutMs`; true if one did. Never blocks the thread.
+   */
+  async waitStoredAsync(seq: number, timeoutMs: number): Promise<boolean> {
+    checkTimeout(timeoutMs);
+    const w = this.#words;
+    Atomics.add(w, Header.STORED_WAITERS, 1);
+    try {
+      await this.#waitAsync(Header.STORED_WAKE, seq, timeoutMs);
+    } finally {
+      Atomics.sub(w, Header.STORED_WAITERS, 1);
+    }
+    return this.storedSeq() !== seq;
   }
 
   async #waitAsync(word: number, seq: number, timeoutMs: number): Promise<void> {

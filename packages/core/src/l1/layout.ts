@@ -48,6 +48,10 @@ export const Header = {
   EMERGENCY_WAITERS: 17,
   /** Bumped at every hold of the index mutex: the batch id of the events emitted during that hold. */
   EVENT_BATCH: 18,
+  /** Bumped and notified whenever a store claim ends (finishStore): `flush` waits on it. */
+  STORED_WAKE: 19,
+  /** Threads waiting on STORED_WAKE. */
+  STORED_WAITERS: 20,
   /** Float64 index (not a word index) of the bytes held by live objects: words 30 and 31. */
   USED_BYTES_F64: 15,
 } as const;
