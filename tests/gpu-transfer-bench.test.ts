@@ -2,14 +2,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDeadline } from '@kvtier/core';
 
 const CLI = fileURLToPath(new URL('../packages/bench/bin/kvtier-bench.mjs', import.meta.url));
+/** Charts go here, not into the checkout's bench-results/. */
+const RESULTS = mkdtempSync(join(tmpdir(), 'kvtier-transfer-test-'));
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KVTIER_BENCH_RESULTS: RESULTS } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
@@ -37,6 +42,7 @@ test('transfer --json: backend, adapter and one row per direction, layout and me
     }
     assert.is(seen.size, 8, 'every combination once');
     assert.match(stderr, /transfer: 256 KiB chunks/, 'progress on stderr');
+    assert.ok(existsSync(join(RESULTS, 'transfer.svg')), 'the chart was drawn');
   })(), 120_000, 'kvtier-bench transfer'));
 
 test('transfer rejects a chunk size that is not a whole number of blocks', () =>
@@ -52,5 +58,7 @@ test('transfer --piece reaches the mover: a piece of a fractional byte count is 
     assert.is.not(code, 0);
     assert.match(stderr, /config\.pieceBytes: must be a positive integer, got 1\.024/);
   })(), 60_000, 'kvtier-bench transfer'));
+
+test.after(() => rmSync(RESULTS, { recursive: true, force: true }));
 
 test.run();

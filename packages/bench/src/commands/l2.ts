@@ -19,6 +19,7 @@ import {
 import '@kvtier/adapters';
 import { numberList, parseFlags, positiveInteger } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
+import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
 
 const ADAPTERS = ['fs', 'mock'] as const;
@@ -247,6 +248,17 @@ async function run(argv: string[]): Promise<number> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  saveChart('l2', {
+    title: `L2 ${adapter} through the engine vs plain fs.promises`,
+    kind: 'bar',
+    x: rows.map((r) => `${r.op} ${r.objectBytes / MIB} MiB`),
+    xLabel: 'operation, object size',
+    yLabel: 'GB/s',
+    series: [
+      { name: `engine (${path})`, values: rows.map((r) => r.engineGBps) },
+      { name: 'fs.promises', values: rows.map((r) => r.baselineGBps) },
+    ],
+  });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ rows })}\n`);
     return 0;

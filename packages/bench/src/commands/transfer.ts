@@ -6,6 +6,7 @@
 import { ChunkMover, GATHER_METHODS, openGpu, PagedKvCache, type GatherMethod, type Gpu, type KvLayout } from '@kvtier/gpu';
 import type { BenchCommand } from '../command.ts';
 import { numberList, parseFlags } from '../args.ts';
+import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
 
 const KiB = 1024;
@@ -150,6 +151,21 @@ async function run(argv: string[]): Promise<number> {
     const rows: Row[] = [];
     const settings: Settings = { reps: Math.max(1, Math.round(reps)), methods, stagingBuffers: staging, pieceBytes: piece, table };
     for (const size of sizes) rows.push(...(await measureSize(gpu, size, settings)));
+    const series = [...new Set(rows.map((r) => `${r.direction} ${r.layout} ${r.method}`))];
+    saveChart('transfer', {
+      title: `GPU <-> L1 chunk moves vs memcpy (${gpu.backend}, ${table} block table)`,
+      kind: 'line',
+      x: sizes.map((s) => `${s / KiB} KiB`),
+      xLabel: 'chunk size',
+      yLabel: '× memcpy',
+      series: series.map((name) => ({
+        name,
+        values: sizes.map((size) => {
+          const r = rows.find((row) => row.chunkBytes === size && `${row.direction} ${row.layout} ${row.method}` === name);
+          return r === undefined ? NaN : r.GBps / r.memcpyGBps;
+        }),
+      })),
+    });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ backend: gpu.backend, adapter: gpu.adapterName, rows })}\n`);
     } else {
