@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, type KvtierError, withDeadline } from '@kvtier/core';
-import { ChunkMover, GATHER_METHODS, PagedKvCache, type ChunkTransfer, type Gpu, type KvDtype, type KvLayout } from '../src/index.ts';
+import { ChunkMover, GATHER_METHODS, PagedKvCache, type ChunkMoverOptions, type ChunkTransfer, type Gpu, type KvDtype, type KvLayout } from '../src/index.ts';
 import { openTestGpu, pseudoRandomBytes, sameBytes, sharedBytes, shuffledBlocks, TEST_MS } from './helpers.ts';
 
 let gpu: Gpu;
@@ -160,6 +160,26 @@ for (const method of GATHER_METHODS) {
     })(), TEST_MS, 'test'));
 }
 
+/**
+ * Runs `body` on a filled cache and a mover over it, under the test deadline, and destroys both
+ * afterwards whatever happens.
+ */
+function withMover(
+  layout: KvLayout, dtype: KvDtype, seed: number, opts: ChunkMoverOptions,
+  body: (f: Fixture, mover: ChunkMover) => Promise<void>,
+): Promise<void> {
+  return withDeadline((async () => {
+    const f = filledCache(layout, dtype, seed);
+    const mover = new ChunkMover(f.cache, opts);
+    try {
+      await body(f, mover);
+    } finally {
+      mover.destroy();
+      f.cache.destroy();
+    }
+  })(), TEST_MS, 'test');
+}
+
 test('a chunk stored from one layout loads into the other unchanged', () =>
   withDeadline((async () => {
     const a = filledCache('block-contiguous', 'f16', 21);
@@ -177,98 +197,63 @@ test('a chunk stored from one layout loads into the other unchanged', () =>
   })(), TEST_MS, 'test'));
 
 test('many chunks pipelined through a ring of two buffers', () =>
-  withDeadline((async () => {
-    const f = filledCache('block-contiguous', 'f16', 31);
-    const mover = new ChunkMover(f.cache, { chunkBlocks: 1, stagingBuffers: 2 });
-    try {
-      const table = shuffledBlocks(SHAPE.numBlocks, 32);
-      const arena = sharedBytes(table.length * f.cache.blockBytes);
-      const chunks = table.map((b, i) => ({ blocks: [b], view: arena.subarray(i * f.cache.blockBytes, (i + 1) * f.cache.blockBytes) }));
-      await mover.store(chunks);
-      assert.ok(sameBytes(arena, blockBytes(f, table)));
-      const reversed = table.slice().reverse();
-      await mover.retrieve(chunks.map((c, i) => ({ blocks: [reversed[i]], view: c.view })));
-      assert.ok(sameBytes(await f.cache.readBlocks(reversed), blockBytes(f, table)));
-    } finally {
-      mover.destroy();
-      f.cache.destroy();
-    }
-  })(), TEST_MS, 'test'));
+  withMover('block-contiguous', 'f16', 31, { chunkBlocks: 1, stagingBuffers: 2 }, async (f, mover) => {
+    const table = shuffledBlocks(SHAPE.numBlocks, 32);
+    const arena = sharedBytes(table.length * f.cache.blockBytes);
+    const chunks = table.map((b, i) => ({ blocks: [b], view: arena.subarray(i * f.cache.blockBytes, (i + 1) * f.cache.blockBytes) }));
+    await mover.store(chunks);
+    assert.ok(sameBytes(arena, blockBytes(f, table)));
+    const reversed = table.slice().reverse();
+    await mover.retrieve(chunks.map((c, i) => ({ blocks: [reversed[i]], view: c.view })));
+    assert.ok(sameBytes(await f.cache.readBlocks(reversed), blockBytes(f, table)));
+  }));
 
 test('store and retrieve interleaved on one mover, each on its own blocks', () =>
-  withDeadline((async () => {
-    const f = filledCache('per-layer', 'f32', 41);
-    const mover = new ChunkMover(f.cache, { chunkBlocks: CHUNK_BLOCKS });
-    try {
-      const order = shuffledBlocks(SHAPE.numBlocks, 42);
-      const storeTable = order.slice(0, 24);
-      const loadTable = order.slice(24, 48);
-      const incoming = pseudoRandomBytes(loadTable.length * f.cache.blockBytes, 43);
-      const outArena = sharedBytes(6 * (CHUNK_BLOCKS * f.cache.blockBytes + 12));
-      const inArena = sharedBytes(6 * (CHUNK_BLOCKS * f.cache.blockBytes + 12));
-      const loads = chunksOf(loadTable, f.cache.blockBytes, inArena);
-      loads.forEach((c, i) => c.view.set(incoming.subarray(i * CHUNK_BLOCKS * f.cache.blockBytes, (i + 1) * CHUNK_BLOCKS * f.cache.blockBytes)));
-      const stores = chunksOf(storeTable, f.cache.blockBytes, outArena);
-      const work: Promise<void>[] = [];
-      for (let i = 0; i < stores.length; i++) {
-        work.push(mover.store([stores[i]]), mover.retrieve([loads[i]]));
-      }
-      await Promise.all(work);
-      for (const c of stores) assert.ok(sameBytes(c.view.subarray(0, c.blocks.length * f.cache.blockBytes), blockBytes(f, c.blocks)));
-      assert.ok(sameBytes(await f.cache.readBlocks(loadTable), incoming));
-    } finally {
-      mover.destroy();
-      f.cache.destroy();
+  withMover('per-layer', 'f32', 41, { chunkBlocks: CHUNK_BLOCKS }, async (f, mover) => {
+    const order = shuffledBlocks(SHAPE.numBlocks, 42);
+    const storeTable = order.slice(0, 24);
+    const loadTable = order.slice(24, 48);
+    const incoming = pseudoRandomBytes(loadTable.length * f.cache.blockBytes, 43);
+    const outArena = sharedBytes(6 * (CHUNK_BLOCKS * f.cache.blockBytes + 12));
+    const inArena = sharedBytes(6 * (CHUNK_BLOCKS * f.cache.blockBytes + 12));
+    const loads = chunksOf(loadTable, f.cache.blockBytes, inArena);
+    loads.forEach((c, i) => c.view.set(incoming.subarray(i * CHUNK_BLOCKS * f.cache.blockBytes, (i + 1) * CHUNK_BLOCKS * f.cache.blockBytes)));
+    const stores = chunksOf(storeTable, f.cache.blockBytes, outArena);
+    const work: Promise<void>[] = [];
+    for (let i = 0; i < stores.length; i++) {
+      work.push(mover.store([stores[i]]), mover.retrieve([loads[i]]));
     }
-  })(), TEST_MS, 'test'));
+    await Promise.all(work);
+    for (const c of stores) assert.ok(sameBytes(c.view.subarray(0, c.blocks.length * f.cache.blockBytes), blockBytes(f, c.blocks)));
+    assert.ok(sameBytes(await f.cache.readBlocks(loadTable), incoming));
+  }));
 
 test('a block id out of range fails before any chunk moves', () =>
-  withDeadline((async () => {
-    const f = filledCache('block-contiguous', 'f16', 51);
-    const mover = new ChunkMover(f.cache, { chunkBlocks: CHUNK_BLOCKS });
-    try {
-      const view = sharedBytes(CHUNK_BLOCKS * f.cache.blockBytes);
-      view.set(pseudoRandomBytes(view.length, 52));
-      const err = await errorOf(mover.retrieve([{ blocks: [1, 2], view }, { blocks: [3, 48], view }]));
-      assert.is(err?.code, ErrorCode.INVALID_ARGUMENT);
-      assert.match(err!.message, /chunk 1.*entry 1 is 48/);
-      assert.ok(sameBytes(await f.cache.readBlocks([1, 2, 3]), blockBytes(f, [1, 2, 3])), 'no block was written');
-    } finally {
-      mover.destroy();
-      f.cache.destroy();
-    }
-  })(), TEST_MS, 'test'));
+  withMover('block-contiguous', 'f16', 51, { chunkBlocks: CHUNK_BLOCKS }, async (f, mover) => {
+    const view = sharedBytes(CHUNK_BLOCKS * f.cache.blockBytes);
+    view.set(pseudoRandomBytes(view.length, 52));
+    const err = await errorOf(mover.retrieve([{ blocks: [1, 2], view }, { blocks: [3, 48], view }]));
+    assert.is(err?.code, ErrorCode.INVALID_ARGUMENT);
+    assert.match(err!.message, /chunk 1.*entry 1 is 48/);
+    assert.ok(sameBytes(await f.cache.readBlocks([1, 2, 3]), blockBytes(f, [1, 2, 3])), 'no block was written');
+  }));
 
 test('a slot too small for its chunk fails before any chunk moves', () =>
-  withDeadline((async () => {
-    const f = filledCache('per-layer', 'f16', 61);
-    const mover = new ChunkMover(f.cache, { chunkBlocks: CHUNK_BLOCKS });
-    try {
-      const big = sharedBytes(CHUNK_BLOCKS * f.cache.blockBytes);
-      const small = sharedBytes(2 * f.cache.blockBytes - 1);
-      const err = await errorOf(mover.store([{ blocks: [0, 1, 2, 3], view: big }, { blocks: [4, 5], view: small }]));
-      assert.is(err?.code, ErrorCode.INVALID_ARGUMENT);
-      assert.match(err!.message, /chunk 1 view has \d+ bytes/);
-      assert.ok(big.every((x) => x === 0), 'the first chunk was not stored either');
-    } finally {
-      mover.destroy();
-      f.cache.destroy();
-    }
-  })(), TEST_MS, 'test'));
+  withMover('per-layer', 'f16', 61, { chunkBlocks: CHUNK_BLOCKS }, async (f, mover) => {
+    const big = sharedBytes(CHUNK_BLOCKS * f.cache.blockBytes);
+    const small = sharedBytes(2 * f.cache.blockBytes - 1);
+    const err = await errorOf(mover.store([{ blocks: [0, 1, 2, 3], view: big }, { blocks: [4, 5], view: small }]));
+    assert.is(err?.code, ErrorCode.INVALID_ARGUMENT);
+    assert.match(err!.message, /chunk 1 view has \d+ bytes/);
+    assert.ok(big.every((x) => x === 0), 'the first chunk was not stored either');
+  }));
 
 test('a chunk with more blocks than chunkBlocks, or none, is INVALID_ARGUMENT', () =>
-  withDeadline((async () => {
-    const f = filledCache('block-contiguous', 'f32', 71);
-    const mover = new ChunkMover(f.cache, { chunkBlocks: 2 });
-    try {
-      const view = sharedBytes(3 * f.cache.blockBytes);
-      assert.is((await errorOf(mover.store([{ blocks: [0, 1, 2], view }])))?.code, ErrorCode.INVALID_ARGUMENT);
-      assert.is((await errorOf(mover.store([{ blocks: [], view }])))?.code, ErrorCode.INVALID_ARGUMENT);
-    } finally {
-      mover.destroy();
-      f.cache.destroy();
-    }
-  })(), TEST_MS, 'test'));
+  withMover('block-contiguous', 'f32', 71, { chunkBlocks: 2 }, async (f, mover) => {
+    const view = sharedBytes(3 * f.cache.blockBytes);
+    assert.is((await errorOf(mover.store([{ blocks: [0, 1, 2], view }])))?.code, ErrorCode.INVALID_ARGUMENT);
+    assert.is((await errorOf(mover.store([{ blocks: [], view }])))?.code, ErrorCode.INVALID_ARGUMENT);
+  }));
 
 test('bad mover options are CONFIG errors', () => {
   const f = filledCache('block-contiguous', 'f16', 81);
