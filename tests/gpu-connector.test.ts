@@ -49,6 +49,18 @@ function teardown(r: Rig): void {
   r.l1.detach();
 }
 
+/** Runs `body` on a fresh rig under the test deadline and tears the rig down whatever happens. */
+function withRig(opts: Parameters<typeof rig>[0], body: (r: Rig) => Promise<void>): Promise<void> {
+  return withDeadline((async () => {
+    const r = await rig(opts);
+    try {
+      await body(r);
+    } finally {
+      teardown(r);
+    }
+  })(), TEST_MS, 'test');
+}
+
 /** Keys of a token sequence, with its trailing partial chunk. */
 function keysOf(tokens: number[], salt = ''): DigestBatch {
   return digestBatch(objectKeys('llama-test', 0, tokens, { chunkSize: CHUNK_TOKENS, includePartial: true, cacheSalt: salt }));
@@ -110,122 +122,92 @@ for (const [layout, dtype] of [['block-contiguous', 'f16'], ['per-layer', 'f32']
 }
 
 test('object keys and their digest batch name the same chunks', () =>
-  withDeadline((async () => {
-    const r = await rig();
-    try {
-      const objects = objectKeys('llama-test', 1, tokens(2 * CHUNK_TOKENS, 12), { chunkSize: CHUNK_TOKENS });
-      assert.is(await r.connector.store(objects, range(0, 6)), 2);
-      assert.is(await r.connector.retrieve(digestBatch(objects), range(30, 6)), 2);
-      assert.ok(same(await r.cache.readBlocks(range(30, 6)), blocksContent(r, range(0, 6))));
-    } finally {
-      teardown(r);
-    }
-  })(), TEST_MS, 'test'));
+  withRig({}, async (r) => {
+    const objects = objectKeys('llama-test', 1, tokens(2 * CHUNK_TOKENS, 12), { chunkSize: CHUNK_TOKENS });
+    assert.is(await r.connector.store(objects, range(0, 6)), 2);
+    assert.is(await r.connector.retrieve(digestBatch(objects), range(30, 6)), 2);
+    assert.ok(same(await r.cache.readBlocks(range(30, 6)), blocksContent(r, range(0, 6))));
+  }));
 
 test('store skips chunks L1 already holds and leaves their bytes alone', () =>
-  withDeadline((async () => {
-    const r = await rig();
-    try {
-      const keys = keysOf(tokens(4 * CHUNK_TOKENS, 2));
-      assert.is(await r.connector.store(keys.subarray(0, 8), range(0, 6)), 2);
-      // Same keys, other blocks: the first two are present and must keep blocks 0–5's bytes.
-      assert.is(await r.connector.store(keys, range(20, 12)), 2);
-      assert.is(await r.connector.retrieve(keys, range(40, 12)), 4);
-      const expected = new Uint8Array(12 * r.cache.blockBytes);
-      expected.set(blocksContent(r, range(0, 6)));
-      expected.set(blocksContent(r, range(26, 6)), 6 * r.cache.blockBytes);
-      assert.ok(same(await r.cache.readBlocks(range(40, 12)), expected));
-    } finally {
-      teardown(r);
-    }
-  })(), TEST_MS, 'test'));
+  withRig({}, async (r) => {
+    const keys = keysOf(tokens(4 * CHUNK_TOKENS, 2));
+    assert.is(await r.connector.store(keys.subarray(0, 8), range(0, 6)), 2);
+    // Same keys, other blocks: the first two are present and must keep blocks 0–5's bytes.
+    assert.is(await r.connector.store(keys, range(20, 12)), 2);
+    assert.is(await r.connector.retrieve(keys, range(40, 12)), 4);
+    const expected = new Uint8Array(12 * r.cache.blockBytes);
+    expected.set(blocksContent(r, range(0, 6)));
+    expected.set(blocksContent(r, range(26, 6)), 6 * r.cache.blockBytes);
+    assert.ok(same(await r.cache.readBlocks(range(40, 12)), expected));
+  }));
 
 test('retrieve loads only the leading chunks L1 holds and returns their count', () =>
-  withDeadline((async () => {
-    const r = await rig();
-    try {
-      const keys = keysOf(tokens(4 * CHUNK_TOKENS, 3));
-      assert.is(await r.connector.store(keys, range(0, 12)), 4);
-      r.l1.delete(keys.subarray(8, 12)); // chunk 2 gone: the prefix ends there
-      const before = await r.cache.readBlocks(range(40, 12));
-      assert.is(await r.connector.retrieve(keys, range(40, 12)), 2);
-      const after = await r.cache.readBlocks(range(40, 12));
-      assert.ok(same(after.subarray(0, 6 * r.cache.blockBytes), blocksContent(r, range(0, 6))), 'chunks 0 and 1 loaded');
-      assert.ok(same(after.subarray(6 * r.cache.blockBytes), before.subarray(6 * r.cache.blockBytes)), 'chunk 3 not loaded past the gap');
-      assert.is(presentUnlocked(r.l1, keys), 3, 'no read lock left on chunk 3 either');
-      assert.is(await r.connector.retrieve(keysOf(tokens(CHUNK_TOKENS, 99)), range(40, 3)), 0, 'unknown keys load nothing');
-    } finally {
-      teardown(r);
-    }
-  })(), TEST_MS, 'test'));
+  withRig({}, async (r) => {
+    const keys = keysOf(tokens(4 * CHUNK_TOKENS, 3));
+    assert.is(await r.connector.store(keys, range(0, 12)), 4);
+    r.l1.delete(keys.subarray(8, 12)); // chunk 2 gone: the prefix ends there
+    const before = await r.cache.readBlocks(range(40, 12));
+    assert.is(await r.connector.retrieve(keys, range(40, 12)), 2);
+    const after = await r.cache.readBlocks(range(40, 12));
+    assert.ok(same(after.subarray(0, 6 * r.cache.blockBytes), blocksContent(r, range(0, 6))), 'chunks 0 and 1 loaded');
+    assert.ok(same(after.subarray(6 * r.cache.blockBytes), before.subarray(6 * r.cache.blockBytes)), 'chunk 3 not loaded past the gap');
+    assert.is(presentUnlocked(r.l1, keys), 3, 'no read lock left on chunk 3 either');
+    assert.is(await r.connector.retrieve(keysOf(tokens(CHUNK_TOKENS, 99)), range(40, 3)), 0, 'unknown keys load nothing');
+  }));
 
 test('stores and retrieves of different sequences interleaved through one connector', () =>
-  withDeadline((async () => {
-    const r = await rig({ slots: 64 });
-    try {
-      const seqs = range(0, 6).map((s) => keysOf(tokens(2 * CHUNK_TOKENS, 10 + s)));
-      // Sequences 0–2 are in L1 already; 3–5 are being computed (their blocks hold fresh KV).
-      for (let s = 0; s < 3; s++) assert.is(await r.connector.store(seqs[s], range(6 * s, 6)), 2);
-      const work: Promise<number>[] = [];
-      for (let s = 0; s < 3; s++) {
-        work.push(r.connector.store(seqs[3 + s], range(18 + 6 * s, 6)));
-        work.push(r.connector.retrieve(seqs[s], range(36 + 6 * s, 6)));
-      }
-      assert.equal(await Promise.all(work), [2, 2, 2, 2, 2, 2]);
-      assert.ok(same(await r.cache.readBlocks(range(36, 18)), blocksContent(r, range(0, 18))), 'retrieved sequences');
-      assert.is(await r.connector.retrieve(seqs.slice(3).reduce((a, k) => { const o = new Uint32Array(a.length + k.length); o.set(a); o.set(k, a.length); return o; }, new Uint32Array(0)), range(0, 18)), 6);
-      assert.ok(same(await r.cache.readBlocks(range(0, 18)), blocksContent(r, range(18, 18))), 'stored sequences');
-    } finally {
-      teardown(r);
+  withRig({ slots: 64 }, async (r) => {
+    const seqs = range(0, 6).map((s) => keysOf(tokens(2 * CHUNK_TOKENS, 10 + s)));
+    // Sequences 0–2 are in L1 already; 3–5 are being computed (their blocks hold fresh KV).
+    for (let s = 0; s < 3; s++) assert.is(await r.connector.store(seqs[s], range(6 * s, 6)), 2);
+    const work: Promise<number>[] = [];
+    for (let s = 0; s < 3; s++) {
+      work.push(r.connector.store(seqs[3 + s], range(18 + 6 * s, 6)));
+      work.push(r.connector.retrieve(seqs[s], range(36 + 6 * s, 6)));
     }
-  })(), TEST_MS, 'test'));
+    assert.equal(await Promise.all(work), [2, 2, 2, 2, 2, 2]);
+    assert.ok(same(await r.cache.readBlocks(range(36, 18)), blocksContent(r, range(0, 18))), 'retrieved sequences');
+    assert.is(await r.connector.retrieve(seqs.slice(3).reduce((a, k) => { const o = new Uint32Array(a.length + k.length); o.set(a); o.set(k, a.length); return o; }, new Uint32Array(0)), range(0, 18)), 6);
+    assert.ok(same(await r.cache.readBlocks(range(0, 18)), blocksContent(r, range(18, 18))), 'stored sequences');
+  }));
 
 test('device lost mid-store: DEVICE_LOST, no reservation left behind, earlier objects intact', () =>
-  withDeadline((async () => {
-    const r = await rig({ slots: 40 });
-    try {
-      const early = keysOf(tokens(CHUNK_TOKENS, 4));
-      assert.is(await r.connector.store(early, range(60, 3)), 1);
-      const keys = keysOf(tokens(20 * CHUNK_TOKENS, 5));
-      const running = errorOf(r.connector.store(keys, Array.from({ length: 60 }, (_, i) => i % 60)));
-      await new Promise((res) => setImmediate(res));
-      r.gpu.device.destroy();
-      const err = await running;
-      assert.is(err?.code, ErrorCode.DEVICE_LOST);
-      assert.is(presentUnlocked(r.l1, keys), 0, 'the failed batch left nothing in L1');
-      assert.is(r.l1.usage().objects, 1);
-      const read = r.l1.reserveRead(early);
-      assert.is(read.codes[0], 0);
-      assert.ok(same(r.l1.view(read.slots[0], read.sizes[0]), blocksContent(r, range(60, 3))), 'host copy readable');
-      r.l1.finishRead(early);
-      assert.is((await errorOf(r.connector.store(keysOf(tokens(CHUNK_TOKENS, 6)), range(0, 3))))?.code, ErrorCode.DEVICE_LOST);
-      assert.is((await errorOf(r.connector.retrieve(early, range(0, 3))))?.code, ErrorCode.DEVICE_LOST);
-      assert.is(presentUnlocked(r.l1, early), 1, 'a refused retrieve takes no lock');
-    } finally {
-      teardown(r);
-    }
-  })(), TEST_MS, 'test'));
+  withRig({ slots: 40 }, async (r) => {
+    const early = keysOf(tokens(CHUNK_TOKENS, 4));
+    assert.is(await r.connector.store(early, range(60, 3)), 1);
+    const keys = keysOf(tokens(20 * CHUNK_TOKENS, 5));
+    const running = errorOf(r.connector.store(keys, Array.from({ length: 60 }, (_, i) => i % 60)));
+    await new Promise((res) => setImmediate(res));
+    r.gpu.device.destroy();
+    const err = await running;
+    assert.is(err?.code, ErrorCode.DEVICE_LOST);
+    assert.is(presentUnlocked(r.l1, keys), 0, 'the failed batch left nothing in L1');
+    assert.is(r.l1.usage().objects, 1);
+    const read = r.l1.reserveRead(early);
+    assert.is(read.codes[0], 0);
+    assert.ok(same(r.l1.view(read.slots[0], read.sizes[0]), blocksContent(r, range(60, 3))), 'host copy readable');
+    r.l1.finishRead(early);
+    assert.is((await errorOf(r.connector.store(keysOf(tokens(CHUNK_TOKENS, 6)), range(0, 3))))?.code, ErrorCode.DEVICE_LOST);
+    assert.is((await errorOf(r.connector.retrieve(early, range(0, 3))))?.code, ErrorCode.DEVICE_LOST);
+    assert.is(presentUnlocked(r.l1, early), 1, 'a refused retrieve takes no lock');
+  }));
 
 test('device lost mid-retrieve: DEVICE_LOST, read locks released, L1 data intact', () =>
-  withDeadline((async () => {
-    const r = await rig({ slots: 40 });
-    try {
-      const keys = keysOf(tokens(20 * CHUNK_TOKENS, 7));
-      assert.is(await r.connector.store(keys, range(0, 60)), 20);
-      const running = errorOf(r.connector.retrieve(keys, range(0, 60).reverse()));
-      await new Promise((res) => setImmediate(res));
-      r.gpu.device.destroy();
-      assert.is((await running)?.code, ErrorCode.DEVICE_LOST);
-      assert.is(presentUnlocked(r.l1, keys), 20);
-      const read = r.l1.reserveRead(keys);
-      for (let i = 0; i < 20; i++) {
-        assert.ok(same(r.l1.view(read.slots[i], read.sizes[i]), blocksContent(r, range(3 * i, 3))), `chunk ${i}`);
-      }
-      r.l1.finishRead(keys);
-    } finally {
-      teardown(r);
+  withRig({ slots: 40 }, async (r) => {
+    const keys = keysOf(tokens(20 * CHUNK_TOKENS, 7));
+    assert.is(await r.connector.store(keys, range(0, 60)), 20);
+    const running = errorOf(r.connector.retrieve(keys, range(0, 60).reverse()));
+    await new Promise((res) => setImmediate(res));
+    r.gpu.device.destroy();
+    assert.is((await running)?.code, ErrorCode.DEVICE_LOST);
+    assert.is(presentUnlocked(r.l1, keys), 20);
+    const read = r.l1.reserveRead(keys);
+    for (let i = 0; i < 20; i++) {
+      assert.ok(same(r.l1.view(read.slots[i], read.sizes[i]), blocksContent(r, range(3 * i, 3))), `chunk ${i}`);
     }
-  })(), TEST_MS, 'test'));
+    r.l1.finishRead(keys);
+  }));
 
 test('after a device loss, a reopened device and cache load the chunks back from L1', () =>
   withDeadline((async () => {
@@ -254,21 +236,16 @@ test('after a device loss, a reopened device and cache load the chunks back from
   })(), TEST_MS, 'test'));
 
 test('misuse is INVALID_ARGUMENT before L1 is touched', () =>
-  withDeadline((async () => {
-    const r = await rig();
-    try {
-      const keys = keysOf(tokens(2 * CHUNK_TOKENS, 8));
-      const outOfRange = await errorOf(r.connector.store(keys, [0, 1, 2, 3, 4, SHAPE.numBlocks]));
-      assert.is(outOfRange?.code, ErrorCode.INVALID_ARGUMENT);
-      assert.match(outOfRange!.message, /entry 5 is 64/);
-      const tooShort = await errorOf(r.connector.store(keys, [0, 1, 2]));
-      assert.is(tooShort?.code, ErrorCode.INVALID_ARGUMENT);
-      assert.is((await errorOf(r.connector.retrieve(new Uint32Array(5), [0])))?.code, ErrorCode.INVALID_ARGUMENT);
-      assert.is(r.l1.usage().objects, 0);
-    } finally {
-      teardown(r);
-    }
-  })(), TEST_MS, 'test'));
+  withRig({}, async (r) => {
+    const keys = keysOf(tokens(2 * CHUNK_TOKENS, 8));
+    const outOfRange = await errorOf(r.connector.store(keys, [0, 1, 2, 3, 4, SHAPE.numBlocks]));
+    assert.is(outOfRange?.code, ErrorCode.INVALID_ARGUMENT);
+    assert.match(outOfRange!.message, /entry 5 is 64/);
+    const tooShort = await errorOf(r.connector.store(keys, [0, 1, 2]));
+    assert.is(tooShort?.code, ErrorCode.INVALID_ARGUMENT);
+    assert.is((await errorOf(r.connector.retrieve(new Uint32Array(5), [0])))?.code, ErrorCode.INVALID_ARGUMENT);
+    assert.is(r.l1.usage().objects, 0);
+  }));
 
 test('an L1 slot too small for a chunk is a clear error and leaves no reservation', () =>
   withDeadline((async () => {
@@ -290,34 +267,24 @@ test('an L1 slot too small for a chunk is a clear error and leaves no reservatio
   })(), TEST_MS, 'test'));
 
 test('chunkTokens must be a multiple of blockTokens (CONFIG)', () =>
-  withDeadline((async () => {
-    const r = await rig();
-    try {
-      const err = await errorOf(GpuKvConnector.create(r.cache, r.l1, { chunkTokens: 10 }));
-      assert.is(err?.code, ErrorCode.CONFIG);
-      assert.match(err!.message, /chunkTokens/);
-    } finally {
-      teardown(r);
-    }
-  })(), TEST_MS, 'test'));
+  withRig({}, async (r) => {
+    const err = await errorOf(GpuKvConnector.create(r.cache, r.l1, { chunkTokens: 10 }));
+    assert.is(err?.code, ErrorCode.CONFIG);
+    assert.match(err!.message, /chunkTokens/);
+  }));
 
 test('method auto measures both methods and picks one that works', () =>
-  withDeadline((async () => {
-    const r = await rig();
+  withRig({}, async (r) => {
+    const auto = await GpuKvConnector.create(r.cache, r.l1, { chunkTokens: CHUNK_TOKENS });
     try {
-      const auto = await GpuKvConnector.create(r.cache, r.l1, { chunkTokens: CHUNK_TOKENS });
-      try {
-        assert.ok(GATHER_METHODS.includes(auto.method));
-        const keys = keysOf(tokens(2 * CHUNK_TOKENS, 11));
-        assert.is(await auto.store(keys, range(0, 6)), 2);
-        assert.is(await auto.retrieve(keys, range(10, 6)), 2);
-        assert.ok(same(await r.cache.readBlocks(range(10, 6)), blocksContent(r, range(0, 6))));
-      } finally {
-        auto.destroy();
-      }
+      assert.ok(GATHER_METHODS.includes(auto.method));
+      const keys = keysOf(tokens(2 * CHUNK_TOKENS, 11));
+      assert.is(await auto.store(keys, range(0, 6)), 2);
+      assert.is(await auto.retrieve(keys, range(10, 6)), 2);
+      assert.ok(same(await r.cache.readBlocks(range(10, 6)), blocksContent(r, range(0, 6))));
     } finally {
-      teardown(r);
+      auto.destroy();
     }
-  })(), TEST_MS, 'test'));
+  }));
 
 test.run();
