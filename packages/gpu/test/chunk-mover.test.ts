@@ -56,25 +56,18 @@ for (const layout of ['block-contiguous', 'per-layer'] as KvLayout[]) {
   for (const dtype of ['f16', 'f32'] as KvDtype[]) {
     for (const method of GATHER_METHODS) {
       test(`${layout} ${dtype} ${method}: device -> L1 -> device is bit-exact, partial last chunk, chunks across split buffers`, () =>
-        withDeadline((async () => {
-          const f = filledCache(layout, dtype, 11);
-          const mover = new ChunkMover(f.cache, { chunkBlocks: CHUNK_BLOCKS, method });
-          try {
-            const order = shuffledBlocks(SHAPE.numBlocks, 7);
-            const source = order.slice(0, 22); // 5 full chunks and one of 2 blocks
-            const target = order.slice(22, 44);
-            const arena = sharedBytes(6 * (CHUNK_BLOCKS * f.cache.blockBytes + 12));
-            const stored = chunksOf(source, f.cache.blockBytes, arena);
-            await mover.store(stored);
-            for (const c of stored) assert.ok(sameBytes(c.view.subarray(0, c.blocks.length * f.cache.blockBytes), blockBytes(f, c.blocks)), `chunk of blocks ${Array.from(c.blocks)}`);
-            await mover.retrieve(stored.map((c, i) => ({ blocks: target.slice(i * CHUNK_BLOCKS, i * CHUNK_BLOCKS + c.blocks.length), view: c.view })));
-            assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), 'target blocks hold the source blocks');
-            assert.ok(sameBytes(await f.cache.readBlocks(order.slice(44)), blockBytes(f, order.slice(44))), 'blocks outside both tables untouched');
-          } finally {
-            mover.destroy();
-            f.cache.destroy();
-          }
-        })(), TEST_MS, 'test'));
+        withMover(layout, dtype, 11, { chunkBlocks: CHUNK_BLOCKS, method }, async (f, mover) => {
+          const order = shuffledBlocks(SHAPE.numBlocks, 7);
+          const source = order.slice(0, 22); // 5 full chunks and one of 2 blocks
+          const target = order.slice(22, 44);
+          const arena = sharedBytes(6 * (CHUNK_BLOCKS * f.cache.blockBytes + 12));
+          const stored = chunksOf(source, f.cache.blockBytes, arena);
+          await mover.store(stored);
+          for (const c of stored) assert.ok(sameBytes(c.view.subarray(0, c.blocks.length * f.cache.blockBytes), blockBytes(f, c.blocks)), `chunk of blocks ${Array.from(c.blocks)}`);
+          await mover.retrieve(stored.map((c, i) => ({ blocks: target.slice(i * CHUNK_BLOCKS, i * CHUNK_BLOCKS + c.blocks.length), view: c.view })));
+          assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), 'target blocks hold the source blocks');
+          assert.ok(sameBytes(await f.cache.readBlocks(order.slice(44)), blockBytes(f, order.slice(44))), 'blocks outside both tables untouched');
+        }));
     }
   }
 }
@@ -108,69 +101,55 @@ for (const layout of ['block-contiguous', 'per-layer'] as KvLayout[]) {
 
 for (const method of GATHER_METHODS) {
   test(`${method}: chunks larger than a piece move as several pieces, bit-exact`, () =>
-    withDeadline((async () => {
-      const f = filledCache('per-layer', 'f16', 95);
+    withMover('per-layer', 'f16', 95, (f) => ({ chunkBlocks: 5, method, pieceBytes: 2 * f.cache.blockBytes + 1 }), async (f, mover) => {
       const bb = f.cache.blockBytes;
-      const mover = new ChunkMover(f.cache, { chunkBlocks: 5, method, pieceBytes: 2 * bb + 1 });
-      try {
-        assert.is(mover.pieceBlocks, 2);
-        const order = shuffledBlocks(SHAPE.numBlocks, 96);
-        const source = order.slice(0, 13); // chunks of 5, 5 and 3 blocks: pieces of 2 blocks, the last of 1
-        const target = order.slice(13, 26);
-        const arena = sharedBytes(13 * bb);
-        const cut = (table: number[]) => [0, 5, 10].map((first) => ({ blocks: table.slice(first, first + 5), view: arena.subarray(first * bb, Math.min(13, first + 5) * bb) }));
-        await mover.store(cut(source));
-        assert.ok(sameBytes(arena, blockBytes(f, source)), 'stored');
-        await mover.retrieve(cut(target));
-        assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), 'retrieved');
-      } finally {
-        mover.destroy();
-        f.cache.destroy();
-      }
-    })(), TEST_MS, 'test'));
+      assert.is(mover.pieceBlocks, 2);
+      const order = shuffledBlocks(SHAPE.numBlocks, 96);
+      const source = order.slice(0, 13); // chunks of 5, 5 and 3 blocks: pieces of 2 blocks, the last of 1
+      const target = order.slice(13, 26);
+      const arena = sharedBytes(13 * bb);
+      const cut = (table: number[]) => [0, 5, 10].map((first) => ({ blocks: table.slice(first, first + 5), view: arena.subarray(first * bb, Math.min(13, first + 5) * bb) }));
+      await mover.store(cut(source));
+      assert.ok(sameBytes(arena, blockBytes(f, source)), 'stored');
+      await mover.retrieve(cut(target));
+      assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), 'retrieved');
+    }));
 }
 
 for (const method of GATHER_METHODS) {
   test(`${method}: small chunks share pieces, a piece holds the end of one chunk and the start of the next, bit-exact`, () =>
-    withDeadline((async () => {
-      const f = filledCache('block-contiguous', 'f32', 97);
+    withMover('block-contiguous', 'f32', 97, (f) => ({ chunkBlocks: 2, method, pieceBytes: 3 * f.cache.blockBytes, stagingBuffers: 2 }), async (f, mover) => {
       const bb = f.cache.blockBytes;
-      const mover = new ChunkMover(f.cache, { chunkBlocks: 2, method, pieceBytes: 3 * bb, stagingBuffers: 2 });
-      try {
-        assert.is(mover.pieceBlocks, 3);
-        const order = shuffledBlocks(SHAPE.numBlocks, 98);
-        const source = order.slice(0, 9); // chunks of 2, 2, 2, 2 and 1 blocks: pieces of 3, 3 and 3 blocks
-        const target = order.slice(9, 18);
-        // Slots apart from each other with bytes between them that no piece may touch.
-        const slot = 2 * bb + 8;
-        const arena = sharedBytes(5 * slot);
-        const guard = pseudoRandomBytes(arena.byteLength, 99);
-        arena.set(guard);
-        const cut = (table: number[]) => [0, 2, 4, 6, 8].map((first, i) => ({ blocks: table.slice(first, first + 2), view: arena.subarray(i * slot, (i + 1) * slot) }));
-        await mover.store(cut(source));
-        const expected = guard.slice();
-        cut(source).forEach((c, i) => expected.set(blockBytes(f, c.blocks), i * slot));
-        assert.ok(sameBytes(arena, expected), 'each slot holds its chunk, the bytes past it are untouched');
-        await mover.retrieve(cut(target));
-        assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), 'retrieved');
-      } finally {
-        mover.destroy();
-        f.cache.destroy();
-      }
-    })(), TEST_MS, 'test'));
+      assert.is(mover.pieceBlocks, 3);
+      const order = shuffledBlocks(SHAPE.numBlocks, 98);
+      const source = order.slice(0, 9); // chunks of 2, 2, 2, 2 and 1 blocks: pieces of 3, 3 and 3 blocks
+      const target = order.slice(9, 18);
+      // Slots apart from each other with bytes between them that no piece may touch.
+      const slot = 2 * bb + 8;
+      const arena = sharedBytes(5 * slot);
+      const guard = pseudoRandomBytes(arena.byteLength, 99);
+      arena.set(guard);
+      const cut = (table: number[]) => [0, 2, 4, 6, 8].map((first, i) => ({ blocks: table.slice(first, first + 2), view: arena.subarray(i * slot, (i + 1) * slot) }));
+      await mover.store(cut(source));
+      const expected = guard.slice();
+      cut(source).forEach((c, i) => expected.set(blockBytes(f, c.blocks), i * slot));
+      assert.ok(sameBytes(arena, expected), 'each slot holds its chunk, the bytes past it are untouched');
+      await mover.retrieve(cut(target));
+      assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), 'retrieved');
+    }));
 }
 
 /**
- * Runs `body` on a filled cache and a mover over it, under the test deadline, and destroys both
+ * Runs `body` on a filled cache and a mover over it (options given, or made from the fixture), under the test deadline, and destroys both
  * afterwards whatever happens.
  */
 function withMover(
-  layout: KvLayout, dtype: KvDtype, seed: number, opts: ChunkMoverOptions,
+  layout: KvLayout, dtype: KvDtype, seed: number, opts: ChunkMoverOptions | ((f: Fixture) => ChunkMoverOptions),
   body: (f: Fixture, mover: ChunkMover) => Promise<void>,
 ): Promise<void> {
   return withDeadline((async () => {
     const f = filledCache(layout, dtype, seed);
-    const mover = new ChunkMover(f.cache, opts);
+    const mover = new ChunkMover(f.cache, typeof opts === 'function' ? opts(f) : opts);
     try {
       await body(f, mover);
     } finally {
