@@ -105,6 +105,11 @@ function refuseMainThread(what: string): void {
 }
 
 /** The L1 of one thread over shared buffers; implements {@link L1}. */
+/** Per-key answers of a batch that hands out slots: every slot NONE until its key succeeds. */
+function slotResult(n: number): L1SlotResult {
+  return { codes: new Uint8Array(n), slots: new Int32Array(n).fill(NONE), sizes: new Uint32Array(n) };
+}
+
 export class L1Manager implements L1 {
   /** The buffers and configuration: post it to a worker and `attach` there. */
   readonly handle: L1Handle;
@@ -370,9 +375,8 @@ export class L1Manager implements L1 {
     const mode = opts?.mode ?? 'all';
     if (mode !== 'all' && mode !== 'new' && mode !== 'update') invalidArgument(`mode must be 'new', 'update' or 'all', got ${String(mode)}`);
     const temporary = opts?.temporary === true ? TEMPORARY : 0;
-    const codes = new Uint8Array(n);
-    const slots = new Int32Array(n);
-    const out = new Uint32Array(n);
+    const result = slotResult(n);
+    const { codes, slots, sizes: out } = result;
     const tw = this.#tw;
     const slotBytes = this.config.slotBytes;
     const now = Date.now();
@@ -383,7 +387,6 @@ export class L1Manager implements L1 {
       let full = false;
       for (let j = 0; j < n; j++) {
         const size = typeof sizeOf === 'number' ? sizeOf : sizeOf[j];
-        slots[j] = NONE;
         if (full) {
           codes[j] = OUT_OF_MEMORY;
           continue;
@@ -440,7 +443,7 @@ export class L1Manager implements L1 {
     } finally {
       this.#leave();
     }
-    return { codes, slots, sizes: out };
+    return result;
   }
 
   #takeWriteLock(e: number, deadline: number, tick: number): void {
@@ -548,16 +551,14 @@ export class L1Manager implements L1 {
     assertDigestBatch(keys);
     const locks = clampExtraCount(opts);
     const n = keys.length >>> 2;
-    const codes = new Uint8Array(n);
-    const slots = new Int32Array(n);
-    const sizes = new Uint32Array(n);
+    const result = slotResult(n);
+    const { codes, slots, sizes } = result;
     const tw = this.#tw;
     const now = Date.now();
     this.#enter();
     try {
       const tick = this.#nextTick();
       for (let j = 0; j < n; j++) {
-        slots[j] = NONE;
         const e = this.#find(keys, j, now);
         if (e < 0) {
           codes[j] = KEY_NOT_EXIST;
@@ -578,7 +579,7 @@ export class L1Manager implements L1 {
     } finally {
       this.#leave();
     }
-    return { codes, slots, sizes };
+    return result;
   }
 
   // ------------------------------------------------------------------ reads
@@ -591,9 +592,8 @@ export class L1Manager implements L1 {
     assertDigestBatch(keys);
     const locks = clampExtraCount(opts);
     const n = keys.length >>> 2;
-    const codes = new Uint8Array(n);
-    const slots = new Int32Array(n);
-    const sizes = new Uint32Array(n);
+    const result = slotResult(n);
+    const { codes, slots, sizes } = result;
     const tw = this.#tw;
     const now = Date.now();
     this.#enter();
@@ -603,14 +603,12 @@ export class L1Manager implements L1 {
         const e = this.#find(keys, j, now);
         if (e < 0) {
           codes[j] = KEY_NOT_EXIST;
-          slots[j] = NONE;
-          continue;
+            continue;
         }
         const b = e << ENTRY_SHIFT;
         if (tw[b + WRITE_OWNER] !== 0) {
           codes[j] = KEY_NOT_READABLE;
-          slots[j] = NONE;
-          continue;
+            continue;
         }
         this.#lockRead(e, locks, now, tick);
         slots[j] = this.#refOf[tw[b + SLOT]];
@@ -619,7 +617,7 @@ export class L1Manager implements L1 {
     } finally {
       this.#leave();
     }
-    return { codes, slots, sizes };
+    return result;
   }
 
   /**
@@ -629,15 +627,13 @@ export class L1Manager implements L1 {
   unsafeRead(keys: DigestBatch): L1SlotResult {
     assertDigestBatch(keys);
     const n = keys.length >>> 2;
-    const codes = new Uint8Array(n);
-    const slots = new Int32Array(n);
-    const sizes = new Uint32Array(n);
+    const result = slotResult(n);
+    const { codes, slots, sizes } = result;
     const tw = this.#tw;
     const now = Date.now();
     this.#enter();
     try {
       for (let j = 0; j < n; j++) {
-        slots[j] = NONE;
         const e = this.#find(keys, j, now);
         if (e < 0) {
           codes[j] = KEY_NOT_EXIST;
@@ -654,7 +650,7 @@ export class L1Manager implements L1 {
     } finally {
       this.#leave();
     }
-    return { codes, slots, sizes };
+    return result;
   }
 
   /**
