@@ -16,9 +16,9 @@
  *   ARC: |T1| + |B1| ≤ c and |T1| + |T2| + |B1| + |B2| ≤ 2c.
  * Batches are prefix-aware like LRU: within one batch the tail sits nearest the LRU end.
  */
-import { checkEvictionOptions, type EvictionPolicyOptions } from './eviction.ts';
+import type { EvictionPolicyOptions } from './eviction.ts';
+import { GhostPolicy } from './ghost-policy.ts';
 import { NONE } from './key-queues.ts';
-import { QueuedPolicy } from './queued-policy.ts';
 
 /** Resident, seen once since entering. */
 const T1 = 0;
@@ -30,17 +30,13 @@ const B1 = 2;
 const B2 = 3;
 
 /** Adaptive Replacement Cache: balances recency (T1) against frequency (T2) by ghost hits. */
-export class ArcPolicy<K> extends QueuedPolicy<K> {
+export class ArcPolicy<K> extends GhostPolicy<K> {
   readonly name = 'arc';
-  readonly #capacityOption: number;
-  #peak = 0;
   #p = 0;
 
   /** @param options - `capacity`: c, the number of keys the cache holds when full */
   constructor(options?: EvictionPolicyOptions) {
-    const capacity = checkEvictionOptions('arc', options);
-    super(4, capacity === undefined ? undefined : 2 * capacity);
-    this.#capacityOption = capacity ?? 0;
+    super('arc', 4, options);
   }
 
   get size(): number {
@@ -50,11 +46,6 @@ export class ArcPolicy<K> extends QueuedPolicy<K> {
   /** ARC's p: how many keys T1 (recency) may hold before victims come from T2 (frequency). */
   get recencyTarget(): number {
     return this.#p;
-  }
-
-  /** c: the capacity option, or the largest resident count seen. */
-  get capacity(): number {
-    return Math.max(this.#capacityOption, this.#peak);
   }
 
   protected isResident(node: number): boolean {
@@ -72,7 +63,7 @@ export class ArcPolicy<K> extends QueuedPolicy<K> {
       else this.#p = Math.max(0, this.#p - Math.max(1, b1 / b2));
       q.moveToTail(node, T2);
     }
-    this.#peak = Math.max(this.#peak, this.size);
+    this.notePeak();
     this.#trimGhosts();
   }
 

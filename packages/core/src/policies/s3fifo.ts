@@ -16,9 +16,9 @@
  *   holds at most as many keys as M's share, as in the paper.
  * Batches are prefix-aware: within one created() batch the tail sits nearest the head of S.
  */
-import { checkEvictionOptions, type EvictionPolicyOptions } from './eviction.ts';
+import type { EvictionPolicyOptions } from './eviction.ts';
+import { GhostPolicy } from './ghost-policy.ts';
 import { NONE } from './key-queues.ts';
-import { QueuedPolicy } from './queued-policy.ts';
 
 const SMALL = 0;
 const MAIN = 1;
@@ -35,25 +35,16 @@ interface Scan {
 }
 
 /** S3-FIFO: quick demotion of one-hit wonders through a small FIFO, frequency-aware main FIFO. */
-export class S3FifoPolicy<K> extends QueuedPolicy<K> {
+export class S3FifoPolicy<K> extends GhostPolicy<K> {
   readonly name = 's3fifo';
-  readonly #capacityOption: number;
-  #peak = 0;
 
   /** @param options - `capacity`: the number of keys the cache holds when full */
   constructor(options?: EvictionPolicyOptions) {
-    const capacity = checkEvictionOptions('s3fifo', options);
-    super(3, capacity === undefined ? undefined : 2 * capacity);
-    this.#capacityOption = capacity ?? 0;
+    super('s3fifo', 3, options);
   }
 
   get size(): number {
     return this.queues.length(SMALL) + this.queues.length(MAIN);
-  }
-
-  /** c: the capacity option, or the largest resident count seen. */
-  get capacity(): number {
-    return Math.max(this.#capacityOption, this.#peak);
   }
 
   /** Number of keys in the small queue (new keys not yet proven). */
@@ -81,7 +72,7 @@ export class S3FifoPolicy<K> extends QueuedPolicy<K> {
       this.queues.moveToTail(node, MAIN);
       this.queues.setCounter(node, 0);
     }
-    this.#peak = Math.max(this.#peak, this.size);
+    this.notePeak();
     this.#trimGhosts();
   }
 
