@@ -35,3 +35,10 @@ export function positiveInteger(value: string | true | undefined, flag: string, 
   if (value === true || !Number.isInteger(n) || n <= 0) throw new Error(`--${flag} must be a positive integer, got ${value === true ? 'nothing' : `'${value}'`}`);
   return n;
 }
+
+/** A flag that takes one of `allowed` (the first when absent), e.g. `--adapter fs`. */
+export function oneOf<T extends string>(value: string | true | undefined, flag: string, allowed: readonly T[]): T {
+  const v = value ?? allowed[0];
+  if (!allowed.includes(v as T)) throw new Error(`--${flag} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+  return v as T;
+}

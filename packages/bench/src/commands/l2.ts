@@ -13,11 +13,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AdapterHostThread, KvCache, L1Error, L1Manager, adapterModuleUrl, digestBatch, digestHex, registeredAdapterTypes,
+  AdapterHostThread, KvCache, L1Error, L1Manager, adapterModuleUrl, digestHex, registeredAdapterTypes,
   type AdapterConfig, type DigestBatch,
 } from '@kvtier/core';
 import '@kvtier/adapters';
-import { numberList, parseFlags, positiveInteger } from '../args.ts';
+import { numberList, oneOf, parseFlags, positiveInteger } from '../args.ts';
+import { benchKeys } from '../keys.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
@@ -65,15 +66,6 @@ interface EnginePath {
   /** Loads a batch from L2 into L1 and checks the bytes (timed, apart from the check). */
   load(from: number, to: number): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Digests of `n` distinct benchmark keys. */
-function benchKeys(n: number): DigestBatch {
-  return digestBatch(Array.from({ length: n }, (_, i) => {
-    const chunkHash = new Uint8Array(32);
-    new DataView(chunkHash.buffer).setUint32(0, i, true);
-    return { model: 'bench-l2', kvRank: 0, chunkHash };
-  }));
 }
 
 /** Object `i`'s bytes: one marker byte per 4 KiB page, enough to catch a misplaced page. */
@@ -137,7 +129,7 @@ async function hostPath(config: AdapterConfig, keys: DigestBatch, count: number,
     l1Handle: l1.handle, adapterIndex: 0, config, moduleUrl: adapterModuleUrl(config.type), adapterTypes: registeredAdapterTypes(),
   });
   const source = l1.reserveWrite(keys, objectBytes);
-  const target = l1.reserveWrite(benchKeys(2 * count).subarray(4 * count), objectBytes, { temporary: true });
+  const target = l1.reserveWrite(benchKeys('bench-l2', 2 * count).subarray(4 * count), objectBytes, { temporary: true });
   assertAll(source.codes, 'reserveWrite');
   assertAll(target.codes, 'reserveWrite');
   source.slots.forEach((slot, i) => fillObject(l1.view(slot, objectBytes), i));
@@ -190,7 +182,7 @@ interface RowOptions {
 /** Measures one object size: the best of the rounds for each of the four paths. */
 async function measureSize(o: RowOptions): Promise<Row[]> {
   const count = Math.max(o.batch, Math.floor(o.rowBytes / o.objectBytes));
-  const keys = benchKeys(count);
+  const keys = benchKeys('bench-l2', count);
   const storeDir = join(o.dir, `engine-${o.objectBytes}`);
   const baseDir = join(o.dir, `baseline-${o.objectBytes}`);
   await mkdir(baseDir, { recursive: true });
@@ -224,12 +216,6 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
     { op: 'store', objectBytes: o.objectBytes, engineGBps: gbps(best.engineStore), baselineGBps: gbps(best.baselineStore) },
     { op: 'load', objectBytes: o.objectBytes, engineGBps: gbps(best.engineLoad), baselineGBps: gbps(best.baselineLoad) },
   ];
-}
-
-function oneOf<T extends string>(value: string | true | undefined, flag: string, allowed: readonly T[]): T {
-  const v = value ?? allowed[0];
-  if (!allowed.includes(v as T)) throw new Error(`--${flag} must be one of ${allowed.join(', ')}, got ${String(value)}`);
-  return v as T;
 }
 
 async function run(argv: string[]): Promise<number> {

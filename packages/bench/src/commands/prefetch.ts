@@ -8,8 +8,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@kvtier/adapters';
-import { KvCache, digestBatch, digestHex, type DigestBatch } from '@kvtier/core';
+import { KvCache, digestHex } from '@kvtier/core';
 import { parseFlags, positiveInteger } from '../args.ts';
+import { benchKeys } from '../keys.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
@@ -37,14 +38,6 @@ function percentiles(samples: number[]): Latencies {
   return { p50: at(0.5), p99: at(0.99) };
 }
 
-function benchKeys(n: number): DigestBatch {
-  return digestBatch(Array.from({ length: n }, (_, i) => {
-    const chunkHash = new Uint8Array(32);
-    new DataView(chunkHash.buffer).setUint32(0, i, true);
-    return { model: 'bench-prefetch', kvRank: 0, chunkHash };
-  }));
-}
-
 async function measure(chunks: number, chunkBytes: number, runs: number): Promise<{ engine: Latencies; baseline: Latencies }> {
   const dir = await mkdtemp(join(tmpdir(), 'kvtier-bench-prefetch-'));
   const cache = await KvCache.open({
@@ -52,7 +45,7 @@ async function measure(chunks: number, chunkBytes: number, runs: number): Promis
     adapters: [{ type: 'fs', baseDir: join(dir, 'l2') }],
   });
   try {
-    const keys = benchKeys(chunks);
+    const keys = benchKeys('bench-prefetch', chunks);
     const reserved = cache.reserveWrite(keys, chunkBytes);
     for (let i = 0; i < chunks; i++) {
       if (reserved.codes[i] !== 0) throw new Error(`reserveWrite of chunk ${i} failed with code ${reserved.codes[i]}`);

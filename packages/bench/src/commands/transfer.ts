@@ -5,7 +5,7 @@
  */
 import { ChunkMover, GATHER_METHODS, openGpu, PagedKvCache, type GatherMethod, type Gpu, type KvLayout } from '@kvtier/gpu';
 import type { BenchCommand } from '../command.ts';
-import { numberList, parseFlags } from '../args.ts';
+import { numberList, oneOf, parseFlags } from '../args.ts';
 import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
 
@@ -140,8 +140,7 @@ async function run(argv: string[]): Promise<number> {
   const [reps] = numberList(flags.reps, 'reps', [5]);
   const staging = flags.staging === undefined ? undefined : numberList(flags.staging, 'staging', [])[0];
   const piece = flags.piece === undefined ? undefined : numberList(flags.piece, 'piece', [])[0] * KiB;
-  const table = (flags.table ?? 'shuffled') as TableOrder;
-  if (!TABLE_ORDERS.includes(table)) throw new Error(`--table: must be one of ${TABLE_ORDERS.join(', ')}, got '${String(table)}'`);
+  const table = oneOf(flags.table, 'table', TABLE_ORDERS);
   const methods = flags.methods === undefined ? GATHER_METHODS : String(flags.methods).split(',') as GatherMethod[];
   const unknown = methods.find((m) => !GATHER_METHODS.includes(m));
   if (unknown !== undefined) throw new Error(`--methods: unknown method '${unknown}' (known: ${GATHER_METHODS.join(', ')})`);
