@@ -112,7 +112,7 @@ for (const [layout, dtype] of [['block-contiguous', 'f16'], ['per-layer', 'f32']
         assert.is(presentUnlocked(r.l1, keys), 5);
         assert.is(r.l1.state(keys, 4)?.size, 2 * r.cache.blockBytes, 'the partial chunk holds 2 blocks');
         const target = [0, 2, 4, 6, 11, 13, 14, 15, 16, 18, 19, 20, 21, 23];
-        assert.is(await r.connector.retrieve(keys, target), 5);
+        assert.equal(await r.connector.retrieve(keys, target), { chunks: 5, fromL1: 5, fromL2: 0 }, 'a plain L1 serves every chunk');
         assert.ok(same(await r.cache.readBlocks(target), blocksContent(r, source)));
         assert.is(presentUnlocked(r.l1, keys), 5);
       } finally {
@@ -125,7 +125,7 @@ test('object keys and their digest batch name the same chunks', () =>
   withRig({}, async (r) => {
     const objects = objectKeys('llama-test', 1, tokens(2 * CHUNK_TOKENS, 12), { chunkSize: CHUNK_TOKENS });
     assert.is(await r.connector.store(objects, range(0, 6)), 2);
-    assert.is(await r.connector.retrieve(digestBatch(objects), range(30, 6)), 2);
+    assert.is((await r.connector.retrieve(digestBatch(objects), range(30, 6))).chunks, 2);
     assert.ok(same(await r.cache.readBlocks(range(30, 6)), blocksContent(r, range(0, 6))));
   }));
 
@@ -135,7 +135,7 @@ test('store skips chunks L1 already holds and leaves their bytes alone', () =>
     assert.is(await r.connector.store(keys.subarray(0, 8), range(0, 6)), 2);
     // Same keys, other blocks: the first two are present and must keep blocks 0–5's bytes.
     assert.is(await r.connector.store(keys, range(20, 12)), 2);
-    assert.is(await r.connector.retrieve(keys, range(40, 12)), 4);
+    assert.is((await r.connector.retrieve(keys, range(40, 12))).chunks, 4);
     const expected = new Uint8Array(12 * r.cache.blockBytes);
     expected.set(blocksContent(r, range(0, 6)));
     expected.set(blocksContent(r, range(26, 6)), 6 * r.cache.blockBytes);
@@ -148,12 +148,12 @@ test('retrieve loads only the leading chunks L1 holds and returns their count', 
     assert.is(await r.connector.store(keys, range(0, 12)), 4);
     r.l1.delete(keys.subarray(8, 12)); // chunk 2 gone: the prefix ends there
     const before = await r.cache.readBlocks(range(40, 12));
-    assert.is(await r.connector.retrieve(keys, range(40, 12)), 2);
+    assert.is((await r.connector.retrieve(keys, range(40, 12))).chunks, 2);
     const after = await r.cache.readBlocks(range(40, 12));
     assert.ok(same(after.subarray(0, 6 * r.cache.blockBytes), blocksContent(r, range(0, 6))), 'chunks 0 and 1 loaded');
     assert.ok(same(after.subarray(6 * r.cache.blockBytes), before.subarray(6 * r.cache.blockBytes)), 'chunk 3 not loaded past the gap');
     assert.is(presentUnlocked(r.l1, keys), 3, 'no read lock left on chunk 3 either');
-    assert.is(await r.connector.retrieve(keysOf(tokens(CHUNK_TOKENS, 99)), range(40, 3)), 0, 'unknown keys load nothing');
+    assert.is((await r.connector.retrieve(keysOf(tokens(CHUNK_TOKENS, 99)), range(40, 3))).chunks, 0, 'unknown keys load nothing');
   }));
 
 test('stores and retrieves of different sequences interleaved through one connector', () =>
@@ -164,11 +164,11 @@ test('stores and retrieves of different sequences interleaved through one connec
     const work: Promise<number>[] = [];
     for (let s = 0; s < 3; s++) {
       work.push(r.connector.store(seqs[3 + s], range(18 + 6 * s, 6)));
-      work.push(r.connector.retrieve(seqs[s], range(36 + 6 * s, 6)));
+      work.push(r.connector.retrieve(seqs[s], range(36 + 6 * s, 6)).then((got) => got.chunks));
     }
     assert.equal(await Promise.all(work), [2, 2, 2, 2, 2, 2]);
     assert.ok(same(await r.cache.readBlocks(range(36, 18)), blocksContent(r, range(0, 18))), 'retrieved sequences');
-    assert.is(await r.connector.retrieve(seqs.slice(3).reduce((a, k) => { const o = new Uint32Array(a.length + k.length); o.set(a); o.set(k, a.length); return o; }, new Uint32Array(0)), range(0, 18)), 6);
+    assert.is((await r.connector.retrieve(seqs.slice(3).reduce((a, k) => { const o = new Uint32Array(a.length + k.length); o.set(a); o.set(k, a.length); return o; }, new Uint32Array(0)), range(0, 18))).chunks, 6);
     assert.ok(same(await r.cache.readBlocks(range(0, 18)), blocksContent(r, range(18, 18))), 'stored sequences');
   }));
 
@@ -223,7 +223,7 @@ test('after a device loss, a reopened device and cache load the chunks back from
       const cache = new PagedKvCache(reopened, r.cache.options);
       const connector = await GpuKvConnector.create(cache, r.l1, r.connector.options);
       try {
-        assert.is(await connector.retrieve(keys, table), 4);
+        assert.is((await connector.retrieve(keys, table)).chunks, 4);
         assert.ok(same(await cache.readBlocks(table), blocksContent(r, table)), 'the KV is back on the new device');
       } finally {
         connector.destroy();
@@ -280,7 +280,7 @@ test('method auto measures both methods and picks one that works', () =>
       assert.ok(GATHER_METHODS.includes(auto.method));
       const keys = keysOf(tokens(2 * CHUNK_TOKENS, 11));
       assert.is(await auto.store(keys, range(0, 6)), 2);
-      assert.is(await auto.retrieve(keys, range(10, 6)), 2);
+      assert.is((await auto.retrieve(keys, range(10, 6))).chunks, 2);
       assert.ok(same(await r.cache.readBlocks(range(10, 6)), blocksContent(r, range(0, 6))));
     } finally {
       auto.destroy();

@@ -54,7 +54,7 @@ test('store to KvCache, clear L1, retrieve prefetches from L2 into other blocks,
     await storeSettled(cache);
     assert.is(cache.clear(), 4, 'L1 held the 4 chunks');
     const target = range(20, 14);
-    assert.is(await connector.retrieve(keys, target), 4);
+    assert.equal(await connector.retrieve(keys, target), { chunks: 4, fromL1: 0, fromL2: 4 }, 'every chunk came up from L2');
     assert.equal(await kv.readBlocks(target), expected(content, kv.blockBytes, source));
     assert.is(cache.lockedObjects(), 0, 'no lock left behind');
   }), TEST_MS, 'test'));
@@ -64,7 +64,7 @@ test('retrieve through the facade stops at the first chunk in no tier', () =>
     const keys = keysOf(2, 3);
     assert.is(await connector.store(keys.subarray(0, 8), range(0, 8)), 2);
     await storeSettled(cache);
-    assert.is(await connector.retrieve(keys, range(30, 12)), 2);
+    assert.equal(await connector.retrieve(keys, range(30, 12)), { chunks: 2, fromL1: 2, fromL2: 0 }, 'both chunks were still in L1');
     assert.equal(await kv.readBlocks(range(30, 8)), expected(content, kv.blockBytes, range(0, 8)));
     assert.is(cache.lockedObjects(), 0);
   }), TEST_MS, 'test'));

@@ -22,6 +22,7 @@ export const Counter = {
   PREFETCH_FAILURES: 6,
   STORE_RETRIES: 7,
   STORE_DROPPED_KEYS: 8,
+  PREFETCH_REQUESTED_KEYS: 9,
 } as const;
 /** One of the {@link Counter} offsets. */
 export type CounterId = (typeof Counter)[keyof typeof Counter];
@@ -36,6 +37,7 @@ const COUNTER_TEXT: readonly (readonly [string, string])[] = [
   ['kvtier_prefetch_failures_total', 'Prefetch requests that ended with an error.'],
   ['kvtier_store_retries_total', 'Store attempts retried after a failure.'],
   ['kvtier_store_dropped_keys_total', 'Keys whose store failed after every retry; they stay in L1.'],
+  ['kvtier_prefetch_requested_keys_total', 'Keys prefetches asked for; the hit rate is (l1 + l2 hit keys) / requested keys.'],
 ];
 
 /** Per-adapter counters. */

@@ -27,6 +27,16 @@ export interface GpuKvConnectorOptions {
 
 const WORDS_PER_KEY = 4;
 
+/** What {@link GpuKvConnector.retrieve} loaded: a prefix of `chunks` chunks, and which tier each came from. */
+export interface RetrieveResult {
+  /** Leading chunks now in the block table (`fromL1 + fromL2`). */
+  readonly chunks: number;
+  /** Of those, chunks that were in L1 when the retrieve asked. */
+  readonly fromL1: number;
+  /** Of those, chunks the prefetch brought up from L2 first (always 0 over a plain L1). */
+  readonly fromL2: number;
+}
+
 /** Keys at the connector: a digest batch, or object keys (digested here), chunk i = key i. */
 export type ChunkKeys = DigestBatch | readonly ObjectKey[];
 
@@ -117,21 +127,22 @@ export class GpuKvConnector {
   /**
    * Loads the longest prefix of `keys` the host tier holds (with the facade: after prefetching
    * from L2), as far as each object has the size its chunk needs, into the blocks of
-   * `blockTable`; resolves to that prefix's length in chunks once the device holds them. Read
-   * locks are released whatever happens.
+   * `blockTable`; resolves once the device holds them, to that prefix's length in chunks and how
+   * many of them came from L1 and from L2. Read locks are released whatever happens.
    */
-  async retrieve(chunkKeys: ChunkKeys, blockTable: ArrayLike<number>): Promise<number> {
+  async retrieve(chunkKeys: ChunkKeys, blockTable: ArrayLike<number>): Promise<RetrieveResult> {
     const what = 'GpuKvConnector.retrieve';
     const keys = digests(chunkKeys, what);
     const blocks = this.#chunkBlocks(keys, blockTable, what);
     this.cache.gpu.assertUsable(what);
     const { blockBytes } = this.cache.geometry;
-    const views = await this.#host.lockPrefix(keys);
+    const { views, fromL1 } = await this.#host.lockPrefix(keys);
     try {
       let prefix = 0;
       while (prefix < views.length && views[prefix].byteLength === blocks[prefix].length * blockBytes) prefix++;
       if (prefix > 0) await this.#mover.retrieve(views.slice(0, prefix).map((view, i): ChunkTransfer => ({ blocks: blocks[i], view })));
-      return prefix;
+      const l1 = Math.min(fromL1, prefix);
+      return { chunks: prefix, fromL1: l1, fromL2: prefix - l1 };
     } finally {
       if (views.length > 0) this.#host.unlock(keys.subarray(0, views.length * WORDS_PER_KEY));
     }

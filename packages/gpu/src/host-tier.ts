@@ -15,9 +15,19 @@ export interface KvCacheLike {
   view(slot: number, size: number): Uint8Array;
   finishWrite(keys: DigestBatch): Uint8Array;
   submitPrefetch(keys: DigestBatch): { readonly requestId: number; readonly l1PrefixHits: number; readonly totalKeys: number };
-  waitPrefetch(handle: { readonly requestId: number; readonly l1PrefixHits: number; readonly totalKeys: number }, opts?: { timeoutMs?: number }): Promise<number>;
+  waitPrefetchResult(
+    handle: { readonly requestId: number; readonly l1PrefixHits: number; readonly totalKeys: number },
+    opts?: { timeoutMs?: number },
+  ): Promise<{ readonly count: number; readonly l1PrefixHits: number }>;
   readPrefetched(keys: DigestBatch): Uint8Array[] | null;
   finishReadPrefetched(keys: DigestBatch): Uint8Array;
+}
+
+/** A prefix {@link HostTier.lockPrefix} read-locked: its objects' views, the first `fromL1` of them already in L1. */
+export interface LockedPrefix {
+  readonly views: Uint8Array[];
+  /** Leading objects that were in L1 when asked for; the rest were brought up from L2. */
+  readonly fromL1: number;
 }
 
 /** What the connector does with its host side. */
@@ -34,7 +44,7 @@ export interface HostTier {
    * Read-locks the longest prefix of `keys` the tier holds (loading from L2 first where it has
    * one) and returns its objects' views, in key order; release them with {@link unlock}.
    */
-  lockPrefix(keys: DigestBatch): Promise<Uint8Array[]>;
+  lockPrefix(keys: DigestBatch): Promise<LockedPrefix>;
   /** Releases the read locks {@link lockPrefix} took on `keys` (a prefix of its batch). */
   unlock(keys: DigestBatch): void;
 }
@@ -74,7 +84,7 @@ class L1Tier implements HostTier {
     this.#l1.delete(keys, { force: true });
   }
 
-  async lockPrefix(keys: DigestBatch): Promise<Uint8Array[]> {
+  async lockPrefix(keys: DigestBatch): Promise<LockedPrefix> {
     const read = this.#l1.reserveRead(keys);
     const n = read.codes.length;
     let prefix = read.codes.findIndex((c) => c !== L1Error.SUCCESS);
@@ -82,7 +92,7 @@ class L1Tier implements HostTier {
     const pastGap: number[] = [];
     for (let i = prefix; i < n; i++) if (read.codes[i] === L1Error.SUCCESS) pastGap.push(i);
     if (pastGap.length > 0) this.#l1.finishRead(selectKeys(keys, pastGap));
-    return Array.from({ length: prefix }, (_, i) => this.#l1.view(read.slots[i], read.sizes[i]));
+    return { views: Array.from({ length: prefix }, (_, i) => this.#l1.view(read.slots[i], read.sizes[i])), fromL1: prefix };
   }
 
   unlock(keys: DigestBatch): void {
@@ -115,27 +125,29 @@ class KvCacheTier implements HostTier {
     this.#cache.l1.delete(keys, { force: true });
   }
 
-  async lockPrefix(keys: DigestBatch): Promise<Uint8Array[]> {
+  async lockPrefix(keys: DigestBatch): Promise<LockedPrefix> {
     const handle = this.#cache.submitPrefetch(keys);
-    let count: number;
+    let outcome: { readonly count: number; readonly l1PrefixHits: number };
     try {
-      count = await this.#cache.waitPrefetch(handle, { timeoutMs: this.#prefetchTimeoutMs });
+      outcome = await this.#cache.waitPrefetchResult(handle, { timeoutMs: this.#prefetchTimeoutMs });
     } catch (err) {
       this.#releaseWhenDone(handle, keys);
       throw err;
     }
-    if (count === 0) return [];
+    const { count, l1PrefixHits } = outcome;
+    if (count === 0) return { views: [], fromL1: 0 };
     // null: some key was not locked after all; the facade released the others.
-    return this.#cache.readPrefetched(keys.subarray(0, 4 * count)) ?? [];
+    const views = this.#cache.readPrefetched(keys.subarray(0, 4 * count)) ?? [];
+    return { views, fromL1: Math.min(l1PrefixHits, views.length) };
   }
 
   /**
    * A prefetch that outlived its retrieve still read-locks the prefix it finds; nobody will load
    * it now, so release those locks once it publishes its count.
    */
-  #releaseWhenDone(handle: Parameters<KvCacheLike['waitPrefetch']>[0], keys: DigestBatch): void {
-    this.#cache.waitPrefetch(handle, { timeoutMs: LATE_RELEASE_MS }).then(
-      (count) => { if (count > 0) this.#cache.finishReadPrefetched(keys.subarray(0, 4 * count)); },
+  #releaseWhenDone(handle: Parameters<KvCacheLike['waitPrefetchResult']>[0], keys: DigestBatch): void {
+    this.#cache.waitPrefetchResult(handle, { timeoutMs: LATE_RELEASE_MS }).then(
+      ({ count }) => { if (count > 0) this.#cache.finishReadPrefetched(keys.subarray(0, 4 * count)); },
       () => {}, // the facade closed or the request is gone: its locks went with it
     );
   }

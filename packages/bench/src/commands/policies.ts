@@ -3,16 +3,14 @@
  * classes of @kvtier/core) at several cache sizes and reports prefix hit ratios next to Belady's
  * offline choice on the same replay, plus an SVG chart in bench-results/.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { createEvictionPolicy, replayBelady, replayPolicy, type ChunkTrace } from '@kvtier/core';
 import { numberList, parseFlags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
-import { REPO_ROOT, saveChart } from '../results.ts';
+import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
+import { DEFAULT_TRACE, loadTrace } from '../trace.ts';
 
-/** The shared trace: `shared/` is the repository's sibling. */
-const DEFAULT_TRACE = join(REPO_ROOT, '..', 'shared', 'traces', 'mooncake_synthetic.jsonl');
 const DEFAULT_CAPACITIES = [2000, 5000, 10000];
 const POLICIES = ['lru', 'arc', 's3fifo', 'default'] as const;
 const COLUMNS = [...POLICIES, 'belady'] as const;
@@ -30,26 +28,6 @@ N chunks. A request's hits are its longest run of leading chunks already cached.
   --capacity LIST   cache sizes in chunks, default ${DEFAULT_CAPACITIES.join(',')}
   --json            print {"capacities":[...],"results":{"<capacity>":{"lru":x,...,"belady":x}}}
 Writes the chart to bench-results/policies.svg.`;
-
-/** Parses the trace; every line must be an object with an array of integer `hash_ids`. */
-function loadTrace(path: string): ChunkTrace {
-  if (!existsSync(path)) throw new Error(`trace file not found: ${path} (pass --trace FILE)`);
-  const trace: number[][] = [];
-  readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let ids: unknown;
-    try {
-      ids = (JSON.parse(line) as { hash_ids?: unknown }).hash_ids;
-    } catch (err) {
-      throw new Error(`${path}:${i + 1}: not JSON (${(err as Error).message})`);
-    }
-    if (!Array.isArray(ids) || !ids.every(Number.isSafeInteger)) {
-      throw new Error(`${path}:${i + 1}: "hash_ids" must be an array of integers`);
-    }
-    trace.push(ids as number[]);
-  });
-  return trace;
-}
 
 /** Hit ratio of each policy and of Belady at `capacity` chunks. */
 function measure(trace: ChunkTrace, capacity: number): Row {

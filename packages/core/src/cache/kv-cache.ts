@@ -184,6 +184,7 @@ export class KvCache {
     for (let i = l1PrefixHits; i < n; i++) if (locked.codes[i] === L1Error.SUCCESS) pastGap.push(i);
     if (pastGap.length > 0) this.#l1.finishRead(pickKeys(batch, pastGap), { extraCount });
     this.#metrics.count(Counter.PREFETCH_REQUESTS);
+    this.#metrics.count(Counter.PREFETCH_REQUESTED_KEYS, n);
     this.#metrics.count(Counter.PREFETCH_L1_HIT_KEYS, l1PrefixHits);
     let requestId: number;
     try {
