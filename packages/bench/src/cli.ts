@@ -1,10 +1,14 @@
 /**
- * `kvtier-bench [command] [flags]`. With no command, runs the default suite: every command with
- * its suite arguments, one after another.
+ * `kvtier-bench [command] [flags]`. With no command, runs the main job, `serve`; `suite` runs every
+ * micro-benchmark with its suite arguments, one after another.
  */
 import type { BenchCommand } from './command.ts';
 
+/** The command `kvtier-bench` runs with no arguments. */
+const MAIN = 'serve';
+
 const COMMANDS: Record<string, () => Promise<{ command: BenchCommand }>> = {
+  serve: () => import('./commands/serve.ts'),
   l1: () => import('./commands/l1.ts'),
   policies: () => import('./commands/policies.ts'),
   l2: () => import('./commands/l2.ts'),
@@ -15,8 +19,9 @@ const COMMANDS: Record<string, () => Promise<{ command: BenchCommand }>> = {
 async function help(): Promise<string> {
   const lines: string[] = [];
   for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${(await load()).command.summary}`);
+  lines.push(`  ${'suite'.padEnd(10)} every micro-benchmark above but serve, with small settings, one after another`);
   return `usage: kvtier-bench [command] [flags]\n\ncommands:\n${lines.join('\n')}\n\n`
-    + 'With no command, runs the default suite (every command). `kvtier-bench <command> --help` lists its flags.\n';
+    + `With no command, runs the main job (${MAIN}). \`kvtier-bench <command> --help\` lists its flags.\n`;
 }
 
 /** Runs one command; bad flags and failed runs end with one line naming the command, exit code 2. */
@@ -36,9 +41,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(await help());
     return 0;
   }
-  if (name === undefined) {
+  if (name === 'suite') {
     let worst = 0;
-    const names = Object.keys(COMMANDS);
+    const names = Object.keys(COMMANDS).filter((n) => n !== MAIN);
     for (const [i, n] of names.entries()) {
       const { command } = await COMMANDS[n]();
       process.stdout.write(`\n== [${i + 1}/${names.length}] kvtier-bench ${n} ${command.suiteArgs.join(' ')}\n`);
@@ -46,15 +51,17 @@ export async function main(argv: string[]): Promise<number> {
     }
     return worst;
   }
-  const load = COMMANDS[name];
+  const chosen = name === undefined || name.startsWith('--') ? MAIN : name;
+  const args = chosen === name ? rest : argv;
+  const load = COMMANDS[chosen];
   if (!load) {
-    process.stderr.write(`kvtier-bench: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    process.stderr.write(`kvtier-bench: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')}, suite)\n`);
     return 2;
   }
   const { command } = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${command.usage}\n`);
     return 0;
   }
-  return runCommand(name, command, rest);
+  return runCommand(chosen, command, args);
 }

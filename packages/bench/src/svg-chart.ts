@@ -116,3 +116,23 @@ export function renderChart(spec: ChartSpec): string {
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
+
+/** Renders several charts side by side in one SVG document (one figure, several panels). */
+export function renderPanels(specs: readonly ChartSpec[]): string {
+  const panels = specs.map((spec) => {
+    const svg = renderChart(spec);
+    const [, w, h] = /width="(\d+(?:\.\d+)?)" height="(\d+(?:\.\d+)?)"/.exec(svg) ?? [];
+    return { svg, width: Number(w), height: Number(h) };
+  });
+  const width = panels.reduce((sum, p) => sum + p.width, 0);
+  const height = Math.max(...panels.map((p) => p.height));
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`];
+  let x = 0;
+  for (const p of panels) {
+    out.push(`<g transform="translate(${x} 0)">`, p.svg.trimEnd(), '</g>');
+    x += p.width;
+  }
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
