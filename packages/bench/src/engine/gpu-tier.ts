@@ -10,7 +10,11 @@ interface Entry {
   pins: number;
 }
 
-/** An LRU of chunk key → device blocks, at most `capacity` chunks, owning those blocks. */
+/**
+ * An LRU of chunk key → device blocks, at most `capacity` chunks, owning those blocks. A prefix's
+ * chunks are made recent head last, so the head is the most recent: eviction takes a prefix's
+ * tail before its head, and what stays is always a usable prefix.
+ */
 export class GpuTier {
   /** Chunks it holds at most. */
   readonly capacity: number;
@@ -38,16 +42,18 @@ export class GpuTier {
    * pinned (not evicted) and made most recent; release them with {@link unpin}.
    */
   pinPrefix(keys: readonly string[]): (readonly number[])[] {
-    const out: (readonly number[])[] = [];
+    const found: [string, Entry][] = [];
     for (const key of keys) {
       const e = this.#entries.get(key);
       if (e === undefined) break;
-      this.#entries.delete(key);
-      this.#entries.set(key, e);
       e.pins++;
-      out.push(e.blocks);
+      found.push([key, e]);
     }
-    return out;
+    for (let i = found.length - 1; i >= 0; i--) {
+      this.#entries.delete(found[i][0]);
+      this.#entries.set(found[i][0], found[i][1]);
+    }
+    return found.map(([, e]) => e.blocks);
   }
 
   /** Releases the pins {@link pinPrefix} took on `keys`. */
@@ -60,21 +66,30 @@ export class GpuTier {
   }
 
   /**
-   * Takes ownership of `blocks` as chunk `key`, most recent, and evicts the least recent unpinned
-   * chunks past capacity (their blocks go back to the pool). A key already held keeps its blocks;
-   * the new ones go back to the pool. With capacity 0 the blocks go straight back.
+   * Takes ownership of the blocks of consecutive chunks of one prefix (in prefix order), head most
+   * recent, evicting the least recent unpinned chunks past capacity (their blocks go back to the
+   * pool). The capacity is strict: when every older chunk is pinned, the new one itself goes. A
+   * key already held keeps its blocks and the new ones go back; with capacity 0 all go back.
    */
-  insert(key: string, blocks: readonly number[]): void {
-    if (this.capacity === 0 || this.#entries.has(key)) {
-      this.#pool.give(blocks);
-      return;
-    }
-    this.#entries.set(key, { blocks, pins: 0 });
-    for (const [k, e] of this.#entries) {
-      if (this.#entries.size <= this.capacity) break;
-      if (e.pins > 0) continue;
-      this.#entries.delete(k);
-      this.#pool.give(e.blocks);
+  insertPrefix(chunks: readonly { readonly key: string; readonly blocks: readonly number[] }[]): void {
+    for (let i = chunks.length - 1; i >= 0; i--) {
+      const { key, blocks } = chunks[i];
+      const held = this.#entries.get(key);
+      if (held !== undefined || this.capacity === 0) {
+        this.#pool.give(blocks);
+        if (held !== undefined) {
+          this.#entries.delete(key);
+          this.#entries.set(key, held);
+        }
+        continue;
+      }
+      this.#entries.set(key, { blocks, pins: 0 });
+      for (const [k, e] of this.#entries) {
+        if (this.#entries.size <= this.capacity) break;
+        if (e.pins > 0) continue;
+        this.#entries.delete(k);
+        this.#pool.give(e.blocks);
+      }
     }
   }
 

@@ -112,7 +112,7 @@ export class KvServer {
       const stored = restored < chunks
         ? await this.#connector.store(digests.subarray(restored * WORDS_PER_KEY), table.slice(restored * chunkBlocks))
         : 0;
-      for (let c = gpuHits; c < chunks; c++) this.#tier.insert(names[c], table.slice(c * chunkBlocks, (c + 1) * chunkBlocks));
+      this.#tier.insertPrefix(names.slice(gpuHits).map((key, i) => ({ key, blocks: table.slice((gpuHits + i) * chunkBlocks, (gpuHits + i + 1) * chunkBlocks) })));
       handedOver = true;
       return {
         logits, ttftMs, chunks, gpuHits, l1Hits: got.fromL1, l2Hits: got.fromL2,
