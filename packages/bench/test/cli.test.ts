@@ -98,10 +98,11 @@ test('charts land in the results directory', () => {
   assert.equal(readdirSync(RESULTS).sort(), ['l1.svg', 'l2.svg', 'policies.svg', 'prefetch.svg']);
 });
 
-test('--help lists every command', async () => {
+test('--help lists every command and names the main job', async () => {
   const r = await bench(['--help']);
   assert.is(r.code, 0);
-  for (const name of ['l1', 'policies', 'l2', 'prefetch', 'transfer']) assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'));
+  for (const name of ['serve', 'l1', 'policies', 'l2', 'prefetch', 'transfer', 'suite']) assert.match(r.stdout, new RegExp(`^  ${name} `, 'm'));
+  assert.match(r.stdout, /With no command, runs the main job \(serve\)/);
 });
 
 test.after(() => rmSync(RESULTS, { recursive: true, force: true }));
