@@ -1,7 +1,7 @@
 // Prefetch controller and facade through the engine: real workers, real L1, mock adapters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AdapterCounter } from '@kvtier/core';
+import { AdapterCounter, Counter } from '@kvtier/core';
 import { OBJECT_BYTES, inL2, makeKeys, pattern, pick, prefetch, readLocks, seedL2, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 const TWO = [{ type: 'mock' }, { type: 'mock' }];
@@ -191,5 +191,20 @@ test('a load whose integrity check fails is a miss for that key and its suffix; 
   assert.equal(await inL2(cache, 0, keys), [false, false, false]);
   assert.equal(readLocks(cache, keys), [-1, -1, -1]);
 }, [{ type: 'fault', corruptRate: 1, inner: { type: 'mock' } }]));
+
+test('hit accounting: requested keys and hits per tier, in the counters and in metrics()', () => withCache(async (cache) => {
+  const keys = makeKeys(6);
+  await writeKeys(cache, slice(keys, 0, 2));
+  await seedL2(cache, slice(keys, 2, 4));
+  assert.is(await prefetch(cache, keys), 4, '2 from L1, 2 from L2, then a miss');
+  cache.finishReadPrefetched(slice(keys, 0, 4));
+  assert.is(await prefetch(cache, slice(keys, 4)), 0);
+  const c = cache.counters;
+  assert.equal([c.get(Counter.PREFETCH_REQUESTED_KEYS), c.get(Counter.PREFETCH_L1_HIT_KEYS), c.get(Counter.PREFETCH_L2_HIT_KEYS)], [8, 2, 2]);
+  const text = await cache.metrics();
+  assert.match(text, /^kvtier_prefetch_requested_keys_total 8$/m);
+  assert.match(text, /^kvtier_prefetch_l1_hit_keys_total 2$/m);
+  assert.match(text, /^kvtier_prefetch_l2_hit_keys_total 2$/m);
+}));
 
 test.run();
