@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh Debian machine with Node 20 and npm: pnpm 10, the workspace's
-# dependencies, Mesa's software Vulkan driver (lavapipe, Mesa >= 24 from bookworm-backports, see
-# shared/PLATFORM.md) with the GLES fallback, and a Redis server. Fast when everything is in place.
+# dependencies, Mesa's software Vulkan driver (lavapipe, Mesa >= 24 from bookworm-backports: Dawn
+# rejects bookworm's own 22.3) with the GLES fallback, and a Redis server. Fast when everything is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -7,9 +7,10 @@ import { ErrorCode, KvtierError } from '../src/errors.ts';
 import { createEvictionPolicy } from '../src/policies/eviction-policies.ts';
 import { replayBelady, replayPolicy, type ChunkTrace } from '../src/policies/replay.ts';
 
-const TRACE_PATH = fileURLToPath(new URL('../../../../shared/traces/mooncake_synthetic.jsonl', import.meta.url));
+/** The Mooncake trace the repository ships (packages/bench/data; source and licence in the README there). */
+const TRACE_PATH = fileURLToPath(new URL('../../bench/data/mooncake_synthetic.jsonl', import.meta.url));
 
-function loadSharedTrace(): ChunkTrace {
+function loadBundledTrace(): ChunkTrace {
   return readFileSync(TRACE_PATH, 'utf8').trim().split('\n').map((line) => (JSON.parse(line) as { hash_ids: number[] }).hash_ids);
 }
 
@@ -22,8 +23,8 @@ test('a hit is the longest run of leading chunks already cached', () => {
   assert.equal(r, { hits: 3, references: 12, hitRatio: 3 / 12 });
 });
 
-test('the shared Mooncake trace: an infinite cache hits 64.0% of 121,877 references', () => {
-  const r = unbounded(loadSharedTrace());
+test('the bundled Mooncake trace: an infinite cache hits 64.0% of 121,877 references', () => {
+  const r = unbounded(loadBundledTrace());
   assert.is(r.references, 121_877);
   assert.is(r.hits, 77_953);
   assert.is((r.hitRatio * 100).toFixed(1), '64.0');
@@ -82,8 +83,8 @@ test('an unbounded Belady replay equals the unbounded policy replay', () => {
   assert.equal(replayBelady(trace, Infinity), unbounded(trace));
 });
 
-test('on the shared trace, Belady is above every online policy at 2000 chunks', () => {
-  const trace = loadSharedTrace();
+test('on the bundled trace, Belady is above every online policy at 2000 chunks', () => {
+  const trace = loadBundledTrace();
   const belady = replayBelady(trace, 2000).hitRatio;
   for (const name of ['lru', 'arc', 's3fifo']) {
     const online = replayPolicy(trace, createEvictionPolicy<number>(name), 2000).hitRatio;
@@ -92,7 +93,7 @@ test('on the shared trace, Belady is above every online policy at 2000 chunks', 
 });
 
 test('default stays within 0.005 hit ratio of the best of lru/arc/s3fifo at 2000, 5000 and 10000 chunks', () => {
-  const trace = loadSharedTrace();
+  const trace = loadBundledTrace();
   for (const capacity of [2000, 5000, 10_000]) {
     const ratio = (name: string) => replayPolicy(trace, createEvictionPolicy<number>(name, { capacity }), capacity).hitRatio;
     const best = Math.max(ratio('lru'), ratio('arc'), ratio('s3fifo'));
