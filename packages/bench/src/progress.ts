@@ -5,7 +5,7 @@
 export class Progress {
   readonly #label: string;
   readonly #total: number;
-  readonly #tty: boolean;
+  readonly #stream: NodeJS.WriteStream;
   readonly #started = performance.now();
   #lastDecile = -1;
 
@@ -13,7 +13,7 @@ export class Progress {
   constructor(label: string, total: number, stream: NodeJS.WriteStream = process.stderr) {
     this.#label = label;
     this.#total = Math.max(1, total);
-    this.#tty = stream.isTTY === true;
+    this.#stream = stream;
   }
 
   /** Reports `done` steps finished, with a short note (e.g. the last step's figures). */
@@ -22,16 +22,16 @@ export class Progress {
     const elapsed = (performance.now() - this.#started) / 1000;
     const eta = done > 0 ? (elapsed / done) * (this.#total - done) : 0;
     const figures = `${done}/${this.#total} ${elapsed.toFixed(0)} s elapsed, ~${eta.toFixed(0)} s left${note ? `, ${note}` : ''}`;
-    if (this.#tty) {
+    if (this.#stream.isTTY === true) {
       const width = 30;
       const filled = Math.round(fraction * width);
-      process.stderr.write(`\r${this.#label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${figures}\x1b[K`);
-      if (done >= this.#total) process.stderr.write('\n');
+      this.#stream.write(`\r${this.#label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${figures}\x1b[K`);
+      if (done >= this.#total) this.#stream.write('\n');
       return;
     }
     const decile = Math.floor(fraction * 10);
     if (decile === this.#lastDecile && done < this.#total) return;
     this.#lastDecile = decile;
-    process.stderr.write(`${this.#label}: ${figures}\n`);
+    this.#stream.write(`${this.#label}: ${figures}\n`);
   }
 }

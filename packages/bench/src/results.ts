@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { renderChart, renderPanels, type ChartSpec } from './svg-chart.ts';
 
 /** The repository root. */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RESULTS_DIR = process.env.KVTIER_BENCH_RESULTS ?? join(REPO_ROOT, 'bench-results');
 
 /**

@@ -46,6 +46,20 @@ test('GpuTier: LRU prefix, pins keep chunks, strict capacity, evicted blocks go 
   assert.equal([off.size, pool.available], [0, 10]);
 });
 
+test('GpuTier: extending a held prefix keeps the head recent, so a later eviction takes the new tail', () => {
+  const pool = new BlockPool(8);
+  const tier = new GpuTier(3, pool);
+  tier.insertPrefix([{ key: 'a', blocks: pool.take(2) }, { key: 'b', blocks: pool.take(2) }]);
+  assert.is(tier.pinPrefix(['a', 'b']).length, 2);
+  tier.insertPrefix([{ key: 'a' }, { key: 'b' }, { key: 'c', blocks: pool.take(2) }]);
+  tier.unpin(['a', 'b']);
+  tier.insertPrefix([{ key: 'x', blocks: pool.take(2) }]);
+  assert.equal([tier.pinPrefix(['a', 'b', 'c']).length, tier.size], [2, 3], 'c, the tail, went; the head a, b stayed');
+  tier.unpin(['a', 'b']);
+  tier.clear();
+  assert.is(pool.available, 8);
+});
+
 const OPTS: WorkloadOptions = { keepOneIn: 2, tokensPerBlock: 4, maxBlocks: 3, maxRequests: 100, vocab: 50, seed: 7 };
 
 test('sampleWorkload keeps whole prefix groups, caps prompts, and maps equal ids to equal tokens', () => {

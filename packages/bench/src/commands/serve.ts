@@ -47,6 +47,8 @@ tiers
   --adapter fs|mock     the L2 adapter (default fs, in a temporary directory)
 model (seeded random weights)
   --layers N --d-model N --heads N --kv-heads N --head-dim N --ffn N --vocab N --model-block-tokens N
+  --layout block-contiguous|per-layer   the paged cache's device layout (default block-contiguous)
+  --model-seed N        seed of the weights (default 1)
   --json                print one JSON object instead of the tables
 Writes the chart to bench-results/serve.svg (serve-long-doc-qa.svg for that scenario).`;
 
@@ -54,7 +56,7 @@ const FLAGS = [
   'scenario', 'json', 'trace', 'keep', 'requests', 'block-tokens', 'max-blocks', 'long', 'seed',
   'documents', 'document-tokens', 'question-tokens',
   'chunk-tokens', 'gpu-chunks', 'l1-slots', 'l2-mib', 'adapter',
-  'layers', 'd-model', 'heads', 'kv-heads', 'head-dim', 'ffn', 'vocab', 'model-block-tokens',
+  'layers', 'd-model', 'heads', 'kv-heads', 'head-dim', 'ffn', 'vocab', 'model-block-tokens', 'layout', 'model-seed',
 ];
 
 /** A non-negative integer flag (0 allowed, e.g. `--gpu-chunks 0`). */
@@ -74,6 +76,8 @@ function modelOptions(flags: Flags): ModelOptions {
     ffn: positiveInteger(flags.ffn, 'ffn', d.ffn),
     vocab: positiveInteger(flags.vocab, 'vocab', d.vocab),
     blockTokens: positiveInteger(flags['model-block-tokens'], 'model-block-tokens', d.blockTokens),
+    layout: oneOf(flags.layout, 'layout', ['block-contiguous', 'per-layer'] as const),
+    seed: positiveInteger(flags['model-seed'], 'model-seed', d.seed),
   };
 }
 

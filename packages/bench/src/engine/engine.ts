@@ -137,6 +137,14 @@ export class ReferenceEngine {
     step('rmsnorm', rmsNormKernel(shape), [x, finalNorm, xn], (n) => [1, n - 1], () => [1, 1]);
     matmul(xn, lmHead, this.#logits, dModel, vocab, false, 1);
 
+    const limit = device.limits.maxComputeWorkgroupsPerDimension;
+    for (const s of slots) {
+      const widest = Math.max(...s.grid(maxTokens));
+      if (widest > limit) {
+        this.destroy();
+        throw new Error(`ReferenceEngine: ${maxTokens} tokens need ${widest} workgroups in one dimension of a dispatch, more than the device's ${limit}; lower maxTokens or the model's widths`);
+      }
+    }
     this.#params = buffer('params', slots.length * PARAM_SLOT_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     for (const [i, s] of slots.entries()) {
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.#params, offset: i * PARAM_SLOT_BYTES, size: 16 * 4 } }];

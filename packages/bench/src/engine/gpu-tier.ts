@@ -66,21 +66,24 @@ export class GpuTier {
   }
 
   /**
-   * Takes ownership of the blocks of consecutive chunks of one prefix (in prefix order), head most
-   * recent, evicting the least recent unpinned chunks past capacity (their blocks go back to the
-   * pool). The capacity is strict: when every older chunk is pinned, the new one itself goes. A
-   * key already held keeps its blocks and the new ones go back; with capacity 0 all go back.
+   * Records one prefix's chunks (in prefix order), head most recent: each chunk given `blocks`
+   * hands their ownership to the tier; a chunk given none is one the tier holds already (the
+   * pinned head of a longer prefix) and is only made recent. New chunks evict the least recent
+   * unpinned ones past capacity (their blocks go back to the pool). The capacity is strict: when
+   * every older chunk is pinned, the new one itself goes. Blocks given for a key already held go
+   * back; with capacity 0 all do.
    */
-  insertPrefix(chunks: readonly { readonly key: string; readonly blocks: readonly number[] }[]): void {
+  insertPrefix(chunks: readonly { readonly key: string; readonly blocks?: readonly number[] }[]): void {
     for (let i = chunks.length - 1; i >= 0; i--) {
       const { key, blocks } = chunks[i];
       const held = this.#entries.get(key);
+      if (held !== undefined) {
+        this.#entries.delete(key);
+        this.#entries.set(key, held);
+      }
+      if (blocks === undefined) continue;
       if (held !== undefined || this.capacity === 0) {
         this.#pool.give(blocks);
-        if (held !== undefined) {
-          this.#entries.delete(key);
-          this.#entries.set(key, held);
-        }
         continue;
       }
       this.#entries.set(key, { blocks, pins: 0 });

@@ -76,11 +76,6 @@ export function modelShape(opts: ModelOptions = {}): ModelShape {
   return shape;
 }
 
-/** Bytes of f16 K and V one token takes over all layers. */
-export function kvBytesPerToken(shape: ModelShape): number {
-  return shape.layers * 2 * shape.kvHeads * shape.headDim * 2;
-}
-
 /** One layer's weights, row-major `[in][out]` (the matmul kernel reads a vec4 of outputs per load). */
 export interface LayerWeights {
   readonly attnNorm: Float32Array;

@@ -88,11 +88,13 @@ export class KvServer {
     const needed = Math.ceil(tokens.length / this.#engine.shape.blockTokens);
     const onDevice = this.#tier.pinPrefix(names);
     const gpuHits = onDevice.length;
-    const fresh = this.#pool.take(needed - gpuHits * chunkBlocks);
-    const table = [...onDevice.flat(), ...fresh];
+    let fresh: number[] = [];
+    let table: number[] = [];
     let copy: number | undefined;
     let handedOver = false;
     try {
+      fresh = this.#pool.take(needed - gpuHits * chunkBlocks);
+      table = [...onDevice.flat(), ...fresh];
       const got = gpuHits < chunks
         ? await this.#connector.retrieve(digests.subarray(gpuHits * WORDS_PER_KEY), fresh)
         : { chunks: 0, fromL1: 0, fromL2: 0 };
@@ -112,7 +114,7 @@ export class KvServer {
       const stored = restored < chunks
         ? await this.#connector.store(digests.subarray(restored * WORDS_PER_KEY), table.slice(restored * chunkBlocks))
         : 0;
-      this.#tier.insertPrefix(names.slice(gpuHits).map((key, i) => ({ key, blocks: table.slice((gpuHits + i) * chunkBlocks, (gpuHits + i + 1) * chunkBlocks) })));
+      this.#tier.insertPrefix(names.map((key, c) => (c < gpuHits ? { key } : { key, blocks: table.slice(c * chunkBlocks, (c + 1) * chunkBlocks) })));
       handedOver = true;
       return {
         logits, ttftMs, chunks, gpuHits, l1Hits: got.fromL1, l2Hits: got.fromL2,

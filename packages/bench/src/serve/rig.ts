@@ -44,8 +44,6 @@ export interface Rig {
   readonly server: KvServer;
   /** Bytes of one chunk's KV. */
   readonly chunkBytes: number;
-  /** Model name in the chunk keys. */
-  readonly model: string;
   close(): Promise<void>;
 }
 
@@ -91,7 +89,7 @@ export async function openRig(opts: RigOptions): Promise<Rig> {
     const pool = new BlockPool(numBlocks);
     const server = new KvServer(engine, connector, new GpuTier(opts.gpuChunks, pool), pool, model);
     cleanups.push(() => server.destroy());
-    return { gpu, shape, cache, server, chunkBytes, model, close };
+    return { gpu, shape, cache, server, chunkBytes, close };
   } catch (err) {
     await close();
     throw err;
