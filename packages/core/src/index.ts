@@ -34,6 +34,6 @@ export { ADAPTER_HOST_METHODS, type AdapterHostApi, type BitmapData, type L2Usag
 export { openAdapterHost, serveAdapterHost, withCodedErrors, fromCodedErrors, type OpenAdapterHostOptions } from './l2/serve.ts';
 export { AdapterHostThread } from './l2/host-thread.ts';
 export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2EvictionConfig, L2Status } from './l2/adapter.ts';
-export { KvCache, type Keys, type KvCacheStatus, type PrefetchHandle, type PrefetchOutcome } from './cache/kv-cache.ts';
+export { KvCache, type Keys, type KvCacheStatus, type PrefetchHandle, type PrefetchOutcome } from './engine/kv-cache.ts';
 export { validateConfig, CONFIG_DEFAULTS, type KvCacheConfig, type EvictionConfig, type StoreConfig } from './config.ts';
 export { Metrics, Counter, AdapterCounter, AdapterOp, FailureReason, WorkerKind, Histogram } from './metrics.ts';

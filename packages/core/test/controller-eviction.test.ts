@@ -8,7 +8,7 @@ import { HEADER_BYTES } from '../src/l2/envelope.ts';
 import { AdapterHost } from '../src/l2/host.ts';
 import { Counter } from '../src/metrics.ts';
 import { createEvictionPolicy } from '../src/policies/eviction-policies.ts';
-import { L2EventRing } from '../src/workers/l2-event-ring.ts';
+import { L2EventRing } from '../src/l2/event-ring.ts';
 import { hosts, ids, keys, metrics, smallL1, write } from './controller-fixtures.ts';
 
 function context(l1: L1Manager, extra: Partial<EvictionContext> = {}): EvictionContext {

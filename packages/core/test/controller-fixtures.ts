@@ -9,8 +9,8 @@ import type { L2Adapter, L2Status } from '../src/l2/adapter.ts';
 import { AdapterHost } from '../src/l2/host.ts';
 import type { L2Usage } from '../src/l2/host-api.ts';
 import { Metrics } from '../src/metrics.ts';
-import { HostGenerations, hostGone, takeTerminationRequests } from '../src/workers/host-generations.ts';
-import { CONTROL_WORDS } from '../src/workers/layout.ts';
+import { HostGenerations, hostGone, takeTerminationRequests } from '../src/engine/host-generations.ts';
+import { CONTROL_WORDS } from '../src/engine/layout.ts';
 
 /** Bytes per test object. */
 export const SIZE = 4096;

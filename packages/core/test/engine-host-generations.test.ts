@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDeadline } from '../src/deadline.ts';
-import { HostGenerations, clearSlotCalls, hasSlotCalls, hostGone, takeTerminationRequests } from '../src/workers/host-generations.ts';
-import { CONTROL_WORDS } from '../src/workers/layout.ts';
+import { HostGenerations, clearSlotCalls, hasSlotCalls, hostGone, takeTerminationRequests } from '../src/engine/host-generations.ts';
+import { CONTROL_WORDS } from '../src/engine/layout.ts';
 
 function control(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));

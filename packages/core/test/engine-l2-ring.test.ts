@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { L2EventKind } from '../src/l2/events.ts';
-import { L2EventRing } from '../src/workers/l2-event-ring.ts';
+import { L2EventRing } from '../src/l2/event-ring.ts';
 
 const KEYS = Uint32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
 

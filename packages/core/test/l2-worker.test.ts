@@ -7,7 +7,7 @@ import { L1Manager } from '../src/l1/l1-manager.ts';
 import { HEADER_BYTES } from '../src/l2/envelope.ts';
 import { L2EventKind } from '../src/l2/events.ts';
 import { AdapterHostThread } from '../src/l2/host-thread.ts';
-import { L2EventRing } from '../src/workers/l2-event-ring.ts';
+import { L2EventRing } from '../src/l2/event-ring.ts';
 import { boundedTest, fillPattern, testKeys } from './l2-fixtures.ts';
 
 const test = boundedTest(uvuTest, 30_000);

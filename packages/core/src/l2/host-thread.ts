@@ -5,7 +5,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { ErrorCode, KvtierError } from '../errors.ts';
-import { portEndpoint } from '../workers/endpoint.ts';
+import { portEndpoint } from './endpoint.ts';
 import { ADAPTER_HOST_METHODS, type AdapterHostApi, type ServeAdapterHostOptions } from './host-api.ts';
 
 const WORKER_URL = new URL('./host-worker.mjs', import.meta.url);

@@ -5,8 +5,8 @@
 import * as Comlink from 'comlink';
 import { KvtierError } from '../errors.ts';
 import { L1Manager } from '../l1/l1-manager.ts';
-import { portEndpoint } from '../workers/endpoint.ts';
-import { L2EventRing } from '../workers/l2-event-ring.ts';
+import { portEndpoint } from './endpoint.ts';
+import { L2EventRing } from './event-ring.ts';
 import type { AdapterConfig } from './adapter.ts';
 import type { L2EventSink } from './events.ts';
 import { ADAPTER_HOST_METHODS, type AdapterHostApi, type ServeAdapterHostOptions } from './host-api.ts';

@@ -16,10 +16,10 @@ import { createEvictionPolicy } from '../policies/eviction-policies.ts';
 import { createPrefetchPolicy } from '../policies/prefetch.ts';
 import { loadPolicyModules } from '../policies/modules.ts';
 import { createStorePolicy } from '../policies/store.ts';
-import { portEndpoint } from './endpoint.ts';
+import { portEndpoint } from '../l2/endpoint.ts';
 import { L1Manager, type L1Handle } from '../l1/l1-manager.ts';
 import { HostGenerations } from './host-generations.ts';
-import { L2EventRing } from './l2-event-ring.ts';
+import { L2EventRing } from '../l2/event-ring.ts';
 import { Control, PREFETCH_ERROR_CODES, Record, RECORD_WORDS, RequestState } from './layout.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type AdapterTask, type ControllerControlApi, type EngineTask, type EvictionTask, type PrefetchControlApi,

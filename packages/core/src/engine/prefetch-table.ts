@@ -1,10 +1,10 @@
 /**
- * The main thread's side of the prefetch request table (workers/layout.ts): allocating records,
+ * The main thread's side of the prefetch request table (engine/layout.ts): allocating records,
  * reading results once, waiting without blocking the event loop.
  */
 import { ErrorCode, KvtierError, type ErrorCodeString } from '../errors.ts';
-import { PREFETCH_ERROR_CODES, PREFETCH_RECORDS, Record, RECORD_WORDS, RequestState } from '../workers/layout.ts';
-import { waitWord } from '../workers/wait.ts';
+import { PREFETCH_ERROR_CODES, PREFETCH_RECORDS, Record, RECORD_WORDS, RequestState } from './layout.ts';
+import { waitWord } from './wait.ts';
 
 /** A finished request's figures. */
 export interface PrefetchResult {

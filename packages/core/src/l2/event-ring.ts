@@ -12,7 +12,7 @@
  * consumer reads records below HEAD, then frees them with `Atomics.store(TAIL)`.
  */
 import type { DigestBatch } from '../l1/api.ts';
-import type { L2EventKindCode, L2EventSink } from '../l2/events.ts';
+import type { L2EventKindCode, L2EventSink } from './events.ts';
 
 const HEAD = 0;
 const TAIL = 1;

@@ -17,11 +17,11 @@ import { adapterModuleUrl, registeredAdapterTypes } from '../l2/registry.ts';
 import { fromCodedErrors } from '../l2/serve.ts';
 import { registeredPolicyModules } from '../policies/modules.ts';
 import { AdapterCounter, WorkerKind, type Metrics } from '../metrics.ts';
-import { portEndpoint } from './endpoint.ts';
+import { portEndpoint } from '../l2/endpoint.ts';
 import type { L1Manager } from '../l1/l1-manager.ts';
 import { Header } from '../l1/layout.ts';
 import { clearSlotCalls, hasSlotCalls, hostGone, takeTerminationRequests } from './host-generations.ts';
-import { L2EventRing } from './l2-event-ring.ts';
+import { L2EventRing } from '../l2/event-ring.ts';
 import { Control } from './layout.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,

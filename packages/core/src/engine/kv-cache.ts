@@ -13,8 +13,8 @@ import { Counter, Metrics } from '../metrics.ts';
 import { withDeadline } from '../deadline.ts';
 import { keyCount, pickKeys, rangeKeys } from '../controllers/batch.ts';
 import { L1Manager, MAX_EXTRA_COUNT } from '../l1/l1-manager.ts';
-import { EngineWorkers } from '../workers/engine-workers.ts';
-import { CONTROL_WORDS } from '../workers/layout.ts';
+import { EngineWorkers } from './engine-workers.ts';
+import { CONTROL_WORDS } from './layout.ts';
 import { PrefetchTable } from './prefetch-table.ts';
 
 /** Keys at the facade: a digest batch, or object keys (digested here). */
