@@ -11,9 +11,10 @@ export {
 export { L1_DEFAULTS, type L1Options, type ResolvedL1Config } from './l1/l1-config.ts';
 export {
   CHUNK_HASH_SEED, CHUNK_HASH_BYTES, DIGEST_BYTES, DEFAULT_CHUNK_SIZE, MAX_NAME_BYTES,
-  chunkHashes, digestKey, digestBatch, digestHex, assertDigestBatch, objectKeys, validateKey, validateModelName, validateSalt,
+  chunkHashes, digestKey, digestBatch, objectKeys, validateKey, validateModelName, validateSalt,
   type ObjectKey, type ChunkOptions,
 } from './keys.ts';
+export { digestHex, assertDigestBatch } from './digest-batch.ts';
 export { Bitmap } from './bitmap.ts';
 export {
   victimCount, ratioForCount, createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy,

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, KvtierError, invalidArgument } from './errors.ts';
-import type { DigestBatch } from './l1/api.ts';
+import { WORDS_PER_KEY, type DigestBatch } from './digest-batch.ts';
 
 /** One KV chunk of one model shard: the unit every tier stores. */
 export interface ObjectKey {
@@ -177,7 +177,7 @@ export function digestKey(key: ObjectKey): Uint8Array {
  */
 export function digestBatch(keys: readonly ObjectKey[] | readonly Uint8Array[]): DigestBatch {
   if (!Array.isArray(keys)) invalidArgument('keys must be an array of ObjectKey or 16-byte digests');
-  const out = new Uint32Array(keys.length * 4);
+  const out = new Uint32Array(keys.length * WORDS_PER_KEY);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     let d: Uint8Array;
@@ -187,30 +187,11 @@ export function digestBatch(keys: readonly ObjectKey[] | readonly Uint8Array[]):
     } else {
       d = digestKey(k);
     }
-    for (let w = 0; w < 4; w++) {
-      out[i * 4 + w] = d[w * 4] | (d[w * 4 + 1] << 8) | (d[w * 4 + 2] << 16) | (d[w * 4 + 3] << 24);
+    for (let w = 0; w < WORDS_PER_KEY; w++) {
+      out[i * WORDS_PER_KEY + w] = d[w * 4] | (d[w * 4 + 1] << 8) | (d[w * 4 + 2] << 16) | (d[w * 4 + 3] << 24);
     }
   }
   return out;
-}
-
-/** Throws INVALID_ARGUMENT naming `field` unless `batch` is a Uint32Array of whole digests. */
-export function assertDigestBatch(batch: unknown, field = 'keys'): asserts batch is DigestBatch {
-  if (!(batch instanceof Uint32Array)) invalidArgument(`${field} must be a DigestBatch (Uint32Array, 4 words per key)`);
-  if (batch.length % 4 !== 0) invalidArgument(`${field} has ${batch.length} words, not a multiple of 4 (4 words per key)`);
-}
-
-/** The 16 digest bytes of key `i` of `batch` as 32 lowercase hex characters (names, logs). */
-export function digestHex(batch: DigestBatch, i: number): string {
-  assertDigestBatch(batch, 'batch');
-  const count = batch.length / 4;
-  if (!Number.isInteger(i) || i < 0 || i >= count) invalidArgument(`index ${String(i)} is outside the batch of ${count} keys`);
-  let s = '';
-  for (let w = 0; w < 4; w++) {
-    const v = batch[i * 4 + w];
-    for (let b = 0; b < 4; b++) s += ((v >>> (b * 8)) & 0xff).toString(16).padStart(2, '0');
-  }
-  return s;
 }
 
 /** The keys of every chunk of `tokens` for one model shard (see {@link chunkHashes}). */

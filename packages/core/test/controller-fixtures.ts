@@ -2,7 +2,8 @@
 // AdapterHosts; the raw adapter under each host is this small in-memory fake with knobs for
 // hanging and failing calls (unit tests only: integration tests use the real adapters).
 import { createHash } from 'node:crypto';
-import { digestBatch, digestHex } from '../src/keys.ts';
+import { digestBatch } from '../src/keys.ts';
+import { digestHex } from '../src/digest-batch.ts';
 import type { DigestBatch } from '../src/l1/api.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import type { L2Adapter, L2Status } from '../src/l2/adapter.ts';

@@ -3,9 +3,10 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { ErrorCode } from '../src/errors.ts';
 import {
-  CHUNK_HASH_SEED, assertDigestBatch, chunkHashes, digestBatch, digestHex, digestKey, objectKeys,
+  CHUNK_HASH_SEED, chunkHashes, digestBatch, digestKey, objectKeys,
   validateModelName, validateSalt, type ObjectKey,
 } from '../src/keys.ts';
+import { assertDigestBatch, digestHex } from '../src/digest-batch.ts';
 import { throwsCode } from './l1-helpers.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDeadline } from '../src/deadline.ts';
 import { ErrorCode } from '../src/errors.ts';
-import { digestHex } from '../src/keys.ts';
+import { digestHex } from '../src/digest-batch.ts';
 import { L1EventKind, type DigestBatch } from '../src/l1/api.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { checkedL1, keys, names, ready, throwsCode } from './l1-helpers.ts';

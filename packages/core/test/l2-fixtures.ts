@@ -6,7 +6,7 @@
 import type { AdapterConfig, L2Adapter, L2Status } from '../src/l2/adapter.ts';
 import type { L2Usage } from '../src/l2/host-api.ts';
 import type { DigestBatch } from '../src/l1/api.ts';
-import { digestHex } from '../src/keys.ts';
+import { digestHex } from '../src/digest-batch.ts';
 import { configError } from '../src/errors.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { withDeadline } from '../src/deadline.ts';

@@ -1,7 +1,7 @@
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Bitmap } from '../src/bitmap.ts';
-import { digestHex } from '../src/keys.ts';
+import { digestHex } from '../src/digest-batch.ts';
 import type { DigestBatch } from '../src/l1/api.ts';
 import { HEADER_BYTES } from '../src/l2/envelope.ts';
 import { L2EventKind, type L2EventKindCode, type L2EventSink } from '../src/l2/events.ts';

@@ -10,7 +10,7 @@ import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, type Metrics } from '../metrics.ts';
 import type { EvictionPolicy } from '../policies/eviction.ts';
 import { callAdapter } from './adapter-call.ts';
-import { keyId } from './batch.ts';
+import { keyCount, keyId, keysFromIds } from '../digest-batch.ts';
 
 /** The L1 operations the eviction controller uses. */
 export interface EvictionL1 {
@@ -66,13 +66,6 @@ export interface EvictionContext {
 /** A digest as a policy key. */
 function idOf(digest: Uint32Array): string {
   return keyId(digest, 0);
-}
-
-/** Policy keys back to a digest batch. */
-function digestsOf(ids: readonly string[]): DigestBatch {
-  const out = new Uint32Array(ids.length * 4);
-  ids.forEach((id, i) => id.split('.').forEach((hex, w) => { out[i * 4 + w] = parseInt(hex, 16); }));
-  return out;
 }
 
 /**
@@ -162,7 +155,7 @@ export class EvictionController {
     this.#lastReconcile = performance.now();
     const keys = this.#ctx.l1.liveKeys();
     const live = new Set<string>();
-    for (let i = 0; i < keys.length / 4; i++) live.add(keyId(keys, i));
+    for (let i = 0; i < keyCount(keys); i++) live.add(keyId(keys, i));
     const gone = [...this.#l1Known].filter((id) => !live.has(id));
     const unknown = [...live].filter((id) => !this.#l1Known.has(id));
     for (const id of gone) this.#l1Known.delete(id);
@@ -175,9 +168,9 @@ export class EvictionController {
   evictL1(): number {
     const { l1, l1Policy, l1Eviction, metrics } = this.#ctx;
     if (l1.usage().fraction < l1Eviction.watermark) return 0;
-    const victims = l1Policy.victims(l1Eviction.ratio, (id) => l1.isEvictable(digestsOf([id]), 0));
+    const victims = l1Policy.victims(l1Eviction.ratio, (id) => l1.isEvictable(keysFromIds([id]), 0));
     if (victims.length === 0) return 0;
-    const codes = l1.evict(digestsOf(victims));
+    const codes = l1.evict(keysFromIds(victims));
     const evicted = victims.filter((_, i) => codes[i] === 0);
     for (const id of evicted) this.#l1Known.delete(id);
     l1Policy.removed(evicted);
@@ -210,7 +203,7 @@ export class EvictionController {
     if (usage.usedBytes / usage.capacityBytes < target.watermark) return 0;
     const victims = policy.victims(target.ratio);
     if (victims.length === 0) return 0;
-    const keys = digestsOf(victims);
+    const keys = keysFromIds(victims);
     let deleted: Uint8Array;
     try {
       deleted = await callAdapter(this.#ctx, target.index, AdapterOp.DELETE, () => target.adapter.delete(keys));

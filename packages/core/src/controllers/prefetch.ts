@@ -17,7 +17,7 @@ import type { AdapterHostApi, BitmapData } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, Histogram, type Metrics } from '../metrics.ts';
 import type { PrefetchPolicy } from '../policies/prefetch.ts';
 import { callAdapter, callWithSlots, type AdapterHostLiveness } from './adapter-call.ts';
-import { keyCount, keyId, pickKeys, pickValues, rangeKeys } from './batch.ts';
+import { keyCount, keyId, pickKeys, pickValues, rangeKeys } from '../digest-batch.ts';
 
 /** The L1 operations the prefetch controller uses. */
 export interface PrefetchL1 {

@@ -9,7 +9,7 @@ import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, FailureReason, Histogram, type Metrics } from '../metrics.ts';
 import type { StorePolicy } from '../policies/store.ts';
 import { callWithSlots, sleep, type AdapterHostLiveness } from './adapter-call.ts';
-import { keyCount, pickKeys, pickValues, range } from './batch.ts';
+import { keyCount, pickKeys, pickValues } from '../digest-batch.ts';
 
 /** Dirty objects claimed by the store controller: read-locked for it until it calls finishStore. */
 export interface DirtyBatch extends L1SlotResult {
@@ -122,7 +122,7 @@ async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBa
 
 /** Stores one claimed batch to its targets, then releases its read locks (and drops it from L1 if asked). */
 async function storeBatch(ctx: StoreContext, budgets: readonly InFlightBudget[], batch: DirtyBatch): Promise<void> {
-  const all = range(keyCount(batch.keys));
+  const all = Array.from({ length: keyCount(batch.keys) }, (_, i) => i);
   const targets = ctx.policy.targets(all, ctx.adapters.length);
   const tasks: Promise<Set<number>>[] = [];
   const targeted = new Map<number, number>();

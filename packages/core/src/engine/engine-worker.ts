@@ -8,6 +8,7 @@ import * as Comlink from 'comlink';
 import { EvictionController, type L2EvictionTarget } from '../controllers/eviction.ts';
 import { PrefetchController } from '../controllers/prefetch.ts';
 import { runStoreController } from '../controllers/store.ts';
+import { rangeKeys } from '../digest-batch.ts';
 import { KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { openAdapterHost, withCodedErrors } from '../l2/serve.ts';
@@ -123,7 +124,7 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
     maxInFlight: task.config.prefetchMaxInFlight,
     publish({ requestId, keys, extraCount }, l2PrefixHits, error) {
       const at = (requestId % (table.length / RECORD_WORDS)) * RECORD_WORDS;
-      const held = keys.subarray(0, l2PrefixHits * 4);
+      const held = rangeKeys(keys, 0, l2PrefixHits);
       if (Atomics.load(table, at + Record.REQUEST_ID) !== requestId) {
         // No one will read this result: its locks are nobody's.
         if (l2PrefixHits > 0) rt.l1.finishRead(held, { extraCount });

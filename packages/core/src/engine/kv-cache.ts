@@ -6,12 +6,13 @@
  */
 import { validateConfig, type KvCacheConfig } from '../config.ts';
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
-import { assertDigestBatch, digestBatch, type ObjectKey } from '../keys.ts';
+import { digestBatch, type ObjectKey } from '../keys.ts';
+import { assertDigestBatch } from '../digest-batch.ts';
 import { L1Error, type DigestBatch, type L1, type L1SlotResult, type WriteMode } from '../l1/api.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { Counter, Metrics } from '../metrics.ts';
 import { withDeadline } from '../deadline.ts';
-import { keyCount, pickKeys, rangeKeys } from '../controllers/batch.ts';
+import { keyCount, pickKeys, rangeKeys } from '../digest-batch.ts';
 import { L1Manager, MAX_EXTRA_COUNT } from '../l1/l1-manager.ts';
 import { EngineWorkers } from './engine-workers.ts';
 import { CONTROL_WORDS } from './layout.ts';

@@ -19,11 +19,9 @@ export type L1ErrorCode = (typeof L1Error)[keyof typeof L1Error];
 /** `L1Error` names by value, for messages and metrics. */
 export const L1_ERROR_NAMES: readonly string[] = Object.keys(L1Error);
 
-/**
- * A batch of 128-bit key digests: 4 u32 words per key, key i at words [4i, 4i+4), in input order.
- * Built from `ObjectKey`s by `digestBatch()` in keys; plain data, so it crosses threads freely.
- */
-export type DigestBatch = Uint32Array;
+// The key batch every L1 operation takes; its home is digest-batch.ts.
+import type { DigestBatch } from '../digest-batch.ts';
+export type { DigestBatch };
 
 /**
  * A slot in the arena, `(segment << SLOT_BITS) | slot` packed in one non-negative integer;

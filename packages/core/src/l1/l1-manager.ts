@@ -10,7 +10,7 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
 import { Bitmap } from '../bitmap.ts';
-import { assertDigestBatch } from '../keys.ts';
+import { assertDigestBatch } from '../digest-batch.ts';
 import {
   L1Error, L1EventKind, NO_SLOT,
   type DigestBatch, type L1, type L1KeyState, type L1SlotResult, type L1Usage, type SlotRef, type WriteMode,
