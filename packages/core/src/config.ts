@@ -12,6 +12,7 @@ import { evictionPolicyNames } from './policies/eviction-policies.ts';
 import { isWorkerPolicy, type PolicyKind } from './policies/modules.ts';
 import { prefetchPolicyNames } from './policies/prefetch.ts';
 import { storePolicyNames } from './policies/store.ts';
+import { MAX_ADAPTERS } from './limits.ts';
 
 /** Eviction settings of one tier: a policy name, the usage watermark and the fraction to evict. */
 export interface EvictionConfig {
@@ -79,8 +80,6 @@ export const CONFIG_DEFAULTS = {
   batchKeys: 256,
 } as const;
 
-/** Most adapters one cache hosts (each gets a worker thread and per-adapter metric slots). */
-export const MAX_ADAPTERS = 16;
 
 type Raw = Record<string, unknown>;
 

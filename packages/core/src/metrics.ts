@@ -3,7 +3,7 @@
  * as Prometheus text by the main thread. The catalogue below is the layout: each counter,
  * per-adapter counter, failure cell and histogram has a fixed offset in one `BigInt64Array`.
  */
-import { MAX_ADAPTERS } from './config.ts';
+import { MAX_ADAPTERS } from './limits.ts';
 import { invalidArgument } from './errors.ts';
 import { mergeExpositions } from './exposition.ts';
 

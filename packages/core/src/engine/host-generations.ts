@@ -4,7 +4,7 @@
  * ({@link hostGone}, {@link takeTerminationRequests}).
  */
 import type { AdapterHostLiveness } from '../controllers/adapter-call.ts';
-import { MAX_ADAPTERS } from '../config.ts';
+import { MAX_ADAPTERS } from '../limits.ts';
 import { Control, SLOT_CALLERS } from './layout.ts';
 import { bumpWord, waitWord } from './wait.ts';
 

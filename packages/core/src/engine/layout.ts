@@ -2,7 +2,7 @@
  * Every SharedArrayBuffer field the engine's own threads share (L1's buffers are laid out by L1,
  * the metric cells by metrics.ts). All fields are Int32 words so they can be waited on.
  */
-import { MAX_ADAPTERS } from '../config.ts';
+import { MAX_ADAPTERS } from '../limits.ts';
 
 /** Control block: one Int32Array of {@link CONTROL_WORDS} words. */
 export const Control = {
