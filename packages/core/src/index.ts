@@ -15,7 +15,7 @@ export {
   type ObjectKey, type ChunkOptions,
 } from './keys.ts';
 export { digestHex, assertDigestBatch } from './digest-batch.ts';
-export { Bitmap } from './bitmap.ts';
+export { Bitmap } from './shared/bitmap.ts';
 export {
   victimCount, ratioForCount, createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy,
   LruPolicy, ArcPolicy, S3FifoPolicy, NoopPolicy, replayPolicy, replayBelady, type ReplayResult, type ChunkTrace,

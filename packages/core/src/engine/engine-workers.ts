@@ -26,7 +26,7 @@ import { Control } from './layout.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
 } from './tasks.ts';
-import { bumpWord, waitWord } from './wait.ts';
+import { bumpWord, waitWord } from '../shared/wake.ts';
 
 /** Records per L2 event ring. */
 const L2_RING_RECORDS = 16_384;

@@ -4,7 +4,7 @@
  */
 import { ErrorCode, KvtierError, type ErrorCodeString } from '../errors.ts';
 import { PREFETCH_ERROR_CODES, PREFETCH_RECORDS, Record, RECORD_WORDS, RequestState } from './layout.ts';
-import { waitWord } from './wait.ts';
+import { waitWord } from '../shared/wake.ts';
 
 /** A finished request's figures. */
 export interface PrefetchResult {

@@ -9,7 +9,7 @@
  */
 import { isMainThread, threadId } from 'node:worker_threads';
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
-import { Bitmap } from '../bitmap.ts';
+import { Bitmap } from '../shared/bitmap.ts';
 import { assertDigestBatch } from '../digest-batch.ts';
 import {
   L1Error, L1EventKind, NO_SLOT,

@@ -1,4 +1,8 @@
-/** Non-blocking waits on shared words: safe on the main thread and in workers that serve messages. */
+/**
+ * The one wake primitive of kvtier's shared memory: a word that waiters watch and wakers bump.
+ * Waits never block (`Atomics.waitAsync`), so they are safe on the main thread and in workers that
+ * serve messages.
+ */
 
 /**
  * Resolves once `words[index]` is no longer `value` (or was not to begin with), or after

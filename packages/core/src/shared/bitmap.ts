@@ -1,4 +1,4 @@
-import { invalidArgument } from './errors.ts';
+import { invalidArgument } from '../errors.ts';
 
 function popcount32(w: number): number {
   w -= (w >>> 1) & 0x55555555;
