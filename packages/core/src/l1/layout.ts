@@ -2,61 +2,65 @@
  * Every field of L1's shared metadata buffer (one SharedArrayBuffer, the "meta" buffer), in one
  * place. Regions, in order: header words, thread registry, index table, free-slot stack,
  * slot -> entry map, per-thread read-lock counts, dirty bitmap, event ring. Offsets are in bytes
- * unless a name says words; every region starts on an 8-byte boundary.
+ * unless a name says words; every region starts on an 8-byte boundary. Every field is declared
+ * through shared/region.ts, so an index is where its field was declared.
  */
+import { Bitmap } from '../shared/bitmap.ts';
+import { RegionLayout, WordLayout } from '../shared/region.ts';
 
-/** Int32 word indices of the header. */
+const header = new WordLayout();
+/** Int32 word indices of the header, in declaration order. */
 export const Header = {
   /**
    * The index mutex: 0 when free, else `(ownerId << 1) | waiters`. Holding the owner id lets
    * reclaimThread release a mutex whose holder died.
    */
-  MUTEX: 0,
+  MUTEX: header.words(),
   /** Logical clock, bumped once per mutating batch; entries store it as their last access. */
-  TICK: 1,
+  TICK: header.words(),
   /** Live entries (objects, write-locked ones included). */
-  OBJECTS: 2,
+  OBJECTS: header.words(),
   /** Free slots: the top of the free-slot stack. */
-  FREE_TOP: 3,
+  FREE_TOP: header.words(),
   /** Slots whose dirty bit is set. */
-  DIRTY_COUNT: 4,
+  DIRTY_COUNT: header.words(),
   /** Bumped and notified whenever objects become dirty: the store worker waits on it. */
-  DIRTY_WAKE: 5,
+  DIRTY_WAKE: header.words(),
   /** Bumped and notified after inline emergency eviction: the eviction worker waits on it. */
-  EMERGENCY_WAKE: 6,
+  EMERGENCY_WAKE: header.words(),
   /** Event ring: next position producers claim (wrapping Int32). */
-  RING_HEAD: 7,
+  RING_HEAD: header.words(),
   /** Event ring: next position the consumer reads. */
-  RING_TAIL: 8,
+  RING_TAIL: header.words(),
   /** Event ring: events dropped because the ring was full. */
-  RING_DROPPED: 9,
+  RING_DROPPED: header.words(),
   /** Event ring: 1 while a thread drains (there is one consumer at a time). */
-  RING_DRAINING: 10,
+  RING_DRAINING: header.words(),
   /** Objects dropped by inline emergency eviction. */
-  EMERGENCY_EVICTIONS: 11,
+  EMERGENCY_EVICTIONS: header.words(),
   /** Objects dropped by `evict` (the eviction worker). */
-  EVICTIONS: 12,
+  EVICTIONS: header.words(),
   /** Write locks found past their lease (their objects discarded). */
-  EXPIRED_WRITES: 13,
+  EXPIRED_WRITES: header.words(),
   /** Objects whose read locks were found past their lease (the locks dropped). */
-  EXPIRED_READS: 14,
+  EXPIRED_READS: header.words(),
   /** Threads whose locks reclaimThread released. */
-  RECLAIMED_THREADS: 15,
+  RECLAIMED_THREADS: header.words(),
   /** Threads waiting on DIRTY_WAKE: wakers skip the notify (a costly call) while it is 0. */
-  DIRTY_WAITERS: 16,
+  DIRTY_WAITERS: header.words(),
   /** Threads waiting on EMERGENCY_WAKE. */
-  EMERGENCY_WAITERS: 17,
+  EMERGENCY_WAITERS: header.words(),
   /** Bumped at every hold of the index mutex: the batch id of the events emitted during that hold. */
-  EVENT_BATCH: 18,
+  EVENT_BATCH: header.words(),
   /** Bumped and notified whenever a store claim ends (finishStore): `flush` waits on it. */
-  STORED_WAKE: 19,
+  STORED_WAKE: header.words(),
   /** Threads waiting on STORED_WAKE. */
-  STORED_WAITERS: 20,
-  /** Float64 index (not a word index) of the bytes held by live objects: words 30 and 31. */
-  USED_BYTES_F64: 15,
-} as const;
-/** Words in the header. */
-export const HEADER_WORDS = 32;
+  STORED_WAITERS: header.words(),
+  /** Float64 index (not a word index) of the bytes held by live objects. */
+  USED_BYTES_F64: header.f64(),
+};
+/** Words in the header (a whole number of Float64s). */
+export const HEADER_WORDS = header.size + (header.size % 2);
 
 /**
  * Thread registry: one Int32 word per thread slot: 0 when free, else `threadId + 1` of the
@@ -70,35 +74,37 @@ export const REGISTRY_FREE = 0;
  * when one before it in its cluster is deleted; anything that must find an entry by slot goes
  * through the slot -> entry map, which moves with it.
  */
+const entry = new WordLayout();
 export const Entry = {
   /** Digest words 0..3 (digest word 0 is also the hash). */
-  DIGEST: 0,
+  DIGEST: entry.words(4),
   /** {@link EntryState}. */
-  STATE: 4,
+  STATE: entry.words(),
   /** Global slot index (segment × slotsPerSegment + slot), not the packed SlotRef. */
-  SLOT: 5,
+  SLOT: entry.words(),
   /** Object size in bytes. */
-  SIZE: 6,
+  SIZE: entry.words(),
   /** {@link EntryFlag} bits. */
-  FLAGS: 7,
+  FLAGS: entry.words(),
   /** Header TICK at the last access. */
-  TICK: 8,
+  TICK: entry.words(),
   /** Owner id holding the write lock, 0 when not write-locked. */
-  WRITE_OWNER: 9,
+  WRITE_OWNER: entry.words(),
   /** Float64 index within the entry (words 10, 11): write lease deadline, epoch ms. */
-  WRITE_DEADLINE_F64: 5,
+  WRITE_DEADLINE_F64: entry.f64(),
   /** Float64 index within the entry (words 12, 13): read lease deadline, epoch ms (the latest lock's). */
-  READ_DEADLINE_F64: 6,
+  READ_DEADLINE_F64: entry.f64(),
   /** Read locks held, all threads together (= the sum of the per-thread counts of the slot). */
-  READ_COUNT: 14,
+  READ_COUNT: entry.words(),
   /**
    * Owner id that claimed the object for an L2 store (takeDirty) and has not finished it
    * (finishStore), 0 when none: reclaimThread returns a dead claimer's objects to dirty.
    */
-  STORE_OWNER: 15,
-} as const;
+  STORE_OWNER: entry.words(),
+};
 /** Int32 words per entry (a power of two: entry i starts at word `i << ENTRY_SHIFT`). */
 export const ENTRY_WORDS = 16;
+if (entry.size > ENTRY_WORDS) throw new Error(`l1 layout: an entry declares ${entry.size} words, more than ENTRY_WORDS`);
 /** log2 of {@link ENTRY_WORDS}. */
 export const ENTRY_SHIFT = 4;
 /** Float64 elements per entry. */
@@ -117,22 +123,24 @@ export const EntryFlag = {
   CREATED: 4,
 } as const;
 
+const ringRecord = new WordLayout();
 /** One event ring record: {@link RING_RECORD_WORDS} Int32 words. */
 export const RingRecord = {
   /**
    * Sequence word (Vyukov's bounded queue): equals the position when the record is free for
    * the producer claiming that position, position + 1 once that producer published it.
    */
-  SEQ: 0,
+  SEQ: ringRecord.words(),
   /** An L1EventKind. */
-  KIND: 1,
+  KIND: ringRecord.words(),
   /** Digest words 0..3 of the key. */
-  DIGEST: 2,
+  DIGEST: ringRecord.words(4),
   /** Header EVENT_BATCH of the operation that emitted it: one batch call's events share it. */
-  BATCH: 6,
-} as const;
-/** Int32 words per ring record. */
+  BATCH: ringRecord.words(),
+};
+/** Int32 words per ring record (a power of two; the rest of a record is padding). */
 export const RING_RECORD_WORDS = 8;
+if (ringRecord.size > RING_RECORD_WORDS) throw new Error(`l1 layout: a ring record declares ${ringRecord.size} words, more than RING_RECORD_WORDS`);
 
 /** Byte offsets and sizes of every region of the meta buffer for one configuration. */
 export interface MetaLayout {
@@ -156,28 +164,22 @@ export interface MetaLayout {
   readonly byteLength: number;
 }
 
-const align8 = (n: number) => Math.ceil(n / 8) * 8;
-
 /** The layout of the meta buffer for `totalSlots` slots, `maxThreads` threads and a ring of `ringCapacity` records. */
 export function metaLayout(totalSlots: number, maxThreads: number, ringCapacity: number): MetaLayout {
   let tableCapacity = 16;
   while (tableCapacity < 2 * totalSlots) tableCapacity *= 2;
-  let at = HEADER_WORDS * 4;
-  const next = (bytes: number) => {
-    const start = at;
-    at = align8(at + bytes);
-    return start;
-  };
-  const registryOffset = next(maxThreads * 4);
-  const tableOffset = next(tableCapacity * ENTRY_WORDS * 4);
-  const freeStackOffset = next(totalSlots * 4);
-  const slotEntryOffset = next(totalSlots * 4);
-  const threadReadsOffset = next(totalSlots * maxThreads * 4);
-  const dirtyOffset = next(Math.ceil(totalSlots / 32) * 4);
-  const ringOffset = next(ringCapacity * RING_RECORD_WORDS * 4);
+  const regions = new RegionLayout();
+  regions.region(HEADER_WORDS * 4);
+  const registryOffset = regions.region(maxThreads * 4);
+  const tableOffset = regions.region(tableCapacity * ENTRY_WORDS * 4);
+  const freeStackOffset = regions.region(totalSlots * 4);
+  const slotEntryOffset = regions.region(totalSlots * 4);
+  const threadReadsOffset = regions.region(totalSlots * maxThreads * 4);
+  const dirtyOffset = regions.region(Bitmap.byteLength(totalSlots));
+  const ringOffset = regions.region(ringCapacity * RING_RECORD_WORDS * 4);
   return {
     maxThreads, totalSlots, tableCapacity, ringCapacity,
     registryOffset, tableOffset, freeStackOffset, slotEntryOffset, threadReadsOffset, dirtyOffset, ringOffset,
-    byteLength: at,
+    byteLength: regions.byteLength,
   };
 }
