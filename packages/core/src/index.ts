@@ -31,8 +31,9 @@ export { validateAdapterConfig, checkInteger, checkNumber, checkString } from '.
 export { HEADER_BYTES, ENVELOPE_VERSION, type EnvelopeFault } from './l2/envelope.ts';
 export { L2EventKind, type L2EventKindCode, type L2EventSink } from './l2/events.ts';
 export { AdapterHost, type AdapterHostOptions, type SlotViews } from './l2/host.ts';
-export { ADAPTER_HOST_METHODS, type AdapterHostApi, type BitmapData, type L2Usage, type ServeAdapterHostOptions } from './l2/host-api.ts';
-export { openAdapterHost, serveAdapterHost, withCodedErrors, fromCodedErrors, type OpenAdapterHostOptions } from './l2/serve.ts';
+export { ADAPTER_HOST_METHODS, type AdapterHostApi, type AdapterHostMethod, type BitmapData, type L2Usage } from './l2/host-api.ts';
+export { codedHostApi, callOn, type ErrorCoding, type HostCall } from './l2/coded-errors.ts';
+export { ServedAdapterHost, type AdapterHostSpec } from './l2/serve.ts';
 export { AdapterHostThread } from './l2/host-thread.ts';
 export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2EvictionConfig, L2Status } from './l2/adapter.ts';
 export { KvCache, type Keys, type KvCacheStatus, type PrefetchHandle, type PrefetchOutcome } from './engine/kv-cache.ts';

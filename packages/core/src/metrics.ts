@@ -73,7 +73,8 @@ const ADAPTER_COUNTER_TEXT: readonly (readonly [string, string])[] = [
 export const AdapterOp = { STORE: 0, LOAD: 1, LOOKUP: 2, UNLOCK: 3, DELETE: 4, USAGE: 5 } as const;
 /** One of the {@link AdapterOp} values. */
 export type AdapterOpId = (typeof AdapterOp)[keyof typeof AdapterOp];
-const OP_NAMES = ['store', 'load', 'lookup', 'unlock', 'delete', 'usage'];
+/** Names of the {@link AdapterOp} values by value: the `op` label of metrics and the op in deadline messages. */
+export const OP_NAMES: readonly string[] = ['store', 'load', 'lookup', 'unlock', 'delete', 'usage'];
 
 /** Why an adapter operation failed. */
 export const FailureReason = { ERROR: 0, TIMEOUT: 1, REJECTED: 2 } as const;

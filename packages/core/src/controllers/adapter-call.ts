@@ -7,7 +7,7 @@
  */
 import { withDeadline } from '../deadline.ts';
 import { ErrorCode, KvtierError } from '../errors.ts';
-import { AdapterCounter, FailureReason, type AdapterOpId, type Metrics } from '../metrics.ts';
+import { AdapterCounter, FailureReason, OP_NAMES, type AdapterOpId, type Metrics } from '../metrics.ts';
 
 /** What {@link callAdapter} needs to know about its caller. */
 export interface AdapterCallContext {
@@ -15,8 +15,6 @@ export interface AdapterCallContext {
   /** Deadline of one call in ms. */
   readonly adapterCallTimeoutMs: number;
 }
-
-const OP_LABELS = ['store', 'load', 'lookupAndLock', 'unlock', 'delete', 'usage'];
 
 /**
  * Runs `call()` against adapter `adapter` under the call deadline. A rejection becomes a
@@ -34,7 +32,7 @@ export async function callAdapter<T>(ctx: AdapterCallContext, adapter: number, o
   // An abandoned call may still reject later; keep that from surfacing as an unhandled rejection.
   promise.catch(() => {});
   try {
-    return await withDeadline(promise, ctx.adapterCallTimeoutMs, `adapter ${adapter} ${OP_LABELS[op]}`);
+    return await withDeadline(promise, ctx.adapterCallTimeoutMs, `adapter ${adapter} ${OP_NAMES[op]}`);
   } catch (err) {
     const e = KvtierError.from(err, ErrorCode.ADAPTER);
     if (e.code === ErrorCode.TIMEOUT) {

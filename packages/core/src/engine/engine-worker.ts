@@ -11,7 +11,7 @@ import { runStoreController } from '../controllers/store.ts';
 import { rangeKeys } from '../digest-batch.ts';
 import { KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
-import { openAdapterHost, withCodedErrors } from '../l2/serve.ts';
+import { ServedAdapterHost } from '../l2/serve.ts';
 import { Metrics } from '../metrics.ts';
 import { createEvictionPolicy } from '../policies/eviction-policies.ts';
 import { createPrefetchPolicy } from '../policies/prefetch.ts';
@@ -190,21 +190,17 @@ async function evictionTask(task: EvictionTask): Promise<void> {
 
 async function adapterTask(task: AdapterTask): Promise<void> {
   const rt = runtime(task);
-  const host = await openAdapterHost({
-    adapterIndex: task.index, config: task.adapter, moduleUrl: task.moduleUrl, adapterTypes: task.adapterTypes,
-    l1: rt.l1, events: new L2EventRing(task.ring),
-  });
-  live.push(host);
+  const served = await ServedAdapterHost.open(task.host, rt.l1);
+  live.push(served);
   // One coded API on every port: each caller sees the host's error codes (comlink keeps only messages).
-  const served = withCodedErrors(host);
-  for (const port of task.hostPorts) expose(served, port);
+  for (const port of task.hostPorts) expose(served.api, port);
   const api: AdapterControlApi = {
     ...readyApi(rt),
-    connect: (port) => expose(served, port),
+    connect: (port) => expose(served.api, port),
   };
   expose(api, task.controlPort);
   await rt.untilStopped();
-  await host.close();
+  await served.close();
 }
 
 /** Runs one engine task to its end. Errors leave as `{code, message}`-bearing Errors. */

@@ -14,7 +14,7 @@ import type { KvCacheConfig } from '../config.ts';
 import { ErrorCode, KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { adapterModuleUrl, registeredAdapterTypes } from '../l2/registry.ts';
-import { fromCodedErrors } from '../l2/serve.ts';
+import { callOn, codedHostApi } from '../l2/coded-errors.ts';
 import { registeredPolicyModules } from '../policies/modules.ts';
 import { AdapterCounter, WorkerKind, type Metrics } from '../metrics.ts';
 import { portEndpoint } from '../l2/endpoint.ts';
@@ -83,8 +83,7 @@ export class EngineWorkers {
   readonly #health = new Map<string, boolean>();
   /** Proxies kept in fields for the engine's life: a collected proxy hangs its call. */
   readonly #adapterControls: Comlink.Remote<AdapterControlApi>[] = [];
-  readonly #adapterRemotes: Comlink.Remote<AdapterHostApi>[] = [];
-  /** The main thread's view of each host: its rejections are KvtierErrors with the host's codes. */
+  /** The main thread's view of each host (it holds its proxy): its rejections are KvtierErrors with the host's codes. */
   readonly #adapterHosts: AdapterHostApi[] = [];
   /** Per adapter, the generation of its running host (host-generations.ts). */
   readonly #hostGenerations: number[] = [];
@@ -193,7 +192,7 @@ export class EngineWorkers {
   async #launch<T extends TaskControlApi>(name: string, task: EngineTask, transfer: MessagePort[], controlEnd: MessagePort, restart: () => Promise<void>): Promise<Comlink.Remote<T>> {
     const control = Comlink.wrap<T>(portEndpoint(controlEnd));
     const done = this.#pool.run(task, { transferList: [task.controlPort, ...transfer] as never }) as Promise<void>;
-    const running: Running = { name, kind: task.kind, adapter: task.kind === 'adapter' ? task.index : -1, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
+    const running: Running = { name, kind: task.kind, adapter: task.kind === 'adapter' ? task.host.adapterIndex : -1, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
     this.#running.set(name, running);
     done.then(
       () => { if (!this.#stopping(task.kind)) void this.#crashed(running, new Error('the task returned'), restart); },
@@ -282,19 +281,21 @@ export class EngineWorkers {
     const task: EngineTask = {
       ...this.#base(controlChannel.port2),
       kind: 'adapter',
-      index: i,
-      adapter,
-      moduleUrl: adapterModuleUrl(adapter.type, `adapters[${i}]`),
-      adapterTypes: registeredAdapterTypes(),
-      ring: this.#rings[i].buffer,
+      host: {
+        l1Handle: this.#options.l1.handle,
+        adapterIndex: i,
+        config: adapter,
+        moduleUrl: adapterModuleUrl(adapter.type, `adapters[${i}]`),
+        adapterTypes: registeredAdapterTypes(),
+        events: this.#rings[i].buffer,
+      },
       hostPorts,
     };
     const generation = Atomics.load(this.#control, Control.HOST_GENERATION + i);
     const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i));
     this.#adapterControls[i] = control;
     this.#hostGenerations[i] = generation;
-    this.#adapterRemotes[i] = Comlink.wrap<AdapterHostApi>(portEndpoint(main.port1));
-    this.#adapterHosts[i] = fromCodedErrors(this.#adapterRemotes[i] as unknown as AdapterHostApi);
+    this.#adapterHosts[i] = codedHostApi('decode', callOn(Comlink.wrap<AdapterHostApi>(portEndpoint(main.port1)) as unknown as AdapterHostApi));
   }
 
   /**

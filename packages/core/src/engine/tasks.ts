@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { KvCacheConfig } from '../config.ts';
-import type { AdapterConfig } from '../l2/adapter.ts';
+import type { AdapterHostSpec } from '../l2/serve.ts';
 
 /** What every task receives. */
 export interface TaskBase {
@@ -49,15 +49,11 @@ export interface EvictionTask extends TaskBase {
   readonly l2: readonly { readonly index: number; readonly port: MessagePort; readonly ring: SharedArrayBuffer }[];
 }
 
-/** Adapter host task: hosts adapter `index`; controllers connect through its control API. */
+/** Adapter host task: hosts one adapter; controllers connect through its control API. */
 export interface AdapterTask extends TaskBase {
   readonly kind: 'adapter';
-  readonly index: number;
-  readonly adapter: AdapterConfig;
-  readonly moduleUrl: string;
-  readonly adapterTypes: Readonly<Record<string, string>>;
-  /** This adapter's L2 event ring (it is the producer). */
-  readonly ring: SharedArrayBuffer;
+  /** The adapter to host, as an `AdapterHostThread` gets it too (its events: this adapter's L2 event ring). */
+  readonly host: AdapterHostSpec;
   /** The host is served on each of these (the controllers' and the main thread's ends). */
   readonly hostPorts: readonly MessagePort[];
 }

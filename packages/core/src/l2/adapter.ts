@@ -12,10 +12,10 @@ import type { DigestBatch } from '../l1/api.ts';
 import type { L2Usage } from './host-api.ts';
 
 /**
- * The eviction block of an adapter config. Adapters without one are never evicted by the engine.
- * Validated by `validateAdapterConfig` (config.ts in this folder).
+ * The eviction block of an adapter config, as validated by `validateAdapterConfig` (config.ts in
+ * this folder); in a raw config each field may be left out (`default`, 0.8, 0.2). Adapters
+ * without one are never evicted by the engine.
  */
-/** An adapter's eviction block as validated (in a raw config each field may be left out: `default`, 0.8, 0.2). */
 export interface L2EvictionConfig {
   /** Eviction policy name (`lru`, `arc`, `s3fifo`, `noop`, …), looked up in the policy registry. */
   readonly policy: string;

@@ -5,8 +5,10 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { ErrorCode, KvtierError } from '../errors.ts';
+import { callOn, codedHostApi } from './coded-errors.ts';
 import { portEndpoint } from './endpoint.ts';
-import { ADAPTER_HOST_METHODS, type AdapterHostApi, type ServeAdapterHostOptions } from './host-api.ts';
+import type { AdapterHostApi } from './host-api.ts';
+import type { AdapterHostSpec } from './serve.ts';
 
 const WORKER_URL = new URL('./host-worker.mjs', import.meta.url);
 
@@ -14,8 +16,6 @@ const WORKER_URL = new URL('./host-worker.mjs', import.meta.url);
 export class AdapterHostThread {
   /** The host; its rejections are KvtierErrors with their original codes. */
   readonly api: AdapterHostApi;
-  // The comlink proxy must outlive every call (a collected proxy hangs its calls): held here.
-  readonly #remote: Comlink.Remote<AdapterHostApi>;
   readonly #port: MessagePort;
   readonly #exited: Promise<number>;
   #closing: Promise<void> | undefined;
@@ -25,28 +25,23 @@ export class AdapterHostThread {
     this.#exited = new Promise<number>((resolve) => worker.once('exit', resolve));
     const failed = new Promise<never>((_, reject) => worker.once('error', (err) => reject(KvtierError.from(err))));
     failed.catch(() => {});
-    this.#remote = Comlink.wrap<AdapterHostApi>(portEndpoint(port));
-    const api: Record<string, unknown> = {};
-    for (const method of ADAPTER_HOST_METHODS) {
-      api[method] = (...args: unknown[]) => {
-        if (this.#closing !== undefined) return Promise.reject(new KvtierError(ErrorCode.CLOSED, 'the adapter host thread was closed'));
-        const call = (this.#remote[method] as unknown as (...a: unknown[]) => Promise<unknown>)(...args);
-        return Promise.race([call, failed]).catch((err: unknown) => {
-          throw KvtierError.from(err);
-        });
-      };
-    }
-    this.api = api as unknown as AdapterHostApi;
+    // `api` holds the comlink proxy through `remote`: a collected proxy would hang its calls.
+    const remote = callOn(Comlink.wrap<AdapterHostApi>(portEndpoint(port)) as unknown as AdapterHostApi);
+    // A call the dead thread will never answer rejects with the thread's error instead.
+    this.api = codedHostApi('decode', (method, args) => {
+      if (this.#closing !== undefined) return Promise.reject(new KvtierError(ErrorCode.CLOSED, 'the adapter host thread was closed'));
+      return Promise.race([remote(method, args), failed]);
+    });
   }
 
   /**
-   * Starts a worker that serves one adapter host (see `serveAdapterHost`) and connects to it.
+   * Starts a worker that hosts the adapter of `spec` (host-worker.ts) and connects to it.
    * Resolves once the host answered a first call (the adapter exists); otherwise rejects with the
    * adapter's creation error after the thread ended.
    */
-  static async start(options: Omit<ServeAdapterHostOptions, 'port'>): Promise<AdapterHostThread> {
+  static async start(spec: AdapterHostSpec): Promise<AdapterHostThread> {
     const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(WORKER_URL, { workerData: { ...options, port: port2 }, transferList: [port2], execArgv: [] });
+    const worker = new Worker(WORKER_URL, { workerData: { ...spec, port: port2 }, transferList: [port2], execArgv: [] });
     const thread = new AdapterHostThread(worker, port1);
     try {
       await thread.api.pinCount();

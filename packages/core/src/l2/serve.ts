@@ -1,114 +1,76 @@
 /**
- * Hosting an adapter in a worker thread: create the adapter from its config and module URL, wrap
- * it in an {@link AdapterHost} over the attached L1, and serve it over comlink.
+ * The one way a thread hosts an adapter, for an engine pool task and an `AdapterHostThread`
+ * alike: create the adapter from its config and module URL, wrap it in an {@link AdapterHost}
+ * over the L1 attached in this thread, and give it the coded API that thread exposes on its
+ * comlink ports.
  */
-import * as Comlink from 'comlink';
-import { KvtierError } from '../errors.ts';
-import { L1Manager } from '../l1/l1-manager.ts';
-import { portEndpoint } from './endpoint.ts';
-import { L2EventRing } from './event-ring.ts';
+import type { L1Handle } from '../l1/l1-manager.ts';
 import type { AdapterConfig } from './adapter.ts';
-import type { L2EventSink } from './events.ts';
-import { ADAPTER_HOST_METHODS, type AdapterHostApi, type ServeAdapterHostOptions } from './host-api.ts';
+import { callOn, codedHostApi, type HostCall } from './coded-errors.ts';
+import { L2EventRing } from './event-ring.ts';
+import type { AdapterHostApi } from './host-api.ts';
 import { AdapterHost, type SlotViews } from './host.ts';
 import { importAdapterModule, registerAdapterTypes } from './registry.ts';
 
-/** Options of {@link openAdapterHost}. */
-export interface OpenAdapterHostOptions {
+/**
+ * What hosting one adapter takes: plain data the main thread posts to the hosting thread, which
+ * imports the module by URL itself (a fresh worker has no registry of its own).
+ */
+export interface AdapterHostSpec {
+  /** `L1Manager.handle` of the engine's L1; the hosting thread attaches to it to view slots. */
+  readonly l1Handle: L1Handle;
+  /** The adapter's index in the config's adapter list (metrics label, error messages). */
   readonly adapterIndex: number;
+  /** The adapter's config, already validated on the main thread. */
   readonly config: AdapterConfig;
-  /** The module implementing `config.type` (`adapterModuleUrl(config.type)` on the main thread). */
+  /** `adapterModuleUrl(config.type)` from the main thread. */
   readonly moduleUrl: string;
-  /** A registry snapshot from the main thread, for adapters that wrap others. */
+  /** `registeredAdapterTypes()` from the main thread, for adapters that wrap others (`fault`). */
   readonly adapterTypes?: Readonly<Record<string, string>>;
-  /** L1 as attached in this thread. */
-  readonly l1: SlotViews;
-  readonly events?: L2EventSink;
+  /** The buffer of this adapter's `L2EventRing` (the host is its producer); no events when absent. */
+  readonly events?: SharedArrayBuffer;
 }
 
-/**
- * Creates the adapter of `config` from its module (imported by URL, so it works in a fresh
- * worker) and wraps it in a host. Resolves once the adapter is ready (an fs adapter has scanned
- * its directory).
- */
-export async function openAdapterHost(options: OpenAdapterHostOptions): Promise<AdapterHost> {
-  if (options.adapterTypes !== undefined) registerAdapterTypes(options.adapterTypes);
-  const module = await importAdapterModule(options.moduleUrl);
-  const field = `adapters[${options.adapterIndex}]`;
-  const adapter = await module.createAdapter(options.config, { index: options.adapterIndex, field });
-  return new AdapterHost({ adapter, index: options.adapterIndex, type: options.config.type, l1: options.l1, events: options.events });
+/** Creates the adapter of `spec` and wraps it in a host; resolves once the adapter is ready (an fs adapter has scanned its directory). */
+async function openAdapterHost(spec: AdapterHostSpec, l1: SlotViews): Promise<AdapterHost> {
+  if (spec.adapterTypes !== undefined) registerAdapterTypes(spec.adapterTypes);
+  const module = await importAdapterModule(spec.moduleUrl);
+  const index = spec.adapterIndex;
+  const adapter = await module.createAdapter(spec.config, { index, field: `adapters[${index}]` });
+  const events = spec.events === undefined ? undefined : new L2EventRing(spec.events);
+  return new AdapterHost({ adapter, index, type: spec.config.type, l1, events });
 }
 
-/**
- * `api` with every {@link AdapterHostApi} method rejecting with a plain Error whose message starts
- * with the code (`KVT_ERR_ADAPTER: …`): comlink keeps only an error's message, and
- * `KvtierError.from` rebuilds the code from it on the other side.
- */
-export function withCodedErrors(api: AdapterHostApi): AdapterHostApi {
-  const coded: Record<string, unknown> = {};
-  for (const method of ADAPTER_HOST_METHODS) {
-    const fn = api[method] as (...args: unknown[]) => Promise<unknown>;
-    coded[method] = (...args: unknown[]) => fn.apply(api, args).catch((err: unknown) => {
-      const e = KvtierError.from(err);
-      throw new Error(`${e.code}: ${e.message}`);
-    });
+/** An adapter host as its thread serves it: expose {@link api} on each port; {@link closed} says when to end. */
+export class ServedAdapterHost {
+  /** The host's API with errors coded for comlink (coded-errors.ts); its `close` is {@link close}. */
+  readonly api: AdapterHostApi;
+  /** Resolves once the host was closed, by {@link close} or by a caller over a port. */
+  readonly closed: Promise<void>;
+  readonly #call: HostCall;
+  #resolveClosed!: () => void;
+
+  private constructor(call: HostCall) {
+    this.#call = call;
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.api = codedHostApi('encode', (method, args) => (method === 'close' ? this.close() : call(method, args)));
   }
-  return coded as unknown as AdapterHostApi;
-}
 
-/**
- * The caller's side of {@link withCodedErrors}: `remote` (a comlink proxy of a coded host) with
- * every method rejecting with a {@link KvtierError} that carries the host's original code.
- */
-export function fromCodedErrors(remote: AdapterHostApi): AdapterHostApi {
-  const api: Record<string, unknown> = {};
-  for (const method of ADAPTER_HOST_METHODS) {
-    const fn = remote[method] as (...args: unknown[]) => Promise<unknown>;
-    api[method] = (...args: unknown[]) => fn(...args).catch((err: unknown) => {
-      throw KvtierError.from(err);
-    });
+  /** Creates the adapter of `spec` over `l1` (as attached in this thread); rejects with its creation error. */
+  static async open(spec: AdapterHostSpec, l1: SlotViews): Promise<ServedAdapterHost> {
+    return new ServedAdapterHost(callOn(await openAdapterHost(spec, l1)));
   }
-  return api as unknown as AdapterHostApi;
-}
 
-/**
- * Hosts one adapter in this (worker) thread until a caller on `options.port` calls `close()`:
- * attaches L1, creates the adapter, exposes {@link AdapterHostApi} on the port with comlink
- * (errors coded as in {@link withCodedErrors}). Resolves after the adapter closed, L1 was
- * detached and the port closed. If the adapter cannot be created, every call on the port rejects
- * with that error until `close()`, and the returned promise rejects with it after that.
- */
-export async function serveAdapterHost(options: ServeAdapterHostOptions): Promise<void> {
-  const l1 = L1Manager.attach(options.l1Handle);
-  let closed!: () => void;
-  const untilClosed = new Promise<void>((resolve) => (closed = resolve));
-  let failure: unknown;
-  let api: AdapterHostApi;
-  try {
-    const host = await openAdapterHost({
-      adapterIndex: options.adapterIndex, config: options.config, moduleUrl: options.moduleUrl, adapterTypes: options.adapterTypes,
-      l1, events: options.events === undefined ? undefined : new L2EventRing(options.events),
-    });
-    api = host;
-  } catch (err) {
-    failure = err;
-    api = failingApi(err);
+  /**
+   * A host whose adapter could not be created: every call but `close` rejects with `err`, so a
+   * caller that can only reach it over a port learns why.
+   */
+  static failed(err: unknown): ServedAdapterHost {
+    return new ServedAdapterHost((method) => (method === 'close' ? Promise.resolve() : Promise.reject(err)));
   }
-  const served = withCodedErrors(api);
-  const close = served.close;
-  served.close = () => close().finally(closed);
-  Comlink.expose(served, portEndpoint(options.port));
-  await untilClosed;
-  // Let comlink post close()'s answer before the port goes.
-  await new Promise((resolve) => setImmediate(resolve));
-  options.port.close();
-  l1.detach();
-  if (failure !== undefined) throw failure;
-}
 
-/** An API whose every call but `close` rejects with `err`. */
-function failingApi(err: unknown): AdapterHostApi {
-  const api: Record<string, unknown> = {};
-  for (const method of ADAPTER_HOST_METHODS) api[method] = method === 'close' ? async () => {} : () => Promise.reject(err);
-  return api as unknown as AdapterHostApi;
+  /** Closes the adapter (releasing every pin) and resolves {@link closed}; rejects as the adapter's close does. */
+  close(): Promise<void> {
+    return (this.#call('close', []) as Promise<void>).finally(this.#resolveClosed);
+  }
 }
