@@ -12,7 +12,7 @@
  * - `delayRate`/`delayMs`: per call, the call starts `delayMs` late.
  */
 import {
-  ErrorCode, KvtierError, adapterModule, checkInteger, checkNumber, validateAdapterConfig,
+  ErrorCode, KvtierError, configError, adapterModule, checkInteger, checkNumber, validateAdapterConfig,
   type AdapterConfig, type AdapterContext, type DigestBatch, type L2Adapter, type L2Status, type L2Usage,
 } from '@kvtier/core';
 import { totalLength } from './parts.ts';
@@ -50,16 +50,16 @@ export function validateConfig(config: AdapterConfig, field: string): void {
   validateAdapterConfig(config.inner, `${field}.inner`);
   const innerCapacity = (config.inner as AdapterConfig).capacityBytes;
   if (config.capacityBytes !== undefined && innerCapacity !== undefined && innerCapacity !== config.capacityBytes) {
-    throw new KvtierError(ErrorCode.CONFIG, `config.${field}.capacityBytes: the inner adapter enforces it, but ${field}.inner.capacityBytes is ${innerCapacity}, not ${config.capacityBytes}`);
+    configError(`${field}.capacityBytes`, `the inner adapter enforces it, but ${field}.inner.capacityBytes is ${innerCapacity}, not ${config.capacityBytes}`);
   }
   if (config.seed !== undefined) {
     checkInteger(config.seed, `${field}.seed`, 0);
-    if (config.seed > 0xffffffff) throw new KvtierError(ErrorCode.CONFIG, `config.${field}.seed: must be an integer in [0, 2^32), got ${config.seed}`);
+    if (config.seed > 0xffffffff) configError(`${field}.seed`, `must be an integer in [0, 2^32), got ${config.seed}`);
   }
   for (const rate of RATE_FIELDS) if (config[rate] !== undefined) checkNumber(config[rate], `${field}.${rate}`, 0, 1);
   if (config.delayMs !== undefined) checkInteger(config.delayMs, `${field}.delayMs`, 0);
   for (const key of Object.keys(config)) {
-    if (!KNOWN_FIELDS.has(key)) throw new KvtierError(ErrorCode.CONFIG, `config.${field}.${key}: is not a field of a fault adapter (${[...KNOWN_FIELDS].join(', ')})`);
+    if (!KNOWN_FIELDS.has(key)) configError(`${field}.${key}`, `is not a field of a fault adapter (${[...KNOWN_FIELDS].join(', ')})`);
   }
 }
 

@@ -19,7 +19,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { ErrorCode, KvtierError, checkString, digestHex, type AdapterConfig, type DigestBatch, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core';
+import { ErrorCode, KvtierError, checkString, configError, digestHex, type AdapterConfig, type DigestBatch, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core';
 import { skipBytes, totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */
@@ -37,21 +37,17 @@ const OBJECT_FILE = /^([0-9a-f]{32})\.kv$/;
 const SHARD_DIR = /^[0-9a-f]{2}$/;
 const TEMP_PREFIX = '.tmp-';
 
-function configFail(field: string, problem: string): never {
-  throw new KvtierError(ErrorCode.CONFIG, `config.${field}: ${problem}`);
-}
-
 /** Throws CONFIG naming the first bad `fs` field under `field`. */
 export function validateConfig(config: AdapterConfig, field: string): void {
   checkString(config.baseDir, `${field}.baseDir`);
   const baseDir = config.baseDir;
-  if (baseDir.includes('\0')) configFail(`${field}.baseDir`, 'must not contain NUL');
-  if (!isAbsolute(baseDir)) configFail(`${field}.baseDir`, `must be an absolute path, got ${JSON.stringify(baseDir)}`);
-  if (baseDir.split(/[\\/]/).includes('..')) configFail(`${field}.baseDir`, `must not contain '..' segments, got ${JSON.stringify(baseDir)}`);
-  if (/^[\\/]+$/.test(baseDir)) configFail(`${field}.baseDir`, 'must not be the filesystem root');
-  if (config.fsync !== undefined && typeof config.fsync !== 'boolean') configFail(`${field}.fsync`, `must be a boolean, got ${JSON.stringify(config.fsync)}`);
+  if (baseDir.includes('\0')) configError(`${field}.baseDir`, 'must not contain NUL');
+  if (!isAbsolute(baseDir)) configError(`${field}.baseDir`, `must be an absolute path, got ${JSON.stringify(baseDir)}`);
+  if (baseDir.split(/[\\/]/).includes('..')) configError(`${field}.baseDir`, `must not contain '..' segments, got ${JSON.stringify(baseDir)}`);
+  if (/^[\\/]+$/.test(baseDir)) configError(`${field}.baseDir`, 'must not be the filesystem root');
+  if (config.fsync !== undefined && typeof config.fsync !== 'boolean') configError(`${field}.fsync`, `must be a boolean, got ${JSON.stringify(config.fsync)}`);
   for (const key of Object.keys(config)) {
-    if (!KNOWN_FIELDS.has(key)) configFail(`${field}.${key}`, `is not a field of an fs adapter (${[...KNOWN_FIELDS].join(', ')})`);
+    if (!KNOWN_FIELDS.has(key)) configError(`${field}.${key}`, `is not a field of an fs adapter (${[...KNOWN_FIELDS].join(', ')})`);
   }
 }
 
@@ -127,7 +123,7 @@ export class FsAdapter implements L2Adapter {
     await mkdir(config.baseDir, { recursive: true });
     const baseDir = await realpath(config.baseDir);
     if (!(await lstat(baseDir)).isDirectory()) {
-      throw new KvtierError(ErrorCode.CONFIG, `config.adapter.baseDir: ${JSON.stringify(config.baseDir)} is not a directory`);
+      configError('adapter.baseDir', `${JSON.stringify(config.baseDir)} is not a directory`);
     }
     const adapter = new FsAdapter(baseDir, config);
     await adapter.#recover();

@@ -6,7 +6,7 @@
  * transfers take no simulated time, with it every store and load call sleeps
  * `bytes / (bandwidthGBps · 1e9)` seconds before answering.
  */
-import { ErrorCode, KvtierError, checkNumber, digestHex, type AdapterConfig, type DigestBatch, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core';
+import { ErrorCode, KvtierError, checkNumber, configError, digestHex, type AdapterConfig, type DigestBatch, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core';
 import { copyInto, totalLength } from './parts.ts';
 
 /** Config of a `mock` adapter. */
@@ -22,7 +22,7 @@ const KNOWN_FIELDS = new Set(['type', 'capacityBytes', 'eviction', 'bandwidthGBp
 export function validateConfig(config: AdapterConfig, field: string): void {
   if (config.bandwidthGBps !== undefined) checkNumber(config.bandwidthGBps, `${field}.bandwidthGBps`, 0, 1e6, true);
   for (const key of Object.keys(config)) {
-    if (!KNOWN_FIELDS.has(key)) throw new KvtierError(ErrorCode.CONFIG, `config.${field}.${key}: is not a field of a mock adapter (${[...KNOWN_FIELDS].join(', ')})`);
+    if (!KNOWN_FIELDS.has(key)) configError(`${field}.${key}`, `is not a field of a mock adapter (${[...KNOWN_FIELDS].join(', ')})`);
   }
 }
 

@@ -5,6 +5,7 @@
  * `config.adapters[1].eviction.watermark: must be a number in (0, 1], got 1.5`.
  */
 import { configError } from './errors.ts';
+import { describe, fraction, integer, name, object, onlyKnown, type Raw } from './validate.ts';
 import { L1_OPTION_FIELDS, resolveL1Config, type L1Options } from './l1/l1-config.ts';
 import type { AdapterConfig } from './l2/adapter.ts';
 import { validateAdapterConfig } from './l2/config.ts';
@@ -80,52 +81,6 @@ export const CONFIG_DEFAULTS = {
   batchKeys: 256,
 } as const;
 
-
-type Raw = Record<string, unknown>;
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
-}
-
-function object(field: string, value: unknown): Raw {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    configError(field, `must be an object, got ${describe(value)}`);
-  }
-  return value as Raw;
-}
-
-function integer(field: string, value: unknown, min: number, max: number, fallback?: number): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    configError(field, `must be an integer in [${min}, ${max}], got ${describe(value)}`);
-  }
-  return value;
-}
-
-function fraction(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
-    configError(field, `must be a number in (0, 1], got ${describe(value)}`);
-  }
-  return value;
-}
-
-function name(field: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^[a-z0-9_]{1,64}$/.test(value)) {
-    configError(field, `must be a name of 1 to 64 characters [a-z0-9_], got ${describe(value)}`);
-  }
-  return value;
-}
-
-/** Throws CONFIG naming the first field of `raw` (a block at `field`, '' for the root) not in `known`, and listing them. */
-function onlyKnown(field: string, raw: Raw, known: readonly string[]): void {
-  for (const key of Object.keys(raw)) {
-    if (!known.includes(key)) configError(field === '' ? key : `${field}.${key}`, `is not a known field (known: ${known.join(', ')})`);
-  }
-}
 
 const EVICTION_FIELDS = ['policy', 'watermark', 'ratio'];
 const STORE_FIELDS = ['maxRetries', 'backoffMs', 'maxInFlightBytesPerAdapter', 'batchKeys'];

@@ -27,7 +27,8 @@ export {
 export {
   registerAdapterType, registerAdapterTypes, registeredAdapterTypes, adapterModuleUrl, adapterModule, importAdapterModule,
 } from './l2/registry.ts';
-export { validateAdapterConfig, checkInteger, checkNumber, checkString } from './l2/config.ts';
+export { validateAdapterConfig } from './l2/config.ts';
+export { checkInteger, checkNumber, checkString } from './validate.ts';
 export { HEADER_BYTES, ENVELOPE_VERSION, type EnvelopeFault } from './l2/envelope.ts';
 export { L2EventKind, type L2EventKindCode, type L2EventSink } from './l2/events.ts';
 export { AdapterHost, type AdapterHostOptions, type SlotViews } from './l2/host.ts';

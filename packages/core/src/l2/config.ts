@@ -3,30 +3,9 @@
  * the type-specific fields by the type's module. Messages name the field (`config.adapters[0].eviction.ratio`).
  */
 import { configError } from '../errors.ts';
+import { checkNumber, checkString, checkInteger, isPlainObject } from '../validate.ts';
 import type { AdapterConfig, L2EvictionConfig } from './adapter.ts';
 import { registeredAdapterModule } from './registry.ts';
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-/** Throws CONFIG naming `field` unless `value` is an integer in [min, Number.MAX_SAFE_INTEGER]. */
-export function checkInteger(value: unknown, field: string, min: number): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    configError(field, `must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
-  }
-}
-
-/** Throws CONFIG naming `field` unless `value` is a finite number in [min, max] (`minOpen`: (min, max]). */
-export function checkNumber(value: unknown, field: string, min: number, max: number, minOpen = false): asserts value is number {
-  const ok = typeof value === 'number' && Number.isFinite(value) && (minOpen ? value > min : value >= min) && value <= max;
-  if (!ok) configError(field, `must be a number in ${minOpen ? '(' : '['}${min}, ${max}], got ${JSON.stringify(value)}`);
-}
-
-/** Throws CONFIG naming `field` unless `value` is a non-empty string. */
-export function checkString(value: unknown, field: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) configError(field, `must be a non-empty string, got ${JSON.stringify(value)}`);
-}
 
 function validateEviction(eviction: unknown, field: string): asserts eviction is L2EvictionConfig {
   if (!isPlainObject(eviction)) configError(field, 'must be an object {policy?, watermark?, ratio?}');
