@@ -14,7 +14,8 @@ export {
   chunkHashes, digestKey, digestBatch, objectKeys, validateKey, validateModelName, validateSalt,
   type ObjectKey, type ChunkOptions,
 } from './keys.ts';
-export { digestHex, assertDigestBatch } from './digest-batch.ts';
+export { digestHex, assertDigestBatch, keyCount, pickKeys, rangeKeys, WORDS_PER_KEY } from './digest-batch.ts';
+export { readLockPrefix, type LockedL1Prefix } from './l1/prefix-lock.ts';
 export { Bitmap } from './shared/bitmap.ts';
 export {
   victimCount, ratioForCount, createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy,

@@ -4,8 +4,8 @@
  * covers its chunks in order: chunk i is blocks `[i·chunkBlocks, (i+1)·chunkBlocks)` of the table
  * (the last may be shorter), and its L1 object is those blocks' canonical bytes.
  */
-import { assertDigestBatch, digestBatch, ErrorCode, KvtierError, L1Error, invalidArgument, type DigestBatch, type L1, type ObjectKey } from '@kvtier/core';
-import { hostTier, PREFETCH_TIMEOUT_MS, selectKeys, type HostTier, type KvCacheLike } from './host-tier.ts';
+import { assertDigestBatch, digestBatch, ErrorCode, KvtierError, L1Error, invalidArgument, keyCount, pickKeys, rangeKeys, type DigestBatch, type L1, type ObjectKey } from '@kvtier/core';
+import { hostTier, PREFETCH_TIMEOUT_MS, type HostTier, type KvCacheLike } from './host-tier.ts';
 import { ChunkMover, type ChunkTransfer } from './chunk-mover.ts';
 import type { GatherMethod } from './gather.ts';
 import { chooseGatherMethod } from './method-choice.ts';
@@ -24,8 +24,6 @@ export interface GpuKvConnectorOptions {
   /** With the KvCache facade: how long a retrieve waits for its prefetch (ms); default 30 000. */
   readonly prefetchTimeoutMs?: number;
 }
-
-const WORDS_PER_KEY = 4;
 
 /** What {@link GpuKvConnector.retrieve} loaded: a prefix of `chunks` chunks, and which tier each came from. */
 export interface RetrieveResult {
@@ -108,7 +106,7 @@ export class GpuKvConnector {
     const chosen: number[] = [];
     reserved.codes.forEach((code, i) => { if (code === L1Error.SUCCESS) chosen.push(i); });
     if (chosen.length === 0 && !reserved.codes.includes(L1Error.OBJECT_TOO_LARGE)) return 0;
-    const chosenKeys = selectKeys(keys, chosen);
+    const chosenKeys = pickKeys(keys, chosen);
     const tooLarge = reserved.codes.indexOf(L1Error.OBJECT_TOO_LARGE);
     if (tooLarge !== -1) {
       this.#host.abortWrite(chosenKeys);
@@ -144,7 +142,7 @@ export class GpuKvConnector {
       const l1 = Math.min(fromL1, prefix);
       return { chunks: prefix, fromL1: l1, fromL2: prefix - l1 };
     } finally {
-      if (views.length > 0) this.#host.unlock(keys.subarray(0, views.length * WORDS_PER_KEY));
+      if (views.length > 0) this.#host.unlock(rangeKeys(keys, 0, views.length));
     }
   }
 
@@ -155,7 +153,7 @@ export class GpuKvConnector {
 
   /** Validates `keys` against `blockTable` and cuts the table into each key's block list. */
   #chunkBlocks(keys: DigestBatch, blockTable: ArrayLike<number>, what: string): Int32Array[] {
-    const n = keys.length / WORDS_PER_KEY;
+    const n = keyCount(keys);
     this.cache.validateBlocks(blockTable, what);
     const per = this.#mover.chunkBlocks;
     const chunksInTable = Math.ceil(blockTable.length / per);

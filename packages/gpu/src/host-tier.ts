@@ -3,7 +3,7 @@
  * (whose prefetch also brings chunks up from L2 and whose writes are replicated to L2). Both are
  * reduced to the few operations the connector needs.
  */
-import { L1Error, type DigestBatch, type L1, type L1SlotResult, type WriteMode } from '@kvtier/core';
+import { rangeKeys, readLockPrefix, type DigestBatch, type L1, type L1SlotResult, type WriteMode } from '@kvtier/core';
 
 /**
  * The parts of `KvCache` (packages/core/src/cache) the connector uses, structurally, so a facade
@@ -49,13 +49,6 @@ export interface HostTier {
   unlock(keys: DigestBatch): void;
 }
 
-/** The keys of `keys` at `indices`, as a new batch. */
-export function selectKeys(keys: DigestBatch, indices: readonly number[]): DigestBatch {
-  const out = new Uint32Array(indices.length * 4);
-  indices.forEach((k, i) => out.set(keys.subarray(k * 4, (k + 1) * 4), i * 4));
-  return out;
-}
-
 /** Default deadline of a KvCache prefetch started by a retrieve. */
 export const PREFETCH_TIMEOUT_MS = 30_000;
 /** How long a prefetch that outlived its retrieve is waited for, to release what it locked. */
@@ -85,13 +78,7 @@ class L1Tier implements HostTier {
   }
 
   async lockPrefix(keys: DigestBatch): Promise<LockedPrefix> {
-    const read = this.#l1.reserveRead(keys);
-    const n = read.codes.length;
-    let prefix = read.codes.findIndex((c) => c !== L1Error.SUCCESS);
-    if (prefix < 0) prefix = n;
-    const pastGap: number[] = [];
-    for (let i = prefix; i < n; i++) if (read.codes[i] === L1Error.SUCCESS) pastGap.push(i);
-    if (pastGap.length > 0) this.#l1.finishRead(selectKeys(keys, pastGap));
+    const { prefix, read } = readLockPrefix(this.#l1, keys);
     return { views: Array.from({ length: prefix }, (_, i) => this.#l1.view(read.slots[i], read.sizes[i])), fromL1: prefix };
   }
 
@@ -137,7 +124,7 @@ class KvCacheTier implements HostTier {
     const { count, l1PrefixHits } = outcome;
     if (count === 0) return { views: [], fromL1: 0 };
     // null: some key was not locked after all; the facade released the others.
-    const views = this.#cache.readPrefetched(keys.subarray(0, 4 * count)) ?? [];
+    const views = this.#cache.readPrefetched(rangeKeys(keys, 0, count)) ?? [];
     return { views, fromL1: Math.min(l1PrefixHits, views.length) };
   }
 
@@ -147,7 +134,7 @@ class KvCacheTier implements HostTier {
    */
   #releaseWhenDone(handle: Parameters<KvCacheLike['waitPrefetchResult']>[0], keys: DigestBatch): void {
     this.#cache.waitPrefetchResult(handle, { timeoutMs: LATE_RELEASE_MS }).then(
-      ({ count }) => { if (count > 0) this.#cache.finishReadPrefetched(keys.subarray(0, 4 * count)); },
+      ({ count }) => { if (count > 0) this.#cache.finishReadPrefetched(rangeKeys(keys, 0, count)); },
       () => {}, // the facade closed or the request is gone: its locks went with it
     );
   }
