@@ -13,7 +13,8 @@ import type { AdapterHostApi } from '../l2/host-api.ts';
 import { Counter, Metrics } from '../metrics.ts';
 import { withDeadline } from '../deadline.ts';
 import { keyCount, pickKeys, rangeKeys } from '../digest-batch.ts';
-import { L1Manager, MAX_EXTRA_COUNT } from '../l1/l1-manager.ts';
+import { extraCountOf } from '../l1/extra-count.ts';
+import { L1Manager } from '../l1/l1-manager.ts';
 import { readLockPrefix } from '../l1/prefix-lock.ts';
 import { EngineWorkers } from './engine-workers.ts';
 import { CONTROL_WORDS } from './layout.ts';
@@ -69,13 +70,6 @@ function asDigests(keys: Keys, field = 'keys'): DigestBatch {
   }
   if (!Array.isArray(keys)) invalidArgument(`${field} must be a DigestBatch or an array of ObjectKey`);
   return digestBatch(keys as readonly ObjectKey[]);
-}
-
-/** `opts.extraCount` clamped to [0, 127] like L1 does; only a non-integer is refused. */
-function extraCountOf(opts: { extraCount?: number } | undefined): number {
-  const n = opts?.extraCount ?? 0;
-  if (!Number.isInteger(n)) invalidArgument(`extraCount must be an integer (clamped to [0, ${MAX_EXTRA_COUNT}]), got ${String(n)}`);
-  return Math.min(MAX_EXTRA_COUNT, Math.max(0, n));
 }
 
 /** The tiered KV cache: L1 in shared memory, L2 adapters in worker threads. */
