@@ -21,7 +21,8 @@ import { portEndpoint } from '../l2/endpoint.ts';
 import { L1Manager, type L1Handle } from '../l1/l1-manager.ts';
 import { HostGenerations } from './host-generations.ts';
 import { L2EventRing } from '../l2/event-ring.ts';
-import { Control, PREFETCH_ERROR_CODES, Record, RECORD_WORDS, RequestState } from './layout.ts';
+import { Control } from './layout.ts';
+import { PrefetchTable, type StateWord } from './prefetch-table.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type AdapterTask, type ControllerControlApi, type EngineTask, type EvictionTask, type PrefetchControlApi,
   type PrefetchTask, type StoreTask, type TaskControlApi,
@@ -111,7 +112,7 @@ async function storeTask(task: StoreTask): Promise<void> {
 async function prefetchTask(task: PrefetchTask): Promise<void> {
   await loadPolicyModules(task.policyModules);
   const rt = runtime(task);
-  const table = new Int32Array(task.prefetchTable);
+  const table = new PrefetchTable(task.prefetchTable);
   const adapters = task.adapterPorts.map(wrapAdapter);
   const hosts = new HostGenerations(rt.control, task.adapterGenerations, 'prefetch');
   const controller = new PrefetchController({
@@ -123,21 +124,12 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
     adapterCallTimeoutMs: task.config.adapterCallTimeoutMs,
     maxInFlight: task.config.prefetchMaxInFlight,
     publish({ requestId, keys, extraCount }, l2PrefixHits, error) {
-      const at = (requestId % (table.length / RECORD_WORDS)) * RECORD_WORDS;
       const held = rangeKeys(keys, 0, l2PrefixHits);
-      if (Atomics.load(table, at + Record.REQUEST_ID) !== requestId) {
-        // No one will read this result: its locks are nobody's.
-        if (l2PrefixHits > 0) rt.l1.finishRead(held, { extraCount });
-        return;
-      }
-      table[at + Record.L2_PREFIX_HITS] = l2PrefixHits;
-      table[at + Record.ERROR] = error === undefined ? 0 : 1 + Math.max(0, PREFETCH_ERROR_CODES.indexOf(error.code as never));
-      const state = error === undefined ? RequestState.DONE : RequestState.FAILED;
       // The locks become the engine thread's in the same step as the result: if this worker dies,
       // its reclamation neither drops locks the user was told about nor leaves any it was not.
-      if (l2PrefixHits > 0) rt.l1.handOverReads(held, task.clientOwnerId, { extraCount, publish: { words: table, index: at + Record.STATE, value: state } });
-      else Atomics.store(table, at + Record.STATE, state);
-      Atomics.notify(table, at + Record.STATE);
+      const handOver = l2PrefixHits > 0 ? (state: StateWord) => { rt.l1.handOverReads(held, task.clientOwnerId, { extraCount, publish: state }); } : undefined;
+      // Not published: no one will read this result, so its locks are nobody's.
+      if (!table.publish(requestId, l2PrefixHits, error?.code, handOver) && l2PrefixHits > 0) rt.l1.finishRead(held, { extraCount });
     },
   });
   const api: PrefetchControlApi = {

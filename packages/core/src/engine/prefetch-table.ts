@@ -1,6 +1,7 @@
 /**
- * The main thread's side of the prefetch request table (engine/layout.ts): allocating records,
- * reading results once, waiting without blocking the event loop.
+ * The prefetch request table (engine/layout.ts), both sides of it: the main thread allocates
+ * records, reads each result once and waits without blocking the event loop; the prefetch worker
+ * (attached to the same buffer) publishes results. Nothing else touches a record's words.
  */
 import { ErrorCode, KvtierError, type ErrorCodeString } from '../errors.ts';
 import { PREFETCH_ERROR_CODES, PREFETCH_RECORDS, Record, RECORD_WORDS, RequestState } from './layout.ts';
@@ -18,12 +19,25 @@ export interface PrefetchResult {
 /** Request ids are kept below 2^31 so they fit an Int32 word. */
 const ID_MASK = 0x7fffffff;
 
-/** The request table over its SharedArrayBuffer; the main thread allocates and consumes records. */
+/** Where a result's state word is published: the target of an `Atomics.store` (or of L1's handOverReads). */
+export interface StateWord {
+  readonly words: Int32Array;
+  readonly index: number;
+  readonly value: number;
+}
+
+/** The request table over its SharedArrayBuffer. */
 export class PrefetchTable {
   /** The shared buffer, for the prefetch worker. */
-  readonly buffer = new SharedArrayBuffer(PREFETCH_RECORDS * RECORD_WORDS * 4);
-  readonly #words = new Int32Array(this.buffer);
+  readonly buffer: SharedArrayBuffer;
+  readonly #words: Int32Array;
   #nextId = 1;
+
+  /** @param buffer - the main thread's table, to attach to (in the prefetch worker); none: a new table */
+  constructor(buffer = new SharedArrayBuffer(PREFETCH_RECORDS * RECORD_WORDS * 4)) {
+    this.buffer = buffer;
+    this.#words = new Int32Array(buffer);
+  }
 
   /**
    * Allocates a record for a new request and returns its id. The record index is `id % records`,
@@ -46,14 +60,23 @@ export class PrefetchTable {
     throw new KvtierError(ErrorCode.CAPACITY, `all ${PREFETCH_RECORDS} prefetch records are in use: consume results with queryPrefetch or waitPrefetch`);
   }
 
-  /** Publishes a result from this thread (requests with nothing for L2, failures found here). */
-  publish(id: number, l2PrefixHits: number, error?: (typeof PREFETCH_ERROR_CODES)[number]): void {
+  /**
+   * Publishes request `id`'s result, from either thread: the result fields, then the state word
+   * (with `commit` when given — the worker hands its read locks over in the same step — else an
+   * `Atomics.store`, which orders the plain writes before it), then a notify. An error code
+   * outside {@link PREFETCH_ERROR_CODES} is published as `KVT_ERR_WORKER`.
+   * @returns false when the record no longer belongs to `id` (nobody will read this result)
+   */
+  publish(id: number, l2PrefixHits: number, error?: string, commit?: (state: StateWord) => void): boolean {
     const at = this.#at(id);
-    if (Atomics.load(this.#words, at + Record.REQUEST_ID) !== id) return;
+    if (Atomics.load(this.#words, at + Record.REQUEST_ID) !== id) return false;
     this.#words[at + Record.L2_PREFIX_HITS] = l2PrefixHits;
-    this.#words[at + Record.ERROR] = error === undefined ? 0 : 1 + PREFETCH_ERROR_CODES.indexOf(error);
-    Atomics.store(this.#words, at + Record.STATE, error === undefined ? RequestState.DONE : RequestState.FAILED);
-    Atomics.notify(this.#words, at + Record.STATE);
+    this.#words[at + Record.ERROR] = error === undefined ? 0 : 1 + Math.max(0, PREFETCH_ERROR_CODES.indexOf(error as never));
+    const state: StateWord = { words: this.#words, index: at + Record.STATE, value: error === undefined ? RequestState.DONE : RequestState.FAILED };
+    if (commit === undefined) Atomics.store(state.words, state.index, state.value);
+    else commit(state);
+    Atomics.notify(state.words, state.index);
+    return true;
   }
 
   /** Frees request `id`'s record without a result (its submit failed before anyone could wait on it). */
