@@ -1,8 +1,9 @@
 // The engine's adapter hosts are served with coded errors: a host's error code reaches the main
-// thread's proxy (cache.adapters) unchanged, as a KvtierError.
+// thread's proxy (adapterHosts(cache)) unchanged, as a KvtierError.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, KvtierError } from '@kvtier/core';
+import { adapterHosts } from '@kvtier/core/testing';
 import { makeKeys, withCache } from './engine-helpers.ts';
 
 async function rejection(call: Promise<unknown>): Promise<KvtierError> {
@@ -16,14 +17,14 @@ async function rejection(call: Promise<unknown>): Promise<KvtierError> {
 }
 
 test('a bad batch sent to a host rejects with KVT_ERR_INVALID_ARGUMENT on the main thread', () => withCache(async (cache) => {
-  const err = await rejection(cache.adapters[0].load(makeKeys(2), new Int32Array(1), new Uint32Array(2)));
+  const err = await rejection(adapterHosts(cache)[0].load(makeKeys(2), new Int32Array(1), new Uint32Array(2)));
   assert.is(err.code, ErrorCode.INVALID_ARGUMENT);
   assert.match(err.message, /slots must be an Int32Array of 2/);
 }));
 
 test('a call on a closed host rejects with KVT_ERR_CLOSED on the main thread', () => withCache(async (cache) => {
-  await cache.adapters[0].close();
-  const err = await rejection(cache.adapters[0].lookupAndLock(makeKeys(1)));
+  await adapterHosts(cache)[0].close();
+  const err = await rejection(adapterHosts(cache)[0].lookupAndLock(makeKeys(1)));
   assert.is(err.code, ErrorCode.CLOSED);
 }));
 

@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdapterCounter, Counter, ErrorCode, WorkerKind, type KvCache } from '@kvtier/core';
+import { ErrorCode, type KvCache } from '@kvtier/core';
+import { AdapterCounter, Counter, WorkerKind, terminateWorker, engineCounters, lockedObjects, workerHealth } from '@kvtier/core/testing';
 import {
   assertNoLeaks, eventually, inL2, makeKeys, openCache, pattern, prefetch, readLocks, seedL2, storeSettled, withCache, writeKeys,
 } from './engine-helpers.ts';
@@ -42,8 +43,8 @@ test('errors, corruption, delays and lost completions never return wrong bytes n
     cache.finishReadPrefetched(prefix);
   }
   assert.ok(hits > 0, 'some prefetches got through');
-  assert.ok(cache.counters.getAdapter(0, AdapterCounter.ABANDONED_CALLS) > 0, 'lost completions were abandoned');
-  await eventually(() => cache.lockedObjects() === 0, 'quarantined slots to be released', 5_000);
+  assert.ok(engineCounters(cache).getAdapter(0, AdapterCounter.ABANDONED_CALLS) > 0, 'lost completions were abandoned');
+  await eventually(() => lockedObjects(cache) === 0, 'quarantined slots to be released', 5_000);
 }, [FAULTY], { adapterCallTimeoutMs: 100, store: { maxRetries: 3, backoffMs: 1 } }, 60_000));
 
 test('a store call silent past its grace period: its slot stays locked until its adapter host is terminated and restarted', () => withCache(async (cache) => {
@@ -54,12 +55,12 @@ test('a store call silent past its grace period: its slot stays locked until its
   while (readLocks(cache, keys)[0] !== 0) {
     await new Promise((r) => setTimeout(r, 2));
     if (readLocks(cache, keys)[0] === 0) {
-      assert.ok(cache.counters.getRestarts(WorkerKind.ADAPTER) >= 1, 'the read lock went while the host that may read the slot was alive');
+      assert.ok(engineCounters(cache).getRestarts(WorkerKind.ADAPTER) >= 1, 'the read lock went while the host that may read the slot was alive');
     }
   }
-  assert.is(cache.counters.getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1);
-  assert.is(cache.counters.get(Counter.STORE_DROPPED_KEYS), 1);
-  await eventually(() => cache.workerHealth().get('adapter[0]') === true, 'the adapter host to be restarted');
+  assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1);
+  assert.is(engineCounters(cache).get(Counter.STORE_DROPPED_KEYS), 1);
+  await eventually(() => workerHealth(cache).get('adapter[0]') === true, 'the adapter host to be restarted');
   assert.match(await cache.metrics(), /kvtier_l2_host_terminations_total\{adapter="0"\} 1/);
 }, [{ type: 'fault', delayRate: 1, delayMs: 3_000, inner: { type: 'mock' } }], { adapterCallTimeoutMs: 200, store: { maxRetries: 0 } }));
 
@@ -67,27 +68,27 @@ test('a store worker killed mid-store is reported, its locks released, and it is
   const keys = makeKeys(5);
   writeKeys(cache, keys);
   // The adapter moves 20 KB/s: the 20 KiB batch is in flight for ~1 s.
-  await eventually(async () => (await cache.status()).l1.dirty === 0 && cache.lockedObjects() === 5, 'the store to be in flight');
-  await cache.terminateWorker('store');
-  await eventually(() => cache.counters.getRestarts(WorkerKind.STORE) === 1, 'the crash to be counted');
-  await eventually(() => cache.lockedObjects() === 0, 'the read locks of the dead worker to be reclaimed');
-  await eventually(() => cache.workerHealth().get('store') === true, 'the store worker to be restarted');
+  await eventually(async () => (await cache.status()).l1.dirty === 0 && lockedObjects(cache) === 5, 'the store to be in flight');
+  await terminateWorker(cache, 'store');
+  await eventually(() => engineCounters(cache).getRestarts(WorkerKind.STORE) === 1, 'the crash to be counted');
+  await eventually(() => lockedObjects(cache) === 0, 'the read locks of the dead worker to be reclaimed');
+  await eventually(() => workerHealth(cache).get('store') === true, 'the store worker to be restarted');
   assert.match(await cache.metrics(), /kvtier_worker_restarts_total\{worker="store"\} 1/);
   const more = makeKeys(1);
   writeKeys(cache, more);
-  await eventually(() => cache.counters.getAdapter(0, AdapterCounter.STORE_KEYS) >= 1, 'the restarted worker to store');
+  await eventually(() => engineCounters(cache).getAdapter(0, AdapterCounter.STORE_KEYS) >= 1, 'the restarted worker to store');
   await storeSettled(cache);
 }, [{ type: 'mock', bandwidthGBps: 0.00002 }]));
 
 test('a store worker killed mid-store loses no stores, and its host is ended before its slots are released', () => withTempDir((dir) => withCache(async (cache) => {
   const keys = makeKeys(5);
   writeKeys(cache, keys);
-  await eventually(async () => (await cache.status()).l1.dirty === 0 && cache.lockedObjects() === 5, 'the store to be in flight');
+  await eventually(async () => (await cache.status()).l1.dirty === 0 && lockedObjects(cache) === 5, 'the store to be in flight');
   // The store is still in its 1 s delay. Its host is ended with the dead worker (the call
   // could still read slots reused meanwhile); the files survive it.
-  await cache.terminateWorker('store');
-  await eventually(() => cache.counters.getAdapter(0, AdapterCounter.STORE_KEYS) >= 5, 'every claimed object to be stored by the restarted worker');
-  assert.is(cache.counters.getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1, 'the host the dead worker was calling was ended');
+  await terminateWorker(cache, 'store');
+  await eventually(() => engineCounters(cache).getAdapter(0, AdapterCounter.STORE_KEYS) >= 5, 'every claimed object to be stored by the restarted worker');
+  assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1, 'the host the dead worker was calling was ended');
   await storeSettled(cache);
   assert.equal(await inL2(cache, 0, keys), [true, true, true, true, true]);
 }, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'fs', baseDir: dir } }])));
@@ -97,17 +98,17 @@ test('a prefetch worker killed mid-load: the request fails to its L1 hits, its h
   await seedL2(cache, keys);
   const h = cache.submitPrefetch(keys);
   // Its temporary slots are reserved in the step that sends the load, which then waits 0.5 s.
-  await eventually(() => cache.lockedObjects() === 5, 'the prefetch to load into its reserved slots');
+  await eventually(() => lockedObjects(cache) === 5, 'the prefetch to load into its reserved slots');
   // The load call leaves a moment after the reservation; on a loaded machine that moment can be
   // long enough for a kill to land before it (then no host needs ending). 150 ms is well inside
   // the 500 ms the load then waits.
   await new Promise((r) => setTimeout(r, 150));
-  await cache.terminateWorker('prefetch');
+  await terminateWorker(cache, 'prefetch');
   assert.is(await cache.waitPrefetch(h, { timeoutMs: 10_000 }), 0);
-  assert.is(cache.counters.get(Counter.PREFETCH_FAILURES), 1);
-  await eventually(() => cache.workerHealth().get('prefetch') === true, 'the prefetch worker to be restarted');
+  assert.is(engineCounters(cache).get(Counter.PREFETCH_FAILURES), 1);
+  await eventually(() => workerHealth(cache).get('prefetch') === true, 'the prefetch worker to be restarted');
   await assertNoLeaks(cache);
-  assert.is(cache.counters.getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1, 'the host its load was running on was ended');
+  assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1, 'the host its load was running on was ended');
   assert.is(await prefetch(cache, keys), 5);
   cache.finishReadPrefetched(keys);
 }, [{ type: 'fault', delayRate: 1, delayMs: 500, inner: { type: 'fs', baseDir: dir } }])));
@@ -116,8 +117,8 @@ test('a prefetch worker killed after its request finished: the user keeps the re
   const keys = makeKeys(4);
   await seedL2(cache, keys);
   assert.is(await prefetch(cache, keys, 1), 4);
-  await cache.terminateWorker('prefetch');
-  await eventually(() => cache.workerHealth().get('prefetch') === true, 'the prefetch worker to be restarted');
+  await terminateWorker(cache, 'prefetch');
+  await eventually(() => workerHealth(cache).get('prefetch') === true, 'the prefetch worker to be restarted');
   assert.equal(readLocks(cache, keys), [2, 2, 2, 2], 'the locks are the requester\'s, not the dead worker\'s');
   const views = cache.readPrefetched(keys, { extraCount: 1 });
   assert.ok(views !== null);
@@ -127,10 +128,10 @@ test('a prefetch worker killed after its request finished: the user keeps the re
 }));
 
 test('an eviction worker killed is restarted and evicts again', () => withCache(async (cache) => {
-  await cache.terminateWorker('eviction');
-  await eventually(() => cache.counters.getRestarts(WorkerKind.EVICTION) === 1 && cache.workerHealth().get('eviction') === true, 'the restart');
+  await terminateWorker(cache, 'eviction');
+  await eventually(() => engineCounters(cache).getRestarts(WorkerKind.EVICTION) === 1 && workerHealth(cache).get('eviction') === true, 'the restart');
   writeKeys(cache, makeKeys(9));
-  await eventually(() => cache.counters.get(Counter.L1_EVICTIONS) >= 1, 'the new eviction worker to evict');
+  await eventually(() => engineCounters(cache).get(Counter.L1_EVICTIONS) >= 1, 'the new eviction worker to evict');
 }, [], { l1: { capacityBytes: 10 * 4096, slotBytes: 4096 }, evictionIntervalMs: 10 }));
 
 test('close() with stores and prefetches in flight releases everything, ends every worker, and is idempotent', async () => {

@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkerKind, digestHex } from '@kvtier/core';
+import { digestHex } from '@kvtier/core';
+import { WorkerKind, terminateWorker, engineCounters, workerHealth } from '@kvtier/core/testing';
 import { eventually, inL2, makeKeys, pattern, prefetch, seedL2, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -43,9 +44,9 @@ test('fs: a corrupted object is a miss for that key and its suffix, and is delet
 test('an adapter worker killed is reported and restarted; controllers reach the new host', () => withDir((dir) => withCache(async (cache) => {
   const before = makeKeys(3);
   await seedL2(cache, before);
-  await cache.terminateWorker('adapter[0]');
-  await eventually(() => cache.counters.getRestarts(WorkerKind.ADAPTER) === 1, 'the crash to be counted');
-  await eventually(() => cache.workerHealth().get('adapter[0]') === true, 'the adapter host to be restarted');
+  await terminateWorker(cache, 'adapter[0]');
+  await eventually(() => engineCounters(cache).getRestarts(WorkerKind.ADAPTER) === 1, 'the crash to be counted');
+  await eventually(() => workerHealth(cache).get('adapter[0]') === true, 'the adapter host to be restarted');
   assert.ok((await cache.status()).healthy);
   // The new host found the files again (recovery scan); the prefetch worker talks to it.
   assert.is(await prefetch(cache, before), 3);

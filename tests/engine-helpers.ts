@@ -4,7 +4,8 @@
  */
 import * as assert from 'uvu/assert';
 import '@kvtier/adapters';
-import { KvCache, digestBatch, withDeadline, type DigestBatch } from '@kvtier/core';
+import { KvCache, digestBatch, type DigestBatch } from '@kvtier/core';
+import { lockedObjects, adapterHosts, withDeadline } from '@kvtier/core/testing';
 
 /** Bytes per object in these tests (one 4 KiB slot). */
 export const OBJECT_BYTES = 4096;
@@ -75,12 +76,12 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
 export async function storeSettled(cache: KvCache): Promise<void> {
   // Dirty first, locks second: objects go dirty -> claimed (locked) -> released, so nothing dirty
   // at one moment and nothing locked later means every claim made before was released.
-  await eventually(async () => (await cache.status()).l1.dirty === 0 && cache.lockedObjects() === 0, 'the store controller to settle');
+  await eventually(async () => (await cache.status()).l1.dirty === 0 && lockedObjects(cache) === 0, 'the store controller to settle');
 }
 
 /** Whether adapter `a` holds each key (lookup, then unpin). */
 export async function inL2(cache: KvCache, a: number, keys: DigestBatch): Promise<boolean[]> {
-  const adapter = cache.adapters[a];
+  const adapter = adapterHosts(cache)[a];
   const r = await adapter.lookupAndLock(keys);
   await adapter.unlock(keys);
   return Array.from({ length: keys.length / 4 }, (_, i) => ((r.found.words[i >>> 5] >>> (i & 31)) & 1) === 1);
@@ -88,9 +89,9 @@ export async function inL2(cache: KvCache, a: number, keys: DigestBatch): Promis
 
 /** The end-of-test check: no L1 object holds a lock and no adapter holds a pin. */
 export async function assertNoLeaks(cache: KvCache): Promise<void> {
-  await eventually(() => cache.lockedObjects() === 0, 'every L1 lock to be released', 5_000).catch(() => {});
-  assert.is(cache.lockedObjects(), 0, 'L1 objects still locked');
-  for (let a = 0; a < cache.adapters.length; a++) assert.is(await cache.adapters[a].pinCount(), 0, `adapter ${a} pins`);
+  await eventually(() => lockedObjects(cache) === 0, 'every L1 lock to be released', 5_000).catch(() => {});
+  assert.is(lockedObjects(cache), 0, 'L1 objects still locked');
+  for (let a = 0; a < adapterHosts(cache).length; a++) assert.is(await adapterHosts(cache)[a].pinCount(), 0, `adapter ${a} pins`);
 }
 
 /** Runs `body` with a fresh cache under a deadline, then checks for leaks and closes the cache. */

@@ -3,7 +3,8 @@
 // workers import too; one registered on the main thread alone is refused by validateConfig.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ErrorCode, KvtierError, registerPolicyModule, registerStorePolicy, validateConfig, withDeadline } from '@kvtier/core';
+import { ErrorCode, KvtierError, validateConfig } from '@kvtier/core';
+import { registerPolicyModule, registerStorePolicy, withDeadline } from '@kvtier/core/authoring';
 import { inL2, makeKeys, withCache, writeKeys } from './engine-helpers.ts';
 
 const MODULE_URL = new URL('./engine-policy-module.ts', import.meta.url).href;

@@ -2,7 +2,7 @@
  * A policy module for tests/engine-policies.test.ts: the engine's workers import it by URL. Its
  * store policy stores to the last adapter only, so a test can see which policy a worker used.
  */
-import type { PolicyModule, StorePolicy } from '@kvtier/core';
+import type { PolicyModule, StorePolicy } from '@kvtier/core/authoring';
 
 const lastAdapterOnly: StorePolicy = {
   name: 'last_adapter_only',

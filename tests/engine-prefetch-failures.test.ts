@@ -2,7 +2,8 @@
 // their code, and requests submitted while the prefetch worker restarts reach its successor.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Counter, ErrorCode, type KvCache, type PrefetchHandle, type PrefetchOutcome } from '@kvtier/core';
+import { ErrorCode, type KvCache, type PrefetchHandle, type PrefetchOutcome } from '@kvtier/core';
+import { Counter, terminateWorker, engineCounters, workerHealth } from '@kvtier/core/testing';
 import { makeKeys, pattern, seedL2, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 /** Waits for a prefetch and releases what it holds; returns its outcome. */
@@ -21,7 +22,7 @@ test('a failed lookup: the outcome keeps the L1 prefix count and carries KVT_ERR
   assert.is(outcome.l1PrefixHits, 2);
   assert.is(outcome.l2PrefixHits, 0);
   assert.is(outcome.error?.code, ErrorCode.ADAPTER);
-  assert.is(cache.counters.get(Counter.PREFETCH_FAILURES), 1);
+  assert.is(engineCounters(cache).get(Counter.PREFETCH_FAILURES), 1);
 }, [{ type: 'fault', lookupErrorRate: 1, inner: { type: 'mock' } }]));
 
 test('a failed load: count 0 and KVT_ERR_ADAPTER; waitPrefetch resolves the same count', () => withCache(async (cache) => {
@@ -45,7 +46,7 @@ test('a request the dead prefetch worker had fails with KVT_ERR_WORKER', () => w
   // Every adapter call starts 1 s late: the request is still looking up when its worker dies.
   const handle = cache.submitPrefetch(keys);
   await new Promise((r) => setTimeout(r, 100));
-  await cache.terminateWorker('prefetch');
+  await terminateWorker(cache, 'prefetch');
   const outcome = await settle(cache, handle, keys);
   assert.is(outcome.count, 0);
   assert.is(outcome.error?.code, ErrorCode.WORKER);
@@ -54,9 +55,9 @@ test('a request the dead prefetch worker had fails with KVT_ERR_WORKER', () => w
 test('requests submitted while the prefetch worker restarts reach its successor; none hangs or leaks', () => withCache(async (cache) => {
   const keys = makeKeys(3);
   await seedL2(cache, keys);
-  await cache.terminateWorker('prefetch');
+  await terminateWorker(cache, 'prefetch');
   const during: PrefetchHandle[] = [cache.submitPrefetch(keys)];
-  while (cache.workerHealth().get('prefetch') !== true) {
+  while (workerHealth(cache).get('prefetch') !== true) {
     during.push(cache.submitPrefetch(keys));
     await new Promise((r) => setTimeout(r, 5));
   }

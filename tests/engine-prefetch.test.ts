@@ -1,7 +1,7 @@
 // Prefetch controller and facade through the engine: real workers, real L1, mock adapters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AdapterCounter, Counter } from '@kvtier/core';
+import { AdapterCounter, Counter, engineCounters, adapterHosts } from '@kvtier/core/testing';
 import { OBJECT_BYTES, inL2, makeKeys, pattern, pick, prefetch, readLocks, seedL2, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 const TWO = [{ type: 'mock' }, { type: 'mock' }];
@@ -11,7 +11,7 @@ test('L2 has keys 0..4 -> 5, all 5 read-locked in L1', () => withCache(async (ca
   await seedL2(cache, keys);
   assert.is(await prefetch(cache, keys), 5);
   assert.equal(readLocks(cache, keys), [1, 1, 1, 1, 1]);
-  assert.is(await cache.adapters[0].pinCount(), 0);
+  assert.is(await adapterHosts(cache)[0].pinCount(), 0);
   cache.finishReadPrefetched(keys);
 }));
 
@@ -20,7 +20,7 @@ test('L2 has {0,1,3,4} -> 2; keys 0,1 read-locked; keys 2,3,4 not in L1', () => 
   await seedL2(cache, pick(keys, [0, 1, 3, 4]));
   assert.is(await prefetch(cache, keys), 2);
   assert.equal(readLocks(cache, keys), [1, 1, -1, -1, -1]);
-  assert.is(await cache.adapters[0].pinCount(), 0, 'pins of the trimmed suffix released');
+  assert.is(await adapterHosts(cache)[0].pinCount(), 0, 'pins of the trimmed suffix released');
   cache.finishReadPrefetched(slice(keys, 0, 2));
 }));
 
@@ -29,29 +29,29 @@ test('L2 has {1,2,3} (key 0 missing) -> 0, nothing in L1', () => withCache(async
   await seedL2(cache, slice(keys, 1));
   assert.is(await prefetch(cache, keys), 0);
   assert.equal(readLocks(cache, keys), [-1, -1, -1, -1]);
-  assert.is(await cache.adapters[0].pinCount(), 0);
+  assert.is(await adapterHosts(cache)[0].pinCount(), 0);
 }));
 
 test('two adapters {0,1} and {2,3} -> 4', () => withCache(async (cache) => {
   const keys = makeKeys(4);
   await seedL2(cache, keys);
-  await cache.adapters[0].delete(slice(keys, 2));
-  await cache.adapters[1].delete(slice(keys, 0, 2));
+  await adapterHosts(cache)[0].delete(slice(keys, 2));
+  await adapterHosts(cache)[1].delete(slice(keys, 0, 2));
   assert.is(await prefetch(cache, keys), 4);
-  assert.is(cache.counters.getAdapter(0, AdapterCounter.LOAD_KEYS), 2);
-  assert.is(cache.counters.getAdapter(1, AdapterCounter.LOAD_KEYS), 2);
+  assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.LOAD_KEYS), 2);
+  assert.is(engineCounters(cache).getAdapter(1, AdapterCounter.LOAD_KEYS), 2);
   cache.finishReadPrefetched(keys);
 }, TWO));
 
 test('overlapping {0,1} and {1,2} -> 3, key 1 loaded from adapter 0', () => withCache(async (cache) => {
   const keys = makeKeys(3);
   await seedL2(cache, keys);
-  await cache.adapters[0].delete(slice(keys, 2));
-  await cache.adapters[1].delete(slice(keys, 0, 1));
+  await adapterHosts(cache)[0].delete(slice(keys, 2));
+  await adapterHosts(cache)[1].delete(slice(keys, 0, 1));
   assert.is(await prefetch(cache, keys), 3);
-  assert.is(cache.counters.getAdapter(0, AdapterCounter.LOAD_KEYS), 2);
-  assert.is(cache.counters.getAdapter(1, AdapterCounter.LOAD_KEYS), 1);
-  for (let a = 0; a < 2; a++) assert.is(await cache.adapters[a].pinCount(), 0);
+  assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.LOAD_KEYS), 2);
+  assert.is(engineCounters(cache).getAdapter(1, AdapterCounter.LOAD_KEYS), 1);
+  for (let a = 0; a < 2; a++) assert.is(await adapterHosts(cache)[a].pinCount(), 0);
   cache.finishReadPrefetched(keys);
 }, TWO));
 
@@ -199,7 +199,7 @@ test('hit accounting: requested keys and hits per tier, in the counters and in m
   assert.is(await prefetch(cache, keys), 4, '2 from L1, 2 from L2, then a miss');
   cache.finishReadPrefetched(slice(keys, 0, 4));
   assert.is(await prefetch(cache, slice(keys, 4)), 0);
-  const c = cache.counters;
+  const c = engineCounters(cache);
   assert.equal([c.get(Counter.PREFETCH_REQUESTED_KEYS), c.get(Counter.PREFETCH_L1_HIT_KEYS), c.get(Counter.PREFETCH_L2_HIT_KEYS)], [8, 2, 2]);
   const text = await cache.metrics();
   assert.match(text, /^kvtier_prefetch_requested_keys_total 8$/m);

@@ -1,7 +1,8 @@
 // Store controller through the engine: real workers, real L1, mock and fault adapters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AdapterCounter, AdapterOp, Counter, ErrorCode } from '@kvtier/core';
+import { ErrorCode } from '@kvtier/core';
+import { AdapterCounter, AdapterOp, Counter, engineCounters } from '@kvtier/core/testing';
 import { OBJECT_BYTES, eventually, inL2, makeKeys, openCache, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 test('start and stop with one adapter and with none', async () => {
@@ -19,7 +20,7 @@ test('one L1 write reaches L2', () => withCache(async (cache) => {
   writeKeys(cache, keys);
   await storeSettled(cache);
   assert.equal(await inL2(cache, 0, keys), [true]);
-  assert.is(cache.counters.getAdapter(0, AdapterCounter.STORE_KEYS), 1);
+  assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.STORE_KEYS), 1);
 }));
 
 test('5 keys -> 5 stored', () => withCache(async (cache) => {
@@ -27,7 +28,7 @@ test('5 keys -> 5 stored', () => withCache(async (cache) => {
   writeKeys(cache, keys);
   await storeSettled(cache);
   assert.equal(await inL2(cache, 0, keys), [true, true, true, true, true]);
-  assert.is(cache.counters.getAdapter(0, AdapterCounter.STORE_KEYS), 5);
+  assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.STORE_KEYS), 5);
 }));
 
 test('after the L2 store the read lock is released: the key is writable in mode update', () => withCache(async (cache) => {
@@ -87,7 +88,7 @@ test('prefetched (temporary) objects are never stored', () => withCache(async (c
   cache.clear();
   assert.is(await cache.waitPrefetch(cache.submitPrefetch(keys), { timeoutMs: 5000 }), 3);
   await new Promise((r) => setTimeout(r, 200));
-  assert.is(cache.counters.getAdapter(0, AdapterCounter.STORE_KEYS), 3, 'only the original write was stored');
+  assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.STORE_KEYS), 3, 'only the original write was stored');
   assert.is((await cache.status()).l1.dirty, 0);
   cache.finishReadPrefetched(keys);
 }));
@@ -95,10 +96,10 @@ test('prefetched (temporary) objects are never stored', () => withCache(async (c
 test('an adapter whose store fails: read locks released, failure counted, key stays in L1', () => withCache(async (cache) => {
   const keys = makeKeys(2);
   writeKeys(cache, keys);
-  await eventually(() => cache.counters.get(Counter.STORE_DROPPED_KEYS) === 2, 'the store to be dropped after its retries');
+  await eventually(() => engineCounters(cache).get(Counter.STORE_DROPPED_KEYS) === 2, 'the store to be dropped after its retries');
   await storeSettled(cache);
-  assert.is(cache.counters.getFailures(0, AdapterOp.STORE), 3, 'first attempt and 2 retries failed');
-  assert.is(cache.counters.get(Counter.STORE_RETRIES), 2);
+  assert.is(engineCounters(cache).getFailures(0, AdapterOp.STORE), 3, 'first attempt and 2 retries failed');
+  assert.is(engineCounters(cache).get(Counter.STORE_RETRIES), 2);
   assert.ok(cache.l1.state(keys, 0) !== null && cache.l1.state(keys, 1) !== null);
   assert.equal(await inL2(cache, 0, keys), [false, false]);
   assert.match(await cache.metrics(), /kvtier_l2_failures_total\{adapter="0",op="store",reason="error"\} 3/);
@@ -109,7 +110,7 @@ test('flush resolves once every object written before it reached every adapter',
   writeKeys(cache, keys);
   // 5 × 4 KiB at 100 KB/s per adapter: ~0.2 s in flight when flush is called.
   await cache.flush({ timeoutMs: 10_000 });
-  for (const a of [0, 1]) assert.is(cache.counters.getAdapter(a, AdapterCounter.STORE_KEYS), 5, `adapter ${a} stored every key`);
+  for (const a of [0, 1]) assert.is(engineCounters(cache).getAdapter(a, AdapterCounter.STORE_KEYS), 5, `adapter ${a} stored every key`);
   for (const a of [0, 1]) assert.equal(await inL2(cache, a, keys), [true, true, true, true, true]);
 }, [{ type: 'mock', bandwidthGBps: 0.0001 }, { type: 'mock', bandwidthGBps: 0.0001 }]));
 
@@ -117,7 +118,7 @@ test('flush counts a store that failed every retry as done', () => withCache(asy
   const keys = makeKeys(2);
   writeKeys(cache, keys);
   await cache.flush({ timeoutMs: 10_000 });
-  assert.is(cache.counters.get(Counter.STORE_DROPPED_KEYS), 2);
+  assert.is(engineCounters(cache).get(Counter.STORE_DROPPED_KEYS), 2);
   assert.is(cache.l1.state(keys, 0)!.storing, false);
 }, [{ type: 'fault', storeErrorRate: 1, inner: { type: 'mock' } }], { store: { maxRetries: 1, backoffMs: 1 } }));
 

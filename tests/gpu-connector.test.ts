@@ -1,7 +1,8 @@
 // GpuKvConnector against the real L1Manager and a real Dawn device (lavapipe in CI).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { digestBatch, ErrorCode, L1Manager, objectKeys, withDeadline, type DigestBatch, type KvtierError } from '@kvtier/core';
+import { digestBatch, ErrorCode, objectKeys, type DigestBatch, type KvtierError } from '@kvtier/core';
+import { L1Manager, withDeadline } from '@kvtier/core/testing';
 import { GATHER_METHODS, GpuKvConnector, openGpu, PagedKvCache, type Gpu, type PagedKvCacheOptions } from '@kvtier/gpu';
 
 const TEST_MS = 60_000;

@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import '@kvtier/adapters';
-import { digestBatch, ErrorCode, KvCache, objectKeys, withDeadline, type KvtierError } from '@kvtier/core';
+import { digestBatch, ErrorCode, KvCache, objectKeys, type KvtierError } from '@kvtier/core';
+import { lockedObjects, withDeadline } from '@kvtier/core/testing';
 import { GpuKvConnector, openGpu, PagedKvCache } from '@kvtier/gpu';
 import { eventually, inL2, storeSettled } from './engine-helpers.ts';
 
@@ -56,7 +57,7 @@ test('store to KvCache, clear L1, retrieve prefetches from L2 into other blocks,
     const target = range(20, 14);
     assert.equal(await connector.retrieve(keys, target), { chunks: 4, fromL1: 0, fromL2: 4 }, 'every chunk came up from L2');
     assert.equal(await kv.readBlocks(target), expected(content, kv.blockBytes, source));
-    assert.is(cache.lockedObjects(), 0, 'no lock left behind');
+    assert.is(lockedObjects(cache), 0, 'no lock left behind');
   }), TEST_MS, 'test'));
 
 test('retrieve through the facade stops at the first chunk in no tier', () =>
@@ -66,7 +67,7 @@ test('retrieve through the facade stops at the first chunk in no tier', () =>
     await storeSettled(cache);
     assert.equal(await connector.retrieve(keys, range(30, 12)), { chunks: 2, fromL1: 2, fromL2: 0 }, 'both chunks were still in L1');
     assert.equal(await kv.readBlocks(range(30, 8)), expected(content, kv.blockBytes, range(0, 8)));
-    assert.is(cache.lockedObjects(), 0);
+    assert.is(lockedObjects(cache), 0);
   }), TEST_MS, 'test'));
 
 test('a lost device during a facade retrieve releases the prefetch locks', () =>
@@ -77,7 +78,7 @@ test('a lost device during a facade retrieve releases the prefetch locks', () =>
     const running = connector.retrieve(keys, range(0, 40).reverse()).then(() => null, (e: KvtierError) => e);
     kv.gpu.device.destroy();
     assert.is((await running)?.code, ErrorCode.DEVICE_LOST);
-    assert.is(cache.lockedObjects(), 0);
+    assert.is(lockedObjects(cache), 0);
   }), TEST_MS, 'test'));
 
 test('a prefetch slower than prefetchTimeoutMs: TIMEOUT, and its locks are released when it lands', () =>
@@ -95,7 +96,7 @@ test('a prefetch slower than prefetchTimeoutMs: TIMEOUT, and its locks are relea
     // the delayed adapter unlock takes, ~delayMs, before the result is published) …
     await eventually(() => cache.l1.usage().objects === 2, 'the late prefetch to land');
     // … then the connector releases them, and temporary objects leave L1 at their last read lock.
-    await eventually(() => cache.l1.usage().objects === 0 && cache.lockedObjects() === 0, 'the late prefetch to be released');
+    await eventually(() => cache.l1.usage().objects === 0 && lockedObjects(cache) === 0, 'the late prefetch to be released');
   }, { type: 'fault', inner: { type: 'mock' }, delayRate: 1, delayMs: 400 }, 100), TEST_MS, 'test'));
 
 test.run();

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withDeadline } from '@kvtier/core';
+import { withDeadline } from '@kvtier/core/testing';
 
 const CLI = fileURLToPath(new URL('../packages/bench/bin/kvtier-bench.mjs', import.meta.url));
 /** Charts go here, not into the checkout's bench-results/. */

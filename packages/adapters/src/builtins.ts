@@ -2,7 +2,7 @@
  * Registers the built-in adapter types with core's registry. Each type's module is the file that
  * implements it; adapter workers import it by URL.
  */
-import { registerAdapterType } from '@kvtier/core';
+import { registerAdapterType } from '@kvtier/core/authoring';
 import * as fault from './fault.ts';
 import * as fs from './fs.ts';
 import * as mock from './mock.ts';

@@ -11,10 +11,8 @@
  *   settles — the engine's call deadlines must cope.
  * - `delayRate`/`delayMs`: per call, the call starts `delayMs` late.
  */
-import {
-  ErrorCode, KvtierError, configError, adapterModule, checkInteger, checkNumber, validateAdapterConfig,
-  type AdapterConfig, type AdapterContext, type DigestBatch, type L2Adapter, type L2Status, type L2Usage,
-} from '@kvtier/core';
+import { ErrorCode, KvtierError, type DigestBatch, type AdapterConfig } from '@kvtier/core';
+import { adapterModule, checkInteger, checkNumber, configError, validateAdapterConfig, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
 import { totalLength } from './parts.ts';
 import { Prng } from './prng.ts';
 

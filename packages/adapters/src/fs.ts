@@ -19,7 +19,8 @@
 import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { ErrorCode, KvtierError, checkString, configError, digestHex, type AdapterConfig, type DigestBatch, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core';
+import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
+import { checkString, configError, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
 import { skipBytes, totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */

@@ -6,7 +6,8 @@
  * transfers take no simulated time, with it every store and load call sleeps
  * `bytes / (bandwidthGBps · 1e9)` seconds before answering.
  */
-import { ErrorCode, KvtierError, checkNumber, configError, digestHex, type AdapterConfig, type DigestBatch, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core';
+import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
+import { checkNumber, configError, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
 import { copyInto, totalLength } from './parts.ts';
 
 /** Config of a `mock` adapter. */

@@ -1,6 +1,6 @@
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withDeadline, validateAdapterConfig, type AdapterModule } from '@kvtier/core';
+import { validateAdapterConfig, type AdapterModule, withDeadline } from '@kvtier/core/authoring';
 import '../src/index.ts';
 import { FaultAdapter, type FaultOptions } from '../src/fault.ts';
 import { MockAdapter } from '../src/mock.ts';

@@ -2,7 +2,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdapterHost, Bitmap, ErrorCode, L1Manager, digestBatch, objectKeys, withDeadline, type DigestBatch, type L2Adapter } from '@kvtier/core';
+import { ErrorCode, digestBatch, objectKeys, type DigestBatch } from '@kvtier/core';
+import { AdapterHost, Bitmap, type L2Adapter, withDeadline } from '@kvtier/core/authoring';
+import { L1Manager } from '@kvtier/core/testing';
 
 /** Digests of `n` chunk keys of one model. */
 export function chunkKeys(n: number, model = 'llama-3-8b', cacheSalt?: string): DigestBatch {

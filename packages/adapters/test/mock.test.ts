@@ -1,7 +1,7 @@
 // CONFORMANCE.md "Mock adapter", through the adapter host (envelope, pins) as the engine uses it.
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validateAdapterConfig } from '@kvtier/core';
+import { validateAdapterConfig } from '@kvtier/core/authoring';
 import '../src/index.ts';
 import { MockAdapter } from '../src/mock.ts';
 import { assertCallsRejectAfterClose, bits, boundedTest, chunkKeys, hosted } from './fixtures.ts';

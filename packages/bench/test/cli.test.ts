@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withDeadline } from '@kvtier/core';
+import { withDeadline } from '@kvtier/core/testing';
 
 const BIN = fileURLToPath(new URL('../bin/kvtier-bench.mjs', import.meta.url));
 

@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withDeadline } from '@kvtier/core';
+import { lockedObjects, withDeadline } from '@kvtier/core/testing';
 import { openGpu, PagedKvCache, type Gpu } from '@kvtier/gpu';
 import { Prng } from '@kvtier/adapters';
 import { ReferenceEngine } from '../src/engine/engine.ts';
@@ -98,7 +98,7 @@ function withRig(gpuChunks: number, body: (rig: Rig) => Promise<void>): Promise<
     const rig = await openRig({ model: SMALL, chunkTokens: 32, gpuChunks, l1Slots: 32, l2Bytes: 64 << 20, adapter: 'fs', maxPromptTokens: MAX_TOKENS });
     try {
       await body(rig);
-      assert.is(rig.cache.lockedObjects(), 0, 'no L1 lock left');
+      assert.is(lockedObjects(rig.cache), 0, 'no L1 lock left');
     } finally {
       await rig.close();
     }

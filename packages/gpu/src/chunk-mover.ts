@@ -13,7 +13,8 @@
  * handed to `queue.writeBuffer` (which crashes dawn.node for SAB-backed views).
  */
 import './dawn.ts';
-import { ErrorCode, KvtierError, invalidArgument } from '@kvtier/core';
+import { ErrorCode, KvtierError } from '@kvtier/core';
+import { invalidArgument } from '@kvtier/core/authoring';
 import { CopyChainGather, GATHER_METHODS, type ChunkGather, type GatherMethod } from './gather.ts';
 import { KernelGather } from './gather-kernel.ts';
 import type { PagedKvCache } from './paged-kv-cache.ts';

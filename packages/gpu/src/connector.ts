@@ -4,7 +4,8 @@
  * covers its chunks in order: chunk i is blocks `[i·chunkBlocks, (i+1)·chunkBlocks)` of the table
  * (the last may be shorter), and its L1 object is those blocks' canonical bytes.
  */
-import { assertDigestBatch, digestBatch, ErrorCode, KvtierError, L1Error, invalidArgument, keyCount, pickKeys, rangeKeys, type DigestBatch, type L1, type ObjectKey } from '@kvtier/core';
+import { assertDigestBatch, digestBatch, ErrorCode, KvtierError, L1Error, keyCount, pickKeys, rangeKeys, type DigestBatch, type L1, type ObjectKey } from '@kvtier/core';
+import { invalidArgument } from '@kvtier/core/authoring';
 import { hostTier, PREFETCH_TIMEOUT_MS, type HostTier, type KvCacheLike } from './host-tier.ts';
 import { ChunkMover, type ChunkTransfer } from './chunk-mover.ts';
 import type { GatherMethod } from './gather.ts';

@@ -3,7 +3,8 @@
  * (whose prefetch also brings chunks up from L2 and whose writes are replicated to L2). Both are
  * reduced to the few operations the connector needs.
  */
-import { rangeKeys, readLockPrefix, type DigestBatch, type L1, type L1SlotResult, type WriteMode } from '@kvtier/core';
+import { rangeKeys, type DigestBatch, type L1, type L1SlotResult, type WriteMode } from '@kvtier/core';
+import { readLockPrefix } from '@kvtier/core/authoring';
 
 /**
  * The parts of `KvCache` (packages/core/src/cache) the connector uses, structurally, so a facade

@@ -2,7 +2,8 @@
  * The engine-side KV cache on the device: `numBlocks` blocks of `blockTokens` tokens in one of the
  * two layouts of layout.ts, over as many device buffers as the device's limits require.
  */
-import { ErrorCode, KvtierError, invalidArgument } from '@kvtier/core';
+import { ErrorCode, KvtierError } from '@kvtier/core';
+import { invalidArgument } from '@kvtier/core/authoring';
 import './dawn.ts';
 import type { Gpu } from './device.ts';
 import { KvGeometry, type KvDtype, type KvLayout, type KvShape } from './layout.ts';

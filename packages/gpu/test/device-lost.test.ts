@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ErrorCode, type KvtierError, withDeadline } from '@kvtier/core';
+import { ErrorCode, type KvtierError } from '@kvtier/core';
+import { withDeadline } from '@kvtier/core/testing';
 import { ChunkMover, PagedKvCache } from '../src/index.ts';
 import { openTestGpu, pseudoRandomBytes, sameBytes, sharedBytes, TEST_MS } from './helpers.ts';
 

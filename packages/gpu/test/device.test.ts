@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ErrorCode, KvtierError, withDeadline } from '@kvtier/core';
+import { ErrorCode, KvtierError } from '@kvtier/core';
+import { withDeadline } from '@kvtier/core/testing';
 import { openGpu, SOFTWARE_GPU_PACKAGES } from '../src/index.ts';
 import { openTestGpu, TEST_MS } from './helpers.ts';
 

@@ -1,5 +1,5 @@
 /** Shared test fixtures for @kvtier/gpu tests: a device per file, deterministic KV bytes. */
-import { withDeadline } from '@kvtier/core';
+import { withDeadline } from '@kvtier/core/testing';
 import { openGpu, type Gpu, type OpenGpuOptions } from '../src/index.ts';
 
 /** Time bound of opening a device (lavapipe starts in well under a second; CI is slow). */

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withDeadline } from '@kvtier/core';
+import { withDeadline } from '@kvtier/core/testing';
 import { chooseGatherMethod, GATHER_METHODS, measureGatherMethods, PagedKvCache, type Gpu } from '../src/index.ts';
 import { openTestGpu, pseudoRandomBytes, sameBytes, TEST_MS } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 // The OpenGL ES fallback (llvmpipe, compatibility mode) runs the same moves as Vulkan.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withDeadline } from '@kvtier/core';
+import { withDeadline } from '@kvtier/core/testing';
 import { ChunkMover, GATHER_METHODS, PagedKvCache, type Gpu, type KvLayout } from '../src/index.ts';
 import { openTestGpu, pseudoRandomBytes, sameBytes, sharedBytes, TEST_MS } from './helpers.ts';
 

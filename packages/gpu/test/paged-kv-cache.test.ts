@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ErrorCode, type KvtierError, withDeadline } from '@kvtier/core';
+import { ErrorCode, type KvtierError } from '@kvtier/core';
+import { withDeadline } from '@kvtier/core/testing';
 import { KvGeometry, PagedKvCache, type Gpu, type KvLayout } from '../src/index.ts';
 import { openTestGpu, pseudoRandomBytes, sameBytes, sharedBytes, shuffledBlocks, TEST_MS } from './helpers.ts';
 

@@ -8,7 +8,8 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { L1Error, L1Manager, type DigestBatch, type L1Handle } from '@kvtier/core';
+import { L1Error, type DigestBatch } from '@kvtier/core';
+import { L1Manager, type L1Handle } from '@kvtier/core/testing';
 import { numberList, parseFlags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';

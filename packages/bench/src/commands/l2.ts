@@ -12,10 +12,9 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AdapterHostThread, KvCache, L1Error, L1Manager, adapterModuleUrl, digestHex, registeredAdapterTypes,
-  type AdapterConfig, type DigestBatch,
-} from '@kvtier/core';
+import { KvCache, L1Error, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
+import { AdapterHostThread, adapterModuleUrl, registeredAdapterTypes } from '@kvtier/core/authoring';
+import { L1Manager, adapterHosts } from '@kvtier/core/testing';
 import '@kvtier/adapters';
 import { numberList, oneOf, parseFlags, positiveInteger } from '../args.ts';
 import { benchKeys } from '../keys.ts';
@@ -95,7 +94,7 @@ async function cachePath(config: AdapterConfig, keys: DigestBatch, count: number
   const l1 = cache.l1;
   return {
     async reset() {
-      await cache.adapters[0].delete(keys);
+      await adapterHosts(cache)[0].delete(keys);
       const r = cache.reserveWrite(keys, objectBytes);
       assertAll(r.codes, 'reserveWrite');
       r.slots.forEach((slot, i) => fillObject(cache.view(slot, objectBytes), i));

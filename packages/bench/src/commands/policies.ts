@@ -4,7 +4,8 @@
  * offline choice on the same replay, plus an SVG chart in bench-results/.
  */
 import { relative } from 'node:path';
-import { createEvictionPolicy, replayBelady, replayPolicy, type ChunkTrace } from '@kvtier/core';
+import { createEvictionPolicy } from '@kvtier/core/authoring';
+import { replayBelady, replayPolicy, type ChunkTrace } from '@kvtier/core/testing';
 import { numberList, parseFlags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';

@@ -89,6 +89,16 @@ export class KvCache {
     this.#metrics = metrics;
     this.#table = table;
     this.#workers = workers;
+    hooks.set(this, {
+      lockedObjects: () => this.#lockedObjects(),
+      metrics: metrics,
+      terminateWorker: async (name) => {
+        this.#assertOpen();
+        await workers.terminate(name);
+      },
+      workerHealth: () => workers.health,
+      adapterHosts: () => workers.adapters,
+    });
   }
 
   /**
@@ -129,11 +139,6 @@ export class KvCache {
   get l1(): L1 {
     this.#assertOpen();
     return this.#l1;
-  }
-
-  /** The main thread's proxy to each adapter host, in index order (status, pin counts, tests). */
-  get adapters(): readonly AdapterHostApi[] {
-    return this.#workers.adapters;
   }
 
   #assertOpen(): void {
@@ -314,7 +319,7 @@ export class KvCache {
     const l1Status = this.#l1.status();
     const u = l1Status.usage;
     const workers = Object.fromEntries([...this.#workers.health].map(([name, healthy]) => [name, { healthy }]));
-    const adapters = await Promise.all(this.adapters.map((a, i) =>
+    const adapters = await Promise.all(this.#workers.adapters.map((a, i) =>
       withDeadline(a.status(), QUERY_TIMEOUT_MS, `adapter ${i} status`).catch((err) => ({ healthy: false, index: i, error: KvtierError.from(err).message }))));
     const l1 = {
       healthy: l1Status.healthy, usedBytes: u.usedBytes, capacityBytes: u.capacityBytes, objects: u.objects, fraction: u.fraction,
@@ -329,10 +334,10 @@ export class KvCache {
     this.#assertOpen();
     const l1Status = this.#l1.status();
     const u = l1Status.usage;
-    const l2 = await Promise.all(this.adapters.map((a, i) =>
+    const l2 = await Promise.all(this.#workers.adapters.map((a, i) =>
       withDeadline(a.usage(), QUERY_TIMEOUT_MS, `adapter ${i} usage`).catch(() => ({ usedBytes: -1, capacityBytes: -1 }))));
-    const extra = await Promise.all(this.adapters.map((a, i) => withDeadline(a.metrics(), QUERY_TIMEOUT_MS, `adapter ${i} metrics`).catch(() => '')));
-    return this.#metrics.render(this.adapters.length, {
+    const extra = await Promise.all(this.#workers.adapters.map((a, i) => withDeadline(a.metrics(), QUERY_TIMEOUT_MS, `adapter ${i} metrics`).catch(() => '')));
+    return this.#metrics.render(this.#workers.adapters.length, {
       l1UsedBytes: u.usedBytes, l1CapacityBytes: u.capacityBytes, l1Objects: u.objects, l2,
       workersHealthy: Object.fromEntries(this.#workers.health),
       l1EmergencyEvictions: l1Status.counters.emergencyEvictions,
@@ -340,11 +345,8 @@ export class KvCache {
     }, extra.filter((t) => t.length > 0).map((t) => t.trimEnd()));
   }
 
-  /**
-   * Objects in L1 that hold a lock: read-locked, write-locked, or reserved and never finished.
-   * Zero when nothing is in flight (diagnostics; walks every live object).
-   */
-  lockedObjects(): number {
+  /** Objects in L1 that hold a lock: read-locked, write-locked, or reserved and never finished. */
+  #lockedObjects(): number {
     this.#assertOpen();
     const live = this.#l1.liveKeys();
     const n = keyCount(live);
@@ -356,22 +358,6 @@ export class KvCache {
     return locked;
   }
 
-  /** The shared metric cells (tests read counters directly). */
-  get counters(): Metrics {
-    return this.#metrics;
-  }
-
-  /** Terminates a worker's thread (`store`, `prefetch`, `eviction`, `adapter[i]`) as a crash would (tests of crash handling). */
-  async terminateWorker(name: string): Promise<void> {
-    this.#assertOpen();
-    await this.#workers.terminate(name);
-  }
-
-  /** Health of each worker by name (`store`, `prefetch`, `eviction`, `adapter[i]`). */
-  workerHealth(): ReadonlyMap<string, boolean> {
-    return this.#workers.health;
-  }
-
   /**
    * After the prefetch worker died: the requests it had fail with `KVT_ERR_WORKER` (keeping their
    * L1 hits, which the caller releases as for any result) and their pins go. Those `queued` for
@@ -380,7 +366,7 @@ export class KvCache {
   async #failInFlightPrefetches(queued: (requestId: number) => boolean): Promise<void> {
     for (const [id, keys] of this.#inFlight) {
       if (!this.#table.isPending(id) || queued(id)) continue;
-      await Promise.all(this.adapters.map((a) => withDeadline(a.unlock(keys), QUERY_TIMEOUT_MS, 'unlock').catch(() => {})));
+      await Promise.all(this.#workers.adapters.map((a) => withDeadline(a.unlock(keys), QUERY_TIMEOUT_MS, 'unlock').catch(() => {})));
       this.#table.publish(id, 0, ErrorCode.WORKER);
       this.#metrics.count(Counter.PREFETCH_FAILURES);
     }
@@ -401,4 +387,55 @@ export class KvCache {
     })();
     return this.#closing;
   }
+}
+
+/**
+ * What tests and the bench reach inside a `KvCache` through (exported from `@kvtier/core/testing`,
+ * not from the package root): kept off the class so its public members are the user API only.
+ */
+interface CacheHooks {
+  readonly lockedObjects: () => number;
+  readonly metrics: Metrics;
+  readonly terminateWorker: (name: string) => Promise<void>;
+  readonly workerHealth: () => ReadonlyMap<string, boolean>;
+  readonly adapterHosts: () => readonly AdapterHostApi[];
+}
+
+const hooks = new WeakMap<KvCache, CacheHooks>();
+
+function hooksOf(cache: KvCache): CacheHooks {
+  const h = hooks.get(cache);
+  if (h === undefined) invalidArgument('not a KvCache opened with KvCache.open');
+  return h;
+}
+
+/**
+ * Objects in L1 that hold a lock: read-locked, write-locked, or reserved and never finished.
+ * Zero when nothing is in flight (diagnostics; walks every live object). Throws `KVT_ERR_CLOSED` after close.
+ */
+export function lockedObjects(cache: KvCache): number {
+  return hooksOf(cache).lockedObjects();
+}
+
+/** The shared metric cells of the cache (tests read counters directly: `engineCounters(cache).get(Counter.X)`). */
+export function engineCounters(cache: KvCache): Metrics {
+  return hooksOf(cache).metrics;
+}
+
+/** Terminates a worker's thread (`store`, `prefetch`, `eviction`, `adapter[i]`) as a crash would (tests of crash handling). */
+export function terminateWorker(cache: KvCache, name: string): Promise<void> {
+  return hooksOf(cache).terminateWorker(name);
+}
+
+/** Health of each worker by name (`store`, `prefetch`, `eviction`, `adapter[i]`); `status()` gives the same as a tree. */
+export function workerHealth(cache: KvCache): ReadonlyMap<string, boolean> {
+  return hooksOf(cache).workerHealth();
+}
+
+/**
+ * The main thread's comlink proxy to each adapter host, in config order (pin counts, direct L2
+ * deletes in tests and the bench). Storing or deleting through them bypasses the controllers.
+ */
+export function adapterHosts(cache: KvCache): readonly AdapterHostApi[] {
+  return hooksOf(cache).adapterHosts();
 }

@@ -1,0 +1,28 @@
+// @kvtier/core/authoring, for adapter and policy authors: the L2 adapter contract and its host, the
+// adapter and policy registries, policy interfaces and the built-in policies, config checks for
+// adapter fields, the integrity envelope's constants and L2 events. Users: `@kvtier/core`.
+export { configError, invalidArgument } from './errors.ts';
+export { withDeadline } from './deadline.ts';
+export { Bitmap } from './shared/bitmap.ts';
+export { readLockPrefix, type LockedL1Prefix } from './l1/prefix-lock.ts';
+export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2EvictionConfig, L2Status } from './l2/adapter.ts';
+export {
+  registerAdapterType, registerAdapterTypes, registeredAdapterTypes, adapterModuleUrl, adapterModule, importAdapterModule,
+} from './l2/registry.ts';
+export { validateAdapterConfig } from './l2/config.ts';
+export { checkInteger, checkNumber, checkString } from './validate.ts';
+export { HEADER_BYTES, ENVELOPE_VERSION, type EnvelopeFault } from './l2/envelope.ts';
+export { L2EventKind, type L2EventKindCode, type L2EventSink } from './l2/events.ts';
+export { AdapterHost, type AdapterHostOptions, type SlotViews } from './l2/host.ts';
+export { ADAPTER_HOST_METHODS, type AdapterHostApi, type AdapterHostMethod, type BitmapData, type L2Usage } from './l2/host-api.ts';
+export { codedHostApi, callOn, type ErrorCoding, type HostCall } from './l2/coded-errors.ts';
+export { ServedAdapterHost, type AdapterHostSpec } from './l2/serve.ts';
+export { AdapterHostThread } from './l2/host-thread.ts';
+export {
+  victimCount, ratioForCount, createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy,
+  LruPolicy, ArcPolicy, S3FifoPolicy, NoopPolicy,
+  createStorePolicy, registerStorePolicy, storePolicyNames, createPrefetchPolicy, registerPrefetchPolicy, prefetchPolicyNames,
+  type EvictionPolicy, type EvictionPolicyFactory, type EvictionPolicyOptions, type StorePolicy, type StorePolicyFactory,
+  type AdapterLookup, type PrefetchLookups, type PrefetchPolicy, type PrefetchPolicyFactory,
+  registerPolicyModule, registeredPolicyModules, type PolicyModule,
+} from './policies/index.ts';

@@ -1,0 +1,14 @@
+// @kvtier/core/testing, for the bench and the tests: L1 internals, the metric cells and their ids,
+// policy replay, and the hooks into a `KvCache` that are not user API (`terminateWorker(cache, name)`,
+// `engineCounters(cache)`, ...). Nothing here is stable API.
+export { withDeadline } from './deadline.ts';
+export {
+  lockedObjects, engineCounters, terminateWorker, workerHealth, adapterHosts,
+} from './engine/kv-cache.ts';
+export { L1_ERROR_NAMES, NO_SLOT, L1EventKind, type L1EventKindCode } from './l1/api.ts';
+export {
+  L1Manager, type L1Handle, type L1DirtyBatch, type L1ReclaimResult, type L1ExpiryResult, type L1Status,
+} from './l1/l1-manager.ts';
+export type { ResolvedL1Config } from './l1/l1-config.ts';
+export { Metrics, Counter, AdapterCounter, AdapterOp, FailureReason, WorkerKind, Histogram } from './metrics.ts';
+export { replayPolicy, replayBelady, type ReplayResult, type ChunkTrace } from './policies/index.ts';
