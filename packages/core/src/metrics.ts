@@ -11,63 +11,53 @@ function describeBuffer(buffer: unknown): string {
   return buffer instanceof SharedArrayBuffer ? `${buffer.byteLength} bytes` : `a ${Object.prototype.toString.call(buffer).slice(8, -1)}`;
 }
 
-/** Offsets of engine-wide counters; their Prometheus names and help follow in the same order. */
-export const Counter = {
-  L1_WRITES: 0,
-  L1_READS: 1,
-  L1_EVICTIONS: 2,
-  PREFETCH_REQUESTS: 3,
-  PREFETCH_L1_HIT_KEYS: 4,
-  PREFETCH_L2_HIT_KEYS: 5,
-  PREFETCH_FAILURES: 6,
-  STORE_RETRIES: 7,
-  STORE_DROPPED_KEYS: 8,
-  PREFETCH_REQUESTED_KEYS: 9,
-} as const;
+/**
+ * Every counter, in cell order within its family: its id, family (`engine`: one cell; `adapter`:
+ * one cell per adapter), Prometheus name and help. {@link Counter} and {@link AdapterCounter} are
+ * derived from it, so an id, its cell and its text cannot drift apart.
+ */
+const COUNTERS = [
+  ['L1_WRITES', 'engine', 'kvtier_l1_writes_total', 'Objects written into L1 through the facade.'],
+  ['L1_READS', 'engine', 'kvtier_l1_reads_total', 'Objects read from L1 through readPrefetched.'],
+  ['L1_EVICTIONS', 'engine', 'kvtier_l1_evictions_total', 'Objects evicted from L1 by the watermark eviction.'],
+  ['PREFETCH_REQUESTS', 'engine', 'kvtier_prefetch_requests_total', 'Prefetch requests submitted.'],
+  ['PREFETCH_L1_HIT_KEYS', 'engine', 'kvtier_prefetch_l1_hit_keys_total', 'Keys a prefetch found in L1.'],
+  ['PREFETCH_L2_HIT_KEYS', 'engine', 'kvtier_prefetch_l2_hit_keys_total', 'Keys a prefetch loaded (or joined) from L2.'],
+  ['PREFETCH_FAILURES', 'engine', 'kvtier_prefetch_failures_total', 'Prefetch requests that ended with an error.'],
+  ['STORE_RETRIES', 'engine', 'kvtier_store_retries_total', 'Store attempts retried after a failure.'],
+  ['STORE_DROPPED_KEYS', 'engine', 'kvtier_store_dropped_keys_total', 'Keys whose store failed after every retry; they stay in L1.'],
+  ['PREFETCH_REQUESTED_KEYS', 'engine', 'kvtier_prefetch_requested_keys_total', 'Keys prefetches asked for; the hit rate is (l1 + l2 hit keys) / requested keys.'],
+  ['STORE_KEYS', 'adapter', 'kvtier_l2_store_keys_total', 'Keys stored to an adapter.'],
+  ['STORE_BYTES', 'adapter', 'kvtier_l2_store_bytes_total', 'Bytes stored to an adapter.'],
+  ['LOAD_KEYS', 'adapter', 'kvtier_l2_load_keys_total', 'Keys loaded from an adapter.'],
+  ['LOAD_BYTES', 'adapter', 'kvtier_l2_load_bytes_total', 'Bytes loaded from an adapter.'],
+  ['LOOKUP_KEYS', 'adapter', 'kvtier_l2_lookup_keys_total', 'Keys looked up on an adapter.'],
+  ['LOOKUP_HITS', 'adapter', 'kvtier_l2_lookup_hits_total', 'Keys an adapter lookup found.'],
+  ['EVICTED_KEYS', 'adapter', 'kvtier_l2_evicted_keys_total', 'Keys deleted from an adapter by L2 eviction.'],
+  ['ABANDONED_CALLS', 'adapter', 'kvtier_l2_abandoned_calls_total', 'Adapter calls abandoned past their deadline.'],
+  ['USAGE_POLLS', 'adapter', 'kvtier_l2_usage_polls_total', 'Usage queries of the L2 eviction controller.'],
+  ['HOST_TERMINATIONS', 'adapter', 'kvtier_l2_host_terminations_total', 'Adapter hosts terminated (and restarted) because a call that may still touch L1 slots had to be given up: no answer within its grace period, or its controller died.'],
+] as const;
+
+type CounterFamily = (typeof COUNTERS)[number][1];
+type CounterName<F extends CounterFamily> = Extract<(typeof COUNTERS)[number], readonly [string, F, string, string]>[0];
+const inFamily = (family: CounterFamily) => COUNTERS.filter((c) => c[1] === family);
+
+function idsOf<F extends CounterFamily>(family: F): { readonly [K in CounterName<F>]: number } {
+  return Object.freeze(Object.fromEntries(inFamily(family).map((c, i) => [c[0], i]))) as { readonly [K in CounterName<F>]: number };
+}
+
+/** Offsets of engine-wide counters. */
+export const Counter = idsOf('engine');
 /** One of the {@link Counter} offsets. */
-export type CounterId = (typeof Counter)[keyof typeof Counter];
+export type CounterId = number;
+const COUNTER_TEXT = inFamily('engine').map((c) => [c[2], c[3]] as const);
 
-const COUNTER_TEXT: readonly (readonly [string, string])[] = [
-  ['kvtier_l1_writes_total', 'Objects written into L1 through the facade.'],
-  ['kvtier_l1_reads_total', 'Objects read from L1 through readPrefetched.'],
-  ['kvtier_l1_evictions_total', 'Objects evicted from L1 by the watermark eviction.'],
-  ['kvtier_prefetch_requests_total', 'Prefetch requests submitted.'],
-  ['kvtier_prefetch_l1_hit_keys_total', 'Keys a prefetch found in L1.'],
-  ['kvtier_prefetch_l2_hit_keys_total', 'Keys a prefetch loaded (or joined) from L2.'],
-  ['kvtier_prefetch_failures_total', 'Prefetch requests that ended with an error.'],
-  ['kvtier_store_retries_total', 'Store attempts retried after a failure.'],
-  ['kvtier_store_dropped_keys_total', 'Keys whose store failed after every retry; they stay in L1.'],
-  ['kvtier_prefetch_requested_keys_total', 'Keys prefetches asked for; the hit rate is (l1 + l2 hit keys) / requested keys.'],
-];
-
-/** Per-adapter counters. */
-export const AdapterCounter = {
-  STORE_KEYS: 0,
-  STORE_BYTES: 1,
-  LOAD_KEYS: 2,
-  LOAD_BYTES: 3,
-  LOOKUP_KEYS: 4,
-  LOOKUP_HITS: 5,
-  EVICTED_KEYS: 6,
-  ABANDONED_CALLS: 7,
-  USAGE_POLLS: 8,
-  HOST_TERMINATIONS: 9,
-} as const;
+/** Offsets of per-adapter counters. */
+export const AdapterCounter = idsOf('adapter');
 /** One of the {@link AdapterCounter} offsets. */
-export type AdapterCounterId = (typeof AdapterCounter)[keyof typeof AdapterCounter];
-
-const ADAPTER_COUNTER_TEXT: readonly (readonly [string, string])[] = [
-  ['kvtier_l2_store_keys_total', 'Keys stored to an adapter.'],
-  ['kvtier_l2_store_bytes_total', 'Bytes stored to an adapter.'],
-  ['kvtier_l2_load_keys_total', 'Keys loaded from an adapter.'],
-  ['kvtier_l2_load_bytes_total', 'Bytes loaded from an adapter.'],
-  ['kvtier_l2_lookup_keys_total', 'Keys looked up on an adapter.'],
-  ['kvtier_l2_lookup_hits_total', 'Keys an adapter lookup found.'],
-  ['kvtier_l2_evicted_keys_total', 'Keys deleted from an adapter by L2 eviction.'],
-  ['kvtier_l2_abandoned_calls_total', 'Adapter calls abandoned past their deadline.'],
-  ['kvtier_l2_usage_polls_total', 'Usage queries of the L2 eviction controller.'],
-  ['kvtier_l2_host_terminations_total', 'Adapter hosts terminated (and restarted) because a call that may still touch L1 slots had to be given up: no answer within its grace period, or its controller died.'],
-];
+export type AdapterCounterId = number;
+const ADAPTER_COUNTER_TEXT = inFamily('adapter').map((c) => [c[2], c[3]] as const);
 
 /** Controller -> adapter operations, for failure counts and latency. */
 export const AdapterOp = { STORE: 0, LOAD: 1, LOOKUP: 2, UNLOCK: 3, DELETE: 4, USAGE: 5 } as const;

@@ -66,15 +66,24 @@ test('maxInFlight 1: requests run one at a time, in submit order', () => withDea
   l1.finishRead(batch);
 })(), 10_000, 'test'));
 
-test('a lookup that never answers is abandoned: that adapter counts as holding nothing', () => withDeadline((async () => {
+/**
+ * Keys 0 and 1 seeded on `adapterCount` hosts, adapter 0 made to hang on `method`, and one request
+ * of both keys served by a controller with a 50 ms call deadline, until it settled.
+ */
+async function servedWithHangingCall(adapterCount: number, method: 'lookup' | 'load') {
   const l1 = smallL1();
-  const { hosts: h, raw } = hosts(l1, 2);
+  const { hosts: h, raw } = hosts(l1, adapterCount);
   const batch = keys(0, 1);
   await seed(l1, h, batch);
-  raw[0].hang.add('lookup');
-  const { results, run, settled, m } = controller(l1, h, { adapterCallTimeoutMs: 50 });
-  run(1, batch);
-  await settled(1);
+  raw[0].hang.add(method);
+  const ctl = controller(l1, h, { adapterCallTimeoutMs: 50 });
+  ctl.run(1, batch);
+  await ctl.settled(1);
+  return { l1, h, raw, batch, ...ctl };
+}
+
+test('a lookup that never answers is abandoned: that adapter counts as holding nothing', () => withDeadline((async () => {
+  const { l1, h, batch, results, m } = await servedWithHangingCall(2, 'lookup');
   assert.is(results.get(1), 2, 'adapter 1 served both keys');
   assert.is(m.getAdapter(0, AdapterCounter.ABANDONED_CALLS), 1);
   assert.is(await h[0].pinCount(), 0);
@@ -83,14 +92,7 @@ test('a lookup that never answers is abandoned: that adapter counts as holding n
 })(), 10_000, 'test'));
 
 test('a load that never answers: a miss, its slots held until its host is terminated (asked one deadline later), pins released', () => withDeadline((async () => {
-  const l1 = smallL1();
-  const { hosts: h, raw } = hosts(l1, 1);
-  const batch = keys(0, 1);
-  await seed(l1, h, batch);
-  raw[0].hang.add('load');
-  const { results, run, settled, live } = controller(l1, h, { adapterCallTimeoutMs: 50 });
-  run(1, batch);
-  await settled(1);
+  const { l1, h, batch, results, live } = await servedWithHangingCall(1, 'load');
   assert.is(results.get(1), 0);
   assert.is(l1.usage().objects, 2, 'quarantined: still write-locked, not reusable');
   assert.is(l1.state(batch, 0)!.readable, false);
