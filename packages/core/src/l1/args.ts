@@ -5,6 +5,9 @@
 import { invalidArgument } from '../errors.ts';
 import { assertDigestBatch } from '../keys.ts';
 import { NO_SLOT, type DigestBatch, type L1SlotResult } from './api.ts';
+import { allocationSizes } from './arena.ts';
+import type { L1Handle } from './l1-manager.ts';
+import { metaLayout } from './layout.ts';
 
 /** Most extra read locks per key: a larger extraCount is clamped to it. */
 export const MAX_EXTRA_COUNT = 127;
@@ -49,4 +52,18 @@ export function checkIndex(keys: DigestBatch, index: number): void {
 /** Per-key answers of a batch that hands out slots: every slot NO_SLOT until its key succeeds. */
 export function slotResult(n: number): L1SlotResult {
   return { codes: new Uint8Array(n), slots: new Int32Array(n).fill(NO_SLOT), sizes: new Uint32Array(n) };
+}
+
+/** Checks that `handle` is an `L1Manager.handle`: buffers of the sizes its config implies. */
+export function checkHandle(handle: L1Handle): void {
+  if (handle === null || typeof handle !== 'object' || !(handle.meta instanceof SharedArrayBuffer) || !Array.isArray(handle.segments)) {
+    invalidArgument('attach: handle must be an L1Manager.handle (config, meta and segment SharedArrayBuffers)');
+  }
+  const config = handle.config;
+  const layout = metaLayout(config.totalSlots, config.maxThreads, config.eventRingCapacity);
+  const expected = allocationSizes(config);
+  if (handle.meta.byteLength !== layout.byteLength || handle.segments.length !== expected.length
+    || handle.segments.some((s, i) => !(s instanceof SharedArrayBuffer) || s.byteLength !== expected[i])) {
+    invalidArgument('attach: handle buffers do not match handle.config (not an L1Manager.handle?)');
+  }
 }

@@ -2,8 +2,8 @@
  * The views one {@link L1Manager} holds over the shared buffers, the primitives every protocol
  * builds on (entry removal, lease expiry, dirty marks, read-lock accounting), and the one batch
  * helper: take the index mutex once, find each key's live entry, hand it to a per-key step.
- * Internal to l1/: the protocol files (store-claims, owners, emergency, inspect) are plain
- * functions over an `L1Core`, and only `L1Manager` is public.
+ * Internal to l1/: the protocol files (transitions, store-claims, owners, emergency, inspect)
+ * are plain functions over an `L1Core`, and only `L1Manager` is public.
  */
 import { threadId } from 'node:worker_threads';
 import { ErrorCode, KvtierError } from '../errors.ts';

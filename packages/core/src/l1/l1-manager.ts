@@ -15,23 +15,23 @@
  *
  * States of an object (a key's entry) and the calls that move it:
  *
- *                 reserveWrite ('new'/'all')
- *     ABSENT ─────────────────────────────────▶ WRITE_LOCKED (one owner, write lease)
- *       ▲  ▲                                      │        │
- *       │  └── write lease expires, reclaimThread,│        │ finishWriteAndReserveRead
- *       │      delete(force), clear(force) ───────┘        │ (published, not dirty)
- *       │                              finishWrite         ▼
- *       │   delete, evict, clear,   ┌─────────────── READ_LOCKED (n ≥ 1 locks, read lease)
- *       │   emergency eviction      │  (dirty unless      ▲   │
- *       │                           ▼   temporary)        │   │ finishRead / finishStore of the
- *       └───────────────────── READABLE ── reserveRead, ──┘   │ last lock; read lease expires
- *                                 │   ▲     takeDirty          │
- *             reserveWrite        │   └────────────────────────┘
- *         ('update'/'all') ─▶ WRITE_LOCKED                    (a temporary object goes ABSENT)
+ *                  reserveWrite ('new'/'all')
+ *       ABSENT ───────────────────────────────▶ WRITE_LOCKED (one owner, write lease)
+ *        ▲ ▲ ▲    lease expiry, reclaimThread,    │   │   ▲
+ *        │ │ └─── delete/clear with force ────────┘   │   │ reserveWrite ('update'/'all',
+ *        │ │                          finishWrite     │   │ not temporary)
+ *        │ │  delete, evict, clear,        ┌──────────┘   │
+ *        │ └─ emergency eviction ──── READABLE ───────────┘
+ *        │                             │      ▲
+ *        │           reserveRead,      │      │ last lock released (finishRead, finishStore,
+ *        │           takeDirty         ▼      │ read lease expiry, reclaimThread)
+ *        └── temporary: last lock ── READ_LOCKED (n ≥ 1 locks, read lease)
+ *                                      ▲
+ *                                      └── finishWriteAndReserveRead, from WRITE_LOCKED (not dirty)
  *
- * Orthogonal marks of a READABLE/READ_LOCKED object: DIRTY (not yet claimed for L2; cleared by
- * takeDirty) and STORE_OWNER (claimed, until finishStore or reclaimThread, which re-marks dirty).
- * A temporary object is never dirty, never writable again, and is freed with its last read lock.
+ * delete/clear with force also remove a READ_LOCKED object; reserveRead/takeDirty add locks to
+ * it. Orthogonal marks: DIRTY (set by finishWrite unless temporary, cleared by takeDirty) and
+ * STORE_OWNER (a claim, until finishStore, or reclaimThread, which re-marks dirty).
  *
  * Errors common to every call that takes the index mutex (all but `view`, `dirtyCount`, the
  * sequence and wait calls, `drainEvents` and `ownersOfThread`): `KVT_ERR_CLOSED` after `detach`,
@@ -41,8 +41,8 @@
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
 import { assertDigestBatch } from '../keys.ts';
 import { L1Error, type DigestBatch, type L1, type L1KeyState, type L1SlotResult, type L1Usage, type SlotRef, type WriteMode } from './api.ts';
-import { checkIndex, checkSizes, clampExtraCount, slotResult } from './args.ts';
-import { allocateSegments, allocationSizes } from './arena.ts';
+import { checkHandle, checkIndex, checkSizes, clampExtraCount, slotResult } from './args.ts';
+import { allocateSegments } from './arena.ts';
 import { evictOne } from './emergency.ts';
 import { checkInvariants, isUnlocked, keyState, liveKeys, statusOf, usageOf, type L1Status } from './inspect.ts';
 import { L1Core } from './l1-core.ts';
@@ -111,16 +111,7 @@ export class L1Manager implements L1 {
    * when all `maxThreads` owner ids are taken.
    */
   static attach(handle: L1Handle): L1Manager {
-    if (handle === null || typeof handle !== 'object' || !(handle.meta instanceof SharedArrayBuffer) || !Array.isArray(handle.segments)) {
-      invalidArgument('attach: handle must be an L1Manager.handle (config, meta and segment SharedArrayBuffers)');
-    }
-    const config = handle.config;
-    const layout = metaLayout(config.totalSlots, config.maxThreads, config.eventRingCapacity);
-    const expected = allocationSizes(config);
-    if (handle.meta.byteLength !== layout.byteLength || handle.segments.length !== expected.length
-      || handle.segments.some((s, i) => !(s instanceof SharedArrayBuffer) || s.byteLength !== expected[i])) {
-      invalidArgument('attach: handle buffers do not match handle.config (not an L1Manager.handle?)');
-    }
+    checkHandle(handle);
     return new L1Manager({ config: handle.config, meta: handle.meta, segments: handle.segments }, false);
   }
 
