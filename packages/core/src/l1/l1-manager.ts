@@ -7,11 +7,10 @@
  * Leases are checked lazily whenever an operation meets an entry, and by `expireLeases`.
  * Listeners learn from the event ring; nothing user-supplied ever runs under the mutex.
  *
- * This file holds the state machine of an object: its diagram, its calls and their answers;
- * beside it: transitions.ts (the per-key steps), l1-core.ts (the shared views and the batch
- * helper), args.ts (argument checks), store-claims.ts, owners.ts (registry, reclaim, lease
- * expiry), emergency.ts (inline eviction), wake.ts (the wake channels) and inspect.ts (status
- * and diagnostics).
+ * This file holds the state machine of an object: its diagram, its calls and their answers.
+ * Beside it: transitions.ts (what each call does per key), l1-core.ts (the shared views and the
+ * batch helper), args.ts (argument checks), store-claims.ts, owners.ts (registry, reclaim, lease
+ * expiry), emergency.ts (inline eviction), wake.ts (wake channels), inspect.ts (diagnostics).
  *
  * States of an object (a key's entry) and the calls that move it:
  *
@@ -36,22 +35,21 @@
  * Errors common to every call that takes the index mutex (all but `view`, `dirtyCount`, the
  * sequence and wait calls, `drainEvents` and `ownersOfThread`): `KVT_ERR_CLOSED` after `detach`,
  * `KVT_ERR_TIMEOUT` when the mutex stays held over 10 s (its holder died: `reclaimThread`).
- * Per-key answers are {@link L1Error} codes; SUCCESS (0) is not listed below.
+ * Per-key answers are `L1Error` codes; SUCCESS (0) is not listed below.
  */
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
 import { assertDigestBatch } from '../keys.ts';
-import { L1Error, type DigestBatch, type L1, type L1KeyState, type L1SlotResult, type L1Usage, type SlotRef, type WriteMode } from './api.ts';
+import type { DigestBatch, L1, L1KeyState, L1SlotResult, L1Usage, SlotRef, WriteMode } from './api.ts';
 import { checkHandle, checkIndex, checkSizes, clampExtraCount, slotResult } from './args.ts';
 import { allocateSegments } from './arena.ts';
-import { evictOne } from './emergency.ts';
 import { checkInvariants, isUnlocked, keyState, liveKeys, statusOf, usageOf, type L1Status } from './inspect.ts';
 import { L1Core } from './l1-core.ts';
 import { resolveL1Config, type L1Options, type ResolvedL1Config } from './l1-config.ts';
-import * as layout from './layout.ts';
+import { EntryFlag, Header, metaLayout } from './layout.ts';
 import { expireAll, ownersOfThread, reclaim, type L1ExpiryResult, type L1ReclaimResult } from './owners.ts';
 import { finishStoreStep, takeDirty, unstoredKeys, type L1DirtyBatch } from './store-claims.ts';
 import {
-  EVICTION, FORCE, handOverStep, peekStep, publishReadStep, publishStep, readStep, releaseStep, removeStep, slotStep, touchStep,
+  EVICTION, FORCE, handOverStep, reserveSlots, peekStep, publishReadStep, publishStep, readStep, releaseStep, removeStep, slotStep, touchStep,
 } from './transitions.ts';
 import { checkTimeout, refuseMainThread } from './wake.ts';
 
@@ -59,13 +57,6 @@ export { MAX_EXTRA_COUNT } from './args.ts';
 export type { L1DirtyBatch } from './store-claims.ts';
 export type { L1ExpiryResult, L1ReclaimResult } from './owners.ts';
 export type { L1Status } from './inspect.ts';
-
-// Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.
-const { ENTRY_F64, ENTRY_SHIFT, metaLayout } = layout;
-const Header = { ...layout.Header };
-const { SLOT, SIZE, FLAGS, TICK, WRITE_OWNER, WRITE_DEADLINE_F64, READ_COUNT, STORE_OWNER } = layout.Entry;
-const { TEMPORARY, CREATED } = layout.EntryFlag;
-const { KEY_NOT_WRITABLE, OUT_OF_MEMORY, OBJECT_TOO_LARGE } = L1Error;
 
 /** Everything another thread needs to attach: plain data and SharedArrayBuffers (structured-cloneable). */
 export interface L1Handle {
@@ -133,85 +124,16 @@ export class L1Manager implements L1 {
     const sizeOf = checkSizes(sizes, n);
     const mode = opts?.mode ?? 'all';
     if (mode !== 'all' && mode !== 'new' && mode !== 'update') invalidArgument(`mode must be 'new', 'update' or 'all', got ${String(mode)}`);
-    const temporary = opts?.temporary === true ? TEMPORARY : 0;
+    const temporary = opts?.temporary === true ? EntryFlag.TEMPORARY : 0;
     const result = slotResult(n);
-    const { codes, slots, sizes: out } = result;
     const c = this.#core;
-    const tw = c.tw;
-    const table = c.table;
-    const slotBytes = this.config.slotBytes;
-    const now = Date.now();
-    const deadline = now + this.config.writeLeaseMs;
-    c.enter(now, true);
+    c.enter(Date.now(), true);
     try {
-      let full = false;
-      for (let j = 0; j < n; j++) {
-        const size = typeof sizeOf === 'number' ? sizeOf : sizeOf[j];
-        if (full) {
-          codes[j] = OUT_OF_MEMORY;
-          continue;
-        }
-        let e = table.probe(keys, j);
-        if (e >= 0 && c.expire(e, now)) e = table.probe(keys, j);
-        if (e >= 0) {
-          const b = e << ENTRY_SHIFT;
-          if (mode === 'new' || tw[b + WRITE_OWNER] !== 0 || tw[b + READ_COUNT] !== 0 || (tw[b + FLAGS] & TEMPORARY) !== 0) {
-            codes[j] = KEY_NOT_WRITABLE;
-          } else if (size > slotBytes) {
-            codes[j] = OBJECT_TOO_LARGE;
-          } else {
-            const slot = tw[b + SLOT];
-            c.clearDirty(e, slot);
-            c.meta64[Header.USED_BYTES_F64] += size - tw[b + SIZE];
-            tw[b + SIZE] = size;
-            tw[b + FLAGS] = (tw[b + FLAGS] & CREATED) | temporary;
-            // A claim whose read lock expired is over: the new bytes will be claimed afresh.
-            tw[b + STORE_OWNER] = 0;
-            this.#takeWriteLock(e, deadline);
-            slots[j] = c.refOf[slot];
-            out[j] = size;
-          }
-          continue;
-        }
-        if (mode === 'update') {
-          codes[j] = KEY_NOT_WRITABLE;
-          continue;
-        }
-        if (size > slotBytes) {
-          codes[j] = OBJECT_TOO_LARGE;
-          continue;
-        }
-        if (c.words[Header.FREE_TOP] === 0) {
-          if (!evictOne(c)) {
-            full = true;
-            codes[j] = OUT_OF_MEMORY;
-            continue;
-          }
-          e = table.probe(keys, j);
-        }
-        const slot = c.freeStack[--c.words[Header.FREE_TOP]];
-        table.insert(~e, keys, j, slot);
-        const b = ~e << ENTRY_SHIFT;
-        tw[b + SIZE] = size;
-        tw[b + FLAGS] = temporary;
-        this.#takeWriteLock(~e, deadline);
-        c.words[Header.OBJECTS]++;
-        c.meta64[Header.USED_BYTES_F64] += size;
-        slots[j] = c.refOf[slot];
-        out[j] = size;
-      }
+      reserveSlots(c, keys, sizeOf, mode, temporary, result);
     } finally {
       c.leave();
     }
     return result;
-  }
-
-  #takeWriteLock(e: number, deadline: number): void {
-    const c = this.#core;
-    const b = e << ENTRY_SHIFT;
-    c.tw[b + WRITE_OWNER] = this.ownerId;
-    c.tw[b + TICK] = c.tick;
-    c.tf[e * ENTRY_F64 + WRITE_DEADLINE_F64] = deadline;
   }
 
   /**
