@@ -1,0 +1,69 @@
+/**
+ * Argument checks of the L1Manager calls, run before the mutex is taken: a bad argument throws
+ * INVALID_ARGUMENT and touches nothing.
+ */
+import { invalidArgument } from '../errors.ts';
+import { assertDigestBatch } from '../digest-batch.ts';
+import { NO_SLOT, type DigestBatch, type L1SlotResult } from './api.ts';
+import { allocationSizes } from './arena.ts';
+import type { L1Handle } from './l1-manager.ts';
+import { metaLayout } from './layout.ts';
+
+/** Most extra read locks per key: a larger extraCount is clamped to it. */
+export const MAX_EXTRA_COUNT = 127;
+
+/** The read locks per key of `opts.extraCount`: 1 + extraCount clamped to [0, MAX_EXTRA_COUNT]. */
+export function clampExtraCount(opts: { extraCount?: number } | undefined): number {
+  const extra = opts?.extraCount ?? 0;
+  if (typeof extra !== 'number' || Number.isNaN(extra)) invalidArgument(`extraCount must be a number, got ${String(extra)}`);
+  return 1 + Math.min(MAX_EXTRA_COUNT, Math.max(0, Math.floor(extra)));
+}
+
+// Module-level, not closures: tsx names every nested function with a defineProperty per call.
+function isObjectSize(v: unknown): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 0xffffffff;
+}
+
+function badSize(what: string, v: unknown): never {
+  invalidArgument(`${what} must be a positive integer below 2^32, got ${String(v)}`);
+}
+
+/** `reserveWrite`'s sizes, checked: one size for all `n` keys, or one each. */
+export function checkSizes(sizes: number | ArrayLike<number>, n: number): number | ArrayLike<number> {
+  if (typeof sizes === 'number') {
+    if (!isObjectSize(sizes)) badSize('sizes', sizes);
+    return sizes;
+  }
+  if (sizes === null || typeof sizes !== 'object' || sizes.length !== n) {
+    invalidArgument(`sizes must be a number or have one entry per key (${n}), got ${sizes === null || typeof sizes !== 'object' ? String(sizes) : `${sizes.length} entries`}`);
+  }
+  for (let j = 0; j < n; j++) if (!isObjectSize(sizes[j])) badSize(`sizes[${j}]`, sizes[j]);
+  return sizes;
+}
+
+/** Checks that `index` names a key of the batch `keys`. */
+export function checkIndex(keys: DigestBatch, index: number): void {
+  assertDigestBatch(keys);
+  if (!Number.isInteger(index) || index < 0 || index >= keys.length >>> 2) {
+    invalidArgument(`index ${String(index)} is outside the batch of ${keys.length >>> 2} keys`);
+  }
+}
+
+/** Per-key answers of a batch that hands out slots: every slot NO_SLOT until its key succeeds. */
+export function slotResult(n: number): L1SlotResult {
+  return { codes: new Uint8Array(n), slots: new Int32Array(n).fill(NO_SLOT), sizes: new Uint32Array(n) };
+}
+
+/** Checks that `handle` is an `L1Manager.handle`: buffers of the sizes its config implies. */
+export function checkHandle(handle: L1Handle): void {
+  if (handle === null || typeof handle !== 'object' || !(handle.meta instanceof SharedArrayBuffer) || !Array.isArray(handle.segments)) {
+    invalidArgument('attach: handle must be an L1Manager.handle (config, meta and segment SharedArrayBuffers)');
+  }
+  const config = handle.config;
+  const layout = metaLayout(config.totalSlots, config.maxThreads, config.eventRingCapacity);
+  const expected = allocationSizes(config);
+  if (handle.meta.byteLength !== layout.byteLength || handle.segments.length !== expected.length
+    || handle.segments.some((s, i) => !(s instanceof SharedArrayBuffer) || s.byteLength !== expected[i])) {
+    invalidArgument('attach: handle buffers do not match handle.config (not an L1Manager.handle?)');
+  }
+}

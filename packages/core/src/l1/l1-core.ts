@@ -1,0 +1,324 @@
+/**
+ * The views one {@link L1Manager} holds over the shared buffers, the primitives every protocol
+ * builds on (entry removal, lease expiry, dirty marks, read-lock accounting), and the one batch
+ * helper: take the index mutex once, find each key's live entry, hand it to a per-key step.
+ * Internal to l1/: the protocol files (transitions, store-claims, owners, emergency, inspect)
+ * are plain functions over an `L1Core`, and only `L1Manager` is public.
+ */
+import { threadId } from 'node:worker_threads';
+import { ErrorCode, KvtierError } from '../errors.ts';
+import { Bitmap } from '../shared/bitmap.ts';
+import { L1Error, L1EventKind, type DigestBatch } from './api.ts';
+import { Arena } from './arena.ts';
+import { EventRing } from './event-ring.ts';
+import { IndexTable } from './index-table.ts';
+import type { ResolvedL1Config } from './l1-config.ts';
+import type { L1Handle } from './l1-manager.ts';
+import * as layout from './layout.ts';
+import { SharedMutex } from './mutex.ts';
+import { registerOwner } from './owners.ts';
+import { WakeChannel } from './wake.ts';
+
+// Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.
+const { ENTRY_F64, ENTRY_SHIFT, metaLayout } = layout;
+const Header = { ...layout.Header };
+const { SLOT, SIZE, FLAGS, TICK, WRITE_OWNER, WRITE_DEADLINE_F64, READ_DEADLINE_F64, READ_COUNT } = layout.Entry;
+const { TEMPORARY, DIRTY, CREATED } = layout.EntryFlag;
+const { TOUCHED: EVENT_TOUCHED, REMOVED: EVENT_REMOVED } = L1EventKind;
+const { KEY_NOT_EXIST, KEY_IN_WRONG_STATE } = L1Error;
+
+/**
+ * One key's step of a batch, run under the mutex with the key's live entry `e` (key `j` of the
+ * batch): applies the transition and answers the key's {@link L1Error}. Steps are module-level
+ * functions with the per-call data in `arg`, not closures (tsx defines a property per closure made).
+ */
+export type KeyStep<A> = (core: L1Core, e: number, j: number, arg: A) => number;
+
+/** One thread's views of the shared L1 and the primitives that keep its accounting exact. */
+export class L1Core {
+  /** The resolved configuration. */
+  readonly config: ResolvedL1Config;
+  /** This instance's owner id (1..maxThreads) and its index in per-thread arrays. */
+  readonly ownerId: number;
+  readonly me: number;
+  /** Owner ids there can be: the stride of the per-thread read-lock counts. */
+  readonly maxThreads: number;
+  /** The meta buffer as Int32 words (the header at its start) and as Float64 (used bytes). */
+  readonly words: Int32Array;
+  readonly meta64: Float64Array;
+  /** The index of objects by key digest. */
+  readonly table: IndexTable;
+  /** The table as words and as Float64 (lease deadlines), cached off `table` for the hot loops. */
+  readonly tw: Int32Array;
+  readonly tf: Float64Array;
+  /** Free slots, FREE_TOP of them; slot -> entry (-1 when free); read locks per slot and owner. */
+  readonly freeStack: Int32Array;
+  readonly slotEntry: Int32Array;
+  readonly threadReads: Int32Array;
+  /** Dirty slots (mirrors the entries' DIRTY flags), so takeDirty scans words, not the table. */
+  readonly dirty: Bitmap;
+  /** Owner id - 1 -> the registering thread's threadId + 1, or REGISTRY_FREE. */
+  readonly registry: Int32Array;
+  /** Global slot -> SlotRef, precomputed: the hot paths hand out refs per key. */
+  readonly refOf: Int32Array;
+  /** The object bytes. */
+  readonly arena: Arena;
+  /** Where created/touched/removed events go for the eviction worker. */
+  readonly ring: EventRing;
+  /** The index mutex, taken as this owner. */
+  readonly mutex: SharedMutex;
+  /** Wake channels: objects became dirty; a batch evicted inline; a store claim ended. */
+  readonly dirtyWake: WakeChannel;
+  readonly emergencyWake: WakeChannel;
+  readonly storedWake: WakeChannel;
+  /** Set by `detach`: every later call throws CLOSED. */
+  closed = false;
+  /** The clock of the current hold of the mutex: epoch ms, access tick and event batch id. */
+  now = 0;
+  tick = 0;
+  batchId = 0;
+  /** Set under the mutex when a hold made objects dirty, evicted inline or ended a store claim; the wakes run after unlock. */
+  madeDirty = false;
+  evictedInline = false;
+  endedStores = false;
+
+  /** Views over `handle`'s buffers (initialized first when `fresh`), registered as a new owner. */
+  constructor(handle: L1Handle, fresh: boolean) {
+    const config = (this.config = handle.config);
+    const regions = metaLayout(config.totalSlots, config.maxThreads, config.eventRingCapacity);
+    const meta = handle.meta;
+    const words = (this.words = new Int32Array(meta));
+    this.meta64 = new Float64Array(meta, 0, regions.registryOffset / 8);
+    this.freeStack = new Int32Array(meta, regions.freeStackOffset, config.totalSlots);
+    this.slotEntry = new Int32Array(meta, regions.slotEntryOffset, config.totalSlots);
+    this.threadReads = new Int32Array(meta, regions.threadReadsOffset, config.totalSlots * config.maxThreads);
+    this.dirty = new Bitmap(config.totalSlots, meta, regions.dirtyOffset);
+    this.registry = new Int32Array(meta, regions.registryOffset, config.maxThreads);
+    this.table = new IndexTable(meta, regions.tableOffset, regions.tableCapacity, this.slotEntry);
+    this.tw = this.table.words;
+    this.tf = this.table.f64;
+    this.arena = new Arena(config, handle.segments);
+    this.ring = new EventRing(words, regions.ringOffset, regions.ringCapacity);
+    this.maxThreads = config.maxThreads;
+    this.refOf = new Int32Array(config.totalSlots);
+    for (let g = 0; g < config.totalSlots; g++) this.refOf[g] = this.arena.refOf(g);
+    if (fresh) {
+      // Slots are handed out lowest first: the stack holds them in descending order.
+      for (let g = 0; g < config.totalSlots; g++) this.freeStack[g] = config.totalSlots - 1 - g;
+      words[Header.FREE_TOP] = config.totalSlots;
+      this.slotEntry.fill(-1);
+      this.ring.init();
+    }
+    this.dirtyWake = new WakeChannel(words, Header.DIRTY_WAKE, Header.DIRTY_WAITERS);
+    this.emergencyWake = new WakeChannel(words, Header.EMERGENCY_WAKE, Header.EMERGENCY_WAITERS);
+    this.storedWake = new WakeChannel(words, Header.STORED_WAKE, Header.STORED_WAITERS);
+    this.ownerId = registerOwner(this.registry, threadId);
+    this.me = this.ownerId - 1;
+    this.mutex = new SharedMutex(words, Header.MUTEX, this.ownerId);
+  }
+
+  // ------------------------------------------------------------------ the mutex
+
+  /** Takes the mutex for a call at `now`, bumping the access tick when the call uses it; throws CLOSED after detach. */
+  enter(now: number, tick: boolean): void {
+    if (this.closed) throw new KvtierError(ErrorCode.CLOSED, `L1 owner ${this.ownerId} was detached`);
+    this.lock();
+    this.now = now;
+    if (tick) this.tick = this.nextTick();
+  }
+
+  /** Takes the index mutex and starts a new event batch: one batch call's events share its id. */
+  lock(): void {
+    this.mutex.lock();
+    this.batchId = this.words[Header.EVENT_BATCH] = (this.words[Header.EVENT_BATCH] + 1) | 0;
+  }
+
+  /** Releases the mutex, then wakes the channels this hold signalled (a notify is too slow to hold the lock for). */
+  leave(): void {
+    this.mutex.unlock();
+    if (this.madeDirty) {
+      this.madeDirty = false;
+      this.dirtyWake.wake();
+    }
+    if (this.evictedInline) {
+      this.evictedInline = false;
+      this.emergencyWake.wake();
+    }
+    if (this.endedStores) {
+      this.endedStores = false;
+      this.storedWake.wake();
+    }
+  }
+
+  /** Runs `fn` under the mutex (see {@link enter}). */
+  locked<R>(fn: (core: L1Core) => R, tick = false, now = Date.now()): R {
+    this.enter(now, tick);
+    try {
+      return fn(this);
+    } finally {
+      this.leave();
+    }
+  }
+
+  /**
+   * The batch loop of every per-key call: under one hold of the mutex, answers KEY_NOT_EXIST for
+   * each key without a live entry (after lease expiry) and `step`'s code for the others.
+   */
+  batch<A>(keys: DigestBatch, codes: Uint8Array, tick: boolean, step: KeyStep<A>, arg: A): void {
+    this.enter(Date.now(), tick);
+    try {
+      this.eachKey(keys, codes, step, arg);
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** {@link batch}'s loop, for a caller that already holds the mutex. */
+  eachKey<A>(keys: DigestBatch, codes: Uint8Array, step: KeyStep<A>, arg: A): void {
+    const n = keys.length >>> 2;
+    const now = this.now;
+    for (let j = 0; j < n; j++) {
+      const e = this.find(keys, j, now);
+      codes[j] = e < 0 ? KEY_NOT_EXIST : step(this, e, j, arg);
+    }
+  }
+
+  // ------------------------------------------------------------------ primitives (mutex held)
+
+  /** Advances the shared access clock; its new value. */
+  nextTick(): number {
+    const t = (this.words[Header.TICK] + 1) | 0;
+    this.words[Header.TICK] = t;
+    return t;
+  }
+
+  /** Reports entry `e` to the event ring under the current batch id. */
+  emit(kind: number, e: number): void {
+    this.ring.push(kind, this.tw, e << ENTRY_SHIFT, this.batchId);
+  }
+
+  /** Marks entry `e` (holding `slot`) dirty, to wake the store worker on leaving. */
+  setDirty(e: number, slot: number): void {
+    this.tw[(e << ENTRY_SHIFT) + FLAGS] |= DIRTY;
+    this.dirty.set(slot);
+    this.words[Header.DIRTY_COUNT]++;
+    this.madeDirty = true;
+  }
+
+  /** Clears entry `e`'s dirty mark, if set. */
+  clearDirty(e: number, slot: number): void {
+    const b = (e << ENTRY_SHIFT) + FLAGS;
+    if ((this.tw[b] & DIRTY) === 0) return;
+    this.tw[b] &= ~DIRTY;
+    this.dirty.clear(slot);
+    this.words[Header.DIRTY_COUNT]--;
+  }
+
+  /** Drops every read lock of entry `e` (all threads). */
+  dropReads(e: number): void {
+    const b = e << ENTRY_SHIFT;
+    if (this.tw[b + READ_COUNT] === 0) return;
+    const base = this.tw[b + SLOT] * this.maxThreads;
+    this.threadReads.fill(0, base, base + this.maxThreads);
+    this.tw[b + READ_COUNT] = 0;
+  }
+
+  /** Adds `count` read locks of this thread to entry `e`, renewing its read lease and access tick. */
+  lockRead(e: number, count: number): void {
+    const tw = this.tw;
+    const b = e << ENTRY_SHIFT;
+    tw[b + READ_COUNT] += count;
+    this.threadReads[tw[b + SLOT] * this.maxThreads + this.me] += count;
+    this.tf[e * ENTRY_F64 + READ_DEADLINE_F64] = this.now + this.config.readLeaseMs;
+    tw[b + TICK] = this.tick;
+  }
+
+  /**
+   * Releases up to `locks` read locks of entry `e`: KEY_IN_WRONG_STATE when it is write-locked or
+   * holds none. A temporary object is freed with its last lock; otherwise `touch` marks the use.
+   */
+  releaseReads(e: number, locks: number, touch: boolean): number {
+    const tw = this.tw;
+    const b = e << ENTRY_SHIFT;
+    const held = tw[b + READ_COUNT];
+    if (tw[b + WRITE_OWNER] !== 0 || held === 0) return KEY_IN_WRONG_STATE;
+    const released = held < locks ? held : locks;
+    tw[b + READ_COUNT] = held - released;
+    this.#releaseThreadReads(tw[b + SLOT], released);
+    if (held === released && (tw[b + FLAGS] & TEMPORARY) !== 0) {
+      this.removeEntry(e);
+    } else if (touch) {
+      tw[b + TICK] = this.tick;
+      this.emit(EVENT_TOUCHED, e);
+    }
+    return 0;
+  }
+
+  /**
+   * Releases `count` read locks of slot `slot` from the per-thread counts: this thread's first,
+   * then others' (a lock taken by one thread may be released by another, e.g. prefetch locks
+   * released by the engine thread). The total always equals the entry's READ_COUNT.
+   */
+  #releaseThreadReads(slot: number, count: number): void {
+    const tr = this.threadReads;
+    const base = slot * this.maxThreads;
+    const mine = tr[base + this.me];
+    if (mine >= count) {
+      tr[base + this.me] = mine - count;
+      return;
+    }
+    tr[base + this.me] = 0;
+    count -= mine;
+    for (let t = 0; count > 0 && t < this.maxThreads; t++) {
+      const c = tr[base + t];
+      const d = c < count ? c : count;
+      tr[base + t] = c - d;
+      count -= d;
+    }
+  }
+
+  /** Removes entry `e` and frees its slot; reports the removal if the object was ever readable. */
+  removeEntry(e: number): void {
+    const tw = this.tw;
+    const b = e << ENTRY_SHIFT;
+    const slot = tw[b + SLOT];
+    if (tw[b + FLAGS] & CREATED) this.emit(EVENT_REMOVED, e);
+    this.clearDirty(e, slot);
+    this.dropReads(e);
+    this.meta64[Header.USED_BYTES_F64] -= tw[b + SIZE];
+    this.words[Header.OBJECTS]--;
+    this.slotEntry[slot] = -1;
+    this.freeStack[this.words[Header.FREE_TOP]++] = slot;
+    this.table.remove(e);
+  }
+
+  /**
+   * Applies lease expiry to entry `e`: an expired write lock discards the object (true: `e` is
+   * gone, and entries may have moved); expired read locks are dropped.
+   */
+  expire(e: number, now: number): boolean {
+    const b = e << ENTRY_SHIFT;
+    const f = e * ENTRY_F64;
+    if (this.tw[b + WRITE_OWNER] !== 0 && this.tf[f + WRITE_DEADLINE_F64] < now) {
+      this.words[Header.EXPIRED_WRITES]++;
+      this.removeEntry(e);
+      return true;
+    }
+    if (this.tw[b + READ_COUNT] !== 0 && this.tf[f + READ_DEADLINE_F64] < now) {
+      this.words[Header.EXPIRED_READS]++;
+      this.dropReads(e);
+      if (this.tw[b + FLAGS] & TEMPORARY) {
+        this.removeEntry(e);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The live entry of key `j` after lease expiry, or -1. */
+  find(keys: DigestBatch, j: number, now: number): number {
+    const e = this.table.probe(keys, j);
+    if (e < 0 || this.expire(e, now)) return -1;
+    return e;
+  }
+}

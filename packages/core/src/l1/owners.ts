@@ -1,0 +1,101 @@
+/**
+ * The owner registry and the ways locks end without their holder: `reclaimThread` for a thread
+ * that died (or detached), and lease expiry. Every lock an owner takes is attributed to it (write
+ * locks in the entry, read locks in the per-thread counts, store claims in STORE_OWNER), so all of
+ * it can be released by another thread.
+ */
+import { ErrorCode, KvtierError } from '../errors.ts';
+import type { L1Core } from './l1-core.ts';
+import * as layout from './layout.ts';
+import { SharedMutex } from './mutex.ts';
+
+const { ENTRY_SHIFT, REGISTRY_FREE } = layout;
+const Header = { ...layout.Header };
+const { SLOT, FLAGS, WRITE_OWNER, READ_COUNT, STORE_OWNER } = layout.Entry;
+const { TEMPORARY } = layout.EntryFlag;
+
+/** What `reclaimThread` released. */
+export interface L1ReclaimResult {
+  /** Unfinished writes discarded. */
+  readonly writesDiscarded: number;
+  /** Read locks released. */
+  readonly readLocksReleased: number;
+}
+
+/** What `expireLeases` found past its deadline. */
+export interface L1ExpiryResult {
+  /** Write locks expired (their objects discarded). */
+  readonly writes: number;
+  /** Objects whose read locks expired (the locks dropped). */
+  readonly reads: number;
+}
+
+/** Claims a free registry entry for this thread (tagged with its threadId + 1); the owner id is its index + 1. */
+export function registerOwner(registry: Int32Array, thread: number): number {
+  const tag = thread + 1;
+  for (let t = 0; t < registry.length; t++) {
+    if (Atomics.compareExchange(registry, t, REGISTRY_FREE, tag) === REGISTRY_FREE) return t + 1;
+  }
+  throw new KvtierError(ErrorCode.CAPACITY, `L1: all ${registry.length} thread slots are in use (config.l1.maxThreads)`);
+}
+
+/** Owner ids registered by the thread with this `worker_threads` threadId. */
+export function ownersOfThread(registry: Int32Array, thread: number): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < registry.length; t++) if (Atomics.load(registry, t) === thread + 1) out.push(t + 1);
+  return out;
+}
+
+/**
+ * Releases everything owner `ownerId` held and frees its id. The mutex is broken first if the
+ * owner died holding it; then, under the mutex, its store claims become dirty again, its
+ * unfinished writes are discarded and its read locks released. Takes the mutex even after
+ * `detach` (it is detach's last act).
+ */
+export function reclaim(c: L1Core, ownerId: number): L1ReclaimResult {
+  SharedMutex.breakIfHeldBy(c.words, Header.MUTEX, ownerId);
+  const tw = c.tw;
+  const tr = c.threadReads;
+  const threads = c.maxThreads;
+  const t = ownerId - 1;
+  let writesDiscarded = 0;
+  let readLocksReleased = 0;
+  c.lock();
+  try {
+    c.table.sweep((e) => {
+      const b = e << ENTRY_SHIFT;
+      if (tw[b + STORE_OWNER] === ownerId) {
+        tw[b + STORE_OWNER] = 0;
+        if (tw[b + WRITE_OWNER] === 0 && (tw[b + FLAGS] & TEMPORARY) === 0) c.setDirty(e, tw[b + SLOT]);
+      }
+      if (tw[b + WRITE_OWNER] !== ownerId) return false;
+      c.removeEntry(e);
+      writesDiscarded++;
+      return true;
+    });
+    for (let slot = 0; slot < c.config.totalSlots; slot++) {
+      const held = tr[slot * threads + t];
+      if (held === 0) continue;
+      tr[slot * threads + t] = 0;
+      readLocksReleased += held;
+      const e = c.slotEntry[slot];
+      const b = e << ENTRY_SHIFT;
+      tw[b + READ_COUNT] -= held;
+      if (tw[b + READ_COUNT] === 0 && (tw[b + FLAGS] & TEMPORARY) !== 0) c.removeEntry(e);
+    }
+    c.words[Header.RECLAIMED_THREADS]++;
+    Atomics.store(c.registry, t, REGISTRY_FREE);
+  } finally {
+    c.leave();
+  }
+  return { writesDiscarded, readLocksReleased };
+}
+
+/** Applies every lease deadline at `c.now` (mutex held); returns what expired. */
+export function expireAll(c: L1Core): L1ExpiryResult {
+  const w = c.words;
+  const writes = w[Header.EXPIRED_WRITES];
+  const reads = w[Header.EXPIRED_READS];
+  c.table.sweep((e) => c.expire(e, c.now));
+  return { writes: w[Header.EXPIRED_WRITES] - writes, reads: w[Header.EXPIRED_READS] - reads };
+}
