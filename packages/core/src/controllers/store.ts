@@ -4,22 +4,18 @@
  * adapter, and releases the read locks once every target finished. Independent of Piscina: a
  * plain function of a {@link StoreContext}, run in the store worker or in-process by tests.
  */
-import type { DigestBatch, L1SlotResult } from '../l1/api.ts';
+import type { L1DirtyBatch } from '../l1/store-claims.ts';
+import type { DigestBatch } from '../l1/api.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, FailureReason, Histogram, type Metrics } from '../metrics.ts';
 import type { StorePolicy } from '../policies/store.ts';
 import { callWithSlots, sleep, type AdapterHostLiveness } from './adapter-call.ts';
 import { keyCount, pickKeys, pickValues } from '../digest-batch.ts';
 
-/** Dirty objects claimed by the store controller: read-locked for it until it calls finishStore. */
-export interface DirtyBatch extends L1SlotResult {
-  readonly keys: DigestBatch;
-}
-
 /** The L1 operations the store controller uses. */
 export interface StoreL1 {
   /** Claims up to `max` dirty, non-temporary objects, read-locking each and marking it as being stored. */
-  takeDirty(max: number): DirtyBatch;
+  takeDirty(max: number): L1DirtyBatch;
   /** Ends the claims of `keys` and releases their read locks. */
   finishStore(keys: DigestBatch): Uint8Array;
   delete(keys: DigestBatch, opts?: { force?: boolean }): Uint8Array;
@@ -77,7 +73,7 @@ class InFlightBudget {
  * Stores `indices` of `batch` to one adapter, retrying the keys that failed with doubling backoff.
  * Resolves to the indices that were stored.
  */
-async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBatch, indices: readonly number[]): Promise<Set<number>> {
+async function storeToAdapter(ctx: StoreContext, adapter: number, batch: L1DirtyBatch, indices: readonly number[]): Promise<Set<number>> {
   const stored = new Set<number>();
   const calls: Promise<void>[] = [];
   let pending = indices;
@@ -121,7 +117,7 @@ async function storeToAdapter(ctx: StoreContext, adapter: number, batch: DirtyBa
 }
 
 /** Stores one claimed batch to its targets, then releases its read locks (and drops it from L1 if asked). */
-async function storeBatch(ctx: StoreContext, budgets: readonly InFlightBudget[], batch: DirtyBatch): Promise<void> {
+async function storeBatch(ctx: StoreContext, budgets: readonly InFlightBudget[], batch: L1DirtyBatch): Promise<void> {
   const all = Array.from({ length: keyCount(batch.keys) }, (_, i) => i);
   const targets = ctx.policy.targets(all, ctx.adapters.length);
   const tasks: Promise<Set<number>>[] = [];

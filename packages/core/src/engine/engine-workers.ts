@@ -19,7 +19,6 @@ import { registeredPolicyModules } from '../policies/modules.ts';
 import { AdapterCounter, WorkerKind, type Metrics } from '../metrics.ts';
 import { portEndpoint } from '../l2/endpoint.ts';
 import type { L1Manager } from '../l1/l1-manager.ts';
-import { Header } from '../l1/layout.ts';
 import { clearSlotCalls, hasSlotCalls, hostGone, takeTerminationRequests } from './host-generations.ts';
 import { L2EventRing } from '../l2/event-ring.ts';
 import { Control } from './layout.ts';
@@ -77,7 +76,6 @@ export class EngineWorkers {
   readonly #pool: Piscina;
   readonly #control: Int32Array;
   /** L1's header words (its wake words live there). */
-  readonly #l1Words: Int32Array;
   readonly #rings: L2EventRing[];
   readonly #running = new Map<string, Running>();
   readonly #health = new Map<string, boolean>();
@@ -99,7 +97,6 @@ export class EngineWorkers {
     this.#options = options;
     const adapters = options.config.adapters.length;
     this.#control = new Int32Array(options.control);
-    this.#l1Words = new Int32Array(options.l1.handle.meta);
     this.#rings = options.config.adapters.map(() => new L2EventRing(L2_RING_RECORDS));
     this.#pool = new Piscina({
       filename: new URL('./engine-worker.mjs', import.meta.url).href,
@@ -376,9 +373,8 @@ export class EngineWorkers {
       const word = Control.STOP + TASK_KINDS.indexOf(kind);
       Atomics.store(this.#control, word, 1);
       Atomics.notify(this.#control, word);
-      // Controllers sleep on L1's wake words between cycles: wake them to see the stop word now.
-      if (kind === 'store') Atomics.notify(this.#l1Words, Header.DIRTY_WAKE);
-      if (kind === 'eviction') Atomics.notify(this.#l1Words, Header.EMERGENCY_WAKE);
+      // Controllers sleep on L1's wake channels between cycles: wake them to see the stop word now.
+      if (kind === 'store' || kind === 'eviction') this.#options.l1.interruptWaits();
       const tasks = [...this.#running.values()].filter((r) => r.kind === kind);
       await Promise.allSettled(tasks.map((r) => r.done));
     }

@@ -2,21 +2,28 @@
  * Argument checks of the L1Manager calls, run before the mutex is taken: a bad argument throws
  * INVALID_ARGUMENT and touches nothing.
  */
+import { isMainThread } from 'node:worker_threads';
 import { invalidArgument } from '../errors.ts';
-import { assertDigestBatch } from '../digest-batch.ts';
+import { extraCountOf } from './extra-count.ts';
+import { assertDigestBatch, keyCount } from '../digest-batch.ts';
 import { NO_SLOT, type DigestBatch, type L1SlotResult } from './api.ts';
 import { allocationSizes } from './arena.ts';
 import type { L1Handle } from './l1-manager.ts';
 import { metaLayout } from './layout.ts';
 
-/** Most extra read locks per key: a larger extraCount is clamped to it. */
-export const MAX_EXTRA_COUNT = 127;
+/** Throws INVALID_ARGUMENT unless `timeoutMs` is a non-negative number. */
+export function checkTimeout(timeoutMs: number): void {
+  if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) invalidArgument(`timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
+}
 
-/** The read locks per key of `opts.extraCount`: 1 + extraCount clamped to [0, MAX_EXTRA_COUNT]. */
-export function clampExtraCount(opts: { extraCount?: number } | undefined): number {
-  const extra = opts?.extraCount ?? 0;
-  if (typeof extra !== 'number' || Number.isNaN(extra)) invalidArgument(`extraCount must be a number, got ${String(extra)}`);
-  return 1 + Math.min(MAX_EXTRA_COUNT, Math.max(0, Math.floor(extra)));
+/** Throws INVALID_ARGUMENT on the main thread, which must never block (DESIGN.md §2). */
+export function refuseMainThread(what: string): void {
+  if (isMainThread) invalidArgument(`${what} blocks the thread; the main thread must use its Async form`);
+}
+
+/** The read locks per key a call takes or releases: 1 + `opts.extraCount` under its one rule (extra-count.ts). */
+export function readLocksPerKey(opts: { extraCount?: number } | undefined): number {
+  return 1 + extraCountOf(opts);
 }
 
 // Module-level, not closures: tsx names every nested function with a defineProperty per call.
@@ -44,8 +51,8 @@ export function checkSizes(sizes: number | ArrayLike<number>, n: number): number
 /** Checks that `index` names a key of the batch `keys`. */
 export function checkIndex(keys: DigestBatch, index: number): void {
   assertDigestBatch(keys);
-  if (!Number.isInteger(index) || index < 0 || index >= keys.length >>> 2) {
-    invalidArgument(`index ${String(index)} is outside the batch of ${keys.length >>> 2} keys`);
+  if (!Number.isInteger(index) || index < 0 || index >= keyCount(keys)) {
+    invalidArgument(`index ${String(index)} is outside the batch of ${keyCount(keys)} keys`);
   }
 }
 

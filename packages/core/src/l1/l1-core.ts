@@ -5,6 +5,7 @@
  * Internal to l1/: the protocol files (transitions, store-claims, owners, emergency, inspect)
  * are plain functions over an `L1Core`, and only `L1Manager` is public.
  */
+import { keyCount } from '../digest-batch.ts';
 import { threadId } from 'node:worker_threads';
 import { ErrorCode, KvtierError } from '../errors.ts';
 import { Bitmap } from '../shared/bitmap.ts';
@@ -15,9 +16,9 @@ import { IndexTable } from './index-table.ts';
 import type { ResolvedL1Config } from './l1-config.ts';
 import type { L1Handle } from './l1-manager.ts';
 import * as layout from './layout.ts';
-import { SharedMutex } from './mutex.ts';
+import { SharedMutex } from '../shared/mutex.ts';
 import { registerOwner } from './owners.ts';
-import { WakeChannel } from './wake.ts';
+import { WakeChannel } from '../shared/wake.ts';
 
 // Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.
 const { ENTRY_F64, ENTRY_SHIFT, metaLayout } = layout;
@@ -175,7 +176,7 @@ export class L1Core {
 
   /** {@link batch}'s loop, for a caller that already holds the mutex. */
   eachKey<A>(keys: DigestBatch, codes: Uint8Array, step: KeyStep<A>, arg: A): void {
-    const n = keys.length >>> 2;
+    const n = keyCount(keys);
     const now = this.now;
     for (let j = 0; j < n; j++) {
       const e = this.find(keys, j, now);

@@ -38,9 +38,9 @@
  * Per-key answers are `L1Error` codes; SUCCESS (0) is not listed below.
  */
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
-import { assertDigestBatch } from '../digest-batch.ts';
+import { assertDigestBatch, keyCount } from '../digest-batch.ts';
 import type { DigestBatch, L1, L1KeyState, L1SlotResult, L1Usage, SlotRef, WriteMode } from './api.ts';
-import { checkHandle, checkIndex, checkSizes, clampExtraCount, slotResult } from './args.ts';
+import { checkHandle, checkIndex, checkSizes, readLocksPerKey, slotResult } from './args.ts';
 import { allocateSegments } from './arena.ts';
 import { checkInvariants, isUnlocked, keyState, liveKeys, statusOf, usageOf, type L1Status } from './inspect.ts';
 import { L1Core } from './l1-core.ts';
@@ -51,9 +51,8 @@ import { finishStoreStep, takeDirty, unstoredKeys, type L1DirtyBatch } from './s
 import {
   EVICTION, FORCE, handOverStep, reserveSlots, peekStep, publishReadStep, publishStep, readStep, releaseStep, removeStep, slotStep, touchStep,
 } from './transitions.ts';
-import { checkTimeout, refuseMainThread } from './wake.ts';
+import { checkTimeout, refuseMainThread } from './args.ts';
 
-export { MAX_EXTRA_COUNT } from './args.ts';
 export type { L1DirtyBatch } from './store-claims.ts';
 export type { L1ExpiryResult, L1ReclaimResult } from './owners.ts';
 export type { L1Status } from './inspect.ts';
@@ -120,7 +119,7 @@ export class L1Manager implements L1 {
    */
   reserveWrite(keys: DigestBatch, sizes: number | ArrayLike<number>, opts?: { mode?: WriteMode; temporary?: boolean }): L1SlotResult {
     assertDigestBatch(keys);
-    const n = keys.length >>> 2;
+    const n = keyCount(keys);
     const sizeOf = checkSizes(sizes, n);
     const mode = opts?.mode ?? 'all';
     if (mode !== 'all' && mode !== 'new' && mode !== 'update') invalidArgument(`mode must be 'new', 'update' or 'all', got ${String(mode)}`);
@@ -146,7 +145,7 @@ export class L1Manager implements L1 {
    */
   finishWrite(keys: DigestBatch): Uint8Array {
     assertDigestBatch(keys);
-    const codes = new Uint8Array(keys.length >>> 2);
+    const codes = new Uint8Array(keyCount(keys));
     this.#core.batch(keys, codes, true, publishStep, null);
     return codes;
   }
@@ -160,8 +159,8 @@ export class L1Manager implements L1 {
    */
   finishWriteAndReserveRead(keys: DigestBatch, opts?: { extraCount?: number }): L1SlotResult {
     assertDigestBatch(keys);
-    const locks = clampExtraCount(opts);
-    const result = slotResult(keys.length >>> 2);
+    const locks = readLocksPerKey(opts);
+    const result = slotResult(keyCount(keys));
     this.#core.batch(keys, result.codes, true, publishReadStep, slotStep(result, locks));
     return result;
   }
@@ -176,8 +175,8 @@ export class L1Manager implements L1 {
    */
   reserveRead(keys: DigestBatch, opts?: { extraCount?: number }): L1SlotResult {
     assertDigestBatch(keys);
-    const locks = clampExtraCount(opts);
-    const result = slotResult(keys.length >>> 2);
+    const locks = readLocksPerKey(opts);
+    const result = slotResult(keyCount(keys));
     this.#core.batch(keys, result.codes, true, readStep, slotStep(result, locks));
     return result;
   }
@@ -189,7 +188,7 @@ export class L1Manager implements L1 {
    */
   unsafeRead(keys: DigestBatch): L1SlotResult {
     assertDigestBatch(keys);
-    const result = slotResult(keys.length >>> 2);
+    const result = slotResult(keyCount(keys));
     this.#core.batch(keys, result.codes, false, peekStep, slotStep(result, 0));
     return result;
   }
@@ -202,8 +201,8 @@ export class L1Manager implements L1 {
    */
   finishRead(keys: DigestBatch, opts?: { extraCount?: number }): Uint8Array {
     assertDigestBatch(keys);
-    const locks = clampExtraCount(opts);
-    const codes = new Uint8Array(keys.length >>> 2);
+    const locks = readLocksPerKey(opts);
+    const codes = new Uint8Array(keyCount(keys));
     this.#core.batch(keys, codes, true, releaseStep, locks);
     return codes;
   }
@@ -217,7 +216,7 @@ export class L1Manager implements L1 {
    */
   finishStore(keys: DigestBatch): Uint8Array {
     assertDigestBatch(keys);
-    const codes = new Uint8Array(keys.length >>> 2);
+    const codes = new Uint8Array(keyCount(keys));
     this.#core.batch(keys, codes, true, finishStoreStep, null);
     return codes;
   }
@@ -237,9 +236,9 @@ export class L1Manager implements L1 {
     if (!Number.isInteger(to) || to < 1 || to > threads) {
       invalidArgument(`handOverReads: to must be an owner id in [1, ${threads}], got ${String(to)}`);
     }
-    const arg = { locks: clampExtraCount(opts), to };
+    const arg = { locks: readLocksPerKey(opts), to };
     const publish = opts?.publish;
-    const codes = new Uint8Array(keys.length >>> 2);
+    const codes = new Uint8Array(keyCount(keys));
     this.#core.locked((c) => {
       c.eachKey(keys, codes, handOverStep, arg);
       if (publish !== undefined) Atomics.store(publish.words, publish.index, publish.value);
@@ -268,7 +267,7 @@ export class L1Manager implements L1 {
 
   #remove(keys: DigestBatch, how: number): Uint8Array {
     assertDigestBatch(keys);
-    const codes = new Uint8Array(keys.length >>> 2);
+    const codes = new Uint8Array(keyCount(keys));
     this.#core.batch(keys, codes, false, removeStep, how);
     return codes;
   }
@@ -298,7 +297,7 @@ export class L1Manager implements L1 {
    */
   touch(keys: DigestBatch): void {
     assertDigestBatch(keys);
-    this.#core.batch(keys, new Uint8Array(keys.length >>> 2), true, touchStep, null);
+    this.#core.batch(keys, new Uint8Array(keyCount(keys)), true, touchStep, null);
   }
 
   /**
@@ -439,6 +438,16 @@ export class L1Manager implements L1 {
     checkTimeout(timeoutMs);
     await this.#core.storedWake.waitAsync(seq, timeoutMs);
     return this.storedSeq() !== seq;
+  }
+
+  /**
+   * Wakes every thread waiting in {@link waitDirty} or {@link waitEmergency} (any thread, sync or
+   * async) without counting a wake, so each rechecks its own stop condition: how the engine stops
+   * controllers that sleep between cycles. Errors: none.
+   */
+  interruptWaits(): void {
+    this.#core.dirtyWake.interrupt();
+    this.#core.emergencyWake.interrupt();
   }
 
   // ------------------------------------------------------------------ events

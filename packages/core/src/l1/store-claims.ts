@@ -4,6 +4,7 @@
  * `finishStore`, and `reclaimThread` turns a dead owner's claims back into dirty marks, so no
  * store is lost. An object is "unstored" while it is dirty or claimed.
  */
+import { keyCount } from '../digest-batch.ts';
 import type { DigestBatch, L1SlotResult } from './api.ts';
 import type { L1Core } from './l1-core.ts';
 import * as layout from './layout.ts';
@@ -77,7 +78,7 @@ export function unstoredKeys(c: L1Core, keys: DigestBatch | undefined): DigestBa
       return false;
     }));
   } else {
-    c.batch(keys, new Uint8Array(keys.length >>> 2), false, collectUnstored, out);
+    c.batch(keys, new Uint8Array(keyCount(keys)), false, collectUnstored, out);
   }
   return Uint32Array.from(out);
 }

@@ -4,6 +4,7 @@
  * applies its transition and answers the key's L1Error; and `reserveWrite`'s loop, which also
  * creates entries.
  */
+import { keyCount } from '../digest-batch.ts';
 import { L1Error, L1EventKind, type DigestBatch, type L1SlotResult, type WriteMode } from './api.ts';
 import { evictOne } from './emergency.ts';
 import { isUnlocked } from './inspect.ts';
@@ -122,7 +123,7 @@ export function reserveSlots(c: L1Core, keys: DigestBatch, sizeOf: number | Arra
   const slotBytes = c.config.slotBytes;
   const now = c.now;
   const deadline = now + c.config.writeLeaseMs;
-  const n = keys.length >>> 2;
+  const n = keyCount(keys);
   let full = false;
   for (let j = 0; j < n; j++) {
     const size = typeof sizeOf === 'number' ? sizeOf : sizeOf[j];

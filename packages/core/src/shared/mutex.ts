@@ -1,6 +1,6 @@
 /**
- * The index mutex: one futex word shared by every thread (Drepper's "mutex 2", with the holder's
- * owner id in the word so a dead holder can be identified and the lock broken).
+ * A futex mutex (L1's index mutex): one word shared by every thread, Drepper's "mutex 2" with the
+ * holder's owner id in the word so a dead holder can be identified and the lock broken.
  *
  * Word: 0 = free; `(ownerId << 1) | 1` or `ownerId << 1` = held, with or without possible waiters.
  * Workers sleep in `Atomics.wait` on the word; the main thread must never block (DESIGN.md §2),
