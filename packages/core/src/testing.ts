@@ -5,9 +5,9 @@ export { withDeadline } from './deadline.ts';
 export {
   lockedObjects, engineCounters, terminateWorker, workerHealth, adapterHosts,
 } from './engine/kv-cache.ts';
-export { L1_ERROR_NAMES, NO_SLOT, L1EventKind, type L1EventKindCode } from './l1/api.ts';
+export { L1_ERROR_NAMES, NO_SLOT, L1EventKind, type L1EventKindCode, type L1Handle } from './l1/api.ts';
 export {
-  L1Manager, type L1Handle, type L1DirtyBatch, type L1ReclaimResult, type L1ExpiryResult, type L1Status,
+  L1Manager, type L1DirtyBatch, type L1ReclaimResult, type L1ExpiryResult, type L1Status,
 } from './l1/l1-manager.ts';
 export type { ResolvedL1Config } from './l1/l1-config.ts';
 export { Metrics, Counter, AdapterCounter, AdapterOp, FailureReason, WorkerKind, Histogram } from './metrics.ts';

@@ -2,7 +2,8 @@
 // barrier so all workers begin together, runs one task and posts its outcome.
 import { parentPort, workerData } from 'node:worker_threads';
 import { L1Error } from '../src/l1/api.ts';
-import { L1Manager, type L1Handle } from '../src/l1/l1-manager.ts';
+import type { L1Handle } from '../src/l1/api.ts';
+import { L1Manager } from '../src/l1/l1-manager.ts';
 
 export interface WorkerTask {
   readonly handle: L1Handle;

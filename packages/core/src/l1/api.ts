@@ -21,6 +21,7 @@ export const L1_ERROR_NAMES: readonly string[] = Object.keys(L1Error);
 
 // The key batch every L1 operation takes; its home is digest-batch.ts.
 import type { DigestBatch } from '../digest-batch.ts';
+import type { ResolvedL1Config } from './l1-config.ts';
 export type { DigestBatch };
 
 /**
@@ -98,3 +99,10 @@ export const L1EventKind = {
 } as const;
 /** One of the {@link L1EventKind} values. */
 export type L1EventKindCode = (typeof L1EventKind)[keyof typeof L1EventKind];
+
+/** Everything another thread needs to attach: plain data and SharedArrayBuffers (structured-cloneable). */
+export interface L1Handle {
+  readonly config: ResolvedL1Config;
+  readonly meta: SharedArrayBuffer;
+  readonly segments: readonly SharedArrayBuffer[];
+}

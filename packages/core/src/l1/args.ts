@@ -8,7 +8,7 @@ import { extraCountOf } from './extra-count.ts';
 import { assertDigestBatch, keyCount } from '../digest-batch.ts';
 import { NO_SLOT, type DigestBatch, type L1SlotResult } from './api.ts';
 import { allocationSizes } from './arena.ts';
-import type { L1Handle } from './l1-manager.ts';
+import type { L1Handle } from './api.ts';
 import { metaLayout } from './layout.ts';
 
 /** Throws INVALID_ARGUMENT unless `timeoutMs` is a non-negative number. */

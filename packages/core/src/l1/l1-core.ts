@@ -14,10 +14,10 @@ import { Arena } from './arena.ts';
 import { EventRing } from './event-ring.ts';
 import { IndexTable } from './index-table.ts';
 import type { ResolvedL1Config } from './l1-config.ts';
-import type { L1Handle } from './l1-manager.ts';
+import type { L1Handle } from './api.ts';
 import * as layout from './layout.ts';
 import { SharedMutex } from '../shared/mutex.ts';
-import { registerOwner } from './owners.ts';
+import { registerOwner } from './owner-registry.ts';
 import { WakeChannel } from '../shared/wake.ts';
 
 // Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.

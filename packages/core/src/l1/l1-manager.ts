@@ -39,14 +39,15 @@
  */
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
 import { assertDigestBatch, keyCount } from '../digest-batch.ts';
-import type { DigestBatch, L1, L1KeyState, L1SlotResult, L1Usage, SlotRef, WriteMode } from './api.ts';
+import type { DigestBatch, L1, L1Handle, L1KeyState, L1SlotResult, L1Usage, SlotRef, WriteMode } from './api.ts';
 import { checkHandle, checkIndex, checkSizes, readLocksPerKey, slotResult } from './args.ts';
 import { allocateSegments } from './arena.ts';
 import { checkInvariants, isUnlocked, keyState, liveKeys, statusOf, usageOf, type L1Status } from './inspect.ts';
 import { L1Core } from './l1-core.ts';
 import { resolveL1Config, type L1Options, type ResolvedL1Config } from './l1-config.ts';
 import { EntryFlag, Header, metaLayout } from './layout.ts';
-import { expireAll, ownersOfThread, reclaim, type L1ExpiryResult, type L1ReclaimResult } from './owners.ts';
+import { ownersOfThread } from './owner-registry.ts';
+import { expireAll, reclaim, type L1ExpiryResult, type L1ReclaimResult } from './owners.ts';
 import { finishStoreStep, takeDirty, unstoredKeys, type L1DirtyBatch } from './store-claims.ts';
 import {
   EVICTION, FORCE, handOverStep, reserveSlots, peekStep, publishReadStep, publishStep, readStep, releaseStep, removeStep, slotStep, touchStep,
@@ -57,12 +58,6 @@ export type { L1DirtyBatch } from './store-claims.ts';
 export type { L1ExpiryResult, L1ReclaimResult } from './owners.ts';
 export type { L1Status } from './inspect.ts';
 
-/** Everything another thread needs to attach: plain data and SharedArrayBuffers (structured-cloneable). */
-export interface L1Handle {
-  readonly config: ResolvedL1Config;
-  readonly meta: SharedArrayBuffer;
-  readonly segments: readonly SharedArrayBuffer[];
-}
 
 /** The L1 of one thread over shared buffers; implements {@link L1}. */
 export class L1Manager implements L1 {

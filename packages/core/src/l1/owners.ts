@@ -1,6 +1,6 @@
 /**
- * The owner registry and the ways locks end without their holder: `reclaimThread` for a thread
- * that died (or detached), and lease expiry. Every lock an owner takes is attributed to it (write
+ * The ways locks end without their holder: `reclaimThread` for a thread that died (or detached),
+ * and lease expiry (owner ids come from owner-registry.ts). Every lock an owner takes is attributed to it (write
  * locks in the entry, read locks in the per-thread counts, store claims in STORE_OWNER), so all of
  * it can be released by another thread.
  */
@@ -28,22 +28,6 @@ export interface L1ExpiryResult {
   readonly writes: number;
   /** Objects whose read locks expired (the locks dropped). */
   readonly reads: number;
-}
-
-/** Claims a free registry entry for this thread (tagged with its threadId + 1); the owner id is its index + 1. */
-export function registerOwner(registry: Int32Array, thread: number): number {
-  const tag = thread + 1;
-  for (let t = 0; t < registry.length; t++) {
-    if (Atomics.compareExchange(registry, t, REGISTRY_FREE, tag) === REGISTRY_FREE) return t + 1;
-  }
-  throw new KvtierError(ErrorCode.CAPACITY, `L1: all ${registry.length} thread slots are in use (config.l1.maxThreads)`);
-}
-
-/** Owner ids registered by the thread with this `worker_threads` threadId. */
-export function ownersOfThread(registry: Int32Array, thread: number): number[] {
-  const out: number[] = [];
-  for (let t = 0; t < registry.length; t++) if (Atomics.load(registry, t) === thread + 1) out.push(t + 1);
-  return out;
 }
 
 /**

@@ -4,7 +4,7 @@
  * over the L1 attached in this thread, and give it the coded API that thread exposes on its
  * comlink ports.
  */
-import type { L1Handle } from '../l1/l1-manager.ts';
+import type { L1Handle } from '../l1/api.ts';
 import type { AdapterConfig } from './adapter.ts';
 import { callOn, codedHostApi, type HostCall } from './coded-errors.ts';
 import { L2EventRing } from './event-ring.ts';

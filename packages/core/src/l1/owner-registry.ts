@@ -1,0 +1,22 @@
+/**
+ * The thread registry of L1's meta buffer: one word per owner id, `REGISTRY_FREE` or the
+ * registering thread's `threadId + 1`. Owner id = index + 1, so 0 never names an owner.
+ */
+import { ErrorCode, KvtierError } from '../errors.ts';
+import { REGISTRY_FREE } from './layout.ts';
+
+/** Claims a free registry entry for this thread (tagged with its threadId + 1); the owner id is its index + 1. */
+export function registerOwner(registry: Int32Array, thread: number): number {
+  const tag = thread + 1;
+  for (let t = 0; t < registry.length; t++) {
+    if (Atomics.compareExchange(registry, t, REGISTRY_FREE, tag) === REGISTRY_FREE) return t + 1;
+  }
+  throw new KvtierError(ErrorCode.CAPACITY, `L1: all ${registry.length} thread slots are in use (config.l1.maxThreads)`);
+}
+
+/** Owner ids registered by the thread with this `worker_threads` threadId. */
+export function ownersOfThread(registry: Int32Array, thread: number): number[] {
+  const out: number[] = [];
+  for (let t = 0; t < registry.length; t++) if (Atomics.load(registry, t) === thread + 1) out.push(t + 1);
+  return out;
+}
