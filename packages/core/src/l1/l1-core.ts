@@ -11,7 +11,7 @@ import { ErrorCode, KvtierError } from '../errors.ts';
 import { Bitmap } from '../shared/bitmap.ts';
 import { L1Error, L1EventKind, type DigestBatch } from './api.ts';
 import { Arena } from './arena.ts';
-import { EventRing } from './event-ring.ts';
+import { EventRing } from '../shared/event-ring.ts';
 import { IndexTable } from './index-table.ts';
 import type { ResolvedL1Config } from './l1-config.ts';
 import type { L1Handle } from './api.ts';
@@ -99,7 +99,7 @@ export class L1Core {
     this.tw = this.table.words;
     this.tf = this.table.f64;
     this.arena = new Arena(config, handle.segments);
-    this.ring = new EventRing(words, regions.ringOffset, regions.ringCapacity);
+    this.ring = new EventRing(words, Header.RING_CONTROL, regions.ringOffset >>> 2, regions.ringCapacity);
     this.maxThreads = config.maxThreads;
     this.refOf = new Int32Array(config.totalSlots);
     for (let g = 0; g < config.totalSlots; g++) this.refOf[g] = this.arena.refOf(g);
@@ -195,7 +195,7 @@ export class L1Core {
 
   /** Reports entry `e` to the event ring under the current batch id. */
   emit(kind: number, e: number): void {
-    this.ring.push(kind, this.tw, e << ENTRY_SHIFT, this.batchId);
+    this.ring.push(kind, this.tw, e << ENTRY_SHIFT, 0, this.batchId);
   }
 
   /** Marks entry `e` (holding `slot`) dirty, to wake the store worker on leaving. */

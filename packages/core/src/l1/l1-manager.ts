@@ -456,7 +456,7 @@ export class L1Manager implements L1 {
    */
   drainEvents(onEvent: (kind: number, key: DigestBatch, batch: number) => void, max = Infinity): number {
     if (typeof onEvent !== 'function') invalidArgument('drainEvents: onEvent must be a function');
-    return this.#core.ring.drain(onEvent, max);
+    return this.#core.ring.drain((kind, key, _value, batch) => onEvent(kind, key, batch), max);
   }
 
   // ------------------------------------------------------------------ leases and threads

@@ -6,6 +6,7 @@
  * through shared/region.ts, so an index is where its field was declared.
  */
 import { Bitmap } from '../shared/bitmap.ts';
+import { EventRing } from '../shared/event-ring.ts';
 import { RegionLayout, WordLayout } from '../shared/region.ts';
 
 const header = new WordLayout();
@@ -28,14 +29,8 @@ export const Header = {
   DIRTY_WAKE: header.words(),
   /** Bumped and notified after inline emergency eviction: the eviction worker waits on it. */
   EMERGENCY_WAKE: header.words(),
-  /** Event ring: next position producers claim (wrapping Int32). */
-  RING_HEAD: header.words(),
-  /** Event ring: next position the consumer reads. */
-  RING_TAIL: header.words(),
-  /** Event ring: events dropped because the ring was full. */
-  RING_DROPPED: header.words(),
-  /** Event ring: 1 while a thread drains (there is one consumer at a time). */
-  RING_DRAINING: header.words(),
+  /** The event ring's control words (shared/event-ring.ts): head, tail, dropped, draining. */
+  RING_CONTROL: header.words(EventRing.CONTROL_WORDS),
   /** Objects dropped by inline emergency eviction. */
   EMERGENCY_EVICTIONS: header.words(),
   /** Objects dropped by `evict` (the eviction worker). */
@@ -123,25 +118,6 @@ export const EntryFlag = {
   CREATED: 4,
 } as const;
 
-const ringRecord = new WordLayout();
-/** One event ring record: {@link RING_RECORD_WORDS} Int32 words. */
-export const RingRecord = {
-  /**
-   * Sequence word (Vyukov's bounded queue): equals the position when the record is free for
-   * the producer claiming that position, position + 1 once that producer published it.
-   */
-  SEQ: ringRecord.words(),
-  /** An L1EventKind. */
-  KIND: ringRecord.words(),
-  /** Digest words 0..3 of the key. */
-  DIGEST: ringRecord.words(4),
-  /** Header EVENT_BATCH of the operation that emitted it: one batch call's events share it. */
-  BATCH: ringRecord.words(),
-};
-/** Int32 words per ring record (a power of two; the rest of a record is padding). */
-export const RING_RECORD_WORDS = 8;
-if (ringRecord.size > RING_RECORD_WORDS) throw new Error(`l1 layout: a ring record declares ${ringRecord.size} words, more than RING_RECORD_WORDS`);
-
 /** Byte offsets and sizes of every region of the meta buffer for one configuration. */
 export interface MetaLayout {
   readonly maxThreads: number;
@@ -176,7 +152,7 @@ export function metaLayout(totalSlots: number, maxThreads: number, ringCapacity:
   const slotEntryOffset = regions.region(totalSlots * 4);
   const threadReadsOffset = regions.region(totalSlots * maxThreads * 4);
   const dirtyOffset = regions.region(Bitmap.byteLength(totalSlots));
-  const ringOffset = regions.region(ringCapacity * RING_RECORD_WORDS * 4);
+  const ringOffset = regions.region(ringCapacity * EventRing.RECORD_WORDS * 4);
   return {
     maxThreads, totalSlots, tableCapacity, ringCapacity,
     registryOffset, tableOffset, freeStackOffset, slotEntryOffset, threadReadsOffset, dirtyOffset, ringOffset,

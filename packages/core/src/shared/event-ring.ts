@@ -1,0 +1,142 @@
+/**
+ * The one event ring of kvtier's shared memory: a bounded multi-producer, single-consumer queue
+ * of small events (Vyukov's bounded queue), used by L1 (inside its meta buffer; every thread
+ * produces) and by each adapter's L2 events (a buffer of its own; the adapter host produces).
+ * Producers claim a position with one compare-exchange on HEAD and publish the record by storing
+ * its sequence word last; the consumer reads a record only once its sequence says it was
+ * published, then hands it back to the producers one lap later. A full ring drops the event and
+ * counts the drop; consumers reconcile what they missed (L1: `liveKeys()`, L2: `lookup`).
+ *
+ * Footprint: {@link EventRing.CONTROL_WORDS} consecutive control words — HEAD (next position a
+ * producer claims), TAIL (next position the consumer reads), DROPPED, DRAINING (1 while a thread
+ * drains: one consumer at a time) — wherever the owner puts them, and `capacity` records of
+ * {@link EventRing.RECORD_WORDS} words: SEQ, KIND, DIGEST (4 words), VALUE, BATCH.
+ * Positions are wrapping Int32s; `capacity` is a power of two.
+ */
+import { WordLayout } from './region.ts';
+
+const control = new WordLayout();
+const HEAD = control.words();
+const TAIL = control.words();
+const DROPPED = control.words();
+const DRAINING = control.words();
+
+const record = new WordLayout();
+/** Equals the position when the record is free for that position's producer, position + 1 once published. */
+const SEQ = record.words();
+const KIND = record.words();
+const DIGEST = record.words(4);
+const VALUE = record.words();
+const BATCH = record.words();
+
+/** The consumer's view of one event: `key` is a fresh 4-word digest batch. */
+export type EventVisitor = (kind: number, key: Uint32Array, value: number, batch: number) => void;
+
+/** Producer and consumer ends of one ring over shared Int32 words. */
+export class EventRing {
+  /** Control words a ring needs, consecutive. */
+  static readonly CONTROL_WORDS = control.size;
+  /** Words per record. */
+  static readonly RECORD_WORDS = record.size;
+
+  readonly #w: Int32Array;
+  readonly #control: number;
+  readonly #records: number;
+  readonly #mask: number;
+
+  /**
+   * Attaches to a ring (call {@link init} once, where it is created, before any producer).
+   * @param words - the shared words holding it
+   * @param controlIndex - index of its first control word
+   * @param recordsIndex - index of its first record word
+   * @param capacity - records, a power of two
+   */
+  constructor(words: Int32Array, controlIndex: number, recordsIndex: number, capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) throw new RangeError(`EventRing: capacity must be a power of two, got ${capacity}`);
+    this.#w = words;
+    this.#control = controlIndex;
+    this.#records = recordsIndex;
+    this.#mask = capacity - 1;
+  }
+
+  /** Prepares a fresh ring: every record free for the producer of its position in the first lap. */
+  init(): void {
+    for (let i = 0; i <= this.#mask; i++) this.#w[this.#records + i * EventRing.RECORD_WORDS + SEQ] = i;
+  }
+
+  /**
+   * Appends an event: `kind`, the digest at `src[at..at+4)`, `value` and the producer's `batch`
+   * id; false (and counted) when the ring is full.
+   */
+  push(kind: number, src: Int32Array | Uint32Array, at: number, value: number, batch: number): boolean {
+    const w = this.#w;
+    const head = this.#control + HEAD;
+    let pos = Atomics.load(w, head);
+    for (;;) {
+      const rec = this.#records + (pos & this.#mask) * EventRing.RECORD_WORDS;
+      const diff = (Atomics.load(w, rec + SEQ) - pos) | 0;
+      if (diff === 0) {
+        const claimed = Atomics.compareExchange(w, head, pos, (pos + 1) | 0);
+        if (claimed === pos) {
+          w[rec + KIND] = kind;
+          w[rec + DIGEST] = src[at];
+          w[rec + DIGEST + 1] = src[at + 1];
+          w[rec + DIGEST + 2] = src[at + 2];
+          w[rec + DIGEST + 3] = src[at + 3];
+          w[rec + VALUE] = value;
+          w[rec + BATCH] = batch;
+          Atomics.store(w, rec + SEQ, (pos + 1) | 0);
+          return true;
+        }
+        pos = claimed;
+      } else if (diff < 0) {
+        // The record still holds an event from the previous lap: the consumer is a lap behind.
+        Atomics.add(w, this.#control + DROPPED, 1);
+        return false;
+      } else {
+        pos = Atomics.load(w, head);
+      }
+    }
+  }
+
+  /**
+   * Hands up to `max` published events to `visit`, in order. One consumer at a time: while
+   * another thread drains, returns 0 at once. Returns the number of events handed over.
+   */
+  drain(visit: EventVisitor, max = Infinity): number {
+    const w = this.#w;
+    const draining = this.#control + DRAINING;
+    if (Atomics.compareExchange(w, draining, 0, 1) !== 0) return 0;
+    let count = 0;
+    try {
+      let pos = Atomics.load(w, this.#control + TAIL);
+      while (count < max) {
+        const rec = this.#records + (pos & this.#mask) * EventRing.RECORD_WORDS;
+        if (Atomics.load(w, rec + SEQ) !== ((pos + 1) | 0)) break;
+        const kind = w[rec + KIND];
+        const value = w[rec + VALUE];
+        const batch = w[rec + BATCH];
+        const key = new Uint32Array(4);
+        for (let k = 0; k < 4; k++) key[k] = w[rec + DIGEST + k];
+        Atomics.store(w, rec + SEQ, (pos + this.#mask + 1) | 0);
+        pos = (pos + 1) | 0;
+        Atomics.store(w, this.#control + TAIL, pos);
+        count++;
+        visit(kind, key, value, batch);
+      }
+    } finally {
+      Atomics.store(w, draining, 0);
+    }
+    return count;
+  }
+
+  /** Events published and not yet drained (approximate while producers run). */
+  pending(): number {
+    return (Atomics.load(this.#w, this.#control + HEAD) - Atomics.load(this.#w, this.#control + TAIL)) | 0;
+  }
+
+  /** Events dropped because the ring was full. */
+  dropped(): number {
+    return Atomics.load(this.#w, this.#control + DROPPED);
+  }
+}
