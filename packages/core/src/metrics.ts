@@ -4,6 +4,7 @@
  * per-adapter counter, failure cell and histogram has a fixed offset in one `BigInt64Array`.
  */
 import { MAX_ADAPTERS } from './limits.ts';
+import { WordLayout } from './shared/region.ts';
 import { invalidArgument } from './errors.ts';
 import { mergeExpositions } from './exposition.ts';
 
@@ -94,16 +95,15 @@ const HISTOGRAM_DEFS: readonly { name: string; help: string; label: string; buck
   { name: 'kvtier_l2_transfer_bytes', help: 'Bytes per adapter transfer batch.', label: 'op="load"', buckets: BYTE_BUCKETS, scale: 1 },
 ];
 
-// Offsets (in BigInt64 cells) of each section.
-const COUNTERS_AT = 0;
-const ADAPTER_COUNTERS_AT = COUNTERS_AT + COUNTER_TEXT.length;
-const FAILURES_AT = ADAPTER_COUNTERS_AT + MAX_ADAPTERS * ADAPTER_COUNTER_TEXT.length;
-const RESTARTS_AT = FAILURES_AT + MAX_ADAPTERS * OP_NAMES.length * REASON_NAMES.length;
-const HISTOGRAMS_AT = RESTARTS_AT + WORKER_NAMES.length;
+// The cell layout (BigInt64 cells; a WordLayout counts them as it does words), section by section.
+const cells = new WordLayout();
+const COUNTERS_AT = cells.words(COUNTER_TEXT.length);
+const ADAPTER_COUNTERS_AT = cells.words(MAX_ADAPTERS * ADAPTER_COUNTER_TEXT.length);
+const FAILURES_AT = cells.words(MAX_ADAPTERS * OP_NAMES.length * REASON_NAMES.length);
+const RESTARTS_AT = cells.words(WORKER_NAMES.length);
 /** Per histogram: one cell per bucket, then +Inf, sum, count. */
-const HISTOGRAM_CELLS = HISTOGRAM_DEFS.map((h) => h.buckets.length + 3);
-const HISTOGRAM_OFFSETS = HISTOGRAM_CELLS.map((_, i) => HISTOGRAMS_AT + HISTOGRAM_CELLS.slice(0, i).reduce((a, b) => a + b, 0));
-const TOTAL_CELLS = HISTOGRAMS_AT + HISTOGRAM_CELLS.reduce((a, b) => a + b, 0);
+const HISTOGRAM_OFFSETS = HISTOGRAM_DEFS.map((h) => cells.words(h.buckets.length + 3));
+const TOTAL_CELLS = cells.size;
 
 /** Gauges the main thread samples at render time. */
 export interface MetricsGauges {
