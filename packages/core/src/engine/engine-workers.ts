@@ -1,39 +1,30 @@
 /**
  * The engine's threads, seen from the main thread: ONE Piscina pool with one long-running task
- * per controller and per adapter, their comlink control ports, crash supervision and ordered stop.
+ * per controller and per adapter, their comlink control ports, prefetch routing and ordered stop.
  *
- * A task that ends while its kind is not being stopped crashed: it is reported (status and the
- * restart metric), the L1 locks its thread held are reclaimed, the prefetch pins of its requests
- * are released (the caller's `onPrefetchLost`), and a controller task is started again with fresh
- * ports to every adapter host.
+ * A task that ends while its kind is not being stopped crashed: supervisor.ts handles that and
+ * restarts it through this pool — a controller task with fresh ports to every adapter host.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { Piscina } from 'piscina';
-import type { KvCacheConfig } from '../config.ts';
 import { ErrorCode, KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { adapterModuleUrl, registeredAdapterTypes } from '../l2/registry.ts';
 import { callOn, codedHostApi } from '../l2/coded-errors.ts';
 import { registeredPolicyModules } from '../policies/modules.ts';
-import { AdapterCounter, WorkerKind, type Metrics } from '../metrics.ts';
 import { portEndpoint } from '../l2/endpoint.ts';
-import type { L1Manager } from '../l1/l1-manager.ts';
-import { clearSlotCalls, hasSlotCalls, hostGone, takeTerminationRequests } from './host-generations.ts';
 import { L2EventRing } from '../l2/event-ring.ts';
 import { Control } from './layout.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
 } from './tasks.ts';
-import { bumpWord, waitWord } from '../shared/wake.ts';
+import { READY_TIMEOUT_MS, Supervisor, type SupervisedTask, type SupervisorOptions } from './supervisor.ts';
 
 /** Records per L2 event ring. */
 const L2_RING_RECORDS = 16_384;
-/** How long a task may take to report ready. */
-const READY_TIMEOUT_MS = 60_000;
 
 type ControllerKind = 'store' | 'prefetch' | 'eviction';
-const KIND_METRIC = { store: WorkerKind.STORE, prefetch: WorkerKind.PREFETCH, eviction: WorkerKind.EVICTION, adapter: WorkerKind.ADAPTER } as const;
 
 /** A prefetch request submitted while the prefetch worker restarts: sent to its successor. */
 interface QueuedPrefetch {
@@ -44,30 +35,15 @@ interface QueuedPrefetch {
 }
 
 /** One running task. */
-interface Running {
-  readonly name: string;
-  readonly kind: EngineTask['kind'];
-  /** The adapter index of an adapter task, -1 for a controller. */
-  readonly adapter: number;
-  readonly done: Promise<void>;
+interface Running extends SupervisedTask {
   readonly control: Comlink.Remote<TaskControlApi>;
   threadId: number;
   ownerId: number;
 }
 
 /** What {@link EngineWorkers.start} needs. */
-export interface EngineWorkersOptions {
-  readonly config: KvCacheConfig;
-  readonly l1: L1Manager;
-  readonly control: SharedArrayBuffer;
-  readonly metrics: Metrics;
+export interface EngineWorkersOptions extends SupervisorOptions {
   readonly prefetchTable: SharedArrayBuffer;
-  /**
-   * Called after the prefetch worker died, before it restarts (and again, with nothing queued,
-   * if it cannot restart): fail the requests it had — every pending one but those `queued`
-   * (they wait for its successor) — and release their pins.
-   */
-  readonly onPrefetchLost: (queued: (requestId: number) => boolean) => Promise<void>;
 }
 
 /** The pool, its tasks and the main thread's proxies to them. */
@@ -75,10 +51,10 @@ export class EngineWorkers {
   readonly #options: EngineWorkersOptions;
   readonly #pool: Piscina;
   readonly #control: Int32Array;
-  /** L1's header words (its wake words live there). */
+  /** Each adapter's L2 event ring: its host writes it, the eviction controller reads it. */
   readonly #rings: L2EventRing[];
   readonly #running = new Map<string, Running>();
-  readonly #health = new Map<string, boolean>();
+  readonly #supervisor: Supervisor;
   /** Proxies kept in fields for the engine's life: a collected proxy hangs its call. */
   readonly #adapterControls: Comlink.Remote<AdapterControlApi>[] = [];
   /** The main thread's view of each host (it holds its proxy): its rejections are KvtierErrors with the host's codes. */
@@ -91,13 +67,22 @@ export class EngineWorkers {
   #prefetchQueue: QueuedPrefetch[] | null = null;
   /** Each running controller's control proxy, to hand it a restarted adapter host. */
   readonly #controllers = new Map<ControllerKind, Comlink.Remote<ControllerControlApi>>();
-  #stopped = false;
 
   private constructor(options: EngineWorkersOptions) {
     this.#options = options;
     const adapters = options.config.adapters.length;
     this.#control = new Int32Array(options.control);
     this.#rings = options.config.adapters.map(() => new L2EventRing(L2_RING_RECORDS));
+    this.#supervisor = new Supervisor(options, {
+      terminate: (name) => this.terminate(name),
+      died: (task) => this.#died(task),
+      isQueued: (requestId) => this.#prefetchQueue?.some((r) => r.requestId === requestId) ?? false,
+      dropPrefetchQueue: () => {
+        if (this.#prefetch !== undefined) return false;
+        this.#prefetchQueue = null;
+        return true;
+      },
+    });
     this.#pool = new Piscina({
       filename: new URL('./engine-worker.mjs', import.meta.url).href,
       minThreads: 3 + adapters,
@@ -118,7 +103,7 @@ export class EngineWorkers {
     try {
       await Promise.all(options.config.adapters.map((_, i) => workers.#startAdapter(i)));
       await Promise.all((['store', 'prefetch', 'eviction'] as const).map((k) => workers.#startController(k)));
-      void workers.#serveTerminationRequests();
+      void workers.#supervisor.serveTerminationRequests();
     } catch (err) {
       await workers.stop();
       throw err;
@@ -133,7 +118,7 @@ export class EngineWorkers {
 
   /** Health per task name (`store`, `prefetch`, `eviction`, `adapter[i]`). */
   get health(): ReadonlyMap<string, boolean> {
-    return this.#health;
+    return this.#supervisor.health;
   }
 
   /** Events each adapter's L2 ring dropped because it was full, in index order. */
@@ -162,8 +147,15 @@ export class EngineWorkers {
     void prefetch.submit(r.requestId, Comlink.transfer(r.keys, [r.keys.buffer]), r.extraCount, r.submittedAt).catch(() => {});
   }
 
-  #isQueued(requestId: number): boolean {
-    return this.#prefetchQueue?.some((r) => r.requestId === requestId) ?? false;
+  /** Supervision saw `task` dead: nothing is routed to it any more. */
+  #died(task: SupervisedTask): void {
+    if (task.kind === 'prefetch') {
+      // From now on requests wait for the successor: none goes to the dead worker's port.
+      this.#prefetch = undefined;
+      this.#prefetchQueue ??= [];
+    }
+    // A restarting adapter host must not wait on this dead controller; it gets fresh ports on restart.
+    if (task.kind === 'store' || task.kind === 'prefetch') this.#controllers.delete(task.kind);
   }
 
   /**
@@ -191,10 +183,7 @@ export class EngineWorkers {
     const done = this.#pool.run(task, { transferList: [task.controlPort, ...transfer] as never }) as Promise<void>;
     const running: Running = { name, kind: task.kind, adapter: task.kind === 'adapter' ? task.host.adapterIndex : -1, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
     this.#running.set(name, running);
-    done.then(
-      () => { if (!this.#stopping(task.kind)) void this.#crashed(running, new Error('the task returned'), restart); },
-      (err) => { if (!this.#stopping(task.kind)) void this.#crashed(running, err, restart); },
-    );
+    this.#supervisor.watch(running, restart);
     let timer: NodeJS.Timeout | undefined;
     const ready = await Promise.race([
       control.ready(),
@@ -203,69 +192,8 @@ export class EngineWorkers {
     ]).catch((err) => { throw KvtierError.from(err); }).finally(() => clearTimeout(timer));
     running.threadId = ready.threadId;
     running.ownerId = ready.ownerId;
-    this.#health.set(name, true);
+    this.#supervisor.setHealthy(name, true);
     return control;
-  }
-
-  #stopping(kind: EngineTask['kind']): boolean {
-    return this.#stopped || Atomics.load(this.#control, Control.STOP + TASK_KINDS.indexOf(kind)) !== 0;
-  }
-
-  async #crashed(running: Running, err: unknown, restart: () => Promise<void>): Promise<void> {
-    if (running.kind === 'prefetch') {
-      // From now on requests wait for the successor: none goes to the dead worker's port.
-      this.#prefetch = undefined;
-      this.#prefetchQueue ??= [];
-    }
-    this.#health.set(running.name, false);
-    this.#options.metrics.countRestart(KIND_METRIC[running.kind]);
-    process.emitWarning(`kvtier: the ${running.name} worker died (${KvtierError.from(err).message}); restarting it`);
-    if (running.kind === 'store' || running.kind === 'prefetch') {
-      // A restarting adapter host must not wait on this dead controller; it gets fresh ports on restart.
-      this.#controllers.delete(running.kind);
-      await this.#endHostsWithSlotCalls(running.kind);
-    }
-    if (running.ownerId >= 0) this.#options.l1.reclaimThread(running.ownerId);
-    // The host's thread has exited: calls still pending on it can no longer touch L1.
-    if (running.kind === 'adapter') hostGone(this.#control, running.adapter);
-    if (running.kind === 'prefetch') await this.#options.onPrefetchLost((id) => this.#isQueued(id));
-    if (this.#stopping(running.kind)) return;
-    try {
-      await restart();
-    } catch (restartErr) {
-      // close() stopped the successor before it was ready: nothing failed.
-      if (this.#stopping(running.kind)) return;
-      process.emitWarning(`kvtier: the ${running.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
-      if (running.kind === 'prefetch' && this.#prefetch === undefined) {
-        // No successor: the queued requests fail too, and later submits throw.
-        this.#prefetchQueue = null;
-        await this.#options.onPrefetchLost(() => false);
-      }
-    }
-  }
-
-  /**
-   * A dead controller's calls still running on adapter hosts may read or write the slots it held;
-   * reclaiming its locks would let those slots be reused under them. So each host it had such a
-   * call on is terminated first (counted; its supervision restarts it), and this waits until that
-   * host's thread is gone and its successor serves, so the controller restarts against it.
-   */
-  async #endHostsWithSlotCalls(caller: 'store' | 'prefetch'): Promise<void> {
-    const control = this.#control;
-    await Promise.all(this.#options.config.adapters.map(async (_, a) => {
-      if (!hasSlotCalls(control, caller, a)) return;
-      const generation = Atomics.load(control, Control.HOST_GENERATION + a);
-      this.#options.metrics.countAdapter(a, AdapterCounter.HOST_TERMINATIONS);
-      process.emitWarning(`kvtier: terminating the adapter[${a}] worker: the dead ${caller} worker had calls on it that may still touch L1`);
-      // Already gone (a crash raced this): its supervision handles it.
-      await this.terminate(`adapter[${a}]`).catch(() => {});
-      const until = performance.now() + READY_TIMEOUT_MS;
-      while (!this.#stopping('adapter') && performance.now() < until
-        && (Atomics.load(control, Control.HOST_GENERATION + a) <= generation || this.#health.get(`adapter[${a}]`) !== true)) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    }));
-    clearSlotCalls(control, caller);
   }
 
   async #startAdapter(i: number): Promise<void> {
@@ -303,14 +231,14 @@ export class EngineWorkers {
   async #restartAdapter(i: number): Promise<void> {
     await this.#startAdapter(i);
     // Healthy again only once every controller talks to the new host.
-    this.#health.set(`adapter[${i}]`, false);
+    this.#supervisor.setHealthy(`adapter[${i}]`, false);
     for (const [kind, control] of this.#controllers) {
       if (kind === 'eviction' && this.#options.config.adapters[i].eviction === undefined) continue;
       const generation = this.#hostGenerations[i];
       const port = await this.#connectAdapter(i);
       await control.replaceAdapter(i, Comlink.transfer(port, [port as never]), generation);
     }
-    this.#health.set(`adapter[${i}]`, true);
+    this.#supervisor.setHealthy(`adapter[${i}]`, true);
   }
 
   /** A fresh port to adapter `i`'s host for a controller (the host end goes to the adapter task). */
@@ -346,29 +274,11 @@ export class EngineWorkers {
   }
 
   /**
-   * Terminates the adapter hosts controllers asked to end (an abandoned call of theirs did not
-   * answer within its grace period): supervision then reclaims and restarts them, and the
-   * generation bump tells the controllers the old host can no longer touch L1. Runs until stop.
-   */
-  async #serveTerminationRequests(): Promise<void> {
-    while (!this.#stopped) {
-      const seen = Atomics.load(this.#control, Control.TERMINATE_WAKE);
-      for (const a of takeTerminationRequests(this.#control, this.#options.config.adapters.length)) {
-        this.#options.metrics.countAdapter(a, AdapterCounter.HOST_TERMINATIONS);
-        process.emitWarning(`kvtier: terminating the adapter[${a}] worker: an abandoned call did not answer within its grace period`);
-        // Already gone (a crash raced the request): its supervision handles it.
-        await this.terminate(`adapter[${a}]`).catch(() => {});
-      }
-      await waitWord(this.#control, Control.TERMINATE_WAKE, seen, Infinity);
-    }
-  }
-
-  /**
    * Stops every task in close() order — prefetch, store, eviction, adapters — each kind finishing
    * what it has in flight (bounded by the adapter call deadline), then ends the pool. Idempotent.
    */
   async stop(): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#supervisor.stopped) return;
     for (const kind of TASK_KINDS) {
       const word = Control.STOP + TASK_KINDS.indexOf(kind);
       Atomics.store(this.#control, word, 1);
@@ -378,8 +288,7 @@ export class EngineWorkers {
       const tasks = [...this.#running.values()].filter((r) => r.kind === kind);
       await Promise.allSettled(tasks.map((r) => r.done));
     }
-    this.#stopped = true;
-    bumpWord(this.#control, Control.TERMINATE_WAKE);
+    this.#supervisor.stop();
     await this.#pool.destroy();
   }
 }
