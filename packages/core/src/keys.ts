@@ -54,6 +54,9 @@ function validateName(field: string, value: unknown, allowEmpty: boolean): void 
     if (allowEmpty) return;
     keyError(field, 'must not be empty');
   }
+  // UTF-8 encodes every lone surrogate as U+FFFD, so 'a\uD800', 'a\uDBFF' and 'a\uFFFD' would
+  // share their bytes, and so their digests: only well-formed strings encode injectively.
+  if (!value.isWellFormed()) keyError(field, `must be well-formed Unicode, got a lone surrogate in ${JSON.stringify(value)}`);
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > MAX_NAME_BYTES) keyError(field, `is ${bytes} bytes long, the limit is ${MAX_NAME_BYTES}`);
   if (value.includes('/')) keyError(field, `must not contain '/' (got ${JSON.stringify(value)})`);

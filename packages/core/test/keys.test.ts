@@ -72,6 +72,46 @@ test('validateSalt allows empty but applies the same rules', () => {
   throwsCode(() => validateSalt('.'), ErrorCode.INVALID_KEY, /cacheSalt: must not be a '\.' path segment/);
 });
 
+test('names and salts must be well-formed Unicode: lone surrogates are refused, U+FFFD and pairs are not', () => {
+  for (const bad of ['tenant-\uD800', 'tenant-\uDBFF', '\uDC00x', 'a\uD800b']) {
+    throwsCode(() => validateSalt(bad), ErrorCode.INVALID_KEY, /^cacheSalt: must be well-formed Unicode/);
+    throwsCode(() => validateModelName(bad), ErrorCode.INVALID_KEY, /^model: must be well-formed Unicode/);
+  }
+  validateSalt('tenant-\uFFFD');
+  validateSalt('tenant-\uD83D\uDE00');
+  validateModelName('m\uD83D\uDE00');
+});
+
+test('distinct accepted salts and model names never share a digest', () => {
+  // Strings over an alphabet that UTF-8 could confuse: U+FFFD, both halves of a surrogate pair
+  // alone and together, multi-byte and ASCII characters. Every string the validators accept must
+  // get its own digest.
+  const alphabet = ['a', 'é', '\uFFFD', '\uD800', '\uDBFF', '\uDC00', '\uD83D\uDE00', '-'];
+  let seed = 12345;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  const saltDigests = new Map<string, string>();
+  const modelDigests = new Map<string, string>();
+  let accepted = 0;
+  for (let i = 0; i < 3000; i++) {
+    let s = 'x';
+    for (let n = next() % 5; n >= 0; n--) s += alphabet[next() % alphabet.length];
+    const salted = (() => { try { return hex(digestKey(key({ cacheSalt: s }))); } catch { return undefined; } })();
+    if (salted !== undefined) {
+      accepted++;
+      const other = saltDigests.get(salted);
+      assert.ok(other === undefined || other === s, `salts ${JSON.stringify(other)} and ${JSON.stringify(s)} share a digest`);
+      saltDigests.set(salted, s);
+    }
+    const named = (() => { try { return hex(digestKey(key({ model: s }))); } catch { return undefined; } })();
+    if (named !== undefined) {
+      const other = modelDigests.get(named);
+      assert.ok(other === undefined || other === s, `models ${JSON.stringify(other)} and ${JSON.stringify(s)} share a digest`);
+      modelDigests.set(named, s);
+    }
+  }
+  assert.ok(accepted > 100, `enough accepted strings to mean something: ${accepted}`);
+});
+
 test('digestKey is 16 bytes, deterministic, and differs in every field', () => {
   const base = digestKey(key());
   assert.is(base.length, 16);
