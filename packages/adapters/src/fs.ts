@@ -240,13 +240,21 @@ export class FsAdapter implements L2Adapter {
   async #loadOne(hex: string, parts: readonly Uint8Array[]): Promise<number> {
     let fh: FileHandle;
     try {
-      fh = await open(this.#path(hex), fsConstants.O_RDONLY);
+      // Non-blocking: opening a FIFO planted under an object's name would otherwise hold a libuv
+      // thread until a writer comes, and with it every later call and close(). No-follow: a
+      // symlink there could point anywhere.
+      fh = await open(this.#path(hex), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW);
     } catch (err) {
-      if (errno(err) !== 'ENOENT') throw err;
+      if (errno(err) !== 'ENOENT' && errno(err) !== 'ELOOP') throw err;
       this.#forget(hex);
       return -1;
     }
     try {
+      // Only a regular file is an object (checked on the open descriptor, not the path).
+      if (!(await fh.stat()).isFile()) {
+        this.#forget(hex);
+        return -1;
+      }
       // The probe byte past the parts only fills when the file is longer than expected.
       return await readFully(fh, [...parts, new Uint8Array(1)]);
     } finally {

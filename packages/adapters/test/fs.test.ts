@@ -1,6 +1,7 @@
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdir, rename, stat, truncate, writeFile, readFile, mkdir, symlink } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readdir, rename, rm, stat, truncate, writeFile, readFile, mkdir, symlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { digestHex, type DigestBatch } from '@kvtier/core';
 import { HEADER_BYTES, validateAdapterConfig, type AdapterModule } from '@kvtier/core/authoring';
@@ -247,6 +248,23 @@ test('a file deleted behind the adapter\'s back loads as a miss and leaves the i
   assert.is(m.host.counters.integrityFailureCount, 0);
   assert.equal((await adapter.lookup(keys))[0], -1);
   assert.is((await adapter.usage()).usedBytes, 0);
+}));
+
+test('a FIFO or a symlink in place of an object file loads as a miss at once, and close() still ends', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(2);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 100);
+  const fifo = fileOf(dir, keys, 0);
+  await rm(fifo);
+  execFileSync('mkfifo', [fifo]);
+  const link = fileOf(dir, keys, 1);
+  await rm(link);
+  await writeFile(join(dir, 'elsewhere'), 'not an object');
+  await symlink(join(dir, 'elsewhere'), link);
+  assert.equal(await m.load(keys, 100), [], 'neither is an object: both miss');
+  assert.equal(Array.from(await adapter.lookup(keys)), [-1, -1], 'and both left the index');
+  await m.store(keys, 100);
+  assert.equal(await m.load(keys, 100), [0, 1], 'a new store replaces them');
 }));
 
 test('fsync: true still stores and loads', () => withFs(async (_dir, adapter) => {
