@@ -17,7 +17,7 @@
  * Config: `{"type": "fs", "baseDir": "/abs/path", "capacityBytes"?: n, "fsync"?: false}`.
  */
 import { constants as fsConstants } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readlink, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
 import { checkString, configError, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
@@ -192,8 +192,14 @@ export class FsAdapter implements L2Adapter {
     try {
       const dir = await this.#shardDir(hex);
       const temp = join(dir, `${TEMP_PREFIX}${hex}-${process.pid}-${this.#tempCounter++}`);
-      const fh = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      const fh = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
       try {
+        const actual = await this.#openedAt(fh);
+        if (actual !== undefined && actual !== temp) {
+          // The shard directory was swapped for a link after it was checked: the file is not ours to keep.
+          await unlink(actual).catch(() => {});
+          throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${actual})`);
+        }
         await writeFully(fh, parts);
         if (this.#fsync) await fh.datasync();
       } catch (err) {
@@ -214,6 +220,15 @@ export class FsAdapter implements L2Adapter {
     } finally {
       this.#reserved -= size;
     }
+  }
+
+  /**
+   * Where an open descriptor really is (Linux: `/proc/self/fd`), so a path whose directories were
+   * swapped for links after they were checked is caught on the file itself; undefined elsewhere.
+   */
+  async #openedAt(fh: FileHandle): Promise<string | undefined> {
+    if (process.platform !== 'linux') return undefined;
+    return readlink(`/proc/self/fd/${fh.fd}`).catch(() => undefined);
   }
 
   async #syncDir(dir: string): Promise<void> {
@@ -250,8 +265,9 @@ export class FsAdapter implements L2Adapter {
       return -1;
     }
     try {
-      // Only a regular file is an object (checked on the open descriptor, not the path).
-      if (!(await fh.stat()).isFile()) {
+      // Only a regular file under baseDir is an object (checked on the open descriptor, not the path).
+      const actual = await this.#openedAt(fh);
+      if (!(await fh.stat()).isFile() || (actual !== undefined && actual !== this.#path(hex))) {
         this.#forget(hex);
         return -1;
       }

@@ -178,6 +178,33 @@ test('a shard directory replaced by a symlink is refused, not followed', () => w
   }
 }));
 
+test('a shard directory swapped for a symlink after its first use is never written or read through', () => withFs(async (dir, adapter) => {
+  // Two keys of one shard: the first store checks and remembers the shard directory.
+  const all = chunkKeys(400);
+  const byShard = new Map<string, number[]>();
+  for (let i = 0; i < all.length / 4; i++) {
+    const shard = digestHex(all, i).slice(0, 2);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), i]);
+  }
+  const [first, second] = [...byShard.values()].find((ids) => ids.length >= 2)!;
+  const keyA = all.slice(first * 4, first * 4 + 4);
+  const keyB = all.slice(second * 4, second * 4 + 4);
+  const shard = join(dir, digestHex(keyA, 0).slice(0, 2));
+  const m = hosted(adapter, 'fs');
+  await m.store(keyA, 100);
+  const outside = await tempDir('kvtier-outside-');
+  try {
+    await rename(shard, join(outside, 'moved-shard'));
+    await symlink(join(outside, 'moved-shard'), shard);
+    const stored = await m.store(keyB, 100).then((r) => Array.from(r), (err: { code: string }) => err.code);
+    assert.equal(stored, 'KVT_ERR_ADAPTER', 'the store through the swapped shard fails');
+    assert.equal((await readdir(join(outside, 'moved-shard'))).filter((f) => !f.startsWith(digestHex(keyA, 0))), [], 'nothing new landed outside baseDir');
+    assert.equal(await m.load(keyA, 100), [], 'the object behind the link is not read');
+  } finally {
+    await removeDir(outside);
+  }
+}));
+
 test('one key that cannot be written answers 0 without failing the others', () => withFs(async (dir, adapter) => {
   const keys = chunkKeys(8);
   const shard = (i: number) => digestHex(keys, i).slice(0, 2);
