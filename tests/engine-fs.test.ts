@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { digestHex } from '@kvtier/core';
+import { ErrorCode, KvCache, KvtierError, digestHex } from '@kvtier/core';
 import { WorkerKind, terminateWorker, engineCounters, workerHealth } from '@kvtier/core/testing';
 import { eventually, inL2, makeKeys, pattern, prefetch, seedL2, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
@@ -58,5 +58,27 @@ test('an adapter worker killed is reported and restarted; controllers reach the 
   await storeSettled(cache);
   assert.equal(await inL2(cache, 0, after), [true, true]);
 }, [{ type: 'fs', baseDir: dir }])));
+
+test('fs: a baseDir the adapter cannot use fails open with KVT_ERR_CONFIG naming the field and the path', () => withDir(async (dir) => {
+  const file = join(dir, 'a-file');
+  await writeFile(file, 'x');
+  const cases: [string, RegExp][] = [
+    [file, /exists and is not a directory/],
+    ['/dev/null', /exists and is not a directory/],
+    [join(file, 'below'), /has a path component that is not a directory/],
+    [join(dir, 'x'.repeat(300)), /too long/],
+  ];
+  for (const [baseDir, problem] of cases) {
+    const err = await KvCache.open({ l1: { slotBytes: 4096, slotCount: 4 }, adapters: [{ type: 'fs', baseDir }] }).then(
+      async (cache) => { await cache.close(); return null; },
+      (e: KvtierError) => e,
+    );
+    assert.ok(err instanceof KvtierError, `${baseDir}: opened`);
+    assert.is(err.code, ErrorCode.CONFIG, `${baseDir}: ${err.message}`);
+    assert.match(err.message, /^config\.adapters\[0\]\.baseDir: /);
+    assert.match(err.message, problem);
+    assert.ok(err.message.includes(JSON.stringify(baseDir)), `the path is named: ${err.message}`);
+  }
+}));
 
 test.run();

@@ -20,7 +20,7 @@ import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
-import { checkString, configError, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
+import { checkString, configError, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
 import { skipBytes, totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */
@@ -53,8 +53,8 @@ export function validateConfig(config: AdapterConfig, field: string): void {
 }
 
 /** Creates an {@link FsAdapter} and runs its recovery scan. */
-export async function createAdapter(config: AdapterConfig): Promise<L2Adapter> {
-  return FsAdapter.open(config as FsAdapterConfig);
+export async function createAdapter(config: AdapterConfig, ctx?: AdapterContext): Promise<L2Adapter> {
+  return FsAdapter.open(config as FsAdapterConfig, ctx?.field);
 }
 
 function errno(err: unknown): string | undefined {
@@ -96,6 +96,24 @@ async function readFully(fh: FileHandle, parts: readonly Uint8Array[]): Promise<
   return read;
 }
 
+/**
+ * Why the base directory cannot be used, as a coded error naming it: what the config got wrong
+ * (a file or a device where a directory belongs, a name too long) is `KVT_ERR_CONFIG`; what the
+ * machine refuses (permissions, a full or read-only disk, I/O errors) is `KVT_ERR_ADAPTER`.
+ */
+function startError(err: unknown, field: string, where: string): KvtierError {
+  const code = errno(err);
+  const problem = {
+    EEXIST: 'exists and is not a directory',
+    ENOTDIR: 'has a path component that is not a directory',
+    ENAMETOOLONG: 'has a name or a path component that is too long (the limit is usually 255 bytes a component)',
+    ELOOP: 'has too many symbolic links in its path',
+  }[code ?? ''];
+  if (problem !== undefined) return new KvtierError(ErrorCode.CONFIG, `config.${field}: ${where} ${problem}`, { cause: err });
+  const reason = err instanceof Error ? err.message : String(err);
+  return new KvtierError(ErrorCode.ADAPTER, `fs adapter: cannot use baseDir ${where}: ${reason}`, { cause: err });
+}
+
 /** An {@link L2Adapter} over a directory tree. */
 export class FsAdapter implements L2Adapter {
   readonly #baseDir: string;
@@ -119,15 +137,23 @@ export class FsAdapter implements L2Adapter {
   }
 
   /** Creates `config.baseDir` if needed, checks it is a directory, and runs the recovery scan. */
-  static async open(config: FsAdapterConfig): Promise<FsAdapter> {
-    validateConfig(config, 'adapter');
-    await mkdir(config.baseDir, { recursive: true });
-    const baseDir = await realpath(config.baseDir);
-    if (!(await lstat(baseDir)).isDirectory()) {
-      configError('adapter.baseDir', `${JSON.stringify(config.baseDir)} is not a directory`);
+  static async open(config: FsAdapterConfig, field = 'adapter'): Promise<FsAdapter> {
+    validateConfig(config, field);
+    const where = JSON.stringify(config.baseDir);
+    let baseDir: string;
+    try {
+      await mkdir(config.baseDir, { recursive: true });
+      baseDir = await realpath(config.baseDir);
+    } catch (err) {
+      throw startError(err, `${field}.baseDir`, where);
     }
+    if (!(await lstat(baseDir)).isDirectory()) configError(`${field}.baseDir`, `${where} is not a directory`);
     const adapter = new FsAdapter(baseDir, config);
-    await adapter.#recover();
+    try {
+      await adapter.#recover();
+    } catch (err) {
+      throw startError(err, `${field}.baseDir`, where);
+    }
     return adapter;
   }
 

@@ -207,7 +207,7 @@ export default async function runEngineTask(task: EngineTask): Promise<void> {
     }
   } catch (err) {
     const e = KvtierError.from(err);
-    throw new Error(`${e.code}: ${task.kind} task failed: ${e.message}`);
+    throw new Error(`${e.code}: ${e.message} (in the ${task.kind} task)`);
   } finally {
     for (const port of ports.splice(0)) port.close();
     live.length = 0;
