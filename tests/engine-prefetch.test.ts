@@ -1,6 +1,7 @@
 // Prefetch controller and facade through the engine: real workers, real L1, mock adapters.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ErrorCode, KvtierError } from '@kvtier/core';
 import { AdapterCounter, Counter, engineCounters, adapterHosts } from '@kvtier/core/testing';
 import { OBJECT_BYTES, inL2, makeKeys, pattern, pick, prefetch, readLocks, seedL2, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
@@ -63,7 +64,7 @@ test('no adapters -> 0', () => withCache(async (cache) => {
   assert.is(await prefetch(cache, makeKeys(3)), 0);
 }, []));
 
-test('queryPrefetch: null while running, the count once, then null; unknown id -> null', () => withCache(async (cache) => {
+test('queryPrefetch: null while running, the count once, then null; a hand-made handle (unknown id) -> INVALID_ARGUMENT', () => withCache(async (cache) => {
   const keys = makeKeys(2);
   await seedL2(cache, keys);
   const h = cache.submitPrefetch(keys);
@@ -75,7 +76,9 @@ test('queryPrefetch: null while running, the count once, then null; unknown id -
   }
   assert.is(count, 2);
   assert.is(cache.queryPrefetch(h), null);
-  assert.is(cache.queryPrefetch({ requestId: 123456, l1PrefixHits: 0, totalKeys: 1 }), null);
+  // A handle is an object this cache minted (docs/core/KvCache.md): a hand-made one is refused, not taken for an unknown id.
+  assert.throws(() => cache.queryPrefetch({ requestId: 123456, l1PrefixHits: 0, totalKeys: 1 }),
+    (err: unknown) => err instanceof KvtierError && err.code === ErrorCode.INVALID_ARGUMENT);
   cache.finishReadPrefetched(keys);
 }, [{ type: 'mock', bandwidthGBps: 0.0001 }]));
 

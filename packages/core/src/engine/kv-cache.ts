@@ -23,8 +23,14 @@ import { PrefetchTable } from './prefetch-table.ts';
 /** Keys at the facade: a digest batch, or object keys (digested here). */
 export type Keys = DigestBatch | readonly ObjectKey[];
 
-/** What `submitPrefetch` returns; pass it to `queryPrefetch` or `waitPrefetch`. */
+/**
+ * What `submitPrefetch` returns; pass it to `queryPrefetch` or `waitPrefetch` of the same cache.
+ * The object itself is the capability: each cache remembers the (frozen) handles it minted and
+ * refuses any other object — another cache's handle, a copy, a hand-made `{ requestId, ... }` —
+ * with `KVT_ERR_INVALID_ARGUMENT`. Its fields are for reading only.
+ */
 export interface PrefetchHandle {
+  /** The request's id in this cache's table (diagnostics; not what identifies the request). */
   readonly requestId: number;
   /** Keys of the contiguous prefix already in L1 (read-locked at submit). */
   readonly l1PrefixHits: number;
@@ -81,6 +87,13 @@ export class KvCache {
   readonly #workers: EngineWorkers;
   /** Keys (past the L1 prefix) of requests handed to the prefetch worker, by id, until consumed. */
   readonly #inFlight = new Map<number, DigestBatch>();
+  /**
+   * The handles this cache minted, to their request. Only an object found here is a handle of this
+   * cache; its id is read from here, never from the (caller-visible) object. `consumed` is set when
+   * its result is taken, so a consumed handle stays known (it answers null, not an error) but can
+   * never reach a later request that reuses its id or record.
+   */
+  readonly #handles = new WeakMap<PrefetchHandle, { readonly requestId: number; readonly totalKeys: number; consumed: boolean }>();
   #closing: Promise<void> | undefined;
 
   private constructor(config: KvCacheConfig, l1: L1Manager, metrics: Metrics, table: PrefetchTable, workers: EngineWorkers) {
@@ -203,25 +216,51 @@ export class KvCache {
         throw err;
       }
     }
-    return { requestId, l1PrefixHits, totalKeys: n };
+    const handle: PrefetchHandle = Object.freeze({ requestId, l1PrefixHits, totalKeys: n });
+    this.#handles.set(handle, { requestId, totalKeys: n, consumed: false });
+    return handle;
   }
 
   /**
-   * The prefetch's prefix count once it finished, exactly once; null while running, after, or for
-   * unknown ids. A failed prefetch counts too (what it holds locked); see queryPrefetchResult for its error.
+   * The request behind `handle`, checked before anything is touched: it must be an object this
+   * cache's submitPrefetch returned (identity, not shape), else `KVT_ERR_INVALID_ARGUMENT`.
+   */
+  #requestOf(handle: unknown, method: string): { readonly requestId: number; readonly totalKeys: number; consumed: boolean } {
+    const request = typeof handle === 'object' && handle !== null ? this.#handles.get(handle as PrefetchHandle) : undefined;
+    if (request === undefined) {
+      const got = handle === null ? 'null' : typeof handle === 'object' ? 'an object it did not return' : `${typeof handle} ${String(handle)}`;
+      invalidArgument(`${method}: handle must be a PrefetchHandle returned by this cache's submitPrefetch, got ${got}`);
+    }
+    return request;
+  }
+
+  /**
+   * The prefetch's prefix count once it finished, exactly once; null while running or after.
+   * A failed prefetch counts too (what it holds locked); see queryPrefetchResult for its error.
+   * @throws KvtierError `KVT_ERR_INVALID_ARGUMENT` for a handle this cache's submitPrefetch did not
+   * return (another cache's, a copy, a hand-made object, null...), touching nothing.
    */
   queryPrefetch(handle: PrefetchHandle): number | null {
-    return this.queryPrefetchResult(handle)?.count ?? null;
+    this.#assertOpen();
+    return this.#take(this.#requestOf(handle, 'queryPrefetch'))?.count ?? null;
   }
 
   /** Like queryPrefetch (consuming the result exactly once), with the L1/L2 split and the request's error. */
   queryPrefetchResult(handle: PrefetchHandle): PrefetchOutcome | null {
     this.#assertOpen();
-    const result = this.#table.take(handle.requestId);
+    return this.#take(this.#requestOf(handle, 'queryPrefetchResult'));
+  }
+
+  /** Takes the result of a request of this cache (a checked handle's), once. */
+  #take(request: { readonly requestId: number; readonly totalKeys: number; consumed: boolean }): PrefetchOutcome | null {
+    if (request.consumed) return null;
+    const { requestId } = request;
+    const result = this.#table.take(requestId);
     if (result === null) return null;
-    this.#inFlight.delete(handle.requestId);
+    request.consumed = true;
+    this.#inFlight.delete(requestId);
     const error = result.error === undefined ? undefined
-      : new KvtierError(result.error, `prefetch ${handle.requestId} failed (${result.error}) after ${result.l1PrefixHits + result.l2PrefixHits} of ${handle.totalKeys} keys`);
+      : new KvtierError(result.error, `prefetch ${requestId} failed (${result.error}) after ${result.l1PrefixHits + result.l2PrefixHits} of ${request.totalKeys} keys`);
     return { count: result.l1PrefixHits + result.l2PrefixHits, l1PrefixHits: result.l1PrefixHits, l2PrefixHits: result.l2PrefixHits, error };
   }
 
@@ -229,21 +268,30 @@ export class KvCache {
    * Waits for a prefetch without blocking the event loop and returns its prefix count (consuming
    * it, like queryPrefetch); a failed prefetch resolves too, with what it holds locked (see
    * waitPrefetchResult for its error). Rejects with `KVT_ERR_TIMEOUT` after `timeoutMs` (default
-   * 30 s), or with `KVT_ERR_INVALID_ARGUMENT` for a handle whose result is unknown or already consumed.
+   * 30 s), or with `KVT_ERR_INVALID_ARGUMENT` for a handle this cache did not return, a bad
+   * `timeoutMs`, or a result already consumed.
    */
   async waitPrefetch(handle: PrefetchHandle, opts?: { timeoutMs?: number }): Promise<number> {
-    return (await this.waitPrefetchResult(handle, opts)).count;
+    return (await this.#wait(handle, opts, 'waitPrefetch')).count;
   }
 
   /** Like waitPrefetch, resolving the whole outcome: the count, its L1/L2 split and the request's error. */
   async waitPrefetchResult(handle: PrefetchHandle, opts?: { timeoutMs?: number }): Promise<PrefetchOutcome> {
+    return this.#wait(handle, opts, 'waitPrefetchResult');
+  }
+
+  async #wait(handle: unknown, opts: { timeoutMs?: number } | undefined, method: string): Promise<PrefetchOutcome> {
     this.#assertOpen();
+    const request = this.#requestOf(handle, method);
     const timeoutMs = opts?.timeoutMs ?? 30_000;
-    if (!(await this.#table.wait(handle.requestId, timeoutMs))) {
-      throw new KvtierError(ErrorCode.TIMEOUT, `prefetch ${handle.requestId} did not finish within ${timeoutMs} ms`);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) invalidArgument(`${method}: timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
+    const { requestId } = request;
+    if (!request.consumed && !(await this.#table.wait(requestId, timeoutMs))) {
+      throw new KvtierError(ErrorCode.TIMEOUT, `prefetch ${requestId} did not finish within ${timeoutMs} ms`);
     }
-    const outcome = this.queryPrefetchResult(handle);
-    if (outcome === null) invalidArgument(`prefetch ${handle.requestId} is unknown or its result was already consumed`);
+    this.#assertOpen();
+    const outcome = this.#take(request);
+    if (outcome === null) invalidArgument(`${method}: prefetch ${requestId}'s result was already consumed`);
     return outcome;
   }
 
