@@ -5,7 +5,7 @@
  * `config.adapters[1].eviction.watermark: must be a number in (0, 1], got 1.5`.
  */
 import { configError } from './errors.ts';
-import { describe, fraction, integer, name, object, onlyKnown, type Raw } from './validate.ts';
+import { describe, fraction, integer, name, object, onlyKnown, plainData, type Raw } from './validate.ts';
 import { L1_OPTION_FIELDS, resolveL1Config, type L1Options } from './l1/l1-config.ts';
 import type { AdapterConfig } from './l2/adapter.ts';
 import { validateAdapterConfig } from './l2/config.ts';
@@ -146,10 +146,13 @@ const TOP_LEVEL = [
 
 /**
  * Validates a raw (JSON) configuration and fills in every default.
- * @throws KvtierError `KVT_ERR_CONFIG` naming the first bad field and its allowed range.
+ * @throws KvtierError `KVT_ERR_CONFIG` naming the first bad field and its allowed range; also for a
+ * value that is not JSON data, and for an L1 larger than the machine's memory allows (see resolveL1Config).
  */
 export function validateConfig(value: unknown): KvCacheConfig {
-  const raw = object('(root)', value);
+  // Validated and returned as one plain-data copy: every value read once, and anything that is not
+  // JSON data (BigInt, symbol, function, cycle, throwing getter...) refused here, naming its field.
+  const raw = object('(root)', plainData('', value));
   onlyKnown('', raw, TOP_LEVEL);
   return {
     l1: l1(raw.l1),

@@ -4,6 +4,9 @@
  * config refuses them ({@link L1_OPTION_FIELDS}) before passing its `l1` block through.
  */
 import { configError } from '../errors.ts';
+import { L1_MEMORY_FRACTION, MAX_BUFFER_BYTES, machineMemory, type MachineMemory } from '../limits.ts';
+import { thrownText } from '../validate.ts';
+import { metaLayout } from './layout.ts';
 
 /** Options of `L1Manager.create`. */
 export interface L1Options {
@@ -73,36 +76,81 @@ function integer(field: string, value: unknown, min: number, max: number): numbe
   return value;
 }
 
-/** Validates `options` and derives slot count and segment geometry; throws `KVT_ERR_CONFIG` naming the field. */
+function gib(bytes: number): string {
+  return `${bytes} bytes (${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 3 : 1)} GiB)`;
+}
+
+/**
+ * Throws `KVT_ERR_CONFIG` naming `field` (`l1.slotCount` or `l1.capacityBytes`) unless the memory
+ * `config` asks for can be allocated: each buffer (the largest arena segment, the `metaBytes`
+ * metadata buffer) at most `maxBuffer` bytes, and arena plus metadata at most
+ * {@link L1_MEMORY_FRACTION} of `machine`'s memory. Called before anything is allocated.
+ */
+export function checkL1Memory(
+  config: ResolvedL1Config, metaBytes: number, field: string,
+  machine: MachineMemory = machineMemory(), maxBuffer: number = MAX_BUFFER_BYTES,
+): void {
+  const segmentBytes = Math.min(config.slotsPerSegment, config.totalSlots) * config.slotBytes;
+  if (segmentBytes > maxBuffer) {
+    configError('l1.segmentBytes', `makes arena segments of ${gib(segmentBytes)}; a typed array on this platform holds at most ${gib(maxBuffer)} (lower l1.segmentBytes)`);
+  }
+  if (metaBytes > maxBuffer) {
+    configError(field, `needs a metadata buffer of ${gib(metaBytes)} (${config.totalSlots} slots, ${config.maxThreads} threads, an event ring of ${config.eventRingCapacity}); `
+      + `a typed array on this platform holds at most ${gib(maxBuffer)} (lower ${field} or l1.maxThreads)`);
+  }
+  const asked = config.capacityBytes + metaBytes;
+  const allowed = Math.floor(machine.bytes * L1_MEMORY_FRACTION);
+  if (asked > allowed) {
+    configError(field, `asks for ${gib(asked)} of memory (an arena of ${config.totalSlots} slots × ${config.slotBytes} bytes, plus ${metaBytes} bytes of metadata); `
+      + `this machine has ${gib(machine.bytes)} (${machine.source}) and L1 may take at most ${Math.round(L1_MEMORY_FRACTION * 100)}% of it, ${gib(allowed)}`);
+  }
+}
+
+/**
+ * Validates `options` and derives slot count and segment geometry; throws `KVT_ERR_CONFIG` naming
+ * the field, also when the memory asked for does not fit the machine ({@link checkL1Memory}).
+ */
 export function resolveL1Config(options: L1Options): ResolvedL1Config {
   if (options === null || typeof options !== 'object') configError('l1', `must be an object, got ${options === null ? 'null' : typeof options}`);
-  const requested = integer('slotBytes', options.slotBytes, 1, MAX_SEGMENT_BYTES);
+  // Each field read once, a throwing getter or Proxy trap answered with CONFIG naming the field.
+  const raw: Record<string, unknown> = {};
+  for (const key of L1_OPTION_FIELDS) {
+    try {
+      raw[key] = (options as unknown as Record<string, unknown>)[key];
+    } catch (err) {
+      configError(`l1.${key}`, `could not be read: ${thrownText(err)}`);
+    }
+  }
+  const requested = integer('slotBytes', raw.slotBytes, 1, MAX_SEGMENT_BYTES);
   const slotBytes = Math.ceil(requested / SLOT_ALIGN) * SLOT_ALIGN;
-  const segmentBytes = integer('segmentBytes', options.segmentBytes ?? L1_DEFAULTS.segmentBytes, 1, MAX_SEGMENT_BYTES);
+  const segmentBytes = integer('segmentBytes', raw.segmentBytes ?? L1_DEFAULTS.segmentBytes, 1, MAX_SEGMENT_BYTES);
   if (segmentBytes < slotBytes) configError('l1.segmentBytes', `must hold at least one slot of ${slotBytes} bytes, got ${segmentBytes}`);
-  if ((options.capacityBytes === undefined) === (options.slotCount === undefined)) {
+  if ((raw.capacityBytes === undefined) === (raw.slotCount === undefined)) {
     configError('l1.capacityBytes', 'give exactly one of l1.capacityBytes and l1.slotCount');
   }
   let totalSlots: number;
-  if (options.slotCount !== undefined) {
-    totalSlots = integer('slotCount', options.slotCount, 1, MAX_SLOTS);
+  if (raw.slotCount !== undefined) {
+    totalSlots = integer('slotCount', raw.slotCount, 1, MAX_SLOTS);
   } else {
-    const capacity = integer('capacityBytes', options.capacityBytes, 1, Number.MAX_SAFE_INTEGER);
+    const capacity = integer('capacityBytes', raw.capacityBytes, 1, Number.MAX_SAFE_INTEGER);
     totalSlots = Math.floor(capacity / slotBytes);
     if (totalSlots < 1) configError('l1.capacityBytes', `must hold at least one slot of ${slotBytes} bytes, got ${capacity}`);
     if (totalSlots > MAX_SLOTS) configError('l1.capacityBytes', `holds ${totalSlots} slots of ${slotBytes} bytes; the limit is ${MAX_SLOTS} (raise l1.slotBytes)`);
   }
-  const eventRingCapacity = integer('eventRingCapacity', options.eventRingCapacity ?? L1_DEFAULTS.eventRingCapacity, 16, 1 << 24);
+  const eventRingCapacity = integer('eventRingCapacity', raw.eventRingCapacity ?? L1_DEFAULTS.eventRingCapacity, 16, 1 << 24);
   if ((eventRingCapacity & (eventRingCapacity - 1)) !== 0) configError('l1.eventRingCapacity', `must be a power of two, got ${eventRingCapacity}`);
-  return {
+  const config: ResolvedL1Config = {
     slotBytes,
     totalSlots,
     capacityBytes: totalSlots * slotBytes,
     slotsPerSegment: Math.floor(segmentBytes / slotBytes),
-    writeLeaseMs: integer('writeLeaseMs', options.writeLeaseMs ?? L1_DEFAULTS.writeLeaseMs, 1, 2 ** 31 - 1),
-    readLeaseMs: integer('readLeaseMs', options.readLeaseMs ?? L1_DEFAULTS.readLeaseMs, 1, 2 ** 31 - 1),
-    maxThreads: integer('maxThreads', options.maxThreads ?? L1_DEFAULTS.maxThreads, 1, MAX_THREADS),
+    writeLeaseMs: integer('writeLeaseMs', raw.writeLeaseMs ?? L1_DEFAULTS.writeLeaseMs, 1, 2 ** 31 - 1),
+    readLeaseMs: integer('readLeaseMs', raw.readLeaseMs ?? L1_DEFAULTS.readLeaseMs, 1, 2 ** 31 - 1),
+    maxThreads: integer('maxThreads', raw.maxThreads ?? L1_DEFAULTS.maxThreads, 1, MAX_THREADS),
     eventRingCapacity,
-    emergencySample: integer('emergencySample', options.emergencySample ?? L1_DEFAULTS.emergencySample, 1, 1024),
+    emergencySample: integer('emergencySample', raw.emergencySample ?? L1_DEFAULTS.emergencySample, 1, 1024),
   };
+  const metaBytes = metaLayout(config.totalSlots, config.maxThreads, config.eventRingCapacity).byteLength;
+  checkL1Memory(config, metaBytes, raw.slotCount !== undefined ? 'l1.slotCount' : 'l1.capacityBytes');
+  return config;
 }
