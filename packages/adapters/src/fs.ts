@@ -13,14 +13,21 @@
  *   removes temp files a crash left behind. Anything else in the tree is left alone.
  * - Capacity: a store that would take usage past `capacityBytes` answers 0 for that key;
  *   eviction is the engine's (through `delete`).
+ * - Health: while the base directory is gone (or not a directory) `status()` answers
+ *   `healthy: false` with a `reason`; the adapter recovers by itself once it is back. It never
+ *   re-creates a vanished base directory (it may be an unmounted volume: see the doc).
+ * - Reconciliation: the index is re-checked against the disk (`lstat` of every indexed file) at
+ *   most every `reconcileIntervalMs` when `usage()` is asked, and at once after a load or store
+ *   found an indexed file missing, so files removed behind the adapter's back leave usage.
  *
- * Config: `{"type": "fs", "baseDir": "/abs/path", "capacityBytes"?: n, "fsync"?: false}`.
+ * Config: `{"type": "fs", "baseDir": "/abs/path", "capacityBytes"?: n, "fsync"?: false,
+ * "reconcileIntervalMs"?: 30000}`.
  */
 import { constants as fsConstants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
-import { checkString, configError, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
+import { checkInteger, checkString, configError, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
 import { skipBytes, totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */
@@ -30,9 +37,21 @@ export interface FsAdapterConfig extends AdapterConfig {
   readonly baseDir: string;
   /** Sync each file and its directory before a store answers; default false. */
   readonly fsync?: boolean;
+  /**
+   * Least time between two reconciliations of the index with the disk that `usage()` starts;
+   * default 30 000. 0 reconciles on every `usage()` call (still never two at once).
+   */
+  readonly reconcileIntervalMs?: number;
 }
 
-const KNOWN_FIELDS = new Set(['type', 'capacityBytes', 'eviction', 'baseDir', 'fsync']);
+const KNOWN_FIELDS = new Set(['type', 'capacityBytes', 'eviction', 'baseDir', 'fsync', 'reconcileIntervalMs']);
+const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
+/** lstat calls a reconciliation keeps in flight: enough to keep the libuv pool busy, few enough to leave it to loads and stores. */
+const RECONCILE_BATCH = 256;
+/** Errors that say a path (or a directory on it) is not there. */
+const MISSING = new Set(['ENOENT', 'ENOTDIR']);
+/** Errors of a rename whose target is a directory. */
+const TARGET_IS_DIR = new Set(['EISDIR', 'ENOTEMPTY', 'EEXIST']);
 /** Object file names: the 32 hex digits of the key digest. */
 const OBJECT_FILE = /^([0-9a-f]{32})\.kv$/;
 const SHARD_DIR = /^[0-9a-f]{2}$/;
@@ -47,6 +66,7 @@ export function validateConfig(config: AdapterConfig, field: string): void {
   if (baseDir.split(/[\\/]/).includes('..')) configError(`${field}.baseDir`, `must not contain '..' segments, got ${JSON.stringify(baseDir)}`);
   if (/^[\\/]+$/.test(baseDir)) configError(`${field}.baseDir`, 'must not be the filesystem root');
   if (config.fsync !== undefined && typeof config.fsync !== 'boolean') configError(`${field}.fsync`, `must be a boolean, got ${JSON.stringify(config.fsync)}`);
+  if (config.reconcileIntervalMs !== undefined) checkInteger(config.reconcileIntervalMs, `${field}.reconcileIntervalMs`, 0);
   for (const key of Object.keys(config)) {
     if (!KNOWN_FIELDS.has(key)) configError(`${field}.${key}`, `is not a field of an fs adapter (${[...KNOWN_FIELDS].join(', ')})`);
   }
@@ -129,11 +149,24 @@ export class FsAdapter implements L2Adapter {
   #tempCounter = 0;
   #removedTemps = 0;
   #closed = false;
+  /** Why the base directory is unusable, while it is; undefined when healthy. */
+  #unhealthy: string | undefined;
+  readonly #reconcileInterval: number;
+  /** When the last reconciliation (or the recovery scan) finished, ms since the epoch. */
+  #lastReconcile = Date.now();
+  /** The reconciliation in flight: at most one runs, later callers join it. */
+  #reconciling: Promise<void> | undefined;
+  /**
+   * Keys stored or forgotten while a reconciliation runs: its lstat of them may predate the
+   * change, so it leaves them as they are. Undefined when none runs.
+   */
+  #touched: Set<string> | undefined;
 
   private constructor(baseDir: string, config: FsAdapterConfig) {
     this.#baseDir = baseDir;
     this.#capacity = config.capacityBytes ?? -1;
     this.#fsync = config.fsync ?? false;
+    this.#reconcileInterval = config.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS;
   }
 
   /** Creates `config.baseDir` if needed, checks it is a directory, and runs the recovery scan. */
@@ -216,36 +249,83 @@ export class FsAdapter implements L2Adapter {
     if (this.#capacity >= 0 && this.#used + this.#reserved - previous + size > this.#capacity) return 0;
     this.#reserved += size;
     try {
-      const dir = await this.#shardDir(hex);
-      const temp = join(dir, `${TEMP_PREFIX}${hex}-${process.pid}-${this.#tempCounter++}`);
-      const fh = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
       try {
-        const actual = await this.#openedAt(fh);
-        if (actual !== undefined && actual !== temp) {
-          // The shard directory was swapped for a link after it was checked: the file is not ours to keep.
-          await unlink(actual).catch(() => {});
-          throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${actual})`);
-        }
-        await writeFully(fh, parts);
-        if (this.#fsync) await fh.datasync();
+        await this.#storeAttempt(hex, parts, size);
       } catch (err) {
-        await fh.close();
-        await unlink(temp).catch(() => {});
-        throw err;
+        if (!MISSING.has(errno(err) ?? '')) throw err;
+        // A directory on the way is gone: the cached shard set no longer says what exists.
+        this.#shards.clear();
+        this.#kickReconcile();
+        if (!(await this.#checkBaseDir())) throw err;
+        // Only a shard was removed: one more try re-creates it.
+        await this.#storeAttempt(hex, parts, size);
       }
-      await fh.close();
-      const path = this.#path(hex);
-      // ext4 flushes a file's data when a rename replaces it (auto_da_alloc): unlinking the old
-      // object first keeps a replacement as fast as a first store. A load in between is a miss.
-      if (this.#index.has(hex)) await unlink(path).catch(() => {});
-      await rename(temp, path);
-      if (this.#fsync) await this.#syncDir(dir);
-      this.#used += size - (this.#index.get(hex) ?? 0);
-      this.#index.set(hex, size);
+      this.#healthy();
       return 1;
     } finally {
       this.#reserved -= size;
     }
+  }
+
+  /** One try at writing a key's object; throws what failed. */
+  async #storeAttempt(hex: string, parts: readonly Uint8Array[], size: number): Promise<void> {
+    const dir = await this.#shardDir(hex);
+    const temp = join(dir, `${TEMP_PREFIX}${hex}-${process.pid}-${this.#tempCounter++}`);
+    const fh = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+    try {
+      const actual = await this.#openedAt(fh);
+      if (actual !== undefined && actual !== temp) {
+        // The shard directory was swapped for a link after it was checked: the file is not ours to keep.
+        await unlink(actual).catch(() => {});
+        throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${actual})`);
+      }
+      await writeFully(fh, parts);
+      if (this.#fsync) await fh.datasync();
+    } catch (err) {
+      await fh.close();
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
+    await fh.close();
+    const path = this.#path(hex);
+    // ext4 flushes a file's data when a rename replaces it (auto_da_alloc): unlinking the old
+    // object first keeps a replacement as fast as a first store. A load in between is a miss.
+    if (this.#index.has(hex)) {
+      await unlink(path).catch((err) => {
+        // The indexed file was removed behind our back: others may have gone with it.
+        if (errno(err) === 'ENOENT') this.#kickReconcile();
+      });
+    }
+    try {
+      await rename(temp, path);
+    } catch (err) {
+      if (!TARGET_IS_DIR.has(errno(err) ?? '') || !(await this.#clearDirectoryAt(path))) {
+        await unlink(temp).catch(() => {});
+        throw err;
+      }
+      await rename(temp, path).catch(async (again) => {
+        await unlink(temp).catch(() => {});
+        throw again;
+      });
+    }
+    if (this.#fsync) await this.#syncDir(dir);
+    this.#used += size - (this.#index.get(hex) ?? 0);
+    this.#index.set(hex, size);
+    this.#touched?.add(hex);
+  }
+
+  /**
+   * Removes a directory found at an object's name (a name only this adapter uses, under its base
+   * directory), so that key can be stored again. True when it removed one. Links are never
+   * followed: the path must resolve to itself (no component swapped for a symlink) and `lstat`
+   * must say it is a real directory; `rm` does not follow links inside it.
+   */
+  async #clearDirectoryAt(path: string): Promise<boolean> {
+    const info = await lstat(path).catch(() => undefined);
+    if (info === undefined || !info.isDirectory()) return false;
+    if ((await realpath(path).catch(() => undefined)) !== path) return false;
+    await rm(path, { recursive: true, force: true });
+    return true;
   }
 
   /**
@@ -287,7 +367,8 @@ export class FsAdapter implements L2Adapter {
       fh = await open(this.#path(hex), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW);
     } catch (err) {
       if (errno(err) !== 'ENOENT' && errno(err) !== 'ELOOP') throw err;
-      this.#forget(hex);
+      // An indexed file that is gone was removed behind our back: check the rest (and baseDir).
+      if (this.#forget(hex) && errno(err) === 'ENOENT') this.#kickReconcile();
       return -1;
     }
     try {
@@ -298,7 +379,9 @@ export class FsAdapter implements L2Adapter {
         return -1;
       }
       // The probe byte past the parts only fills when the file is longer than expected.
-      return await readFully(fh, [...parts, new Uint8Array(1)]);
+      const read = await readFully(fh, [...parts, new Uint8Array(1)]);
+      this.#healthy();
+      return read;
     } finally {
       await fh.close();
     }
@@ -314,6 +397,7 @@ export class FsAdapter implements L2Adapter {
     if (size === undefined) return false;
     this.#index.delete(hex);
     this.#used -= size;
+    this.#touched?.add(hex);
     return true;
   }
 
@@ -335,13 +419,112 @@ export class FsAdapter implements L2Adapter {
     return Uint8Array.from(await perKey(Array.from({ length: n }, (_, i) => this.#deleteOne(digestHex(keys, i))), 0));
   }
 
+  /**
+   * Answers from the index at once; when the last reconciliation is older than
+   * `reconcileIntervalMs` it starts one in the background, so a later call sees its result.
+   */
   async usage(): Promise<L2Usage> {
     this.#assertOpen();
+    if (Date.now() - this.#lastReconcile >= this.#reconcileInterval) this.#kickReconcile();
     return { usedBytes: this.#used, capacityBytes: this.#capacity };
   }
 
+  /**
+   * Reconciles the index and usage with the disk: every indexed file is `lstat`ed again (in
+   * batches); one that is gone or no longer a regular file is forgotten, a changed size is taken.
+   * Also checks the base directory (see `status()`). Joins the reconciliation in flight if any.
+   */
+  async reconcile(): Promise<void> {
+    this.#assertOpen();
+    return this.#kickReconcile();
+  }
+
+  #kickReconcile(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#reconciling ??= this.#runReconcile().finally(() => {
+      this.#reconciling = undefined;
+    });
+    return this.#reconciling;
+  }
+
+  async #runReconcile(): Promise<void> {
+    const touched = new Set<string>();
+    this.#touched = touched;
+    try {
+      await this.#checkBaseDir();
+      // A snapshot: keys stored meanwhile are new files, checked next time.
+      const hexes = [...this.#index.keys()];
+      for (let i = 0; i < hexes.length && !this.#closed; i += RECONCILE_BATCH) {
+        const batch = hexes.slice(i, i + RECONCILE_BATCH);
+        const sizes = await Promise.all(batch.map((hex) => lstat(this.#path(hex)).then(
+          (info) => (info.isFile() ? info.size : -1),
+          // Only "not there" is news; any other error (EACCES, EIO) leaves the entry as it is.
+          (err) => (MISSING.has(errno(err) ?? '') ? -1 : undefined),
+        )));
+        for (let j = 0; j < batch.length; j++) {
+          const hex = batch[j];
+          const size = sizes[j];
+          const known = this.#index.get(hex);
+          if (size === undefined || known === undefined || touched.has(hex) || size === known) continue;
+          if (size < 0) {
+            this.#index.delete(hex);
+            this.#used -= known;
+          } else {
+            this.#index.set(hex, size);
+            this.#used += size - known;
+          }
+        }
+      }
+    } finally {
+      this.#touched = undefined;
+      this.#lastReconcile = Date.now();
+    }
+  }
+
+  /**
+   * Checks that the base directory is still a directory, recording why not in the unhealthy
+   * state (and clearing it when it is back). True when it is usable.
+   */
+  async #checkBaseDir(): Promise<boolean> {
+    let problem: string;
+    try {
+      if ((await lstat(this.#baseDir)).isDirectory()) {
+        this.#healthy();
+        return true;
+      }
+      problem = 'is not a directory (ENOTDIR)';
+    } catch (err) {
+      problem = `is unusable (${errno(err) ?? 'error'}: ${err instanceof Error ? err.message : String(err)})`;
+    }
+    this.#unhealthy = `fs adapter: baseDir ${this.#baseDir} ${problem}; it is not re-created: restore it (or remount it) and the adapter recovers`;
+    this.#shards.clear();
+    return false;
+  }
+
+  /** A call that worked: the base directory is usable again. */
+  #healthy(): void {
+    if (this.#unhealthy === undefined) return;
+    this.#unhealthy = undefined;
+    // Shards may have vanished with the base directory: re-check each on its next use.
+    this.#shards.clear();
+  }
+
+  /**
+   * `{ healthy, baseDir, objects, usedBytes, capacityBytes }`, plus `reason` while the base
+   * directory is unusable. While unhealthy it checks the base directory again, so it turns
+   * healthy by itself once the directory is back.
+   */
   async status(): Promise<L2Status> {
-    return { healthy: !this.#closed, baseDir: this.#baseDir, objects: this.#index.size, usedBytes: this.#used, capacityBytes: this.#capacity };
+    if (this.#unhealthy !== undefined && !this.#closed) await this.#checkBaseDir();
+    const reason = this.#unhealthy;
+    return {
+      healthy: !this.#closed && reason === undefined,
+      ...(reason === undefined || this.#closed ? {} : { reason }),
+      baseDir: this.#baseDir,
+      objects: this.#index.size,
+      usedBytes: this.#used,
+      capacityBytes: this.#capacity,
+    };
   }
 
   async close(): Promise<void> {

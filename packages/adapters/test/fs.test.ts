@@ -320,4 +320,157 @@ test('after close() every data call rejects with KVT_ERR_CLOSED', () => withFs(a
   await assertCallsRejectAfterClose(adapter);
 }));
 
+
+/** Two keys whose objects share one shard directory. */
+function sameShardPair(): [DigestBatch, DigestBatch] {
+  const all = chunkKeys(400);
+  const byShard = new Map<string, number[]>();
+  for (let i = 0; i < all.length / 4; i++) {
+    const shard = digestHex(all, i).slice(0, 2);
+    byShard.set(shard, [...(byShard.get(shard) ?? []), i]);
+  }
+  const [a, b] = [...byShard.values()].find((ids) => ids.length >= 2)!;
+  return [all.slice(a * 4, a * 4 + 4), all.slice(b * 4, b * 4 + 4)];
+}
+
+/** Polls `check` until it is true or `ms` pass. */
+async function eventually(check: () => Promise<boolean>, ms = 2000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return check();
+}
+
+test('baseDir deleted while running: stores fail, status turns unhealthy naming it, and both recover once it is back', () => withFs(async (_dir, adapter) => {
+  const base = adapter.baseDir;
+  const keys = chunkKeys(2);
+  const m = hosted(adapter, 'fs');
+  assert.equal([...(await m.host.store(keys.subarray(0, 4), Int32Array.of(0), Uint32Array.of(100)))], [1]);
+  await rm(base, { recursive: true, force: true });
+  const failed = await m.host.store(keys.subarray(4, 8), Int32Array.of(1), Uint32Array.of(100)).then((r) => Array.from(r), (err: { code: string }) => err.code);
+  assert.ok(failed === 'KVT_ERR_ADAPTER' || String(failed) === '0', `the store fails (${String(failed)})`);
+  const sick = await adapter.status();
+  assert.is(sick.healthy, false);
+  assert.type(sick.reason, 'string');
+  assert.ok((sick.reason as string).includes(base), 'the reason names baseDir');
+  assert.match(sick.reason as string, /ENOENT/);
+  await stat(base).then(() => assert.unreachable('a store re-created baseDir'), () => {});
+  await mkdir(base);
+  assert.is((await adapter.status()).healthy, true, 'healthy again once baseDir is back');
+  assert.is((await adapter.status()).reason, undefined);
+  assert.equal([...(await m.host.store(keys.subarray(4, 8), Int32Array.of(1), Uint32Array.of(100)))], [1], 'the shard is re-created');
+  assert.equal(await m.load(keys.subarray(4, 8), 100), [0]);
+}));
+
+test('baseDir deleted and re-created: the next store works without a status() call', () => withFs(async (_dir, adapter) => {
+  const [keyA, keyB] = sameShardPair();
+  const m = hosted(adapter, 'fs');
+  await m.store(keyA, 100);
+  await rm(adapter.baseDir, { recursive: true, force: true });
+  await m.store(keyB, 100).catch(() => {});
+  await mkdir(adapter.baseDir);
+  assert.equal([...(await m.store(keyB, 100))], [1], 'the cached shard is not trusted after ENOENT');
+  assert.is((await adapter.status()).healthy, true);
+}));
+
+test('a shard directory removed behind the adapter is re-created by the next store of that shard', () => withFs(async (_dir, adapter) => {
+  const [keyA, keyB] = sameShardPair();
+  const m = hosted(adapter, 'fs');
+  await m.store(keyA, 100);
+  await rm(join(adapter.baseDir, digestHex(keyA, 0).slice(0, 2)), { recursive: true, force: true });
+  assert.equal([...(await m.store(keyB, 100))], [1]);
+  assert.equal(await m.load(keyB, 100), [0]);
+  assert.is((await adapter.status()).healthy, true);
+}));
+
+test('a load that finds baseDir gone turns status unhealthy (through the reconciliation it starts)', () => withFs(async (_dir, adapter) => {
+  const keys = chunkKeys(2);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 100);
+  await rm(adapter.baseDir, { recursive: true, force: true });
+  assert.equal(await m.load(keys, 100), []);
+  await adapter.reconcile();
+  const status = await adapter.status();
+  assert.is(status.healthy, false);
+  assert.match(String(status.reason), /ENOENT/);
+  assert.is((await adapter.usage()).usedBytes, 0, 'the vanished objects left usage');
+  await mkdir(adapter.baseDir);
+  assert.is((await adapter.status()).healthy, true);
+}));
+
+test('a directory where an object file belongs is a miss, and a store clears it without following links inside', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(1);
+  const m = hosted(adapter, 'fs');
+  const path = fileOf(adapter.baseDir, keys, 0);
+  await mkdir(path, { recursive: true });
+  await writeFile(join(path, 'junk'), 'not empty');
+  const outside = await tempDir('kvtier-outside-');
+  try {
+    await writeFile(join(outside, 'keep'), 'must survive');
+    await symlink(outside, join(path, 'link'));
+    assert.equal(await m.load(keys, 100), [], 'a directory is no object');
+    assert.equal([...(await m.store(keys, 100))], [1], 'the key is storable again');
+    assert.ok((await stat(path)).isFile());
+    assert.equal(await m.load(keys, 100), [0]);
+    assert.is(await readFile(join(outside, 'keep'), 'utf8'), 'must survive', 'nothing behind a link was removed');
+    assert.equal(await filesUnder(dir), [relative(dir, fileOf(dir, keys, 0))], 'no temp file remains');
+  } finally {
+    await removeDir(outside);
+  }
+}));
+
+test('reconcile(): files removed or resized behind the adapter leave or fix usage and the index', () => withFs(async (_dir, adapter) => {
+  const keys = chunkKeys(3);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 1000);
+  await rm(fileOf(adapter.baseDir, keys, 0));
+  await truncate(fileOf(adapter.baseDir, keys, 1), 10);
+  assert.is((await adapter.usage()).usedBytes, 3 * (HEADER_BYTES + 1000), 'within the interval usage() answers from the index');
+  await adapter.reconcile();
+  assert.is((await adapter.usage()).usedBytes, 10 + HEADER_BYTES + 1000);
+  assert.equal(Array.from(await adapter.lookup(keys)), [-1, 10, HEADER_BYTES + 1000]);
+  assert.is((await adapter.status()).objects, 2);
+}));
+
+test('usage() reconciles with the disk once reconcileIntervalMs has passed', () => withFs(async (_dir, adapter) => {
+  const keys = chunkKeys(2);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 1000);
+  await rm(fileOf(adapter.baseDir, keys, 0));
+  await new Promise((r) => setTimeout(r, 60));
+  assert.ok(await eventually(async () => (await adapter.usage()).usedBytes === HEADER_BYTES + 1000), 'usage() started a reconciliation');
+}, { reconcileIntervalMs: 50 }));
+
+test('a load that finds an indexed file missing reconciles the rest at once', () => withFs(async (_dir, adapter) => {
+  const keys = chunkKeys(3);
+  const m = hosted(adapter, 'fs');
+  await m.store(keys, 1000);
+  await rm(fileOf(adapter.baseDir, keys, 0));
+  await rm(fileOf(adapter.baseDir, keys, 1));
+  assert.equal(await m.load(keys.subarray(0, 4), 1000), []);
+  assert.ok(await eventually(async () => (await adapter.usage()).usedBytes === HEADER_BYTES + 1000), 'the other missing file left usage too');
+  assert.equal(Array.from(await adapter.lookup(keys)), [-1, -1, HEADER_BYTES + 1000]);
+}));
+
+test('a reconciliation keeps keys stored or replaced while it runs', () => withFs(async (_dir, adapter) => {
+  const keys = chunkKeys(600);
+  const m = hosted(adapter, 'fs', 1024, 700);
+  await m.store(keys.subarray(0, 599 * 4), 10);
+  const running = adapter.reconcile();
+  // Replacements unlink the old file before the rename: a reconciliation must not forget them.
+  await Promise.all([m.store(keys.subarray(599 * 4), 10), m.store(keys.subarray(0, 300 * 4), 20)]);
+  await running;
+  await adapter.reconcile();
+  assert.is((await adapter.status()).objects, 600);
+  assert.is((await adapter.usage()).usedBytes, 300 * (HEADER_BYTES + 20) + 300 * (HEADER_BYTES + 10));
+}));
+
+test('fs config: reconcileIntervalMs must be an integer >= 0', () => {
+  assert.throws(() => validateAdapterConfig({ type: 'fs', baseDir: '/tmp/x', reconcileIntervalMs: -1 }, 'adapters[0]'), /config\.adapters\[0\]\.reconcileIntervalMs: must be an integer/);
+  assert.throws(() => validateAdapterConfig({ type: 'fs', baseDir: '/tmp/x', reconcileIntervalMs: '5' }, 'adapters[0]'), /config\.adapters\[0\]\.reconcileIntervalMs: must be an integer/);
+  validateAdapterConfig({ type: 'fs', baseDir: '/tmp/x', reconcileIntervalMs: 0 }, 'adapters[0]');
+});
+
 uvuTest.run();
