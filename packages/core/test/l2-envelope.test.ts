@@ -61,6 +61,14 @@ test('a damaged header fails the header checksum; a zeroed one fails the magic',
   assert.is(checkEnvelope(new Uint8Array(HEADER_BYTES), payload, testKeys(2), 0, HEADER_BYTES + 64), 'magic');
 });
 
+test('every header byte is checked: damage in either reserved range fails the header checksum', () => {
+  for (const at of [32, 39, 60, 63]) {
+    const { header, payload } = sealed(64);
+    header[at] ^= 0x01;
+    assert.is(checkEnvelope(header, payload, testKeys(2), 0, HEADER_BYTES + 64), 'header_checksum', `byte ${at}`);
+  }
+});
+
 test('the tag reads a payload on a SharedArrayBuffer in place', () => {
   const payload = new Uint8Array(new SharedArrayBuffer(8192), 4096, 4096);
   fillPattern(payload, 9);

@@ -11,9 +11,10 @@
  * | 6  | 2  | header length ({@link HEADER_BYTES}) |
  * | 8  | 16 | key digest (the 4 words of the key in its DigestBatch) |
  * | 24 | 8  | payload length (u64; low word first) |
+ * | 32 | 8  | reserved: zero (covered by the CRC) |
  * | 40 | 16 | payload tag: AES-128-GMAC of the payload (see below) |
  * | 56 | 4  | CRC-32 of bytes [0, 56) |
- * | 60 | 4  | zero |
+ * | 60 | 4  | reserved: must be zero (checked, so no byte of the header goes unchecked) |
  *
  * The payload tag is GHASH-based (AES-128-GCM with the payload as additional data, a fixed key,
  * the key digest's first 12 bytes as IV): OpenSSL runs it with carry-less multiply instructions
@@ -41,6 +42,7 @@ const OFF_LENGTH = 24;
 const OFF_TAG = 40;
 const TAG_BYTES = 16;
 const OFF_HEADER_CRC = 56;
+const OFF_RESERVED_TAIL = 60;
 
 /** The fixed GMAC key: versioned in its own text, like the chunk hash seed. */
 const TAG_KEY = createHash('sha256').update('kvtier envelope tag v1').digest().subarray(0, 16);
@@ -89,6 +91,8 @@ export function checkEnvelope(header: Uint8Array, payload: Uint8Array, keys: Dig
   const dv = dataView(header);
   if (dv.getUint32(OFF_MAGIC, true) !== ENVELOPE_MAGIC) return 'magic';
   if (dv.getUint32(OFF_HEADER_CRC, true) !== crc32(header.subarray(0, OFF_HEADER_CRC))) return 'header_checksum';
+  // The CRC ends where it is stored; the reserved word after it is checked to be what writers write.
+  if (dv.getUint32(OFF_RESERVED_TAIL, true) !== 0) return 'header_checksum';
   if (dv.getUint16(OFF_VERSION, true) !== ENVELOPE_VERSION || dv.getUint16(OFF_HEADER_BYTES, true) !== HEADER_BYTES) return 'version';
   for (let w = 0; w < 4; w++) if (dv.getUint32(OFF_DIGEST + w * 4, true) !== keys[index * 4 + w]) return 'key';
   const length = dv.getUint32(OFF_LENGTH, true) + dv.getUint32(OFF_LENGTH + 4, true) * 0x100000000;
