@@ -4,7 +4,7 @@
  * per-adapter counter, failure cell and histogram has a fixed offset in one `BigInt64Array`.
  */
 import { MAX_ADAPTERS } from './limits.ts';
-import { WordLayout } from './shared/region.ts';
+import { WordLayout } from './shm/region.ts';
 import { invalidArgument } from './errors.ts';
 import { mergeExpositions } from './exposition.ts';
 

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Bitmap } from '../src/shared/bitmap.ts';
+import { Bitmap } from '../src/shm/bitmap.ts';
 import { ErrorCode } from '../src/errors.ts';
 import { throwsCode } from './l1-helpers.ts';
 

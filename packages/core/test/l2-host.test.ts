@@ -1,6 +1,6 @@
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Bitmap } from '../src/shared/bitmap.ts';
+import { Bitmap } from '../src/shm/bitmap.ts';
 import { digestHex } from '../src/digest-batch.ts';
 import type { DigestBatch } from '../src/l1/api.ts';
 import { HEADER_BYTES } from '../src/l2/envelope.ts';

@@ -1,7 +1,7 @@
 // The adapter host in a real worker thread, over comlink, reading and writing a real shared L1.
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Bitmap } from '../src/shared/bitmap.ts';
+import { Bitmap } from '../src/shm/bitmap.ts';
 import { L1Error, type DigestBatch } from '../src/l1/api.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { HEADER_BYTES } from '../src/l2/envelope.ts';

@@ -1,7 +1,7 @@
 // The default prefetch policy (CONFORMANCE "Prefetch policy (default)").
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Bitmap } from '../src/shared/bitmap.ts';
+import { Bitmap } from '../src/shm/bitmap.ts';
 import { ErrorCode, KvtierError } from '../src/errors.ts';
 import { createPrefetchPolicy } from '../src/policies/prefetch.ts';
 

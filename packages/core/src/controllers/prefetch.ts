@@ -10,7 +10,7 @@
  * other gets KEY_NOT_WRITABLE, waits until the owner has finished that key (the owner never
  * waits on anyone before finishing its own keys, so there is no cycle), then read-locks it.
  */
-import { Bitmap } from '../shared/bitmap.ts';
+import { Bitmap } from '../shm/bitmap.ts';
 import { ErrorCode, KvtierError } from '../errors.ts';
 import { L1Error, type DigestBatch, type L1SlotResult } from '../l1/api.ts';
 import type { AdapterHostApi, BitmapData } from '../l2/host-api.ts';

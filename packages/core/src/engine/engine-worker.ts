@@ -28,7 +28,7 @@ import {
   TASK_KINDS, type AdapterControlApi, type AdapterTask, type ControllerControlApi, type EngineTask, type EvictionTask, type PrefetchControlApi,
   type PrefetchTask, type StoreTask, type TaskControlApi,
 } from './tasks.ts';
-import { waitWord } from '../shared/wake.ts';
+import { waitWord } from '../shm/wake.ts';
 
 /** Everything this thread must keep referenced while its task runs (proxies, exposed APIs, the host). */
 const live: unknown[] = [];

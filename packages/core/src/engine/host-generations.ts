@@ -6,7 +6,7 @@
 import type { AdapterHostLiveness } from '../controllers/adapter-call.ts';
 import { MAX_ADAPTERS } from '../limits.ts';
 import { Control, SLOT_CALLERS } from './layout.ts';
-import { bumpWord, waitWord } from '../shared/wake.ts';
+import { bumpWord, waitWord } from '../shm/wake.ts';
 
 /** Index of the SLOT_CALLS word of `caller`'s calls to `adapter`. */
 function slotCallsWord(caller: (typeof SLOT_CALLERS)[number], adapter: number): number {

@@ -1,10 +1,10 @@
 /**
  * Every SharedArrayBuffer field the engine's own threads share (L1's buffers are laid out by L1,
  * the metric cells by metrics.ts). All fields are Int32 words so they can be waited on; each is
- * declared through shared/region.ts, so its index is where it was declared.
+ * declared through shm/region.ts, so its index is where it was declared.
  */
 import { MAX_ADAPTERS } from '../limits.ts';
-import { WordLayout } from '../shared/region.ts';
+import { WordLayout } from '../shm/region.ts';
 
 /** The controllers whose adapter calls read or write L1 slots, in SLOT_CALLS order. */
 export const SLOT_CALLERS = ['store', 'prefetch'] as const;

@@ -5,7 +5,7 @@
  */
 import { ErrorCode, KvtierError, type ErrorCodeString } from '../errors.ts';
 import { PREFETCH_ERROR_CODES, PREFETCH_RECORDS, Record, RECORD_WORDS, RequestState } from './layout.ts';
-import { waitWord } from '../shared/wake.ts';
+import { waitWord } from '../shm/wake.ts';
 
 /** A finished request's figures. */
 export interface PrefetchResult {

@@ -14,7 +14,7 @@ import { AdapterCounter, WorkerKind, type Metrics } from '../metrics.ts';
 import { clearSlotCalls, hasSlotCalls, hostGone, takeTerminationRequests } from './host-generations.ts';
 import { Control } from './layout.ts';
 import { TASK_KINDS, type EngineTask } from './tasks.ts';
-import { bumpWord, waitWord } from '../shared/wake.ts';
+import { bumpWord, waitWord } from '../shm/wake.ts';
 
 /** How long a task may take to report ready. */
 export const READY_TIMEOUT_MS = 60_000;

@@ -10,7 +10,7 @@
  * - the dirty bitmap, the DIRTY flags and DIRTY_COUNT agree; dirty objects are finished and not temporary;
  * - an object claimed for store (STORE_OWNER) names a valid owner, is not dirty and not temporary.
  */
-import type { Bitmap } from '../shared/bitmap.ts';
+import type { Bitmap } from '../shm/bitmap.ts';
 import type { IndexTable } from './index-table.ts';
 import type { ResolvedL1Config } from './l1-config.ts';
 import { ENTRY_SHIFT, Entry, EntryFlag, EntryState, Header } from './layout.ts';

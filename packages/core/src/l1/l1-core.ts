@@ -8,17 +8,17 @@
 import { keyCount } from '../digest-batch.ts';
 import { threadId } from 'node:worker_threads';
 import { ErrorCode, KvtierError } from '../errors.ts';
-import { Bitmap } from '../shared/bitmap.ts';
+import { Bitmap } from '../shm/bitmap.ts';
 import { L1Error, L1EventKind, type DigestBatch } from './api.ts';
 import { Arena } from './arena.ts';
-import { EventRing } from '../shared/event-ring.ts';
+import { EventRing } from '../shm/event-ring.ts';
 import { IndexTable } from './index-table.ts';
 import type { ResolvedL1Config } from './l1-config.ts';
 import type { L1Handle } from './api.ts';
 import * as layout from './layout.ts';
-import { SharedMutex } from '../shared/mutex.ts';
+import { SharedMutex } from '../shm/mutex.ts';
 import { registerOwner } from './owner-registry.ts';
-import { WakeChannel } from '../shared/wake.ts';
+import { WakeChannel } from '../shm/wake.ts';
 
 // Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.
 const { ENTRY_F64, ENTRY_SHIFT, metaLayout } = layout;

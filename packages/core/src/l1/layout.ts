@@ -3,11 +3,11 @@
  * place. Regions, in order: header words, thread registry, index table, free-slot stack,
  * slot -> entry map, per-thread read-lock counts, dirty bitmap, event ring. Offsets are in bytes
  * unless a name says words; every region starts on an 8-byte boundary. Every field is declared
- * through shared/region.ts, so an index is where its field was declared.
+ * through shm/region.ts, so an index is where its field was declared.
  */
-import { Bitmap } from '../shared/bitmap.ts';
-import { EventRing } from '../shared/event-ring.ts';
-import { RegionLayout, WordLayout } from '../shared/region.ts';
+import { Bitmap } from '../shm/bitmap.ts';
+import { EventRing } from '../shm/event-ring.ts';
+import { RegionLayout, WordLayout } from '../shm/region.ts';
 
 const header = new WordLayout();
 /** Int32 word indices of the header, in declaration order. */
@@ -29,7 +29,7 @@ export const Header = {
   DIRTY_WAKE: header.words(),
   /** Bumped and notified after inline emergency eviction: the eviction worker waits on it. */
   EMERGENCY_WAKE: header.words(),
-  /** The event ring's control words (shared/event-ring.ts): head, tail, dropped, draining. */
+  /** The event ring's control words (shm/event-ring.ts): head, tail, dropped, draining. */
   RING_CONTROL: header.words(EventRing.CONTROL_WORDS),
   /** Objects dropped by inline emergency eviction. */
   EMERGENCY_EVICTIONS: header.words(),

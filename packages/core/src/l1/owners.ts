@@ -7,7 +7,7 @@
 import { ErrorCode, KvtierError } from '../errors.ts';
 import type { L1Core } from './l1-core.ts';
 import * as layout from './layout.ts';
-import { SharedMutex } from '../shared/mutex.ts';
+import { SharedMutex } from '../shm/mutex.ts';
 
 const { ENTRY_SHIFT, REGISTRY_FREE } = layout;
 const Header = { ...layout.Header };

@@ -1,5 +1,5 @@
 /**
- * The L2 events of one adapter, over the one event ring (shared/event-ring.ts) in a buffer of its
+ * The L2 events of one adapter, over the one event ring (shm/event-ring.ts) in a buffer of its
  * own: the adapter's host produces, the eviction worker consumes. An event's value is the key's
  * stored size.
  *
@@ -8,7 +8,7 @@
  * new batch starts whenever the batch array, the kind, or the key order changes.
  */
 import type { DigestBatch } from '../digest-batch.ts';
-import { EventRing } from '../shared/event-ring.ts';
+import { EventRing } from '../shm/event-ring.ts';
 import type { L2EventKindCode, L2EventSink } from './events.ts';
 
 /** One adapter's L2 event ring over a SharedArrayBuffer; construct on each side with the same buffer. */

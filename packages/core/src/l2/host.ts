@@ -8,7 +8,7 @@
  * It runs in the adapter's worker (see `serve.ts`) but is a plain class, testable in-process.
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { Bitmap } from '../shared/bitmap.ts';
+import { Bitmap } from '../shm/bitmap.ts';
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
 import { assertDigestBatch, digestHex } from '../digest-batch.ts';
 import type { DigestBatch, L1 } from '../l1/api.ts';

@@ -2,7 +2,7 @@
  * Prefetch policies: given which adapters hold which of a request's keys, which adapter loads
  * each key. The prefetch controller trims the plan to the contiguous prefix afterwards.
  */
-import { Bitmap } from '../shared/bitmap.ts';
+import { Bitmap } from '../shm/bitmap.ts';
 import { invalidArgument } from '../errors.ts';
 import { PolicyRegistry } from './registry.ts';
 
