@@ -4,6 +4,7 @@
  * reservations and loads in the adapter host, until `waitPrefetch` resolves — next to plain
  * `fs.promises.readFile` of the same bytes, concurrently, in the same run.
  */
+import { quantile } from '../serve/stats.ts';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,9 +34,7 @@ interface Latencies {
 }
 
 function percentiles(samples: number[]): Latencies {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return { p50: at(0.5), p99: at(0.99) };
+  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
 }
 
 async function measure(chunks: number, chunkBytes: number, runs: number): Promise<{ engine: Latencies; baseline: Latencies }> {
