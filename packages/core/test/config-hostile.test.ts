@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { validateConfig } from '../src/config.ts';
 import { ErrorCode, KvtierError } from '../src/errors.ts';
 import { KvCache } from '../src/engine/kv-cache.ts';
+import { validateAdapterConfig } from '../src/l2/config.ts';
 import { registerAdapterType } from '../src/l2/registry.ts';
 import { checkInteger, checkNumber, checkString, describe } from '../src/validate.ts';
 import * as memory from './l2-fixtures.ts';
@@ -110,6 +111,18 @@ test('KvCache.open rejects a BigInt config with CONFIG before starting anything'
     return;
   }
   assert.unreachable('KvCache.open accepted a BigInt');
+});
+
+test('validateAdapterConfig called on its own answers a BigInt config with CONFIG too', () => {
+  for (const bad of [1n, Symbol('x')]) {
+    try {
+      validateAdapterConfig(bad, 'adapters[0]');
+      assert.unreachable('accepted');
+    } catch (err) {
+      assert.ok(err instanceof KvtierError && err.code === ErrorCode.CONFIG, String(err));
+      assert.match((err as Error).message, /^config\.adapters\[0\]: must be an object with a "type"/);
+    }
+  }
 });
 
 test.run();

@@ -3,7 +3,7 @@
  * the type-specific fields by the type's module. Messages name the field (`config.adapters[0].eviction.ratio`).
  */
 import { configError } from '../errors.ts';
-import { checkNumber, checkString, checkInteger, isPlainObject } from '../validate.ts';
+import { checkNumber, checkString, checkInteger, describe, isPlainObject } from '../validate.ts';
 import type { AdapterConfig, L2EvictionConfig } from './adapter.ts';
 import { registeredAdapterModule } from './registry.ts';
 
@@ -26,7 +26,7 @@ function validateEviction(eviction: unknown, field: string): asserts eviction is
  * Does not check that the eviction policy exists (the policy registry is the engine's).
  */
 export function validateAdapterConfig(config: unknown, field = 'adapter'): asserts config is AdapterConfig {
-  if (!isPlainObject(config)) configError(field, `must be an object with a "type", got ${JSON.stringify(config)}`);
+  if (!isPlainObject(config)) configError(field, `must be an object with a "type", got ${describe(config)}`);
   checkString(config.type, `${field}.type`);
   const module = registeredAdapterModule(config.type, field);
   if (config.capacityBytes !== undefined) checkInteger(config.capacityBytes, `${field}.capacityBytes`, 1);
