@@ -6,7 +6,7 @@
  */
 import { configError } from './errors.ts';
 import { describe, fraction, integer, name, object, onlyKnown, plainData, type Raw } from './validate.ts';
-import { L1_OPTION_FIELDS, resolveL1Config, type L1Options } from './l1/l1-config.ts';
+import { L1_DEFAULTS, L1_OPTION_FIELDS, resolveL1Config, type L1Options } from './l1/l1-config.ts';
 import type { AdapterConfig } from './l2/adapter.ts';
 import { validateAdapterConfig } from './l2/config.ts';
 import { evictionPolicyNames } from './policies/eviction-policies.ts';
@@ -154,7 +154,7 @@ export function validateConfig(value: unknown): KvCacheConfig {
   // JSON data (BigInt, symbol, function, cycle, throwing getter...) refused here, naming its field.
   const raw = object('(root)', plainData('', value));
   onlyKnown('', raw, TOP_LEVEL);
-  return {
+  const config: KvCacheConfig = {
     l1: l1(raw.l1),
     adapters: adapters(raw.adapters),
     storePolicy: registered('store', 'storePolicy', name('storePolicy', raw.storePolicy, CONFIG_DEFAULTS.storePolicy), storePolicyNames()),
@@ -166,4 +166,26 @@ export function validateConfig(value: unknown): KvCacheConfig {
     adapterCallTimeoutMs: integer('adapterCallTimeoutMs', raw.adapterCallTimeoutMs, 1, MAX_MS, CONFIG_DEFAULTS.adapterCallTimeoutMs),
     store: store(raw.store),
   };
+  leasesOutlastCalls(config);
+  return config;
+}
+
+/**
+ * Refuses leases shorter than the adapter calls that hold them: a prefetch holds its write locks
+ * across a load, a store holds its read locks across a store. Such a lease would end mid-call as a
+ * matter of course (safe, since an expired lease never frees a slot in use, but the call's work
+ * would be thrown away every time).
+ */
+function leasesOutlastCalls(config: KvCacheConfig): void {
+  const call = config.adapterCallTimeoutMs;
+  const leases = [
+    ['writeLeaseMs', config.l1.writeLeaseMs ?? L1_DEFAULTS.writeLeaseMs, 'a prefetch holds its write locks for a whole adapter load'],
+    ['readLeaseMs', config.l1.readLeaseMs ?? L1_DEFAULTS.readLeaseMs, 'a store holds its read locks for a whole adapter store'],
+  ] as const;
+  for (const [field, lease, why] of leases) {
+    if (lease < call) {
+      configError(`l1.${field}`, `${lease} ms is shorter than adapterCallTimeoutMs (${call} ms): ${why}, so a lease must last at least `
+        + 'one call deadline; raise l1.' + field + ' or lower adapterCallTimeoutMs');
+    }
+  }
 }

@@ -48,6 +48,15 @@ test('integers name their range', () => {
   assert.is(configError({ l1: L1, adapterCallTimeoutMs: 1.5 }), 'config.adapterCallTimeoutMs: must be an integer in [1, 86400000], got 1.5');
 });
 
+test('a lease shorter than the adapter call deadline is refused, naming both fields and why', () => {
+  assert.is(configError({ l1: { ...L1, writeLeaseMs: 50 }, adapterCallTimeoutMs: 400 }),
+    'config.l1.writeLeaseMs: 50 ms is shorter than adapterCallTimeoutMs (400 ms): a prefetch holds its write locks for a whole adapter load, '
+    + 'so a lease must last at least one call deadline; raise l1.writeLeaseMs or lower adapterCallTimeoutMs');
+  assert.match(configError({ l1: { ...L1, readLeaseMs: 10_000 } }),
+    /^config\.l1\.readLeaseMs: 10000 ms is shorter than adapterCallTimeoutMs \(30000 ms\): a store holds its read locks/);
+  assert.is(validateConfig({ l1: { ...L1, writeLeaseMs: 400, readLeaseMs: 400 }, adapterCallTimeoutMs: 400 }).adapterCallTimeoutMs, 400);
+});
+
 test('policy names must be registered', () => {
   assert.match(configError({ l1: L1, storePolicy: 'nope' }), /^config\.storePolicy: must be a registered policy \(.*default.*skip_l1.*\), got "nope"$/);
   assert.match(configError({ l1: L1, l1Eviction: { policy: 'mru' } }), /^config\.l1Eviction\.policy: must be a registered policy \(.*lru.*\), got "mru"$/);

@@ -39,7 +39,7 @@ test('evict skips locked keys and counts evictions', () => {
   assert.is(l1.status().counters.evictions, 1);
 });
 
-test('clear() keeps locked objects; clear({force: true}) removes everything', () => {
+test('clear() keeps locked objects; clear({force: true}) removes everything, the holders\' slots return when they let go', () => {
   const l1 = checkedL1({ slotCount: 64 });
   const many = Array.from({ length: 40 }, (_, i) => i);
   ready(l1, keys(...many));
@@ -51,7 +51,13 @@ test('clear() keeps locked objects; clear({force: true}) removes everything', ()
   assert.ok(l1.state(keys(100), 0));
   assert.is(l1.clear({ force: true }), 2);
   assert.is(l1.usage().objects, 0);
+  // The reader and the writer may still use their views: their slots stay out of circulation.
+  assert.is(l1.usage().freeSlots, 62);
+  assert.is(l1.usage().orphanedSlots, 2);
+  assert.equal(names(l1.finishRead(keys(3))), ['SUCCESS']);
+  assert.equal(names(l1.finishWrite(keys(100))), ['KEY_NOT_EXIST'], 'a write removed by force is never published');
   assert.is(l1.usage().freeSlots, 64);
+  assert.is(l1.usage().orphanedSlots, 0);
 });
 
 test('isEvictable: false for absent or locked keys, true for ready unlocked ones', () => {

@@ -46,13 +46,17 @@ test('a read lock past its deadline no longer blocks writers or deletion', () =>
     assert.is(l1.status().counters.expiredReads, 2);
   })(), 5000, 'read lease test'));
 
-test('a read lock past its deadline no longer blocks eviction', () =>
+test('a read lock past its deadline no longer locks the key, but its slot is not reused until the reader lets go', () =>
   withDeadline((async () => {
     const l1 = checkedL1({ slotCount: 1, readLeaseMs: LEASE_MS });
     ready(l1, keys(1));
     l1.reserveRead(keys(1));
     assert.equal(names(l1.reserveWrite(keys(2), 100).codes), ['OUT_OF_MEMORY']);
     await sleep(LEASE_MS + 50);
+    const state = l1.state(keys(1), 0)!;
+    assert.ok(state.readable && state.writable && state.readLocks === 0, 'the key is unlocked');
+    assert.equal(names(l1.reserveWrite(keys(2), 100).codes), ['OUT_OF_MEMORY'], 'the only slot is still the reader\'s');
+    assert.equal(names(l1.finishRead(keys(1))), ['SUCCESS']);
     assert.equal(names(l1.reserveWrite(keys(2), 100).codes), ['SUCCESS']);
     assert.is(l1.state(keys(1), 0), null);
   })(), 5000, 'read lease eviction test'));

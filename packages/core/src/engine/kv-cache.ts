@@ -59,6 +59,10 @@ export interface KvCacheStatus {
   readonly l1: {
     readonly healthy: boolean; readonly usedBytes: number; readonly capacityBytes: number; readonly objects: number;
     readonly fraction: number; readonly dirty: number; readonly droppedEvents: number;
+    /** Slots whose object is gone but whose holder (past its lease, or after a forced delete) may still use its view. */
+    readonly orphanedSlots: number;
+    /** Leases found expired so far: write locks (objects discarded) and objects whose read locks expired. */
+    readonly expiredWrites: number; readonly expiredReads: number;
   };
   readonly workers: Readonly<Record<string, { readonly healthy: boolean }>>;
   readonly adapters: readonly { readonly healthy: boolean; readonly [k: string]: unknown }[];
@@ -371,7 +375,8 @@ export class KvCache {
       withDeadline(a.status(), QUERY_TIMEOUT_MS, `adapter ${i} status`).catch((err) => ({ healthy: false, index: i, error: KvtierError.from(err).message }))));
     const l1 = {
       healthy: l1Status.healthy, usedBytes: u.usedBytes, capacityBytes: u.capacityBytes, objects: u.objects, fraction: u.fraction,
-      dirty: l1Status.dirty, droppedEvents: l1Status.events.dropped,
+      dirty: l1Status.dirty, droppedEvents: l1Status.events.dropped, orphanedSlots: u.orphanedSlots,
+      expiredWrites: l1Status.counters.expiredWrites, expiredReads: l1Status.counters.expiredReads,
     };
     const healthy = l1.healthy && Object.values(workers).every((w) => w.healthy) && adapters.every((a) => a.healthy);
     return { healthy, l1, workers, adapters };

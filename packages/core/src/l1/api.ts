@@ -65,6 +65,11 @@ export interface L1Usage {
   readonly capacityBytes: number;
   readonly objects: number;
   readonly freeSlots: number;
+  /**
+   * Slots out of circulation though their object is gone: a lease expired (or a forced delete
+   * removed the object) while a holder may still use its view; each returns when its holders let go.
+   */
+  readonly orphanedSlots: number;
   readonly totalSlots: number;
   /** usedSlots / totalSlots, the figure the eviction watermark compares against. */
   readonly fraction: number;

@@ -74,3 +74,10 @@ export function checkHandle(handle: L1Handle): void {
     invalidArgument('attach: handle buffers do not match handle.config (not an L1Manager.handle?)');
   }
 }
+
+/** The lease clock of an instance: `clock` when given (it must be a function), else `Date.now`. */
+export function checkClock(clock: unknown): () => number {
+  if (clock === undefined) return Date.now;
+  if (typeof clock !== 'function') invalidArgument(`clock must be a function returning epoch ms, got ${typeof clock}`);
+  return clock as () => number;
+}

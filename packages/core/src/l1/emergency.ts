@@ -6,21 +6,20 @@
 import type { L1Core } from './l1-core.ts';
 import * as layout from './layout.ts';
 
-const { ENTRY_F64, ENTRY_SHIFT } = layout;
+const { ENTRY_SHIFT } = layout;
 const Header = { ...layout.Header };
-const { STATE, FLAGS, TICK, WRITE_OWNER, WRITE_DEADLINE_F64, READ_DEADLINE_F64, READ_COUNT } = layout.Entry;
-const { TEMPORARY, DIRTY } = layout.EntryFlag;
+const { STATE, FLAGS, TICK, WRITE_OWNER, READ_COUNT } = layout.Entry;
+const { TEMPORARY, DIRTY, STALE_HOLDS } = layout.EntryFlag;
 
 /**
  * Frees one slot, Redis-style sampled LRU: from a random table position, samples up to
  * `emergencySample` unlocked, non-temporary entries and removes the least recently touched,
- * preferring objects already stored (not dirty). An expired write lock met on the way is taken
- * first. False when nothing is evictable. Reads the clock of the current hold (`c.now`, `c.tick`).
+ * preferring objects already stored (not dirty). Locked objects are skipped even past their lease,
+ * and so are objects whose slot has stale holds: removing them would free no slot (their holders
+ * keep it, stale-holds.ts). False when nothing is evictable. Reads the access tick of the current hold.
  */
 export function evictOne(c: L1Core): boolean {
   const tw = c.tw;
-  const tf = c.tf;
-  const now = c.now;
   const tick = c.tick;
   const capacity = c.table.capacity;
   const mask = capacity - 1;
@@ -31,13 +30,9 @@ export function evictOne(c: L1Core): boolean {
   for (let seen = 0; seen < capacity && sampled < c.config.emergencySample; seen++, i = (i + 1) & mask) {
     const b = i << ENTRY_SHIFT;
     if (tw[b + STATE] === 0) continue;
-    if (tw[b + WRITE_OWNER] !== 0) {
-      if (tf[i * ENTRY_F64 + WRITE_DEADLINE_F64] < now) return c.expire(i, now);
-      continue;
-    }
+    if (tw[b + WRITE_OWNER] !== 0 || tw[b + READ_COUNT] !== 0) continue;
     const flags = tw[b + FLAGS];
-    if (flags & TEMPORARY) continue;
-    if (tw[b + READ_COUNT] !== 0 && tf[i * ENTRY_F64 + READ_DEADLINE_F64] >= now) continue;
+    if (flags & (TEMPORARY | STALE_HOLDS)) continue;
     sampled++;
     // Age in ticks (wrapping u32), plus 2^32 for clean objects: clean beats dirty, then oldest first.
     const score = ((tick - tw[b + TICK]) >>> 0) + (flags & DIRTY ? 0 : 2 ** 32);

@@ -40,6 +40,7 @@ export function usageOf(c: L1Core): L1Usage {
     capacityBytes: c.config.capacityBytes,
     objects: c.words[Header.OBJECTS],
     freeSlots: free,
+    orphanedSlots: c.words[Header.ORPHANS],
     totalSlots: total,
     fraction: (total - free) / total,
   };
@@ -52,7 +53,7 @@ export function statusOf(c: L1Core): L1Status {
   let registered = 0;
   for (let t = 0; t < c.registry.length; t++) if (c.registry[t] !== REGISTRY_FREE) registered++;
   return {
-    healthy: usage.objects + usage.freeSlots === usage.totalSlots && usage.usedBytes >= 0,
+    healthy: usage.objects + usage.freeSlots + usage.orphanedSlots === usage.totalSlots && usage.usedBytes >= 0,
     ownerId: c.ownerId,
     usage,
     dirty: w[Header.DIRTY_COUNT],
@@ -120,6 +121,9 @@ export function checkInvariants(c: L1Core): void {
     freeStack: core.freeStack,
     slotEntry: core.slotEntry,
     threadReads: core.threadReads,
+    staleReads: core.staleReads,
+    orphanList: core.orphanList,
+    orphans: core.orphans,
     dirty: core.dirty,
   }));
   if (problems.length > 0) throw new KvtierError(ErrorCode.INTEGRITY, `L1 invariants violated:\n${problems.join('\n')}`);

@@ -1,7 +1,10 @@
 /**
  * The invariants of L1's shared state, checked in one pass (`L1Manager.checkInvariants`, called
  * by the tests after every mutation and after the multi-thread stress runs):
- * - every slot is either on the free stack or held by exactly one live entry, never both;
+ * - every slot is exactly one of: on the free stack, held by one live entry, orphaned;
+ * - the orphan list holds each orphaned slot once, at its record's POS; an orphan is held (a
+ *   writer or a stale hold) — an unheld one would be a leak — and has no read locks;
+ * - an entry is flagged STALE_HOLDS exactly when its slot has stale holds, and is then not write-locked;
  * - the slot -> entry map points at the entry holding each held slot;
  * - every live entry is reachable from its home position (no empty entry in between);
  * - read-lock counts are ≥ 0, equal the sum of their per-thread counts, and a write-locked
@@ -13,7 +16,7 @@
 import type { Bitmap } from '../shm/bitmap.ts';
 import type { IndexTable } from './index-table.ts';
 import type { ResolvedL1Config } from './l1-config.ts';
-import { ENTRY_SHIFT, Entry, EntryFlag, EntryState, Header } from './layout.ts';
+import { ENTRY_SHIFT, Entry, EntryFlag, EntryState, Header, ORPHAN_WORDS, Orphan, SLOT_ORPHANED } from './layout.ts';
 
 /** The raw views the check reads (the caller holds the index mutex). */
 export interface L1Views {
@@ -24,6 +27,9 @@ export interface L1Views {
   readonly freeStack: Int32Array;
   readonly slotEntry: Int32Array;
   readonly threadReads: Int32Array;
+  readonly staleReads: Int32Array;
+  readonly orphanList: Int32Array;
+  readonly orphans: Int32Array;
   readonly dirty: Bitmap;
 }
 
@@ -42,6 +48,30 @@ export function findInvariantViolations(v: L1Views): string[] {
     const s = v.freeStack[k];
     if (s < 0 || s >= totalSlots) problems.push(`free stack[${k}] = ${s} is not a slot`);
     else if (onFreeStack[s]++) problems.push(`slot ${s} is on the free stack twice`);
+  }
+
+  const orphaned = new Uint8Array(totalSlots);
+  const orphanCount = v.header[Header.ORPHANS];
+  if (orphanCount < 0 || orphanCount > totalSlots) problems.push(`ORPHANS ${orphanCount} outside [0, ${totalSlots}]`);
+  for (let k = 0; k < Math.min(Math.max(orphanCount, 0), totalSlots); k++) {
+    const s = v.orphanList[k];
+    if (s < 0 || s >= totalSlots) {
+      problems.push(`orphan list[${k}] = ${s} is not a slot`);
+      continue;
+    }
+    if (orphaned[s]++) problems.push(`slot ${s} is on the orphan list twice`);
+    if (onFreeStack[s]) problems.push(`slot ${s} is orphaned and on the free stack`);
+    if (v.slotEntry[s] !== SLOT_ORPHANED) problems.push(`orphaned slot ${s} maps to entry ${v.slotEntry[s]}`);
+    const r = s * ORPHAN_WORDS;
+    if (v.orphans[r + Orphan.POS] !== k) problems.push(`orphaned slot ${s} records list position ${v.orphans[r + Orphan.POS]}, is at ${k}`);
+    const writer = v.orphans[r + Orphan.WRITER];
+    if (writer < 0 || writer > maxThreads) problems.push(`orphaned slot ${s} writer ${writer} outside [0, ${maxThreads}]`);
+    const stale = staleSum(v, s, problems);
+    for (let t = 0; t < maxThreads; t++) {
+      if (v.threadReads[s * maxThreads + t] !== 0) problems.push(`orphaned slot ${s} has read locks of owner ${t + 1}`);
+    }
+    if (writer === 0 && stale === 0) problems.push(`orphaned slot ${s} is held by no one (leaked)`);
+    if (v.dirty.test(s)) problems.push(`orphaned slot ${s} is marked dirty`);
   }
 
   let live = 0;
@@ -64,6 +94,7 @@ export function findInvariantViolations(v: L1Views): string[] {
     if (holder[slot] !== -1) problems.push(`slot ${slot} held by entries ${holder[slot]} and ${i}`);
     holder[slot] = i;
     if (onFreeStack[slot]) problems.push(`slot ${slot} held by entry ${i} and on the free stack`);
+    if (orphaned[slot]) problems.push(`slot ${slot} held by entry ${i} and orphaned`);
     if (v.slotEntry[slot] !== i) problems.push(`slotEntry[${slot}] = ${v.slotEntry[slot]}, but entry ${i} holds it`);
     if (!(size > 0 && size <= slotBytes)) problems.push(`entry ${i} size ${size} outside (0, ${slotBytes}]`);
     if (owner < 0 || owner > maxThreads) problems.push(`entry ${i} write owner ${owner} outside [0, ${maxThreads}]`);
@@ -76,6 +107,9 @@ export function findInvariantViolations(v: L1Views): string[] {
       sum += c;
     }
     if (sum !== reads) problems.push(`entry ${i} read count ${reads} but per-thread counts sum to ${sum}`);
+    const stale = staleSum(v, slot, problems);
+    if ((stale !== 0) !== ((flags & EntryFlag.STALE_HOLDS) !== 0)) problems.push(`entry ${i} STALE_HOLDS flag disagrees with its slot's ${stale} stale holds`);
+    if (stale !== 0 && owner !== 0) problems.push(`entry ${i} is write-locked with ${stale} stale holds`);
     const dirty = (flags & EntryFlag.DIRTY) !== 0;
     if (dirty) dirtyEntries++;
     if (dirty !== v.dirty.test(slot)) problems.push(`entry ${i} DIRTY flag disagrees with the dirty bit of slot ${slot}`);
@@ -92,10 +126,11 @@ export function findInvariantViolations(v: L1Views): string[] {
   }
 
   for (let s = 0; s < totalSlots; s++) {
-    if (holder[s] === -1 && !onFreeStack[s]) problems.push(`slot ${s} leaked: neither free nor held`);
-    if (holder[s] === -1) {
+    if (holder[s] === -1 && !onFreeStack[s] && !orphaned[s]) problems.push(`slot ${s} leaked: neither free, held nor orphaned`);
+    if (holder[s] === -1 && !orphaned[s]) {
       if (v.slotEntry[s] !== -1) problems.push(`free slot ${s} maps to entry ${v.slotEntry[s]}`);
       for (let t = 0; t < maxThreads; t++) if (v.threadReads[s * maxThreads + t] !== 0) problems.push(`free slot ${s} has read locks of owner ${t + 1}`);
+      if (staleSum(v, s, problems) !== 0) problems.push(`free slot ${s} has stale holds`);
       if (v.dirty.test(s)) problems.push(`free slot ${s} is marked dirty`);
     }
   }
@@ -103,4 +138,15 @@ export function findInvariantViolations(v: L1Views): string[] {
   if (used !== v.usedBytes) problems.push(`live objects hold ${used} bytes but usedBytes = ${v.usedBytes}`);
   if (dirtyEntries !== v.header[Header.DIRTY_COUNT]) problems.push(`${dirtyEntries} dirty entries but DIRTY_COUNT = ${v.header[Header.DIRTY_COUNT]}`);
   return problems;
+}
+
+/** The stale holds of `slot`, all threads together; a negative count is reported. */
+function staleSum(v: L1Views, slot: number, problems: string[]): number {
+  let sum = 0;
+  for (let t = 0; t < v.config.maxThreads; t++) {
+    const c = v.staleReads[slot * v.config.maxThreads + t];
+    if (c < 0) problems.push(`slot ${slot} owner ${t + 1} stale hold count ${c} < 0`);
+    sum += c;
+  }
+  return sum;
 }

@@ -17,6 +17,7 @@ import type { ResolvedL1Config } from './l1-config.ts';
 import type { L1Handle } from './api.ts';
 import * as layout from './layout.ts';
 import { SharedMutex } from '../shm/mutex.ts';
+import { orphanSlot, releaseStaleOfEntry, staleReads } from './stale-holds.ts';
 import { registerOwner } from './owner-registry.ts';
 import { WakeChannel } from '../shm/wake.ts';
 
@@ -24,7 +25,7 @@ import { WakeChannel } from '../shm/wake.ts';
 const { ENTRY_F64, ENTRY_SHIFT, metaLayout } = layout;
 const Header = { ...layout.Header };
 const { SLOT, SIZE, FLAGS, TICK, WRITE_OWNER, WRITE_DEADLINE_F64, READ_DEADLINE_F64, READ_COUNT } = layout.Entry;
-const { TEMPORARY, DIRTY, CREATED } = layout.EntryFlag;
+const { TEMPORARY, DIRTY, CREATED, STALE_HOLDS } = layout.EntryFlag;
 const { TOUCHED: EVENT_TOUCHED, REMOVED: EVENT_REMOVED } = L1EventKind;
 const { KEY_NOT_EXIST, KEY_IN_WRONG_STATE } = L1Error;
 
@@ -34,6 +35,13 @@ const { KEY_NOT_EXIST, KEY_IN_WRONG_STATE } = L1Error;
  * functions with the per-call data in `arg`, not closures (tsx defines a property per closure made).
  */
 export type KeyStep<A> = (core: L1Core, e: number, j: number, arg: A) => number;
+
+/**
+ * The first part of a step that ends a hold (finishWrite, finishRead, finishStore, handOverReads):
+ * ends this owner's hold on an orphaned slot of key `j` (stale-holds.ts) and answers the key's code,
+ * or answers -1 when it holds none there.
+ */
+export type OrphanStep<A> = (core: L1Core, keys: DigestBatch, j: number, arg: A) => number;
 
 /** One thread's views of the shared L1 and the primitives that keep its accounting exact. */
 export class L1Core {
@@ -56,6 +64,10 @@ export class L1Core {
   readonly freeStack: Int32Array;
   readonly slotEntry: Int32Array;
   readonly threadReads: Int32Array;
+  /** Stale read holds per (slot, thread), the orphan list (ORPHANS slots) and every slot's orphan record (stale-holds.ts). */
+  readonly staleReads: Int32Array;
+  readonly orphanList: Int32Array;
+  readonly orphans: Int32Array;
   /** Dirty slots (mirrors the entries' DIRTY flags), so takeDirty scans words, not the table. */
   readonly dirty: Bitmap;
   /** Owner id - 1 -> the registering thread's threadId + 1, or REGISTRY_FREE. */
@@ -83,8 +95,12 @@ export class L1Core {
   evictedInline = false;
   endedStores = false;
 
+  /** Epoch ms as this instance reads it for lease deadlines (`Date.now` unless injected). */
+  readonly clock: () => number;
+
   /** Views over `handle`'s buffers (initialized first when `fresh`), registered as a new owner. */
-  constructor(handle: L1Handle, fresh: boolean) {
+  constructor(handle: L1Handle, fresh: boolean, clock: () => number) {
+    this.clock = clock;
     const config = (this.config = handle.config);
     const regions = metaLayout(config.totalSlots, config.maxThreads, config.eventRingCapacity);
     const meta = handle.meta;
@@ -94,6 +110,9 @@ export class L1Core {
     this.slotEntry = new Int32Array(meta, regions.slotEntryOffset, config.totalSlots);
     this.threadReads = new Int32Array(meta, regions.threadReadsOffset, config.totalSlots * config.maxThreads);
     this.dirty = new Bitmap(config.totalSlots, meta, regions.dirtyOffset);
+    this.staleReads = new Int32Array(meta, regions.staleReadsOffset, config.totalSlots * config.maxThreads);
+    this.orphanList = new Int32Array(meta, regions.orphanListOffset, config.totalSlots);
+    this.orphans = new Int32Array(meta, regions.orphansOffset, config.totalSlots * layout.ORPHAN_WORDS);
     this.registry = new Int32Array(meta, regions.registryOffset, config.maxThreads);
     this.table = new IndexTable(meta, regions.tableOffset, regions.tableCapacity, this.slotEntry);
     this.tw = this.table.words;
@@ -152,7 +171,7 @@ export class L1Core {
   }
 
   /** Runs `fn` under the mutex (see {@link enter}). */
-  locked<R>(fn: (core: L1Core) => R, tick = false, now = Date.now()): R {
+  locked<R>(fn: (core: L1Core) => R, tick = false, now = this.clock()): R {
     this.enter(now, tick);
     try {
       return fn(this);
@@ -165,21 +184,33 @@ export class L1Core {
    * The batch loop of every per-key call: under one hold of the mutex, answers KEY_NOT_EXIST for
    * each key without a live entry (after lease expiry) and `step`'s code for the others.
    */
-  batch<A>(keys: DigestBatch, codes: Uint8Array, tick: boolean, step: KeyStep<A>, arg: A): void {
-    this.enter(Date.now(), tick);
+  batch<A>(keys: DigestBatch, codes: Uint8Array, tick: boolean, step: KeyStep<A>, arg: A, orphanStep?: OrphanStep<A>): void {
+    this.enter(this.clock(), tick);
     try {
-      this.eachKey(keys, codes, step, arg);
+      this.eachKey(keys, codes, step, arg, orphanStep);
     } finally {
       this.leave();
     }
   }
 
-  /** {@link batch}'s loop, for a caller that already holds the mutex. */
-  eachKey<A>(keys: DigestBatch, codes: Uint8Array, step: KeyStep<A>, arg: A): void {
+  /**
+   * {@link batch}'s loop, for a caller that already holds the mutex. With `orphanStep` (the calls
+   * that end a hold), a hold this owner has on an orphaned slot of the key is ended in place of one
+   * on its live entry: it is the older one (orphan steps leave the table as it is, so `e` stays valid).
+   */
+  eachKey<A>(keys: DigestBatch, codes: Uint8Array, step: KeyStep<A>, arg: A, orphanStep?: OrphanStep<A>): void {
     const n = keyCount(keys);
     const now = this.now;
     for (let j = 0; j < n; j++) {
+      // Lease expiry first: it may be what orphans the slot this call ends its hold on.
       const e = this.find(keys, j, now);
+      if (orphanStep !== undefined && this.words[Header.ORPHANS] !== 0) {
+        const code = orphanStep(this, keys, j, arg);
+        if (code >= 0) {
+          codes[j] = code;
+          continue;
+        }
+      }
       codes[j] = e < 0 ? KEY_NOT_EXIST : step(this, e, j, arg);
     }
   }
@@ -215,15 +246,6 @@ export class L1Core {
     this.words[Header.DIRTY_COUNT]--;
   }
 
-  /** Drops every read lock of entry `e` (all threads). */
-  dropReads(e: number): void {
-    const b = e << ENTRY_SHIFT;
-    if (this.tw[b + READ_COUNT] === 0) return;
-    const base = this.tw[b + SLOT] * this.maxThreads;
-    this.threadReads.fill(0, base, base + this.maxThreads);
-    this.tw[b + READ_COUNT] = 0;
-  }
-
   /** Adds `count` read locks of this thread to entry `e`, renewing its read lease and access tick. */
   lockRead(e: number, count: number): void {
     const tw = this.tw;
@@ -235,18 +257,22 @@ export class L1Core {
   }
 
   /**
-   * Releases up to `locks` read locks of entry `e`: KEY_IN_WRONG_STATE when it is write-locked or
-   * holds none. A temporary object is freed with its last lock; otherwise `touch` marks the use.
+   * Releases up to `locks` read holds of entry `e`, this owner's stale ones first (they are older),
+   * then read locks: KEY_IN_WRONG_STATE when it is write-locked or has none. A temporary object is
+   * freed with its last lock; otherwise `touch` marks the use.
    */
   releaseReads(e: number, locks: number, touch: boolean): number {
     const tw = this.tw;
     const b = e << ENTRY_SHIFT;
+    if (tw[b + WRITE_OWNER] !== 0) return KEY_IN_WRONG_STATE;
+    const stale = releaseStaleOfEntry(this, e, locks);
     const held = tw[b + READ_COUNT];
-    if (tw[b + WRITE_OWNER] !== 0 || held === 0) return KEY_IN_WRONG_STATE;
-    const released = held < locks ? held : locks;
+    if (held === 0 && stale === 0) return KEY_IN_WRONG_STATE;
+    const wanted = locks - stale;
+    const released = held < wanted ? held : wanted;
     tw[b + READ_COUNT] = held - released;
     this.#releaseThreadReads(tw[b + SLOT], released);
-    if (held === released && (tw[b + FLAGS] & TEMPORARY) !== 0) {
+    if (held !== 0 && held === released && (tw[b + FLAGS] & TEMPORARY) !== 0) {
       this.removeEntry(e);
     } else if (touch) {
       tw[b + TICK] = this.tick;
@@ -278,24 +304,34 @@ export class L1Core {
     }
   }
 
-  /** Removes entry `e` and frees its slot; reports the removal if the object was ever readable. */
+  /**
+   * Removes entry `e` (reported as removed if the object was ever readable). Its slot is freed, or
+   * orphaned while anything holds it (a write or read lock, a stale hold): a holder may still use its view.
+   */
   removeEntry(e: number): void {
     const tw = this.tw;
     const b = e << ENTRY_SHIFT;
     const slot = tw[b + SLOT];
     if (tw[b + FLAGS] & CREATED) this.emit(EVENT_REMOVED, e);
     this.clearDirty(e, slot);
-    this.dropReads(e);
     this.meta64[Header.USED_BYTES_F64] -= tw[b + SIZE];
     this.words[Header.OBJECTS]--;
-    this.slotEntry[slot] = -1;
-    this.freeStack[this.words[Header.FREE_TOP]++] = slot;
+    if (tw[b + WRITE_OWNER] !== 0 || tw[b + READ_COUNT] !== 0 || (tw[b + FLAGS] & STALE_HOLDS) !== 0) orphanSlot(this, e, slot);
+    else this.freeSlot(slot);
     this.table.remove(e);
   }
 
+  /** Returns `slot` to the free stack (nothing holds it). */
+  freeSlot(slot: number): void {
+    this.slotEntry[slot] = -1;
+    this.freeStack[this.words[Header.FREE_TOP]++] = slot;
+  }
+
   /**
-   * Applies lease expiry to entry `e`: an expired write lock discards the object (true: `e` is
-   * gone, and entries may have moved); expired read locks are dropped.
+   * Applies lease expiry to entry `e`. An expired write lock discards the object, its slot
+   * orphaned with the writer (true: `e` is gone, and entries may have moved). Expired read locks
+   * become stale holds: the object stays readable and unlocked, its slot held (a temporary
+   * object goes, its slot orphaned: true).
    */
   expire(e: number, now: number): boolean {
     const b = e << ENTRY_SHIFT;
@@ -307,7 +343,7 @@ export class L1Core {
     }
     if (this.tw[b + READ_COUNT] !== 0 && this.tf[f + READ_DEADLINE_F64] < now) {
       this.words[Header.EXPIRED_READS]++;
-      this.dropReads(e);
+      staleReads(this, e);
       if (this.tw[b + FLAGS] & TEMPORARY) {
         this.removeEntry(e);
         return true;

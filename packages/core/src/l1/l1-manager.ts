@@ -10,7 +10,8 @@
  * This file holds the state machine of an object: its diagram, its calls and their answers.
  * Beside it: transitions.ts (what each call does per key), l1-core.ts (the shared views and the
  * batch helper), args.ts (argument checks), store-claims.ts, owners.ts (registry, reclaim, lease
- * expiry), emergency.ts (inline eviction), wake.ts (wake channels), inspect.ts (diagnostics).
+ * expiry), stale-holds.ts (what an expired lease leaves: stale read holds and orphaned slots),
+ * emergency.ts (inline eviction), wake.ts (wake channels), inspect.ts (diagnostics).
  *
  * States of an object (a key's entry) and the calls that move it:
  *
@@ -29,7 +30,9 @@
  *                                      └── finishWriteAndReserveRead, from WRITE_LOCKED (not dirty)
  *
  * delete/clear with force also remove a READ_LOCKED object; reserveRead/takeDirty add locks to
- * it. Orthogonal marks: DIRTY (set by finishWrite unless temporary, cleared by takeDirty) and
+ * it. Leaving a state never frees a slot someone still holds: an expired write, or a locked
+ * object removed by force, leaves its slot orphaned until its holders let go; expired read locks
+ * become stale holds of a READABLE object (stale-holds.ts). Orthogonal marks: DIRTY (set by finishWrite unless temporary, cleared by takeDirty) and
  * STORE_OWNER (a claim, until finishStore, or reclaimThread, which re-marks dirty).
  *
  * Errors common to every call that takes the index mutex (all but `view`, `dirtyCount`, the
@@ -40,7 +43,7 @@
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
 import { assertDigestBatch, keyCount } from '../digest-batch.ts';
 import type { DigestBatch, L1, L1Handle, L1KeyState, L1SlotResult, L1Usage, SlotRef, WriteMode } from './api.ts';
-import { checkHandle, checkIndex, checkSizes, readLocksPerKey, slotResult } from './args.ts';
+import { checkClock, checkHandle, checkIndex, checkSizes, readLocksPerKey, slotResult } from './args.ts';
 import { allocateSegments } from './arena.ts';
 import { checkInvariants, isUnlocked, keyState, liveKeys, statusOf, usageOf, type L1Status } from './inspect.ts';
 import { L1Core } from './l1-core.ts';
@@ -48,9 +51,10 @@ import { resolveL1Config, type L1Options, type ResolvedL1Config } from './l1-con
 import { EntryFlag, Header, metaLayout } from './layout.ts';
 import { ownersOfThread } from './owner-registry.ts';
 import { expireAll, reclaim, type L1ExpiryResult, type L1ReclaimResult } from './owners.ts';
-import { finishStoreStep, takeDirty, unstoredKeys, type L1DirtyBatch } from './store-claims.ts';
+import { finishStoreOrphanStep, finishStoreStep, takeDirty, unstoredKeys, type L1DirtyBatch } from './store-claims.ts';
 import {
-  EVICTION, FORCE, handOverStep, reserveSlots, peekStep, publishReadStep, publishStep, readStep, releaseStep, removeStep, slotStep, touchStep,
+  EVICTION, FORCE, handOverOrphanStep, handOverStep, reserveSlots, peekStep, endCutShortWriteStep, publishReadStep, publishStep, readStep,
+  releaseOrphanStep, releaseStep, removeStep, slotStep, touchStep,
 } from './transitions.ts';
 import { checkTimeout, refuseMainThread } from './args.ts';
 
@@ -72,32 +76,36 @@ export class L1Manager implements L1 {
   readonly ownerId: number;
   readonly #core: L1Core;
 
-  private constructor(handle: L1Handle, fresh: boolean) {
+  private constructor(handle: L1Handle, fresh: boolean, clock: () => number) {
     this.handle = handle;
     this.config = handle.config;
-    this.#core = new L1Core(handle, fresh);
+    this.#core = new L1Core(handle, fresh, clock);
     this.ownerId = this.#core.ownerId;
   }
 
   /**
-   * Creates a fresh L1 (buffers allocated once, here).
-   * Errors: throws `KVT_ERR_CONFIG` naming a bad option.
+   * Creates a fresh L1 (buffers allocated once, here). `clock` (epoch ms, default `Date.now`) is
+   * what this instance reads for lease deadlines: tests inject one to expire leases at will.
+   * Errors: throws `KVT_ERR_CONFIG` naming a bad option; INVALID_ARGUMENT for a clock that is not a function.
    */
-  static create(options: L1Options): L1Manager {
+  static create(options: L1Options, opts?: { clock?: () => number }): L1Manager {
+    const clock = checkClock(opts?.clock);
     const config = resolveL1Config(options);
     const layout = metaLayout(config.totalSlots, config.maxThreads, config.eventRingCapacity);
     const handle: L1Handle = { config, meta: new SharedArrayBuffer(layout.byteLength), segments: allocateSegments(config) };
-    return new L1Manager(handle, true);
+    return new L1Manager(handle, true, clock);
   }
 
   /**
-   * Joins the L1 of `handle` (from another thread's `handle`), with no copying; registers an owner id.
-   * Errors: throws INVALID_ARGUMENT when `handle` is not an L1Manager.handle; `KVT_ERR_CAPACITY`
-   * when all `maxThreads` owner ids are taken.
+   * Joins the L1 of `handle` (from another thread's `handle`), with no copying; registers an owner
+   * id. `clock` as for {@link create}.
+   * Errors: throws INVALID_ARGUMENT when `handle` is not an L1Manager.handle or the clock not a
+   * function; `KVT_ERR_CAPACITY` when all `maxThreads` owner ids are taken.
    */
-  static attach(handle: L1Handle): L1Manager {
+  static attach(handle: L1Handle, opts?: { clock?: () => number }): L1Manager {
+    const clock = checkClock(opts?.clock);
     checkHandle(handle);
-    return new L1Manager({ config: handle.config, meta: handle.meta, segments: handle.segments }, false);
+    return new L1Manager({ config: handle.config, meta: handle.meta, segments: handle.segments }, false, clock);
   }
 
   // ------------------------------------------------------------------ writes
@@ -121,7 +129,7 @@ export class L1Manager implements L1 {
     const temporary = opts?.temporary === true ? EntryFlag.TEMPORARY : 0;
     const result = slotResult(n);
     const c = this.#core;
-    c.enter(Date.now(), true);
+    c.enter(c.clock(), true);
     try {
       reserveSlots(c, keys, sizeOf, mode, temporary, result);
     } finally {
@@ -141,7 +149,7 @@ export class L1Manager implements L1 {
   finishWrite(keys: DigestBatch): Uint8Array {
     assertDigestBatch(keys);
     const codes = new Uint8Array(keyCount(keys));
-    this.#core.batch(keys, codes, true, publishStep, null);
+    this.#core.batch(keys, codes, true, publishStep, null, endCutShortWriteStep);
     return codes;
   }
 
@@ -156,7 +164,7 @@ export class L1Manager implements L1 {
     assertDigestBatch(keys);
     const locks = readLocksPerKey(opts);
     const result = slotResult(keyCount(keys));
-    this.#core.batch(keys, result.codes, true, publishReadStep, slotStep(result, locks));
+    this.#core.batch(keys, result.codes, true, publishReadStep, slotStep(result, locks), endCutShortWriteStep);
     return result;
   }
 
@@ -198,7 +206,7 @@ export class L1Manager implements L1 {
     assertDigestBatch(keys);
     const locks = readLocksPerKey(opts);
     const codes = new Uint8Array(keyCount(keys));
-    this.#core.batch(keys, codes, true, releaseStep, locks);
+    this.#core.batch(keys, codes, true, releaseStep, locks, releaseOrphanStep);
     return codes;
   }
 
@@ -212,7 +220,7 @@ export class L1Manager implements L1 {
   finishStore(keys: DigestBatch): Uint8Array {
     assertDigestBatch(keys);
     const codes = new Uint8Array(keyCount(keys));
-    this.#core.batch(keys, codes, true, finishStoreStep, null);
+    this.#core.batch(keys, codes, true, finishStoreStep, null, finishStoreOrphanStep);
     return codes;
   }
 
@@ -235,7 +243,7 @@ export class L1Manager implements L1 {
     const publish = opts?.publish;
     const codes = new Uint8Array(keyCount(keys));
     this.#core.locked((c) => {
-      c.eachKey(keys, codes, handOverStep, arg);
+      c.eachKey(keys, codes, handOverStep, arg, handOverOrphanStep);
       if (publish !== undefined) Atomics.store(publish.words, publish.index, publish.value);
     });
     return codes;
@@ -244,12 +252,15 @@ export class L1Manager implements L1 {
   // ------------------------------------------------------------------ removal
 
   /**
-   * Removes keys: any state → ABSENT (reported as removed).
-   * Errors, per key: KEY_NOT_EXIST when absent; KEY_IS_LOCKED when write- or read-locked, unless `force`.
+   * Removes keys: any state → ABSENT (reported as removed). A holder's slot is freed only once it
+   * lets go (see stale-holds.ts); deleting this owner's own write aborts it, and so does deleting a
+   * key whose write by this owner was cut short (lease expired, forced delete), which ends it.
+   * Errors, per key: KEY_NOT_EXIST when absent (also for a cut-short write, now ended);
+   * KEY_IS_LOCKED when write- or read-locked, unless `force`.
    * Throws INVALID_ARGUMENT for a bad batch.
    */
   delete(keys: DigestBatch, opts?: { force?: boolean }): Uint8Array {
-    return this.#remove(keys, opts?.force === true ? FORCE : 0);
+    return this.#remove(keys, opts?.force === true ? FORCE : 0, endCutShortWriteStep);
   }
 
   /**
@@ -260,10 +271,10 @@ export class L1Manager implements L1 {
     return this.#remove(keys, EVICTION);
   }
 
-  #remove(keys: DigestBatch, how: number): Uint8Array {
+  #remove(keys: DigestBatch, how: number, orphanStep?: typeof endCutShortWriteStep): Uint8Array {
     assertDigestBatch(keys);
     const codes = new Uint8Array(keyCount(keys));
-    this.#core.batch(keys, codes, false, removeStep, how);
+    this.#core.batch(keys, codes, false, removeStep, how, orphanStep);
     return codes;
   }
 
@@ -465,7 +476,7 @@ export class L1Manager implements L1 {
    * Applies every lease deadline at `now` (epoch ms): expired writes discarded (→ ABSENT), expired
    * read locks dropped (→ READABLE, or ABSENT when temporary). Errors: none of its own.
    */
-  expireLeases(now = Date.now()): L1ExpiryResult {
+  expireLeases(now = this.#core.clock()): L1ExpiryResult {
     return this.#core.locked(expireAll, false, now);
   }
 

@@ -1,7 +1,8 @@
 /**
  * Every field of L1's shared metadata buffer (one SharedArrayBuffer, the "meta" buffer), in one
  * place. Regions, in order: header words, thread registry, index table, free-slot stack,
- * slot -> entry map, per-thread read-lock counts, dirty bitmap, event ring. Offsets are in bytes
+ * slot -> entry map, per-thread read-lock counts, per-thread stale read holds, dirty bitmap, event
+ * ring, orphaned slots. Offsets are in bytes
  * unless a name says words; every region starts on an 8-byte boundary. Every field is declared
  * through shm/region.ts, so an index is where its field was declared.
  */
@@ -51,6 +52,8 @@ export const Header = {
   STORED_WAKE: header.words(),
   /** Threads waiting on STORED_WAKE. */
   STORED_WAITERS: header.words(),
+  /** Orphaned slots (see {@link Orphan}): the length of the orphan list. */
+  ORPHANS: header.words(),
   /** Float64 index (not a word index) of the bytes held by live objects. */
   USED_BYTES_F64: header.f64(),
 };
@@ -105,6 +108,28 @@ export const ENTRY_SHIFT = 4;
 /** Float64 elements per entry. */
 export const ENTRY_F64 = ENTRY_WORDS / 2;
 
+/**
+ * An orphaned slot's record, {@link ORPHAN_WORDS} Int32 words per global slot. A slot is orphaned
+ * when its object leaves the index (write lease expiry, forced delete, eviction or rewrite of an
+ * object with stale read holds) while a holder may still use a zero-copy view of it: the key is
+ * released, the slot is not. Its read holds are in the per-thread stale counts; it is freed once
+ * it has no writer and those counts are all 0 (orphans.ts).
+ */
+const orphan = new WordLayout();
+export const Orphan = {
+  /** The digest of the key it held: its holders release it by that key. */
+  DIGEST: orphan.words(4),
+  /** Owner id whose write lock was cut short, 0 when none (or once it ended). */
+  WRITER: orphan.words(),
+  /** Its index in the orphan list. */
+  POS: orphan.words(),
+};
+/** Int32 words per orphan record. */
+export const ORPHAN_WORDS = orphan.size;
+
+/** {@link MetaLayout.slotEntryOffset} value of an orphaned slot (-1 is a free slot). */
+export const SLOT_ORPHANED = -2;
+
 /** Values of {@link Entry.STATE}. */
 export const EntryState = { EMPTY: 0, LIVE: 1 } as const;
 
@@ -116,6 +141,12 @@ export const EntryFlag = {
   DIRTY: 2,
   /** Readable at least once: its removal is reported to listeners. */
   CREATED: 4,
+  /**
+   * Its slot has stale read holds (read locks past their lease: they no longer lock the key, but
+   * their holders may still read the slot), so the slot is never rewritten in place or freed with
+   * the object: a rewrite or removal orphans it.
+   */
+  STALE_HOLDS: 8,
 } as const;
 
 /** Byte offsets and sizes of every region of the meta buffer for one configuration. */
@@ -130,13 +161,22 @@ export interface MetaLayout {
   readonly tableOffset: number;
   /** Int32 per slot: the free-slot stack (global slot indices), FREE_TOP entries valid. */
   readonly freeStackOffset: number;
-  /** Int32 per slot: the table index of the entry holding the slot, -1 when free. */
+  /** Int32 per slot: the table index of the entry holding the slot, -1 when free, {@link SLOT_ORPHANED}. */
   readonly slotEntryOffset: number;
   /** Int32 per (slot, thread): read locks attributed to a thread, at `slot * maxThreads + ownerId - 1`. */
   readonly threadReadsOffset: number;
+  /**
+   * Int32 per (slot, thread), indexed as the read locks: stale read holds, i.e. read locks that
+   * lost their lease (or whose object was removed by force) and whose holder has not let go.
+   */
+  readonly staleReadsOffset: number;
   /** Bitmap over global slots: set while the slot's object is dirty. */
   readonly dirtyOffset: number;
   readonly ringOffset: number;
+  /** Int32 per slot: the orphan list (global slot indices), ORPHANS entries valid. */
+  readonly orphanListOffset: number;
+  /** {@link ORPHAN_WORDS} Int32 per slot: the {@link Orphan} record of each slot. */
+  readonly orphansOffset: number;
   readonly byteLength: number;
 }
 
@@ -151,11 +191,15 @@ export function metaLayout(totalSlots: number, maxThreads: number, ringCapacity:
   const freeStackOffset = regions.region(totalSlots * 4);
   const slotEntryOffset = regions.region(totalSlots * 4);
   const threadReadsOffset = regions.region(totalSlots * maxThreads * 4);
+  const staleReadsOffset = regions.region(totalSlots * maxThreads * 4);
   const dirtyOffset = regions.region(Bitmap.byteLength(totalSlots));
   const ringOffset = regions.region(ringCapacity * EventRing.RECORD_WORDS * 4);
+  const orphanListOffset = regions.region(totalSlots * 4);
+  const orphansOffset = regions.region(totalSlots * ORPHAN_WORDS * 4);
   return {
     maxThreads, totalSlots, tableCapacity, ringCapacity,
-    registryOffset, tableOffset, freeStackOffset, slotEntryOffset, threadReadsOffset, dirtyOffset, ringOffset,
+    registryOffset, tableOffset, freeStackOffset, slotEntryOffset, threadReadsOffset, staleReadsOffset, dirtyOffset, ringOffset,
+    orphanListOffset, orphansOffset,
     byteLength: regions.byteLength,
   };
 }

@@ -7,9 +7,10 @@
 import { ErrorCode, KvtierError } from '../errors.ts';
 import type { L1Core } from './l1-core.ts';
 import * as layout from './layout.ts';
+import { reclaimStale } from './stale-holds.ts';
 import { SharedMutex } from '../shm/mutex.ts';
 
-const { ENTRY_SHIFT, REGISTRY_FREE } = layout;
+const { ENTRY_SHIFT, REGISTRY_FREE, SLOT_ORPHANED } = layout;
 const Header = { ...layout.Header };
 const { SLOT, FLAGS, WRITE_OWNER, READ_COUNT, STORE_OWNER } = layout.Entry;
 const { TEMPORARY } = layout.EntryFlag;
@@ -33,7 +34,8 @@ export interface L1ExpiryResult {
 /**
  * Releases everything owner `ownerId` held and frees its id. The mutex is broken first if the
  * owner died holding it; then, under the mutex, its store claims become dirty again, its
- * unfinished writes are discarded and its read locks released. Takes the mutex even after
+ * unfinished writes are discarded and its read locks released, and orphaned slots it alone
+ * still held are freed (a dead thread uses no view). Takes the mutex even after
  * `detach` (it is detach's last act).
  */
 export function reclaim(c: L1Core, ownerId: number): L1ReclaimResult {
@@ -53,6 +55,7 @@ export function reclaim(c: L1Core, ownerId: number): L1ReclaimResult {
         if (tw[b + WRITE_OWNER] === 0 && (tw[b + FLAGS] & TEMPORARY) === 0) c.setDirty(e, tw[b + SLOT]);
       }
       if (tw[b + WRITE_OWNER] !== ownerId) return false;
+      tw[b + WRITE_OWNER] = 0;
       c.removeEntry(e);
       writesDiscarded++;
       return true;
@@ -63,10 +66,12 @@ export function reclaim(c: L1Core, ownerId: number): L1ReclaimResult {
       tr[slot * threads + t] = 0;
       readLocksReleased += held;
       const e = c.slotEntry[slot];
+      if (e === SLOT_ORPHANED) continue;
       const b = e << ENTRY_SHIFT;
       tw[b + READ_COUNT] -= held;
       if (tw[b + READ_COUNT] === 0 && (tw[b + FLAGS] & TEMPORARY) !== 0) c.removeEntry(e);
     }
+    readLocksReleased += reclaimStale(c, ownerId);
     c.words[Header.RECLAIMED_THREADS]++;
     Atomics.store(c.registry, t, REGISTRY_FREE);
   } finally {

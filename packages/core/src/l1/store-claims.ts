@@ -8,6 +8,7 @@ import { keyCount } from '../digest-batch.ts';
 import type { DigestBatch, L1SlotResult } from './api.ts';
 import type { L1Core } from './l1-core.ts';
 import * as layout from './layout.ts';
+import { endOrphanReads } from './stale-holds.ts';
 
 const { ENTRY_SHIFT } = layout;
 const Header = { ...layout.Header };
@@ -58,6 +59,16 @@ export function finishStoreStep(c: L1Core, e: number): number {
     c.endedStores = true;
   }
   return c.releaseReads(e, 1, false);
+}
+
+/**
+ * The orphan half of {@link finishStoreStep}: a claim whose read lease expired (the object left L1,
+ * its slot stayed with the store) ends with the release of its lock on the orphaned slot.
+ */
+export function finishStoreOrphanStep(c: L1Core, keys: DigestBatch, j: number): number {
+  if (!endOrphanReads(c, keys, j, 1)) return -1;
+  c.endedStores = true;
+  return 0;
 }
 
 function isUnstored(tw: Int32Array, e: number): boolean {

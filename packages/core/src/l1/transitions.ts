@@ -10,14 +10,15 @@ import { evictOne } from './emergency.ts';
 import { isUnlocked } from './inspect.ts';
 import type { L1Core } from './l1-core.ts';
 import * as layout from './layout.ts';
+import { endOrphanReads, endOrphanWrite, handOverOrphanReads, moveStale, staleHeldByMe } from './stale-holds.ts';
 
 // Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.
 const { ENTRY_F64, ENTRY_SHIFT } = layout;
 const Header = { ...layout.Header };
 const { SLOT, SIZE, FLAGS, TICK, WRITE_OWNER, WRITE_DEADLINE_F64, READ_COUNT, STORE_OWNER } = layout.Entry;
-const { TEMPORARY, CREATED } = layout.EntryFlag;
+const { TEMPORARY, CREATED, STALE_HOLDS } = layout.EntryFlag;
 const { CREATED: EVENT_CREATED, TOUCHED: EVENT_TOUCHED } = L1EventKind;
-const { KEY_NOT_READABLE, KEY_NOT_WRITABLE, KEY_IN_WRONG_STATE, KEY_IS_LOCKED, OUT_OF_MEMORY, OBJECT_TOO_LARGE } = L1Error;
+const { KEY_NOT_EXIST, KEY_NOT_READABLE, KEY_NOT_WRITABLE, KEY_IN_WRONG_STATE, KEY_IS_LOCKED, OUT_OF_MEMORY, OBJECT_TOO_LARGE } = L1Error;
 
 /** What a slot-handing step fills in, and how many read locks it takes or releases. */
 export interface SlotStep {
@@ -39,11 +40,19 @@ function handOut(c: L1Core, e: number, j: number, a: SlotStep): number {
   return 0;
 }
 
-/** WRITE_LOCKED → READABLE, dirty unless temporary. */
+/**
+ * The orphan half of the publishing steps: a write of this owner that was cut short (its lease
+ * expired, or it was deleted with force) ends here, answering KEY_NOT_EXIST: it is never published.
+ */
+export function endCutShortWriteStep(c: L1Core, keys: DigestBatch, j: number): number {
+  return endOrphanWrite(c, keys, j) ? KEY_NOT_EXIST : -1;
+}
+
+/** WRITE_LOCKED by this owner → READABLE, dirty unless temporary. */
 export function publishStep(c: L1Core, e: number): number {
   const tw = c.tw;
   const b = e << ENTRY_SHIFT;
-  if (tw[b + WRITE_OWNER] === 0) return KEY_IN_WRONG_STATE;
+  if (tw[b + WRITE_OWNER] !== c.ownerId) return KEY_IN_WRONG_STATE;
   tw[b + WRITE_OWNER] = 0;
   tw[b + TICK] = c.tick;
   tw[b + FLAGS] |= CREATED;
@@ -52,10 +61,10 @@ export function publishStep(c: L1Core, e: number): number {
   return 0;
 }
 
-/** WRITE_LOCKED → READ_LOCKED in one step, not dirty. */
+/** WRITE_LOCKED by this owner → READ_LOCKED in one step, not dirty. */
 export function publishReadStep(c: L1Core, e: number, j: number, a: SlotStep): number {
   const b = e << ENTRY_SHIFT;
-  if (c.tw[b + WRITE_OWNER] === 0) return KEY_IN_WRONG_STATE;
+  if (c.tw[b + WRITE_OWNER] !== c.ownerId) return KEY_IN_WRONG_STATE;
   c.tw[b + WRITE_OWNER] = 0;
   c.tw[b + FLAGS] |= CREATED;
   c.lockRead(e, a.locks);
@@ -82,13 +91,25 @@ export function releaseStep(c: L1Core, e: number, _j: number, locks: number): nu
   return c.releaseReads(e, locks, true);
 }
 
-/** Moves `locks` of this owner's read locks to owner `to`. */
+/** The orphan half of {@link releaseStep}: read locks whose lease expired are released from their orphaned slot. */
+export function releaseOrphanStep(c: L1Core, keys: DigestBatch, j: number, locks: number): number {
+  return endOrphanReads(c, keys, j, locks) ? 0 : -1;
+}
+
+/** The orphan half of {@link handOverStep}: the read locks move on the orphaned slot, to be released by `to`. */
+export function handOverOrphanStep(c: L1Core, keys: DigestBatch, j: number, a: { readonly locks: number; readonly to: number }): number {
+  return handOverOrphanReads(c, keys, j, a.locks, a.to) ? 0 : -1;
+}
+
+/** Moves `locks` of this owner's read holds to owner `to`: its stale holds first (they go first on release too), then read locks. */
 export function handOverStep(c: L1Core, e: number, _j: number, a: { readonly locks: number; readonly to: number }): number {
   const tr = c.threadReads;
-  const base = c.tw[(e << ENTRY_SHIFT) + SLOT] * c.maxThreads;
-  if (tr[base + c.me] < a.locks) return KEY_IN_WRONG_STATE;
-  tr[base + c.me] -= a.locks;
-  tr[base + a.to - 1] += a.locks;
+  const slot = c.tw[(e << ENTRY_SHIFT) + SLOT];
+  const base = slot * c.maxThreads;
+  if (tr[base + c.me] + staleHeldByMe(c, e) < a.locks) return KEY_IN_WRONG_STATE;
+  const locks = a.locks - (staleHeldByMe(c, e) > 0 ? moveStale(c, slot, a.locks, a.to) : 0);
+  tr[base + c.me] -= locks;
+  tr[base + a.to - 1] += locks;
   return 0;
 }
 
@@ -96,9 +117,13 @@ export function handOverStep(c: L1Core, e: number, _j: number, a: { readonly loc
 export const FORCE = 1;
 export const EVICTION = 2;
 
-/** Any state → ABSENT; a locked object only with FORCE. */
+/**
+ * Any state → ABSENT; a locked object only with FORCE. Removing an object this owner is writing
+ * aborts the write (its slot is freed, not orphaned: the writer is done with it).
+ */
 export function removeStep(c: L1Core, e: number, _j: number, how: number): number {
   if ((how & FORCE) === 0 && !isUnlocked(c, e)) return KEY_IS_LOCKED;
+  if (c.tw[(e << ENTRY_SHIFT) + WRITE_OWNER] === c.ownerId) c.tw[(e << ENTRY_SHIFT) + WRITE_OWNER] = 0;
   c.removeEntry(e);
   if (how & EVICTION) c.words[Header.EVICTIONS]++;
   return 0;
@@ -113,7 +138,8 @@ export function touchStep(c: L1Core, e: number): number {
 
 /**
  * `reserveWrite`'s loop (mutex held, clock taken): ABSENT or READABLE → WRITE_LOCKED per key,
- * inserting entries and evicting inline when no slot is free. Not a {@link KeyStep}: it acts on
+ * inserting entries and evicting inline when no slot is free. A READABLE object is rewritten in
+ * its slot unless the slot has stale holds; then it moves to a new slot and the old one is orphaned. Not a {@link KeyStep}: it acts on
  * absent keys too. Once a key finds L1 full, it and every later key answer OUT_OF_MEMORY.
  */
 export function reserveSlots(c: L1Core, keys: DigestBatch, sizeOf: number | ArrayLike<number>, mode: WriteMode, temporary: number, result: L1SlotResult): void {
@@ -137,9 +163,13 @@ export function reserveSlots(c: L1Core, keys: DigestBatch, sizeOf: number | Arra
       const b = e << ENTRY_SHIFT;
       if (mode === 'new' || tw[b + WRITE_OWNER] !== 0 || tw[b + READ_COUNT] !== 0 || (tw[b + FLAGS] & TEMPORARY) !== 0) {
         codes[j] = KEY_NOT_WRITABLE;
-      } else if (size > slotBytes) {
+        continue;
+      }
+      if (size > slotBytes) {
         codes[j] = OBJECT_TOO_LARGE;
-      } else {
+        continue;
+      }
+      if ((tw[b + FLAGS] & STALE_HOLDS) === 0) {
         const slot = tw[b + SLOT];
         c.clearDirty(e, slot);
         c.meta64[Header.USED_BYTES_F64] += size - tw[b + SIZE];
@@ -150,14 +180,15 @@ export function reserveSlots(c: L1Core, keys: DigestBatch, sizeOf: number | Arra
         takeWriteLock(c, e, deadline);
         slots[j] = c.refOf[slot];
         out[j] = size;
+        continue;
       }
-      continue;
-    }
-    if (mode === 'update') {
+      // Readers past their lease may still read this slot: the new bytes go to another one.
+      c.removeEntry(e);
+      e = table.probe(keys, j);
+    } else if (mode === 'update') {
       codes[j] = KEY_NOT_WRITABLE;
       continue;
-    }
-    if (size > slotBytes) {
+    } else if (size > slotBytes) {
       codes[j] = OBJECT_TOO_LARGE;
       continue;
     }

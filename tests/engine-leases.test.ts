@@ -1,0 +1,90 @@
+// Leases as short as the adapter call deadline, with calls that often outlive them: prefetch
+// loads land after their write lease, store claims outlive their read lease, while new objects
+// keep taking slots. An expired lease releases the key, never the slot in use: never wrong
+// bytes, and every slot comes back once its holders let go (CONFORMANCE.md "L1: leases").
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ErrorCode, KvCache } from '@kvtier/core';
+import { eventually, makeKeys, pattern, storeSettled, withCache, OBJECT_BYTES } from './engine-helpers.ts';
+
+const CALL_MS = 60;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Most calls start 50 ms late: with the time spent before the call, many outlive a 60 ms lease. */
+const SLOW = { type: 'fault', seed: 11, delayRate: 0.8, delayMs: 50, inner: { type: 'mock' } };
+const SHORT_LEASES = {
+  l1: { capacityBytes: 24 * OBJECT_BYTES, slotBytes: OBJECT_BYTES, writeLeaseMs: CALL_MS, readLeaseMs: CALL_MS },
+  adapterCallTimeoutMs: CALL_MS,
+  store: { maxRetries: 1, backoffMs: 1 },
+};
+
+/**
+ * Writes what it can of `keys` with their patterns: with leases this short, a stalled machine may
+ * expire the test's own write lock before its finishWrite (KEY_NOT_EXIST, the write discarded), and
+ * orphaned slots may leave no room. Answers how many were published.
+ */
+function tryWrite(cache: KvCache, keys: Uint32Array): number {
+  const r = cache.reserveWrite(keys, OBJECT_BYTES);
+  r.slots.forEach((slot, i) => { if (r.codes[i] === 0) cache.view(slot, OBJECT_BYTES).set(pattern(keys, i)); });
+  const finished = cache.finishWrite(keys);
+  finished.forEach((code, i) => {
+    if (r.codes[i] === 0) assert.ok(code === 0 || code === 1, `finishWrite of key ${i}: SUCCESS or KEY_NOT_EXIST (lease over), got ${code}`);
+  });
+  return finished.filter((c) => c === 0).length;
+}
+
+test('prefetches and stores outliving their leases never return wrong bytes, and every slot comes back', () => withCache(async (cache) => {
+  let prefetched = 0;
+  let read = 0;
+  for (let round = 0; round < 16; round++) {
+    const old = makeKeys(6);
+    tryWrite(cache, old);
+    await storeSettled(cache);
+    cache.clear();
+    const handle = cache.submitPrefetch(old);
+    // New objects take slots, two every 4 ms, while the loads are in flight.
+    const fresh = makeKeys(12);
+    let settled = false;
+    const waited = cache.waitPrefetch(handle, { timeoutMs: 10_000 }).finally(() => { settled = true; });
+    for (let k = 0; k < 12; k += 2) {
+      tryWrite(cache, fresh.subarray(k * 4, (k + 2) * 4));
+      if (!settled) await sleep(4);
+    }
+    const count = await waited;
+    prefetched += count;
+    if (count > 0) {
+      const prefix = old.slice(0, count * 4);
+      const views = cache.readPrefetched(prefix);
+      assert.ok(views !== null, `round ${round}: the prefetched prefix is readable`);
+      views!.forEach((v, i) => assert.equal(v, pattern(old, i), `round ${round}: prefetched key ${i} has its own bytes`));
+      cache.finishReadPrefetched(prefix);
+    }
+    // The eviction controller may have taken some (L1 is small on purpose); the rest are exact.
+    const r = cache.l1.reserveRead(fresh);
+    r.slots.forEach((slot, i) => {
+      if (r.codes[i] !== 0) return;
+      assert.equal(cache.view(slot, OBJECT_BYTES), pattern(fresh, i), `round ${round}: fresh key ${i} has its own bytes`);
+      read++;
+    });
+    cache.l1.finishRead(fresh);
+    await storeSettled(cache);
+    cache.clear();
+  }
+  assert.ok(prefetched > 0, 'some prefetches beat their lease');
+  assert.ok(read > 0, 'some fresh objects were read back');
+  const { l1 } = await cache.status();
+  assert.ok(l1.expiredWrites + l1.expiredReads > 0, 'some leases expired mid-call');
+  await eventually(async () => (await cache.status()).l1.orphanedSlots === 0, 'every orphaned slot to come back', 10_000);
+  (cache.l1 as unknown as { checkInvariants(): void }).checkInvariants();
+}, [SLOW], SHORT_LEASES, 60_000));
+
+test('KvCache.open refuses a lease shorter than the adapter call deadline, naming both', async () => {
+  try {
+    await KvCache.open({ l1: { capacityBytes: 8 * OBJECT_BYTES, slotBytes: OBJECT_BYTES, writeLeaseMs: 50 }, adapters: [{ type: 'mock' }], adapterCallTimeoutMs: 400 });
+    assert.unreachable('open should refuse');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, ErrorCode.CONFIG);
+    assert.match((err as Error).message, /^config\.l1\.writeLeaseMs: 50 ms is shorter than adapterCallTimeoutMs \(400 ms\)/);
+  }
+});
+
+test.run();
