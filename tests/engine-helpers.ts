@@ -3,6 +3,9 @@
  * keys, writes with a per-key byte pattern, and the leak check every engine test ends with.
  */
 import * as assert from 'uvu/assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import '@kvtier/adapters';
 import { KvCache, digestBatch, type DigestBatch } from '@kvtier/core';
 import { lockedObjects, adapterHosts, withDeadline } from '@kvtier/core/testing';
@@ -40,6 +43,16 @@ export function pattern(keys: DigestBatch, i: number, size = OBJECT_BYTES): Uint
   const seed = (keys[i * 4] * 31 + keys[i * 4 + 1] * 7) >>> 0;
   for (let b = 0; b < size; b++) out[b] = (seed + b * 13) & 0xff;
   return out;
+}
+
+/** Runs `body` with a fresh temporary directory named after `prefix`, removed afterwards; answers what `body` answered. */
+export async function withTempDir<T>(prefix: string, body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    return await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Opens a cache with `adapters` and test-friendly defaults; `extra` overrides top-level fields. */
@@ -94,15 +107,19 @@ export async function assertNoLeaks(cache: KvCache): Promise<void> {
   for (let a = 0; a < adapterHosts(cache).length; a++) assert.is(await adapterHosts(cache)[a].pinCount(), 0, `adapter ${a} pins`);
 }
 
-/** Runs `body` with a fresh cache under a deadline, then checks for leaks and closes the cache. */
-export async function withCache(
-  body: (cache: KvCache) => Promise<void>,
+/**
+ * Runs `body` with a fresh cache under a deadline, then checks for leaks and closes the cache;
+ * answers what `body` answered (a soak round's op count).
+ */
+export async function withCache<T>(
+  body: (cache: KvCache) => Promise<T>,
   adapters?: unknown[], extra?: Record<string, unknown>, ms = 30_000,
-): Promise<void> {
+): Promise<T> {
   const cache = await withDeadline(openCache(adapters, extra), ms, 'KvCache.open');
   try {
-    await withDeadline(body(cache), ms, 'test body');
+    const result = await withDeadline(body(cache), ms, 'test body');
     await assertNoLeaks(cache);
+    return result;
   } finally {
     await withDeadline(cache.close(), ms, 'KvCache.close');
   }
