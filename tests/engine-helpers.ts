@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@kvtier/adapters';
 import { KvCache, digestBatch, type DigestBatch } from '@kvtier/core';
-import { lockedObjects, adapterHosts, withDeadline } from '@kvtier/core/testing';
+import type { AdapterHostApi } from '@kvtier/core/authoring';
+import { lockedObjects, adapterHosts, withDeadline, workerHealth } from '@kvtier/core/testing';
 
 /** Bytes per object in these tests (one 4 KiB slot). */
 export const OBJECT_BYTES = 4096;
@@ -92,11 +93,22 @@ export async function storeSettled(cache: KvCache): Promise<void> {
   await eventually(async () => (await cache.status()).l1.dirty === 0 && lockedObjects(cache) === 0, 'the store controller to settle');
 }
 
+/**
+ * Calls adapter `a`'s host once it is healthy, bounded: while a host is being restarted,
+ * `adapterHosts(cache)[a]` is still the dead one, and a call on it never settles.
+ */
+async function onHost<T>(cache: KvCache, a: number, what: string, call: (host: AdapterHostApi) => Promise<T>): Promise<T> {
+  await eventually(() => workerHealth(cache).get(`adapter[${a}]`) === true, `adapter ${a}'s host to be healthy`);
+  return withDeadline(call(adapterHosts(cache)[a]), 10_000, `adapter ${a}: ${what}`);
+}
+
 /** Whether adapter `a` holds each key (lookup, then unpin). */
 export async function inL2(cache: KvCache, a: number, keys: DigestBatch): Promise<boolean[]> {
-  const adapter = adapterHosts(cache)[a];
-  const r = await adapter.lookupAndLock(keys);
-  await adapter.unlock(keys);
+  const r = await onHost(cache, a, 'lookupAndLock', async (host) => {
+    const found = await host.lookupAndLock(keys);
+    await host.unlock(keys);
+    return found;
+  });
   return Array.from({ length: keys.length / 4 }, (_, i) => ((r.found.words[i >>> 5] >>> (i & 31)) & 1) === 1);
 }
 
@@ -104,7 +116,7 @@ export async function inL2(cache: KvCache, a: number, keys: DigestBatch): Promis
 export async function assertNoLeaks(cache: KvCache): Promise<void> {
   await eventually(() => lockedObjects(cache) === 0, 'every L1 lock to be released', 5_000).catch(() => {});
   assert.is(lockedObjects(cache), 0, 'L1 objects still locked');
-  for (let a = 0; a < adapterHosts(cache).length; a++) assert.is(await adapterHosts(cache)[a].pinCount(), 0, `adapter ${a} pins`);
+  for (let a = 0; a < adapterHosts(cache).length; a++) assert.is(await onHost(cache, a, 'pinCount', (host) => host.pinCount()), 0, `adapter ${a} pins`);
 }
 
 /**

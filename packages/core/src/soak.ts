@@ -27,6 +27,8 @@ export interface SoakOptions {
 
 /** How many failing seeds the final error names. */
 const SEEDS_NAMED = 5;
+/** After this long a soak round prints its seed: if it hangs, the seed is on record before the file is killed. */
+const SLOW_ROUND_MS = 60_000;
 
 /** A positive integer environment variable, or undefined where it is unset or empty. */
 function positiveEnv(name: string, max: number): number | undefined {
@@ -69,11 +71,14 @@ export async function soak(name: string, round: (r: SoakRound) => Promise<number
   const failures: { seed: number; error: unknown }[] = [];
   do {
     const seed = rounds === 0 ? firstSeed : randomInt(1, 0x7fffffff);
+    const slow = setTimeout(() => console.log(`\nsoak ${name}: round ${rounds} (KVT_SEED=${seed}) still running after ${SLOW_ROUND_MS / 1000} s`), SLOW_ROUND_MS);
     try {
       ops += await run({ seed });
     } catch (error) {
       failures.push({ seed, error });
       console.log(`\nsoak ${name}: round ${rounds} failed (KVT_SEED=${seed}): ${describe(error)}`);
+    } finally {
+      clearTimeout(slow);
     }
     rounds++;
   } while (performance.now() - started < seconds * 1000);
