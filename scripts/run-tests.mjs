@@ -3,13 +3,28 @@
 // (uvu has none), and closes with the line CI reads: `N passed, N failed`.
 // Usage: node scripts/run-tests.mjs [substring filter ...]
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const filters = process.argv.slice(2);
 const FILE_TIMEOUT_MS = Number(process.env.KVTIER_TEST_FILE_TIMEOUT_MS ?? 300_000);
+// Soak mode (docs/testing.md): with KVT_SOAK_S=N every soaked test of a file (a `soak(` call)
+// runs N s, then finishes its last round; each gets N s plus SOAK_ROUND_MS on top of the CI limit.
+const SOAK_S = process.env.KVT_SOAK_S ? Number(process.env.KVT_SOAK_S) : 0;
+const SOAK_ROUND_MS = 120_000;
+if (process.env.KVT_SOAK_S && !(Number.isInteger(SOAK_S) && SOAK_S >= 1)) {
+  console.error(`KVT_SOAK_S: must be a whole number of seconds from 1, got ${JSON.stringify(process.env.KVT_SOAK_S)}`);
+  process.exit(2);
+}
+
+/** The time limit of one test file: the CI limit, plus the soak time of each soaked test in it. */
+function fileTimeoutMs(file) {
+  if (SOAK_S === 0) return FILE_TIMEOUT_MS;
+  const soaked = readFileSync(file, 'utf8').match(/\bsoak\(/g)?.length ?? 0;
+  return FILE_TIMEOUT_MS + soaked * (SOAK_S * 1000 + SOAK_ROUND_MS);
+}
 
 function findTests(dir) {
   const out = [];
@@ -64,13 +79,14 @@ for (const file of files) {
   const rel = relative(root, file);
   console.log(`\n# ${rel}`);
   const started = Date.now();
-  const r = await run(process.execPath, ['--import', 'tsx', file], FILE_TIMEOUT_MS);
+  const timeoutMs = fileTimeoutMs(file);
+  const r = await run(process.execPath, ['--import', 'tsx', file], timeoutMs);
   const total = Number(/Total:\s+(\d+)/.exec(r.output)?.[1] ?? NaN);
   const ok = Number(/Passed:\s+(\d+)/.exec(r.output)?.[1] ?? NaN);
   const skipped = Number(/Skipped:\s+(\d+)/.exec(r.output)?.[1] ?? 0);
   if (Number.isNaN(total) || Number.isNaN(ok)) {
     failed++;
-    failures.push(`${rel} (${r.timedOut ? `timed out after ${FILE_TIMEOUT_MS} ms` : `exited ${r.code} without a summary`})`);
+    failures.push(`${rel} (${r.timedOut ? `timed out after ${timeoutMs} ms` : `exited ${r.code} without a summary`})`);
     continue;
   }
   if (skipped > 0) { failed += skipped; failures.push(`${rel} (${skipped} skipped: skipping is not allowed)`); }

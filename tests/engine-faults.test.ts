@@ -2,32 +2,27 @@
 // work in flight. Never wrong bytes, never a leaked lock or pin.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ErrorCode, type KvCache } from '@kvtier/core';
-import { AdapterCounter, Counter, WorkerKind, terminateWorker, engineCounters, lockedObjects, workerHealth } from '@kvtier/core/testing';
+import { AdapterCounter, Counter, WorkerKind, soak, terminateWorker, engineCounters, lockedObjects, workerHealth } from '@kvtier/core/testing';
 import {
-  assertNoLeaks, eventually, inL2, makeKeys, openCache, pattern, prefetch, readLocks, seedL2, storeSettled, withCache, writeKeys,
+  assertNoLeaks, eventually, inL2, makeKeys, openCache, pattern, prefetch, readLocks, seedL2, storeSettled, withCache, withTempDir,
+  writeKeys,
 } from './engine-helpers.ts';
 
-/** Runs `body` with a fresh temporary directory, removed afterwards. */
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'kvtier-engine-faults-'));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** Runs `body` with a fresh temporary directory. */
+function withDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
+  return withTempDir('kvtier-engine-faults-', body);
 }
 
+/** The fault adapter of the random-faults test; its seed is the soak round's (7 in CI). */
 const FAULTY = {
-  type: 'fault', seed: 7, storeErrorRate: 0.15, loadErrorRate: 0.15, lookupErrorRate: 0.15, corruptRate: 0.15,
+  type: 'fault', storeErrorRate: 0.15, loadErrorRate: 0.15, lookupErrorRate: 0.15, corruptRate: 0.15,
   delayRate: 0.2, delayMs: 150, lostRate: 0.1, inner: { type: 'mock' },
 };
 
-test('errors, corruption, delays and lost completions never return wrong bytes nor leak locks or pins', () => withCache(async (cache) => {
+test('errors, corruption, delays and lost completions never return wrong bytes nor leak locks or pins', () => soak('engine-faults/random-faults', ({ seed }) => withCache(async (cache) => {
   let hits = 0;
+  let ops = 0;
   for (let round = 0; round < 12; round++) {
     const keys = makeKeys(4);
     writeKeys(cache, keys);
@@ -35,6 +30,7 @@ test('errors, corruption, delays and lost completions never return wrong bytes n
     cache.clear();
     const count = await prefetch(cache, keys);
     hits += count;
+    ops += 4 + count;
     if (count === 0) continue;
     const prefix = keys.slice(0, count * 4);
     const views = cache.readPrefetched(prefix);
@@ -45,9 +41,10 @@ test('errors, corruption, delays and lost completions never return wrong bytes n
   assert.ok(hits > 0, 'some prefetches got through');
   assert.ok(engineCounters(cache).getAdapter(0, AdapterCounter.ABANDONED_CALLS) > 0, 'lost completions were abandoned');
   await eventually(() => lockedObjects(cache) === 0, 'quarantined slots to be released', 5_000);
-}, [FAULTY], { adapterCallTimeoutMs: 100, store: { maxRetries: 3, backoffMs: 1 } }, 60_000));
+  return ops;
+}, [{ ...FAULTY, seed }], { adapterCallTimeoutMs: 100, store: { maxRetries: 3, backoffMs: 1 } }, 60_000), { seed: 7 }));
 
-test('a store call silent past its grace period: its slot stays locked until its adapter host is terminated and restarted', () => withCache(async (cache) => {
+test('a store call silent past its grace period: its slot stays locked until its adapter host is terminated and restarted', () => soak('engine-faults/silent-store', () => withCache(async (cache) => {
   const keys = makeKeys(1);
   writeKeys(cache, keys);
   await eventually(() => cache.l1.state(keys, 0)!.readLocks === 1, 'the store to claim the object');
@@ -62,9 +59,11 @@ test('a store call silent past its grace period: its slot stays locked until its
   assert.is(engineCounters(cache).get(Counter.STORE_DROPPED_KEYS), 1);
   await eventually(() => workerHealth(cache).get('adapter[0]') === true, 'the adapter host to be restarted');
   assert.match(await cache.metrics(), /kvtier_l2_host_terminations_total\{adapter="0"\} 1/);
-}, [{ type: 'fault', delayRate: 1, delayMs: 3_000, inner: { type: 'mock' } }], { adapterCallTimeoutMs: 200, store: { maxRetries: 0 } }));
+  // 1 write, 1 abandoned store, 1 host termination.
+  return 3;
+}, [{ type: 'fault', delayRate: 1, delayMs: 3_000, inner: { type: 'mock' } }], { adapterCallTimeoutMs: 200, store: { maxRetries: 0 } })));
 
-test('a store worker killed mid-store is reported, its locks released, and it is restarted', () => withCache(async (cache) => {
+test('a store worker killed mid-store is reported, its locks released, and it is restarted', () => soak('engine-faults/kill-during-store', () => withCache(async (cache) => {
   const keys = makeKeys(5);
   writeKeys(cache, keys);
   // The adapter moves 20 KB/s: the 20 KiB batch is in flight for ~1 s.
@@ -78,9 +77,11 @@ test('a store worker killed mid-store is reported, its locks released, and it is
   writeKeys(cache, more);
   await eventually(() => engineCounters(cache).getAdapter(0, AdapterCounter.STORE_KEYS) >= 1, 'the restarted worker to store');
   await storeSettled(cache);
-}, [{ type: 'mock', bandwidthGBps: 0.00002 }]));
+  // 6 keys written, 1 kill.
+  return 7;
+}, [{ type: 'mock', bandwidthGBps: 0.00002 }])));
 
-test('a store worker killed mid-store loses no stores, and its host is ended before its slots are released', () => withTempDir((dir) => withCache(async (cache) => {
+test('a store worker killed mid-store loses no stores, and its host is ended before its slots are released', () => soak('engine-faults/kill-during-fs-store', () => withDir((dir) => withCache(async (cache) => {
   const keys = makeKeys(5);
   writeKeys(cache, keys);
   await eventually(async () => (await cache.status()).l1.dirty === 0 && lockedObjects(cache) === 5, 'the store to be in flight');
@@ -91,9 +92,11 @@ test('a store worker killed mid-store loses no stores, and its host is ended bef
   assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1, 'the host the dead worker was calling was ended');
   await storeSettled(cache);
   assert.equal(await inL2(cache, 0, keys), [true, true, true, true, true]);
-}, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'fs', baseDir: dir } }])));
+  // 5 keys written, 1 kill.
+  return 6;
+}, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'fs', baseDir: dir } }]))));
 
-test('a prefetch worker killed mid-load: the request fails to its L1 hits, its host is ended, pins and locks are released, it restarts', () => withTempDir((dir) => withCache(async (cache) => {
+test('a prefetch worker killed mid-load: the request fails to its L1 hits, its host is ended, pins and locks are released, it restarts', () => soak('engine-faults/kill-during-prefetch', () => withDir((dir) => withCache(async (cache) => {
   const keys = makeKeys(5);
   await seedL2(cache, keys);
   const h = cache.submitPrefetch(keys);
@@ -111,9 +114,11 @@ test('a prefetch worker killed mid-load: the request fails to its L1 hits, its h
   assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1, 'the host its load was running on was ended');
   assert.is(await prefetch(cache, keys), 5);
   cache.finishReadPrefetched(keys);
-}, [{ type: 'fault', delayRate: 1, delayMs: 500, inner: { type: 'fs', baseDir: dir } }])));
+  // 5 keys seeded, 1 kill, 5 prefetched.
+  return 11;
+}, [{ type: 'fault', delayRate: 1, delayMs: 500, inner: { type: 'fs', baseDir: dir } }]))));
 
-test('a prefetch worker killed after its request finished: the user keeps the read locks it was given', () => withCache(async (cache) => {
+test('a prefetch worker killed after its request finished: the user keeps the read locks it was given', () => soak('engine-faults/kill-after-prefetch', () => withCache(async (cache) => {
   const keys = makeKeys(4);
   await seedL2(cache, keys);
   assert.is(await prefetch(cache, keys, 1), 4);
@@ -125,16 +130,20 @@ test('a prefetch worker killed after its request finished: the user keeps the re
   views!.forEach((v, i) => assert.equal(v, pattern(keys, i), `key ${i}: exact bytes`));
   cache.finishReadPrefetched(keys, { extraCount: 1 });
   assert.equal(readLocks(cache, keys), [-1, -1, -1, -1], 'temporary objects left L1 at their last release');
-}));
+  // 4 keys seeded, 4 prefetched, 1 kill.
+  return 9;
+})));
 
-test('an eviction worker killed is restarted and evicts again', () => withCache(async (cache) => {
+test('an eviction worker killed is restarted and evicts again', () => soak('engine-faults/kill-eviction', () => withCache(async (cache) => {
   await terminateWorker(cache, 'eviction');
   await eventually(() => engineCounters(cache).getRestarts(WorkerKind.EVICTION) === 1 && workerHealth(cache).get('eviction') === true, 'the restart');
   writeKeys(cache, makeKeys(9));
   await eventually(() => engineCounters(cache).get(Counter.L1_EVICTIONS) >= 1, 'the new eviction worker to evict');
-}, [], { l1: { capacityBytes: 10 * 4096, slotBytes: 4096 }, evictionIntervalMs: 10 }));
+  // 1 kill, 9 keys written.
+  return 10;
+}, [], { l1: { capacityBytes: 10 * 4096, slotBytes: 4096 }, evictionIntervalMs: 10 })));
 
-test('close() with stores and prefetches in flight releases everything, ends every worker, and is idempotent', async () => {
+test('close() with stores and prefetches in flight releases everything, ends every worker, and is idempotent', () => soak('engine-faults/close-in-flight', async () => {
   const cache: KvCache = await openCache([{ type: 'mock', bandwidthGBps: 0.0001 }]);
   const stored = makeKeys(3);
   await seedL2(cache, stored);
@@ -156,6 +165,8 @@ test('close() with stores and prefetches in flight releases everything, ends eve
       assert.is((err as { code?: string }).code, ErrorCode.CLOSED);
     }
   }
-});
+  // 3 keys seeded, 5 written, 1 prefetch, 3 closes, 4 calls after close.
+  return 16;
+}));
 
 test.run();

@@ -1,20 +1,15 @@
 // The engine over the fs adapter: a real directory, one corrupted file, write-through and reload.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, KvCache, KvtierError, digestHex } from '@kvtier/core';
-import { WorkerKind, terminateWorker, engineCounters, workerHealth } from '@kvtier/core/testing';
-import { eventually, inL2, makeKeys, pattern, prefetch, seedL2, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
+import { WorkerKind, soak, terminateWorker, engineCounters, workerHealth } from '@kvtier/core/testing';
+import { eventually, inL2, makeKeys, pattern, prefetch, seedL2, storeSettled, withCache, withTempDir, writeKeys } from './engine-helpers.ts';
 
-async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'kvtier-engine-fs-'));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** Runs `body` with a fresh temporary directory. */
+function withDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
+  return withTempDir('kvtier-engine-fs-', body);
 }
 
 test('fs: write -> L2 -> clear -> prefetch reads the exact bytes back from files', () => withDir((dir) => withCache(async (cache) => {
@@ -41,7 +36,7 @@ test('fs: a corrupted object is a miss for that key and its suffix, and is delet
   cache.finishReadPrefetched(keys.slice(0, 8));
 }, [{ type: 'fs', baseDir: dir }])));
 
-test('an adapter worker killed is reported and restarted; controllers reach the new host', () => withDir((dir) => withCache(async (cache) => {
+test('an adapter worker killed is reported and restarted; controllers reach the new host', () => soak('engine-fs/kill-adapter', () => withDir((dir) => withCache(async (cache) => {
   const before = makeKeys(3);
   await seedL2(cache, before);
   await terminateWorker(cache, 'adapter[0]');
@@ -57,7 +52,9 @@ test('an adapter worker killed is reported and restarted; controllers reach the 
   writeKeys(cache, after);
   await storeSettled(cache);
   assert.equal(await inL2(cache, 0, after), [true, true]);
-}, [{ type: 'fs', baseDir: dir }])));
+  // 3 keys seeded, 1 kill, 3 prefetched, 2 stored.
+  return 9;
+}, [{ type: 'fs', baseDir: dir }]))));
 
 test('fs: a baseDir the adapter cannot use fails open with KVT_ERR_CONFIG naming the field and the path', () => withDir(async (dir) => {
   const file = join(dir, 'a-file');

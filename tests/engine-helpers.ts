@@ -3,9 +3,13 @@
  * keys, writes with a per-key byte pattern, and the leak check every engine test ends with.
  */
 import * as assert from 'uvu/assert';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import '@kvtier/adapters';
 import { KvCache, digestBatch, type DigestBatch } from '@kvtier/core';
-import { lockedObjects, adapterHosts, withDeadline } from '@kvtier/core/testing';
+import type { AdapterHostApi } from '@kvtier/core/authoring';
+import { lockedObjects, adapterHosts, withDeadline, workerHealth } from '@kvtier/core/testing';
 
 /** Bytes per object in these tests (one 4 KiB slot). */
 export const OBJECT_BYTES = 4096;
@@ -40,6 +44,16 @@ export function pattern(keys: DigestBatch, i: number, size = OBJECT_BYTES): Uint
   const seed = (keys[i * 4] * 31 + keys[i * 4 + 1] * 7) >>> 0;
   for (let b = 0; b < size; b++) out[b] = (seed + b * 13) & 0xff;
   return out;
+}
+
+/** Runs `body` with a fresh temporary directory named after `prefix`, removed afterwards; answers what `body` answered. */
+export async function withTempDir<T>(prefix: string, body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    return await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Opens a cache with `adapters` and test-friendly defaults; `extra` overrides top-level fields. */
@@ -79,11 +93,22 @@ export async function storeSettled(cache: KvCache): Promise<void> {
   await eventually(async () => (await cache.status()).l1.dirty === 0 && lockedObjects(cache) === 0, 'the store controller to settle');
 }
 
+/**
+ * Calls adapter `a`'s host once it is healthy, bounded: while a host is being restarted,
+ * `adapterHosts(cache)[a]` is still the dead one, and a call on it never settles.
+ */
+async function onHost<T>(cache: KvCache, a: number, what: string, call: (host: AdapterHostApi) => Promise<T>): Promise<T> {
+  await eventually(() => workerHealth(cache).get(`adapter[${a}]`) === true, `adapter ${a}'s host to be healthy`);
+  return withDeadline(call(adapterHosts(cache)[a]), 10_000, `adapter ${a}: ${what}`);
+}
+
 /** Whether adapter `a` holds each key (lookup, then unpin). */
 export async function inL2(cache: KvCache, a: number, keys: DigestBatch): Promise<boolean[]> {
-  const adapter = adapterHosts(cache)[a];
-  const r = await adapter.lookupAndLock(keys);
-  await adapter.unlock(keys);
+  const r = await onHost(cache, a, 'lookupAndLock', async (host) => {
+    const found = await host.lookupAndLock(keys);
+    await host.unlock(keys);
+    return found;
+  });
   return Array.from({ length: keys.length / 4 }, (_, i) => ((r.found.words[i >>> 5] >>> (i & 31)) & 1) === 1);
 }
 
@@ -91,18 +116,22 @@ export async function inL2(cache: KvCache, a: number, keys: DigestBatch): Promis
 export async function assertNoLeaks(cache: KvCache): Promise<void> {
   await eventually(() => lockedObjects(cache) === 0, 'every L1 lock to be released', 5_000).catch(() => {});
   assert.is(lockedObjects(cache), 0, 'L1 objects still locked');
-  for (let a = 0; a < adapterHosts(cache).length; a++) assert.is(await adapterHosts(cache)[a].pinCount(), 0, `adapter ${a} pins`);
+  for (let a = 0; a < adapterHosts(cache).length; a++) assert.is(await onHost(cache, a, 'pinCount', (host) => host.pinCount()), 0, `adapter ${a} pins`);
 }
 
-/** Runs `body` with a fresh cache under a deadline, then checks for leaks and closes the cache. */
-export async function withCache(
-  body: (cache: KvCache) => Promise<void>,
+/**
+ * Runs `body` with a fresh cache under a deadline, then checks for leaks and closes the cache;
+ * answers what `body` answered (a soak round's op count).
+ */
+export async function withCache<T>(
+  body: (cache: KvCache) => Promise<T>,
   adapters?: unknown[], extra?: Record<string, unknown>, ms = 30_000,
-): Promise<void> {
+): Promise<T> {
   const cache = await withDeadline(openCache(adapters, extra), ms, 'KvCache.open');
   try {
-    await withDeadline(body(cache), ms, 'test body');
+    const result = await withDeadline(body(cache), ms, 'test body');
     await assertNoLeaks(cache);
+    return result;
   } finally {
     await withDeadline(cache.close(), ms, 'KvCache.close');
   }

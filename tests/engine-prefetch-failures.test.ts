@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, type KvCache, type PrefetchHandle, type PrefetchOutcome } from '@kvtier/core';
-import { Counter, terminateWorker, engineCounters, workerHealth } from '@kvtier/core/testing';
+import { Counter, soak, terminateWorker, engineCounters, workerHealth } from '@kvtier/core/testing';
 import { makeKeys, pattern, seedL2, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 /** Waits for a prefetch and releases what it holds; returns its outcome. */
@@ -13,7 +13,7 @@ async function settle(cache: KvCache, handle: PrefetchHandle, keys: Uint32Array)
   return outcome;
 }
 
-test('a failed lookup: the outcome keeps the L1 prefix count and carries KVT_ERR_ADAPTER', () => withCache(async (cache) => {
+test('a failed lookup: the outcome keeps the L1 prefix count and carries KVT_ERR_ADAPTER', () => soak('engine-prefetch-failures/failed-lookup', () => withCache(async (cache) => {
   const keys = makeKeys(4);
   writeKeys(cache, slice(keys, 0, 2));
   await storeSettled(cache);
@@ -23,9 +23,11 @@ test('a failed lookup: the outcome keeps the L1 prefix count and carries KVT_ERR
   assert.is(outcome.l2PrefixHits, 0);
   assert.is(outcome.error?.code, ErrorCode.ADAPTER);
   assert.is(engineCounters(cache).get(Counter.PREFETCH_FAILURES), 1);
-}, [{ type: 'fault', lookupErrorRate: 1, inner: { type: 'mock' } }]));
+  // 2 keys written, 1 prefetch.
+  return 3;
+}, [{ type: 'fault', lookupErrorRate: 1, inner: { type: 'mock' } }])));
 
-test('a failed load: count 0 and KVT_ERR_ADAPTER; waitPrefetch resolves the same count', () => withCache(async (cache) => {
+test('a failed load: count 0 and KVT_ERR_ADAPTER; waitPrefetch resolves the same count', () => soak('engine-prefetch-failures/failed-load', () => withCache(async (cache) => {
   const keys = makeKeys(3);
   await seedL2(cache, keys);
   const outcome = await settle(cache, cache.submitPrefetch(keys), keys);
@@ -33,7 +35,9 @@ test('a failed load: count 0 and KVT_ERR_ADAPTER; waitPrefetch resolves the same
   assert.is(outcome.error?.code, ErrorCode.ADAPTER);
   assert.match(outcome.error!.message, /failed \(KVT_ERR_ADAPTER\) after 0 of 3 keys/);
   assert.is(await cache.waitPrefetch(cache.submitPrefetch(keys), { timeoutMs: 10_000 }), 0);
-}, [{ type: 'fault', loadErrorRate: 1, inner: { type: 'mock' } }]));
+  // 3 keys seeded, 2 prefetches.
+  return 5;
+}, [{ type: 'fault', loadErrorRate: 1, inner: { type: 'mock' } }])));
 
 test('a clean miss is not an error', () => withCache(async (cache) => {
   const keys = makeKeys(2);
@@ -41,7 +45,7 @@ test('a clean miss is not an error', () => withCache(async (cache) => {
   assert.equal({ count: outcome.count, error: outcome.error }, { count: 0, error: undefined });
 }));
 
-test('a request the dead prefetch worker had fails with KVT_ERR_WORKER', () => withCache(async (cache) => {
+test('a request the dead prefetch worker had fails with KVT_ERR_WORKER', () => soak('engine-prefetch-failures/kill-during-lookup', () => withCache(async (cache) => {
   const keys = makeKeys(2);
   // Every adapter call starts 1 s late: the request is still looking up when its worker dies.
   const handle = cache.submitPrefetch(keys);
@@ -50,9 +54,11 @@ test('a request the dead prefetch worker had fails with KVT_ERR_WORKER', () => w
   const outcome = await settle(cache, handle, keys);
   assert.is(outcome.count, 0);
   assert.is(outcome.error?.code, ErrorCode.WORKER);
-}, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'mock' } }]));
+  // 1 prefetch, 1 kill.
+  return 2;
+}, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'mock' } }])));
 
-test('requests submitted while the prefetch worker restarts reach its successor; none hangs or leaks', () => withCache(async (cache) => {
+test('requests submitted while the prefetch worker restarts reach its successor; none hangs or leaks', () => soak('engine-prefetch-failures/submit-during-restart', () => withCache(async (cache) => {
   const keys = makeKeys(3);
   await seedL2(cache, keys);
   await terminateWorker(cache, 'prefetch');
@@ -71,6 +77,8 @@ test('requests submitted while the prefetch worker restarts reach its successor;
   const views = cache.readPrefetched(keys);
   views!.forEach((v, i) => assert.equal(v, pattern(keys, i), `key ${i}: exact bytes`));
   cache.finishReadPrefetched(keys);
-}, undefined, undefined, 60_000));
+  // 3 keys seeded, 1 kill, the prefetches during the restart and the one after.
+  return 4 + during.length + 1;
+}, undefined, undefined, 60_000)));
 
 test.run();

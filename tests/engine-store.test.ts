@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode } from '@kvtier/core';
-import { AdapterCounter, AdapterOp, Counter, engineCounters } from '@kvtier/core/testing';
+import { AdapterCounter, AdapterOp, Counter, engineCounters, soak } from '@kvtier/core/testing';
 import { OBJECT_BYTES, eventually, inL2, makeKeys, openCache, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 test('start and stop with one adapter and with none', async () => {
@@ -93,7 +93,7 @@ test('prefetched (temporary) objects are never stored', () => withCache(async (c
   cache.finishReadPrefetched(keys);
 }));
 
-test('an adapter whose store fails: read locks released, failure counted, key stays in L1', () => withCache(async (cache) => {
+test('an adapter whose store fails: read locks released, failure counted, key stays in L1', () => soak('engine-store/failing-store', () => withCache(async (cache) => {
   const keys = makeKeys(2);
   writeKeys(cache, keys);
   await eventually(() => engineCounters(cache).get(Counter.STORE_DROPPED_KEYS) === 2, 'the store to be dropped after its retries');
@@ -103,7 +103,9 @@ test('an adapter whose store fails: read locks released, failure counted, key st
   assert.ok(cache.l1.state(keys, 0) !== null && cache.l1.state(keys, 1) !== null);
   assert.equal(await inL2(cache, 0, keys), [false, false]);
   assert.match(await cache.metrics(), /kvtier_l2_failures_total\{adapter="0",op="store",reason="error"\} 3/);
-}, [{ type: 'fault', storeErrorRate: 1, inner: { type: 'mock' } }], { store: { maxRetries: 2, backoffMs: 1 } }));
+  // 2 keys written, 3 failed store calls.
+  return 5;
+}, [{ type: 'fault', storeErrorRate: 1, inner: { type: 'mock' } }], { store: { maxRetries: 2, backoffMs: 1 } })));
 
 test('flush resolves once every object written before it reached every adapter', () => withCache(async (cache) => {
   const keys = makeKeys(5);
@@ -114,13 +116,15 @@ test('flush resolves once every object written before it reached every adapter',
   for (const a of [0, 1]) assert.equal(await inL2(cache, a, keys), [true, true, true, true, true]);
 }, [{ type: 'mock', bandwidthGBps: 0.0001 }, { type: 'mock', bandwidthGBps: 0.0001 }]));
 
-test('flush counts a store that failed every retry as done', () => withCache(async (cache) => {
+test('flush counts a store that failed every retry as done', () => soak('engine-store/flush-failing-store', () => withCache(async (cache) => {
   const keys = makeKeys(2);
   writeKeys(cache, keys);
   await cache.flush({ timeoutMs: 10_000 });
   assert.is(engineCounters(cache).get(Counter.STORE_DROPPED_KEYS), 2);
   assert.is(cache.l1.state(keys, 0)!.storing, false);
-}, [{ type: 'fault', storeErrorRate: 1, inner: { type: 'mock' } }], { store: { maxRetries: 1, backoffMs: 1 } }));
+  // 2 keys written, 1 flush.
+  return 3;
+}, [{ type: 'fault', storeErrorRate: 1, inner: { type: 'mock' } }], { store: { maxRetries: 1, backoffMs: 1 } })));
 
 test('flush past its timeout rejects with TIMEOUT naming what is left', () => withCache(async (cache) => {
   writeKeys(cache, makeKeys(3));

@@ -1,6 +1,7 @@
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateAdapterConfig, type AdapterModule, withDeadline } from '@kvtier/core/authoring';
+import { soak } from '@kvtier/core/testing';
 import '../src/index.ts';
 import { FaultAdapter, type FaultOptions } from '../src/fault.ts';
 import { MockAdapter } from '../src/mock.ts';
@@ -8,6 +9,8 @@ import { Prng } from '../src/prng.ts';
 import { boundedTest, chunkKeys, hosted } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
+/** Each round of a soaked test here is bounded as `test` bounds a body. */
+const ROUND_MS = 15_000;
 
 /** Outcome of each of `calls` one-key stores: 'ok' or 'error'. */
 async function storeOutcomes(options: FaultOptions, calls: number): Promise<string[]> {
@@ -33,13 +36,14 @@ test('the PRNG is deterministic by seed and uniform enough', () => {
   assert.ok(hits > 2700 && hits < 3300, `${hits} of 10000 at p = 0.3`);
 });
 
-test('same seed, same calls: the same faults', async () => {
-  const options = { seed: 1234, storeErrorRate: 0.5 };
+uvuTest('same seed, same calls: the same faults', () => soak('adapters-fault/same-seed', async ({ seed }) => {
+  const options = { seed, storeErrorRate: 0.5 };
   const first = await storeOutcomes(options, 40);
   assert.equal(await storeOutcomes(options, 40), first);
   assert.ok(first.includes('ok') && first.includes('error'));
-  assert.not.equal(await storeOutcomes({ ...options, seed: 99 }, 40), first);
-});
+  assert.not.equal(await storeOutcomes({ ...options, seed: seed + 1 }, 40), first);
+  return 120;
+}, { seed: 1234, roundMs: ROUND_MS }));
 
 test('store errors: rate 1 fails every store with KVT_ERR_ADAPTER; rate 0 none', async () => {
   assert.equal(await storeOutcomes({ storeErrorRate: 1 }, 5), ['error', 'error', 'error', 'error', 'error']);
@@ -66,7 +70,7 @@ test('load and lookup errors fail those calls only', async () => {
   assert.is(await m.host.pinCount(), 0);
 });
 
-test('corruption: a corrupted load is caught by the envelope, a miss, and the object deleted', async () => {
+uvuTest('corruption: a corrupted load is caught by the envelope, a miss, and the object deleted', () => soak('adapters-fault/corruption', async () => {
   const adapter = new FaultAdapter(new MockAdapter(), { corruptRate: 1 });
   const m = hosted(adapter, 'fault');
   const keys = chunkKeys(3);
@@ -75,9 +79,11 @@ test('corruption: a corrupted load is caught by the envelope, a miss, and the ob
   assert.is(adapter.injected.corruptions, 3);
   assert.is(m.host.counters.integrityFailureCount, 3);
   assert.equal([...(await adapter.lookup(keys))], [-1, -1, -1]);
-});
+  // 3 keys stored, loaded and looked up.
+  return 9;
+}, { roundMs: ROUND_MS }));
 
-test('lost completions: the call never settles (a deadline is what ends it)', async () => {
+uvuTest('lost completions: the call never settles (a deadline is what ends it)', () => soak('adapters-fault/lost-completion', async () => {
   const adapter = new FaultAdapter(new MockAdapter(), { lostRate: 1 });
   const m = hosted(adapter, 'fault');
   await withDeadline(m.store(chunkKeys(1), 10), 200, 'lost store').then(
@@ -85,7 +91,8 @@ test('lost completions: the call never settles (a deadline is what ends it)', as
     (err) => assert.is(err.code, 'KVT_ERR_TIMEOUT'),
   );
   assert.is(adapter.injected.lost, 1);
-});
+  return 1;
+}, { roundMs: ROUND_MS }));
 
 test('delays: a delayed call starts delayMs late and still succeeds', async () => {
   const adapter = new FaultAdapter(new MockAdapter(), { delayRate: 1, delayMs: 120 });

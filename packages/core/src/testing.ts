@@ -12,3 +12,4 @@ export {
 export type { ResolvedL1Config } from './l1/l1-config.ts';
 export { Metrics, Counter, AdapterCounter, AdapterOp, FailureReason, WorkerKind, Histogram } from './metrics.ts';
 export { replayPolicy, replayBelady, type ReplayResult, type ChunkTrace } from './policies/index.ts';
+export { soak, type SoakRound, type SoakOptions } from './soak.ts';
