@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, KvtierError } from '@kvtier/core';
-import { adapterHosts } from '@kvtier/core/testing';
-import { makeKeys, withCache } from './engine-helpers.ts';
+import { adapterHosts, terminateWorker, withDeadline, workerHealth } from '@kvtier/core/testing';
+import { eventually, makeKeys, withCache } from './engine-helpers.ts';
 
 async function rejection(call: Promise<unknown>): Promise<KvtierError> {
   try {
@@ -20,6 +20,19 @@ test('a bad batch sent to a host rejects with KVT_ERR_INVALID_ARGUMENT on the ma
   const err = await rejection(adapterHosts(cache)[0].load(makeKeys(2), new Int32Array(1), new Uint32Array(2)));
   assert.is(err.code, ErrorCode.INVALID_ARGUMENT);
   assert.match(err.message, /slots must be an Int32Array of 2/);
+}));
+
+test('a call on a host whose worker died rejects with KVT_ERR_WORKER, pending or sent later; the restarted host answers', () => withCache(async (cache) => {
+  const old = adapterHosts(cache)[0];
+  const pending = old.pinCount();
+  await terminateWorker(cache, 'adapter[0]');
+  for (const call of [pending, old.lookupAndLock(makeKeys(1))] as Promise<unknown>[]) {
+    const err = await rejection(withDeadline(call, 10_000, 'a call on the dead host'));
+    assert.is(err.code, ErrorCode.WORKER);
+    assert.match(err.message, /the adapter\[0\] worker died before its host answered/);
+  }
+  await eventually(() => workerHealth(cache).get('adapter[0]') === true, 'the adapter host to restart');
+  assert.is(await withDeadline(adapterHosts(cache)[0].pinCount(), 10_000, 'the new host'), 0);
 }));
 
 test('a call on a closed host rejects with KVT_ERR_CLOSED on the main thread', () => withCache(async (cache) => {

@@ -59,6 +59,8 @@ export class EngineWorkers {
   readonly #adapterControls: Comlink.Remote<AdapterControlApi>[] = [];
   /** The main thread's view of each host (it holds its proxy): its rejections are KvtierErrors with the host's codes. */
   readonly #adapterHosts: AdapterHostApi[] = [];
+  /** Per adapter, what rejects every call still pending on (or later sent to) its current host once that host dies. */
+  readonly #hostDied: (() => void)[] = [];
   /** Per adapter, the generation of its running host (host-generations.ts). */
   readonly #hostGenerations: number[] = [];
   /** The running prefetch worker's control proxy; undefined from its death until its successor is ready. */
@@ -156,6 +158,7 @@ export class EngineWorkers {
     }
     // A restarting adapter host must not wait on this dead controller; it gets fresh ports on restart.
     if (task.kind === 'store' || task.kind === 'prefetch') this.#controllers.delete(task.kind);
+    if (task.kind === 'adapter') this.#hostDied[task.adapter]?.();
   }
 
   /**
@@ -220,7 +223,13 @@ export class EngineWorkers {
     const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i));
     this.#adapterControls[i] = control;
     this.#hostGenerations[i] = generation;
-    this.#adapterHosts[i] = codedHostApi('decode', callOn(Comlink.wrap<AdapterHostApi>(portEndpoint(main.port1)) as unknown as AdapterHostApi));
+    // A message port to a dead thread never answers: a call on this host settles when its thread dies.
+    const call = callOn(Comlink.wrap<AdapterHostApi>(portEndpoint(main.port1)) as unknown as AdapterHostApi);
+    const died = new Promise<never>((_, reject) => {
+      this.#hostDied[i] = () => reject(new KvtierError(ErrorCode.WORKER, `the adapter[${i}] worker died before its host answered (generation ${generation})`));
+    });
+    died.catch(() => {});
+    this.#adapterHosts[i] = codedHostApi('decode', (method, args) => Promise.race([call(method, args), died]));
   }
 
   /**
