@@ -88,13 +88,14 @@ test('a store worker killed mid-store loses no stores, and its host is ended bef
   // The store is still in its 1 s delay. Its host is ended with the dead worker (the call
   // could still read slots reused meanwhile); the files survive it.
   await terminateWorker(cache, 'store');
-  await eventually(() => engineCounters(cache).getAdapter(0, AdapterCounter.STORE_KEYS) >= 5, 'every claimed object to be stored by the restarted worker');
+  // Two restarts (the store worker, the host) and a 1 s delayed store: generous for a loaded machine.
+  await eventually(() => engineCounters(cache).getAdapter(0, AdapterCounter.STORE_KEYS) >= 5, 'every claimed object to be stored by the restarted worker', 40_000);
   assert.is(engineCounters(cache).getAdapter(0, AdapterCounter.HOST_TERMINATIONS), 1, 'the host the dead worker was calling was ended');
   await storeSettled(cache);
   assert.equal(await inL2(cache, 0, keys), [true, true, true, true, true]);
   // 5 keys written, 1 kill.
   return 6;
-}, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'fs', baseDir: dir } }]))));
+}, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'fs', baseDir: dir } }], {}, 60_000))));
 
 test('a prefetch worker killed mid-load: the request fails to its L1 hits, its host is ended, pins and locks are released, it restarts', () => soak('engine-faults/kill-during-prefetch', () => withDir((dir) => withCache(async (cache) => {
   const keys = makeKeys(5);

@@ -66,8 +66,8 @@ export async function createAdapter(config: AdapterConfig, ctx: AdapterContext):
   const c = config as FaultAdapterConfig;
   const field = `${ctx.field}.inner`;
   const innerConfig = c.capacityBytes === undefined ? c.inner : { ...c.inner, capacityBytes: c.capacityBytes };
-  const inner = await (await adapterModule(c.inner.type, field)).createAdapter(innerConfig, { index: ctx.index, field });
-  return new FaultAdapter(inner, c);
+  const inner = await (await adapterModule(c.inner.type, field)).createAdapter(innerConfig, { index: ctx.index, field, generation: ctx.generation });
+  return new FaultAdapter(inner, c, ctx.generation ?? 0);
 }
 
 /** Counts of injected faults, by kind. */
@@ -92,9 +92,14 @@ export class FaultAdapter implements L2Adapter {
   /** Faults injected so far. */
   readonly injected: FaultCounts = { storeErrors: 0, loadErrors: 0, lookupErrors: 0, corruptions: 0, lost: 0, delays: 0 };
 
-  constructor(inner: L2Adapter, config: FaultOptions) {
+  /**
+   * @param generation - the host generation (AdapterContext): a restarted host draws its own
+   *   sequence, so a fault that killed one host is not replayed by every later one. Generation 0
+   *   draws exactly the seed's sequence.
+   */
+  constructor(inner: L2Adapter, config: FaultOptions, generation = 0) {
     this.#inner = inner;
-    this.#prng = new Prng(config.seed ?? 1);
+    this.#prng = new Prng(((config.seed ?? 1) + Math.imul(generation, 0x9e3779b9)) >>> 0);
     this.#rates = {
       storeErrorRate: config.storeErrorRate ?? 0,
       loadErrorRate: config.loadErrorRate ?? 0,

@@ -12,9 +12,9 @@ const test = boundedTest(uvuTest);
 /** Each round of a soaked test here is bounded as `test` bounds a body. */
 const ROUND_MS = 15_000;
 
-/** Outcome of each of `calls` one-key stores: 'ok' or 'error'. */
-async function storeOutcomes(options: FaultOptions, calls: number): Promise<string[]> {
-  const m = hosted(new FaultAdapter(new MockAdapter(), options), 'fault');
+/** Outcome of each of `calls` one-key stores: 'ok' or 'error' (host generation `generation`). */
+async function storeOutcomes(options: FaultOptions, calls: number, generation = 0): Promise<string[]> {
+  const m = hosted(new FaultAdapter(new MockAdapter(), options, generation), 'fault');
   const keys = chunkKeys(calls);
   const out: string[] = [];
   for (let i = 0; i < calls; i++) {
@@ -44,6 +44,22 @@ uvuTest('same seed, same calls: the same faults', () => soak('adapters-fault/sam
   assert.not.equal(await storeOutcomes({ ...options, seed: seed + 1 }, 40), first);
   return 120;
 }, { seed: 1234, roundMs: ROUND_MS }));
+
+test('a restarted host draws its own faults: generation 0 is the seed\'s sequence, later generations differ', async () => {
+  const options = { seed: 7, storeErrorRate: 0.5 };
+  const first = await storeOutcomes(options, 40);
+  assert.equal(await storeOutcomes(options, 40, 0), first);
+  const second = await storeOutcomes(options, 40, 1);
+  assert.not.equal(second, first, 'a fault that ended one host is not replayed by the next');
+  assert.equal(await storeOutcomes(options, 40, 1), second, 'each generation is still deterministic');
+  const module: AdapterModule = await import('../src/fault.ts');
+  const restarted = await module.createAdapter({ type: 'fault', seed: 7, storeErrorRate: 0.5, inner: { type: 'mock' } }, { index: 0, field: 'adapters[0]', generation: 1 });
+  const outcomes: string[] = [];
+  const keys = chunkKeys(40);
+  for (let i = 0; i < 40; i++) outcomes.push(await restarted.store(keys.subarray(i * 4, i * 4 + 4), [[new Uint8Array(64)]]).then(() => 'ok', () => 'error'));
+  assert.equal(outcomes, second, 'createAdapter passes the generation of its context');
+  await restarted.close();
+});
 
 test('store errors: rate 1 fails every store with KVT_ERR_ADAPTER; rate 0 none', async () => {
   assert.equal(await storeOutcomes({ storeErrorRate: 1 }, 5), ['error', 'error', 'error', 'error', 'error']);

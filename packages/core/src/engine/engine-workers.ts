@@ -206,6 +206,7 @@ export class EngineWorkers {
     hostPorts.push(main.port2);
     const controlChannel = new MessageChannel();
     const adapter = config.adapters[i];
+    const generation = Atomics.load(this.#control, Control.HOST_GENERATION + i);
     const task: EngineTask = {
       ...this.#base(controlChannel.port2),
       kind: 'adapter',
@@ -216,10 +217,10 @@ export class EngineWorkers {
         moduleUrl: adapterModuleUrl(adapter.type, `adapters[${i}]`),
         adapterTypes: registeredAdapterTypes(),
         events: this.#rings[i].buffer,
+        generation,
       },
       hostPorts,
     };
-    const generation = Atomics.load(this.#control, Control.HOST_GENERATION + i);
     const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i));
     this.#adapterControls[i] = control;
     this.#hostGenerations[i] = generation;

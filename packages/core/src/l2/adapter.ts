@@ -99,6 +99,11 @@ export interface AdapterContext {
   readonly index: number;
   /** The config path of this adapter (e.g. `adapters[1]`), for error messages. */
   readonly field: string;
+  /**
+   * Hosts of this adapter that ran before this one: 0 (or absent) for the first, one more after
+   * each restart of a dead host (an adapter that draws random numbers can vary them per lifetime).
+   */
+  readonly generation?: number;
 }
 
 /**
