@@ -90,6 +90,13 @@ class Model {
     }
   }
 
+  /** A read lock of `owner` on `o` (key `key`) at `now`, whose view of `slot` is checked from now on. */
+  readLock(key: number, o: ModelObject, owner: number, slot: SlotRef, now: number): void {
+    o.reads[owner]++;
+    o.readDeadline = now + READ_LEASE;
+    this.readHolds.push({ owner, slot, fill: o.fill, gen: o.gen, key });
+  }
+
   orphanOf(key: number, owner: number, write: boolean): ModelOrphan | undefined {
     return this.orphans.find((x) => x.key === key && (write ? x.writer === owner : x.stale[owner] > 0));
   }
@@ -186,11 +193,7 @@ function check(ops: readonly Op[]): void {
         } else if (expected === SUCCESS && o !== undefined) {
           o.writer = -1;
           m.dropHolds(o.gen, op.owner, 'write');
-          if (op.kind === 'finishWriteAndReserveRead') {
-            o.reads[op.owner]++;
-            o.readDeadline = now + READ_LEASE;
-            m.readHolds.push({ owner: op.owner, slot: r.slots[0], fill: o.fill, gen: o.gen, key: op.key });
-          }
+          if (op.kind === 'finishWriteAndReserveRead') m.readLock(op.key, o, op.owner, r.slots[0], now);
         }
         break;
       }
@@ -200,11 +203,7 @@ function check(ops: readonly Op[]): void {
         expected = o === undefined ? KEY_NOT_EXIST : o.writer >= 0 ? KEY_NOT_READABLE : SUCCESS;
         const r = l1s[op.owner].reserveRead(k(op.key));
         actual = r.codes[0];
-        if (expected === SUCCESS && o !== undefined) {
-          o.reads[op.owner]++;
-          o.readDeadline = now + READ_LEASE;
-          m.readHolds.push({ owner: op.owner, slot: r.slots[0], fill: o.fill, gen: o.gen, key: op.key });
-        }
+        if (expected === SUCCESS && o !== undefined) m.readLock(op.key, o, op.owner, r.slots[0], now);
         break;
       }
       case 'finishRead': {
