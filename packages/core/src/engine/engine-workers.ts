@@ -15,6 +15,7 @@ import { callOn, codedHostApi } from '../l2/coded-errors.ts';
 import { registeredPolicyModules } from '../policies/modules.ts';
 import { portEndpoint } from '../l2/endpoint.ts';
 import { L2EventRing } from '../l2/event-ring.ts';
+import { workerEntry } from '../module-url.ts';
 import { Control } from './layout.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
@@ -84,13 +85,13 @@ export class EngineWorkers {
       },
     });
     this.#pool = new Piscina({
-      filename: new URL('./engine-worker.mjs', import.meta.url).href,
+      filename: workerEntry('./engine-worker', import.meta.url).href,
       minThreads: 3 + adapters,
       maxThreads: 3 + adapters,
       idleTimeout: Infinity,
       atomics: 'disabled',
       concurrentTasksPerWorker: 1,
-      // engine-worker.mjs registers tsx in the worker itself (see there): nothing to pass.
+      // From sources engine-worker.mjs registers tsx in the worker itself (see there): nothing to pass.
       execArgv: [],
     });
     // Piscina emits 'error' for a worker that died outside a task; the task's own rejection reports it.
