@@ -28,6 +28,17 @@ const L2_RING_RECORDS = 16_384;
 type ControllerKind = 'store' | 'prefetch' | 'eviction';
 
 /** A prefetch request submitted while the prefetch worker restarts: sent to its successor. */
+/**
+ * Why adapter `index` of `type` could not start, as `open` reports it: a config error stays one
+ * (its message names the field); anything else (the machine refused, the module failed, the host
+ * was not ready in time) is `KVT_ERR_ADAPTER` naming the adapter and the cause.
+ */
+function adapterStartError(index: number, type: string, err: unknown): KvtierError {
+  const cause = KvtierError.from(err);
+  if (cause.code === ErrorCode.CONFIG) return cause;
+  return new KvtierError(ErrorCode.ADAPTER, `adapters[${index}] (type '${type}') could not start: ${cause.message}`, { cause });
+}
+
 interface QueuedPrefetch {
   readonly requestId: number;
   readonly keys: Uint32Array;
@@ -106,7 +117,7 @@ export class EngineWorkers {
       await Promise.all((['store', 'prefetch', 'eviction'] as const).map((k) => workers.#startController(k)));
       void workers.#supervisor.serveTerminationRequests();
     } catch (err) {
-      await workers.stop();
+      await workers.#abort();
       throw err;
     }
     return workers;
@@ -184,7 +195,7 @@ export class EngineWorkers {
     const done = this.#pool.run(task, { transferList: [task.controlPort, ...transfer] as never }) as Promise<void>;
     const running: Running = { name, kind: task.kind, adapter: task.kind === 'adapter' ? task.host.adapterIndex : -1, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
     this.#running.set(name, running);
-    this.#supervisor.watch(running, restart);
+    done.catch(() => {}); // supervised once ready; a task that fails before is this start's failure
     let timer: NodeJS.Timeout | undefined;
     const ready = await Promise.race([
       control.ready(),
@@ -193,6 +204,7 @@ export class EngineWorkers {
     ]).catch((err) => { throw KvtierError.from(err); }).finally(() => clearTimeout(timer));
     running.threadId = ready.threadId;
     running.ownerId = ready.ownerId;
+    this.#supervisor.watch(running, restart);
     this.#supervisor.setHealthy(name, true);
     return control;
   }
@@ -218,7 +230,8 @@ export class EngineWorkers {
       hostPorts,
     };
     const generation = Atomics.load(this.#control, Control.HOST_GENERATION + i);
-    const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i));
+    const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i))
+      .catch((err: KvtierError) => { throw adapterStartError(i, adapter.type, err); });
     this.#adapterControls[i] = control;
     this.#hostGenerations[i] = generation;
     this.#adapterHosts[i] = codedHostApi('decode', callOn(Comlink.wrap<AdapterHostApi>(portEndpoint(main.port1)) as unknown as AdapterHostApi));
@@ -272,6 +285,16 @@ export class EngineWorkers {
       for (const request of this.#prefetchQueue?.splice(0) ?? []) this.#sendPrefetch(control, request);
       this.#prefetchQueue = null;
     }
+  }
+
+  /**
+   * Ends a start that failed: supervision first (a task ending now did not crash, nothing
+   * restarts, nothing warns), then every thread, without waiting for tasks to finish: one that
+   * never became ready (an adapter stuck in `createAdapter`) would never see its stop word.
+   */
+  async #abort(): Promise<void> {
+    this.#supervisor.stop();
+    await this.#pool.destroy();
   }
 
   /**
