@@ -13,23 +13,16 @@ const OPEN_MS = 90_000;
 const L1 = { slotBytes: 4096, slotCount: 8 };
 registerAdapterType('broken', new URL('./engine-broken-adapter.ts', import.meta.url).href, broken);
 
-/** The rejection of open(config), and every process warning emitted meanwhile. */
+/** The rejection of open(config), and every warning or error the cache logged meanwhile. */
 async function failedOpen(config: object): Promise<{ err: KvtierError; warnings: string[] }> {
   const warnings: string[] = [];
-  const onWarning = (w: Error) => warnings.push(w.message);
-  process.on('warning', onWarning);
-  try {
-    const err = await withDeadline(KvCache.open(config).then(
-      async (cache) => { await cache.close(); throw new Error('open succeeded'); },
-      (e: unknown) => e,
-    ), OPEN_MS, 'KvCache.open');
-    assert.ok(err instanceof KvtierError, String(err));
-    // Warnings are emitted on the next tick: let any pending one arrive.
-    await new Promise((resolve) => setImmediate(resolve));
-    return { err: err as KvtierError, warnings };
-  } finally {
-    process.off('warning', onWarning);
-  }
+  const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m) };
+  const err = await withDeadline(KvCache.open(config, { logger }).then(
+    async (cache) => { await cache.close(); throw new Error('open succeeded'); },
+    (e: unknown) => e,
+  ), OPEN_MS, 'KvCache.open');
+  assert.ok(err instanceof KvtierError, String(err));
+  return { err: err as KvtierError, warnings };
 }
 
 test('an fs baseDir under /proc: KVT_ERR_ADAPTER naming adapters[1], fs and why, without hanging or warning', async () => {
@@ -52,6 +45,13 @@ test('a config problem found at start stays KVT_ERR_CONFIG naming the field', as
   assert.is(err.code, ErrorCode.CONFIG, err.message);
   assert.match(err.message, /^config\.adapters\[0\]\.baseDir: "\/dev\/null" exists and is not a directory/);
   assert.equal(warnings, []);
+});
+
+test('a logger without its methods is refused up front, naming the option', async () => {
+  const err = await KvCache.open({ l1: L1, adapters: [{ type: 'mock' }] }, { logger: { warn() {} } as never }).catch((e: KvtierError) => e);
+  assert.ok(err instanceof KvtierError);
+  assert.is(err.code, ErrorCode.INVALID_ARGUMENT);
+  assert.is(err.message, 'KvCache.open options.logger must be a logger with methods debug, info, warn, error (console is one), got object without debug, info, error');
 });
 
 test('after failed opens a cache opens and closes normally', async () => {
