@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,23 +23,31 @@ mkdirSync(TARBALLS);
 mkdirSync(PROJECT);
 
 interface Run { code: number | null; stdout: string; stderr: string }
+let runs = 0;
 
-/** Runs `cmd` in `cwd` with no loader flags inherited (a consumer's plain environment). */
-function run(cmd: string, args: string[], cwd: string): Promise<Run> {
+/**
+ * Runs `cmd` in `cwd` with no loader flags inherited (a consumer's plain environment), its stderr
+ * on a file as a terminal or a redirect gives it (Node's own 'pipe' is a socket, see native-stderr.ts in @kvtier/gpu).
+ */
+async function run(cmd: string, args: string[], cwd: string): Promise<Run> {
   const env: Record<string, string | undefined> = { ...process.env, NODE_OPTIONS: undefined };
-  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderrPath = join(WORK, `stderr-${++runs}.txt`);
+  const stderrFd = openSync(stderrPath, 'w+');
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', stderrFd] });
+  closeSync(stderrFd);
   let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  const done = new Promise<Run>((resolve, reject) => {
+  child.stdout!.on('data', (d) => { stdout += d; });
+  const done = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', resolve);
   });
-  return withDeadline(done, STEP_MS, `${cmd} ${args.join(' ')}`).catch((err) => {
+  try {
+    const code = await withDeadline(done, STEP_MS, `${cmd} ${args.join(' ')}`);
+    return { code, stdout, stderr: readFileSync(stderrPath, 'utf8') };
+  } catch (err) {
     child.kill('SIGKILL');
     throw err;
-  });
+  }
 }
 
 async function ok(cmd: string, args: string[], cwd: string): Promise<string> {

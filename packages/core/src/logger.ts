@@ -52,3 +52,10 @@ export function resolveLogger(value: unknown, field: string): Logger {
   }
   return value as Logger;
 }
+
+/** A logger that keeps every record, for tests: `records` in order, each with its level. */
+export function recordingLogger(): Logger & { readonly records: { readonly level: LogLevel; readonly message: string }[] } {
+  const records: { level: LogLevel; message: string }[] = [];
+  const keep = (level: LogLevel) => (message: string) => { records.push({ level, message }); };
+  return { records, debug: keep('debug'), info: keep('info'), warn: keep('warn'), error: keep('error') };
+}
