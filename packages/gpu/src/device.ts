@@ -1,5 +1,5 @@
 /**
- * Finding and owning a Dawn device (DESIGN.md §9): hardware first, then Mesa's lavapipe (Vulkan),
+ * Finding and owning a Dawn device (docs/architecture.md §9): hardware first, then Mesa's lavapipe (Vulkan),
  * then llvmpipe (OpenGL ES, compatibility mode), else a NO_GPU error naming what to install.
  */
 import { ErrorCode, KvtierError, type Logger } from '@kvtier/core';

@@ -1,5 +1,5 @@
 /**
- * `KvCache` (DESIGN.md §10): the engine thread's facade over L1, the controllers and the adapter
+ * `KvCache` (docs/architecture.md §10): the engine thread's facade over L1, the controllers and the adapter
  * hosts. Writes go straight into L1 (the store worker replicates them to L2); prefetches lock the
  * L1 prefix at once and hand the rest to the prefetch worker, whose result arrives in the shared
  * prefetch table. Nothing here blocks the event loop.
