@@ -4,7 +4,7 @@
 export { ErrorCode, KvtierError, type ErrorCodeString } from './errors.ts';
 export { KvCache, type Keys, type KvCacheStatus, type OpenOptions, type PrefetchHandle, type PrefetchOutcome } from './engine/kv-cache.ts';
 export { MetricsServer, type ServeOptions } from './http/metrics-server.ts';
-export { stderrLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.ts';
+export { stderrLogger, type Logger } from './logger.ts';
 export {
   CHUNK_HASH_SEED, CHUNK_HASH_BYTES, DIGEST_BYTES, DEFAULT_CHUNK_SIZE, MAX_NAME_BYTES,
   chunkHashes, digestKey, digestBatch, objectKeys, validateKey, validateModelName, validateSalt,
