@@ -27,7 +27,6 @@ const L2_RING_RECORDS = 16_384;
 
 type ControllerKind = 'store' | 'prefetch' | 'eviction';
 
-/** A prefetch request submitted while the prefetch worker restarts: sent to its successor. */
 /**
  * Why adapter `index` of `type` could not start, as `open` reports it: a config error stays one
  * (its message names the field); anything else (the machine refused, the module failed, the host
@@ -39,6 +38,7 @@ function adapterStartError(index: number, type: string, err: unknown): KvtierErr
   return new KvtierError(ErrorCode.ADAPTER, `adapters[${index}] (type '${type}') could not start: ${cause.message}`, { cause });
 }
 
+/** A prefetch request submitted while the prefetch worker restarts: sent to its successor. */
 interface QueuedPrefetch {
   readonly requestId: number;
   readonly keys: Uint32Array;
