@@ -3,7 +3,8 @@
 // (uvu has none), and closes with the line CI reads: `N passed, N failed`.
 // Usage: node scripts/run-tests.mjs [substring filter ...]
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,19 +50,31 @@ const runtimeDir = join(root, 'node_modules', '.cache', 'xdg-runtime');
 mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
 const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? runtimeDir };
 
+// A child's stderr is a file, printed after its stdout: Node's 'pipe' is a socket, and the native
+// warnings @kvtier/gpu captures off file descriptor 2 can only be captured from a file, pipe or tty.
+const stderrDir = mkdtempSync(join(tmpdir(), 'kvtier-test-stderr-'));
+process.on('exit', () => rmSync(stderrDir, { recursive: true, force: true }));
+let runs = 0;
+
 function run(cmd, args, timeoutMs) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stderrPath = join(stderrDir, `${++runs}.txt`);
+    const stderrFd = openSync(stderrPath, 'w+');
+    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', stderrFd], detached: true });
+    closeSync(stderrFd);
     let output = '';
     const onData = (d) => { output += d; process.stdout.write(d); };
     child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       try { process.kill(-child.pid, 'SIGKILL'); } catch {}
     }, timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, output, timedOut }); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      onData(readFileSync(stderrPath, 'utf8'));
+      resolve({ code, output, timedOut });
+    });
   });
 }
 

@@ -1,4 +1,4 @@
-// The facade treats extraCount as L1 does (CONFORMANCE: "extraCount is clamped to [0, 127]"):
+// The facade treats extraCount as L1 does ("extraCount is clamped to [0, 127]"):
 // integers outside the range are clamped, only non-integers are refused.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,7 +1,7 @@
 // Leases as short as the adapter call deadline, with calls that often outlive them: prefetch
 // loads land after their write lease, store claims outlive their read lease, while new objects
 // keep taking slots. An expired lease releases the key, never the slot in use: never wrong
-// bytes, and every slot comes back once its holders let go (CONFORMANCE.md "L1: leases").
+// bytes, and every slot comes back once its holders let go (docs/core/L1Manager.md#leases).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, KvCache } from '@kvtier/core';

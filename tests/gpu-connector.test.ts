@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { digestBatch, ErrorCode, objectKeys, type DigestBatch, type KvtierError } from '@kvtier/core';
-import { L1Manager, withDeadline } from '@kvtier/core/testing';
+import { L1Manager, withDeadline, recordingLogger } from '@kvtier/core/testing';
 import { GATHER_METHODS, GpuKvConnector, openGpu, PagedKvCache, type Gpu, type PagedKvCacheOptions } from '@kvtier/gpu';
 
 const TEST_MS = 60_000;
@@ -30,7 +30,7 @@ function noise(n: number, seed: number): Uint8Array {
 }
 
 async function rig(opts: { layout?: PagedKvCacheOptions['layout']; dtype?: PagedKvCacheOptions['dtype']; slots?: number; seed?: number } = {}): Promise<Rig> {
-  const gpu = await withDeadline(openGpu({ logger: () => {} }), 30_000, 'openGpu');
+  const gpu = await withDeadline(openGpu({ logger: recordingLogger() }), 30_000, 'openGpu');
   // Buffers of 10 blocks' runs: chunks span device buffers.
   const probe = new PagedKvCache(gpu, { ...SHAPE, numBlocks: 1, layout: opts.layout, dtype: opts.dtype });
   const runBytes = probe.geometry.runBytes;
@@ -220,7 +220,7 @@ test('after a device loss, a reopened device and cache load the chunks back from
       assert.is(await r.connector.store(keys, table), 4);
       r.gpu.device.destroy();
       assert.is((await errorOf(r.connector.retrieve(keys, table)))?.code, ErrorCode.DEVICE_LOST);
-      reopened = await withDeadline(openGpu({ logger: () => {} }), 30_000, 'openGpu');
+      reopened = await withDeadline(openGpu({ logger: recordingLogger() }), 30_000, 'openGpu');
       const cache = new PagedKvCache(reopened, r.cache.options);
       const connector = await GpuKvConnector.create(cache, r.l1, r.connector.options);
       try {
@@ -250,7 +250,7 @@ test('misuse is INVALID_ARGUMENT before L1 is touched', () =>
 
 test('an L1 slot too small for a chunk is a clear error and leaves no reservation', () =>
   withDeadline((async () => {
-    const gpu = await withDeadline(openGpu({ logger: () => {} }), 30_000, 'openGpu');
+    const gpu = await withDeadline(openGpu({ logger: recordingLogger() }), 30_000, 'openGpu');
     const cache = new PagedKvCache(gpu, SHAPE);
     const l1 = L1Manager.create({ slotBytes: cache.blockBytes, slotCount: 8 });
     const connector = await GpuKvConnector.create(cache, l1, { chunkTokens: 64 * BLOCK_TOKENS, method: 'copy' });

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import '@kvtier/adapters';
 import { digestBatch, ErrorCode, KvCache, objectKeys, type KvtierError } from '@kvtier/core';
-import { lockedObjects, withDeadline } from '@kvtier/core/testing';
+import { lockedObjects, withDeadline, recordingLogger } from '@kvtier/core/testing';
 import { GpuKvConnector, openGpu, PagedKvCache } from '@kvtier/gpu';
 import { eventually, inL2, storeSettled } from './engine-helpers.ts';
 
@@ -18,7 +18,7 @@ async function withRig(
   adapter: Record<string, unknown> = { type: 'mock' },
   prefetchTimeoutMs?: number,
 ): Promise<void> {
-  const gpu = await withDeadline(openGpu({ logger: () => {} }), 30_000, 'openGpu');
+  const gpu = await withDeadline(openGpu({ logger: recordingLogger() }), 30_000, 'openGpu');
   const kv = new PagedKvCache(gpu, SHAPE);
   const cache = await withDeadline(KvCache.open({ l1: { capacityBytes: 64 * 4096, slotBytes: 4096 }, adapters: [adapter], adapterCallTimeoutMs: 5_000 }), 30_000, 'KvCache.open');
   try {

@@ -2,16 +2,16 @@
  * Registers the built-in adapter types with core's registry. Each type's module is the file that
  * implements it; adapter workers import it by URL.
  */
-import { registerAdapterType } from '@kvtier/core/authoring';
+import { registerAdapterType, siblingModule } from '@kvtier/core/authoring';
 import * as fault from './fault.ts';
 import * as fs from './fs.ts';
 import * as mock from './mock.ts';
 
 /** Module URL of each built-in adapter type. */
 export const BUILTIN_ADAPTER_MODULES = {
-  mock: new URL('./mock.ts', import.meta.url).href,
-  fs: new URL('./fs.ts', import.meta.url).href,
-  fault: new URL('./fault.ts', import.meta.url).href,
+  mock: siblingModule('./mock.ts', import.meta.url).href,
+  fs: siblingModule('./fs.ts', import.meta.url).href,
+  fault: siblingModule('./fault.ts', import.meta.url).href,
 } as const;
 
 /** Registers `mock`, `fs` and `fault` on this thread (idempotent). */

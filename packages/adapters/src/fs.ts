@@ -24,8 +24,8 @@
  * "reconcileIntervalMs"?: 30000}`.
  */
 import { constants as fsConstants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
 import { checkInteger, checkString, configError, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
 import { skipBytes, totalLength } from './parts.ts';
@@ -130,8 +130,32 @@ function startError(err: unknown, field: string, where: string): KvtierError {
     ELOOP: 'has too many symbolic links in its path',
   }[code ?? ''];
   if (problem !== undefined) return new KvtierError(ErrorCode.CONFIG, `config.${field}: ${where} ${problem}`, { cause: err });
-  const reason = err instanceof Error ? err.message : String(err);
+  const refusal = {
+    ENOENT: 'cannot be created: its parent directory does not accept new directories',
+    EACCES: 'cannot be created or used: permission denied',
+    EPERM: 'cannot be created or used: operation not permitted',
+    EROFS: 'is on a read-only file system',
+    ENOSPC: 'cannot be created: the disk is full',
+  }[code ?? ''];
+  const reason = refusal ?? (err instanceof Error ? err.message : String(err));
   return new KvtierError(ErrorCode.ADAPTER, `fs adapter: cannot use baseDir ${where}: ${reason}`, { cause: err });
+}
+
+/**
+ * `mkdir -p` one level at a time. Node's `mkdir(dir, { recursive: true })` never returns where
+ * `mkdir` answers ENOENT under a parent that exists (under `/proc`: it retries the same call in a
+ * libuv thread forever), which hung `KvCache.open` and held that thread for good.
+ */
+async function makeDirectories(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    // Something that is not a directory (or a link to one) answers EEXIST, as recursive mkdir did.
+    if (errno(err) === 'EEXIST' && (await stat(dir)).isDirectory()) return;
+    if (errno(err) !== 'ENOENT' || dirname(dir) === dir) throw err;
+    await makeDirectories(dirname(dir));
+    await mkdir(dir).catch((again) => { if (errno(again) !== 'EEXIST') throw again; });
+  }
 }
 
 /** An {@link L2Adapter} over a directory tree. */
@@ -175,7 +199,7 @@ export class FsAdapter implements L2Adapter {
     const where = JSON.stringify(config.baseDir);
     let baseDir: string;
     try {
-      await mkdir(config.baseDir, { recursive: true });
+      await makeDirectories(config.baseDir);
       baseDir = await realpath(config.baseDir);
     } catch (err) {
       throw startError(err, `${field}.baseDir`, where);

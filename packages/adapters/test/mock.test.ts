@@ -1,4 +1,4 @@
-// CONFORMANCE.md "Mock adapter", through the adapter host (envelope, pins) as the engine uses it.
+// "Mock adapter", through the adapter host (envelope, pins) as the engine uses it.
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateAdapterConfig } from '@kvtier/core/authoring';

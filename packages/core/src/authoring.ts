@@ -3,6 +3,8 @@
 // adapter fields, the integrity envelope's constants and L2 events. Users: `@kvtier/core`.
 export { configError, invalidArgument } from './errors.ts';
 export { withDeadline } from './deadline.ts';
+export { siblingModule } from './module-url.ts';
+export { resolveLogger } from './logger.ts';
 export { Bitmap } from './shm/bitmap.ts';
 export { readLockPrefix, type LockedL1Prefix } from './l1/prefix-lock.ts';
 export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2EvictionConfig, L2Status } from './l2/adapter.ts';

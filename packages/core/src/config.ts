@@ -1,5 +1,5 @@
 /**
- * The engine's JSON configuration (DESIGN.md §11): validated once, up front, into a fully
+ * The engine's JSON configuration (docs/architecture.md §11): validated once, up front, into a fully
  * defaulted {@link KvCacheConfig}. Every error is a `KVT_ERR_CONFIG` {@link KvtierError} whose
  * message names the field and the allowed range, e.g.
  * `config.adapters[1].eviction.watermark: must be a number in (0, 1], got 1.5`.

@@ -2,7 +2,9 @@
 // connector works on. Adapter and policy authors: `@kvtier/core/authoring`. Bench and tests:
 // `@kvtier/core/testing`. Keep this list at 50 names at most.
 export { ErrorCode, KvtierError, type ErrorCodeString } from './errors.ts';
-export { KvCache, type Keys, type KvCacheStatus, type PrefetchHandle, type PrefetchOutcome } from './engine/kv-cache.ts';
+export { KvCache, type Keys, type KvCacheStatus, type OpenOptions, type PrefetchHandle, type PrefetchOutcome } from './engine/kv-cache.ts';
+export { MetricsServer, type ServeOptions } from './http/metrics-server.ts';
+export { stderrLogger, type Logger } from './logger.ts';
 export {
   CHUNK_HASH_SEED, CHUNK_HASH_BYTES, DIGEST_BYTES, DEFAULT_CHUNK_SIZE, MAX_NAME_BYTES,
   chunkHashes, digestKey, digestBatch, objectKeys, validateKey, validateModelName, validateSalt,

@@ -1,5 +1,5 @@
 /**
- * Object keys (DESIGN.md §4): chunk hashes over token sequences, name validation, and the 128-bit
+ * Object keys (docs/architecture.md §4): chunk hashes over token sequences, name validation, and the 128-bit
  * digests the L1 index and L2 adapters key on.
  */
 import { createHash } from 'node:crypto';

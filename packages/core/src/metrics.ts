@@ -22,7 +22,7 @@ const COUNTERS = [
   ['L1_READS', 'engine', 'kvtier_l1_reads_total', 'Objects read from L1 through readPrefetched.'],
   ['L1_EVICTIONS', 'engine', 'kvtier_l1_evictions_total', 'Objects evicted from L1 by the watermark eviction.'],
   ['PREFETCH_REQUESTS', 'engine', 'kvtier_prefetch_requests_total', 'Prefetch requests submitted.'],
-  ['PREFETCH_L1_HIT_KEYS', 'engine', 'kvtier_prefetch_l1_hit_keys_total', 'Keys a prefetch found in L1.'],
+  ['PREFETCH_L1_HIT_KEYS', 'engine', 'kvtier_prefetch_l1_hit_keys_total', 'Keys of the leading run a prefetch found in L1 (the L1 prefix, read-locked at submit).'],
   ['PREFETCH_L2_HIT_KEYS', 'engine', 'kvtier_prefetch_l2_hit_keys_total', 'Keys a prefetch loaded (or joined) from L2.'],
   ['PREFETCH_FAILURES', 'engine', 'kvtier_prefetch_failures_total', 'Prefetch requests that ended with an error.'],
   ['STORE_RETRIES', 'engine', 'kvtier_store_retries_total', 'Store attempts retried after a failure.'],
@@ -206,6 +206,7 @@ export class Metrics {
     COUNTER_TEXT.forEach(([name, help], i) => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${cell(COUNTERS_AT + i)}`);
     });
+    out.push(...this.#hitRatios());
     ADAPTER_COUNTER_TEXT.forEach(([name, help], i) => {
       out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
       for (let a = 0; a < adapterCount; a++) out.push(`${name}{adapter="${a}"} ${cell(ADAPTER_COUNTERS_AT + a * ADAPTER_COUNTER_TEXT.length + i)}`);
@@ -252,5 +253,23 @@ export class Metrics {
       out.push(`${def.name}_count${labels} ${cell(at + def.buckets.length + 2)}`);
     });
     return mergeExpositions([out.join('\n'), ...extra]);
+  }
+
+  /**
+   * The hit ratio per tier since start, for a dashboard that plots one number: hit keys over
+   * requested keys (0 before any request). Rates over a window come from the counters themselves.
+   */
+  #hitRatios(): string[] {
+    const requested = this.get(Counter.PREFETCH_REQUESTED_KEYS);
+    const l1 = this.get(Counter.PREFETCH_L1_HIT_KEYS);
+    const l2 = this.get(Counter.PREFETCH_L2_HIT_KEYS);
+    const ratio = (hits: number) => (requested === 0 ? 0 : hits / requested);
+    return [
+      '# HELP kvtier_prefetch_hit_ratio Fraction of the keys prefetches asked for that were served, since start: from the L1 prefix (tier="l1"), from L2 (tier="l2"), from either (tier="all").',
+      '# TYPE kvtier_prefetch_hit_ratio gauge',
+      `kvtier_prefetch_hit_ratio{tier="l1"} ${ratio(l1)}`,
+      `kvtier_prefetch_hit_ratio{tier="l2"} ${ratio(l2)}`,
+      `kvtier_prefetch_hit_ratio{tier="all"} ${ratio(l1 + l2)}`,
+    ];
   }
 }

@@ -2,6 +2,7 @@
 // policy replay, and the hooks into a `KvCache` that are not user API (`terminateWorker(cache, name)`,
 // `engineCounters(cache)`, ...). Nothing here is stable API.
 export { withDeadline } from './deadline.ts';
+export { recordingLogger } from './logger.ts';
 export {
   lockedObjects, engineCounters, terminateWorker, workerHealth, adapterHosts,
 } from './engine/kv-cache.ts';

@@ -1,4 +1,4 @@
-// CONFORMANCE.md "L1: delete, clear, state", plus touch and evict.
+// "L1: delete, clear, state", plus touch and evict.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { L1KeyState } from '../src/l1/api.ts';

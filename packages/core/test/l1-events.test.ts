@@ -1,4 +1,4 @@
-// CONFORMANCE.md "Listeners and events", plus the store controller's side of L1: takeDirty and
+// "Listeners and events", plus the store controller's side of L1: takeDirty and
 // the dirty wake-ups, and the eviction worker's emergency wake-up.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

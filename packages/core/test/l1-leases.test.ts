@@ -1,4 +1,4 @@
-// CONFORMANCE.md "L1: leases and threads" (the in-process part: lease expiry, reclaimThread on an
+// "L1: leases and threads" (the in-process part: lease expiry, reclaimThread on an
 // owner of this thread, detach). Real dying workers are in l1-threads.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

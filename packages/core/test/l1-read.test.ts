@@ -1,4 +1,4 @@
-// CONFORMANCE.md "L1: reserveRead", "L1: unsafeRead", "L1: finishRead".
+// "L1: reserveRead", "L1: unsafeRead", "L1: finishRead".
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NO_SLOT } from '../src/l1/api.ts';

@@ -1,4 +1,4 @@
-// CONFORMANCE.md "L1: leases and threads": an expired lease releases the key, never the slot. A
+// L1 leases (docs/core/L1Manager.md#leases): an expired lease releases the key, never the slot. A
 // holder may still use its zero-copy view, so its slot goes to no other key until the holder lets
 // go (finishWrite, finishRead, finishStore, handOverReads) or its thread is reclaimed. Leases are
 // expired with expireLeases(far future), so no test depends on timing.

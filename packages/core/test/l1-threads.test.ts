@@ -1,4 +1,4 @@
-// CONFORMANCE.md "L1: leases and threads" with real worker threads on one shared L1: concurrent
+// "L1: leases and threads" with real worker threads on one shared L1: concurrent
 // writers and readers, a random-traffic stress run, and a worker terminated while holding locks.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,5 +1,5 @@
-// CONFORMANCE.md "L1: reserveWrite", "L1: finishWrite", "L1: finishWriteAndReserveRead", and
-// inline emergency eviction (DESIGN.md §5 "Out of memory").
+// "L1: reserveWrite", "L1: finishWrite", "L1: finishWriteAndReserveRead", and
+// inline emergency eviction (docs/architecture.md §5 "Out of memory").
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NO_SLOT } from '../src/l1/api.ts';

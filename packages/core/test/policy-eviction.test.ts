@@ -1,4 +1,4 @@
-// The behaviour every list-based eviction policy shares (CONFORMANCE "LRU policy" and the policy
+// The behaviour every list-based eviction policy shares ("LRU policy" and the policy
 // side of "L2 eviction"), run over lru, arc, s3fifo and default; and the victim count rules.
 import { suite, test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,4 @@
-// The default prefetch policy (CONFORMANCE "Prefetch policy (default)").
+// The default prefetch policy.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Bitmap } from '../src/shm/bitmap.ts';

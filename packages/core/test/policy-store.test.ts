@@ -1,4 +1,4 @@
-// Store policies (CONFORMANCE "Store policy (default)") and skip_l1.
+// Store policies and skip_l1.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, KvtierError } from '../src/errors.ts';

@@ -1,5 +1,5 @@
 /**
- * GpuKvConnector: joins a {@link PagedKvCache} and the host tier (DESIGN.md §9): a plain L1, or the
+ * GpuKvConnector: joins a {@link PagedKvCache} and the host tier (docs/architecture.md §9): a plain L1, or the
  * `KvCache` facade, whose prefetch also brings chunks up from L2. A sequence's block table
  * covers its chunks in order: chunk i is blocks `[i·chunkBlocks, (i+1)·chunkBlocks)` of the table
  * (the last may be shorter), and its L1 object is those blocks' canonical bytes.

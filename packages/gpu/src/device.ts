@@ -1,9 +1,11 @@
 /**
- * Finding and owning a Dawn device (DESIGN.md §9): hardware first, then Mesa's lavapipe (Vulkan),
+ * Finding and owning a Dawn device (docs/architecture.md §9): hardware first, then Mesa's lavapipe (Vulkan),
  * then llvmpipe (OpenGL ES, compatibility mode), else a NO_GPU error naming what to install.
  */
-import { ErrorCode, KvtierError } from '@kvtier/core';
+import { ErrorCode, KvtierError, type Logger } from '@kvtier/core';
+import { resolveLogger } from '@kvtier/core/authoring';
 import { create } from './dawn.ts';
+import { withNativeStderr } from './native-stderr.ts';
 
 /** How a device was reached. `vulkan`, `metal` and `d3d12` are the platform's native backend. */
 export type GpuBackend = 'vulkan' | 'metal' | 'd3d12' | 'opengles';
@@ -11,15 +13,15 @@ export type GpuBackend = 'vulkan' | 'metal' | 'd3d12' | 'opengles';
 /** The kinds of adapter {@link openGpu} tries, in its default order. */
 export type GpuSource = 'hardware' | 'software-vulkan' | 'software-opengles';
 
-/** Receives uncaptured GPU errors and device loss; the default writes to stderr. */
-export type GpuLogger = (message: string) => void;
-
 /** Options of {@link openGpu}. */
 export interface OpenGpuOptions {
   /** Which sources to try, in order; default `['hardware', 'software-vulkan', 'software-opengles']`. */
   readonly sources?: readonly GpuSource[];
-  /** Where uncaptured GPU errors and device loss are reported. */
-  readonly logger?: GpuLogger;
+  /**
+   * Where uncaptured GPU errors and device loss (`error`) and the native stack's warnings (known
+   * harmless ones at `debug`, others at `warn`) are reported; default `stderrLogger()`: warnings and errors to stderr.
+   */
+  readonly logger?: Logger;
 }
 
 /** What the adapter says about itself (`adapter.info`). */
@@ -60,30 +62,30 @@ interface Candidate {
   readonly backend: GpuBackend;
 }
 
-async function tryHardware(): Promise<Candidate | null> {
+async function tryHardware(log: Logger): Promise<Candidate | null> {
   const instance = create([]);
-  const adapter = await instance.requestAdapter({ powerPreference: 'high-performance' });
+  const adapter = await withNativeStderr(() => instance.requestAdapter({ powerPreference: 'high-performance' }), log);
   if (adapter === null || isSoftware(adapter)) return null;
   return { instance, adapter, backend: nativeBackend() };
 }
 
-async function trySoftwareVulkan(): Promise<Candidate | null> {
+async function trySoftwareVulkan(log: Logger): Promise<Candidate | null> {
   if (process.platform !== 'linux') return null;
   const instance = create(['backend=vulkan']);
-  const adapter = await instance.requestAdapter();
+  const adapter = await withNativeStderr(() => instance.requestAdapter(), log);
   return adapter === null ? null : { instance, adapter, backend: 'vulkan' };
 }
 
-async function trySoftwareOpenGles(): Promise<Candidate | null> {
+async function trySoftwareOpenGles(log: Logger): Promise<Candidate | null> {
   if (process.platform !== 'linux') return null;
   // Mesa's EGL needs a platform without a display server; read when the instance starts EGL.
   process.env.EGL_PLATFORM ??= 'surfaceless';
   const instance = create(['backend=opengles']);
-  const adapter = await instance.requestAdapter({ featureLevel: 'compatibility' });
+  const adapter = await withNativeStderr(() => instance.requestAdapter({ featureLevel: 'compatibility' }), log);
   return adapter === null ? null : { instance, adapter, backend: 'opengles' };
 }
 
-const ATTEMPTS: Record<GpuSource, () => Promise<Candidate | null>> = {
+const ATTEMPTS: Record<GpuSource, (log: Logger) => Promise<Candidate | null>> = {
   hardware: tryHardware,
   'software-vulkan': trySoftwareVulkan,
   'software-opengles': trySoftwareOpenGles,
@@ -118,8 +120,8 @@ export class Gpu {
   #lostMessage: string | null = null;
   #closed = false;
 
-  /** Use {@link openGpu}. Routes uncaptured errors and device loss to `log`. */
-  constructor(instance: GPU, device: GPUDevice, backend: GpuBackend, adapterInfo: GpuAdapterDescription, software: boolean, log: GpuLogger) {
+  /** Use {@link openGpu}. Routes uncaptured errors and device loss to `log` (as errors). */
+  constructor(instance: GPU, device: GPUDevice, backend: GpuBackend, adapterInfo: GpuAdapterDescription, software: boolean, log: Logger) {
     this.#instance = instance;
     this.device = device;
     this.backend = backend;
@@ -127,11 +129,11 @@ export class Gpu {
     this.software = software;
     device.addEventListener('uncapturederror', (event) => {
       event.preventDefault();
-      log(`uncaptured GPU error on ${this.identity}: ${(event as GPUUncapturedErrorEvent).error.message}`);
+      log.error(`uncaptured GPU error on ${this.identity}: ${(event as GPUUncapturedErrorEvent).error.message}`);
     });
     void device.lost.then((info) => {
       this.#lostMessage ??= `${info.reason}: ${info.message}`;
-      if (!this.#closed) log(`device ${this.identity} lost (${info.reason}): ${info.message}`);
+      if (!this.#closed) log.error(`device ${this.identity} lost (${info.reason}): ${info.message}`);
     });
   }
 
@@ -212,14 +214,14 @@ function requiredLimits(adapter: GPUAdapter): Record<string, number> {
  */
 export async function openGpu(opts: OpenGpuOptions = {}): Promise<Gpu> {
   const sources = opts.sources ?? DEFAULT_SOURCES;
-  const log = opts.logger ?? ((m: string) => process.stderr.write(`kvtier gpu: ${m}\n`));
+  const log = resolveLogger(opts.logger, 'openGpu opts.logger');
   const failures: string[] = [];
   for (const source of sources) {
     const attempt = ATTEMPTS[source];
     if (attempt === undefined) throw new KvtierError(ErrorCode.INVALID_ARGUMENT, `openGpu: unknown source '${String(source)}' (known: ${DEFAULT_SOURCES.join(', ')})`);
     let candidate: Candidate | null;
     try {
-      candidate = await attempt();
+      candidate = await attempt(log);
     } catch (err) {
       failures.push(`${source}: ${err instanceof Error ? err.message : String(err)}`);
       continue;

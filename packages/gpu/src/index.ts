@@ -1,5 +1,5 @@
 // The public API of @kvtier/gpu.
-export { openGpu, Gpu, SOFTWARE_GPU_PACKAGES, type GpuBackend, type GpuSource, type GpuLogger, type OpenGpuOptions, type GpuAdapterDescription } from './device.ts';
+export { openGpu, Gpu, SOFTWARE_GPU_PACKAGES, type GpuBackend, type GpuSource, type OpenGpuOptions, type GpuAdapterDescription } from './device.ts';
 export { KvGeometry, type KvDtype, type KvLayout, type KvShape } from './layout.ts';
 export { PagedKvCache, type PagedKvCacheOptions } from './paged-kv-cache.ts';
 export { GATHER_METHODS, type GatherMethod } from './gather.ts';

@@ -50,6 +50,8 @@ model (seeded random weights)
   --layout block-contiguous|per-layer   the paged cache's device layout (default block-contiguous)
   --model-seed N        seed of the weights (default 1)
   --json                print one JSON object instead of the tables
+  --metrics-port N      serve the cache's GET /metrics (Prometheus text) and GET /status (JSON) on
+                        127.0.0.1:N while the run lasts (0: a free port); the URL goes to stderr
 Writes the chart to bench-results/serve.svg (serve-long-doc-qa.svg for that scenario).`;
 
 const FLAGS = [
@@ -57,7 +59,15 @@ const FLAGS = [
   'documents', 'document-tokens', 'question-tokens',
   'chunk-tokens', 'gpu-chunks', 'l1-slots', 'l2-mib', 'adapter',
   'layers', 'd-model', 'heads', 'kv-heads', 'head-dim', 'ffn', 'vocab', 'model-block-tokens', 'layout', 'model-seed',
+  'metrics-port',
 ];
+
+/** `--metrics-port N`: the cache's operations endpoint while the run lasts (closing the rig closes it). */
+async function serveMetrics(rig: Rig, flags: Flags): Promise<void> {
+  if (flags['metrics-port'] === undefined) return;
+  const server = await rig.cache.serve({ port: count(flags['metrics-port'], 'metrics-port', 0), host: '127.0.0.1' });
+  process.stderr.write(`metrics: ${server.url}/metrics (status: ${server.url}/status)\n`);
+}
 
 /** A non-negative integer flag (0 allowed, e.g. `--gpu-chunks 0`). */
 function count(value: string | true | undefined, flag: string, fallback: number): number {
@@ -161,6 +171,7 @@ async function runTraceScenario(flags: Flags, rigOpts: Omit<RigOptions, 'maxProm
   let records: RequestRecord[];
   let bound: number;
   try {
+    await serveMetrics(rig, flags);
     if (!flags.json) process.stdout.write(describeRig(rig, { ...rigOpts, maxPromptTokens }));
     bound = infiniteCacheHits(requests.map((r) => rig.server.keys(r.tokens).names));
     records = await runTrace(rig, requests);
@@ -229,6 +240,7 @@ async function runLongDocScenario(flags: Flags, rigOpts: Omit<RigOptions, 'maxPr
   const rig = await openRig({ ...rigOpts, maxPromptTokens });
   let records: RequestRecord[];
   try {
+    await serveMetrics(rig, flags);
     if (!flags.json) process.stdout.write(describeRig(rig, { ...rigOpts, maxPromptTokens }));
     records = await runLongDoc(rig, { documents, documentTokens, questionTokens, vocab: shape.vocab, seed: positiveInteger(flags.seed, 'seed', 7) });
   } finally {

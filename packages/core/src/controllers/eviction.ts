@@ -1,5 +1,5 @@
 /**
- * The eviction controller (DESIGN.md §6): L1 watermark eviction and ONE L2 eviction controller for
+ * The eviction controller (docs/architecture.md §6): L1 watermark eviction and ONE L2 eviction controller for
  * every adapter that has an `eviction` block. Policies only order keys; this controller feeds them
  * events, asks for victims when usage reaches the watermark, and deletes the victims. Independent
  * of Piscina: a plain class over an {@link EvictionContext}.

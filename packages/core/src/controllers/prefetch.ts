@@ -1,5 +1,5 @@
 /**
- * The prefetch controller (DESIGN.md §6, LMCache's protocol): for the keys past a request's L1
+ * The prefetch controller (docs/architecture.md §6, LMCache's protocol): for the keys past a request's L1
  * prefix, lookup-and-lock on every adapter, plan with the prefetch policy, trim to the contiguous
  * prefix, unlock what is not planned, reserve temporary L1 slots of the exact sizes, load,
  * `finishWriteAndReserveRead`, unlock the pins, publish the count. At most `maxInFlight` requests

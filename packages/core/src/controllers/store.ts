@@ -1,5 +1,5 @@
 /**
- * The store controller (DESIGN.md §6): L1 -> L2 write-through. It claims dirty objects (read
+ * The store controller (docs/architecture.md §6): L1 -> L2 write-through. It claims dirty objects (read
  * locked by L1 for it), asks the store policy for target adapters, sends one store task per
  * adapter, and releases the read locks once every target finished. Independent of Piscina: a
  * plain function of a {@link StoreContext}, run in the store worker or in-process by tests.

@@ -15,6 +15,7 @@ import { callOn, codedHostApi } from '../l2/coded-errors.ts';
 import { registeredPolicyModules } from '../policies/modules.ts';
 import { portEndpoint } from '../l2/endpoint.ts';
 import { L2EventRing } from '../l2/event-ring.ts';
+import { workerEntry } from '../module-url.ts';
 import { Control } from './layout.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
@@ -25,6 +26,17 @@ import { READY_TIMEOUT_MS, Supervisor, type SupervisedTask, type SupervisorOptio
 const L2_RING_RECORDS = 16_384;
 
 type ControllerKind = 'store' | 'prefetch' | 'eviction';
+
+/**
+ * Why adapter `index` of `type` could not start, as `open` reports it: a config error stays one
+ * (its message names the field); anything else (the machine refused, the module failed, the host
+ * was not ready in time) is `KVT_ERR_ADAPTER` naming the adapter and the cause.
+ */
+function adapterStartError(index: number, type: string, err: unknown): KvtierError {
+  const cause = KvtierError.from(err);
+  if (cause.code === ErrorCode.CONFIG) return cause;
+  return new KvtierError(ErrorCode.ADAPTER, `adapters[${index}] (type '${type}') could not start: ${cause.message}`, { cause });
+}
 
 /** A prefetch request submitted while the prefetch worker restarts: sent to its successor. */
 interface QueuedPrefetch {
@@ -86,13 +98,13 @@ export class EngineWorkers {
       },
     });
     this.#pool = new Piscina({
-      filename: new URL('./engine-worker.mjs', import.meta.url).href,
+      filename: workerEntry('./engine-worker', import.meta.url).href,
       minThreads: 3 + adapters,
       maxThreads: 3 + adapters,
       idleTimeout: Infinity,
       atomics: 'disabled',
       concurrentTasksPerWorker: 1,
-      // engine-worker.mjs registers tsx in the worker itself (see there): nothing to pass.
+      // From sources engine-worker.mjs registers tsx in the worker itself (see there): nothing to pass.
       execArgv: [],
     });
     // Piscina emits 'error' for a worker that died outside a task; the task's own rejection reports it.
@@ -107,7 +119,7 @@ export class EngineWorkers {
       await Promise.all((['store', 'prefetch', 'eviction'] as const).map((k) => workers.#startController(k)));
       void workers.#supervisor.serveTerminationRequests();
     } catch (err) {
-      await workers.stop();
+      await workers.#abort();
       throw err;
     }
     return workers;
@@ -186,7 +198,7 @@ export class EngineWorkers {
     const done = this.#pool.run(task, { transferList: [task.controlPort, ...transfer] as never }) as Promise<void>;
     const running: Running = { name, kind: task.kind, adapter: task.kind === 'adapter' ? task.host.adapterIndex : -1, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
     this.#running.set(name, running);
-    this.#supervisor.watch(running, restart);
+    done.catch(() => {}); // supervised once ready; a task that fails before is this start's failure
     let timer: NodeJS.Timeout | undefined;
     const ready = await Promise.race([
       control.ready(),
@@ -195,6 +207,7 @@ export class EngineWorkers {
     ]).catch((err) => { throw KvtierError.from(err); }).finally(() => clearTimeout(timer));
     running.threadId = ready.threadId;
     running.ownerId = ready.ownerId;
+    this.#supervisor.watch(running, restart);
     this.#supervisor.setHealthy(name, true);
     return control;
   }
@@ -221,7 +234,8 @@ export class EngineWorkers {
       },
       hostPorts,
     };
-    const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i));
+    const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i))
+      .catch((err: KvtierError) => { throw adapterStartError(i, adapter.type, err); });
     this.#adapterControls[i] = control;
     this.#hostGenerations[i] = generation;
     // A message port to a dead thread never answers: a call on this host settles when its thread dies.
@@ -281,6 +295,16 @@ export class EngineWorkers {
       for (const request of this.#prefetchQueue?.splice(0) ?? []) this.#sendPrefetch(control, request);
       this.#prefetchQueue = null;
     }
+  }
+
+  /**
+   * Ends a start that failed: supervision first (a task ending now did not crash, nothing
+   * restarts, nothing warns), then every thread, without waiting for tasks to finish: one that
+   * never became ready (an adapter stuck in `createAdapter`) would never see its stop word.
+   */
+  async #abort(): Promise<void> {
+    this.#supervisor.stop();
+    await this.#pool.destroy();
   }
 
   /**

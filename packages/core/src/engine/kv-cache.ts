@@ -1,5 +1,5 @@
 /**
- * `KvCache` (DESIGN.md §10): the engine thread's facade over L1, the controllers and the adapter
+ * `KvCache` (docs/architecture.md §10): the engine thread's facade over L1, the controllers and the adapter
  * hosts. Writes go straight into L1 (the store worker replicates them to L2); prefetches lock the
  * L1 prefix at once and hand the rest to the prefetch worker, whose result arrives in the shared
  * prefetch table. Nothing here blocks the event loop.
@@ -19,6 +19,8 @@ import { readLockPrefix } from '../l1/prefix-lock.ts';
 import { EngineWorkers } from './engine-workers.ts';
 import { CONTROL_WORDS } from './layout.ts';
 import { PrefetchTable } from './prefetch-table.ts';
+import { MetricsServer, type ServeOptions } from '../http/metrics-server.ts';
+import { resolveLogger, type Logger } from '../logger.ts';
 
 /** Keys at the facade: a digest batch, or object keys (digested here). */
 export type Keys = DigestBatch | readonly ObjectKey[];
@@ -51,6 +53,12 @@ export interface PrefetchOutcome {
    * worker died with it. Undefined for a clean result, however short (misses are not errors).
    */
   readonly error: KvtierError | undefined;
+}
+
+/** Options of {@link KvCache.open} that are not configuration (not data: they cannot come from a file). */
+export interface OpenOptions {
+  /** Where restarts, host terminations and other warnings go; default `stderrLogger()` (warnings and errors to stderr). */
+  readonly logger?: Logger;
 }
 
 /** A status tree; `healthy` at every node. */
@@ -98,6 +106,8 @@ export class KvCache {
    * never reach a later request that reuses its id or record.
    */
   readonly #handles = new WeakMap<PrefetchHandle, { readonly requestId: number; readonly totalKeys: number; consumed: boolean }>();
+  /** Servers started by {@link serve}; close() closes them first. */
+  readonly #servers = new Set<MetricsServer>();
   #closing: Promise<void> | undefined;
 
   private constructor(config: KvCacheConfig, l1: L1Manager, metrics: Metrics, table: PrefetchTable, workers: EngineWorkers) {
@@ -121,10 +131,13 @@ export class KvCache {
   /**
    * Validates `config`, creates L1 and starts the worker pool: adapter hosts, then the store,
    * prefetch and eviction controllers. Import `@kvtier/adapters` first to register adapter types.
-   * @throws KvtierError `KVT_ERR_CONFIG` naming a bad field; `KVT_ERR_ADAPTER`/`KVT_ERR_WORKER` when a worker cannot start.
+   * @throws KvtierError `KVT_ERR_CONFIG` naming a bad field; `KVT_ERR_INVALID_ARGUMENT` for a bad `options.logger`;
+   * `KVT_ERR_ADAPTER` naming the adapter's index, type and cause when one cannot start;
+   * `KVT_ERR_WORKER` when a controller cannot start.
    */
-  static async open(config: unknown): Promise<KvCache> {
+  static async open(config: unknown, options?: OpenOptions): Promise<KvCache> {
     const valid = validateConfig(config);
+    const logger = resolveLogger(options?.logger, 'KvCache.open options.logger');
     const l1 = L1Manager.create(valid.l1);
     const metrics = new Metrics();
     const table = new PrefetchTable();
@@ -136,6 +149,7 @@ export class KvCache {
         l1,
         control: new SharedArrayBuffer(CONTROL_WORDS * 4),
         metrics,
+        logger,
         prefetchTable: table.buffer,
         onPrefetchLost: (queued) => (cache === undefined ? Promise.resolve() : cache.#failInFlightPrefetches(queued)),
       });
@@ -398,6 +412,23 @@ export class KvCache {
     }, extra.filter((t) => t.length > 0).map((t) => t.trimEnd()));
   }
 
+  /**
+   * Serves this cache's operations endpoint over HTTP: `GET /metrics` ({@link metrics}, Prometheus
+   * text) and `GET /status` ({@link status} as JSON). Closing the cache closes the server.
+   * @throws KvtierError `KVT_ERR_INVALID_ARGUMENT` naming a bad option; `KVT_ERR_CONFIG` when the
+   * address cannot be bound; `KVT_ERR_CLOSED` after close().
+   */
+  async serve(opts?: ServeOptions): Promise<MetricsServer> {
+    this.#assertOpen();
+    const server = await MetricsServer.listen(this, opts);
+    if (this.#closing !== undefined) {
+      await server.close();
+      throw new KvtierError(ErrorCode.CLOSED, 'the KvCache is closed');
+    }
+    this.#servers.add(server);
+    return server;
+  }
+
   /** Objects in L1 that hold a lock: read-locked, write-locked, or reserved and never finished. */
   #lockedObjects(): number {
     this.#assertOpen();
@@ -432,6 +463,7 @@ export class KvCache {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
+        await Promise.all([...this.#servers].map((s) => s.close()));
         await this.#workers.stop();
       } finally {
         this.#inFlight.clear();

@@ -9,6 +9,7 @@
  */
 import type { KvCacheConfig } from '../config.ts';
 import { KvtierError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import type { L1Manager } from '../l1/l1-manager.ts';
 import { AdapterCounter, WorkerKind, type Metrics } from '../metrics.ts';
 import { clearSlotCalls, hasSlotCalls, hostGone, takeTerminationRequests } from './host-generations.ts';
@@ -39,6 +40,8 @@ export interface SupervisorOptions {
   readonly l1: L1Manager;
   readonly control: SharedArrayBuffer;
   readonly metrics: Metrics;
+  /** Where restarts and host terminations are reported (warnings). */
+  readonly logger: Logger;
   /**
    * Called after the prefetch worker died, before it restarts (and again, with nothing queued,
    * if it cannot restart): fail the requests it had — every pending one but those `queued`
@@ -151,7 +154,7 @@ export class Supervisor {
     this.#hooks.died(task);
     this.#health.set(task.name, false);
     this.#options.metrics.countRestart(KIND_METRIC[task.kind]);
-    process.emitWarning(`kvtier: the ${task.name} worker died (${KvtierError.from(err).message}); restarting it`);
+    this.#options.logger.warn(`the ${task.name} worker died (${KvtierError.from(err).message}); restarting it`);
     if (task.kind === 'store' || task.kind === 'prefetch') await this.#endHostsWithSlotCalls(task.kind);
     if (task.ownerId >= 0) this.#options.l1.reclaimThread(task.ownerId);
     // The host's thread has exited: calls still pending on it can no longer touch L1.
@@ -163,7 +166,7 @@ export class Supervisor {
     } catch (restartErr) {
       // close() stopped the successor before it was ready: nothing failed.
       if (this.#stopping(task.kind)) return;
-      process.emitWarning(`kvtier: the ${task.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
+      this.#options.logger.error(`the ${task.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
       // No successor: the queued requests fail too, and later submits throw.
       if (task.kind === 'prefetch' && this.#hooks.dropPrefetchQueue()) await this.#options.onPrefetchLost(() => false);
     }
@@ -193,7 +196,7 @@ export class Supervisor {
   /** Terminates adapter `a`'s host (counted, warned with `reason`); its supervision restarts it. */
   async #terminateHost(a: number, reason: string): Promise<void> {
     this.#options.metrics.countAdapter(a, AdapterCounter.HOST_TERMINATIONS);
-    process.emitWarning(`kvtier: terminating the adapter[${a}] worker: ${reason}`);
+    this.#options.logger.warn(`terminating the adapter[${a}] worker: ${reason}`);
     // Already gone (a crash raced this): its supervision handles it.
     await this.#hooks.terminate(`adapter[${a}]`).catch(() => {});
   }

@@ -75,7 +75,7 @@ export interface L1Usage {
   readonly fraction: number;
 }
 
-/** The operations of L1 (DESIGN.md §5, CONFORMANCE.md "L1: …"). Every batch call answers per key. */
+/** The operations of L1 (docs/architecture.md §5; what the tests check of them: docs/behaviours.md, L1). Every batch call answers per key. */
 export interface L1 {
   reserveWrite(keys: DigestBatch, sizes: number | ArrayLike<number>, opts?: { mode?: WriteMode; temporary?: boolean }): L1SlotResult;
   finishWrite(keys: DigestBatch): Uint8Array;

@@ -16,7 +16,7 @@ export function checkTimeout(timeoutMs: number): void {
   if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) invalidArgument(`timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
 }
 
-/** Throws INVALID_ARGUMENT on the main thread, which must never block (DESIGN.md §2). */
+/** Throws INVALID_ARGUMENT on the main thread, which must never block (docs/architecture.md §2). */
 export function refuseMainThread(what: string): void {
   if (isMainThread) invalidArgument(`${what} blocks the thread; the main thread must use its Async form`);
 }

@@ -1,5 +1,5 @@
 /**
- * L1: the host tier, in shared memory (DESIGN.md §3, §5). One {@link L1Manager} per thread, all
+ * L1: the host tier, in shared memory (docs/architecture.md §3, §5). One {@link L1Manager} per thread, all
  * over the same buffers: `create` makes them, `attach(handle)` joins them from any worker.
  *
  * Every batch call validates its arguments first (a bad argument throws and touches nothing),

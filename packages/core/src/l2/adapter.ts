@@ -1,5 +1,5 @@
 /**
- * The raw L2 adapter contract (DESIGN.md §8): what an adapter module implements. Adapters see
+ * The raw L2 adapter contract (docs/architecture.md §8): what an adapter module implements. Adapters see
  * whole stored objects as byte ranges and know nothing of envelopes, pins or L1; the
  * {@link AdapterHost} adds those. Objects are passed as scatter/gather lists of views so that an
  * adapter can write `[header, payload]` with one `writev` and read straight into an L1 slot view:

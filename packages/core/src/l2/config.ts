@@ -1,5 +1,5 @@
 /**
- * Validation of one adapter's config (DESIGN.md §8, §11): the fields every adapter shares here,
+ * Validation of one adapter's config (docs/architecture.md §8, §11): the fields every adapter shares here,
  * the type-specific fields by the type's module. Messages name the field (`config.adapters[0].eviction.ratio`).
  */
 import { configError } from '../errors.ts';

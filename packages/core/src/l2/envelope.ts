@@ -1,5 +1,5 @@
 /**
- * The integrity envelope every L2 object carries (DESIGN.md §8): a fixed header in front of the
+ * The integrity envelope every L2 object carries (docs/architecture.md §8): a fixed header in front of the
  * payload. A load whose header, key, length or payload tag does not match is a miss, never data.
  *
  * Header layout (little-endian):

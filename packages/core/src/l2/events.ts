@@ -1,5 +1,5 @@
 /**
- * L2 events an adapter host reports to the eviction worker (DESIGN.md §3, §6): each adapter's
+ * L2 events an adapter host reports to the eviction worker (docs/architecture.md §3, §6): each adapter's
  * eviction policy learns which keys were stored, accessed and deleted from these.
  */
 import type { DigestBatch } from '../l1/api.ts';

@@ -9,8 +9,9 @@ import { callOn, codedHostApi } from './coded-errors.ts';
 import { portEndpoint } from './endpoint.ts';
 import type { AdapterHostApi } from './host-api.ts';
 import type { AdapterHostSpec } from './serve.ts';
+import { workerEntry } from '../module-url.ts';
 
-const WORKER_URL = new URL('./host-worker.mjs', import.meta.url);
+const WORKER_URL = workerEntry('./host-worker', import.meta.url);
 
 /** A running adapter host thread; start one with {@link AdapterHostThread.start}. */
 export class AdapterHostThread {

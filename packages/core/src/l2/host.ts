@@ -1,5 +1,5 @@
 /**
- * The adapter host (DESIGN.md §8): wraps one raw {@link L2Adapter} with what every adapter needs
+ * The adapter host (docs/architecture.md §8): wraps one raw {@link L2Adapter} with what every adapter needs
  * and none implements itself — the integrity envelope on every object, pins, L2 events for the
  * eviction worker, metrics, and error normalisation into `KVT_ERR_ADAPTER` errors naming the
  * adapter. It reads and writes L1 slots in place: payloads go from the slot view to the adapter

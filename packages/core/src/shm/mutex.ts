@@ -3,7 +3,7 @@
  * holder's owner id in the word so a dead holder can be identified and the lock broken.
  *
  * Word: 0 = free; `(ownerId << 1) | 1` or `ownerId << 1` = held, with or without possible waiters.
- * Workers sleep in `Atomics.wait` on the word; the main thread must never block (DESIGN.md §2),
+ * Workers sleep in `Atomics.wait` on the word; the main thread must never block (docs/architecture.md §2),
  * so it spins with a growing bound instead. Critical sections are a few hundred nanoseconds per
  * key, with no I/O and no copies, so spinning is brief. Anyone who takes the lock on the
  * contended path sets the waiters bit, so the unlock that follows always notifies a sleeper.
