@@ -1,20 +1,70 @@
-/** Minimal flag parsing for `kvtier-bench` commands: `--name value`, `--name=value`, `--flag`. */
+/**
+ * Flag parsing for `kvtier-bench` commands, on `node:util` `parseArgs`: `--name value`,
+ * `--name=value`, `--flag`. Every mistake in a command line throws a {@link UsageError} (the CLI
+ * exits 2 for it, 1 for a run that fails), naming the flag and, for a mistyped one, the closest known.
+ */
+import { parseArgs } from 'node:util';
 
 /** Parsed flags: string values, `true` for bare flags. */
 export type Flags = Record<string, string | true>;
 
-/** Parses `argv`; throws naming the flag when one is not in `known`. */
+/** A bad command line (unknown command or flag, bad value): exit code 2, not 1. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
+/** ` (did you mean X?)` for the known name closest to `name`, when one is close (at most 2 edits, or a prefix); else ''. */
+export function didYouMean(name: string, known: readonly string[], prefix = ''): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = k.startsWith(name) || name.startsWith(k) ? 1 : distance(name, k);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= 2 ? ` (did you mean ${prefix}${best}?)` : '';
+}
+
+/**
+ * Parses `argv` against the `known` flag names. A value is the token after a flag (or after `=`)
+ * unless that token is itself a flag; a flag without one is `true`.
+ */
 export function parseFlags(argv: string[], known: readonly string[]): Flags {
+  let tokens: ReturnType<typeof parseArgs>['tokens'];
+  try {
+    ({ tokens } = parseArgs({ args: argv, strict: false, allowPositionals: true, tokens: true }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const flags: Flags = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (!known.includes(name)) throw new Error(`unknown flag --${name} (known: ${known.map((k) => `--${k}`).join(', ')})`);
-    if (eq !== -1) flags[name] = arg.slice(eq + 1);
-    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags[name] = argv[++i];
-    else flags[name] = true;
+  let pending: string | undefined;
+  for (const token of tokens ?? []) {
+    if (token.kind === 'option') {
+      if (!known.includes(token.name)) {
+        throw new UsageError(`unknown flag ${token.rawName}${didYouMean(token.name, known, '--')} (known: ${known.map((k) => `--${k}`).join(', ')})`);
+      }
+      flags[token.name] = token.value ?? true;
+      pending = token.value === undefined ? token.name : undefined;
+    } else if (token.kind === 'positional') {
+      if (pending === undefined) throw new UsageError(`unexpected argument '${token.value}'`);
+      flags[pending] = token.value;
+      pending = undefined;
+    } else {
+      pending = undefined;
+    }
   }
   return flags;
 }
@@ -22,9 +72,9 @@ export function parseFlags(argv: string[], known: readonly string[]): Flags {
 /** A comma-separated list of positive numbers, e.g. `--capacity 2000,5000`. */
 export function numberList(value: string | true | undefined, flag: string, fallback: number[]): number[] {
   if (value === undefined) return fallback;
-  if (value === true) throw new Error(`--${flag} needs a value`);
+  if (value === true) throw new UsageError(`--${flag} needs a value`);
   const list = value.split(',').map((s) => Number(s.trim()));
-  if (list.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`--${flag}: '${value}' is not a list of positive numbers`);
+  if (list.some((n) => !Number.isFinite(n) || n <= 0)) throw new UsageError(`--${flag}: '${value}' is not a list of positive numbers`);
   return list;
 }
 
@@ -32,13 +82,13 @@ export function numberList(value: string | true | undefined, flag: string, fallb
 export function positiveInteger(value: string | true | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (value === true || !Number.isInteger(n) || n <= 0) throw new Error(`--${flag} must be a positive integer, got ${value === true ? 'nothing' : `'${value}'`}`);
+  if (value === true || !Number.isInteger(n) || n <= 0) throw new UsageError(`--${flag} must be a positive integer, got ${value === true ? 'nothing' : `'${value}'`}`);
   return n;
 }
 
 /** A flag that takes one of `allowed` (the first when absent), e.g. `--adapter fs`. */
 export function oneOf<T extends string>(value: string | true | undefined, flag: string, allowed: readonly T[]): T {
   const v = value ?? allowed[0];
-  if (!allowed.includes(v as T)) throw new Error(`--${flag} must be one of ${allowed.join(', ')}, got ${String(value)}`);
+  if (!allowed.includes(v as T)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got ${String(value)}${typeof value === 'string' ? didYouMean(value, allowed) : ''}`);
   return v as T;
 }

@@ -93,6 +93,25 @@ test('an unknown command or flag is one line naming it, exit code 2', async () =
   assert.not.match(badFlag.stderr, /\n\s+at /, 'no stack trace');
 });
 
+test('CLI conventions: --version, help <command>, did you mean, exit 2 for a bad command line and 1 for a failed run', async () => {
+  const v = await bench(['--version']);
+  assert.is(v.code, 0);
+  assert.match(v.stdout, /^kvtier-bench \d+\.\d+\.\d+\n$/);
+  const help = await bench(['help', 'l1']);
+  assert.is(help.code, 0);
+  assert.match(help.stdout, /^usage: kvtier-bench l1 /);
+  const typo = await bench(['l2', '--adaptr', 'fs']);
+  assert.is(typo.code, 2);
+  assert.match(typo.stderr, /unknown flag --adaptr \(did you mean --adapter\?\)/);
+  const command = await bench(['servee']);
+  assert.is(command.code, 2);
+  assert.match(command.stderr, /unknown command 'servee' \(did you mean serve\?\)/);
+  // A run that fails (not its command line): rows of 100,000 objects ask L1 for more memory than the machine has.
+  const failed = await bench(['l2', '--adapter', 'fs', '--sizes', '1', '--row-mib', '1', '--rounds', '1', '--batch', '100000']);
+  assert.is(failed.code, 1, `a failed run exits 1: ${failed.stderr}`);
+  assert.match(failed.stderr, /^kvtier-bench l2: /m);
+});
+
 // transfer's --json shape and chart are checked on the device in tests/gpu-transfer-bench.test.ts.
 test('charts land in the results directory', () => {
   assert.equal(readdirSync(RESULTS).sort(), ['l1.svg', 'l2.svg', 'policies.svg', 'prefetch.svg']);

@@ -10,7 +10,7 @@ import { randomFillSync } from 'node:crypto';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { L1Error, type DigestBatch } from '@kvtier/core';
 import { L1Manager, type L1Handle } from '@kvtier/core/testing';
-import { numberList, parseFlags } from '../args.ts';
+import { numberList, parseFlags, UsageError } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
@@ -244,22 +244,13 @@ class WorkerPair {
 }
 
 async function run(argv: string[]): Promise<number> {
-  let batches: number[];
-  let threads: number[];
-  let ms: number;
-  let json: boolean;
-  try {
-    const flags = parseFlags(argv, ['batches', 'threads', 'ms', 'json']);
-    batches = numberList(flags.batches, 'batches', DEFAULT_BATCHES);
-    threads = numberList(flags.threads, 'threads', DEFAULT_THREADS);
-    [ms] = numberList(flags.ms, 'ms', [DEFAULT_MS]);
-    json = flags.json === true;
-    if (!batches.every((b) => Number.isInteger(b) && b <= READ_KEYS)) throw new Error(`--batches: integers up to ${READ_KEYS}`);
-    if (!threads.every((t) => t === 1 || t === 2)) throw new Error('--threads: 1 and/or 2');
-  } catch (err) {
-    process.stderr.write(`kvtier-bench l1: ${(err as Error).message}\n`);
-    return 2;
-  }
+  const flags = parseFlags(argv, ['batches', 'threads', 'ms', 'json']);
+  const batches = numberList(flags.batches, 'batches', DEFAULT_BATCHES);
+  const threads = numberList(flags.threads, 'threads', DEFAULT_THREADS);
+  const [ms] = numberList(flags.ms, 'ms', [DEFAULT_MS]);
+  const json = flags.json === true;
+  if (!batches.every((b) => Number.isInteger(b) && b <= READ_KEYS)) throw new UsageError(`--batches: integers up to ${READ_KEYS}`);
+  if (!threads.every((t) => t === 1 || t === 2)) throw new UsageError('--threads: 1 and/or 2');
 
   const slots = READ_KEYS + 3 * WRITE_KEYS;
   const l1 = L1Manager.create({ slotBytes: SLOT_BYTES, slotCount: slots });

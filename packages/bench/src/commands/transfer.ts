@@ -5,7 +5,7 @@
  */
 import { ChunkMover, GATHER_METHODS, openGpu, PagedKvCache, type GatherMethod, type Gpu, type KvLayout } from '@kvtier/gpu';
 import type { BenchCommand } from '../command.ts';
-import { numberList, oneOf, parseFlags } from '../args.ts';
+import { numberList, oneOf, parseFlags, UsageError } from '../args.ts';
 import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
 
@@ -136,14 +136,14 @@ async function run(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods', 'staging', 'piece', 'table']);
   const sizes = numberList(flags.sizes, 'sizes', [256, 1024, 4096, 16384]).map((k) => k * KiB);
   const bad = sizes.find((s) => !Number.isInteger(s / BLOCK_BYTES));
-  if (bad !== undefined) throw new Error(`--sizes: ${bad / KiB} KiB is not a multiple of the ${BLOCK_BYTES / KiB} KiB block`);
+  if (bad !== undefined) throw new UsageError(`--sizes: ${bad / KiB} KiB is not a multiple of the ${BLOCK_BYTES / KiB} KiB block`);
   const [reps] = numberList(flags.reps, 'reps', [5]);
   const staging = flags.staging === undefined ? undefined : numberList(flags.staging, 'staging', [])[0];
   const piece = flags.piece === undefined ? undefined : numberList(flags.piece, 'piece', [])[0] * KiB;
   const table = oneOf(flags.table, 'table', TABLE_ORDERS);
   const methods = flags.methods === undefined ? GATHER_METHODS : String(flags.methods).split(',') as GatherMethod[];
   const unknown = methods.find((m) => !GATHER_METHODS.includes(m));
-  if (unknown !== undefined) throw new Error(`--methods: unknown method '${unknown}' (known: ${GATHER_METHODS.join(', ')})`);
+  if (unknown !== undefined) throw new UsageError(`--methods: unknown method '${unknown}' (known: ${GATHER_METHODS.join(', ')})`);
   const gpu = await openGpu();
   try {
     progress(`${gpu.backend} / ${gpu.adapterName}`);
