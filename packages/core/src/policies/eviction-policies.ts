@@ -1,4 +1,5 @@
 /** The eviction policy registry and the built-in policies. */
+import { AdaptivePolicy } from './adaptive.ts';
 import { ArcPolicy } from './arc.ts';
 import type { EvictionPolicy, EvictionPolicyFactory, EvictionPolicyOptions } from './eviction.ts';
 import { LruPolicy } from './lru.ts';
@@ -10,6 +11,9 @@ const registry = new PolicyRegistry<EvictionPolicyFactory>('eviction');
 registry.register('lru', <K>(options?: EvictionPolicyOptions) => new LruPolicy<K>(options));
 registry.register('arc', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options));
 registry.register('s3fifo', <K>(options?: EvictionPolicyOptions) => new S3FifoPolicy<K>(options));
+registry.register('tree-arc', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options, true));
+registry.register('tree-s3fifo', <K>(options?: EvictionPolicyOptions) => new S3FifoPolicy<K>(options, true));
+registry.register('adaptive', <K>(options?: EvictionPolicyOptions) => new AdaptivePolicy<K>(options));
 registry.register('noop', <K>(options?: EvictionPolicyOptions) => new NoopPolicy<K>(options));
 // The default is ARC because it tunes itself: ghost hits move its recency/frequency split (p)
 // towards whatever the workload rewards, with no fixed parameter to get wrong on an unseen trace.
