@@ -12,3 +12,7 @@ export {
 export type { ResolvedL1Config } from './l1/l1-config.ts';
 export { Metrics, Counter, AdapterCounter, AdapterOp, FailureReason, WorkerKind, Histogram } from './metrics.ts';
 export { replayPolicy, replayBelady, type ReplayResult, type ChunkTrace } from './policies/index.ts';
+export {
+  TRACE_GENERATORS, chatTrace, ragTrace, agentTrace, scanTrace, type TraceOptions,
+} from './traces/generators.ts';
+export { replaySampled, type SampledEstimate } from './policies/sampled-replay.ts';

@@ -6,17 +6,19 @@
  * - Every reference (created and touched keys) is hashed once; sampled ones feed one miniature
  *   per candidate at the tier's size and, for sizing advice, miniatures of the current strategy
  *   at {@link SIZING_SCALES} of it.
- * - Every {@link CHECK_FRACTION} of a miniature's horizon, the candidates' recent hit ratios are
- *   compared; a candidate ahead of the current one by more than {@link SWITCH_MARGIN} at
+ * - Every {@link CHECK_REFERENCES} sampled references, the candidates' recent hit ratios are
+ *   compared pairwise with the current one on the references where exactly one of them hit; a
+ *   candidate ahead by more than {@link SWITCH_Z} standard errors at
  *   {@link SWITCH_CHECKS} consecutive checks becomes the current strategy (the hysteresis: a
  *   switch costs the state the old strategy learned).
  * - A switch hands the resident keys to a fresh policy of the new strategy in the old one's
- *   eviction order, with their parents and tail marks: O(resident keys), once per switch.
+ *   eviction order, with their parents and tail marks, as used once (twice for the old one's
+ *   frequent keys): O(resident keys), once per switch.
  * The tier's capacity is the `capacity` option, or the largest resident count seen.
  */
 import { ArcPolicy } from './arc.ts';
 import { checkEvictionOptions, type EvictionPolicy, type EvictionPolicyOptions, type PolicyState, type PrefixInfo } from './eviction.ts';
-import { Miniature } from './miniature.ts';
+import { HIT, MISSED, Miniature, NOT_SAMPLED } from './miniature.ts';
 import type { QueuedPolicy } from './queued-policy.ts';
 import { S3FifoPolicy } from './s3fifo.ts';
 import { sampleHash } from './sampling.ts';
@@ -25,18 +27,25 @@ import { sampleHash } from './sampling.ts';
 export const ADAPTIVE_SAMPLE_RATE = 0.05;
 /** Sizes, as multiples of the tier's, at which the current strategy is simulated for sizing advice. */
 export const SIZING_SCALES = [0.5, 2, 4] as const;
-/** A candidate must lead by more than this recent hit ratio… */
-const SWITCH_MARGIN = 0.005;
+/**
+ * A candidate must lead by more than this many standard errors (McNemar's paired test on the
+ * sampled references where exactly one of the two hit: about 95% confidence that the lead is real,
+ * not sampling noise)…
+ */
+const SWITCH_Z = 2;
 /** …at this many consecutive checks to become the current strategy. */
 const SWITCH_CHECKS = 2;
-/** Checks happen every this fraction of a miniature's horizon of sampled references. */
-const CHECK_REFERENCES = 500;
+/** Checks happen every this many sampled references; the paired counts halve at each check. */
+const CHECK_REFERENCES = 1000;
 
 /** The strategies `adaptive` chooses between. */
 const CANDIDATES: readonly { name: string; make: <K>(options?: EvictionPolicyOptions) => QueuedPolicy<K> }[] = [
   { name: 'tree-arc', make: (options) => new ArcPolicy(options, true) },
   { name: 'tree-s3fifo', make: (options) => new S3FifoPolicy(options, true) },
 ];
+
+/** The names of the strategies `adaptive` chooses between. */
+export const ADAPTIVE_CANDIDATES: readonly string[] = CANDIDATES.map((c) => c.name);
 
 /** One point of a tier's estimated hit-ratio curve. */
 export interface CurvePoint {
@@ -60,6 +69,10 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
   #leads = 0;
   #sinceCheck = 0;
   readonly #hashes: number[] = [];
+  /** Per candidate, recent sampled references it hit and the current strategy missed (halved at each check). */
+  readonly #wins: number[] = CANDIDATES.map(() => 0);
+  /** Per candidate, recent sampled references the current strategy hit and it missed. */
+  readonly #losses: number[] = CANDIDATES.map(() => 0);
 
   /** @param options - `capacity`: the number of keys the tier holds when full */
   constructor(options?: EvictionPolicyOptions) {
@@ -154,6 +167,7 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     const before = this.#candidates[0].references;
     for (const m of this.#candidates) m.reference(keys, hashes, tails);
     for (const m of this.#sizing) m.reference(keys, hashes, tails);
+    this.#pair(keys.length);
     this.#sinceCheck += this.#candidates[0].references - before;
     if (this.#sinceCheck >= CHECK_REFERENCES) {
       this.#sinceCheck = 0;
@@ -161,25 +175,53 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     }
   }
 
+  /** Counts the last batch's sampled references where a candidate and the current strategy disagree. */
+  #pair(n: number): void {
+    const current = this.#candidates[this.#choice];
+    for (let i = 0; i < n; i++) {
+      const mine = current.outcome(i);
+      if (mine === NOT_SAMPLED) continue;
+      for (let c = 0; c < this.#candidates.length; c++) {
+        const theirs = this.#candidates[c].outcome(i);
+        if (theirs === HIT && mine === MISSED) this.#wins[c]++;
+        else if (theirs === MISSED && mine === HIT) this.#losses[c]++;
+      }
+    }
+  }
+
   #check(): void {
     let best = this.#choice;
-    for (let i = 0; i < this.#candidates.length; i++) {
-      if (this.#candidates[i].recentHitRatio > this.#candidates[best].recentHitRatio) best = i;
+    let bestLead = 0;
+    for (let c = 0; c < this.#candidates.length; c++) {
+      const lead = this.#wins[c] - this.#losses[c];
+      if (lead > bestLead && lead > SWITCH_Z * Math.sqrt(this.#wins[c] + this.#losses[c])) {
+        best = c;
+        bestLead = lead;
+      }
+      this.#wins[c] /= 2;
+      this.#losses[c] /= 2;
     }
-    const lead = this.#candidates[best].recentHitRatio - this.#candidates[this.#choice].recentHitRatio;
-    this.#leads = best !== this.#choice && lead > SWITCH_MARGIN ? this.#leads + 1 : 0;
+    this.#leads = best !== this.#choice ? this.#leads + 1 : 0;
     if (this.#leads >= SWITCH_CHECKS) this.#switchTo(best);
   }
 
   #switchTo(choice: number): void {
     const order = this.#active.residentOrder();
     const next = CANDIDATES[choice].make<K>(this.#capacityOption === undefined ? undefined : { capacity: this.#capacityOption });
-    // created() enters a batch from its end: the most evictable key must come last.
-    next.created(order.keys.reverse(), { parents: order.parents.reverse(), tails: order.tails.reverse() });
+    // created() and touched() handle a batch from its end: the most evictable key must come last.
+    const keys = order.keys.reverse();
+    const tails = order.tails.reverse();
+    const frequent = order.frequent.reverse();
+    next.created(keys, { parents: order.parents.reverse(), tails });
+    // Every resident key survived the old strategy: it has been used, and the frequent ones more.
+    next.touched(keys.filter((_, i) => !tails[i]));
+    next.touched(keys.filter((_, i) => frequent[i]));
     this.#active = next;
     this.#choice = choice;
     this.#switches++;
     this.#leads = 0;
+    this.#wins.fill(0);
+    this.#losses.fill(0);
     this.#sizing = this.#sizingMiniatures();
   }
 }

@@ -17,6 +17,13 @@ const HORIZON_TURNOVERS = 4;
 /** …and over at least this many sampled references, for a stable estimate on a tiny miniature. */
 const MIN_HORIZON = 1000;
 
+/** {@link Miniature.outcome}: the key was not sampled. */
+export const NOT_SAMPLED = 0;
+/** {@link Miniature.outcome}: the sampled key missed. */
+export const MISSED = 1;
+/** {@link Miniature.outcome}: the sampled key hit. */
+export const HIT = 2;
+
 /** A policy simulated on sampled references, at a given scale of the tier it shadows. */
 export class Miniature<K> {
   /** The size it estimates, as a multiple of the tier's capacity. */
@@ -34,6 +41,8 @@ export class Miniature<K> {
   readonly #missKeys: K[] = [];
   readonly #missTails: boolean[] = [];
   readonly #missParents: undefined[] = [];
+  /** Per key of the last batch: {@link NOT_SAMPLED}, {@link MISSED} or {@link HIT}. */
+  readonly #outcomes: number[] = [];
 
   /**
    * @param policy - a fresh policy the miniature owns (its capacity is enforced here)
@@ -66,6 +75,11 @@ export class Miniature<K> {
     return this.#recentReferences === 0 ? 0 : this.#recentHits / this.#recentReferences;
   }
 
+  /** The weight of the recent sampled references (the count, decayed). */
+  get recentReferences(): number {
+    return this.#recentReferences;
+  }
+
   /** Sampled references seen. */
   get references(): number {
     return this.#references;
@@ -86,9 +100,14 @@ export class Miniature<K> {
    */
   reference(keys: readonly K[], hashes: readonly number[], tails?: readonly boolean[]): void {
     const policy = this.#policy;
+    this.#outcomes.length = keys.length;
     for (let i = 0; i < keys.length; i++) {
-      if (hashes[i] >= this.#rate) continue;
+      if (hashes[i] >= this.#rate) {
+        this.#outcomes[i] = NOT_SAMPLED;
+        continue;
+      }
       const hit = policy.has(keys[i]);
+      this.#outcomes[i] = hit ? HIT : MISSED;
       this.#count(hit);
       if (hit) {
         this.#hitKeys.push(keys[i]);
@@ -106,6 +125,11 @@ export class Miniature<K> {
     this.#missKeys.length = 0;
     this.#missTails.length = 0;
     this.#missParents.length = 0;
+  }
+
+  /** What key `i` of the last {@link reference} batch did: {@link NOT_SAMPLED}, {@link MISSED} or {@link HIT}. */
+  outcome(i: number): number {
+    return this.#outcomes[i];
   }
 
   #count(hit: boolean): void {

@@ -21,6 +21,8 @@ export interface ResidentOrder<K> {
   readonly keys: K[];
   readonly parents: (K | undefined)[];
   readonly tails: boolean[];
+  /** `frequent[i]`: the key was in a queue of keys used more than once (ARC's T2, S3-FIFO's main). */
+  readonly frequent: boolean[];
 }
 
 /** Base of the list-based policies; subclasses say where keys go and which leave first. */
@@ -151,15 +153,17 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
     const keys: K[] = [];
     const parents: (K | undefined)[] = [];
     const tails: boolean[] = [];
+    const frequent: boolean[] = [];
     const queues = this.#tail === NO_QUEUE ? this.residentQueues : [this.#tail, ...this.residentQueues];
     for (const queue of queues) {
       for (let node = this.queues.head(queue); node !== NONE; node = this.queues.next(node)) {
         keys.push(this.queues.key(node));
         parents.push(this.#forest?.parentOf(node));
         tails.push(queue === this.#tail);
+        frequent.push(queue !== this.#tail && queue !== this.residentQueues[0]);
       }
     }
-    return { keys, parents, tails };
+    return { keys, parents, tails, frequent };
   }
 
   /** Whether a resident node may be evicted by the tree rule: always, unless the policy is tree-aware. */
