@@ -97,8 +97,9 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
     }
     if (forest === undefined) return;
     // Parents are attached once the whole batch is in, so that a parent entering in the same
-    // batch (after its child, tail first) is resident and counts the child.
-    for (const i of this.#entered) forest.attach(this.queues.find(keys[i]), tree?.parents[i]);
+    // batch (after its child, tail first) is resident and counts the child; in prefix order (the
+    // reverse of entry order), so that attaching a parent, which zeroes its count, precedes its children.
+    for (let j = this.#entered.length - 1; j >= 0; j--) forest.attach(this.queues.find(keys[this.#entered[j]]), tree?.parents[this.#entered[j]]);
     this.#entered.length = 0;
   }
 
