@@ -32,6 +32,8 @@ interface Row {
   /** Nanoseconds per policy event (one key handed to or returned by the policy). */
   readonly ns: Record<Name, number>;
   readonly sampled: Record<Name, number>;
+  /** The same with shallow chunks (depth < 4) always tracked. */
+  readonly shallow: Record<Name, number>;
 }
 
 const USAGE = `usage: kvtier-bench policies [--trace FILE|gen:NAME] [--capacity N,N,...] [--json]
@@ -44,7 +46,7 @@ already cached. Prints hit ratios, fractions of Belady, ns per policy event, the
                     default: ${relative(process.cwd(), DEFAULT_TRACE) || DEFAULT_TRACE}
   --trace gen:NAME  a seeded generated trace: ${Object.keys(TRACE_GENERATORS).join(', ')}
   --capacity LIST   cache sizes in chunks, default ${DEFAULT_CAPACITIES.join(',')}
-  --json            print {"capacities":[...],"results":{"<capacity>":{"hit":{...},"belady":x,"ns":{...},"sampled":{...}}}}
+  --json            print {"capacities":[...],"results":{"<capacity>":{"hit":{...},"belady":x,"ns":{...},"sampled":{...},"shallow":{...}}}}
 Writes the chart to bench-results/policies.svg.`;
 
 /** A policy that adds the time spent in its calls and the keys they handle (the events). */
@@ -100,13 +102,15 @@ function measure(trace: ChunkTrace, capacity: number): Row {
   const hit = {} as Record<Name, number>;
   const ns = {} as Record<Name, number>;
   const sampled = {} as Record<Name, number>;
+  const shallow = {} as Record<Name, number>;
   for (const name of POLICIES) {
     const timed = new TimedPolicy(createEvictionPolicy<number>(name, { capacity }));
     hit[name] = replayPolicy(trace, timed, capacity).hitRatio;
     ns[name] = timed.nanoseconds / Math.max(1, timed.events);
     sampled[name] = replaySampled(trace, name, capacity).hitRatio;
+    shallow[name] = replaySampled(trace, name, capacity, { shallow: true }).hitRatio;
   }
-  return { capacity, hit, belady: replayBelady(trace, capacity).hitRatio, ns, sampled };
+  return { capacity, hit, belady: replayBelady(trace, capacity).hitRatio, ns, sampled, shallow };
 }
 
 function loadNamed(name: string): ChunkTrace {
@@ -157,9 +161,13 @@ function printTables(rows: readonly Row[]): void {
   out.write(formatTable(['capacity', ...POLICIES.map(label)], rows.map((r) => [r.capacity, ...POLICIES.map((n) => (r.hit[n] / r.belady).toFixed(3))])));
   out.write('\nns per policy event (× LRU)\n');
   out.write(formatTable(['capacity', ...POLICIES.map(label)], rows.map((r) => [r.capacity, ...POLICIES.map((n) => `${r.ns[n].toFixed(0)} (${(r.ns[n] / r.ns.lru).toFixed(2)}×)`)])));
-  out.write('\nsampled estimate (miniature simulation) and its error against the exact hit ratio\n');
-  out.write(formatTable(['capacity', ...POLICIES.map(label)], rows.map((r) => [r.capacity, ...POLICIES.map((n) => `${f4(r.sampled[n])} (${(r.sampled[n] - r.hit[n]).toFixed(4)})`)])));
-  out.write(formatTable(['largest |error|', ...POLICIES.map((n) => Math.max(...rows.map((r) => Math.abs(r.sampled[n] - r.hit[n]))).toFixed(4))], []));
+  for (const [title, field] of [['', 'sampled'], [', shallow chunks (depth < 4) always tracked', 'shallow']] as const) {
+    out.write(`\nsampled estimate (miniature simulation${title}) and its error against the exact hit ratio\n`);
+    out.write(formatTable(['capacity', ...POLICIES.map(label)], [
+      ...rows.map((r) => [r.capacity, ...POLICIES.map((n) => `${f4(r[field][n])} (${(r[field][n] - r.hit[n]).toFixed(4)})`)]),
+      ['largest |error|', ...POLICIES.map((n) => Math.max(...rows.map((r) => Math.abs(r[field][n] - r.hit[n]))).toFixed(4))],
+    ]));
+  }
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -183,7 +191,7 @@ async function run(argv: string[]): Promise<number> {
   const rows = capacities.map((c) => measure(trace, c));
   writeChart(rows, traceName);
   if (json) {
-    const results = Object.fromEntries(rows.map((r) => [String(r.capacity), { hit: r.hit, belady: r.belady, ns: r.ns, sampled: r.sampled }]));
+    const results = Object.fromEntries(rows.map((r) => [String(r.capacity), { hit: r.hit, belady: r.belady, ns: r.ns, sampled: r.sampled, shallow: r.shallow }]));
     process.stdout.write(`${JSON.stringify({ capacities, results })}\n`);
     return 0;
   }

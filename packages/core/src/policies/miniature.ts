@@ -3,6 +3,12 @@
  * only the references of sampled keys (see sampling.ts). Its hit ratio estimates what the policy
  * would hit on the whole stream with a cache of `capacity × scale` keys. A reference hits when the
  * key is in the miniature; a miss inserts it, evicting first when the miniature is full.
+ *
+ * Shallow keys (depth below {@link SHALLOW_DEPTH} in their request, when the caller knows depths)
+ * are always tracked: a few very hot shallow chunks (a shared instruction prompt) carry much of the
+ * hit ratio, and sampling them or not by luck moved the estimate by up to 0.10. An unsampled
+ * shallow key stands for itself only, so it weighs `rate` where a sampled key weighs 1, both in the
+ * miniature's occupancy and in its hit counts.
  */
 import { ratioForCount, type EvictionPolicy } from './eviction.ts';
 import { miniatureRate } from './sampling.ts';
@@ -16,6 +22,9 @@ export const MINIATURE_MIN_KEYS = 128;
 const HORIZON_TURNOVERS = 4;
 /** …and over at least this many sampled references, for a stable estimate on a tiny miniature. */
 const MIN_HORIZON = 1000;
+
+/** Keys this close to the start of their request are always tracked (see above). */
+export const SHALLOW_DEPTH = 4;
 
 /** {@link Miniature.outcome}: the key was not sampled. */
 export const NOT_SAMPLED = 0;
@@ -41,6 +50,9 @@ export class Miniature<K> {
   readonly #missKeys: K[] = [];
   readonly #missTails: boolean[] = [];
   readonly #missParents: undefined[] = [];
+  /** Resident keys tracked only for being shallow (weight `rate` each). */
+  readonly #shallow = new Set<K>();
+  readonly #newShallow: K[] = [];
   /** Per key of the last batch: {@link NOT_SAMPLED}, {@link MISSED} or {@link HIT}. */
   readonly #outcomes: number[] = [];
 
@@ -95,32 +107,38 @@ export class Miniature<K> {
 
   /**
    * One batch of references in prefix order (`hashes[i]` is `sampleHash(keys[i])`); `tails[i]`
-   * marks a request's last chunk. Parents are not passed on: a sampled key's parent is rarely
-   * sampled too.
+   * marks a request's last chunk, `depths[i]` (when known) is the key's index in its request.
+   * Parents are not passed on: a sampled key's parent is rarely sampled too.
    */
-  reference(keys: readonly K[], hashes: readonly number[], tails?: readonly boolean[]): void {
+  reference(keys: readonly K[], hashes: readonly number[], tails?: readonly boolean[], depths?: readonly number[]): void {
     const policy = this.#policy;
     this.#outcomes.length = keys.length;
+    let incoming = 0;
     for (let i = 0; i < keys.length; i++) {
-      if (hashes[i] >= this.#rate) {
+      const sampled = hashes[i] < this.#rate;
+      if (!sampled && !(depths !== undefined && depths[i] < SHALLOW_DEPTH)) {
         this.#outcomes[i] = NOT_SAMPLED;
         continue;
       }
+      const weight = sampled ? 1 : this.#rate;
       const hit = policy.has(keys[i]);
       this.#outcomes[i] = hit ? HIT : MISSED;
-      this.#count(hit);
+      this.#count(hit, weight);
       if (hit) {
         this.#hitKeys.push(keys[i]);
       } else {
         this.#missKeys.push(keys[i]);
         this.#missTails.push(tails?.[i] === true);
         this.#missParents.push(undefined);
+        if (!sampled) this.#newShallow.push(keys[i]);
+        incoming += weight;
       }
     }
     if (this.#hitKeys.length > 0) policy.touched(this.#hitKeys);
-    const excess = policy.size + this.#missKeys.length - this.#capacity;
-    if (excess > 0) policy.removed(policy.victims(ratioForCount(excess, policy.size)));
+    this.#makeRoom(incoming);
     if (this.#missKeys.length > 0) policy.created(this.#missKeys, { parents: this.#missParents, tails: this.#missTails });
+    for (const key of this.#newShallow) this.#shallow.add(key);
+    this.#newShallow.length = 0;
     this.#hitKeys.length = 0;
     this.#missKeys.length = 0;
     this.#missTails.length = 0;
@@ -132,13 +150,26 @@ export class Miniature<K> {
     return this.#outcomes[i];
   }
 
-  #count(hit: boolean): void {
-    this.#references++;
-    this.#recentReferences = this.#recentReferences * this.#decay + 1;
+  /** Evicts until `incoming` more weight fits: sampled keys weigh 1, shallow-only ones `rate`. */
+  #makeRoom(incoming: number): void {
+    const policy = this.#policy;
+    for (;;) {
+      const over = policy.size - this.#shallow.size * (1 - this.#rate) + incoming - this.#capacity;
+      if (over <= 0) return;
+      const victims = policy.victims(ratioForCount(Math.ceil(over), policy.size));
+      if (victims.length === 0) return;
+      for (const key of victims) this.#shallow.delete(key);
+      policy.removed(victims);
+    }
+  }
+
+  #count(hit: boolean, weight: number): void {
+    this.#references += weight;
+    this.#recentReferences = this.#recentReferences * this.#decay + weight;
     this.#recentHits *= this.#decay;
     if (hit) {
-      this.#hits++;
-      this.#recentHits++;
+      this.#hits += weight;
+      this.#recentHits += weight;
     }
   }
 }
