@@ -16,3 +16,4 @@ export {
   TRACE_GENERATORS, chatTrace, ragTrace, agentTrace, scanTrace, type TraceOptions,
 } from './traces/generators.ts';
 export { replaySampled, type SampledEstimate } from './policies/sampled-replay.ts';
+export { ForwardingPolicy } from './policies/forwarding.ts';

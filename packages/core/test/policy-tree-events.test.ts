@@ -9,24 +9,23 @@ import type { DigestBatch } from '../src/l1/api.ts';
 import { keyId } from '../src/digest-batch.ts';
 import { createEvictionPolicy } from '../src/policies/eviction-policies.ts';
 import type { EvictionPolicy, PrefixInfo } from '../src/policies/eviction.ts';
+import { ForwardingPolicy } from '../src/policies/forwarding.ts';
 import { ids, keys, metrics, smallL1 } from './controller-fixtures.ts';
 
 const SIZE = 64;
 
 /** An LRU policy that records every created batch with its tree. */
-class Recording implements EvictionPolicy<string> {
-  readonly #inner = createEvictionPolicy<string>('lru');
-  readonly name = 'recording';
+class Recording extends ForwardingPolicy<string> {
   readonly batches: { ids: string[]; tree?: PrefixInfo<string> }[] = [];
-  get size(): number { return this.#inner.size; }
-  has(key: string): boolean { return this.#inner.has(key); }
-  created(keys: readonly string[], tree?: PrefixInfo<string>): void {
-    this.batches.push({ ids: [...keys], tree: tree && { parents: [...tree.parents], tails: [...tree.tails] } });
-    this.#inner.created(keys, tree);
+
+  constructor() {
+    super(createEvictionPolicy<string>('lru'));
   }
-  touched(keys: readonly string[]): void { this.#inner.touched(keys); }
-  removed(keys: readonly string[]): void { this.#inner.removed(keys); }
-  victims(ratio: number, eligible?: (key: string) => boolean): string[] { return this.#inner.victims(ratio, eligible); }
+
+  override created(keys: readonly string[], tree?: PrefixInfo<string>): void {
+    this.batches.push({ ids: [...keys], tree: tree && { parents: [...tree.parents], tails: [...tree.tails] } });
+    super.created(keys, tree);
+  }
 }
 
 /** Writes every key of `batch` that L1 does not hold yet, as one write batch call. */
@@ -43,33 +42,30 @@ function controller(l1: L1Manager, policy: EvictionPolicy<string>): EvictionCont
   });
 }
 
-test('created keys reach the L1 policy with their parents and the batch tail marked', async () => {
+/** Writes the keys `first` of `n` keys, then all `n` (two requests over one prefix); the recorded batches. */
+async function twoRequests(n: number, first: [number, number]): Promise<{ policy: Recording; id: (i: number) => string }> {
   const l1 = smallL1(16);
   const policy = new Recording();
   const c = controller(l1, policy);
-  const all = keys(...ids(6));
-  const id = (i: number): string => keyId(all, i);
-  writeMissing(l1, all.slice(0, 3 * 4));
+  const all = keys(...ids(n));
+  writeMissing(l1, all.slice(first[0] * 4, first[1] * 4));
   await c.cycle();
-  // A longer request over the same prefix: keys 0-2 are cached, 3-5 new; key 3's parent (2)
-  // emitted nothing in this call, so L1 announces it.
   writeMissing(l1, all);
   await c.cycle();
+  return { policy, id: (i) => keyId(all, i) };
+}
+
+test('created keys reach the L1 policy with their parents and the batch tail marked', async () => {
+  // The second request extends the first: keys 0-2 are cached, 3-5 new; key 3's parent (2)
+  // emitted nothing in that call, so L1 announces it.
+  const { policy, id } = await twoRequests(6, [0, 3]);
   assert.equal(policy.batches.map((b) => b.ids), [[id(0), id(1), id(2)], [id(3), id(4), id(5)]]);
   assert.equal(policy.batches[0].tree, { parents: [undefined, id(0), id(1)], tails: [false, false, true] });
   assert.equal(policy.batches[1].tree, { parents: [id(2), id(3), id(4)], tails: [false, false, true] });
 });
 
 test('a gap in a batch (a cached key in the middle) still names the right parent', async () => {
-  const l1 = smallL1(16);
-  const policy = new Recording();
-  const c = controller(l1, policy);
-  const all = keys(...ids(4));
-  const id = (i: number): string => keyId(all, i);
-  writeMissing(l1, all.slice(4, 8)); // key 1 alone
-  await c.cycle();
-  writeMissing(l1, all);
-  await c.cycle();
+  const { policy, id } = await twoRequests(4, [1, 2]);
   assert.equal(policy.batches[1].ids, [id(0), id(2), id(3)]);
   assert.equal(policy.batches[1].tree?.parents, [undefined, id(1), id(2)]);
 });

@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createEvictionPolicy } from '../src/policies/eviction-policies.ts';
-import type { EvictionPolicy } from '../src/policies/eviction.ts';
+import type { EvictionPolicy, PrefixInfo } from '../src/policies/eviction.ts';
+import { ForwardingPolicy } from '../src/policies/forwarding.ts';
 import { replayPolicy, type ChunkTrace } from '../src/policies/replay.ts';
 import { TRACE_GENERATORS } from '../src/traces/generators.ts';
 
@@ -69,50 +70,29 @@ for (const name of TREE_POLICIES) {
   });
 }
 
-/** A policy wrapper that checks, after every removal, that no resident key's parent left before it. */
-class OrphanCheck implements EvictionPolicy<number> {
-  readonly #inner: EvictionPolicy<number>;
+/** A policy wrapper that counts, at every removal, the resident keys whose parent just left. */
+class OrphanCheck extends ForwardingPolicy<number> {
   readonly #parentOf: Map<number, number>;
   readonly #resident = new Set<number>();
   orphans = 0;
   evictions = 0;
 
   constructor(inner: EvictionPolicy<number>, parentOf: Map<number, number>) {
-    this.#inner = inner;
+    super(inner);
     this.#parentOf = parentOf;
   }
 
-  get name(): string {
-    return this.#inner.name;
-  }
-
-  get size(): number {
-    return this.#inner.size;
-  }
-
-  has(key: number): boolean {
-    return this.#inner.has(key);
-  }
-
-  created(keys: readonly number[], tree?: Parameters<EvictionPolicy<number>['created']>[1]): void {
+  override created(keys: readonly number[], tree?: PrefixInfo<number>): void {
     for (const k of keys) this.#resident.add(k);
-    this.#inner.created(keys, tree);
+    super.created(keys, tree);
   }
 
-  touched(keys: readonly number[]): void {
-    this.#inner.touched(keys);
-  }
-
-  removed(keys: readonly number[]): void {
+  override removed(keys: readonly number[]): void {
     for (const k of keys) this.#resident.delete(k);
     this.evictions += keys.length;
     const gone = new Set(keys);
     for (const [child, parent] of this.#parentOf) if (gone.has(parent) && this.#resident.has(child)) this.orphans++;
-    this.#inner.removed(keys);
-  }
-
-  victims(ratio: number, eligible?: (key: number) => boolean): number[] {
-    return this.#inner.victims(ratio, eligible);
+    super.removed(keys);
   }
 }
 

@@ -7,8 +7,8 @@
  * exact curves are charted in bench-results/policies.svg.
  */
 import { relative } from 'node:path';
-import { AdaptivePolicy, createEvictionPolicy, type EvictionPolicy, type PrefixInfo } from '@kvtier/core/authoring';
-import { TRACE_GENERATORS, replayBelady, replayPolicy, replaySampled, type ChunkTrace } from '@kvtier/core/testing';
+import { AdaptivePolicy, createEvictionPolicy, type PrefixInfo } from '@kvtier/core/authoring';
+import { ForwardingPolicy, TRACE_GENERATORS, replayBelady, replayPolicy, replaySampled, type ChunkTrace } from '@kvtier/core/testing';
 import { numberList, parseFlags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';
@@ -50,42 +50,25 @@ already cached. Prints hit ratios, fractions of Belady, ns per policy event, the
 Writes the chart to bench-results/policies.svg.`;
 
 /** A policy that adds the time spent in its calls and the keys they handle (the events). */
-class TimedPolicy<K> implements EvictionPolicy<K> {
-  readonly #inner: EvictionPolicy<K>;
+class TimedPolicy<K> extends ForwardingPolicy<K> {
   nanoseconds = 0;
   events = 0;
 
-  constructor(inner: EvictionPolicy<K>) {
-    this.#inner = inner;
+  override created(keys: readonly K[], tree?: PrefixInfo<K>): void {
+    this.#time(keys.length, () => super.created(keys, tree));
   }
 
-  get name(): string {
-    return this.#inner.name;
+  override touched(keys: readonly K[]): void {
+    this.#time(keys.length, () => super.touched(keys));
   }
 
-  get size(): number {
-    return this.#inner.size;
+  override removed(keys: readonly K[]): void {
+    this.#time(keys.length, () => super.removed(keys));
   }
 
-  has(key: K): boolean {
-    return this.#inner.has(key);
-  }
-
-  created(keys: readonly K[], tree?: PrefixInfo<K>): void {
-    this.#time(keys.length, () => this.#inner.created(keys, tree));
-  }
-
-  touched(keys: readonly K[]): void {
-    this.#time(keys.length, () => this.#inner.touched(keys));
-  }
-
-  removed(keys: readonly K[]): void {
-    this.#time(keys.length, () => this.#inner.removed(keys));
-  }
-
-  victims(ratio: number, eligible?: (key: K) => boolean): K[] {
+  override victims(ratio: number, eligible?: (key: K) => boolean): K[] {
     let out: K[] = [];
-    this.#time(0, () => (out = this.#inner.victims(ratio, eligible)));
+    this.#time(0, () => (out = super.victims(ratio, eligible)));
     this.events += out.length;
     return out;
   }

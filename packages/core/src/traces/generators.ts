@@ -45,24 +45,38 @@ function setup(options: TraceOptions | undefined): { random: SeededRandom; ids: 
 }
 
 /**
- * Multi-turn chat: about 512 conversations open at a time, each on one of 8 system prompts; a
- * conversation's next turn resends its whole history plus the new message, so sessions grow turn
- * by turn, with gaps while other conversations run. A conversation lasts 6 turns on average.
+ * Conversations that grow: `concurrent` of them open at a time, each starting from `open()`; each
+ * step picks an open one at random, appends `grow()` fresh chunks and sends the whole context plus
+ * a fresh tail. A conversation lasts `meanSteps` steps on average (geometric).
  */
-export function chatTrace(options?: TraceOptions): ChunkTrace {
+function growing(options: TraceOptions | undefined, concurrent: number, meanSteps: number,
+  open: (random: SeededRandom, ids: ChunkIds) => number[], grow: (random: SeededRandom) => number): ChunkTrace {
   const { random, ids, requests } = setup(options);
-  const systems = Array.from({ length: 8 }, (_, i) => ids.run(2 + 3 * i));
-  const open: { history: number[]; turnsLeft: number }[] = [];
+  const sessions: { context: number[]; stepsLeft: number }[] = [];
   const trace: number[][] = [];
   while (trace.length < requests) {
-    while (open.length < 512) open.push({ history: [...systems[random.int(0, systems.length - 1)]], turnsLeft: random.geometric(6) });
-    const i = random.int(0, open.length - 1);
-    const session = open[i];
-    session.history.push(...ids.run(random.int(1, 6)));
-    trace.push([...session.history, ids.fresh()]);
-    if (--session.turnsLeft === 0) open.splice(i, 1);
+    while (sessions.length < concurrent) sessions.push({ context: open(random, ids), stepsLeft: random.geometric(meanSteps) });
+    const i = random.int(0, sessions.length - 1);
+    const session = sessions[i];
+    session.context.push(...ids.run(grow(random)));
+    trace.push([...session.context, ids.fresh()]);
+    if (--session.stepsLeft === 0) sessions.splice(i, 1);
   }
   return trace;
+}
+
+/**
+ * Multi-turn chat: about 512 conversations open at a time, each on one of 8 system prompts (2 to
+ * 23 chunks); a conversation's next turn resends its whole history plus the new message (1 to 6
+ * chunks), so sessions grow turn by turn, with gaps while other conversations run. A conversation
+ * lasts 6 turns on average.
+ */
+export function chatTrace(options?: TraceOptions): ChunkTrace {
+  let systems: number[][] | undefined;
+  return growing(options, 512, 6, (random, ids) => {
+    systems ??= Array.from({ length: 8 }, (_, i) => ids.run(2 + 3 * i));
+    return [...systems[random.int(0, systems.length - 1)]];
+  }, (random) => random.int(1, 6));
 }
 
 /**
@@ -80,26 +94,16 @@ export function ragTrace(options?: TraceOptions): ChunkTrace {
 }
 
 /**
- * Agents: 4 agents with long system prompts (40 to 100 chunks); about 256 tasks run at a time, each a
- * fresh task description then a loop of tool calls, every call resending the whole context with the
- * last tool output appended (1 to 4 chunks); a task takes 8 calls on average.
+ * Agents: 4 agents with long system prompts (40 to 100 chunks); about 256 tasks run at a time, each
+ * a fresh task description (2 to 6 chunks) then a loop of tool calls, every call resending the
+ * whole context with the last tool output appended (1 to 4 chunks); a task takes 8 calls on average.
  */
 export function agentTrace(options?: TraceOptions): ChunkTrace {
-  const { random, ids, requests } = setup(options);
-  const agents = Array.from({ length: 4 }, () => ids.run(random.int(40, 100)));
-  const open: { context: number[]; callsLeft: number }[] = [];
-  const trace: number[][] = [];
-  while (trace.length < requests) {
-    while (open.length < 256) {
-      open.push({ context: [...agents[random.int(0, agents.length - 1)], ...ids.run(random.int(2, 6))], callsLeft: random.geometric(8) });
-    }
-    const i = random.int(0, open.length - 1);
-    const task = open[i];
-    task.context.push(...ids.run(random.int(1, 4)));
-    trace.push([...task.context, ids.fresh()]);
-    if (--task.callsLeft === 0) open.splice(i, 1);
-  }
-  return trace;
+  let agents: number[][] | undefined;
+  return growing(options, 256, 8, (random, ids) => {
+    agents ??= Array.from({ length: 4 }, () => ids.run(random.int(40, 100)));
+    return [...agents[random.int(0, agents.length - 1)], ...ids.run(random.int(2, 6))];
+  }, (random) => random.int(1, 4));
 }
 
 /**
