@@ -48,7 +48,7 @@ test('a miniature at rate 1 is the cache itself: per-key hits, capacity enforced
 
 test('the sampled curve is close to the exact replay on the agent trace', () => {
   const trace = TRACE_GENERATORS.agent({ requests: 4000 });
-  for (const name of ['lru', 'tree-arc']) {
+  for (const name of ['lru', 'tree_arc']) {
     const exact = replayPolicy(trace, createEvictionPolicy<number>(name, { capacity: 4000 }), 4000).hitRatio;
     const sampled = replaySampled(trace, name, 4000).hitRatio;
     assert.ok(Math.abs(sampled - exact) < 0.02, `${name}: sampled ${sampled}, exact ${exact}`);
@@ -65,15 +65,15 @@ test('on RAG (a hot shallow prompt) tracking shallow chunks brings the sampled e
 });
 
 // Its hit ratio on this short trace stays below both candidates' (the switch comes late and costs
-// what tree-arc had learned): see docs/core/policies.md, which is why `default` is not adaptive.
-test('adaptive follows tree-s3fifo where it clearly wins (a scan over a hot set, large cache) and keeps its keys', () => {
+// what tree_arc had learned): see docs/core/policies.md, which is why `default` is not adaptive.
+test('adaptive follows tree_s3fifo where it clearly wins (a scan over a hot set, large cache) and keeps its keys', () => {
   const trace = TRACE_GENERATORS.scan({ requests: 8000 });
   const policy = new AdaptivePolicy<number>({ capacity: 10_000 });
   replayPolicy(trace, policy, 10_000);
-  const arc = replayPolicy(trace, createEvictionPolicy<number>('tree-arc', { capacity: 10_000 }), 10_000).hitRatio;
-  const s3 = replayPolicy(trace, createEvictionPolicy<number>('tree-s3fifo', { capacity: 10_000 }), 10_000).hitRatio;
-  assert.ok(s3 > arc, `the trace favours tree-s3fifo (${s3} vs ${arc})`);
-  assert.is(policy.choice, 'tree-s3fifo');
+  const arc = replayPolicy(trace, createEvictionPolicy<number>('tree_arc', { capacity: 10_000 }), 10_000).hitRatio;
+  const s3 = replayPolicy(trace, createEvictionPolicy<number>('tree_s3fifo', { capacity: 10_000 }), 10_000).hitRatio;
+  assert.ok(s3 > arc, `the trace favours tree_s3fifo (${s3} vs ${arc})`);
+  assert.is(policy.choice, 'tree_s3fifo');
   assert.ok(policy.switches >= 1 && policy.switches <= 3, `switched ${policy.switches} times`);
   assert.ok(policy.size <= 10_000 && policy.size > 9_000, `kept its keys across switches (${policy.size})`);
 });
@@ -83,7 +83,7 @@ test('adaptive does not switch on a trace where both candidates hit the same', (
   const trace = Array.from({ length: 20_000 }, (_, r) => [r % 500]);
   replayPolicy(trace, policy, 1000);
   assert.is(policy.switches, 0);
-  assert.is(policy.choice, 'tree-arc');
+  assert.is(policy.choice, 'tree_arc');
 });
 
 test('adaptive reports its choice, its candidates and a sizing curve', () => {
@@ -92,8 +92,8 @@ test('adaptive reports its choice, its candidates and a sizing curve', () => {
   const state = policy.state();
   assert.is(state.choice, policy.choice);
   assert.is(state.capacity, 2000);
-  assert.type(state['recentHitRatio.tree-arc'], 'number');
-  assert.type(state['recentHitRatio.tree-s3fifo'], 'number');
+  assert.type(state['recentHitRatio.tree_arc'], 'number');
+  assert.type(state['recentHitRatio.tree_s3fifo'], 'number');
   const curve = policy.curve();
   assert.equal(curve.map((p) => p.capacity), [1000, 2000, 4000, 8000]);
   assert.is(curve.length, SIZING_SCALES.length + 1);

@@ -72,7 +72,7 @@ test('a gap in a batch (a cached key in the middle) still names the right parent
 
 test('a tree-aware L1 policy fed by the controller never evicts a cached parent before its child', async () => {
   const l1 = smallL1(16);
-  const policy = createEvictionPolicy<string>('tree-arc', { capacity: 16 });
+  const policy = createEvictionPolicy<string>('tree_arc', { capacity: 16 });
   const c = controller(l1, policy);
   const all = keys(...ids(8));
   writeMissing(l1, all);

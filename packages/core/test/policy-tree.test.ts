@@ -1,4 +1,4 @@
-// tree-arc and tree-s3fifo: victims are leaves of the cached prefix tree (no orphans, ever), an
+// tree_arc and tree_s3fifo: victims are leaves of the cached prefix tree (no orphans, ever), an
 // unreused request tail leaves first, a reused one joins the policy, and a policy that is given
 // no tree information behaves as a plain (tail-less, parent-less) one.
 import { test } from 'uvu';
@@ -9,7 +9,7 @@ import { ForwardingPolicy } from '../src/policies/forwarding.ts';
 import { replayPolicy, type ChunkTrace } from '../src/policies/replay.ts';
 import { TRACE_GENERATORS } from '../src/traces/generators.ts';
 
-const TREE_POLICIES = ['tree-arc', 'tree-s3fifo'] as const;
+const TREE_POLICIES = ['tree_arc', 'tree_s3fifo'] as const;
 
 /** A request of keys `keys` (prefix order), created with parents and its tail marked. */
 function request(p: EvictionPolicy<number>, keys: number[], tail = true): void {
@@ -54,7 +54,7 @@ for (const name of TREE_POLICIES) {
       return checked;
     };
     const tree = orphans(name);
-    const classic = orphans(name.slice('tree-'.length));
+    const classic = orphans(name.slice('tree_'.length));
     assert.ok(tree.evictions > 1000, `the replay evicted (${tree.evictions})`);
     assert.is(tree.orphans, 0);
     assert.ok(classic.orphans > 0, 'the check can fail: the classic policy leaves orphans');
@@ -99,7 +99,7 @@ class OrphanCheck extends ForwardingPolicy<number> {
 test('on the shipped-shape traces the tree variants beat ARC and S3-FIFO at a small cache', () => {
   const trace: ChunkTrace = TRACE_GENERATORS.rag({ requests: 4000 });
   const hit = (name: string): number => replayPolicy(trace, createEvictionPolicy<number>(name, { capacity: 1000 }), 1000).hitRatio;
-  assert.ok(hit('tree-s3fifo') >= hit('s3fifo') - 0.002, 'tree-s3fifo is not worse than s3fifo');
+  assert.ok(hit('tree_s3fifo') >= hit('s3fifo') - 0.002, 'tree_s3fifo is not worse than s3fifo');
 });
 
 test.run();

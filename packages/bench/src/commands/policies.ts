@@ -16,7 +16,7 @@ import { formatTable } from '../table.ts';
 import { DEFAULT_TRACE, loadTrace } from '../trace.ts';
 
 const DEFAULT_CAPACITIES = [1000, 2000, 5000, 10000, 20000];
-const POLICIES = ['lru', 'arc', 's3fifo', 'tree-arc', 'tree-s3fifo', 'default'] as const;
+const POLICIES = ['lru', 'arc', 's3fifo', 'tree_arc', 'tree_s3fifo', 'default'] as const;
 const CLASSICS = ['lru', 'arc', 's3fifo'] as const;
 /** The policy `default` currently resolves to. */
 const DEFAULT_IS = createEvictionPolicy('default').name;
@@ -191,7 +191,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 export const command: BenchCommand = {
-  summary: 'eviction policies (lru, arc, s3fifo, tree-arc, tree-s3fifo, default) vs Belady on a request trace, with sampled curves and sizing advice',
+  summary: 'eviction policies (lru, arc, s3fifo, tree_arc, tree_s3fifo, default) vs Belady on a request trace, with sampled curves and sizing advice',
   usage: USAGE,
   run,
   suiteArgs: ['--capacity', '2000,5000,10000'],

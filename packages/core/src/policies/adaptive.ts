@@ -1,6 +1,6 @@
 /**
  * `adaptive`, the default eviction policy: follows whichever of its candidate strategies
- * (`tree-arc`, `tree-s3fifo`) hits best on this workload, judged online by miniature simulations
+ * (`tree_arc`, `tree_s3fifo`) hits best on this workload, judged online by miniature simulations
  * (sampled shadow caches, see miniature.ts), and estimates the tier's hit ratio at other sizes.
  *
  * - Every reference (created and touched keys) is hashed once; sampled ones feed one miniature
@@ -40,8 +40,8 @@ const CHECK_REFERENCES = 1000;
 
 /** The strategies `adaptive` chooses between. */
 const CANDIDATES: readonly { name: string; make: <K>(options?: EvictionPolicyOptions) => QueuedPolicy<K> }[] = [
-  { name: 'tree-arc', make: (options) => new ArcPolicy(options, true) },
-  { name: 'tree-s3fifo', make: (options) => new S3FifoPolicy(options, true) },
+  { name: 'tree_arc', make: (options) => new ArcPolicy(options, true) },
+  { name: 'tree_s3fifo', make: (options) => new S3FifoPolicy(options, true) },
 ];
 
 /** The names of the strategies `adaptive` chooses between. */
@@ -86,7 +86,7 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     return this.#active.size;
   }
 
-  /** The strategy followed now (`tree-arc` or `tree-s3fifo`). */
+  /** The strategy followed now (`tree_arc` or `tree_s3fifo`). */
   get choice(): string {
     return CANDIDATES[this.#choice].name;
   }

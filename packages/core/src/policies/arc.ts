@@ -15,7 +15,7 @@
  * - c is the `capacity` option, or the largest resident count seen. Ghosts are trimmed as in
  *   ARC: |T1| + |B1| ≤ c and |T1| + |T2| + |B1| + |B2| ≤ 2c.
  * Batches are prefix-aware like LRU: within one batch the tail sits nearest the LRU end.
- * `tree-arc` is the same with the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the LRU
+ * `tree_arc` is the same with the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the LRU
  * end of T1 or T2 is moved to that list's MRU end, and unreused request tails leave first.
  */
 import type { EvictionPolicyOptions } from './eviction.ts';
@@ -40,10 +40,10 @@ export class ArcPolicy<K> extends GhostPolicy<K> {
 
   /**
    * @param options - `capacity`: c, the number of keys the cache holds when full
-   * @param tree - follow the prefix tree (`tree-arc`)
+   * @param tree - follow the prefix tree (`tree_arc`)
    */
   constructor(options?: EvictionPolicyOptions, tree = false) {
-    const name = tree ? 'tree-arc' : 'arc';
+    const name = tree ? 'tree_arc' : 'arc';
     super(name, 4, options, tree);
     this.name = name;
   }

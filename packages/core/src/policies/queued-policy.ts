@@ -2,7 +2,7 @@
  * What LRU, ARC and S3-FIFO share: keys in {@link KeyQueues}, prefix-aware batch order, the
  * victim count, and the return of victims the caller did not delete.
  *
- * Tree-aware variants (`tree-arc`, `tree-s3fifo`) add two rules here, so that every list-based
+ * Tree-aware variants (`tree_arc`, `tree_s3fifo`) add two rules here, so that every list-based
  * policy can have them: only leaves of the cached prefix tree are victims (a non-leaf a subclass
  * meets at the head of a list gets a second chance at its tail), and a request's last chunk enters
  * a first-out queue of its own, evicted before anything else, until it is used again (a partial

@@ -15,7 +15,7 @@
  * - c is the `capacity` option, or the largest resident count seen; S's share is 10% of c and G
  *   holds at most as many keys as M's share, as in the paper.
  * Batches are prefix-aware: within one created() batch the tail sits nearest the head of S.
- * `tree-s3fifo` is the same with the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the
+ * `tree_s3fifo` is the same with the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the
  * head of S moves to M as an accessed key would, one at the head of M is reinserted at M's tail,
  * and unreused request tails leave first.
  */
@@ -45,10 +45,10 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
 
   /**
    * @param options - `capacity`: the number of keys the cache holds when full
-   * @param tree - follow the prefix tree (`tree-s3fifo`)
+   * @param tree - follow the prefix tree (`tree_s3fifo`)
    */
   constructor(options?: EvictionPolicyOptions, tree = false) {
-    const name = tree ? 'tree-s3fifo' : 's3fifo';
+    const name = tree ? 'tree_s3fifo' : 's3fifo';
     super(name, 3, options, tree);
     this.name = name;
   }
