@@ -7,7 +7,7 @@
  */
 import { ADAPTIVE_CANDIDATES, ADAPTIVE_SAMPLE_RATE } from './adaptive.ts';
 import { createEvictionPolicy } from './eviction-policies.ts';
-import { Miniature, type SHALLOW_DEPTH } from './miniature.ts';
+import { Miniature } from './miniature.ts';
 import type { ChunkTrace } from './replay.ts';
 import { sampleHash } from './sampling.ts';
 
@@ -23,7 +23,7 @@ export interface SampledEstimate {
 export interface SampledOptions {
   /** The base sampling rate; default the one `adaptive` uses. */
   readonly rate?: number;
-  /** Always track chunks of depth below {@link SHALLOW_DEPTH}; default false (as the engine, which does not know depths). */
+  /** Always track chunks of depth below 4 (miniature.ts, SHALLOW_DEPTH); default false (as the engine, which does not know depths). */
   readonly shallow?: boolean;
 }
 
