@@ -5,7 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, KvtierError, validateConfig } from '@kvtier/core';
 import { registerPolicyModule, registerStorePolicy, withDeadline } from '@kvtier/core/authoring';
-import { inL2, makeKeys, withCache, writeKeys } from './engine-helpers.ts';
+import { Counter, engineCounters } from '@kvtier/core/testing';
+import type { KvCache } from '@kvtier/core';
+import { OBJECT_BYTES, eventually, inL2, makeKeys, pattern, withCache, writeKeys } from './engine-helpers.ts';
 
 const MODULE_URL = new URL('./engine-policy-module.ts', import.meta.url).href;
 const L1 = { capacityBytes: 16 * 4096, slotBytes: 4096 };
@@ -35,5 +37,33 @@ test('a module that exports no policies is refused with KVT_ERR_CONFIG', () => w
   assert.instance(err, KvtierError);
   assert.match((err as Error).message, /exports none of evictionPolicies, storePolicies, prefetchPolicies/);
 })(), 10_000, 'register'));
+
+/**
+ * Writes the keys of `keys` that L1 lacks (mode 'new') and finishes the whole request, as an engine
+ * extending a cached prefix does; answers, per key, whether L1 held it already.
+ */
+function extend(cache: KvCache, keys: Uint32Array): boolean[] {
+  const r = cache.reserveWrite(keys, OBJECT_BYTES, { mode: 'new' });
+  const held = Array.from(r.codes, (code) => code !== 0);
+  held.forEach((h, i) => { if (!h) cache.view(r.slots[i], OBJECT_BYTES).set(pattern(keys, i)); });
+  cache.finishWrite(keys);
+  return held;
+}
+
+/**
+ * A cached prefix (keys 0-7), then a request extending it (8-15): L1 reaches the watermark and
+ * the eviction worker evicts 8 objects. `tree_arc` learns from the L1 events that 7 is 8's parent
+ * and evicts the extension, leaf first; plain `arc` evicts the older prefix and leaves orphans.
+ */
+for (const [policy, kept] of [['tree_arc', [0, 8]], ['arc', [8, 16]]] as const) {
+  test(`L1 eviction with '${policy}' through the engine keeps keys ${kept[0]}-${kept[1] - 1}`, () => withCache(async (cache) => {
+    const keys = makeKeys(16);
+    writeKeys(cache, keys.slice(0, 8 * 4));
+    extend(cache, keys);
+    await eventually(() => engineCounters(cache).get(Counter.L1_EVICTIONS) === 8, 'eight evictions');
+    const held = extend(cache, keys);
+    assert.equal(held.map((h, i) => (h ? i : -1)).filter((i) => i >= 0), Array.from({ length: kept[1] - kept[0] }, (_, i) => kept[0] + i));
+  }, [], { l1Eviction: { policy, watermark: 0.25, ratio: 0.5 } }));
+}
 
 test.run();

@@ -56,12 +56,26 @@ test('l1 --json: one row per op, batch and thread count', async () => {
   }
 });
 
-test('policies --json: every policy and Belady per capacity, Belady the limit', async () => {
+test('policies --json: every policy and Belady per capacity, Belady the limit; event costs and sampled estimates', async () => {
   const out = await json(['policies', '--capacity', '3000']);
   assert.equal(out.capacities, [3000]);
   const r = out.results['3000'];
-  assert.equal(Object.keys(r).sort(), ['arc', 'belady', 'default', 'lru', 's3fifo']);
-  for (const name of ['lru', 'arc', 's3fifo', 'default']) assert.ok(r[name] > 0 && r[name] <= r.belady, `${name} ${r[name]} vs belady ${r.belady}`);
+  assert.equal(Object.keys(r).sort(), ['belady', 'hit', 'ns', 'sampled', 'shallow']);
+  const names = ['arc', 'default', 'lru', 's3fifo', 'tree_arc', 'tree_s3fifo'];
+  for (const field of ['hit', 'ns', 'sampled', 'shallow']) assert.equal(Object.keys(r[field]).sort(), names, field);
+  for (const name of names) {
+    assert.ok(r.hit[name] > 0 && r.hit[name] <= r.belady, `${name} ${r.hit[name]} vs belady ${r.belady}`);
+    assert.ok(r.ns[name] > 0, `${name} costs something`);
+    assert.ok(Math.abs(r.sampled[name] - r.hit[name]) < 0.05, `${name} sampled ${r.sampled[name]} vs exact ${r.hit[name]}`);
+  }
+});
+
+test('policies --trace gen:NAME replays a generated trace; an unknown generator is refused', async () => {
+  const out = await json(['policies', '--capacity', '2000', '--trace', 'gen:rag']);
+  assert.ok(out.results['2000'].hit.lru > 0.3);
+  const r = await bench(['policies', '--trace', 'gen:nope']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /--trace gen:nope: no such generator \(known: gen:chat, gen:rag, gen:agent, gen:scan\)/);
 });
 
 test('l2 --json: store and load rows per object size', async () => {

@@ -22,9 +22,9 @@ export { ServedAdapterHost, type AdapterHostSpec } from './l2/serve.ts';
 export { AdapterHostThread } from './l2/host-thread.ts';
 export {
   victimCount, ratioForCount, createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy,
-  LruPolicy, ArcPolicy, S3FifoPolicy, NoopPolicy,
+  LruPolicy, ArcPolicy, S3FifoPolicy, NoopPolicy, AdaptivePolicy,
   createStorePolicy, registerStorePolicy, storePolicyNames, createPrefetchPolicy, registerPrefetchPolicy, prefetchPolicyNames,
-  type EvictionPolicy, type EvictionPolicyFactory, type EvictionPolicyOptions, type StorePolicy, type StorePolicyFactory,
+  type EvictionPolicy, type EvictionPolicyFactory, type EvictionPolicyOptions, type PrefixInfo, type PolicyState, type StorePolicy, type StorePolicyFactory,
   type AdapterLookup, type PrefetchLookups, type PrefetchPolicy, type PrefetchPolicyFactory,
   registerPolicyModule, registeredPolicyModules, type PolicyModule,
 } from './policies/index.ts';

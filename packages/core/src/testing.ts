@@ -14,3 +14,8 @@ export type { ResolvedL1Config } from './l1/l1-config.ts';
 export { Metrics, Counter, AdapterCounter, AdapterOp, FailureReason, WorkerKind, Histogram } from './metrics.ts';
 export { replayPolicy, replayBelady, type ReplayResult, type ChunkTrace } from './policies/index.ts';
 export { soak, type SoakRound, type SoakOptions } from './soak.ts';
+export {
+  TRACE_GENERATORS, chatTrace, ragTrace, agentTrace, scanTrace, type TraceOptions,
+} from './traces/generators.ts';
+export { replaySampled, type SampledEstimate } from './policies/sampled-replay.ts';
+export { ForwardingPolicy } from './policies/forwarding.ts';

@@ -9,7 +9,7 @@ import { L1EventKind, type DigestBatch } from '../src/l1/api.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { checkedL1, keys, names, ready, throwsCode } from './l1-helpers.ts';
 
-const { CREATED, TOUCHED, REMOVED } = L1EventKind;
+const { CREATED, TOUCHED, REMOVED, PARENT } = L1EventKind;
 
 /** Drains every pending event as [kind, key hex] pairs. */
 function drain(l1: L1Manager): [number, string][] {
@@ -23,7 +23,8 @@ test('events carry only the keys that succeeded, once per key of the batch', () 
   const l1 = checkedL1();
   l1.reserveWrite(keys(1, 3), 100);
   assert.equal(names(l1.finishWrite(keys(1, 2, 3))), ['SUCCESS', 'KEY_NOT_EXIST', 'SUCCESS']);
-  assert.equal(drain(l1), [[CREATED, hex(keys(1))], [CREATED, hex(keys(3))]]);
+  // Key 3's parent in the batch (key 2) emitted nothing: a PARENT record names it first.
+  assert.equal(drain(l1), [[CREATED, hex(keys(1))], [PARENT, hex(keys(2))], [CREATED, hex(keys(3))]]);
   assert.equal(drain(l1), [], 'drained once');
 });
 

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, KvtierError } from '../src/errors.ts';
+import { AdaptivePolicy } from '../src/policies/adaptive.ts';
 import { ArcPolicy } from '../src/policies/arc.ts';
 import { createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy } from '../src/policies/eviction-policies.ts';
 import type { EvictionPolicy } from '../src/policies/eviction.ts';
@@ -15,7 +16,7 @@ const isError = (code: string, pattern: RegExp) => (e: unknown): boolean =>
   e instanceof KvtierError && e.code === code && pattern.test(e.message);
 
 test('eviction: the built-in names are registered', () => {
-  assert.equal(evictionPolicyNames(), ['arc', 'default', 'lru', 'noop', 's3fifo']);
+  assert.equal(evictionPolicyNames(), ['adaptive', 'arc', 'default', 'lru', 'noop', 's3fifo', 'tree_arc', 'tree_s3fifo']);
 });
 
 test('eviction: each name builds its class', () => {
@@ -23,6 +24,11 @@ test('eviction: each name builds its class', () => {
   assert.instance(createEvictionPolicy('arc'), ArcPolicy);
   assert.instance(createEvictionPolicy('s3fifo'), S3FifoPolicy);
   assert.instance(createEvictionPolicy('noop'), NoopPolicy);
+  assert.instance(createEvictionPolicy('adaptive'), AdaptivePolicy);
+  assert.is(createEvictionPolicy('tree_arc').name, 'tree_arc');
+  assert.instance(createEvictionPolicy('tree_arc'), ArcPolicy);
+  assert.is(createEvictionPolicy('tree_s3fifo').name, 'tree_s3fifo');
+  assert.instance(createEvictionPolicy('tree_s3fifo'), S3FifoPolicy);
 });
 
 test('eviction: default is ARC, a fresh instance each time', () => {
@@ -39,7 +45,7 @@ test('eviction: options reach the policy', () => {
 });
 
 test('eviction: an unknown name is a CONFIG error naming it and the known names', () => {
-  assert.throws(() => createEvictionPolicy('mru'), isError(ErrorCode.CONFIG, /unknown eviction policy 'mru' \(known: arc, default, lru, noop, s3fifo/));
+  assert.throws(() => createEvictionPolicy('mru'), isError(ErrorCode.CONFIG, /unknown eviction policy 'mru' \(known: adaptive, arc, default, lru, noop, s3fifo, tree_arc, tree_s3fifo\)/));
 });
 
 test('eviction: a registered policy is built by name with the options given', () => {

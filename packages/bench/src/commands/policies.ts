@@ -1,97 +1,198 @@
 /**
- * `kvtier-bench policies`: replays a request trace through every eviction policy (the real
- * classes of @kvtier/core) at several cache sizes and reports prefix hit ratios next to Belady's
- * offline choice on the same replay, plus an SVG chart in bench-results/.
+ * `kvtier-bench policies`: replays a request trace (a JSONL file, or a seeded generator) through
+ * every eviction policy (the real classes of @kvtier/core) at several cache sizes and reports, in
+ * one run: prefix hit ratios next to Belady's offline choice on the same replay, each policy's
+ * fraction of Belady, the cost of a policy event next to LRU's, the sampled (SHARDS-style) curve of
+ * each policy with its largest error against the exact one, and the default's sizing advice. The
+ * exact curves are charted in bench-results/policies.svg.
  */
 import { relative } from 'node:path';
-import { createEvictionPolicy } from '@kvtier/core/authoring';
-import { replayBelady, replayPolicy, type ChunkTrace } from '@kvtier/core/testing';
+import { AdaptivePolicy, createEvictionPolicy, type PrefixInfo } from '@kvtier/core/authoring';
+import { ForwardingPolicy, TRACE_GENERATORS, replayBelady, replayPolicy, replaySampled, type ChunkTrace } from '@kvtier/core/testing';
 import { numberList, parseFlags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
 import { DEFAULT_TRACE, loadTrace } from '../trace.ts';
 
-const DEFAULT_CAPACITIES = [2000, 5000, 10000];
-const POLICIES = ['lru', 'arc', 's3fifo', 'default'] as const;
-const COLUMNS = [...POLICIES, 'belady'] as const;
+const DEFAULT_CAPACITIES = [1000, 2000, 5000, 10000, 20000];
+const POLICIES = ['lru', 'arc', 's3fifo', 'tree_arc', 'tree_s3fifo', 'default'] as const;
+const CLASSICS = ['lru', 'arc', 's3fifo'] as const;
 /** The policy `default` currently resolves to. */
 const DEFAULT_IS = createEvictionPolicy('default').name;
+const GENERATED = 'gen:';
 
-type Row = Record<(typeof COLUMNS)[number], number>;
+type Name = (typeof POLICIES)[number];
 
-const USAGE = `usage: kvtier-bench policies [--trace FILE] [--capacity N,N,...] [--json]
-
-Replays a JSONL trace (one request per line, its "hash_ids" = chunk keys in prefix order) through
-the lru, arc, s3fifo and default eviction policies and Belady's offline optimum, with a cache of
-N chunks. A request's hits are its longest run of leading chunks already cached.
-  --trace FILE      default: ${relative(process.cwd(), DEFAULT_TRACE) || DEFAULT_TRACE}
-  --capacity LIST   cache sizes in chunks, default ${DEFAULT_CAPACITIES.join(',')}
-  --json            print {"capacities":[...],"results":{"<capacity>":{"lru":x,...,"belady":x}}}
-Writes the chart to bench-results/policies.svg.`;
-
-/** Hit ratio of each policy and of Belady at `capacity` chunks. */
-function measure(trace: ChunkTrace, capacity: number): Row {
-  const row = {} as Row;
-  for (const name of POLICIES) row[name] = replayPolicy(trace, createEvictionPolicy<number>(name, { capacity }), capacity).hitRatio;
-  row.belady = replayBelady(trace, capacity).hitRatio;
-  return row;
+/** One capacity's results. */
+interface Row {
+  readonly capacity: number;
+  readonly hit: Record<Name, number>;
+  readonly belady: number;
+  /** Nanoseconds per policy event (one key handed to or returned by the policy). */
+  readonly ns: Record<Name, number>;
+  readonly sampled: Record<Name, number>;
+  /** The same with shallow chunks (depth < 4) always tracked. */
+  readonly shallow: Record<Name, number>;
 }
 
-function writeChart(capacities: number[], rows: Row[], tracePath: string): void {
+const USAGE = `usage: kvtier-bench policies [--trace FILE|gen:NAME] [--capacity N,N,...] [--json]
+
+Replays a request trace through the ${POLICIES.join(', ')} eviction policies and Belady's
+offline optimum with a cache of N chunks. A request's hits are its longest run of leading chunks
+already cached. Prints hit ratios, fractions of Belady, ns per policy event, the sampled
+(miniature-simulation) estimate of each curve with its largest error, and sizing advice.
+  --trace FILE      JSONL, one request per line, "hash_ids" = chunk keys in prefix order;
+                    default: ${relative(process.cwd(), DEFAULT_TRACE) || DEFAULT_TRACE}
+  --trace gen:NAME  a seeded generated trace: ${Object.keys(TRACE_GENERATORS).join(', ')}
+  --capacity LIST   cache sizes in chunks, default ${DEFAULT_CAPACITIES.join(',')}
+  --json            print {"capacities":[...],"results":{"<capacity>":{"hit":{...},"belady":x,"ns":{...},"sampled":{...},"shallow":{...}}}}
+Writes the chart to bench-results/policies.svg.`;
+
+/** A policy that adds the time spent in its calls and the keys they handle (the events). */
+class TimedPolicy<K> extends ForwardingPolicy<K> {
+  nanoseconds = 0;
+  events = 0;
+
+  override created(keys: readonly K[], tree?: PrefixInfo<K>): void {
+    this.#time(keys.length, () => super.created(keys, tree));
+  }
+
+  override touched(keys: readonly K[]): void {
+    this.#time(keys.length, () => super.touched(keys));
+  }
+
+  override removed(keys: readonly K[]): void {
+    this.#time(keys.length, () => super.removed(keys));
+  }
+
+  override victims(ratio: number, eligible?: (key: K) => boolean): K[] {
+    let out: K[] = [];
+    this.#time(0, () => (out = super.victims(ratio, eligible)));
+    this.events += out.length;
+    return out;
+  }
+
+  #time(events: number, call: () => void): void {
+    const start = process.hrtime.bigint();
+    call();
+    this.nanoseconds += Number(process.hrtime.bigint() - start);
+    this.events += events;
+  }
+}
+
+function measure(trace: ChunkTrace, capacity: number): Row {
+  const hit = {} as Record<Name, number>;
+  const ns = {} as Record<Name, number>;
+  const sampled = {} as Record<Name, number>;
+  const shallow = {} as Record<Name, number>;
+  for (const name of POLICIES) {
+    const timed = new TimedPolicy(createEvictionPolicy<number>(name, { capacity }));
+    hit[name] = replayPolicy(trace, timed, capacity).hitRatio;
+    ns[name] = timed.nanoseconds / Math.max(1, timed.events);
+    sampled[name] = replaySampled(trace, name, capacity).hitRatio;
+    shallow[name] = replaySampled(trace, name, capacity, { shallow: true }).hitRatio;
+  }
+  return { capacity, hit, belady: replayBelady(trace, capacity).hitRatio, ns, sampled, shallow };
+}
+
+function loadNamed(name: string): ChunkTrace {
+  if (!name.startsWith(GENERATED)) return loadTrace(name);
+  const generate = TRACE_GENERATORS[name.slice(GENERATED.length)];
+  if (generate === undefined) throw new Error(`--trace ${name}: no such generator (known: ${Object.keys(TRACE_GENERATORS).map((g) => GENERATED + g).join(', ')})`);
+  return generate();
+}
+
+function label(name: Name): string {
+  return name === 'default' ? `default (${DEFAULT_IS})` : name;
+}
+
+function writeChart(rows: readonly Row[], traceName: string): void {
   saveChart('policies', {
-    title: `Prefix hit ratio by eviction policy (${tracePath.split('/').pop()})`,
+    title: `Prefix hit ratio by eviction policy (${traceName.split('/').pop()})`,
     kind: 'line',
-    x: capacities,
+    x: rows.map((r) => r.capacity),
     xLabel: 'cache capacity (chunks)',
     yLabel: 'hit ratio',
-    series: COLUMNS.map((name) => ({ name: name === 'default' ? `default (${DEFAULT_IS})` : name, values: rows.map((r) => r[name]) })),
+    series: [
+      ...POLICIES.map((name) => ({ name: label(name), values: rows.map((r) => r.hit[name]) })),
+      { name: 'default, sampled estimate', values: rows.map((r) => r.sampled.default) },
+      { name: 'belady', values: rows.map((r) => r.belady) },
+    ],
   });
 }
 
+/** "this tier hits X% at its size; N chunks would hit Y%", from the default's own miniatures after the replay. */
+function sizingAdvice(trace: ChunkTrace, capacity: number): string {
+  const policy = new AdaptivePolicy<number>({ capacity });
+  replayPolicy(trace, policy, capacity);
+  const curve = policy.curve();
+  const own = curve.find((p) => p.capacity === capacity);
+  const others = curve.filter((p) => p !== own).map((p) => `${p.capacity} chunks would hit ${(p.hitRatio * 100).toFixed(1)}%`);
+  return `at ${capacity} chunks the default (following ${policy.choice}) hits ${((own?.hitRatio ?? 0) * 100).toFixed(1)}% (estimated); ${others.join('; ')}`;
+}
+
+function printTables(rows: readonly Row[]): void {
+  const f4 = (x: number): string => x.toFixed(4);
+  const out = process.stdout;
+  out.write('hit ratio\n');
+  out.write(formatTable(['capacity', ...POLICIES.map(label), 'belady', 'best classic', 'default - best'], rows.map((r) => {
+    const best = Math.max(...CLASSICS.map((n) => r.hit[n]));
+    return [r.capacity, ...POLICIES.map((n) => f4(r.hit[n])), f4(r.belady), f4(best), (r.hit.default - best).toFixed(4)];
+  })));
+  out.write('\nfraction of Belady\n');
+  out.write(formatTable(['capacity', ...POLICIES.map(label)], rows.map((r) => [r.capacity, ...POLICIES.map((n) => (r.hit[n] / r.belady).toFixed(3))])));
+  out.write('\nns per policy event (× LRU)\n');
+  out.write(formatTable(['capacity', ...POLICIES.map(label)], rows.map((r) => [r.capacity, ...POLICIES.map((n) => `${r.ns[n].toFixed(0)} (${(r.ns[n] / r.ns.lru).toFixed(2)}×)`)])));
+  for (const [title, field] of [['', 'sampled'], [', shallow chunks (depth < 4) always tracked', 'shallow']] as const) {
+    out.write(`\nsampled estimate (miniature simulation${title}) and its error against the exact hit ratio\n`);
+    out.write(formatTable(['capacity', ...POLICIES.map(label)], [
+      ...rows.map((r) => [r.capacity, ...POLICIES.map((n) => `${f4(r[field][n])} (${(r[field][n] - r.hit[n]).toFixed(4)})`)]),
+      ['largest |error|', ...POLICIES.map((n) => Math.max(...rows.map((r) => Math.abs(r[field][n] - r.hit[n]))).toFixed(4))],
+    ]));
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
-  let tracePath: string;
+  let traceName: string;
   let capacities: number[];
   let trace: ChunkTrace;
   let json: boolean;
   try {
     const flags = parseFlags(argv, ['trace', 'capacity', 'json']);
-    if (flags.trace === true) throw new Error('--trace needs a file');
-    tracePath = flags.trace ?? DEFAULT_TRACE;
+    if (flags.trace === true) throw new Error('--trace needs a file or gen:NAME');
+    traceName = flags.trace ?? DEFAULT_TRACE;
     capacities = numberList(flags.capacity, 'capacity', DEFAULT_CAPACITIES);
     if (!capacities.every(Number.isSafeInteger)) throw new Error(`--capacity: chunk counts must be integers`);
     json = flags.json === true;
-    trace = loadTrace(tracePath);
+    trace = loadNamed(traceName);
   } catch (err) {
     process.stderr.write(`kvtier-bench policies: ${(err as Error).message}\n`);
     return 2;
   }
 
   const rows = capacities.map((c) => measure(trace, c));
-  writeChart(capacities, rows, tracePath);
+  writeChart(rows, traceName);
   if (json) {
-    const results = Object.fromEntries(capacities.map((c, i) => [String(c), rows[i]]));
+    const results = Object.fromEntries(rows.map((r) => [String(r.capacity), { hit: r.hit, belady: r.belady, ns: r.ns, sampled: r.sampled, shallow: r.shallow }]));
     process.stdout.write(`${JSON.stringify({ capacities, results })}\n`);
     return 0;
   }
   const references = trace.reduce((n, keys) => n + keys.length, 0);
   const unbounded = replayPolicy(trace, createEvictionPolicy<number>('noop'), Infinity);
   process.stdout.write(
-    `trace ${tracePath}: ${trace.length} requests, ${references} chunk references, ` +
+    `trace ${traceName}: ${trace.length} requests, ${references} chunk references, ` +
       `infinite cache hits ${(unbounded.hitRatio * 100).toFixed(1)}%\n` +
       `hit ratio = prefix hits / chunk references; default = ${DEFAULT_IS}; belady = farthest next use on the same replay\n\n`,
   );
-  process.stdout.write(formatTable(
-    ['capacity', ...COLUMNS, 'default/belady'],
-    // Fixed decimals: the policies differ in the third decimal, which three significant figures hide.
-    rows.map((r, i) => [capacities[i], ...COLUMNS.map((name) => r[name].toFixed(4)), (r.default / r.belady).toFixed(3)]),
-  ));
+  printTables(rows);
+  process.stdout.write(`\nsizing: ${sizingAdvice(trace, capacities[Math.floor(capacities.length / 2)])}\n`);
   return 0;
 }
 
 export const command: BenchCommand = {
-  summary: 'eviction policies (lru, arc, s3fifo, default) vs Belady on a request trace',
+  summary: 'eviction policies (lru, arc, s3fifo, tree_arc, tree_s3fifo, default) vs Belady on a request trace, with sampled curves and sizing advice',
   usage: USAGE,
   run,
-  suiteArgs: ['--capacity', DEFAULT_CAPACITIES.join(',')],
+  suiteArgs: ['--capacity', '2000,5000,10000'],
 };

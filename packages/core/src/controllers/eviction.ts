@@ -4,11 +4,11 @@
  * events, asks for victims when usage reaches the watermark, and deletes the victims. Independent
  * of Piscina: a plain class over an {@link EvictionContext}.
  */
-import { L1EventKind, type DigestBatch, type L1Usage } from '../l1/api.ts';
+import { L1EventFlag, L1EventKind, type DigestBatch, type L1Usage } from '../l1/api.ts';
 import { L2EventKind, type L2EventKindCode } from '../l2/events.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, type Metrics } from '../metrics.ts';
-import type { EvictionPolicy } from '../policies/eviction.ts';
+import type { EvictionPolicy, PrefixInfo } from '../policies/eviction.ts';
 import { callAdapter } from './adapter-call.ts';
 import { keyCount, keyId, keysFromIds } from '../digest-batch.ts';
 
@@ -17,9 +17,9 @@ export interface EvictionL1 {
   usage(): L1Usage;
   /**
    * Hands every queued L1 event ({@link L1EventKind}) to `onEvent`, each key as a 1-key batch
-   * with the id of the batch operation that emitted it.
+   * with the id of the batch operation that emitted it and its {@link L1EventFlag} bits.
    */
-  drainEvents(onEvent: (kind: number, key: DigestBatch, batch: number) => void): number;
+  drainEvents(onEvent: (kind: number, key: DigestBatch, batch: number, flags: number) => void): number;
   /** Every object in L1 that was ever readable, as one batch (for reconciliation). */
   liveKeys(): DigestBatch;
   /** Whether key `index` of `keys` is present and unlocked. */
@@ -68,33 +68,59 @@ function idOf(digest: Uint32Array): string {
   return keyId(digest, 0);
 }
 
+/** What the controller knows of a key's place in the prefix tree (learned from L1's CREATED events). */
+interface Link {
+  readonly parent: string | undefined;
+  readonly tail: boolean;
+}
+
 /**
  * Collects consecutive events of one kind and one batch (one L1 batch call, one adapter call) and
  * hands each run to `apply` as one list in key order: policies order the keys of one `created`
- * call so that the tail of a prefix is evicted first, which one-key calls would reverse.
+ * call so that the tail of a prefix is evicted first, which one-key calls would reverse. A run's
+ * prefix tree comes with it: from L1's event flags and PARENT records, or through `linkOf` (L2).
  */
 class EventRuns {
-  readonly #apply: (kind: number, ids: string[]) => void;
+  readonly #apply: (kind: number, ids: string[], tree: PrefixInfo<string>) => void;
+  readonly #linkOf: (id: string) => Link | undefined;
   #kind = 0;
   #batch = 0;
   #ids: string[] = [];
+  #parents: (string | undefined)[] = [];
+  #tails: boolean[] = [];
+  /** The parent an L1 PARENT record announced for the next created key. */
+  #announced: string | undefined;
 
-  constructor(apply: (kind: number, ids: string[]) => void) {
+  constructor(apply: (kind: number, ids: string[], tree: PrefixInfo<string>) => void, linkOf: (id: string) => Link | undefined = () => undefined) {
     this.#apply = apply;
+    this.#linkOf = linkOf;
   }
 
-  add(kind: number, digest: Uint32Array, batch: number): void {
+  /** One event; `flags` are L1's {@link L1EventFlag} bits (0 for L2 events). */
+  add(kind: number, digest: Uint32Array, batch: number, flags = 0): void {
+    if (kind === L1EventKind.PARENT) {
+      this.#announced = idOf(digest);
+      return;
+    }
     if (this.#ids.length > 0 && (kind !== this.#kind || batch !== this.#batch)) this.flush();
+    const id = idOf(digest);
+    const link = this.#linkOf(id);
+    const previous = this.#ids.length > 0 ? this.#ids[this.#ids.length - 1] : undefined;
     this.#kind = kind;
     this.#batch = batch;
-    this.#ids.push(idOf(digest));
+    this.#ids.push(id);
+    this.#parents.push(link?.parent ?? ((flags & L1EventFlag.FOLLOWS) !== 0 ? previous : this.#announced));
+    this.#tails.push(link?.tail ?? (flags & L1EventFlag.LAST) !== 0);
+    this.#announced = undefined;
   }
 
   flush(): void {
     if (this.#ids.length === 0) return;
-    const ids = this.#ids;
+    const ids = this.#ids, tree = { parents: this.#parents, tails: this.#tails };
     this.#ids = [];
-    this.#apply(this.#kind, ids);
+    this.#parents = [];
+    this.#tails = [];
+    this.#apply(this.#kind, ids, tree);
   }
 }
 
@@ -103,6 +129,11 @@ export class EvictionController {
   readonly #ctx: EvictionContext;
   /** Keys the L1 policy tracks (policies cannot be enumerated, reconciliation needs to). */
   readonly #l1Known = new Set<string>();
+  /**
+   * Parent and tail mark of each key L1 created, kept while L1 or an L2 policy tracks the key: L2
+   * stores arrive in dirty-slot order, not prefix order, so their tree comes from here.
+   */
+  readonly #links = new Map<string, Link>();
   #lastReconcile = 0;
 
   constructor(ctx: EvictionContext) {
@@ -132,19 +163,30 @@ export class EvictionController {
 
   #drainL1(): void {
     const policy = this.#ctx.l1Policy;
-    const runs = new EventRuns((kind, ids) => {
+    const runs = new EventRuns((kind, ids, tree) => {
       if (kind === L1EventKind.CREATED) {
-        for (const id of ids) this.#l1Known.add(id);
-        policy.created(ids);
+        ids.forEach((id, i) => {
+          this.#l1Known.add(id);
+          this.#links.set(id, { parent: tree.parents[i], tail: tree.tails[i] });
+        });
+        policy.created(ids, tree);
       } else if (kind === L1EventKind.TOUCHED) {
         policy.touched(ids);
       } else {
         for (const id of ids) this.#l1Known.delete(id);
+        this.#forgetLinks(ids);
         policy.removed(ids);
       }
     });
-    this.#ctx.l1.drainEvents((kind, digest, batch) => runs.add(kind, digest, batch));
+    this.#ctx.l1.drainEvents((kind, digest, batch, flags) => runs.add(kind, digest, batch, flags));
     runs.flush();
+  }
+
+  /** Drops the links of keys that no tier's policy tracks any more. */
+  #forgetLinks(ids: readonly string[]): void {
+    for (const id of ids) {
+      if (!this.#l1Known.has(id) && !this.#ctx.l2.some((t) => t.policy.has(id))) this.#links.delete(id);
+    }
   }
 
   /**
@@ -160,6 +202,7 @@ export class EvictionController {
     const unknown = [...live].filter((id) => !this.#l1Known.has(id));
     for (const id of gone) this.#l1Known.delete(id);
     for (const id of unknown) this.#l1Known.add(id);
+    this.#forgetLinks(gone);
     if (gone.length > 0) this.#ctx.l1Policy.removed(gone);
     if (unknown.length > 0) this.#ctx.l1Policy.created(unknown);
   }
@@ -174,6 +217,7 @@ export class EvictionController {
     const evicted = victims.filter((_, i) => codes[i] === 0);
     for (const id of evicted) this.#l1Known.delete(id);
     l1Policy.removed(evicted);
+    this.#forgetLinks(evicted);
     metrics.count(Counter.L1_EVICTIONS, evicted.length);
     return evicted.length;
   }
@@ -185,11 +229,16 @@ export class EvictionController {
    */
   async evictL2(target: L2EvictionTarget): Promise<number> {
     const { policy } = target;
-    const runs = new EventRuns((kind, ids) => {
-      if (kind === L2EventKind.STORED) policy.created(ids);
-      else if (kind === L2EventKind.ACCESSED) policy.touched(ids);
-      else policy.removed(ids);
-    });
+    const runs = new EventRuns((kind, ids, tree) => {
+      if (kind === L2EventKind.STORED) {
+        policy.created(ids, tree);
+      } else if (kind === L2EventKind.ACCESSED) {
+        policy.touched(ids);
+      } else {
+        policy.removed(ids);
+        this.#forgetLinks(ids);
+      }
+    }, (id) => this.#links.get(id));
     target.drainEvents((kind, digest, _bytes, batch) => runs.add(kind, digest, batch));
     runs.flush();
     let usage;
@@ -213,6 +262,7 @@ export class EvictionController {
     const gone = victims.filter((_, i) => deleted[i] === 1);
     // The adapter's own DELETED events arrive too; removing twice is harmless.
     policy.removed(gone);
+    this.#forgetLinks(gone);
     this.#ctx.metrics.countAdapter(target.index, AdapterCounter.EVICTED_KEYS, gone.length);
     return gone.length;
   }

@@ -101,6 +101,20 @@ export const L1EventKind = {
   TOUCHED: 2,
   /** The object left L1 (delete, eviction, temporary free, discarded update). */
   REMOVED: 3,
+  /**
+   * Not an object event: the digest is the parent (the key before it in its batch call) of the
+   * next CREATED key of the same batch, sent when that key does not follow the batch's previous
+   * event (the parent was already in L1), so that a policy learns the prefix tree.
+   */
+  PARENT: 4,
+} as const;
+
+/** Bits of an L1 event record's value: where the key sits in the batch call that emitted it. */
+export const L1EventFlag = {
+  /** The key is the last of its batch call (for CREATED: the chunk that ends its request). */
+  LAST: 1,
+  /** The batch's previous event is for the key just before this one: its parent in the prefix. */
+  FOLLOWS: 2,
 } as const;
 /** One of the {@link L1EventKind} values. */
 export type L1EventKindCode = (typeof L1EventKind)[keyof typeof L1EventKind];

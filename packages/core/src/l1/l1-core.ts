@@ -5,11 +5,11 @@
  * Internal to l1/: the protocol files (transitions, store-claims, owners, emergency, inspect)
  * are plain functions over an `L1Core`, and only `L1Manager` is public.
  */
-import { keyCount } from '../digest-batch.ts';
+import { keyCount, WORDS_PER_KEY } from '../digest-batch.ts';
 import { threadId } from 'node:worker_threads';
 import { ErrorCode, KvtierError } from '../errors.ts';
 import { Bitmap } from '../shm/bitmap.ts';
-import { L1Error, L1EventKind, type DigestBatch } from './api.ts';
+import { L1Error, L1EventFlag, L1EventKind, type DigestBatch } from './api.ts';
 import { Arena } from './arena.ts';
 import { EventRing } from '../shm/event-ring.ts';
 import { IndexTable } from './index-table.ts';
@@ -26,7 +26,7 @@ const { ENTRY_F64, ENTRY_SHIFT, metaLayout } = layout;
 const Header = { ...layout.Header };
 const { SLOT, SIZE, FLAGS, TICK, WRITE_OWNER, WRITE_DEADLINE_F64, READ_DEADLINE_F64, READ_COUNT } = layout.Entry;
 const { TEMPORARY, DIRTY, CREATED, STALE_HOLDS } = layout.EntryFlag;
-const { TOUCHED: EVENT_TOUCHED, REMOVED: EVENT_REMOVED } = L1EventKind;
+const { CREATED: EVENT_CREATED, TOUCHED: EVENT_TOUCHED, REMOVED: EVENT_REMOVED, PARENT: EVENT_PARENT } = L1EventKind;
 const { KEY_NOT_EXIST, KEY_IN_WRONG_STATE } = L1Error;
 
 /**
@@ -90,6 +90,11 @@ export class L1Core {
   now = 0;
   tick = 0;
   batchId = 0;
+  /** The keys of the batch loop running now, the current key's index (-1 outside one), and the index of its last event. */
+  #batchKeys: DigestBatch | undefined;
+  #batchCount = 0;
+  #at = -1;
+  #emittedAt = -1;
   /** Set under the mutex when a hold made objects dirty, evicted inline or ended a store claim; the wakes run after unlock. */
   madeDirty = false;
   evictedInline = false;
@@ -201,17 +206,26 @@ export class L1Core {
   eachKey<A>(keys: DigestBatch, codes: Uint8Array, step: KeyStep<A>, arg: A, orphanStep?: OrphanStep<A>): void {
     const n = keyCount(keys);
     const now = this.now;
-    for (let j = 0; j < n; j++) {
-      // Lease expiry first: it may be what orphans the slot this call ends its hold on.
-      const e = this.find(keys, j, now);
-      if (orphanStep !== undefined && this.words[Header.ORPHANS] !== 0) {
-        const code = orphanStep(this, keys, j, arg);
-        if (code >= 0) {
-          codes[j] = code;
-          continue;
+    this.#batchKeys = keys;
+    this.#batchCount = n;
+    this.#emittedAt = -1;
+    try {
+      for (let j = 0; j < n; j++) {
+        this.#at = j;
+        // Lease expiry first: it may be what orphans the slot this call ends its hold on.
+        const e = this.find(keys, j, now);
+        if (orphanStep !== undefined && this.words[Header.ORPHANS] !== 0) {
+          const code = orphanStep(this, keys, j, arg);
+          if (code >= 0) {
+            codes[j] = code;
+            continue;
+          }
         }
+        codes[j] = e < 0 ? KEY_NOT_EXIST : step(this, e, j, arg);
       }
-      codes[j] = e < 0 ? KEY_NOT_EXIST : step(this, e, j, arg);
+    } finally {
+      this.#at = -1;
+      this.#batchKeys = undefined;
     }
   }
 
@@ -224,9 +238,18 @@ export class L1Core {
     return t;
   }
 
-  /** Reports entry `e` to the event ring under the current batch id. */
+  /**
+   * Reports entry `e` to the event ring under the current batch id, with its place in the batch
+   * call's keys ({@link L1EventFlag}) and, for a created key whose parent emitted nothing, the
+   * parent first (a PARENT record).
+   */
   emit(kind: number, e: number): void {
-    this.ring.push(kind, this.tw, e << ENTRY_SHIFT, 0, this.batchId);
+    const at = this.#at;
+    const follows = at > 0 && this.#emittedAt === at - 1;
+    if (kind === EVENT_CREATED && at > 0 && !follows) this.ring.push(EVENT_PARENT, this.#batchKeys!, (at - 1) * WORDS_PER_KEY, 0, this.batchId);
+    const value = at < 0 ? 0 : (at === this.#batchCount - 1 ? L1EventFlag.LAST : 0) | (follows ? L1EventFlag.FOLLOWS : 0);
+    this.#emittedAt = at;
+    this.ring.push(kind, this.tw, e << ENTRY_SHIFT, value, this.batchId);
   }
 
   /** Marks entry `e` (holding `slot`) dirty, to wake the store worker on leaving. */

@@ -462,12 +462,12 @@ export class L1Manager implements L1 {
    * Hands up to `max` pending events (created/touched/removed, see {@link L1EventKind}) to
    * `onEvent`, oldest first, each key as a fresh 4-word batch with the id of the batch operation
    * that emitted it (consecutive events of one kind and batch id come from one call, in its key
-   * order); returns how many. One consumer at a time (the eviction worker): a concurrent call returns 0.
+   * order, `flags` its {@link L1EventFlag} bits); returns how many. One consumer at a time (the eviction worker): a concurrent call returns 0.
    * Errors: throws INVALID_ARGUMENT unless `onEvent` is a function; what `onEvent` throws propagates.
    */
-  drainEvents(onEvent: (kind: number, key: DigestBatch, batch: number) => void, max = Infinity): number {
+  drainEvents(onEvent: (kind: number, key: DigestBatch, batch: number, flags: number) => void, max = Infinity): number {
     if (typeof onEvent !== 'function') invalidArgument('drainEvents: onEvent must be a function');
-    return this.#core.ring.drain((kind, key, _value, batch) => onEvent(kind, key, batch), max);
+    return this.#core.ring.drain((kind, key, flags, batch) => onEvent(kind, key, batch, flags), max);
   }
 
   // ------------------------------------------------------------------ leases and threads

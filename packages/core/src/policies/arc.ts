@@ -15,6 +15,8 @@
  * - c is the `capacity` option, or the largest resident count seen. Ghosts are trimmed as in
  *   ARC: |T1| + |B1| ≤ c and |T1| + |T2| + |B1| + |B2| ≤ 2c.
  * Batches are prefix-aware like LRU: within one batch the tail sits nearest the LRU end.
+ * `tree_arc` is the same with the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the LRU
+ * end of T1 or T2 is moved to that list's MRU end, and unreused request tails leave first.
  */
 import type { EvictionPolicyOptions } from './eviction.ts';
 import { GhostPolicy } from './ghost-policy.ts';
@@ -29,18 +31,29 @@ const B1 = 2;
 /** Ghosts evicted from T2. */
 const B2 = 3;
 
+const RESIDENT_QUEUES = [T1, T2];
+
 /** Adaptive Replacement Cache: balances recency (T1) against frequency (T2) by ghost hits. */
 export class ArcPolicy<K> extends GhostPolicy<K> {
-  readonly name = 'arc';
+  readonly name: string;
   #p = 0;
 
-  /** @param options - `capacity`: c, the number of keys the cache holds when full */
-  constructor(options?: EvictionPolicyOptions) {
-    super('arc', 4, options);
+  /**
+   * @param options - `capacity`: c, the number of keys the cache holds when full
+   * @param tree - follow the prefix tree (`tree_arc`)
+   */
+  constructor(options?: EvictionPolicyOptions, tree = false) {
+    const name = tree ? 'tree_arc' : 'arc';
+    super(name, 4, options, tree);
+    this.name = name;
   }
 
-  get size(): number {
+  protected get residents(): number {
     return this.queues.length(T1) + this.queues.length(T2);
+  }
+
+  protected get residentQueues(): readonly number[] {
+    return RESIDENT_QUEUES;
   }
 
   /** ARC's p: how many keys T1 (recency) may hold before victims come from T2 (frequency). */
@@ -67,6 +80,11 @@ export class ArcPolicy<K> extends GhostPolicy<K> {
     this.#trimGhosts();
   }
 
+  protected admit(node: number): void {
+    this.queues.moveToTail(node, T1);
+    this.notePeak();
+  }
+
   protected use(node: number): void {
     this.queues.moveToTail(node, T2);
   }
@@ -83,19 +101,26 @@ export class ArcPolicy<K> extends GhostPolicy<K> {
   protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
     const q = this.queues;
     const nextEligible = (node: number): number => {
-      while (node !== NONE && !eligible(q.key(node))) node = q.next(node);
-      return node;
+      while (node !== NONE) {
+        const next = q.next(node);
+        if (eligible(q.key(node))) {
+          if (this.isLeaf(node)) return node;
+          this.spare(node);
+        }
+        node = next;
+      }
+      return NONE;
     };
     let t1 = q.length(T1);
     let recent = nextEligible(q.head(T1));
     let frequent = nextEligible(q.head(T2));
     while (out.length < count && (recent !== NONE || frequent !== NONE)) {
       if (frequent === NONE || (recent !== NONE && t1 > this.#p)) {
-        out.push(q.key(recent));
+        this.propose(recent, out);
         t1--;
         recent = nextEligible(q.next(recent));
       } else {
-        out.push(q.key(frequent));
+        this.propose(frequent, out);
         frequent = nextEligible(q.next(frequent));
       }
     }

@@ -1,4 +1,5 @@
 /** The eviction policy registry and the built-in policies. */
+import { AdaptivePolicy } from './adaptive.ts';
 import { ArcPolicy } from './arc.ts';
 import type { EvictionPolicy, EvictionPolicyFactory, EvictionPolicyOptions } from './eviction.ts';
 import { LruPolicy } from './lru.ts';
@@ -10,6 +11,9 @@ const registry = new PolicyRegistry<EvictionPolicyFactory>('eviction');
 registry.register('lru', <K>(options?: EvictionPolicyOptions) => new LruPolicy<K>(options));
 registry.register('arc', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options));
 registry.register('s3fifo', <K>(options?: EvictionPolicyOptions) => new S3FifoPolicy<K>(options));
+registry.register('tree_arc', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options, true));
+registry.register('tree_s3fifo', <K>(options?: EvictionPolicyOptions) => new S3FifoPolicy<K>(options, true));
+registry.register('adaptive', <K>(options?: EvictionPolicyOptions) => new AdaptivePolicy<K>(options));
 registry.register('noop', <K>(options?: EvictionPolicyOptions) => new NoopPolicy<K>(options));
 // The default is ARC because it tunes itself: ghost hits move its recency/frequency split (p)
 // towards whatever the workload rewards, with no fixed parameter to get wrong on an unseen trace.
@@ -19,7 +23,9 @@ registry.register('noop', <K>(options?: EvictionPolicyOptions) => new NoopPolicy
 // conversation is still on probation). ARC has the smallest worst-case gap to the best of the
 // three: within 0.005 hit ratio at every size on the Mooncake trace (`kvtier-bench policies`)
 // and within 0.007 on synthetic prompt/document, multi-turn and scan-plus-hot-set traces, where
-// S3-FIFO trailed by up to 0.024 and LRU by up to 0.086.
+// S3-FIFO trailed by up to 0.024 and LRU by up to 0.086. `adaptive` (issue #10) is not the default
+// yet: it missed the issue's bars (within 0.002 of the best classic everywhere, above it on
+// average, events ≤ 3× LRU's); docs/core/tree-policies.md has the measurements.
 registry.register('default', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options));
 
 /** Registers an eviction policy under `name` (once per name). */

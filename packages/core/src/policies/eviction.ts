@@ -16,9 +16,10 @@ export interface EvictionPolicy<K> {
   /**
    * Keys that entered the cache. One call per batch: a request's chunks enter together, in
    * prefix order, and the tail of the batch is evicted before its head. A tracked key counts
-   * as used again.
+   * as used again. `tree`, when the caller knows it, places the keys in the prefix tree;
+   * policies that do not use it ignore it.
    */
-  created(keys: readonly K[]): void;
+  created(keys: readonly K[], tree?: PrefixInfo<K>): void;
   /** Keys that were used (read). A batch in prefix order, like {@link created}; unknown keys are ignored. */
   touched(keys: readonly K[]): void;
   /** Keys that left the cache (evicted or deleted); unknown keys are ignored. */
@@ -31,7 +32,24 @@ export interface EvictionPolicy<K> {
    * its queue first, so a key the caller could not delete does not block later cycles.
    */
   victims(ratio: number, eligible?: (key: K) => boolean): K[];
+  /** The policy's own state (queue sizes, current choice), when it has any worth reporting. */
+  state?(): PolicyState;
 }
+
+/**
+ * What the caller knows of the prefix tree around one {@link EvictionPolicy.created} batch, one
+ * entry per key. Chunk ids are prefix-chained, so every chunk has one parent: the chunk before it
+ * in its prefix.
+ */
+export interface PrefixInfo<K> {
+  /** `parents[i]`: the parent of `keys[i]`, or undefined for a first chunk or an unknown parent. */
+  readonly parents: readonly (K | undefined)[];
+  /** `tails[i]`: `keys[i]` is the last chunk of its request (a partial tail is rarely reused). */
+  readonly tails: readonly boolean[];
+}
+
+/** A policy's own state for `status()` and metrics: plain data. */
+export type PolicyState = Readonly<Record<string, string | number>>;
 
 /** Options every eviction policy factory accepts. */
 export interface EvictionPolicyOptions {

@@ -14,11 +14,12 @@ export abstract class GhostPolicy<K> extends QueuedPolicy<K> {
    * @param name - the policy's name, for option errors
    * @param queueCount - how many queues the subclass uses
    * @param options - `capacity`: c, the number of keys the cache holds when full
+   * @param tree - whether the policy follows the prefix tree
    */
-  protected constructor(name: string, queueCount: number, options: EvictionPolicyOptions | undefined) {
+  protected constructor(name: string, queueCount: number, options: EvictionPolicyOptions | undefined, tree: boolean) {
     const capacity = checkEvictionOptions(name, options);
     // Residents plus ghosts: up to 2c nodes.
-    super(queueCount, capacity === undefined ? undefined : 2 * capacity);
+    super(queueCount, capacity === undefined ? undefined : 2 * capacity, tree);
     this.#capacityOption = capacity ?? 0;
   }
 

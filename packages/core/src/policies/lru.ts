@@ -17,8 +17,12 @@ export class LruPolicy<K> extends QueuedPolicy<K> {
     super(1, checkEvictionOptions('lru', options));
   }
 
-  get size(): number {
+  protected get residents(): number {
     return this.queues.length(QUEUE);
+  }
+
+  protected get residentQueues(): readonly number[] {
+    return [QUEUE];
   }
 
   protected isResident(): boolean {
@@ -27,6 +31,10 @@ export class LruPolicy<K> extends QueuedPolicy<K> {
 
   protected enter(key: K): void {
     this.queues.add(key, QUEUE);
+  }
+
+  protected admit(node: number): void {
+    this.queues.moveToTail(node, QUEUE);
   }
 
   protected use(node: number): void {
@@ -39,8 +47,7 @@ export class LruPolicy<K> extends QueuedPolicy<K> {
 
   protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
     for (let node = this.queues.head(QUEUE); node !== NONE && out.length < count; node = this.queues.next(node)) {
-      const key = this.queues.key(node);
-      if (eligible(key)) out.push(key);
+      if (eligible(this.queues.key(node))) this.propose(node, out);
     }
   }
 }

@@ -1,70 +1,125 @@
 /**
  * What LRU, ARC and S3-FIFO share: keys in {@link KeyQueues}, prefix-aware batch order, the
  * victim count, and the return of victims the caller did not delete.
+ *
+ * Tree-aware variants (`tree_arc`, `tree_s3fifo`) add two rules here, so that every list-based
+ * policy can have them: only leaves of the cached prefix tree are victims (a non-leaf a subclass
+ * meets at the head of a list gets a second chance at its tail), and a request's last chunk enters
+ * a first-out queue of its own, evicted before anything else, until it is used again (a partial
+ * tail is rarely reused; when it is, it joins the policy as a new key).
  */
 import { KeyQueues, NONE } from './key-queues.ts';
-import { victimCount, type EvictionPolicy } from './eviction.ts';
+import { victimCount, type EvictionPolicy, type PrefixInfo } from './eviction.ts';
+import { PrefixForest } from './prefix-forest.ts';
 
 const ALWAYS = (): boolean => true;
+/** The tail queue's index when the policy is not tree-aware: no queue has it. */
+const NO_QUEUE = -1;
+
+/** Resident keys from the most evictable to the least, with what is known of their tree. */
+export interface ResidentOrder<K> {
+  readonly keys: K[];
+  readonly parents: (K | undefined)[];
+  readonly tails: boolean[];
+  /** `frequent[i]`: the key was in a queue of keys used more than once (ARC's T2, S3-FIFO's main). */
+  readonly frequent: boolean[];
+}
 
 /** Base of the list-based policies; subclasses say where keys go and which leave first. */
 export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
   abstract readonly name: string;
   /** Every key the policy knows: resident ones and, for ARC and S3-FIFO, ghosts. */
   protected readonly queues: KeyQueues<K>;
+  /** The prefix tree (tree-aware policies only). */
+  readonly #forest: PrefixForest<K> | undefined;
+  /** The queue of request tails never used again (tree-aware policies only). */
+  readonly #tail: number;
   /** Keys returned by the last `victims()` call. */
   #proposed: K[] = [];
+  /** Second chances left in the current `victims()` call (bounds the scan). */
+  #moves = 0;
+  /** Nodes entered by the current `created()` call, to attach to their parents. */
+  readonly #entered: number[] = [];
 
   /**
    * @param queueCount - how many queues the subclass uses
    * @param initialNodes - nodes to preallocate
+   * @param tree - whether the policy follows the prefix tree (leaf-only victims, tail queue)
    */
-  protected constructor(queueCount: number, initialNodes: number | undefined) {
-    this.queues = new KeyQueues<K>(queueCount, initialNodes);
+  protected constructor(queueCount: number, initialNodes: number | undefined, tree = false) {
+    this.queues = new KeyQueues<K>(queueCount + (tree ? 1 : 0), initialNodes);
+    this.#tail = tree ? queueCount : NO_QUEUE;
+    this.#forest = tree ? new PrefixForest(this.queues, (node) => this.#resident(node)) : undefined;
   }
 
-  abstract get size(): number;
+  get size(): number {
+    return this.residents + (this.#tail === NO_QUEUE ? 0 : this.queues.length(this.#tail));
+  }
 
-  /** Whether a live node is resident (not a ghost). */
+  /** Resident keys in the subclass's own queues (the tail queue is counted by {@link size}). */
+  protected abstract get residents(): number;
+  /** The subclass's resident queues, the most evictable first (for {@link residentOrder}). */
+  protected abstract get residentQueues(): readonly number[];
+  /** Whether a live node in one of the subclass's queues is resident (not a ghost). */
   protected abstract isResident(node: number): boolean;
   /** A key entered: `node` is its node, or {@link NONE} when the policy did not know it. */
   protected abstract enter(key: K, node: number): void;
+  /** A node of the tail queue was used again: it joins the subclass's queues as a new key would. */
+  protected abstract admit(node: number): void;
   /** A resident node was used. */
   protected abstract use(node: number): void;
   /** A resident node left the cache; `wasVictim` when `victims()` had proposed it. */
   protected abstract leave(node: number, wasVictim: boolean): void;
-  /** Appends up to `count` eligible resident victims to `out`, most evictable first. */
+  /**
+   * Appends up to `count` eligible resident victims to `out` with {@link propose}, most
+   * evictable first, skipping nodes that are not {@link isLeaf} (or sparing them, {@link spare}).
+   */
   protected abstract select(count: number, eligible: (key: K) => boolean, out: K[]): void;
 
   has(key: K): boolean {
     const node = this.queues.find(key);
-    return node !== NONE && this.isResident(node);
+    return node !== NONE && this.#resident(node);
   }
 
   // Batches run tail first, so the head of a batch is the most recently handled: within a
   // request's chunks the suffix is evicted before the prefix it depends on.
-  created(keys: readonly K[]): void {
+  created(keys: readonly K[], tree?: PrefixInfo<K>): void {
+    const forest = this.#forest;
     for (let i = keys.length - 1; i >= 0; i--) {
       const node = this.queues.find(keys[i]);
-      if (node !== NONE && this.isResident(node)) this.#use(node);
+      if (node !== NONE && this.#resident(node)) {
+        this.#use(node);
+        continue;
+      }
+      if (forest !== undefined && node === NONE && tree?.tails[i] === true) this.queues.add(keys[i], this.#tail);
       else this.enter(keys[i], node);
+      if (forest !== undefined) this.#entered.push(i);
     }
+    if (forest === undefined) return;
+    // Parents are attached once the whole batch is in, so that a parent entering in the same
+    // batch (after its child, tail first) is resident and counts the child; in prefix order (the
+    // reverse of entry order), so that attaching a parent, which zeroes its count, precedes its children.
+    for (let j = this.#entered.length - 1; j >= 0; j--) forest.attach(this.queues.find(keys[this.#entered[j]]), tree?.parents[this.#entered[j]]);
+    this.#entered.length = 0;
   }
 
   touched(keys: readonly K[]): void {
     for (let i = keys.length - 1; i >= 0; i--) {
       const node = this.queues.find(keys[i]);
-      if (node !== NONE && this.isResident(node)) this.#use(node);
+      if (node !== NONE && this.#resident(node)) this.#use(node);
     }
   }
 
   removed(keys: readonly K[]): void {
     for (const key of keys) {
       const node = this.queues.find(key);
-      if (node === NONE || !this.isResident(node)) continue;
+      if (node === NONE || !this.#resident(node)) continue;
       const wasVictim = this.queues.isProposed(node);
       this.queues.setProposed(node, false);
-      this.leave(node, wasVictim);
+      this.#forest?.detach(node);
+      // A tail victim leaves no ghost: it was never reused, its return would say nothing.
+      if (this.queues.queueOf(node) === this.#tail) this.queues.delete(node);
+      else this.leave(node, wasVictim);
     }
   }
 
@@ -79,14 +134,81 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
       }
     }
     const out: K[] = [];
-    this.select(victimCount(ratio, this.size), eligible, out);
+    const count = victimCount(ratio, this.size);
+    if (this.#forest !== undefined) {
+      this.#forest.clearProposals();
+      this.#moves = this.size;
+      this.#selectTails(count, eligible, out);
+    }
+    if (out.length < count) this.select(count, eligible, out);
     for (const key of out) this.queues.setProposed(this.queues.find(key), true);
     this.#proposed = out.slice();
     return out;
   }
 
+  /**
+   * Resident keys from the most evictable to the least (the tail queue, then the subclass's
+   * queues in order), with their parents and tail marks: what another policy needs to take over.
+   */
+  residentOrder(): ResidentOrder<K> {
+    const keys: K[] = [];
+    const parents: (K | undefined)[] = [];
+    const tails: boolean[] = [];
+    const frequent: boolean[] = [];
+    const queues = this.#tail === NO_QUEUE ? this.residentQueues : [this.#tail, ...this.residentQueues];
+    for (const queue of queues) {
+      for (let node = this.queues.head(queue); node !== NONE; node = this.queues.next(node)) {
+        keys.push(this.queues.key(node));
+        parents.push(this.#forest?.parentOf(node));
+        tails.push(queue === this.#tail);
+        frequent.push(queue !== this.#tail && queue !== this.residentQueues[0]);
+      }
+    }
+    return { keys, parents, tails, frequent };
+  }
+
+  /** Whether a resident node may be evicted by the tree rule: always, unless the policy is tree-aware. */
+  protected isLeaf(node: number): boolean {
+    return this.#forest === undefined || this.#forest.isLeaf(node);
+  }
+
+  /**
+   * A non-leaf met at the head of a list: moves it to its queue's tail (a second chance) while
+   * this call's budget lasts, so a scan never meets it twice per call; false once the budget is
+   * spent and it stays in place (the caller steps over it).
+   */
+  protected spare(node: number): boolean {
+    if (this.#moves <= 0) return false;
+    this.#moves--;
+    this.queues.moveToTail(node, this.queues.queueOf(node));
+    return true;
+  }
+
+  /** Appends `node`'s key to `out` as a victim; its parent may be a leaf from now on. */
+  protected propose(node: number, out: K[]): void {
+    out.push(this.queues.key(node));
+    this.#forest?.propose(node);
+  }
+
+  /** Victims from the tail queue first; a tail that gained a child was reused and is admitted. */
+  #selectTails(count: number, eligible: (key: K) => boolean, out: K[]): void {
+    for (let node = this.queues.head(this.#tail); node !== NONE && out.length < count;) {
+      const next = this.queues.next(node);
+      if (eligible(this.queues.key(node))) {
+        if (this.isLeaf(node)) this.propose(node, out);
+        else this.admit(node);
+      }
+      node = next;
+    }
+  }
+
+  #resident(node: number): boolean {
+    return this.queues.queueOf(node) === this.#tail || this.isResident(node);
+  }
+
   #use(node: number): void {
     this.queues.setProposed(node, false);
+    if (this.queues.queueOf(node) === this.#tail) this.admit(node);
     this.use(node);
   }
 }

@@ -5,12 +5,12 @@
  * One request = its chunk keys in prefix order. Its hits are its longest run of leading keys
  * already cached (a chunk past the first miss cannot be used: its KV depends on the missed one).
  * Then its cached keys are touched (one batch) and its missing keys created (one batch, in prefix
- * order). When that would overfill the cache, exactly the excess is evicted first, never a key of
+ * order, with each one's parent and whether it ends the request). When that would overfill the cache, exactly the excess is evicted first, never a key of
  * the request itself (an engine holds those locked), and only the prefix of the missing keys that
  * fits is inserted when a request alone is larger than the cache.
  */
 import { invalidArgument } from '../errors.ts';
-import { ratioForCount, type EvictionPolicy } from './eviction.ts';
+import { ratioForCount, type EvictionPolicy, type PrefixInfo } from './eviction.ts';
 
 /** Hits and references of one replay. */
 export interface ReplayResult {
@@ -45,17 +45,27 @@ function leadingRun(keys: readonly number[], cached: { has(key: number): boolean
  * One request's bookkeeping, shared by both replays: its hits, its cached keys, and the missing
  * keys that fit. Keys repeated within a request count once.
  */
-function admit(keys: readonly number[], cached: Set<number>, capacity: number): { hits: number; present: number[]; insert: number[] } {
+function admit(keys: readonly number[], cached: Set<number>, capacity: number): { hits: number; present: number[]; insert: number[]; tree: PrefixInfo<number> } {
   const hits = leadingRun(keys, cached);
   const present: number[] = [];
   const missing: number[] = [];
+  const parents: (number | undefined)[] = [];
+  const tails: boolean[] = [];
   const seen = new Set<number>();
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     if (seen.has(key)) continue;
     seen.add(key);
-    (cached.has(key) ? present : missing).push(key);
+    if (cached.has(key)) {
+      present.push(key);
+    } else {
+      missing.push(key);
+      parents.push(i === 0 ? undefined : keys[i - 1]);
+      tails.push(i === keys.length - 1);
+    }
   }
-  return { hits, present, insert: missing.slice(0, Math.max(0, capacity - present.length)) };
+  const fits = Math.max(0, capacity - present.length);
+  return { hits, present, insert: missing.slice(0, fits), tree: { parents: parents.slice(0, fits), tails: tails.slice(0, fits) } };
 }
 
 /** Replays `trace` through `policy` over a cache of `capacity` chunks (Infinity = unbounded). */
@@ -80,7 +90,7 @@ export function replayPolicy(trace: ChunkTrace, policy: EvictionPolicy<number>, 
       policy.removed(victims);
     }
     for (const key of request.insert) cached.add(key);
-    if (request.insert.length > 0) policy.created(request.insert);
+    if (request.insert.length > 0) policy.created(request.insert, request.tree);
   }
   return result(hits, references);
 }

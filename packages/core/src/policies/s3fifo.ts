@@ -15,6 +15,9 @@
  * - c is the `capacity` option, or the largest resident count seen; S's share is 10% of c and G
  *   holds at most as many keys as M's share, as in the paper.
  * Batches are prefix-aware: within one created() batch the tail sits nearest the head of S.
+ * `tree_s3fifo` is the same with the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the
+ * head of S moves to M as an accessed key would, one at the head of M is reinserted at M's tail,
+ * and unreused request tails leave first.
  */
 import type { EvictionPolicyOptions } from './eviction.ts';
 import { GhostPolicy } from './ghost-policy.ts';
@@ -28,6 +31,8 @@ const SMALL_SHARE = 0.1;
 /** The access counter's cap (two bits). */
 const MAX_FREQUENCY = 3;
 
+const RESIDENT_QUEUES = [SMALL, MAIN];
+
 /** A cursor over one queue that survives the queue changing behind it during a scan. */
 interface Scan {
   /** The last node the scan left in place, or NONE before the first. */
@@ -36,15 +41,24 @@ interface Scan {
 
 /** S3-FIFO: quick demotion of one-hit wonders through a small FIFO, frequency-aware main FIFO. */
 export class S3FifoPolicy<K> extends GhostPolicy<K> {
-  readonly name = 's3fifo';
+  readonly name: string;
 
-  /** @param options - `capacity`: the number of keys the cache holds when full */
-  constructor(options?: EvictionPolicyOptions) {
-    super('s3fifo', 3, options);
+  /**
+   * @param options - `capacity`: the number of keys the cache holds when full
+   * @param tree - follow the prefix tree (`tree_s3fifo`)
+   */
+  constructor(options?: EvictionPolicyOptions, tree = false) {
+    const name = tree ? 'tree_s3fifo' : 's3fifo';
+    super(name, 3, options, tree);
+    this.name = name;
   }
 
-  get size(): number {
+  protected get residents(): number {
     return this.queues.length(SMALL) + this.queues.length(MAIN);
+  }
+
+  protected get residentQueues(): readonly number[] {
+    return RESIDENT_QUEUES;
   }
 
   /** Number of keys in the small queue (new keys not yet proven). */
@@ -76,6 +90,12 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
     this.#trimGhosts();
   }
 
+  protected admit(node: number): void {
+    this.queues.moveToTail(node, SMALL);
+    this.queues.setCounter(node, 0);
+    this.notePeak();
+  }
+
   protected use(node: number): void {
     this.queues.setCounter(node, Math.min(MAX_FREQUENCY, this.queues.counter(node) + 1));
   }
@@ -102,7 +122,7 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
           continue;
         }
         smallLeft--;
-        if (q.counter(node) === 0) {
+        if (q.counter(node) === 0 && this.isLeaf(node)) {
           small.last = node;
           return node;
         }
@@ -118,12 +138,15 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
           main.last = node;
           continue;
         }
-        if (q.counter(node) === 0) {
+        if (q.counter(node) > 0) {
+          q.setCounter(node, q.counter(node) - 1);
+          q.moveToTail(node, MAIN);
+        } else if (this.isLeaf(node)) {
           main.last = node;
           return node;
+        } else if (!this.spare(node)) {
+          main.last = node;
         }
-        q.setCounter(node, q.counter(node) - 1);
-        q.moveToTail(node, MAIN);
       }
       return NONE;
     };
@@ -137,7 +160,7 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
         if (victim === NONE) victim = fromSmall();
       }
       if (victim === NONE) return;
-      out.push(this.queues.key(victim));
+      this.propose(victim, out);
     }
   }
 

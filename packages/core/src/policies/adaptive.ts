@@ -1,0 +1,227 @@
+/**
+ * `adaptive`, the default eviction policy: follows whichever of its candidate strategies
+ * (`tree_arc`, `tree_s3fifo`) hits best on this workload, judged online by miniature simulations
+ * (sampled shadow caches, see miniature.ts), and estimates the tier's hit ratio at other sizes.
+ *
+ * - Every reference (created and touched keys) is hashed once; sampled ones feed one miniature
+ *   per candidate at the tier's size and, for sizing advice, miniatures of the current strategy
+ *   at {@link SIZING_SCALES} of it.
+ * - Every {@link CHECK_REFERENCES} sampled references, the candidates' recent hit ratios are
+ *   compared pairwise with the current one on the references where exactly one of them hit; a
+ *   candidate ahead by more than {@link SWITCH_Z} standard errors at
+ *   {@link SWITCH_CHECKS} consecutive checks becomes the current strategy (the hysteresis: a
+ *   switch costs the state the old strategy learned).
+ * - A switch hands the resident keys to a fresh policy of the new strategy in the old one's
+ *   eviction order, with their parents and tail marks, as used once (twice for the old one's
+ *   frequent keys): O(resident keys), once per switch.
+ * The tier's capacity is the `capacity` option, or the largest resident count seen.
+ */
+import { ArcPolicy } from './arc.ts';
+import { checkEvictionOptions, type EvictionPolicy, type EvictionPolicyOptions, type PolicyState, type PrefixInfo } from './eviction.ts';
+import { HIT, MISSED, Miniature, NOT_SAMPLED } from './miniature.ts';
+import type { QueuedPolicy } from './queued-policy.ts';
+import { S3FifoPolicy } from './s3fifo.ts';
+import { sampleHash } from './sampling.ts';
+
+/** The base sampling rate of the miniatures. */
+export const ADAPTIVE_SAMPLE_RATE = 0.05;
+/** Sizes, as multiples of the tier's, at which the current strategy is simulated for sizing advice. */
+export const SIZING_SCALES = [0.5, 2, 4] as const;
+/**
+ * A candidate must lead by more than this many standard errors (McNemar's paired test on the
+ * sampled references where exactly one of the two hit: about 95% confidence that the lead is real,
+ * not sampling noise)…
+ */
+const SWITCH_Z = 2;
+/** …at this many consecutive checks to become the current strategy. */
+const SWITCH_CHECKS = 2;
+/** Checks happen every this many sampled references; the paired counts halve at each check. */
+const CHECK_REFERENCES = 1000;
+
+/** The strategies `adaptive` chooses between. */
+const CANDIDATES: readonly { name: string; make: <K>(options?: EvictionPolicyOptions) => QueuedPolicy<K> }[] = [
+  { name: 'tree_arc', make: (options) => new ArcPolicy(options, true) },
+  { name: 'tree_s3fifo', make: (options) => new S3FifoPolicy(options, true) },
+];
+
+/** The names of the strategies `adaptive` chooses between. */
+export const ADAPTIVE_CANDIDATES: readonly string[] = CANDIDATES.map((c) => c.name);
+
+/** One point of a tier's estimated hit-ratio curve. */
+export interface CurvePoint {
+  /** Cache size in keys. */
+  readonly capacity: number;
+  /** Estimated hit ratio at that size (per-chunk hits of the sampled references). */
+  readonly hitRatio: number;
+}
+
+/** The default policy: the best of its candidates, chosen online. */
+export class AdaptivePolicy<K> implements EvictionPolicy<K> {
+  readonly name = 'adaptive';
+  readonly #capacityOption: number | undefined;
+  #peak = 0;
+  #sizedFor = 0;
+  #choice = 0;
+  #active: QueuedPolicy<K>;
+  readonly #candidates: Miniature<K>[];
+  #sizing: Miniature<K>[];
+  #switches = 0;
+  #leads = 0;
+  #sinceCheck = 0;
+  readonly #hashes: number[] = [];
+  /** Per candidate, recent sampled references it hit and the current strategy missed (halved at each check). */
+  readonly #wins: number[] = CANDIDATES.map(() => 0);
+  /** Per candidate, recent sampled references the current strategy hit and it missed. */
+  readonly #losses: number[] = CANDIDATES.map(() => 0);
+
+  /** @param options - `capacity`: the number of keys the tier holds when full */
+  constructor(options?: EvictionPolicyOptions) {
+    this.#capacityOption = checkEvictionOptions('adaptive', options);
+    this.#active = CANDIDATES[0].make<K>(options);
+    this.#candidates = CANDIDATES.map((c) => new Miniature<K>(c.make<K>(), 1, ADAPTIVE_SAMPLE_RATE));
+    this.#sizing = this.#sizingMiniatures();
+  }
+
+  get size(): number {
+    return this.#active.size;
+  }
+
+  /** The strategy followed now (`tree_arc` or `tree_s3fifo`). */
+  get choice(): string {
+    return CANDIDATES[this.#choice].name;
+  }
+
+  /** How many times the strategy changed. */
+  get switches(): number {
+    return this.#switches;
+  }
+
+  /** The tier's capacity in keys: the option, or the largest resident count seen. */
+  get capacity(): number {
+    return this.#capacityOption ?? this.#peak;
+  }
+
+  has(key: K): boolean {
+    return this.#active.has(key);
+  }
+
+  created(keys: readonly K[], tree?: PrefixInfo<K>): void {
+    this.#reference(keys, tree?.tails);
+    this.#active.created(keys, tree);
+    if (this.#active.size > this.#peak) this.#peak = this.#active.size;
+  }
+
+  touched(keys: readonly K[]): void {
+    this.#reference(keys, undefined);
+    this.#active.touched(keys);
+  }
+
+  removed(keys: readonly K[]): void {
+    this.#active.removed(keys);
+  }
+
+  victims(ratio: number, eligible?: (key: K) => boolean): K[] {
+    return this.#active.victims(ratio, eligible);
+  }
+
+  /**
+   * The estimated hit-ratio curve of this tier: at {@link SIZING_SCALES} and 1× its capacity,
+   * ascending (empty until the capacity is known).
+   */
+  curve(): CurvePoint[] {
+    const capacity = this.capacity;
+    if (capacity === 0) return [];
+    const points = [this.#candidates[this.#choice], ...this.#sizing]
+      .map((m) => ({ capacity: Math.round(capacity * m.scale), hitRatio: m.hitRatio }));
+    return points.sort((a, b) => a.capacity - b.capacity);
+  }
+
+  state(): PolicyState {
+    const out: Record<string, string | number> = { choice: this.choice, switches: this.#switches, capacity: this.capacity };
+    for (const m of this.#candidates) out[`recentHitRatio.${m.policyName}`] = m.recentHitRatio;
+    for (const p of this.curve()) out[`estimatedHitRatio.${p.capacity}`] = p.hitRatio;
+    return out;
+  }
+
+  #sizingMiniatures(): Miniature<K>[] {
+    const make = CANDIDATES[this.#choice].make;
+    return SIZING_SCALES.map((scale) => {
+      const m = new Miniature<K>(make<K>(), scale, ADAPTIVE_SAMPLE_RATE);
+      if (this.#sizedFor > 0) m.resize(this.#sizedFor);
+      return m;
+    });
+  }
+
+  #reference(keys: readonly K[], tails: readonly boolean[] | undefined): void {
+    const capacity = this.capacity;
+    // A learned capacity resizes the miniatures as it doubles, not at every new peak.
+    if (capacity > 0 && (this.#sizedFor === 0 || capacity >= 2 * this.#sizedFor || (this.#capacityOption !== undefined && capacity !== this.#sizedFor))) {
+      this.#sizedFor = capacity;
+      for (const m of this.#candidates) m.resize(capacity);
+      for (const m of this.#sizing) m.resize(capacity);
+    }
+    if (this.#sizedFor === 0) return;
+    const hashes = this.#hashes;
+    for (let i = 0; i < keys.length; i++) hashes[i] = sampleHash(keys[i]);
+    hashes.length = keys.length;
+    const before = this.#candidates[0].references;
+    for (const m of this.#candidates) m.reference(keys, hashes, tails);
+    for (const m of this.#sizing) m.reference(keys, hashes, tails);
+    this.#pair(keys.length);
+    this.#sinceCheck += this.#candidates[0].references - before;
+    if (this.#sinceCheck >= CHECK_REFERENCES) {
+      this.#sinceCheck = 0;
+      this.#check();
+    }
+  }
+
+  /** Counts the last batch's sampled references where a candidate and the current strategy disagree. */
+  #pair(n: number): void {
+    const current = this.#candidates[this.#choice];
+    for (let i = 0; i < n; i++) {
+      const mine = current.outcome(i);
+      if (mine === NOT_SAMPLED) continue;
+      for (let c = 0; c < this.#candidates.length; c++) {
+        const theirs = this.#candidates[c].outcome(i);
+        if (theirs === HIT && mine === MISSED) this.#wins[c]++;
+        else if (theirs === MISSED && mine === HIT) this.#losses[c]++;
+      }
+    }
+  }
+
+  #check(): void {
+    let best = this.#choice;
+    let bestLead = 0;
+    for (let c = 0; c < this.#candidates.length; c++) {
+      const lead = this.#wins[c] - this.#losses[c];
+      if (lead > bestLead && lead > SWITCH_Z * Math.sqrt(this.#wins[c] + this.#losses[c])) {
+        best = c;
+        bestLead = lead;
+      }
+      this.#wins[c] /= 2;
+      this.#losses[c] /= 2;
+    }
+    this.#leads = best !== this.#choice ? this.#leads + 1 : 0;
+    if (this.#leads >= SWITCH_CHECKS) this.#switchTo(best);
+  }
+
+  #switchTo(choice: number): void {
+    const order = this.#active.residentOrder();
+    const next = CANDIDATES[choice].make<K>(this.#capacityOption === undefined ? undefined : { capacity: this.#capacityOption });
+    // created() and touched() handle a batch from its end: the most evictable key must come last.
+    const keys = order.keys.reverse();
+    const tails = order.tails.reverse();
+    const frequent = order.frequent.reverse();
+    next.created(keys, { parents: order.parents.reverse(), tails });
+    // Every resident key survived the old strategy: it has been used, and the frequent ones more.
+    next.touched(keys.filter((_, i) => !tails[i]));
+    next.touched(keys.filter((_, i) => frequent[i]));
+    this.#active = next;
+    this.#choice = choice;
+    this.#switches++;
+    this.#leads = 0;
+    this.#wins.fill(0);
+    this.#losses.fill(0);
+    this.#sizing = this.#sizingMiniatures();
+  }
+}
