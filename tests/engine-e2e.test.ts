@@ -70,7 +70,8 @@ test('reserveWrite for 1 and 5 keys returns slots; an over-full batch returns a 
   cache.readPrefetched(granted)!.forEach((v, i) => assert.equal(v, pattern(granted, i)));
   cache.finishReadPrefetched(granted);
   cache.clear({ force: true });
-}, [], { l1: { capacityBytes: 8 * OBJECT_BYTES, slotBytes: OBJECT_BYTES } }));
+  // L1 is full on purpose: no eviction policy, or the worker could evict `granted` before the prefetch.
+}, [], { l1: { capacityBytes: 8 * OBJECT_BYTES, slotBytes: OBJECT_BYTES }, l1Eviction: { policy: 'noop' } }));
 
 test('nothing anywhere -> 0', () => withCache(async (cache) => {
   const keys = makeKeys(3);

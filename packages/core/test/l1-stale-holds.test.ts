@@ -166,4 +166,16 @@ test('delete with force of a read-locked object keeps the reader\'s slot until i
   assert.equal(names(l1.reserveWrite(keys(2), SIZE).codes), ['SUCCESS']);
 });
 
+test('clear with force: another owner\'s write keeps its slot until that writer lets go; our own write is aborted', () => {
+  const l1 = checkedL1({ slotCount: 2, slotBytes: SIZE });
+  const other = L1Manager.attach(l1.handle);
+  l1.reserveWrite(keys(1), SIZE);
+  other.reserveWrite(keys(2), SIZE);
+  assert.is(l1.clear({ force: true }), 2);
+  assert.is(l1.usage().freeSlots, 1, 'our write is aborted: its slot is free');
+  assert.is(l1.usage().orphanedSlots, 1, 'the other writer may still write its view');
+  assert.equal(names(other.finishWrite(keys(2))), ['KEY_NOT_EXIST']);
+  assert.is(l1.usage().freeSlots, 2);
+});
+
 test.run();

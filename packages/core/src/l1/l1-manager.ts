@@ -280,15 +280,16 @@ export class L1Manager implements L1 {
 
   /**
    * Removes every unlocked object (every object with `force`); returns how many were removed.
+   * As for {@link delete}, this owner's own writes are aborted and other holders keep their slots
+   * until they let go.
    * Errors: none per key (expired leases are applied on the way, not counted).
    */
   clear(opts?: { force?: boolean }): number {
-    const force = opts?.force === true;
+    const how = opts?.force === true ? FORCE : 0;
     let removed = 0;
     this.#core.locked((c) => c.table.sweep((e) => {
       if (c.expire(e, c.now)) return true;
-      if (!force && !isUnlocked(c, e)) return false;
-      c.removeEntry(e);
+      if (removeStep(c, e, 0, how) !== 0) return false;
       removed++;
       return true;
     }));
