@@ -55,7 +55,7 @@ test('redis: the server killed mid-stores and mid-prefetches, then restarted: L1
   cache.clear();
   assert.is(await prefetch(cache, inL2Only), 0, 'nothing can come from a dead server');
   const counters = engineCounters(cache);
-  const failures = [AdapterOp.STORE, AdapterOp.LOAD, AdapterOp.LOOKUP].reduce((sum, op) => sum + counters.getFailures(0, op), 0);
+  const failures = [AdapterOp.STORE, AdapterOp.LOAD, AdapterOp.LOOKUP].reduce<number>((sum, op) => sum + counters.getFailures(0, op), 0);
   assert.ok(failures > 0, 'the failed adapter calls were counted');
 
   // Restarted (empty: no persistence), the adapter reconnects on its own: new objects go to L2
