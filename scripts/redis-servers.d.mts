@@ -35,6 +35,8 @@ export function startCluster(dir: string, replicas?: number, maxmemory?: string)
 export function waitClusterReady(cluster: RedisCluster): Promise<void>;
 export function waitReplicated(cluster: RedisCluster): Promise<void>;
 export function masterOfSlot(cluster: RedisCluster, slot: number): Promise<RedisNode | undefined>;
+export function replicaOf(cluster: RedisCluster, masterPort: number): Promise<RedisNode | undefined>;
+export function promote(replica: RedisNode): Promise<void>;
 export function stopAll(dir: string): Promise<void>;
 export function startAll(dir?: string): Promise<RedisServers>;
 export function redisFixture(): Promise<RedisServers>;

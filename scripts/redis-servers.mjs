@@ -79,7 +79,8 @@ function serverArgs(dir, port, clusterMode, maxmemory) {
     '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0',
     ...(clusterMode
       ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '1000',
-        '--cluster-require-full-coverage', 'no']
+        // Keys of a dead master miss while the others serve; failover is the test's (or operator's) move.
+        '--cluster-require-full-coverage', 'no', '--cluster-replica-no-failover', 'yes']
       : []),
   ];
 }
@@ -183,6 +184,21 @@ export async function masterOfSlot(cluster, slot) {
     }
   }
   return undefined;
+}
+
+/** The running replica of the master on `masterPort`, or undefined. */
+export async function replicaOf(cluster, masterPort) {
+  for (const n of cluster.nodes.filter((node) => pidOf(node.dir) !== undefined)) {
+    const role = (await cli(n.port, 'ROLE').catch(() => '')).split('\n');
+    if (role[0] === 'slave' && Number(role[2]) === masterPort) return n;
+  }
+  return undefined;
+}
+
+/** Promotes `replica` to master at once (`CLUSTER FAILOVER TAKEOVER`: no agreement from a dead master needed). */
+export async function promote(replica) {
+  const answer = await cli(replica.port, 'CLUSTER', 'FAILOVER', 'TAKEOVER');
+  if (answer !== 'OK') throw new Error(`CLUSTER FAILOVER TAKEOVER on port ${replica.port} answered ${answer}`);
 }
 
 /** Stops every server under `dir` by the PID in its pidfile, then removes `dir`. */
