@@ -163,7 +163,11 @@ export class Nodes {
       const byNode = new Map<NodeAddress, typeof todo>();
       for (const t of todo) {
         if (t.address === undefined) results[t.i] = new ConnectionError(`no node serves the slot of ${items[t.i].key}`);
-        else byNode.set(t.address, [...(byNode.get(t.address) ?? []), t]);
+        else {
+          const group = byNode.get(t.address);
+          if (group === undefined) byNode.set(t.address, [t]);
+          else group.push(t);
+        }
       }
       const next: typeof todo = [];
       await Promise.all([...byNode].map(async ([address, group]) => {
