@@ -6,7 +6,7 @@
  * never the others, and a promoted replica is found at the next refresh.
  */
 import { ConnectionError, RespConnection } from './connection.ts';
-import { SlotMap, hashSlot, redirectOf, splitAddress, type NodeAddress } from './cluster.ts';
+import { SLOT_COUNT, SlotMap, hashSlot, redirectOf, splitAddress, type NodeAddress } from './cluster.ts';
 import type { ResolvedRedisConfig } from './config.ts';
 import type { Command, PlacementCounts, Reply } from './resp.ts';
 
@@ -49,6 +49,7 @@ export class Nodes {
   /** See {@link NodeCounters}. */
   readonly counters: NodeCounters = { connectionFailures: 0, redirects: 0, refreshes: 0, loadBytesInPlace: 0, loadBytesCopied: 0 };
 
+  /** Nodes of `config`; nothing is connected until the first call. */
   constructor(config: ResolvedRedisConfig) {
     this.#config = config;
   }
@@ -63,7 +64,7 @@ export class Nodes {
   uncoveredSlots(): number {
     if (!this.#config.cluster) return 0;
     let n = 0;
-    for (let slot = 0; slot < 16384; slot++) if (this.#slots?.owner(slot) === undefined) n++;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) if (this.#slots?.owner(slot) === undefined) n++;
     return n;
   }
 
@@ -212,12 +213,6 @@ export class Nodes {
       (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
     )));
     return new Map(masters.map((address, i) => [address, replies[i]]));
-  }
-
-  /** Whether `address` has an open connection. */
-  connected(address: NodeAddress): boolean {
-    const conn = this.#connections.get(address);
-    return conn !== undefined && !conn.failed;
   }
 
   /** Closes every connection; commands in flight fail. */

@@ -20,6 +20,7 @@ export interface Command {
 export class RespError {
   /** The whole error line without the `-`. */
   readonly message: string;
+  /** An error reply whose line (without the `-`) is `message`. */
   constructor(message: string) {
     this.message = message;
   }
@@ -114,6 +115,11 @@ export class ReplyParser {
   #collect: Buffer | undefined;
   #collectOffset = 0;
 
+  /**
+   * A parser whose replies answer, in order, the command `next()` peeks at (the oldest not yet
+   * answered); `onReply` gets each complete reply (and must advance what `next()` answers).
+   * `counts` adds up where placed bulk bytes came from.
+   */
   constructor(next: () => Command | undefined, onReply: (reply: Reply) => void, counts: PlacementCounts) {
     this.#next = next;
     this.#onReply = onReply;
