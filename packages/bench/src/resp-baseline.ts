@@ -107,7 +107,8 @@ export class RespBaseline {
     const masters: { address: Address; ranges: [number, number][] }[] = [];
     for (const line of (await cli(seed, 'CLUSTER', 'NODES')).split('\n')) {
       const fields = line.split(' ');
-      if (!fields[2]?.split(',').includes('master') || fields[2].includes('fail')) continue;
+      const flags = fields[2]?.split(',') ?? [];
+      if (!flags.includes('master') || flags.includes('fail') || flags.includes('fail?')) continue;
       const [hostPort] = fields[1].split('@');
       const colon = hostPort.lastIndexOf(':');
       const ranges = fields.slice(8).filter((r) => !r.startsWith('[')).map((r) => {
