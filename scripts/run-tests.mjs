@@ -82,6 +82,16 @@ let passed = 0;
 let failed = 0;
 const failures = [];
 
+// Real Redis servers (one, and a cluster with replicas) for the files that need them, started once
+// for the run and stopped by PID at the end; the files find them through KVTIER_REDIS.
+let redisDir;
+if (files.some((f) => relative(root, f).includes('redis'))) {
+  const { startAll } = await import('./redis-servers.mjs');
+  const servers = await startAll();
+  redisDir = servers.dir;
+  env.KVTIER_REDIS = JSON.stringify(servers);
+}
+
 if (filters.length === 0) {
   console.log('# type check: tsc -b');
   const tsc = await run('pnpm', ['exec', 'tsc', '-b'], 600_000);
@@ -112,6 +122,8 @@ for (const file of files) {
   }
   console.log(`# ${rel}: ${ok}/${total} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
+
+if (redisDir !== undefined) await (await import('./redis-servers.mjs')).stopAll(redisDir);
 
 if (failures.length) console.log(`\nFailures:\n  ${failures.join('\n  ')}`);
 console.log(`\n${passed} passed, ${failed} failed`);

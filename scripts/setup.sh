@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # One idempotent set-up for a fresh Debian machine with Node 20 and npm: pnpm 10, the workspace's
 # dependencies, Mesa's software Vulkan driver (lavapipe, Mesa >= 24 from bookworm-backports: Dawn
-# rejects bookworm's own 22.3) with the GLES fallback, and a Redis server. Fast when everything is in place.
+# rejects bookworm's own 22.3) with the GLES fallback, and Redis (server and redis-cli: the redis tests
+# start real servers and a cluster with them; Valkey ≥ 8, `valkey-server` from bookworm-backports,
+# works too: set KVTIER_REDIS_SERVER / KVTIER_REDIS_CLI). Fast when everything is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
-SYSTEM_PACKAGES=(libvulkan1 libegl1 libgles2 libegl-mesa0 redis-server)
+SYSTEM_PACKAGES=(libvulkan1 libegl1 libgles2 libegl-mesa0 redis-server redis-tools)
 BACKPORTS_PACKAGES=(mesa-vulkan-drivers)
 
 log() { printf '[setup] %s\n' "$*" >&2; }

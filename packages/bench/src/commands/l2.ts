@@ -1,6 +1,9 @@
 /**
  * `kvtier-bench l2`: store and load throughput of an L2 adapter through the engine, integrity
- * envelope included, next to plain `fs.promises` on the same bytes in the same run.
+ * envelope included, next to a baseline on the same bytes in the same run: plain `fs.promises`
+ * for `fs` and `mock`, plain pipelined RESP over one socket per server for `redis` and
+ * `redis-cluster` (which start their own servers unless pointed at some), plus the latency of a
+ * 256-key lookup through the adapter host for those.
  *
  * Two engine paths:
  * - `cache` (default): the whole engine through the `KvCache` facade. Store = `finishWrite` of
@@ -13,16 +16,20 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KvCache, L1Error, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
-import { AdapterHostThread, adapterModuleUrl, registeredAdapterTypes } from '@kvtier/core/authoring';
+import { AdapterHostThread, Bitmap, adapterModuleUrl, registeredAdapterTypes } from '@kvtier/core/authoring';
 import { L1Manager, adapterHosts } from '@kvtier/core/testing';
 import '@kvtier/adapters';
 import { numberList, oneOf, parseFlags, positiveInteger } from '../args.ts';
 import { benchKeys } from '../keys.ts';
 import type { BenchCommand } from '../command.ts';
+import { RespBaseline, type Address } from '../resp-baseline.ts';
 import { saveChart } from '../results.ts';
+import { quantile } from '../serve/stats.ts';
 import { formatTable } from '../table.ts';
+import { startCluster, startSingle, stopAll } from '../../../../scripts/redis-servers.mjs';
 
-const ADAPTERS = ['fs', 'mock'] as const;
+const ADAPTERS = ['fs', 'mock', 'redis', 'redis-cluster'] as const;
+type AdapterName = (typeof ADAPTERS)[number];
 const PATHS = ['cache', 'host'] as const;
 const MIB = 1024 * 1024;
 const DEFAULT_SIZES_MIB = [1, 4];
@@ -30,24 +37,36 @@ const DEFAULT_ROW_MIB = 128;
 const DEFAULT_BATCH = 8;
 const DEFAULT_ROUNDS = 3;
 const SETTLE_TIMEOUT_MS = 60_000;
+const LOOKUP_KEYS = 256;
+const LOOKUP_RUNS = 100;
+/** Objects of the lookup measurement: small, as only their number matters. */
+const LOOKUP_OBJECT_BYTES = 16 * 1024;
+const REDIS_PREFIX = 'kvtier-bench-l2:';
 
-const USAGE = `usage: kvtier-bench l2 [--adapter fs|mock] [--path cache|host] [--sizes MIB,...] [--row-mib N] [--batch N] [--rounds N] [--json]
+const USAGE = `usage: kvtier-bench l2 [--adapter fs|mock|redis|redis-cluster] [--url URL] [--cluster URL,...] [--path cache|host] [--sizes MIB,...] [--row-mib N] [--batch N] [--rounds N] [--json]
 
-Store and load GB/s of one adapter through the engine (integrity envelope included) next to plain
-fs.promises writeFile/readFile of the same bytes, in a temp dir under ${tmpdir()} (removed
-afterwards). Each round stores new objects (the previous round's are deleted first, untimed),
-then loads them (page cache warm). The best round counts.
-  --adapter NAME   fs (default) or mock (in memory)
+Store and load GB/s of one adapter through the engine (integrity envelope included) next to a
+baseline of the same bytes: plain fs.promises writeFile/readFile in a temp dir under ${tmpdir()}
+(removed afterwards) for fs and mock; SET and GET pipelined over one plain RESP socket per server
+for redis and redis-cluster. Each round stores new objects (the previous round's are deleted
+first, untimed), then loads them (page cache warm). The best round counts. For redis and
+redis-cluster also the p50/p99 latency of a ${LOOKUP_KEYS}-key lookup through the adapter host.
+  --adapter NAME   fs (default), mock (in memory), redis (one server), redis-cluster (3 masters)
+  --url URL        redis: the server to use (its keys under ${REDIS_PREFIX} are deleted);
+                   default: a server started for the run on a free port, stopped after
+  --cluster LIST   redis-cluster: seed URLs; default: a 3-master cluster started for the run
   --path NAME      cache (default): KvCache facade, store worker and prefetch worker included;
                    host: the adapter host in its worker, driven directly over comlink
   --sizes LIST     object sizes in MiB, default ${DEFAULT_SIZES_MIB.join(',')}
   --row-mib N      bytes moved per row and round, default ${DEFAULT_ROW_MIB} MiB
   --batch N        objects per engine call (the baseline runs as many at once), default ${DEFAULT_BATCH}
   --rounds N       rounds per row, default ${DEFAULT_ROUNDS}
-  --json           print {"rows":[{"op":"store"|"load","objectBytes":N,"engineGBps":x,"baselineGBps":x},...]}`;
+  --json           print {"rows":[{"adapter":NAME,"op":"store"|"load","objectBytes":N,"engineGBps":x,"baselineGBps":x},...]}
+                   (redis: also {"adapter":NAME,"op":"lookup","keys":${LOOKUP_KEYS},"p50Ms":x,"p99Ms":x})`;
 
 /** One result row. */
 interface Row {
+  adapter: AdapterName;
   op: 'store' | 'load';
   objectBytes: number;
   engineGBps: number;
@@ -65,6 +84,25 @@ interface EnginePath {
   /** Loads a batch from L2 into L1 and checks the bytes (timed, apart from the check). */
   load(from: number, to: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The same bytes without the engine: what a row is measured against. */
+interface Baseline {
+  /** Removes what the previous round stored (untimed). */
+  reset(): Promise<void>;
+  /** Stores objects `[from, to)` (timed). */
+  store(from: number, to: number): Promise<void>;
+  /** Loads objects `[from, to)` (timed). */
+  load(from: number, to: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where the redis servers of a run are, and how to stop them if the run started them. */
+interface RedisTarget {
+  readonly config: AdapterConfig;
+  readonly servers: readonly Address[];
+  readonly cluster: boolean;
+  readonly stop: () => Promise<void>;
 }
 
 /** Object `i`'s bytes: one marker byte per 4 KiB page, enough to catch a misplaced page. */
@@ -169,13 +207,48 @@ async function inBatches(n: number, batch: number, fn: (from: number, to: number
 }
 
 interface RowOptions {
-  readonly adapter: (typeof ADAPTERS)[number];
+  readonly adapter: AdapterName;
   readonly path: (typeof PATHS)[number];
   readonly dir: string;
+  readonly redis: RedisTarget | undefined;
   readonly objectBytes: number;
   readonly rowBytes: number;
   readonly batch: number;
   readonly rounds: number;
+}
+
+/** writeFile/readFile of the same bytes, one file per object, all of a batch at once. */
+async function fsBaseline(dir: string, keys: DigestBatch, bytes: readonly Uint8Array[]): Promise<Baseline> {
+  await mkdir(dir, { recursive: true });
+  const path = (i: number) => join(dir, digestHex(keys, i));
+  const batch = (from: number, to: number, fn: (i: number) => Promise<unknown>) => Promise.all(Array.from({ length: to - from }, (_, j) => fn(from + j))).then(() => {});
+  return {
+    reset: () => Promise.all(bytes.map((_, i) => rm(path(i), { force: true }))).then(() => {}),
+    store: (from, to) => batch(from, to, (i) => writeFile(path(i), bytes[i])),
+    load: (from, to) => batch(from, to, (i) => readFile(path(i))),
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** SET/GET of the same bytes pipelined over plain RESP sockets (keys apart from the engine's). */
+async function redisBaseline(target: RedisTarget, keys: DigestBatch, bytes: readonly Uint8Array[]): Promise<Baseline> {
+  const names = bytes.map((_, i) => `${REDIS_PREFIX}baseline:${digestHex(keys, i)}`);
+  const plain = await RespBaseline.open(target.servers, target.cluster, names);
+  const length = bytes[0].length;
+  return {
+    reset: () => plain.del(),
+    store: (from, to) => plain.set(from, to, bytes),
+    load: (from, to) => plain.get(from, to, length),
+    close: async () => {
+      await plain.del();
+      plain.close();
+    },
+  };
+}
+
+function adapterConfig(o: RowOptions, storeDir: string): AdapterConfig {
+  if (o.redis !== undefined) return o.redis.config;
+  return o.adapter === 'fs' ? { type: 'fs', baseDir: storeDir } : { type: 'mock' };
 }
 
 /** Measures one object size: the best of the rounds for each of the four paths. */
@@ -183,42 +256,96 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
   const count = Math.max(o.batch, Math.floor(o.rowBytes / o.objectBytes));
   const keys = benchKeys('bench-l2', count);
   const storeDir = join(o.dir, `engine-${o.objectBytes}`);
-  const baseDir = join(o.dir, `baseline-${o.objectBytes}`);
-  await mkdir(baseDir, { recursive: true });
-  const config: AdapterConfig = o.adapter === 'fs' ? { type: 'fs', baseDir: storeDir } : { type: 'mock' };
-  const engine = await (o.path === 'cache' ? cachePath : hostPath)(config, keys, count, o.objectBytes);
+  const engine = await (o.path === 'cache' ? cachePath : hostPath)(adapterConfig(o, storeDir), keys, count, o.objectBytes);
   const bytes = Array.from({ length: count }, (_, i) => {
     const b = new Uint8Array(o.objectBytes);
     fillObject(b, i);
     return b;
   });
-  const path = (i: number) => join(baseDir, digestHex(keys, i));
-  const baselineBatch = (from: number, to: number, fn: (i: number) => Promise<unknown>) => Promise.all(Array.from({ length: to - from }, (_, j) => fn(from + j)));
+  const baseline = o.redis === undefined ? await fsBaseline(join(o.dir, `baseline-${o.objectBytes}`), keys, bytes) : await redisBaseline(o.redis, keys, bytes);
   const best = { engineStore: Infinity, baselineStore: Infinity, engineLoad: Infinity, baselineLoad: Infinity };
   try {
     for (let round = 0; round < o.rounds; round++) {
       await engine.reset();
-      await Promise.all(bytes.map((_, i) => rm(path(i), { force: true })));
+      await baseline.reset();
       best.engineStore = Math.min(best.engineStore, await timed(() => inBatches(count, o.batch, engine.store)));
-      best.baselineStore = Math.min(best.baselineStore, await timed(() => inBatches(count, o.batch, (from, to) => baselineBatch(from, to, (i) => writeFile(path(i), bytes[i])))));
+      best.baselineStore = Math.min(best.baselineStore, await timed(() => inBatches(count, o.batch, baseline.store)));
       await engine.prepareLoad();
       best.engineLoad = Math.min(best.engineLoad, await timed(() => inBatches(count, o.batch, engine.load)));
-      best.baselineLoad = Math.min(best.baselineLoad, await timed(() => inBatches(count, o.batch, (from, to) => baselineBatch(from, to, (i) => readFile(path(i))))));
+      best.baselineLoad = Math.min(best.baselineLoad, await timed(() => inBatches(count, o.batch, baseline.load)));
     }
+    await engine.reset();
   } finally {
     await engine.close();
+    await baseline.close();
     await rm(storeDir, { recursive: true, force: true });
-    await rm(baseDir, { recursive: true, force: true });
   }
   const gbps = (seconds: number) => (count * o.objectBytes) / seconds / 1e9;
   return [
-    { op: 'store', objectBytes: o.objectBytes, engineGBps: gbps(best.engineStore), baselineGBps: gbps(best.baselineStore) },
-    { op: 'load', objectBytes: o.objectBytes, engineGBps: gbps(best.engineLoad), baselineGBps: gbps(best.baselineLoad) },
+    { adapter: o.adapter, op: 'store', objectBytes: o.objectBytes, engineGBps: gbps(best.engineStore), baselineGBps: gbps(best.baselineStore) },
+    { adapter: o.adapter, op: 'load', objectBytes: o.objectBytes, engineGBps: gbps(best.engineLoad), baselineGBps: gbps(best.baselineLoad) },
   ];
 }
 
+/** One lookup latency result. */
+interface LookupRow {
+  adapter: AdapterName;
+  op: 'lookup';
+  keys: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** p50/p99 of a {@link LOOKUP_KEYS}-key lookup (then unlock) through the adapter host worker, every key present. */
+async function lookupLatency(adapter: AdapterName, config: AdapterConfig): Promise<LookupRow> {
+  const keys = benchKeys('bench-l2-lookup', LOOKUP_KEYS);
+  const cache = await KvCache.open({ l1: { slotBytes: LOOKUP_OBJECT_BYTES, slotCount: 2 * LOOKUP_KEYS }, adapters: [config] });
+  try {
+    const r = cache.reserveWrite(keys, LOOKUP_OBJECT_BYTES);
+    assertAll(r.codes, 'reserveWrite');
+    assertAll(cache.finishWrite(keys), 'finishWrite');
+    await cache.flush({ timeoutMs: SETTLE_TIMEOUT_MS });
+    const host = adapterHosts(cache)[0];
+    const times: number[] = [];
+    for (let run = 0; run < LOOKUP_RUNS; run++) {
+      const started = performance.now();
+      const { found } = await host.lookupAndLock(keys);
+      times.push(performance.now() - started);
+      await host.unlock(keys);
+      const hits = new Bitmap(found.size, found.words.buffer, found.words.byteOffset).popcount();
+      if (hits !== LOOKUP_KEYS) throw new Error(`lookup found ${hits} of ${LOOKUP_KEYS} stored keys`);
+    }
+    await host.delete(keys);
+    times.sort((a, b) => a - b);
+    return { adapter, op: 'lookup', keys: LOOKUP_KEYS, p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99) };
+  } finally {
+    await cache.close();
+  }
+}
+
+/** Parses `redis://host:port` for the baseline's sockets. */
+function addressOf(url: string): Address {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 6379) };
+}
+
+/** The servers of a redis run: those named by --url/--cluster, or ones started now under `dir`. */
+async function redisTarget(adapter: AdapterName, flags: Record<string, string | true>, dir: string): Promise<RedisTarget | undefined> {
+  const given = adapter === 'redis' ? flags.url : flags.cluster;
+  if (given === true) throw new Error(`--${adapter === 'redis' ? 'url' : 'cluster'} needs a value`);
+  if (adapter === 'redis') {
+    const url = given ?? (await startSingle(join(dir, 'redis'), '2gb')).url;
+    return { config: { type: 'redis', url, keyPrefix: REDIS_PREFIX }, servers: [addressOf(url)], cluster: false, stop: () => stopAll(join(dir, 'redis')) };
+  }
+  if (adapter === 'redis-cluster') {
+    const urls = given?.split(',') ?? (await startCluster(join(dir, 'cluster'), 0, '1gb')).urls;
+    return { config: { type: 'redis', cluster: urls, keyPrefix: REDIS_PREFIX }, servers: urls.map(addressOf), cluster: true, stop: () => stopAll(join(dir, 'cluster')) };
+  }
+  return undefined;
+}
+
 async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, ['adapter', 'path', 'sizes', 'row-mib', 'batch', 'rounds', 'json']);
+  const flags = parseFlags(argv, ['adapter', 'url', 'cluster', 'path', 'sizes', 'row-mib', 'batch', 'rounds', 'json']);
   const adapter = oneOf(flags.adapter, 'adapter', ADAPTERS);
   const path = oneOf(flags.path, 'path', PATHS);
   const sizes = numberList(flags.sizes, 'sizes', DEFAULT_SIZES_MIB).map((mib) => Math.round(mib * MIB));
@@ -228,38 +355,47 @@ async function run(argv: string[]): Promise<number> {
 
   const dir = await mkdtemp(join(tmpdir(), 'kvtier-bench-l2-'));
   const rows: Row[] = [];
+  const lookups: LookupRow[] = [];
+  let redis: RedisTarget | undefined;
   try {
-    for (const objectBytes of sizes) rows.push(...(await measureSize({ adapter, path, dir, objectBytes, rowBytes, batch, rounds })));
+    redis = await redisTarget(adapter, flags, dir);
+    for (const objectBytes of sizes) rows.push(...(await measureSize({ adapter, path, dir, redis, objectBytes, rowBytes, batch, rounds })));
+    if (redis !== undefined) lookups.push(await lookupLatency(adapter, redis.config));
   } finally {
+    await redis?.stop();
     await rm(dir, { recursive: true, force: true });
   }
+  const baselineName = redis === undefined ? 'fs.promises' : 'plain RESP socket';
   saveChart('l2', {
-    title: `L2 ${adapter} through the engine vs plain fs.promises`,
+    title: `L2 ${adapter} through the engine vs ${baselineName}`,
     kind: 'bar',
     x: rows.map((r) => `${r.op} ${r.objectBytes / MIB} MiB`),
     xLabel: 'operation, object size',
     yLabel: 'GB/s',
     series: [
       { name: `engine (${path})`, values: rows.map((r) => r.engineGBps) },
-      { name: 'fs.promises', values: rows.map((r) => r.baselineGBps) },
+      { name: baselineName, values: rows.map((r) => r.baselineGBps) },
     ],
   });
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ rows })}\n`);
+    process.stdout.write(`${JSON.stringify({ rows: [...rows, ...lookups] })}\n`);
     return 0;
   }
   const via = path === 'cache' ? 'KvCache (store and prefetch workers)' : 'adapter host worker over comlink';
-  process.stdout.write(`adapter ${adapter} through ${via}, envelope included, vs plain fs.promises; batches of ${batch}\n`);
+  process.stdout.write(`adapter ${adapter} through ${via}, envelope included, vs ${baselineName}; batches of ${batch}\n`);
   process.stdout.write(formatTable(
-    ['op', 'object', 'engine GB/s', 'fs.promises GB/s', 'ratio'],
+    ['op', 'object', 'engine GB/s', `${baselineName} GB/s`, 'ratio'],
     rows.map((r) => [r.op, `${r.objectBytes / MIB} MiB`, r.engineGBps, r.baselineGBps, r.engineGBps / r.baselineGBps]),
   ));
+  if (lookups.length > 0) {
+    process.stdout.write(formatTable(['op', 'keys', 'p50 ms', 'p99 ms'], lookups.map((l) => [l.op, l.keys, l.p50Ms, l.p99Ms])));
+  }
   return 0;
 }
 
 /** The `l2` command. */
 export const command: BenchCommand = {
-  summary: 'L2 adapter store/load GB/s through the engine vs plain fs.promises',
+  summary: 'L2 adapter store/load GB/s through the engine vs plain fs.promises or a plain RESP socket',
   usage: USAGE,
   run,
   suiteArgs: ['--adapter', 'fs'],
