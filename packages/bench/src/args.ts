@@ -13,6 +13,15 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Runs `check` (a validation of values that came from flags): what it throws is a {@link UsageError}. */
+export function asUsage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    throw err instanceof UsageError ? err : new UsageError((err as Error).message);
+  }
+}
+
 /** Levenshtein distance, for "did you mean". */
 function distance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -19,7 +19,7 @@ import { KvCache, L1Error, digestHex, type DigestBatch, type AdapterConfig } fro
 import { AdapterHostThread, Bitmap, adapterModuleUrl, registeredAdapterTypes } from '@kvtier/core/authoring';
 import { L1Manager, adapterHosts } from '@kvtier/core/testing';
 import '@kvtier/adapters';
-import { numberList, oneOf, parseFlags, positiveInteger } from '../args.ts';
+import { numberList, oneOf, parseFlags, positiveInteger, UsageError } from '../args.ts';
 import { benchKeys } from '../keys.ts';
 import type { BenchCommand } from '../command.ts';
 import { RespBaseline, type Address } from '../resp-baseline.ts';
@@ -332,7 +332,7 @@ function addressOf(url: string): Address {
 /** The servers of a redis run: those named by --url/--cluster, or ones started now under `dir`. */
 async function redisTarget(adapter: AdapterName, flags: Record<string, string | true>, dir: string): Promise<RedisTarget | undefined> {
   const given = adapter === 'redis' ? flags.url : flags.cluster;
-  if (given === true) throw new Error(`--${adapter === 'redis' ? 'url' : 'cluster'} needs a value`);
+  if (given === true) throw new UsageError(`--${adapter === 'redis' ? 'url' : 'cluster'} needs a value`);
   if (adapter === 'redis') {
     const url = given ?? (await startSingle(join(dir, 'redis'), '2gb')).url;
     return { config: { type: 'redis', url, keyPrefix: REDIS_PREFIX }, servers: [addressOf(url)], cluster: false, stop: () => stopAll(join(dir, 'redis')) };

@@ -5,7 +5,7 @@
  * infinite cache's bound, KV bytes moved, and checks every request's logits bit for bit.
  */
 import { basename } from 'node:path';
-import { oneOf, parseFlags, positiveInteger, type Flags } from '../args.ts';
+import { asUsage, oneOf, parseFlags, positiveInteger, UsageError, type Flags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';
 import { formatTable } from '../table.ts';
@@ -164,7 +164,7 @@ async function runTraceScenario(flags: Flags, rigOpts: Omit<RigOptions, 'maxProm
     maxRequests: positiveInteger(flags.requests, 'requests', Number.MAX_SAFE_INTEGER),
     seed: positiveInteger(flags.seed, 'seed', 7),
   });
-  if (requests.length === 0) throw new Error(`no request of ${tracePath} is kept with --keep ${keepOneIn}`);
+  if (requests.length === 0) throw new UsageError(`no request of ${tracePath} is kept with --keep ${keepOneIn}`);
   const maxPromptTokens = Math.max(...requests.map((r) => r.tokens.length));
   const started = performance.now();
   const rig = await openRig({ ...rigOpts, maxPromptTokens });
@@ -287,10 +287,12 @@ async function run(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, FLAGS);
   const scenario = oneOf(flags.scenario, 'scenario', SCENARIOS);
   const model = modelOptions(flags);
-  modelShape(model);
+  const { blockTokens } = asUsage(() => modelShape(model));
+  const chunkTokens = positiveInteger(flags['chunk-tokens'], 'chunk-tokens', 64);
+  if (chunkTokens % blockTokens !== 0) throw new UsageError(`--chunk-tokens must be a positive multiple of the block size (${blockTokens}), got ${chunkTokens}`);
   const rigOpts = {
     model,
-    chunkTokens: positiveInteger(flags['chunk-tokens'], 'chunk-tokens', 64),
+    chunkTokens,
     gpuChunks: count(flags['gpu-chunks'], 'gpu-chunks', 32),
     l1Slots: positiveInteger(flags['l1-slots'], 'l1-slots', scenario === 'trace' ? 96 : 160),
     l2Bytes: positiveInteger(flags['l2-mib'], 'l2-mib', 512) * MiB,

@@ -52,7 +52,7 @@ export async function openRig(opts: RigOptions): Promise<Rig> {
   const shape = modelShape({ ...opts.model, maxTokens: opts.maxPromptTokens });
   const { blockTokens } = shape;
   if (!Number.isSafeInteger(opts.chunkTokens) || opts.chunkTokens < 1 || opts.chunkTokens % blockTokens !== 0) {
-    throw new Error(`--chunk-tokens must be a positive multiple of the block size (${blockTokens}), got ${opts.chunkTokens}`);
+    throw new Error(`chunkTokens must be a positive multiple of the block size (${blockTokens}), got ${opts.chunkTokens}`);
   }
   const chunkBlocks = opts.chunkTokens / blockTokens;
   const model = `kvtier-reference-${shape.layers}l-${shape.dModel}d-${shape.heads}x${shape.headDim}-kv${shape.kvHeads}-ffn${shape.ffn}-v${shape.vocab}-seed${shape.seed}`;
