@@ -1,6 +1,7 @@
 // docs/behaviours.md lists what the tests check, one line per test under its file's heading: this
-// keeps it from drifting. Every test file has its section, and every test title written in a file
-// (titles built at run time excepted) is a line of its section; no section names a missing file.
+// keeps it from drifting. Every test file has its section, every test title written in a file
+// (titles built at run time excepted) is a line of its section and every line a title; no section
+// names a missing file.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -35,16 +36,18 @@ function sections(): Map<string, Set<string>> {
   return out;
 }
 
-/** The titles written as string literals in a test file's `test(` / `uvuTest(` calls. */
-function titles(file: string): string[] {
+/** The titles written as string literals in a test file's `test(` / `uvuTest(` calls, and whether some title is built at run time. */
+function titlesOf(file: string): { titles: string[]; dynamic: boolean } {
   const source = readFileSync(join(ROOT, file), 'utf8');
   const re = /\b(?:test|uvuTest)\(\s*(?:'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`)\s*,/g;
-  const out: string[] = [];
+  const titles: string[] = [];
+  let dynamic = false;
   for (const m of source.matchAll(re)) {
     const title = m[1] ?? m[2] ?? m[3];
-    if (!title.includes('${')) out.push(title);
+    if (title.includes('${')) dynamic = true;
+    else titles.push(title);
   }
-  return out;
+  return { titles, dynamic };
 }
 
 test('every test file has its section in docs/behaviours.md, with a line for each of its tests', () => {
@@ -56,9 +59,19 @@ test('every test file has its section in docs/behaviours.md, with a line for eac
       missing.push(`no section for ${file}`);
       continue;
     }
-    for (const title of titles(file)) if (!lines.has(title)) missing.push(`${file}: - ${title}`);
+    for (const title of titlesOf(file).titles) if (!lines.has(title)) missing.push(`${file}: - ${title}`);
   }
   assert.equal(missing, [], `docs/behaviours.md is missing:\n${missing.join('\n')}`);
+});
+
+test('every line of a section is a test of its file (files with titles built at run time excepted)', () => {
+  const stale: string[] = [];
+  for (const [file, lines] of sections()) {
+    if (!FILES.includes(file)) continue;
+    const { titles, dynamic } = titlesOf(file);
+    if (!dynamic) for (const line of lines) if (!titles.includes(line)) stale.push(`${file}: - ${line}`);
+  }
+  assert.equal(stale, [], `docs/behaviours.md lists tests that are gone:\n${stale.join('\n')}`);
 });
 
 test('every section of docs/behaviours.md names a test file that exists', () => {
