@@ -139,11 +139,12 @@ export class L1Manager implements L1 {
   }
 
   /**
-   * Publishes written objects: WRITE_LOCKED → READABLE, marked dirty for the store controller
-   * unless temporary, and reported as created.
+   * Publishes this owner's written objects: WRITE_LOCKED → READABLE, marked dirty for the store
+   * controller unless temporary, and reported as created. A write of this owner that was cut short
+   * (lease expired, deleted with force) ends here instead: its slot is released, never published.
    * Errors, per key:
-   * - KEY_NOT_EXIST: absent (an expired write lock counts as absent: its object was discarded).
-   * - KEY_IN_WRONG_STATE: not write-locked.
+   * - KEY_NOT_EXIST: absent, or this owner's write was cut short (its object was discarded).
+   * - KEY_IN_WRONG_STATE: not write-locked by this owner.
    * Throws INVALID_ARGUMENT for a bad batch.
    */
   finishWrite(keys: DigestBatch): Uint8Array {
@@ -198,7 +199,8 @@ export class L1Manager implements L1 {
 
   /**
    * Releases 1 + extraCount read locks per key, reported as touched: READ_LOCKED → READABLE with
-   * the last lock; a temporary object is then freed (ABSENT, reported removed).
+   * the last lock; a temporary object is then freed (ABSENT, reported removed). Holds past their
+   * lease (stale holds, on the object or on its orphaned old slot) are released first.
    * Errors, per key: KEY_NOT_EXIST when absent; KEY_IN_WRONG_STATE when write-locked or not read-locked.
    * Throws INVALID_ARGUMENT for a bad batch or extraCount.
    */
