@@ -113,18 +113,6 @@ export function liveKeys(c: L1Core): DigestBatch {
 
 /** Throws `KVT_ERR_INTEGRITY` listing every violated invariant (see invariants.ts). */
 export function checkInvariants(c: L1Core): void {
-  const problems = c.locked((core) => findInvariantViolations({
-    config: core.config,
-    header: core.words,
-    usedBytes: core.meta64[Header.USED_BYTES_F64],
-    table: core.table,
-    freeStack: core.freeStack,
-    slotEntry: core.slotEntry,
-    threadReads: core.threadReads,
-    staleReads: core.staleReads,
-    orphanList: core.orphanList,
-    orphans: core.orphans,
-    dirty: core.dirty,
-  }));
+  const problems = c.locked(findInvariantViolations);
   if (problems.length > 0) throw new KvtierError(ErrorCode.INTEGRITY, `L1 invariants violated:\n${problems.join('\n')}`);
 }

@@ -13,25 +13,12 @@
  * - the dirty bitmap, the DIRTY flags and DIRTY_COUNT agree; dirty objects are finished and not temporary;
  * - an object claimed for store (STORE_OWNER) names a valid owner, is not dirty and not temporary.
  */
-import type { Bitmap } from '../shm/bitmap.ts';
-import type { IndexTable } from './index-table.ts';
-import type { ResolvedL1Config } from './l1-config.ts';
+import type { L1Core } from './l1-core.ts';
 import { ENTRY_SHIFT, Entry, EntryFlag, EntryState, Header, ORPHAN_WORDS, Orphan, SLOT_ORPHANED } from './layout.ts';
 
-/** The raw views the check reads (the caller holds the index mutex). */
-export interface L1Views {
-  readonly config: ResolvedL1Config;
-  readonly header: Int32Array;
-  readonly usedBytes: number;
-  readonly table: IndexTable;
-  readonly freeStack: Int32Array;
-  readonly slotEntry: Int32Array;
-  readonly threadReads: Int32Array;
-  readonly staleReads: Int32Array;
-  readonly orphanList: Int32Array;
-  readonly orphans: Int32Array;
-  readonly dirty: Bitmap;
-}
+/** The views of an L1Core the check reads (the caller holds the index mutex). */
+export type L1Views = Pick<L1Core,
+  'config' | 'words' | 'meta64' | 'table' | 'freeStack' | 'slotEntry' | 'threadReads' | 'staleReads' | 'orphanList' | 'orphans' | 'dirty'>;
 
 /** Every violated invariant, one line each; empty when L1 is consistent. */
 export function findInvariantViolations(v: L1Views): string[] {
@@ -42,7 +29,7 @@ export function findInvariantViolations(v: L1Views): string[] {
   const holder = new Int32Array(totalSlots).fill(-1);
   const onFreeStack = new Uint8Array(totalSlots);
 
-  const freeTop = v.header[Header.FREE_TOP];
+  const freeTop = v.words[Header.FREE_TOP];
   if (freeTop < 0 || freeTop > totalSlots) problems.push(`FREE_TOP ${freeTop} outside [0, ${totalSlots}]`);
   for (let k = 0; k < Math.min(Math.max(freeTop, 0), totalSlots); k++) {
     const s = v.freeStack[k];
@@ -51,7 +38,7 @@ export function findInvariantViolations(v: L1Views): string[] {
   }
 
   const orphaned = new Uint8Array(totalSlots);
-  const orphanCount = v.header[Header.ORPHANS];
+  const orphanCount = v.words[Header.ORPHANS];
   if (orphanCount < 0 || orphanCount > totalSlots) problems.push(`ORPHANS ${orphanCount} outside [0, ${totalSlots}]`);
   for (let k = 0; k < Math.min(Math.max(orphanCount, 0), totalSlots); k++) {
     const s = v.orphanList[k];
@@ -134,9 +121,10 @@ export function findInvariantViolations(v: L1Views): string[] {
       if (v.dirty.test(s)) problems.push(`free slot ${s} is marked dirty`);
     }
   }
-  if (live !== v.header[Header.OBJECTS]) problems.push(`${live} live entries but OBJECTS = ${v.header[Header.OBJECTS]}`);
-  if (used !== v.usedBytes) problems.push(`live objects hold ${used} bytes but usedBytes = ${v.usedBytes}`);
-  if (dirtyEntries !== v.header[Header.DIRTY_COUNT]) problems.push(`${dirtyEntries} dirty entries but DIRTY_COUNT = ${v.header[Header.DIRTY_COUNT]}`);
+  if (live !== v.words[Header.OBJECTS]) problems.push(`${live} live entries but OBJECTS = ${v.words[Header.OBJECTS]}`);
+  const usedBytes = v.meta64[Header.USED_BYTES_F64];
+  if (used !== usedBytes) problems.push(`live objects hold ${used} bytes but usedBytes = ${usedBytes}`);
+  if (dirtyEntries !== v.words[Header.DIRTY_COUNT]) problems.push(`${dirtyEntries} dirty entries but DIRTY_COUNT = ${v.words[Header.DIRTY_COUNT]}`);
   return problems;
 }
 

@@ -106,8 +106,9 @@ export function handOverStep(c: L1Core, e: number, _j: number, a: { readonly loc
   const tr = c.threadReads;
   const slot = c.tw[(e << ENTRY_SHIFT) + SLOT];
   const base = slot * c.maxThreads;
-  if (tr[base + c.me] + staleHeldByMe(c, e) < a.locks) return KEY_IN_WRONG_STATE;
-  const locks = a.locks - (staleHeldByMe(c, e) > 0 ? moveStale(c, slot, a.locks, a.to) : 0);
+  const stale = staleHeldByMe(c, e);
+  if (tr[base + c.me] + stale < a.locks) return KEY_IN_WRONG_STATE;
+  const locks = a.locks - (stale > 0 ? moveStale(c, slot, a.locks, a.to) : 0);
   tr[base + c.me] -= locks;
   tr[base + a.to - 1] += locks;
   return 0;
