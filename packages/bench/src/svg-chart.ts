@@ -3,16 +3,21 @@
  * x categories, drawn as lines (a trend over a numeric parameter) or grouped bars (a comparison),
  * with axes, ticks, a legend and a title. The output is a standalone SVG document.
  */
+import type { Spread } from './spread.ts';
 
 /** One named series: y values, one per x category (NaN = no point). */
 export interface ChartSeries {
   readonly name: string;
   readonly values: readonly number[];
+  /** The spread of each value over repetitions, one per x (drawn as error bars). */
+  readonly spreads?: readonly (Spread | undefined)[];
 }
 
 /** What to draw. */
 export interface ChartSpec {
   readonly title: string;
+  /** The figure the chart exists to show (e.g. `store 0.86× the write baseline`), printed on it. */
+  readonly headline?: string;
   /** `line` joins each series' points; `bar` groups one bar per series at each x. */
   readonly kind: 'line' | 'bar';
   /** x categories, in display order (numbers are printed as given). */
