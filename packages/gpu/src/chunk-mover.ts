@@ -83,6 +83,8 @@ export class ChunkMover {
   readonly method: GatherMethod;
   /** Blocks in one piece: the chunks of a call move as pieces of at most this many blocks. */
   readonly pieceBlocks: number;
+  /** Staging buffers per direction: pieces in flight. */
+  readonly stagingBuffers: number;
   readonly #gather: ChunkGather;
   readonly #readRing: StagingRing;
   readonly #writeRing: StagingRing;
@@ -110,6 +112,7 @@ export class ChunkMover {
     this.chunkBlocks = chunkBlocks;
     this.method = method;
     this.pieceBlocks = pieceBlocks;
+    this.stagingBuffers = stagingBuffers;
     const device = cache.gpu.device;
     const stagingBytes = pieceBlocks * cache.geometry.blockBytes;
     this.#gather = method === 'kernel' ? new KernelGather(cache, stagingBuffers, pieceBlocks) : new CopyChainGather(cache);

@@ -1,13 +1,16 @@
 /**
  * `kvtier-bench transfer`: store (device -> L1) and retrieve (L1 -> device) throughput of pipelined
  * chunk moves, per chunk size, cache layout and gather method, next to single-thread memcpy
- * (TypedArray.set into a SharedArrayBuffer) of the same sizes measured in the same run.
+ * (TypedArray.set into a SharedArrayBuffer) and the two-copy limit (two-copy.ts) of the same bytes,
+ * measured in the same run.
  */
 import { ChunkMover, GATHER_METHODS, openGpu, PagedKvCache, type GatherMethod, type Gpu, type KvLayout } from '@kvtier/gpu';
 import type { BenchCommand } from '../command.ts';
 import { numberList, oneOf, parseFlags, UsageError } from '../args.ts';
 import { saveChart } from '../results.ts';
-import { formatTable } from '../table.ts';
+import { paired, spreadOf, timeInTurns, type Spread } from '../spread.ts';
+import { formatNumber, formatTable } from '../table.ts';
+import { TwoCopyLimit } from '../two-copy.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -19,36 +22,32 @@ const BLOCK_BYTES = SHAPE.layers * 2 * SHAPE.kvHeads * SHAPE.headDim * 2 * SHAPE
 const MEASURE_BYTES = 128 * MiB;
 /** Chunks moved per measurement, at least. */
 const MIN_CHUNKS = 8;
+/** Repetitions per figure, at least: each figure is reported as its spread. */
+const MIN_REPS = 3;
+
+/** The figures of one row, each over the repetitions; ratios are taken per repetition. */
+interface RowSpread {
+  GBps: Spread;
+  memcpyGBps: Spread;
+  twoCopyGBps: Spread;
+  xMemcpy: Spread;
+  xTwoCopy: Spread;
+}
 
 interface Row {
   direction: 'store' | 'retrieve';
   chunkBytes: number;
   layout: KvLayout;
   method: GatherMethod;
+  /** Medians of the repetitions. */
   GBps: number;
   memcpyGBps: number;
+  twoCopyGBps: number;
+  spread: RowSpread;
 }
 
 function progress(message: string): void {
   process.stderr.write(`transfer: ${message}\n`);
-}
-
-/**
- * Best-of-`reps` seconds of each of `runs`, after one untimed warm-up of each (page faults,
- * pipeline creation). The runs take turns within each repetition, so a noisy neighbour on a
- * shared machine weighs on all of them alike.
- */
-async function bestSeconds(reps: number, runs: readonly (() => unknown)[]): Promise<number[]> {
-  for (const run of runs) await run();
-  const best = runs.map(() => Infinity);
-  for (let i = 0; i < reps; i++) {
-    for (let k = 0; k < runs.length; k++) {
-      const started = performance.now();
-      await runs[k]();
-      best[k] = Math.min(best[k], (performance.now() - started) / 1000);
-    }
-  }
-  return best;
 }
 
 /** A fixed shuffle of `0 … n-1` (an LCG): a long-running engine's block table is not sorted. */
@@ -75,9 +74,24 @@ interface Settings {
   readonly table: TableOrder;
 }
 
+/** A store or retrieve row from the seconds of its repetitions and of the baselines' (same repetitions). */
+function rowOf(base: Omit<Row, 'GBps' | 'memcpyGBps' | 'twoCopyGBps' | 'spread'>, bytes: number, seconds: number[], memcpy: number[], twoCopy: number[]): Row {
+  const gbps = (s: number[]) => s.map((t) => bytes / t / 1e9);
+  const spread: RowSpread = {
+    GBps: spreadOf(gbps(seconds)),
+    memcpyGBps: spreadOf(gbps(memcpy)),
+    twoCopyGBps: spreadOf(gbps(twoCopy)),
+    xMemcpy: spreadOf(paired(memcpy, seconds, (base, move) => base / move)),
+    xTwoCopy: spreadOf(paired(twoCopy, seconds, (base, move) => base / move)),
+  };
+  return { ...base, GBps: spread.GBps.median, memcpyGBps: spread.memcpyGBps.median, twoCopyGBps: spread.twoCopyGBps.median, spread };
+}
+
 /**
  * Rows for one chunk size. memcpy copies the same bytes, chunk by chunk, into the same arena the
- * moves use, from a second SAB of the same size: the same total bytes and distinct buffers.
+ * moves use, from a second SAB of the same size: the same total bytes and distinct buffers. The
+ * two-copy limit moves those bytes into the arena through a staging ring of the mover's piece size
+ * and depth, a worker thread doing the first copy. All four take turns in every repetition.
  */
 async function measureSize(gpu: Gpu, chunkBytes: number, settings: Settings): Promise<Row[]> {
   const { reps, methods, stagingBuffers, pieceBytes } = settings;
@@ -98,15 +112,20 @@ async function measureSize(gpu: Gpu, chunkBytes: number, settings: Settings): Pr
       for (const method of methods) {
         progress(`${chunkBytes / KiB} KiB chunks, ${layout}, ${method}`);
         const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers, pieceBytes });
+        let twoCopy: TwoCopyLimit | undefined;
         try {
+          twoCopy = await TwoCopyLimit.start({
+            source: memcpySource.buffer, destination: arena, pieceBytes: mover.pieceBlocks * BLOCK_BYTES, stagingBuffers: mover.stagingBuffers,
+          });
+          const limit = twoCopy;
           const memcpy = () => {
             for (let i = 0; i < chunks; i++) arena.set(memcpySource.subarray(i * chunkBytes, (i + 1) * chunkBytes), i * chunkBytes);
           };
-          const [copy, store, retrieve] = await bestSeconds(reps, [memcpy, () => mover.store(transfers), () => mover.retrieve(transfers)]);
-          const memcpyGBps = bytes / copy / 1e9;
-          rows.push({ direction: 'store', chunkBytes, layout, method, GBps: bytes / store / 1e9, memcpyGBps });
-          rows.push({ direction: 'retrieve', chunkBytes, layout, method, GBps: bytes / retrieve / 1e9, memcpyGBps });
+          const [copy, two, store, retrieve] = await timeInTurns(reps, [memcpy, () => limit.run(), () => mover.store(transfers), () => mover.retrieve(transfers)]);
+          rows.push(rowOf({ direction: 'store', chunkBytes, layout, method }, bytes, store, copy, two));
+          rows.push(rowOf({ direction: 'retrieve', chunkBytes, layout, method }, bytes, retrieve, copy, two));
         } finally {
+          await twoCopy?.close();
           mover.destroy();
         }
       }
@@ -121,16 +140,19 @@ const USAGE = `kvtier-bench transfer [--json] [--sizes KiB,...] [--reps N] [--me
 
 Store (device -> L1) and retrieve (L1 -> device) GB/s of pipelined chunk moves for each chunk size,
 cache layout (block-contiguous, per-layer) and gather method (copy chain, WGSL kernel), next to
-single-thread memcpy of the same sizes. Chunk sizes must be multiples of ${BLOCK_BYTES / KiB} KiB (one block).
+single-thread memcpy and the two-copy limit (the same bytes moved through a staging ring of the
+mover's piece size and depth by two threads, no WebGPU), all measured in the same run, taking turns.
+Every figure is the median (min–max) of the repetitions; ratios are taken per repetition. Chunk sizes must be multiples of ${BLOCK_BYTES / KiB} KiB (one block).
   --sizes    chunk sizes in KiB (default 256,1024,4096,16384)
-  --reps     timed repetitions per figure, best counts (default 5)
+  --reps     timed repetitions per figure, ≥ ${MIN_REPS} (default 5)
   --methods  gather methods (default copy,kernel)
   --staging  staging buffers per direction, pieces in flight (default: 8 MiB worth, 3 to 16)
   --piece    most KiB one staging buffer carries (default 3072); the chunks of a run are cut into
              pieces of whole blocks, small chunks sharing a piece, large ones spanning several
   --table    block table order: shuffled (default; a long-running engine's, one copy per block run)
              or sequential (a fresh sequence's; neighbouring blocks merge into one copy)
-  --json     print {"backend","adapter","rows":[{direction,chunkBytes,layout,method,GBps,memcpyGBps}]}`;
+  --json     print {"backend","adapter","rows":[{direction,chunkBytes,layout,method,GBps,memcpyGBps,twoCopyGBps,
+             spread:{GBps,memcpyGBps,twoCopyGBps,xMemcpy,xTwoCopy: {min,median,max}}}]} (figures: medians)`;
 
 async function run(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods', 'staging', 'piece', 'table']);
@@ -138,6 +160,7 @@ async function run(argv: string[]): Promise<number> {
   const bad = sizes.find((s) => !Number.isInteger(s / BLOCK_BYTES));
   if (bad !== undefined) throw new UsageError(`--sizes: ${bad / KiB} KiB is not a multiple of the ${BLOCK_BYTES / KiB} KiB block`);
   const [reps] = numberList(flags.reps, 'reps', [5]);
+  if (!Number.isInteger(reps) || reps < MIN_REPS) throw new UsageError(`--reps: must be an integer ≥ ${MIN_REPS} (a spread needs repetitions), got ${reps}`);
   const staging = flags.staging === undefined ? undefined : numberList(flags.staging, 'staging', [])[0];
   const piece = flags.piece === undefined ? undefined : numberList(flags.piece, 'piece', [])[0] * KiB;
   const table = oneOf(flags.table, 'table', TABLE_ORDERS);
@@ -148,30 +171,34 @@ async function run(argv: string[]): Promise<number> {
   try {
     progress(`${gpu.backend} / ${gpu.adapterName}`);
     const rows: Row[] = [];
-    const settings: Settings = { reps: Math.max(1, Math.round(reps)), methods, stagingBuffers: staging, pieceBytes: piece, table };
+    const settings: Settings = { reps, methods, stagingBuffers: staging, pieceBytes: piece, table };
     for (const size of sizes) rows.push(...(await measureSize(gpu, size, settings)));
     const series = [...new Set(rows.map((r) => `${r.direction} ${r.layout} ${r.method}`))];
+    const rowAt = (size: number, name: string) => rows.find((row) => row.chunkBytes === size && `${row.direction} ${row.layout} ${row.method}` === name);
+    const headline = (['store', 'retrieve'] as const).map((direction) => {
+      const r = rowAt(4 * MiB, `${direction} block-contiguous copy`);
+      return r === undefined ? undefined : `${direction} ${formatNumber(r.spread.xTwoCopy.median)}×`;
+    }).filter((part) => part !== undefined);
     saveChart('transfer', {
-      title: `GPU <-> L1 chunk moves vs memcpy (${gpu.backend}, ${table} block table)`,
+      title: `GPU <-> L1 chunk moves vs the two-copy limit (${gpu.backend}, ${table} block table)`,
+      headline: headline.length === 0 ? undefined : `4 MiB chunks, block-contiguous, copy: ${headline.join(', ')} the two-copy limit`,
       kind: 'line',
       x: sizes.map((s) => `${s / KiB} KiB`),
       xLabel: 'chunk size',
-      yLabel: '× memcpy',
+      yLabel: '× two-copy limit',
       series: series.map((name) => ({
         name,
-        values: sizes.map((size) => {
-          const r = rows.find((row) => row.chunkBytes === size && `${row.direction} ${row.layout} ${row.method}` === name);
-          return r === undefined ? NaN : r.GBps / r.memcpyGBps;
-        }),
+        values: sizes.map((size) => rowAt(size, name)?.spread.xTwoCopy.median ?? NaN),
+        spreads: sizes.map((size) => rowAt(size, name)?.spread.xTwoCopy),
       })),
     });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ backend: gpu.backend, adapter: gpu.adapterName, rows })}\n`);
     } else {
-      process.stdout.write(`backend: ${gpu.backend}, adapter: ${gpu.adapterName}, block table: ${table}\n`);
+      process.stdout.write(`backend: ${gpu.backend}, adapter: ${gpu.adapterName}, block table: ${table}, ${settings.reps} repetitions: median (min–max)\n`);
       process.stdout.write(formatTable(
-        ['direction', 'chunk KiB', 'layout', 'method', 'GB/s', 'memcpy GB/s', 'x memcpy'],
-        rows.map((r) => [r.direction, r.chunkBytes / KiB, r.layout, r.method, r.GBps, r.memcpyGBps, r.GBps / r.memcpyGBps]),
+        ['direction', 'chunk KiB', 'layout', 'method', 'GB/s', 'memcpy GB/s', 'two-copy GB/s', 'x memcpy', 'x two-copy'],
+        rows.map((r) => [r.direction, r.chunkBytes / KiB, r.layout, r.method, r.spread.GBps, r.spread.memcpyGBps, r.spread.twoCopyGBps, r.spread.xMemcpy, r.spread.xTwoCopy]),
       ));
     }
     return 0;
@@ -182,7 +209,7 @@ async function run(argv: string[]): Promise<number> {
 
 /** The `transfer` benchmark. */
 export const command: BenchCommand = {
-  summary: 'GPU <-> L1 chunk store/retrieve GB/s by chunk size, layout and gather method, vs memcpy',
+  summary: 'GPU <-> L1 chunk store/retrieve GB/s by chunk size, layout and gather method, vs memcpy and the two-copy limit',
   usage: USAGE,
   run,
   suiteArgs: ['--reps', '3'],
