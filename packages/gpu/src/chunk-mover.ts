@@ -38,6 +38,20 @@ interface Piece {
   readonly bytes: number;
 }
 
+/**
+ * Appends `part` to a piece's views, joined with the last one when it continues it in the same
+ * buffer: staging holds the parts back to back, so a joined view is one `TypedArray.set` instead
+ * of several (neighbouring L1 slots of small chunks are the common case).
+ */
+function appendView(views: Uint8Array[], part: Uint8Array): void {
+  const last = views[views.length - 1];
+  if (last !== undefined && last.buffer === part.buffer && last.byteOffset + last.byteLength === part.byteOffset) {
+    views[views.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.byteLength + part.byteLength);
+  } else {
+    views.push(part);
+  }
+}
+
 /** Options of {@link ChunkMover}. */
 export interface ChunkMoverOptions {
   /** Blocks in a full chunk (`chunkSize / blockTokens`). */
@@ -224,7 +238,8 @@ export class ChunkMover {
   /**
    * Checks every chunk (`INVALID_ARGUMENT` naming the first bad one), then cuts the blocks of all
    * chunks, in order, into pieces of at most `pieceBlocks` blocks, each with the parts of the views
-   * it maps to. Block ids are snapshotted, so a caller changing its table while the moves run
+   * it maps to (parts that continue each other in host memory, such as neighbouring L1 slots, as
+   * one view: one host copy). Block ids are snapshotted, so a caller changing its table while the moves run
    * cannot steer them out of range.
    */
   #pieces(chunks: readonly ChunkTransfer[], what: string): Piece[] {
@@ -250,7 +265,7 @@ export class ChunkMover {
       const n = chunk.blocks.length;
       for (let first = 0; first < n;) {
         const take = Math.min(n - first, pieceStart + this.pieceBlocks - filled);
-        views.push(chunk.view.subarray(first * blockBytes, (first + take) * blockBytes));
+        appendView(views, chunk.view.subarray(first * blockBytes, (first + take) * blockBytes));
         first += take;
         filled += take;
         if (filled - pieceStart === this.pieceBlocks || filled === blocks.length) {

@@ -11,6 +11,7 @@ import { saveChart } from '../results.ts';
 import { paired, spreadOf, timeInTurns, type Spread } from '../spread.ts';
 import { formatNumber, formatTable } from '../table.ts';
 import { TwoCopyLimit } from '../two-copy.ts';
+import { mainThreadTime, type CallCounts, type MainThreadTime } from '../main-thread-time.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -46,6 +47,33 @@ interface Row {
   spread: RowSpread;
 }
 
+/** Main-thread milliseconds per {@link MEASURE_BYTES} of one direction, by kind of work (`--breakdown`). */
+interface BreakdownRow {
+  direction: 'store' | 'retrieve';
+  chunkBytes: number;
+  layout: KvLayout;
+  method: GatherMethod;
+  spread: Record<BreakdownKind, Spread>;
+  /** Calls per {@link MEASURE_BYTES} (the same in every repetition). */
+  calls: CallCounts;
+}
+
+type BreakdownKind = Exclude<keyof MainThreadTime, 'calls'>;
+const BREAKDOWN_KINDS: readonly BreakdownKind[] = ['hostCopyMs', 'encodeMs', 'submitMs', 'mapMs', 'wallMs'];
+const CALL_KINDS: readonly (keyof CallCounts)[] = ['hostCopies', 'copyCommands', 'submits', 'maps'];
+
+/** `reps` wrapped runs of `call`, each scaled to {@link MEASURE_BYTES}. */
+async function breakdownOf(base: Omit<BreakdownRow, 'spread' | 'calls'>, reps: number, bytes: number, call: () => Promise<unknown>): Promise<BreakdownRow> {
+  const samples: MainThreadTime[] = [];
+  for (let i = 0; i < reps; i++) samples.push(await mainThreadTime(call));
+  const scale = MEASURE_BYTES / bytes;
+  const spread = Object.fromEntries(BREAKDOWN_KINDS.map((kind) => [kind, spreadOf(samples.map((t) => t[kind] * scale))])) as BreakdownRow['spread'];
+  const { hostCopies, copyCommands, submits, maps } = samples[0].calls;
+  const per = (n: number) => Math.round(n * scale);
+  const calls: CallCounts = { hostCopies: per(hostCopies), copyCommands: per(copyCommands), submits: per(submits), maps: per(maps) };
+  return { ...base, spread, calls };
+}
+
 function progress(message: string): void {
   process.stderr.write(`transfer: ${message}\n`);
 }
@@ -72,6 +100,8 @@ interface Settings {
   readonly stagingBuffers: number | undefined;
   readonly pieceBytes: number | undefined;
   readonly table: TableOrder;
+  /** Also measure where the main thread's time goes (wrapped API calls; untimed otherwise). */
+  readonly breakdown: boolean;
 }
 
 /** A store or retrieve row from the seconds of its repetitions and of the baselines' (same repetitions). */
@@ -93,7 +123,7 @@ function rowOf(base: Omit<Row, 'GBps' | 'memcpyGBps' | 'twoCopyGBps' | 'spread'>
  * two-copy limit moves those bytes into the arena through a staging ring of the mover's piece size
  * and depth, a worker thread doing the first copy. All four take turns in every repetition.
  */
-async function measureSize(gpu: Gpu, chunkBytes: number, settings: Settings): Promise<Row[]> {
+async function measureSize(gpu: Gpu, chunkBytes: number, settings: Settings, breakdown: BreakdownRow[]): Promise<Row[]> {
   const { reps, methods, stagingBuffers, pieceBytes } = settings;
   const chunkBlocks = chunkBytes / BLOCK_BYTES;
   const chunks = Math.max(MIN_CHUNKS, Math.floor(MEASURE_BYTES / chunkBytes));
@@ -124,6 +154,10 @@ async function measureSize(gpu: Gpu, chunkBytes: number, settings: Settings): Pr
           const [copy, two, store, retrieve] = await timeInTurns(reps, [memcpy, () => limit.run(), () => mover.store(transfers), () => mover.retrieve(transfers)]);
           rows.push(rowOf({ direction: 'store', chunkBytes, layout, method }, bytes, store, copy, two));
           rows.push(rowOf({ direction: 'retrieve', chunkBytes, layout, method }, bytes, retrieve, copy, two));
+          if (settings.breakdown) {
+            breakdown.push(await breakdownOf({ direction: 'store', chunkBytes, layout, method }, reps, bytes, () => mover.store(transfers)));
+            breakdown.push(await breakdownOf({ direction: 'retrieve', chunkBytes, layout, method }, reps, bytes, () => mover.retrieve(transfers)));
+          }
         } finally {
           await twoCopy?.close();
           mover.destroy();
@@ -136,7 +170,7 @@ async function measureSize(gpu: Gpu, chunkBytes: number, settings: Settings): Pr
   return rows;
 }
 
-const USAGE = `kvtier-bench transfer [--json] [--sizes KiB,...] [--reps N] [--methods copy,kernel] [--staging N] [--piece KiB] [--table shuffled|sequential]
+const USAGE = `kvtier-bench transfer [--json] [--sizes KiB,...] [--reps N] [--methods copy,kernel] [--staging N] [--piece KiB] [--table shuffled|sequential] [--breakdown]
 
 Store (device -> L1) and retrieve (L1 -> device) GB/s of pipelined chunk moves for each chunk size,
 cache layout (block-contiguous, per-layer) and gather method (copy chain, WGSL kernel), next to
@@ -151,11 +185,13 @@ Every figure is the median (min–max) of the repetitions; ratios are taken per 
              pieces of whole blocks, small chunks sharing a piece, large ones spanning several
   --table    block table order: shuffled (default; a long-running engine's, one copy per block run)
              or sequential (a fresh sequence's; neighbouring blocks merge into one copy)
+  --breakdown  also time the main thread's work inside each move (host copies, encoding, submits,
+             maps; by wrapping those methods), per ${MEASURE_BYTES / MiB} MiB, in extra untimed-figure runs
   --json     print {"backend","adapter","rows":[{direction,chunkBytes,layout,method,GBps,memcpyGBps,twoCopyGBps,
              spread:{GBps,memcpyGBps,twoCopyGBps,xMemcpy,xTwoCopy: {min,median,max}}}]} (figures: medians)`;
 
 async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods', 'staging', 'piece', 'table']);
+  const flags = parseFlags(argv, ['json', 'sizes', 'reps', 'methods', 'staging', 'piece', 'table', 'breakdown']);
   const sizes = numberList(flags.sizes, 'sizes', [256, 1024, 4096, 16384]).map((k) => k * KiB);
   const bad = sizes.find((s) => !Number.isInteger(s / BLOCK_BYTES));
   if (bad !== undefined) throw new UsageError(`--sizes: ${bad / KiB} KiB is not a multiple of the ${BLOCK_BYTES / KiB} KiB block`);
@@ -171,8 +207,9 @@ async function run(argv: string[]): Promise<number> {
   try {
     progress(`${gpu.backend} / ${gpu.adapterName}`);
     const rows: Row[] = [];
-    const settings: Settings = { reps, methods, stagingBuffers: staging, pieceBytes: piece, table };
-    for (const size of sizes) rows.push(...(await measureSize(gpu, size, settings)));
+    const breakdown: BreakdownRow[] = [];
+    const settings: Settings = { reps, methods, stagingBuffers: staging, pieceBytes: piece, table, breakdown: flags.breakdown === true };
+    for (const size of sizes) rows.push(...(await measureSize(gpu, size, settings, breakdown)));
     const series = [...new Set(rows.map((r) => `${r.direction} ${r.layout} ${r.method}`))];
     const rowAt = (size: number, name: string) => rows.find((row) => row.chunkBytes === size && `${row.direction} ${row.layout} ${row.method}` === name);
     const headline = (['store', 'retrieve'] as const).map((direction) => {
@@ -193,13 +230,21 @@ async function run(argv: string[]): Promise<number> {
       })),
     });
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ backend: gpu.backend, adapter: gpu.adapterName, rows })}\n`);
+      const out = settings.breakdown ? { backend: gpu.backend, adapter: gpu.adapterName, rows, breakdown } : { backend: gpu.backend, adapter: gpu.adapterName, rows };
+      process.stdout.write(`${JSON.stringify(out)}\n`);
     } else {
       process.stdout.write(`backend: ${gpu.backend}, adapter: ${gpu.adapterName}, block table: ${table}, ${settings.reps} repetitions: median (min–max)\n`);
       process.stdout.write(formatTable(
         ['direction', 'chunk KiB', 'layout', 'method', 'GB/s', 'memcpy GB/s', 'two-copy GB/s', 'x memcpy', 'x two-copy'],
         rows.map((r) => [r.direction, r.chunkBytes / KiB, r.layout, r.method, r.spread.GBps, r.spread.memcpyGBps, r.spread.twoCopyGBps, r.spread.xMemcpy, r.spread.xTwoCopy]),
       ));
+      if (settings.breakdown) {
+        process.stdout.write(`\nmain thread, ms per ${MEASURE_BYTES / MiB} MiB moved (inside the calls; the rest of wall is waiting for the queue thread)\n`);
+        process.stdout.write(formatTable(
+          ['direction', 'chunk KiB', 'layout', 'method', 'host copy', 'encode', 'submit', 'maps', 'wall', 'host copies', 'copy cmds', 'submits', 'mapAsync'],
+          breakdown.map((r) => [r.direction, r.chunkBytes / KiB, r.layout, r.method, ...BREAKDOWN_KINDS.map((kind) => r.spread[kind]), ...CALL_KINDS.map((kind) => r.calls[kind])]),
+        ));
+      }
     }
     return 0;
   } finally {
