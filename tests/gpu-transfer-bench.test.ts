@@ -24,9 +24,19 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-test('transfer --json: backend, adapter and one row per direction, layout and method', () =>
+const FIGURES = ['GBps', 'memcpyGBps', 'twoCopyGBps'] as const;
+const SPREADS = [...FIGURES, 'xMemcpy', 'xTwoCopy'] as const;
+
+type Spread = { min: number; median: number; max: number };
+
+function assertSpread(s: Spread, what: string): void {
+  assert.equal(Object.keys(s), ['min', 'median', 'max'], what);
+  assert.ok(Number.isFinite(s.min) && s.min > 0 && s.min <= s.median && s.median <= s.max, `${what}: ${JSON.stringify(s)}`);
+}
+
+test('transfer --json: one row per direction, layout and method, each figure its median with its spread, the two-copy limit beside memcpy', () =>
   withDeadline((async () => {
-    const { code, stdout, stderr } = await run(['transfer', '--sizes', '256', '--reps', '1', '--json']);
+    const { code, stdout, stderr } = await run(['transfer', '--sizes', '256', '--reps', '3', '--json']);
     assert.is(code, 0, stderr);
     const out = JSON.parse(stdout) as { backend: string; adapter: string; rows: Record<string, unknown>[] };
     assert.equal(Object.keys(out), ['backend', 'adapter', 'rows']);
@@ -35,15 +45,41 @@ test('transfer --json: backend, adapter and one row per direction, layout and me
     assert.is(out.rows.length, 2 * 2 * 2);
     const seen = new Set<string>();
     for (const row of out.rows) {
-      assert.equal(Object.keys(row), ['direction', 'chunkBytes', 'layout', 'method', 'GBps', 'memcpyGBps']);
+      assert.equal(Object.keys(row), ['direction', 'chunkBytes', 'layout', 'method', 'GBps', 'memcpyGBps', 'twoCopyGBps', 'spread']);
       assert.is(row.chunkBytes, 256 * 1024);
-      for (const f of ['GBps', 'memcpyGBps']) assert.ok(typeof row[f] === 'number' && Number.isFinite(row[f]) && (row[f] as number) > 0, `${f}: ${row[f]}`);
+      const spread = row.spread as Record<string, Spread>;
+      assert.equal(Object.keys(spread), [...SPREADS]);
+      for (const f of SPREADS) assertSpread(spread[f], f);
+      for (const f of FIGURES) assert.is(row[f], spread[f].median, `${f} is the median`);
       seen.add(`${row.direction} ${row.layout} ${row.method}`);
     }
     assert.is(seen.size, 8, 'every combination once');
     assert.match(stderr, /transfer: 256 KiB chunks/, 'progress on stderr');
     assert.ok(existsSync(join(RESULTS, 'transfer.svg')), 'the chart was drawn');
-  })(), 120_000, 'kvtier-bench transfer'));
+  })(), 180_000, 'kvtier-bench transfer'));
+
+test('transfer --breakdown: main-thread time by kind and calls per 128 MiB; neighbouring slots make one host copy, one submit and one map per piece', () =>
+  withDeadline((async () => {
+    const { code, stdout, stderr } = await run(['transfer', '--sizes', '256', '--reps', '3', '--methods', 'copy', '--table', 'sequential', '--breakdown', '--json']);
+    assert.is(code, 0, stderr);
+    const out = JSON.parse(stdout) as { rows: unknown[]; breakdown: { direction: string; layout: string; spread: Record<string, Spread>; calls: Record<string, number> }[] };
+    assert.is(out.rows.length, 4);
+    assert.is(out.breakdown.length, 4);
+    // 128 MiB in 3 MiB pieces of 24 blocks: 43 pieces; a sequential table merges each piece's blocks into one copy per run.
+    const pieces = Math.ceil(1024 / 24);
+    for (const r of out.breakdown) {
+      for (const kind of ['hostCopyMs', 'encodeMs', 'submitMs', 'mapMs', 'wallMs']) assert.ok(r.spread[kind].min <= r.spread[kind].median && r.spread[kind].median <= r.spread[kind].max, kind);
+      const runsPerBlock = r.layout === 'per-layer' ? 8 : 1;
+      assert.equal(r.calls, { hostCopies: pieces, copyCommands: r.layout === 'per-layer' ? 1024 * runsPerBlock : pieces, submits: pieces, maps: pieces }, `${r.direction} ${r.layout}`);
+    }
+  })(), 180_000, 'kvtier-bench transfer'));
+
+test('transfer refuses fewer than 3 repetitions: a figure is a spread', () =>
+  withDeadline((async () => {
+    const { code, stderr } = await run(['transfer', '--sizes', '256', '--reps', '2', '--json']);
+    assert.is.not(code, 0);
+    assert.match(stderr, /--reps: must be an integer ≥ 3 \(a spread needs repetitions\), got 2/);
+  })(), 60_000, 'kvtier-bench transfer'));
 
 test('transfer rejects a chunk size that is not a whole number of blocks', () =>
   withDeadline((async () => {
@@ -54,7 +90,7 @@ test('transfer rejects a chunk size that is not a whole number of blocks', () =>
 
 test('transfer --piece reaches the mover: a piece of a fractional byte count is rejected naming pieceBytes', () =>
   withDeadline((async () => {
-    const { code, stderr } = await run(['transfer', '--sizes', '256', '--reps', '1', '--methods', 'copy', '--piece', '0.001', '--json']);
+    const { code, stderr } = await run(['transfer', '--sizes', '256', '--reps', '3', '--methods', 'copy', '--piece', '0.001', '--json']);
     assert.is.not(code, 0);
     assert.match(stderr, /config\.pieceBytes: must be a positive integer, got 1\.024/);
   })(), 60_000, 'kvtier-bench transfer'));

@@ -140,6 +140,49 @@ for (const method of GATHER_METHODS) {
     }));
 }
 
+/** Runs `move` counting the `Uint8Array` copies (`TypedArray.set`) made while it runs: the mover's host copies. */
+async function hostCopiesOf(move: () => Promise<void>): Promise<number> {
+  let copies = 0;
+  const original = Uint8Array.prototype.set;
+  Object.defineProperty(Uint8Array.prototype, 'set', {
+    configurable: true,
+    writable: true,
+    value: function counted(this: Uint8Array, ...args: Parameters<Uint8Array['set']>) {
+      copies++;
+      return original.apply(this, args);
+    },
+  });
+  try {
+    await move();
+  } finally {
+    delete (Uint8Array.prototype as { set?: unknown }).set;
+  }
+  return copies;
+}
+
+for (const method of GATHER_METHODS) {
+  test(`${method}: views that continue each other in memory are one host copy per piece, views apart one each, bit-exact`, () =>
+    withMover('block-contiguous', 'f16', 103, (f) => ({ chunkBlocks: 2, method, pieceBytes: 3 * f.cache.blockBytes, stagingBuffers: 2 }), async (f, mover) => {
+      const bb = f.cache.blockBytes;
+      const order = shuffledBlocks(SHAPE.numBlocks, 104);
+      const source = order.slice(0, 9); // chunks of 2, 2, 2, 2 and 1 blocks: pieces of 3, 3 and 3 blocks
+      const target = order.slice(9, 18);
+      for (const gap of [0, 8]) {
+        const slot = 2 * bb + gap;
+        const arena = sharedBytes(5 * slot);
+        const cut = (table: number[]) => [0, 2, 4, 6, 8].map((first, i) => ({ blocks: table.slice(first, first + 2), view: arena.subarray(i * slot, i * slot + 2 * bb) }));
+        // Back to back, each piece is one range of the arena; apart, pieces 1 and 3 have two parts of two chunks, piece 2 the end of one and the start of another.
+        const expected = gap === 0 ? 3 : 6;
+        assert.is(await hostCopiesOf(() => mover.store(cut(source))), expected, `store, slots ${gap} bytes apart`);
+        const want = new Uint8Array(arena.byteLength);
+        cut(source).forEach((c, i) => want.set(blockBytes(f, c.blocks), i * slot));
+        assert.ok(sameBytes(arena, want), `stored, slots ${gap} bytes apart`);
+        assert.is(await hostCopiesOf(() => mover.retrieve(cut(target))), expected, `retrieve, slots ${gap} bytes apart`);
+        assert.ok(sameBytes(await f.cache.readBlocks(target), blockBytes(f, source)), `retrieved, slots ${gap} bytes apart`);
+      }
+    }));
+}
+
 /**
  * Runs `body` on a filled cache and a mover over it (options given, or made from the fixture), under the test deadline, and destroys both
  * afterwards whatever happens.
