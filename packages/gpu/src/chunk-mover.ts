@@ -18,6 +18,8 @@ import { invalidArgument } from '@kvtier/core/authoring';
 import { CopyChainGather, GATHER_METHODS, type ChunkGather, type GatherMethod } from './gather.ts';
 import { KernelGather } from './gather-kernel.ts';
 import type { PagedKvCache } from './paged-kv-cache.ts';
+import type { KvGeometry } from './layout.ts';
+import { stagingOffset, type StagingOrder } from './plan.ts';
 import { StagingRing, type StagingSlot } from './staging-ring.ts';
 
 /** One chunk to move: its blocks (block-table order) and the host bytes it maps to. */
@@ -29,13 +31,14 @@ export interface ChunkTransfer {
 }
 
 /**
- * Whole blocks moved through one staging buffer: `blocks` (possibly of several chunks) and, in the
- * same order, the parts of the chunks' views they map to, back to back in staging.
+ * Whole blocks moved through one staging buffer: `blocks` (possibly of several chunks), in the
+ * same order the parts of the chunks' views they map to, and the order they take in staging.
  */
 interface Piece {
   readonly blocks: Int32Array;
   readonly views: readonly Uint8Array[];
   readonly bytes: number;
+  readonly order: StagingOrder;
 }
 
 /**
@@ -49,6 +52,31 @@ function appendView(views: Uint8Array[], part: Uint8Array): void {
     views[views.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.byteLength + part.byteLength);
   } else {
     views.push(part);
+  }
+}
+
+/**
+ * Calls `copy(offset, part)` for every part of `piece`'s host views and the staging offset its
+ * bytes take: one per view part in canonical order, one per block and run in run-major order.
+ */
+function forEachHostRun(geometry: KvGeometry, piece: Piece, copy: (offset: number, part: Uint8Array) => void): void {
+  let offset = 0;
+  if (piece.order === 'canonical') {
+    for (const view of piece.views) {
+      copy(offset, view);
+      offset += view.byteLength;
+    }
+    return;
+  }
+  const { blockBytes, runBytes, runsPerBlock } = geometry;
+  const count = piece.blocks.length;
+  let index = 0;
+  for (const view of piece.views) {
+    for (let start = 0; start < view.byteLength; start += blockBytes, index++) {
+      for (let r = 0; r < runsPerBlock; r++) {
+        copy(stagingOffset(geometry, piece.order, count, index, r), view.subarray(start + r * runBytes, start + (r + 1) * runBytes));
+      }
+    }
   }
 }
 
@@ -149,15 +177,11 @@ export class ChunkMover {
     await this.#pipeline(this.#pieces(chunks, what), this.#readRing, what, (piece, slot) => {
       const { device } = this.cache.gpu;
       const encoder = device.createCommandEncoder();
-      this.#gather.encodeGather(encoder, piece.blocks, slot.buffer, slot.index);
+      this.#gather.encodeGather(encoder, piece.blocks, slot.buffer, slot.index, piece.order);
       device.queue.submit([encoder.finish()]);
       return slot.buffer.mapAsync(GPUMapMode.READ, 0, piece.bytes).then(() => {
         const staged = new Uint8Array(slot.buffer.getMappedRange(0, piece.bytes));
-        let offset = 0;
-        for (const view of piece.views) {
-          view.set(staged.subarray(offset, offset + view.byteLength));
-          offset += view.byteLength;
-        }
+        forEachHostRun(this.cache.geometry, piece, (offset, part) => part.set(staged.subarray(offset, offset + part.byteLength)));
         slot.buffer.unmap();
       });
     });
@@ -173,14 +197,10 @@ export class ChunkMover {
     await this.#pipeline(this.#pieces(chunks, what), this.#writeRing, what, (piece, slot) => {
       const { device } = this.cache.gpu;
       const staged = new Uint8Array(slot.buffer.getMappedRange(0, piece.bytes));
-      let offset = 0;
-      for (const view of piece.views) {
-        staged.set(view, offset);
-        offset += view.byteLength;
-      }
+      forEachHostRun(this.cache.geometry, piece, (offset, part) => staged.set(part, offset));
       slot.buffer.unmap();
       const encoder = device.createCommandEncoder();
-      this.#gather.encodeScatter(encoder, piece.blocks, slot.buffer, slot.index);
+      this.#gather.encodeScatter(encoder, piece.blocks, slot.buffer, slot.index, piece.order);
       device.queue.submit([encoder.finish()]);
       // Resolves once the scatter ran; it also readies the buffer for its next borrower.
       return slot.buffer.mapAsync(GPUMapMode.WRITE);
@@ -269,7 +289,8 @@ export class ChunkMover {
         first += take;
         filled += take;
         if (filled - pieceStart === this.pieceBlocks || filled === blocks.length) {
-          pieces.push({ blocks: blocks.subarray(pieceStart, filled), views, bytes: (filled - pieceStart) * blockBytes });
+          const pieceBlocks = blocks.subarray(pieceStart, filled);
+          pieces.push({ blocks: pieceBlocks, views, bytes: (filled - pieceStart) * blockBytes, order: this.#gather.stagingOrder(pieceBlocks) });
           views = [];
           pieceStart = filled;
         }

@@ -10,7 +10,7 @@ import './dawn.ts';
 import { ErrorCode, KvtierError } from '@kvtier/core';
 import type { ChunkGather } from './gather.ts';
 import type { PagedKvCache } from './paged-kv-cache.ts';
-import { runsByBuffer } from './plan.ts';
+import { runsByBuffer, type StagingOrder } from './plan.ts';
 
 const WORKGROUP_SIZE = 256;
 /** Dispatch parameters sit at this stride in the params buffer (minUniformBufferOffsetAlignment ≤ 256). */
@@ -102,6 +102,11 @@ export class KernelGather implements ChunkGather {
         bindGroups: new Map(),
       });
     }
+  }
+
+  /** Always canonical: the kernel writes the chunk format (one dispatch per device buffer needs no merging). */
+  stagingOrder(): StagingOrder {
+    return 'canonical';
   }
 
   encodeGather(encoder: GPUCommandEncoder, blocks: ArrayLike<number>, staging: GPUBuffer, slot: number): void {

@@ -4,26 +4,29 @@
  * command encoder so a chunk is one submit.
  */
 import type { PagedKvCache } from './paged-kv-cache.ts';
-import { chunkRuns } from './plan.ts';
+import { stagingOrder, stagingRuns, type StagingOrder } from './plan.ts';
 
 /** How blocks are gathered and scattered. */
 export type GatherMethod = 'copy' | 'kernel';
 /** Every {@link GatherMethod}. */
 export const GATHER_METHODS: readonly GatherMethod[] = ['copy', 'kernel'];
 
-/** Encodes the device side of moving one chunk. `slot` is the staging ring position. */
+/** Encodes the device side of moving one piece. `slot` is the staging ring position. */
 export interface ChunkGather {
-  /** Encodes copying `blocks` into `staging[0, blocks × blockBytes)` in canonical order. */
-  encodeGather(encoder: GPUCommandEncoder, blocks: ArrayLike<number>, staging: GPUBuffer, slot: number): void;
-  /** Encodes copying `staging[0, blocks × blockBytes)` into `blocks`. */
-  encodeScatter(encoder: GPUCommandEncoder, blocks: ArrayLike<number>, staging: GPUBuffer, slot: number): void;
+  /** The order `blocks` take in staging with this method (see plan.ts). */
+  stagingOrder(blocks: ArrayLike<number>): StagingOrder;
+  /** Encodes copying `blocks` into `staging[0, blocks × blockBytes)` in `order` (from {@link stagingOrder}). */
+  encodeGather(encoder: GPUCommandEncoder, blocks: ArrayLike<number>, staging: GPUBuffer, slot: number, order: StagingOrder): void;
+  /** Encodes copying `staging[0, blocks × blockBytes)`, in `order`, into `blocks`. */
+  encodeScatter(encoder: GPUCommandEncoder, blocks: ArrayLike<number>, staging: GPUBuffer, slot: number, order: StagingOrder): void;
   /** Frees device resources. */
   destroy(): void;
 }
 
 /**
  * Copies straight between the cache buffers and the staging buffer, one copy per run, neighbouring
- * runs merged: no intermediate device region, so one copy fewer than the kernel path.
+ * runs merged (in run-major staging order where that merges neighbouring blocks of a per-layer
+ * cache): no intermediate device region, so one copy fewer than the kernel path.
  */
 export class CopyChainGather implements ChunkGather {
   readonly #cache: PagedKvCache;
@@ -32,16 +35,20 @@ export class CopyChainGather implements ChunkGather {
     this.#cache = cache;
   }
 
-  encodeGather(encoder: GPUCommandEncoder, blocks: ArrayLike<number>, staging: GPUBuffer): void {
+  stagingOrder(blocks: ArrayLike<number>): StagingOrder {
+    return stagingOrder(this.#cache.geometry, blocks);
+  }
+
+  encodeGather(encoder: GPUCommandEncoder, blocks: ArrayLike<number>, staging: GPUBuffer, _slot: number, order: StagingOrder): void {
     const buffers = this.#cache.buffers;
-    for (const run of chunkRuns(this.#cache.geometry, blocks, true)) {
+    for (const run of stagingRuns(this.#cache.geometry, blocks, order)) {
       encoder.copyBufferToBuffer(buffers[run.buffer], run.offset, staging, run.chunkOffset, run.bytes);
     }
   }
 
-  encodeScatter(encoder: GPUCommandEncoder, blocks: ArrayLike<number>, staging: GPUBuffer): void {
+  encodeScatter(encoder: GPUCommandEncoder, blocks: ArrayLike<number>, staging: GPUBuffer, _slot: number, order: StagingOrder): void {
     const buffers = this.#cache.buffers;
-    for (const run of chunkRuns(this.#cache.geometry, blocks, true)) {
+    for (const run of stagingRuns(this.#cache.geometry, blocks, order)) {
       encoder.copyBufferToBuffer(staging, run.chunkOffset, buffers[run.buffer], run.offset, run.bytes);
     }
   }

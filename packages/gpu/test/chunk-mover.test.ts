@@ -140,24 +140,36 @@ for (const method of GATHER_METHODS) {
     }));
 }
 
-/** Runs `move` counting the `Uint8Array` copies (`TypedArray.set`) made while it runs: the mover's host copies. */
-async function hostCopiesOf(move: () => Promise<void>): Promise<number> {
-  let copies = 0;
-  const original = Uint8Array.prototype.set;
-  Object.defineProperty(Uint8Array.prototype, 'set', {
+/** Runs `move` counting the calls of `proto[name]` made while it runs (the method itself runs as always). */
+async function callsDuring(proto: object, name: string, move: () => Promise<void>): Promise<number> {
+  let calls = 0;
+  const own = Object.getOwnPropertyDescriptor(proto, name);
+  const original = (proto as Record<string, (...args: unknown[]) => unknown>)[name];
+  Object.defineProperty(proto, name, {
     configurable: true,
     writable: true,
-    value: function counted(this: Uint8Array, ...args: Parameters<Uint8Array['set']>) {
-      copies++;
+    value: function counted(this: unknown, ...args: unknown[]) {
+      calls++;
       return original.apply(this, args);
     },
   });
   try {
     await move();
   } finally {
-    delete (Uint8Array.prototype as { set?: unknown }).set;
+    if (own === undefined) delete (proto as Record<string, unknown>)[name];
+    else Object.defineProperty(proto, name, own);
   }
-  return copies;
+  return calls;
+}
+
+/** The mover's host copies (`TypedArray.set` on a `Uint8Array`) while `move` runs. */
+function hostCopiesOf(move: () => Promise<void>): Promise<number> {
+  return callsDuring(Uint8Array.prototype, 'set', move);
+}
+
+/** The copy commands encoded while `move` runs. */
+function copyCommandsOf(move: () => Promise<void>): Promise<number> {
+  return callsDuring(GPUCommandEncoder.prototype, 'copyBufferToBuffer', move);
 }
 
 for (const method of GATHER_METHODS) {
@@ -182,6 +194,31 @@ for (const method of GATHER_METHODS) {
       }
     }));
 }
+
+test('per-layer copy: neighbouring blocks move run-major, one copy per run and device buffer; a shuffled table stays one copy per block and run; bit-exact', () =>
+  withMover('per-layer', 'f16', 105, { chunkBlocks: 4, method: 'copy' }, async (f, mover) => {
+    const bb = f.cache.blockBytes;
+    const layers = SHAPE.layers;
+    // 20 neighbouring blocks over device buffers of 5 blocks: 4 copies per layer in run-major order, 20 per layer canonical.
+    const sequential = Array.from({ length: 20 }, (_, i) => i);
+    const shuffled = shuffledBlocks(SHAPE.numBlocks, 106).filter((b) => b >= 20).slice(0, 20);
+    for (const [table, target, copies] of [[sequential, shuffled, 4 * layers], [shuffled, sequential, 20 * layers]] as const) {
+      const arena = sharedBytes(20 * bb);
+      const cut = (t: readonly number[]) => [0, 4, 8, 12, 16].map((first) => ({ blocks: t.slice(first, first + 4), view: arena.subarray(first * bb, (first + 4) * bb) }));
+      let hostCopies = 0;
+      const stored = await copyCommandsOf(async () => { hostCopies = await hostCopiesOf(() => mover.store(cut(table))); });
+      assert.is(stored, copies, 'copy commands of the store');
+      assert.is(hostCopies, copies === 4 * layers ? 20 * layers : 1, 'host copies of the store: one per block and run run-major, one per piece canonical');
+      assert.ok(sameBytes(arena, blockBytes(f, table)), `stored, ${copies} copies`);
+      // The target table decides the retrieve's order: the other one.
+      const retrieved = await copyCommandsOf(() => mover.retrieve(cut(target)));
+      assert.is(retrieved, copies === 4 * layers ? 20 * layers : 4 * layers, 'copy commands of the retrieve');
+      const moved = blockBytes(f, table);
+      assert.ok(sameBytes(await f.cache.readBlocks(target), moved), `retrieved, ${copies} copies`);
+      // The target blocks now hold the moved bytes; the next round stores them.
+      target.forEach((b, i) => f.content.set(moved.subarray(i * bb, (i + 1) * bb), b * bb));
+    }
+  }));
 
 /**
  * Runs `body` on a filled cache and a mover over it (options given, or made from the fixture), under the test deadline, and destroys both
