@@ -35,23 +35,16 @@ const COUNTED: Readonly<Record<string, keyof CallCounts>> = { set: 'hostCopies',
 
 type Kind = 'hostCopyMs' | 'encodeMs' | 'submitMs' | 'mapMs';
 
-/** The methods wrapped, by the kind of work they count as. */
-function wrappedMethods(): [object, string, Kind][] {
+/** The methods wrapped, by prototype and the kind of work they count as. */
+function wrappedMethods(): [object, readonly string[], Kind][] {
   const g = globalThis as unknown as Record<string, { prototype: object }>;
   return [
-    [Uint8Array.prototype, 'set', 'hostCopyMs'],
-    [g.GPUDevice.prototype, 'createCommandEncoder', 'encodeMs'],
-    [g.GPUCommandEncoder.prototype, 'copyBufferToBuffer', 'encodeMs'],
-    [g.GPUCommandEncoder.prototype, 'beginComputePass', 'encodeMs'],
-    [g.GPUCommandEncoder.prototype, 'finish', 'encodeMs'],
-    [g.GPUComputePassEncoder.prototype, 'setPipeline', 'encodeMs'],
-    [g.GPUComputePassEncoder.prototype, 'setBindGroup', 'encodeMs'],
-    [g.GPUComputePassEncoder.prototype, 'dispatchWorkgroups', 'encodeMs'],
-    [g.GPUComputePassEncoder.prototype, 'end', 'encodeMs'],
-    [g.GPUQueue.prototype, 'submit', 'submitMs'],
-    [g.GPUBuffer.prototype, 'mapAsync', 'mapMs'],
-    [g.GPUBuffer.prototype, 'getMappedRange', 'mapMs'],
-    [g.GPUBuffer.prototype, 'unmap', 'mapMs'],
+    [Uint8Array.prototype, ['set'], 'hostCopyMs'],
+    [g.GPUDevice.prototype, ['createCommandEncoder'], 'encodeMs'],
+    [g.GPUCommandEncoder.prototype, ['copyBufferToBuffer', 'beginComputePass', 'finish'], 'encodeMs'],
+    [g.GPUComputePassEncoder.prototype, ['setPipeline', 'setBindGroup', 'dispatchWorkgroups', 'end'], 'encodeMs'],
+    [g.GPUQueue.prototype, ['submit'], 'submitMs'],
+    [g.GPUBuffer.prototype, ['mapAsync', 'getMappedRange', 'unmap'], 'mapMs'],
   ];
 }
 
@@ -60,7 +53,7 @@ export async function mainThreadTime(call: () => Promise<unknown>): Promise<Main
   const totals: Record<Kind, number> = { hostCopyMs: 0, encodeMs: 0, submitMs: 0, mapMs: 0 };
   const calls: CallCounts = { hostCopies: 0, copyCommands: 0, submits: 0, maps: 0 };
   const restore: (() => void)[] = [];
-  for (const [proto, name, kind] of wrappedMethods()) {
+  for (const [proto, names, kind] of wrappedMethods()) for (const name of names) {
     const own = Object.getOwnPropertyDescriptor(proto, name);
     const original = (proto as Record<string, (...args: unknown[]) => unknown>)[name];
     const counted = COUNTED[name];

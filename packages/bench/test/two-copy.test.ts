@@ -16,14 +16,14 @@ function patterned(bytes: number, seed: number): SharedArrayBuffer {
   return sab;
 }
 
-test('the two-copy limit moves every byte through the staging ring, a short last piece included, run after run', () =>
-  withDeadline((async () => {
-    // 10 pieces of 1000 bytes and one of 7, through 3 slots: the ring wraps several times.
-    const source = patterned(10_007, 1);
-    const destination = new Uint8Array(10_007);
-    const limit = await TwoCopyLimit.start({ source, destination, pieceBytes: 1000, stagingBuffers: 3 });
+/** Starts a limit over `bytes` patterned bytes, runs `runs` moves, checking each one's bytes, and closes it. */
+function movesExactly(bytes: number, pieceBytes: number, stagingBuffers: number, runs: number): Promise<void> {
+  return withDeadline((async () => {
+    const source = patterned(bytes, bytes);
+    const destination = new Uint8Array(bytes);
+    const limit = await TwoCopyLimit.start({ source, destination, pieceBytes, stagingBuffers });
     try {
-      for (let run = 0; run < 3; run++) {
+      for (let run = 0; run < runs; run++) {
         destination.fill(0);
         limit.run();
         assert.equal(destination, new Uint8Array(source), `run ${run}`);
@@ -31,20 +31,13 @@ test('the two-copy limit moves every byte through the staging ring, a short last
     } finally {
       await limit.close();
     }
-  })(), TEST_MS, 'two-copy'));
+  })(), TEST_MS, 'two-copy');
+}
 
-test('the two-copy limit moves through a ring of one slot, the threads taking strict turns', () =>
-  withDeadline((async () => {
-    const source = patterned(4096, 2);
-    const destination = new Uint8Array(4096);
-    const limit = await TwoCopyLimit.start({ source, destination, pieceBytes: 512, stagingBuffers: 1 });
-    try {
-      limit.run();
-      assert.equal(destination, new Uint8Array(source));
-    } finally {
-      await limit.close();
-    }
-  })(), TEST_MS, 'two-copy'));
+// 10 pieces of 1000 bytes and one of 7, through 3 slots: the ring wraps several times.
+test('the two-copy limit moves every byte through the staging ring, a short last piece included, run after run', () => movesExactly(10_007, 1000, 3, 3));
+
+test('the two-copy limit moves through a ring of one slot, the threads taking strict turns', () => movesExactly(4096, 512, 1, 1));
 
 async function messageOf(p: Promise<unknown>): Promise<string> {
   return p.then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}`);
