@@ -24,9 +24,13 @@ export interface MainThreadTime {
 
 /** Calls made during the measured call. */
 export interface CallCounts {
+  /** `TypedArray.set` calls on a `Uint8Array`. */
   hostCopies: number;
+  /** `copyBufferToBuffer` calls. */
   copyCommands: number;
+  /** `queue.submit` calls. */
   submits: number;
+  /** `mapAsync` calls. */
   maps: number;
 }
 

@@ -63,6 +63,7 @@ export class TwoCopyLimit {
   readonly #pieceBytes: number;
   readonly #slots: number;
 
+  /** Use {@link TwoCopyLimit.start}, which validates the options and waits for the worker. */
   private constructor(worker: Worker, control: Int32Array<SharedArrayBuffer>, staging: Uint8Array<SharedArrayBuffer>, opts: TwoCopyOptions) {
     this.#worker = worker;
     this.#control = control;
