@@ -259,8 +259,8 @@ export class ChunkMover {
    * Checks every chunk (`INVALID_ARGUMENT` naming the first bad one), then cuts the blocks of all
    * chunks, in order, into pieces of at most `pieceBlocks` blocks, each with the parts of the views
    * it maps to (parts that continue each other in host memory, such as neighbouring L1 slots, as
-   * one view: one host copy). Block ids are snapshotted, so a caller changing its table while the moves run
-   * cannot steer them out of range.
+   * one view: one host copy) and its staging order. Block ids are snapshotted, so a caller
+   * changing its table while the moves run cannot steer them out of range.
    */
   #pieces(chunks: readonly ChunkTransfer[], what: string): Piece[] {
     const { blockBytes } = this.cache.geometry;

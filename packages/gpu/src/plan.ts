@@ -1,7 +1,9 @@
 /**
  * Copy plans: which device ranges make up a chunk in canonical order (see layout.ts), as runs for
- * a chain of `copyBufferToBuffer` (merged where device and chunk ranges both continue) or as the
- * per-buffer word tables the gather/scatter kernel reads.
+ * a chain of `copyBufferToBuffer` (merged where device and chunk ranges both continue), as the
+ * runs between the device and a staging buffer in either staging order (canonical, or run-major
+ * where that merges a per-layer cache's neighbouring blocks), or as the per-buffer word tables the
+ * gather/scatter kernel reads.
  */
 import type { KvGeometry } from './layout.ts';
 
