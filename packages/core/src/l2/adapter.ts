@@ -124,7 +124,7 @@ export interface AdapterModule {
    * The schema of this type's block (`adapterBlock(type, fields)`): what `validateConfig` checks,
    * and what the JSON Schema of a config file says about this type.
    */
-  readonly configSchema?: GenericSchema<unknown, AdapterConfig>;
+  readonly configSchema?: GenericSchema;
   /** Creates a ready adapter (an fs adapter has finished its recovery scan when this resolves). */
   createAdapter(config: AdapterConfig, ctx: AdapterContext): Promise<L2Adapter>;
 }

@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { configError } from '../errors.ts';
-import { block, describe, fraction, integerFrom, lenientBlock, nonEmptyString, parseBlock, type FieldSchema } from '../validate.ts';
+import { block, describe, fraction, integerFrom, lenientBlock, nonEmptyString, parseBlock } from '../validate.ts';
 import type { AdapterConfig } from './adapter.ts';
 import { registeredAdapterModule } from './registry.ts';
 
@@ -38,9 +38,6 @@ export function adapterBlock<E extends v.ObjectEntries>(type: string, fields: E,
     unknown: (known) => `is not a field of ${noun} (${known.join(', ')})`,
   });
 }
-
-/** The schema {@link adapterBlock} returns. */
-export type AdapterBlockSchema = FieldSchema<AdapterConfig>;
 
 /**
  * Throws a `KVT_ERR_CONFIG` error naming the first bad field of an adapter config at `field`
