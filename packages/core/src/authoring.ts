@@ -12,6 +12,7 @@ export {
   registerAdapterType, registerAdapterTypes, registeredAdapterTypes, adapterModuleUrl, adapterModule, importAdapterModule,
 } from './l2/registry.ts';
 export { validateAdapterConfig, adapterBlock } from './l2/config.ts';
+export { configSchema } from './config.ts';
 export {
   checkInteger, checkNumber, checkString, parseBlock, block, integerIn, integerFrom, numberIn, fraction, nonEmptyString, boolean, describe,
   type FieldSchema, type BlockMessages,

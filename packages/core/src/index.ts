@@ -16,4 +16,5 @@ export {
 } from './l1/api.ts';
 export { L1_DEFAULTS, type L1Options } from './l1/l1-config.ts';
 export { validateConfig, CONFIG_DEFAULTS, type KvCacheConfig, type EvictionConfig, type StoreConfig } from './config.ts';
+export { loadConfig } from './load-config.ts';
 export type { AdapterConfig, L2EvictionConfig } from './l2/adapter.ts';
