@@ -14,7 +14,7 @@ export {
 export { validateAdapterConfig, adapterBlock } from './l2/config.ts';
 export { configSchema } from './config.ts';
 export {
-  checkInteger, checkNumber, checkString, parseBlock, block, integerIn, integerFrom, numberIn, fraction, nonEmptyString, boolean, describe,
+  checkInteger, checkNumber, checkString, parseBlock, block, integerIn, integerFrom, positiveInteger, numberIn, oneOf, fraction, nonEmptyString, boolean, describe,
   type FieldSchema, type BlockMessages,
 } from './validate.ts';
 // The schema library of every config block, for adapter authors' own fields (valibot).

@@ -139,6 +139,17 @@ export function integerFrom(min: number): FieldSchema<number> {
   return v.pipe(v.number(m), v.safeInteger(m), v.minValue(min, m));
 }
 
+/** An integer in [1, Number.MAX_SAFE_INTEGER], worded `must be a positive integer`. */
+export const positiveInteger: FieldSchema<number> = (() => {
+  const m = says((got) => `must be a positive integer, got ${got}`);
+  return v.pipe(v.number(m), v.safeInteger(m), v.minValue(1, m));
+})();
+
+/** One of `values`. */
+export function oneOf<T extends string>(values: readonly T[]): FieldSchema<T> {
+  return v.picklist(values, says((got) => `must be one of ${values.join(', ')}, got ${got}`));
+}
+
 /** A finite number in [min, max] (`minOpen`: (min, max]). */
 export function numberIn(min: number, max: number, minOpen = false): FieldSchema<number> {
   const m = says((got) => `must be a number in ${minOpen ? '(' : '['}${min}, ${max}], got ${got}`);
