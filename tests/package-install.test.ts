@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -121,7 +121,13 @@ test('npm install of the tarballs into an empty project, offline', async () => {
   roots.push(['@types/node', ROOT]);
   const deps = join(TARBALLS, 'deps');
   mkdirSync(deps);
-  for (const dir of dependencyClosure(roots)) await ok('npm', ['pack', '--ignore-scripts', '--pack-destination', deps, dir], WORK);
+  // Each packed from a copy: pnpm's store hard-links identical files (valibot's index.d.mts and
+  // index.d.cts), npm pack writes the second as a tar hard-link entry, and npm install drops those.
+  for (const [i, dir] of dependencyClosure(roots).entries()) {
+    const copy = join(WORK, 'copies', String(i));
+    cpSync(dir, copy, { recursive: true });
+    await ok('npm', ['pack', '--ignore-scripts', '--pack-destination', deps, copy], WORK);
+  }
   writeFileSync(join(PROJECT, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   const tarballs = [
     ...readdirSync(TARBALLS).filter((f) => f.endsWith('.tgz')).map((f) => join(TARBALLS, f)),

@@ -12,7 +12,7 @@
  * - `delayRate`/`delayMs`: per call, the call starts `delayMs` late.
  */
 import { ErrorCode, KvtierError, type DigestBatch, type AdapterConfig } from '@kvtier/core';
-import { adapterModule, checkInteger, checkNumber, configError, validateAdapterConfig, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
+import { adapterBlock, adapterModule, configError, integerFrom, nonEmptyString, numberIn, parseBlock, v, validateAdapterConfig, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
 import { totalLength } from './parts.ts';
 import { Prng } from './prng.ts';
 
@@ -38,7 +38,15 @@ export interface FaultAdapterConfig extends AdapterConfig, FaultOptions {
 }
 
 const RATE_FIELDS = ['storeErrorRate', 'loadErrorRate', 'lookupErrorRate', 'corruptRate', 'lostRate', 'delayRate'] as const;
-const KNOWN_FIELDS = new Set<string>(['type', 'capacityBytes', 'eviction', 'inner', 'seed', 'delayMs', ...RATE_FIELDS]);
+const rate = v.optional(numberIn(0, 1));
+
+/** The schema of a `fault` block; `inner` is checked as an adapter block of its own type. */
+export const configSchema = adapterBlock('fault', {
+  inner: v.looseObject({ type: nonEmptyString }),
+  seed: v.optional(v.pipe(integerFrom(0), v.maxValue(0xffffffff, (issue) => `must be an integer in [0, 2^32), got ${String(issue.input)}`))),
+  delayMs: v.optional(integerFrom(0)),
+  ...Object.fromEntries(RATE_FIELDS.map((name) => [name, rate])) as Record<(typeof RATE_FIELDS)[number], typeof rate>,
+});
 
 /**
  * Throws CONFIG naming the first bad `fault` field under `field` (the inner config included).
@@ -50,15 +58,7 @@ export function validateConfig(config: AdapterConfig, field: string): void {
   if (config.capacityBytes !== undefined && innerCapacity !== undefined && innerCapacity !== config.capacityBytes) {
     configError(`${field}.capacityBytes`, `the inner adapter enforces it, but ${field}.inner.capacityBytes is ${innerCapacity}, not ${config.capacityBytes}`);
   }
-  if (config.seed !== undefined) {
-    checkInteger(config.seed, `${field}.seed`, 0);
-    if (config.seed > 0xffffffff) configError(`${field}.seed`, `must be an integer in [0, 2^32), got ${config.seed}`);
-  }
-  for (const rate of RATE_FIELDS) if (config[rate] !== undefined) checkNumber(config[rate], `${field}.${rate}`, 0, 1);
-  if (config.delayMs !== undefined) checkInteger(config.delayMs, `${field}.delayMs`, 0);
-  for (const key of Object.keys(config)) {
-    if (!KNOWN_FIELDS.has(key)) configError(`${field}.${key}`, `is not a field of a fault adapter (${[...KNOWN_FIELDS].join(', ')})`);
-  }
+  parseBlock(configSchema, config, field);
 }
 
 /** Creates the inner adapter (by its registered type, with this adapter's `capacityBytes`) and wraps it in a {@link FaultAdapter}. */

@@ -27,7 +27,7 @@ import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
-import { checkInteger, checkString, configError, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
+import { adapterBlock, boolean, configError, integerFrom, nonEmptyString, parseBlock, v, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
 import { skipBytes, totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */
@@ -44,7 +44,6 @@ export interface FsAdapterConfig extends AdapterConfig {
   readonly reconcileIntervalMs?: number;
 }
 
-const KNOWN_FIELDS = new Set(['type', 'capacityBytes', 'eviction', 'baseDir', 'fsync', 'reconcileIntervalMs']);
 const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
 /** lstat calls a reconciliation keeps in flight: enough to keep the libuv pool busy, few enough to leave it to loads and stores. */
 const RECONCILE_BATCH = 256;
@@ -57,19 +56,22 @@ const OBJECT_FILE = /^([0-9a-f]{32})\.kv$/;
 const SHARD_DIR = /^[0-9a-f]{2}$/;
 const TEMP_PREFIX = '.tmp-';
 
+/** The schema of an `fs` block. */
+export const configSchema = adapterBlock('fs', {
+  baseDir: v.pipe(
+    nonEmptyString,
+    v.check((dir) => !dir.includes('\0'), 'must not contain NUL'),
+    v.check(isAbsolute, (issue) => `must be an absolute path, got ${JSON.stringify(issue.input)}`),
+    v.check((dir) => !dir.split(/[\\/]/).includes('..'), (issue) => `must not contain '..' segments, got ${JSON.stringify(issue.input)}`),
+    v.check((dir) => !/^[\\/]+$/.test(dir), 'must not be the filesystem root'),
+  ),
+  fsync: v.optional(boolean),
+  reconcileIntervalMs: v.optional(integerFrom(0)),
+}, 'an fs adapter');
+
 /** Throws CONFIG naming the first bad `fs` field under `field`. */
 export function validateConfig(config: AdapterConfig, field: string): void {
-  checkString(config.baseDir, `${field}.baseDir`);
-  const baseDir = config.baseDir;
-  if (baseDir.includes('\0')) configError(`${field}.baseDir`, 'must not contain NUL');
-  if (!isAbsolute(baseDir)) configError(`${field}.baseDir`, `must be an absolute path, got ${JSON.stringify(baseDir)}`);
-  if (baseDir.split(/[\\/]/).includes('..')) configError(`${field}.baseDir`, `must not contain '..' segments, got ${JSON.stringify(baseDir)}`);
-  if (/^[\\/]+$/.test(baseDir)) configError(`${field}.baseDir`, 'must not be the filesystem root');
-  if (config.fsync !== undefined && typeof config.fsync !== 'boolean') configError(`${field}.fsync`, `must be a boolean, got ${JSON.stringify(config.fsync)}`);
-  if (config.reconcileIntervalMs !== undefined) checkInteger(config.reconcileIntervalMs, `${field}.reconcileIntervalMs`, 0);
-  for (const key of Object.keys(config)) {
-    if (!KNOWN_FIELDS.has(key)) configError(`${field}.${key}`, `is not a field of an fs adapter (${[...KNOWN_FIELDS].join(', ')})`);
-  }
+  parseBlock(configSchema, config, field);
 }
 
 /** Creates an {@link FsAdapter} and runs its recovery scan. */

@@ -7,7 +7,7 @@
  * `bytes / (bandwidthGBps · 1e9)` seconds before answering.
  */
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
-import { checkNumber, configError, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
+import { adapterBlock, numberIn, parseBlock, v, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
 import { copyInto, totalLength } from './parts.ts';
 
 /** Config of a `mock` adapter. */
@@ -17,14 +17,12 @@ export interface MockAdapterConfig extends AdapterConfig {
   readonly bandwidthGBps?: number;
 }
 
-const KNOWN_FIELDS = new Set(['type', 'capacityBytes', 'eviction', 'bandwidthGBps']);
+/** The schema of a `mock` block. */
+export const configSchema = adapterBlock('mock', { bandwidthGBps: v.optional(numberIn(0, 1e6, true)) });
 
 /** Throws CONFIG naming the first bad `mock` field under `field`. */
 export function validateConfig(config: AdapterConfig, field: string): void {
-  if (config.bandwidthGBps !== undefined) checkNumber(config.bandwidthGBps, `${field}.bandwidthGBps`, 0, 1e6, true);
-  for (const key of Object.keys(config)) {
-    if (!KNOWN_FIELDS.has(key)) configError(`${field}.${key}`, `is not a field of a mock adapter (${[...KNOWN_FIELDS].join(', ')})`);
-  }
+  parseBlock(configSchema, config, field);
 }
 
 /** Creates a {@link MockAdapter}. */

@@ -1,6 +1,6 @@
 // @kvtier/core/authoring, for adapter and policy authors: the L2 adapter contract and its host, the
-// adapter and policy registries, policy interfaces and the built-in policies, config checks for
-// adapter fields, the integrity envelope's constants and L2 events. Users: `@kvtier/core`.
+// adapter and policy registries, policy interfaces and the built-in policies, the config schema of
+// an adapter block and its field schemas, the integrity envelope's constants and L2 events. Users: `@kvtier/core`.
 export { configError, invalidArgument } from './errors.ts';
 export { withDeadline } from './deadline.ts';
 export { siblingModule } from './module-url.ts';
@@ -11,8 +11,14 @@ export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2Evictio
 export {
   registerAdapterType, registerAdapterTypes, registeredAdapterTypes, adapterModuleUrl, adapterModule, importAdapterModule,
 } from './l2/registry.ts';
-export { validateAdapterConfig } from './l2/config.ts';
-export { checkInteger, checkNumber, checkString } from './validate.ts';
+export { validateAdapterConfig, adapterBlock } from './l2/config.ts';
+export { configSchema } from './config.ts';
+export {
+  checkInteger, checkNumber, checkString, parseBlock, block, integerIn, integerFrom, positiveInteger, numberIn, oneOf, fraction, nonEmptyString, boolean, describe,
+  type FieldSchema, type BlockMessages,
+} from './validate.ts';
+// The schema library of every config block, for adapter authors' own fields (valibot).
+export * as v from 'valibot';
 export { HEADER_BYTES, ENVELOPE_VERSION, type EnvelopeFault } from './l2/envelope.ts';
 export { L2EventKind, type L2EventKindCode, type L2EventSink } from './l2/events.ts';
 export { AdapterHost, type AdapterHostOptions, type SlotViews } from './l2/host.ts';

@@ -4,9 +4,10 @@
  * message names the field and the allowed range, e.g.
  * `config.adapters[1].eviction.watermark: must be a number in (0, 1], got 1.5`.
  */
+import * as v from 'valibot';
 import { configError } from './errors.ts';
-import { describe, fraction, integer, name, object, onlyKnown, plainData, type Raw } from './validate.ts';
-import { L1_DEFAULTS, L1_OPTION_FIELDS, resolveL1Config, type L1Options } from './l1/l1-config.ts';
+import { block, describe, fraction, integerIn, nonEmptyString, parseBlock, plainData, registryName, type FieldSchema } from './validate.ts';
+import { L1_DEFAULTS, resolveL1Config, l1Block, type L1Options } from './l1/l1-config.ts';
 import type { AdapterConfig } from './l2/adapter.ts';
 import { validateAdapterConfig } from './l2/config.ts';
 import { evictionPolicyNames } from './policies/eviction-policies.ts';
@@ -82,9 +83,6 @@ export const CONFIG_DEFAULTS = {
 } as const;
 
 
-const EVICTION_FIELDS = ['policy', 'watermark', 'ratio'];
-const STORE_FIELDS = ['maxRetries', 'backoffMs', 'maxInFlightBytesPerAdapter', 'batchKeys'];
-
 /**
  * Throws CONFIG naming `field` unless `value` is a registered policy of `kind` that worker threads
  * can build too (a built-in, or one from a policy module: see policies/modules.ts).
@@ -98,51 +96,76 @@ function registered(kind: PolicyKind, field: string, value: string, known: reado
   return value;
 }
 
-function eviction(field: string, value: unknown): EvictionConfig {
-  const raw = object(field, value ?? {});
-  onlyKnown(field, raw, EVICTION_FIELDS);
-  return {
-    policy: registered('eviction', `${field}.policy`, name(`${field}.policy`, raw.policy, CONFIG_DEFAULTS.evictionPolicy), evictionPolicyNames()),
-    watermark: fraction(`${field}.watermark`, raw.watermark, CONFIG_DEFAULTS.watermark),
-    ratio: fraction(`${field}.ratio`, raw.ratio, CONFIG_DEFAULTS.ratio),
-  };
-}
-
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
 const MAX_MS = 24 * 3600 * 1000;
 
-function l1(value: unknown): L1Options {
-  onlyKnown('l1', object('l1', value), L1_OPTION_FIELDS);
-  resolveL1Config(value as L1Options);
-  return value as L1Options;
+/** The eviction block of a tier, defaults filled in (whether a policy is registered is checked after). */
+const evictionBlock = block({
+  policy: v.optional(registryName, CONFIG_DEFAULTS.evictionPolicy),
+  watermark: v.optional(fraction, CONFIG_DEFAULTS.watermark),
+  ratio: v.optional(fraction, CONFIG_DEFAULTS.ratio),
+});
+
+const storeBlock = block({
+  maxRetries: v.optional(integerIn(0, 100), CONFIG_DEFAULTS.maxRetries),
+  backoffMs: v.optional(integerIn(0, 60_000), CONFIG_DEFAULTS.backoffMs),
+  maxInFlightBytesPerAdapter: v.optional(integerIn(1, MAX_BYTES), CONFIG_DEFAULTS.maxInFlightBytesPerAdapter),
+  batchKeys: v.optional(integerIn(1, 65_536), CONFIG_DEFAULTS.batchKeys),
+});
+
+function adapterList(entry: FieldSchema<unknown>) {
+  return v.pipe(
+    v.array(entry, (issue) => `must be an array, got ${describe(issue.input)}`),
+    v.maxLength(MAX_ADAPTERS, (issue) => `must have at most ${MAX_ADAPTERS} entries, got ${(issue.input as unknown[]).length}`),
+  );
 }
 
-function adapters(value: unknown): AdapterConfig[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) configError('adapters', `must be an array, got ${describe(value)}`);
-  if (value.length > MAX_ADAPTERS) configError('adapters', `must have at most ${MAX_ADAPTERS} entries, got ${value.length}`);
-  return value.map((entry, i) => {
-    validateAdapterConfig(entry, `adapters[${i}]`);
-    // The block's defaults are L1's: the eviction worker reads a complete block.
-    return entry.eviction === undefined ? entry : { ...entry, eviction: eviction(`adapters[${i}].eviction`, entry.eviction) };
+/**
+ * The engine's config as a schema, with `adapters` entries given by `adapterEntry`: at run time
+ * each entry is checked by its registered type after this schema ran; the published JSON Schema
+ * gives the built-in adapters' blocks (see {@link configSchema}).
+ */
+function engineBlock(adapterEntry: FieldSchema<unknown>) {
+  return block({
+    // The JSON Schema a config file names for editors; no setting.
+    $schema: v.optional(nonEmptyString),
+    l1: l1Block,
+    adapters: v.optional(adapterList(adapterEntry), []),
+    storePolicy: v.optional(registryName, CONFIG_DEFAULTS.storePolicy),
+    prefetchPolicy: v.optional(registryName, CONFIG_DEFAULTS.prefetchPolicy),
+    l1Eviction: v.optional(evictionBlock, {}),
+    evictionIntervalMs: v.optional(integerIn(1, MAX_MS), CONFIG_DEFAULTS.evictionIntervalMs),
+    reconcileIntervalMs: v.optional(integerIn(1, MAX_MS), CONFIG_DEFAULTS.reconcileIntervalMs),
+    prefetchMaxInFlight: v.optional(integerIn(1, 1024), CONFIG_DEFAULTS.prefetchMaxInFlight),
+    adapterCallTimeoutMs: v.optional(integerIn(1, MAX_MS), CONFIG_DEFAULTS.adapterCallTimeoutMs),
+    store: v.optional(storeBlock, {}),
   });
 }
 
-function store(value: unknown): StoreConfig {
-  const raw = object('store', value ?? {});
-  onlyKnown('store', raw, STORE_FIELDS);
-  return {
-    maxRetries: integer('store.maxRetries', raw.maxRetries, 0, 100, CONFIG_DEFAULTS.maxRetries),
-    backoffMs: integer('store.backoffMs', raw.backoffMs, 0, 60_000, CONFIG_DEFAULTS.backoffMs),
-    maxInFlightBytesPerAdapter: integer('store.maxInFlightBytesPerAdapter', raw.maxInFlightBytesPerAdapter, 1, MAX_BYTES, CONFIG_DEFAULTS.maxInFlightBytesPerAdapter),
-    batchKeys: integer('store.batchKeys', raw.batchKeys, 1, 65_536, CONFIG_DEFAULTS.batchKeys),
-  };
+const engineSchema = engineBlock(v.unknown());
+
+/**
+ * The schema of a whole config file whose `adapters` entries are one of `adapterBlocks` (each
+ * adapter type's `configSchema`): what the published JSON Schema is generated from.
+ */
+export function configSchema(adapterBlocks: readonly FieldSchema<unknown>[]): FieldSchema<unknown> {
+  const entry = adapterBlocks.length === 0 ? v.looseObject({ type: nonEmptyString }) : v.union(adapterBlocks as FieldSchema<unknown>[]);
+  return engineBlock(entry);
 }
 
-const TOP_LEVEL = [
-  'l1', 'adapters', 'storePolicy', 'prefetchPolicy', 'l1Eviction', 'evictionIntervalMs',
-  'reconcileIntervalMs', 'prefetchMaxInFlight', 'adapterCallTimeoutMs', 'store',
-];
+function eviction(field: string, parsed: v.InferOutput<typeof evictionBlock>): EvictionConfig {
+  return { ...parsed, policy: registered('eviction', `${field}.policy`, parsed.policy, evictionPolicyNames()) };
+}
+
+function adapters(value: readonly unknown[]): AdapterConfig[] {
+  // The engine's schema checked the list; each entry is checked by its registered type.
+  return value.map((entry, i) => {
+    validateAdapterConfig(entry, `adapters[${i}]`);
+    // The block's defaults are L1's: the eviction worker reads a complete block.
+    const field = `adapters[${i}].eviction`;
+    return entry.eviction === undefined ? entry : { ...entry, eviction: eviction(field, parseBlock(evictionBlock, entry.eviction, field)) };
+  });
+}
 
 /**
  * Validates a raw (JSON) configuration and fills in every default.
@@ -152,19 +175,19 @@ const TOP_LEVEL = [
 export function validateConfig(value: unknown): KvCacheConfig {
   // Validated and returned as one plain-data copy: every value read once, and anything that is not
   // JSON data (BigInt, symbol, function, cycle, throwing getter...) refused here, naming its field.
-  const raw = object('(root)', plainData('', value));
-  onlyKnown('', raw, TOP_LEVEL);
+  const raw = parseBlock(engineSchema, plainData('', value), '');
+  resolveL1Config(raw.l1);
   const config: KvCacheConfig = {
-    l1: l1(raw.l1),
+    l1: raw.l1,
     adapters: adapters(raw.adapters),
-    storePolicy: registered('store', 'storePolicy', name('storePolicy', raw.storePolicy, CONFIG_DEFAULTS.storePolicy), storePolicyNames()),
-    prefetchPolicy: registered('prefetch', 'prefetchPolicy', name('prefetchPolicy', raw.prefetchPolicy, CONFIG_DEFAULTS.prefetchPolicy), prefetchPolicyNames()),
+    storePolicy: registered('store', 'storePolicy', raw.storePolicy, storePolicyNames()),
+    prefetchPolicy: registered('prefetch', 'prefetchPolicy', raw.prefetchPolicy, prefetchPolicyNames()),
     l1Eviction: eviction('l1Eviction', raw.l1Eviction),
-    evictionIntervalMs: integer('evictionIntervalMs', raw.evictionIntervalMs, 1, MAX_MS, CONFIG_DEFAULTS.evictionIntervalMs),
-    reconcileIntervalMs: integer('reconcileIntervalMs', raw.reconcileIntervalMs, 1, MAX_MS, CONFIG_DEFAULTS.reconcileIntervalMs),
-    prefetchMaxInFlight: integer('prefetchMaxInFlight', raw.prefetchMaxInFlight, 1, 1024, CONFIG_DEFAULTS.prefetchMaxInFlight),
-    adapterCallTimeoutMs: integer('adapterCallTimeoutMs', raw.adapterCallTimeoutMs, 1, MAX_MS, CONFIG_DEFAULTS.adapterCallTimeoutMs),
-    store: store(raw.store),
+    evictionIntervalMs: raw.evictionIntervalMs,
+    reconcileIntervalMs: raw.reconcileIntervalMs,
+    prefetchMaxInFlight: raw.prefetchMaxInFlight,
+    adapterCallTimeoutMs: raw.adapterCallTimeoutMs,
+    store: raw.store,
   };
   leasesOutlastCalls(config);
   return config;

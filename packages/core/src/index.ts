@@ -15,5 +15,6 @@ export {
   L1Error, type L1, type L1ErrorCode, type L1KeyState, type L1SlotResult, type L1Usage, type DigestBatch, type SlotRef, type WriteMode,
 } from './l1/api.ts';
 export { L1_DEFAULTS, type L1Options } from './l1/l1-config.ts';
-export { validateConfig, CONFIG_DEFAULTS, type KvCacheConfig, type EvictionConfig, type StoreConfig } from './config.ts';
+export { validateConfig, CONFIG_DEFAULTS, type KvCacheConfig, type EvictionConfig } from './config.ts';
+export { loadConfig } from './load-config.ts';
 export type { AdapterConfig, L2EvictionConfig } from './l2/adapter.ts';

@@ -1,12 +1,13 @@
 /**
- * The one set of config rules every validator of kvtier uses — the engine's config, each
- * adapter's block (built-in adapters and your own) — so a field is checked, and its error worded,
- * one way. Every failure is a `KVT_ERR_CONFIG` error whose message starts `config.<field>:`.
+ * The one set of config rules every validator of kvtier uses — the engine's config, L1's options,
+ * each adapter's block (built-in adapters and your own) — so a field is checked, and its error
+ * worded, one way. Fields and blocks are valibot schemas (one library behind every validator, and
+ * the source of the published JSON Schema); {@link parseBlock} runs one and answers its first
+ * issue as a `KVT_ERR_CONFIG` error whose message starts `config.<field>:`. Values that are not
+ * JSON data never reach a schema: {@link plainData} copies a config first.
  */
+import * as v from 'valibot';
 import { configError } from './errors.ts';
-
-/** A config block as parsed JSON. */
-export type Raw = Record<string, unknown>;
 
 /** Longest string a config message quotes whole; longer ones are cut and their length given. */
 const MAX_QUOTED = 100;
@@ -118,67 +119,126 @@ export function plainData(field: string, value: unknown): unknown {
   return copy(field, value, 0);
 }
 
-/** The block at `field` as a {@link Raw}; throws CONFIG unless it is a plain object. */
-export function object(field: string, value: unknown): Raw {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    configError(field, `must be an object, got ${describe(value)}`);
-  }
-  return value as Raw;
+/** A schema of one config field or block, as {@link parseBlock} runs it. */
+export type FieldSchema<T = unknown> = v.GenericSchema<unknown, T>;
+
+/** An issue's message from the value it is about, described by `show`. */
+function says(problem: (got: string) => string, show: (value: unknown) => string = describe): (issue: v.BaseIssue<unknown>) => string {
+  return (issue) => problem(show(issue.input));
 }
 
-/** An integer in [min, max] at `field` (`fallback` when absent and one is given); throws CONFIG naming the field otherwise. */
-export function integer(field: string, value: unknown, min: number, max: number, fallback?: number): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    configError(field, `must be an integer in [${min}, ${max}], got ${describe(value)}`);
-  }
-  return value;
+/** An integer in [min, max]; `show` describes a wrong value in the message (default {@link describe}). */
+export function integerIn(min: number, max: number, show: (value: unknown) => string = describe): FieldSchema<number> {
+  const m = says((got) => `must be an integer in [${min}, ${max}], got ${got}`, show);
+  return v.pipe(v.number(m), v.integer(m), v.minValue(min, m), v.maxValue(max, m));
 }
 
-/** A number in (0, 1] at `field`, `fallback` when absent. */
-export function fraction(field: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
-    configError(field, `must be a number in (0, 1], got ${describe(value)}`);
-  }
-  return value;
+/** An integer in [min, Number.MAX_SAFE_INTEGER]. */
+export function integerFrom(min: number): FieldSchema<number> {
+  const m = says((got) => `must be an integer ≥ ${min}, got ${got}`);
+  return v.pipe(v.number(m), v.safeInteger(m), v.minValue(min, m));
 }
 
-/** A registry name (1 to 64 of [a-z0-9_]) at `field`, `fallback` when absent. */
-export function name(field: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^[a-z0-9_]{1,64}$/.test(value)) {
-    configError(field, `must be a name of 1 to 64 characters [a-z0-9_], got ${describe(value)}`);
-  }
-  return value;
+/** An integer in [1, Number.MAX_SAFE_INTEGER], worded `must be a positive integer`. */
+export const positiveInteger: FieldSchema<number> = (() => {
+  const m = says((got) => `must be a positive integer, got ${got}`);
+  return v.pipe(v.number(m), v.safeInteger(m), v.minValue(1, m));
+})();
+
+/** One of `values`. */
+export function oneOf<T extends string>(values: readonly T[]): FieldSchema<T> {
+  return v.picklist(values, says((got) => `must be one of ${values.join(', ')}, got ${got}`));
 }
 
-/** Throws CONFIG naming the first field of `raw` (a block at `field`, '' for the root) not in `known`, and listing them. */
-export function onlyKnown(field: string, raw: Raw, known: readonly string[]): void {
-  for (const key of Object.keys(raw)) {
-    if (!known.includes(key)) configError(field === '' ? key : `${field}.${key}`, `is not a known field (known: ${known.join(', ')})`);
-  }
+/** A finite number in [min, max] (`minOpen`: (min, max]). */
+export function numberIn(min: number, max: number, minOpen = false): FieldSchema<number> {
+  const m = says((got) => `must be a number in ${minOpen ? '(' : '['}${min}, ${max}], got ${got}`);
+  return v.pipe(v.number(m), minOpen ? v.gtValue(min, m) : v.minValue(min, m), v.maxValue(max, m));
 }
 
-/** True for a non-null, non-array object. */
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A number in (0, 1]: a watermark or a ratio. */
+export const fraction: FieldSchema<number> = numberIn(0, 1, true);
+
+/** A non-empty string. */
+export const nonEmptyString: FieldSchema<string> = v.pipe(
+  v.string(says((got) => `must be a non-empty string, got ${got}`)),
+  v.minLength(1, says((got) => `must be a non-empty string, got ${got}`)),
+);
+
+/** A boolean. */
+export const boolean: FieldSchema<boolean> = v.boolean(says((got) => `must be a boolean, got ${got}`));
+
+/** A registry name: 1 to 64 of [a-z0-9_]. */
+export const registryName: FieldSchema<string> = v.pipe(
+  v.string(says((got) => `must be a name of 1 to 64 characters [a-z0-9_], got ${got}`)),
+  v.regex(/^[a-z0-9_]{1,64}$/, says((got) => `must be a name of 1 to 64 characters [a-z0-9_], got ${got}`)),
+);
+
+/** How a {@link block} words its two object-level problems. */
+export interface BlockMessages {
+  /** The problem of an unknown field, given the known fields (default `is not a known field (known: a, b)`). */
+  readonly unknown?: (known: readonly string[]) => string;
+  /** The problem of a value that is not an object, given it described (default `must be an object, got …`). */
+  readonly notObject?: (got: string) => string;
+}
+
+/** The message of an object-level issue of a block of `entries`. */
+function blockMessage(entries: v.ObjectEntries, messages: BlockMessages): (issue: v.ObjectIssue | v.StrictObjectIssue) => string {
+  const known = Object.keys(entries);
+  const unknown = messages.unknown ?? ((k) => `is not a known field (known: ${k.join(', ')})`);
+  const notObject = messages.notObject ?? ((got) => `must be an object, got ${got}`);
+  return (issue) => {
+    if (issue.expected === 'never') return unknown(known);
+    if (issue.expected === 'Object') return notObject(describe(issue.input));
+    // A required field is missing: its own schema says what it must be.
+    const key = issue.path?.at(-1)?.key as string;
+    return v.safeParse(entries[key], undefined).issues?.[0].message ?? 'is required';
+  };
+}
+
+/**
+ * A block of named fields that refuses unknown ones, naming the first and listing the known ones.
+ * A required field that is missing is answered by its own schema's message for `undefined`.
+ */
+export function block<E extends v.ObjectEntries>(entries: E, messages: BlockMessages = {}): v.StrictObjectSchema<E, (issue: v.StrictObjectIssue) => string> {
+  return v.strictObject(entries, blockMessage(entries, messages));
+}
+
+/** A {@link block} that drops unknown fields instead (options read by name, where another layer refuses the rest). */
+export function lenientBlock<E extends v.ObjectEntries>(entries: E, messages: BlockMessages = {}): v.ObjectSchema<E, (issue: v.ObjectIssue) => string> {
+  return v.object(entries, blockMessage(entries, messages));
+}
+
+/** Where an issue is: `field` ('' for the root) followed by the issue's path, as `a.b[2].c`. */
+function issueField(field: string, path: readonly { key: unknown }[] | undefined): string {
+  let at = field;
+  for (const { key } of path ?? []) at = typeof key === 'number' ? `${at}[${key}]` : at === '' ? String(key) : `${at}.${String(key)}`;
+  return at === '' ? '(root)' : at;
+}
+
+/**
+ * `value` validated by `schema` (a block at `field`, '' for the root) and its output (defaults
+ * filled in); throws CONFIG naming the first bad field, with its schema's message. `value` must be
+ * plain data ({@link plainData}), or a value the caller read itself.
+ */
+export function parseBlock<S extends FieldSchema<unknown>>(schema: S, value: unknown, field: string): v.InferOutput<S> {
+  const result = v.safeParse(schema, value, { abortEarly: true });
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  configError(issueField(field, issue.path), issue.message);
 }
 
 /** Throws CONFIG naming `field` unless `value` is an integer in [min, Number.MAX_SAFE_INTEGER]. */
 export function checkInteger(value: unknown, field: string, min: number): asserts value is number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    configError(field, `must be an integer ≥ ${min}, got ${describe(value)}`);
-  }
+  parseBlock(integerFrom(min), value, field);
 }
 
 /** Throws CONFIG naming `field` unless `value` is a finite number in [min, max] (`minOpen`: (min, max]). */
 export function checkNumber(value: unknown, field: string, min: number, max: number, minOpen = false): asserts value is number {
-  const ok = typeof value === 'number' && Number.isFinite(value) && (minOpen ? value > min : value >= min) && value <= max;
-  if (!ok) configError(field, `must be a number in ${minOpen ? '(' : '['}${min}, ${max}], got ${describe(value)}`);
+  parseBlock(numberIn(min, max, minOpen), value, field);
 }
 
 /** Throws CONFIG naming `field` unless `value` is a non-empty string. */
 export function checkString(value: unknown, field: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) configError(field, `must be a non-empty string, got ${describe(value)}`);
+  parseBlock(nonEmptyString, value, field);
 }

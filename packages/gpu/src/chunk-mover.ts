@@ -13,8 +13,7 @@
  * handed to `queue.writeBuffer` (which crashes dawn.node for SAB-backed views).
  */
 import './dawn.ts';
-import { ErrorCode, KvtierError } from '@kvtier/core';
-import { invalidArgument } from '@kvtier/core/authoring';
+import { checkInteger, invalidArgument, oneOf, parseBlock, positiveInteger } from '@kvtier/core/authoring';
 import { CopyChainGather, GATHER_METHODS, type ChunkGather, type GatherMethod } from './gather.ts';
 import { KernelGather } from './gather-kernel.ts';
 import type { PagedKvCache } from './paged-kv-cache.ts';
@@ -134,22 +133,12 @@ export class ChunkMover {
   /** Creates the staging rings (and kernel resources) once. Throws `CONFIG` naming a bad option. */
   constructor(cache: PagedKvCache, opts: ChunkMoverOptions) {
     cache.gpu.assertUsable('ChunkMover');
-    const { chunkBlocks, method = 'copy' } = opts;
-    if (!Number.isSafeInteger(chunkBlocks) || chunkBlocks < 1) {
-      throw new KvtierError(ErrorCode.CONFIG, `config.chunkBlocks: must be a positive integer, got ${String(chunkBlocks)}`);
-    }
-    const { pieceBytes = DEFAULT_PIECE_BYTES } = opts;
-    if (!Number.isSafeInteger(pieceBytes) || pieceBytes < 1) {
-      throw new KvtierError(ErrorCode.CONFIG, `config.pieceBytes: must be a positive integer, got ${String(pieceBytes)}`);
-    }
+    const chunkBlocks = parseBlock(positiveInteger, opts.chunkBlocks, 'chunkBlocks');
+    const pieceBytes = parseBlock(positiveInteger, opts.pieceBytes ?? DEFAULT_PIECE_BYTES, 'pieceBytes');
     const pieceBlocks = Math.max(1, Math.floor(pieceBytes / cache.geometry.blockBytes));
     const stagingBuffers = opts.stagingBuffers ?? defaultStagingBuffers(pieceBlocks * cache.geometry.blockBytes);
-    if (!GATHER_METHODS.includes(method)) {
-      throw new KvtierError(ErrorCode.CONFIG, `config.method: must be one of ${GATHER_METHODS.join(', ')}, got '${String(method)}'`);
-    }
-    if (!Number.isSafeInteger(stagingBuffers) || stagingBuffers < 2) {
-      throw new KvtierError(ErrorCode.CONFIG, `config.stagingBuffers: must be an integer ≥ 2, got ${String(stagingBuffers)}`);
-    }
+    const method = parseBlock(oneOf(GATHER_METHODS), opts.method ?? 'copy', 'method');
+    checkInteger(stagingBuffers, 'stagingBuffers', 2);
     this.cache = cache;
     this.chunkBlocks = chunkBlocks;
     this.method = method;

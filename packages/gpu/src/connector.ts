@@ -4,8 +4,8 @@
  * covers its chunks in order: chunk i is blocks `[i·chunkBlocks, (i+1)·chunkBlocks)` of the table
  * (the last may be shorter), and its L1 object is those blocks' canonical bytes.
  */
-import { assertDigestBatch, digestBatch, ErrorCode, KvtierError, L1Error, keyCount, pickKeys, rangeKeys, type DigestBatch, type L1, type ObjectKey } from '@kvtier/core';
-import { invalidArgument } from '@kvtier/core/authoring';
+import { assertDigestBatch, digestBatch, L1Error, keyCount, pickKeys, rangeKeys, type DigestBatch, type L1, type ObjectKey } from '@kvtier/core';
+import { invalidArgument, parseBlock, positiveInteger, v } from '@kvtier/core/authoring';
 import { hostTier, PREFETCH_TIMEOUT_MS, type HostTier, type KvCacheLike } from './host-tier.ts';
 import { ChunkMover, type ChunkTransfer } from './chunk-mover.ts';
 import type { GatherMethod } from './gather.ts';
@@ -70,15 +70,10 @@ export class GpuKvConnector {
    * scratch cache when `auto`), and creates the staging rings.
    */
   static async create(cache: PagedKvCache, host: L1 | KvCacheLike, opts: GpuKvConnectorOptions): Promise<GpuKvConnector> {
-    const { chunkTokens } = opts;
     const { blockTokens } = cache.geometry;
-    if (!Number.isSafeInteger(chunkTokens) || chunkTokens < 1 || chunkTokens % blockTokens !== 0) {
-      throw new KvtierError(ErrorCode.CONFIG, `config.chunkTokens: must be a positive multiple of blockTokens (${blockTokens}), got ${String(chunkTokens)}`);
-    }
-    const { prefetchTimeoutMs = PREFETCH_TIMEOUT_MS } = opts;
-    if (!Number.isSafeInteger(prefetchTimeoutMs) || prefetchTimeoutMs < 1) {
-      throw new KvtierError(ErrorCode.CONFIG, `config.prefetchTimeoutMs: must be a positive integer, got ${String(prefetchTimeoutMs)}`);
-    }
+    const multiple = (issue: v.BaseIssue<unknown>) => `must be a positive multiple of blockTokens (${blockTokens}), got ${String(issue.input)}`;
+    const chunkTokens = parseBlock(v.pipe(positiveInteger, v.multipleOf(blockTokens, multiple)), opts.chunkTokens, 'chunkTokens');
+    const prefetchTimeoutMs = parseBlock(positiveInteger, opts.prefetchTimeoutMs ?? PREFETCH_TIMEOUT_MS, 'prefetchTimeoutMs');
     const chunkBlocks = chunkTokens / blockTokens;
     const method = opts.method === undefined || opts.method === 'auto' ? await chooseGatherMethod(cache, chunkBlocks) : opts.method;
     const mover = new ChunkMover(cache, { chunkBlocks, method, stagingBuffers: opts.stagingBuffers, pieceBytes: opts.pieceBytes });

@@ -14,6 +14,7 @@
  * straddles two buffers); device buffer index = `l * buffersPerLogical + floor(b / blocksPerBuffer)`.
  */
 import { ErrorCode, KvtierError } from '@kvtier/core';
+import { oneOf, parseBlock, positiveInteger } from '@kvtier/core/authoring';
 
 /** Element type of the KV cache. f16 data is moved as bytes; nothing converts it. */
 export type KvDtype = 'f16' | 'f32';
@@ -41,12 +42,7 @@ export interface KvShape {
 const DTYPE_BYTES: Record<KvDtype, number> = { f16: 2, f32: 4 };
 const LAYOUTS: readonly KvLayout[] = ['block-contiguous', 'per-layer'];
 
-function positiveInteger(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new KvtierError(ErrorCode.CONFIG, `config.${field}: must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
+const DTYPES = Object.keys(DTYPE_BYTES) as KvDtype[];
 
 /** Device location of one run of one block. */
 export interface RunLocation {
@@ -85,15 +81,13 @@ export class KvGeometry {
    * @param maxBufferBytes - the largest device buffer to create (device limits, or smaller)
    */
   constructor(shape: KvShape, maxBufferBytes: number) {
-    this.layers = positiveInteger('layers', shape.layers);
-    this.kvHeads = positiveInteger('kvHeads', shape.kvHeads);
-    this.headDim = positiveInteger('headDim', shape.headDim);
-    this.blockTokens = positiveInteger('blockTokens', shape.blockTokens);
-    this.numBlocks = positiveInteger('numBlocks', shape.numBlocks);
-    this.dtype = shape.dtype ?? 'f16';
-    if (!(this.dtype in DTYPE_BYTES)) throw new KvtierError(ErrorCode.CONFIG, `config.dtype: must be 'f16' or 'f32', got '${String(this.dtype)}'`);
-    this.layout = shape.layout ?? 'block-contiguous';
-    if (!LAYOUTS.includes(this.layout)) throw new KvtierError(ErrorCode.CONFIG, `config.layout: must be one of ${LAYOUTS.join(', ')}, got '${String(this.layout)}'`);
+    this.layers = parseBlock(positiveInteger, shape.layers, 'layers');
+    this.kvHeads = parseBlock(positiveInteger, shape.kvHeads, 'kvHeads');
+    this.headDim = parseBlock(positiveInteger, shape.headDim, 'headDim');
+    this.blockTokens = parseBlock(positiveInteger, shape.blockTokens, 'blockTokens');
+    this.numBlocks = parseBlock(positiveInteger, shape.numBlocks, 'numBlocks');
+    this.dtype = parseBlock(oneOf(DTYPES), shape.dtype ?? 'f16', 'dtype');
+    this.layout = parseBlock(oneOf(LAYOUTS), shape.layout ?? 'block-contiguous', 'layout');
     this.slabBytes = this.blockTokens * this.kvHeads * this.headDim * DTYPE_BYTES[this.dtype];
     this.blockBytes = this.layers * 2 * this.slabBytes;
     const perLayer = this.layout === 'per-layer';

@@ -2,8 +2,7 @@
  * The engine-side KV cache on the device: `numBlocks` blocks of `blockTokens` tokens in one of the
  * two layouts of layout.ts, over as many device buffers as the device's limits require.
  */
-import { ErrorCode, KvtierError } from '@kvtier/core';
-import { invalidArgument } from '@kvtier/core/authoring';
+import { checkInteger, invalidArgument } from '@kvtier/core/authoring';
 import './dawn.ts';
 import type { Gpu } from './device.ts';
 import { KvGeometry, type KvDtype, type KvLayout, type KvShape } from './layout.ts';
@@ -39,9 +38,7 @@ export class PagedKvCache {
     const { maxBufferSize, maxStorageBufferBindingSize } = gpu.device.limits;
     const ceiling = Math.min(maxBufferSize, maxStorageBufferBindingSize);
     const requested = opts.maxBufferBytes ?? ceiling;
-    if (!Number.isSafeInteger(requested) || requested < 4) {
-      throw new KvtierError(ErrorCode.CONFIG, `config.maxBufferBytes: must be an integer ≥ 4, got ${String(requested)}`);
-    }
+    checkInteger(requested, 'maxBufferBytes', 4);
     this.gpu = gpu;
     this.geometry = new KvGeometry(opts, Math.min(requested, ceiling));
     this.options = Object.freeze({ ...opts });

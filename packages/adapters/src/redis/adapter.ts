@@ -25,7 +25,7 @@ import { BODY_FIELD, TAIL_FIELD, bodyLength, partsRange } from './layout.ts';
 import { Nodes, type KeyedCommands } from './nodes.ts';
 import { RespError, type Reply } from './resp.ts';
 
-export { validateConfig, type RedisAdapterConfig } from './config.ts';
+export { configSchema, validateConfig, type RedisAdapterConfig } from './config.ts';
 
 /** Creates a {@link RedisAdapter}; in cluster mode it reads the slot map first. */
 export async function createAdapter(config: AdapterConfig, ctx?: AdapterContext): Promise<L2Adapter> {

@@ -3,7 +3,7 @@
  * seed nodes whose slot map is discovered), a key prefix, timeouts.
  */
 import type { AdapterConfig } from '@kvtier/core';
-import { checkInteger, checkString, configError } from '@kvtier/core/authoring';
+import { adapterBlock, integerFrom, nonEmptyString, parseBlock, v } from '@kvtier/core/authoring';
 
 /** Config of a `redis` adapter (Redis ≥ 7, Valkey ≥ 8). */
 export interface RedisAdapterConfig extends AdapterConfig {
@@ -38,7 +38,6 @@ export interface ResolvedRedisConfig {
   readonly capacityBytes: number;
 }
 
-const KNOWN_FIELDS = new Set(['type', 'capacityBytes', 'eviction', 'url', 'cluster', 'keyPrefix', 'connectTimeoutMs', 'commandTimeoutMs']);
 const DEFAULT_PORT = 6379;
 const DEFAULT_PREFIX = 'kvtier:';
 const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
@@ -47,61 +46,75 @@ const MAX_PREFIX = 256;
 /** Printable ASCII without braces (hash tags) and spaces. */
 const PREFIX_CHARS = /^[\x21-\x7a\x7c\x7e]*$/;
 
-/** The address a `redis://host[:port]` URL names; throws CONFIG naming `field`. */
-function parseUrl(value: unknown, field: string): ServerAddress {
-  checkString(value, field);
+/** The address a `redis://host[:port]` URL names, or what is wrong with it. */
+function readUrl(value: string): ServerAddress | string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    configError(field, `must be a URL like "redis://127.0.0.1:6379", got ${JSON.stringify(value)}`);
+    return `must be a URL like "redis://127.0.0.1:6379", got ${JSON.stringify(value)}`;
   }
-  if (url.protocol === 'rediss:') configError(field, 'TLS (rediss://) is not supported yet: use redis:// on a trusted network');
-  if (url.protocol !== 'redis:') configError(field, `must use the redis:// scheme, got ${JSON.stringify(url.protocol)}`);
-  if (url.username !== '' || url.password !== '') configError(field, 'must not carry credentials (AUTH is not supported yet)');
+  if (url.protocol === 'rediss:') return 'TLS (rediss://) is not supported yet: use redis:// on a trusted network';
+  if (url.protocol !== 'redis:') return `must use the redis:// scheme, got ${JSON.stringify(url.protocol)}`;
+  if (url.username !== '' || url.password !== '') return 'must not carry credentials (AUTH is not supported yet)';
   if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
-    configError(field, `must be redis://host[:port] with no database, path or query, got ${JSON.stringify(value)}`);
+    return `must be redis://host[:port] with no database, path or query, got ${JSON.stringify(value)}`;
   }
-  if (url.hostname === '') configError(field, `has no host: ${JSON.stringify(value)}`);
+  if (url.hostname === '') return `has no host: ${JSON.stringify(value)}`;
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   return { host, port: url.port === '' ? DEFAULT_PORT : Number(url.port) };
 }
 
+/** A `redis://host[:port]` URL, read into its address. */
+const serverUrl = v.pipe(
+  nonEmptyString,
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const address = readUrl(dataset.value);
+    if (typeof address !== 'string') return address;
+    addIssue({ message: address });
+    return NEVER;
+  }),
+);
+
+const keyPrefix = v.pipe(
+  v.string((issue) => `must be a string, got ${JSON.stringify(issue.input)}`),
+  v.maxLength(MAX_PREFIX, (issue) => `must be at most ${MAX_PREFIX} characters, got ${(issue.input as string).length}`),
+  v.check((p) => !/[{}]/.test(p), 'must not contain { or }: braces are a cluster hash tag and would send every key to one node'),
+  v.regex(PREFIX_CHARS, (issue) => `must be printable ASCII without spaces, got ${JSON.stringify(issue.input)}`),
+);
+
+/** The schema of a `redis` block. */
+export const configSchema = v.pipe(
+  adapterBlock('redis', {
+    url: v.optional(serverUrl),
+    cluster: v.optional(v.pipe(
+      v.array(serverUrl, 'must be a non-empty array of redis:// URLs'),
+      v.minLength(1, 'must be a non-empty array of redis:// URLs'),
+    )),
+    keyPrefix: v.optional(keyPrefix, DEFAULT_PREFIX),
+    connectTimeoutMs: v.optional(integerFrom(1), DEFAULT_CONNECT_TIMEOUT_MS),
+    commandTimeoutMs: v.optional(integerFrom(1), DEFAULT_COMMAND_TIMEOUT_MS),
+  }),
+  v.forward(
+    v.check((c) => (c.url === undefined) !== (c.cluster === undefined), 'exactly one of url (one server) and cluster (seed nodes) must be given'),
+    ['url'],
+  ),
+);
+
 /** Throws CONFIG naming the first bad `redis` field under `field`. */
 export function validateConfig(config: AdapterConfig, field: string): void {
-  resolveConfig(config, field);
+  parseBlock(configSchema, config, field);
 }
 
 /** Validates `config` and applies the defaults. */
 export function resolveConfig(config: AdapterConfig, field: string): ResolvedRedisConfig {
-  for (const key of Object.keys(config)) {
-    if (!KNOWN_FIELDS.has(key)) configError(`${field}.${key}`, `is not a field of a redis adapter (${[...KNOWN_FIELDS].join(', ')})`);
-  }
-  if ((config.url === undefined) === (config.cluster === undefined)) {
-    configError(`${field}.url`, 'exactly one of url (one server) and cluster (seed nodes) must be given');
-  }
-  let servers: ServerAddress[];
-  if (config.url !== undefined) servers = [parseUrl(config.url, `${field}.url`)];
-  else {
-    const seeds = config.cluster;
-    if (!Array.isArray(seeds) || seeds.length === 0) configError(`${field}.cluster`, 'must be a non-empty array of redis:// URLs');
-    servers = seeds.map((seed, i) => parseUrl(seed, `${field}.cluster[${i}]`));
-  }
-  const keyPrefix = config.keyPrefix ?? DEFAULT_PREFIX;
-  if (typeof keyPrefix !== 'string') configError(`${field}.keyPrefix`, `must be a string, got ${JSON.stringify(keyPrefix)}`);
-  if (keyPrefix.length > MAX_PREFIX) configError(`${field}.keyPrefix`, `must be at most ${MAX_PREFIX} characters, got ${keyPrefix.length}`);
-  if (/[{}]/.test(keyPrefix)) configError(`${field}.keyPrefix`, 'must not contain { or }: braces are a cluster hash tag and would send every key to one node');
-  if (!PREFIX_CHARS.test(keyPrefix)) configError(`${field}.keyPrefix`, `must be printable ASCII without spaces, got ${JSON.stringify(keyPrefix)}`);
-  const connectTimeoutMs = config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  checkInteger(connectTimeoutMs, `${field}.connectTimeoutMs`, 1);
-  const commandTimeoutMs = config.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  checkInteger(commandTimeoutMs, `${field}.commandTimeoutMs`, 1);
+  const c = parseBlock(configSchema, config, field);
   return {
-    servers,
-    cluster: config.cluster !== undefined,
-    keyPrefix,
-    connectTimeoutMs,
-    commandTimeoutMs,
-    capacityBytes: config.capacityBytes ?? -1,
+    servers: c.url !== undefined ? [c.url] : c.cluster!,
+    cluster: c.cluster !== undefined,
+    keyPrefix: c.keyPrefix,
+    connectTimeoutMs: c.connectTimeoutMs,
+    commandTimeoutMs: c.commandTimeoutMs,
+    capacityBytes: c.capacityBytes ?? -1,
   };
 }

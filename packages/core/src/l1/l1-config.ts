@@ -1,11 +1,12 @@
 /**
  * L1 options, validated eagerly into a {@link ResolvedL1Config}. Every error is a `KVT_ERR_CONFIG`
  * naming the field (`config.l1.slotBytes: …`). Unknown fields are ignored here; the engine's
- * config refuses them ({@link L1_OPTION_FIELDS}) before passing its `l1` block through.
+ * config refuses them ({@link l1Block}) before passing its `l1` block through.
  */
+import * as v from 'valibot';
 import { configError } from '../errors.ts';
 import { L1_MEMORY_FRACTION, MAX_BUFFER_BYTES, machineMemory, type MachineMemory } from '../limits.ts';
-import { thrownText } from '../validate.ts';
+import { block, integerIn, lenientBlock, parseBlock, thrownText } from '../validate.ts';
 import { metaLayout } from './layout.ts';
 
 /** Options of `L1Manager.create`. */
@@ -29,11 +30,6 @@ export interface L1Options {
   /** Entries inline emergency eviction samples per freed slot; default 16. */
   readonly emergencySample?: number;
 }
-
-/** The fields of {@link L1Options} (the engine refuses others in its `l1` block). */
-export const L1_OPTION_FIELDS: readonly (keyof L1Options)[] = [
-  'slotBytes', 'capacityBytes', 'slotCount', 'segmentBytes', 'writeLeaseMs', 'readLeaseMs', 'maxThreads', 'eventRingCapacity', 'emergencySample',
-];
 
 /** L1's configuration with every default applied and every derived figure computed. */
 export interface ResolvedL1Config {
@@ -69,12 +65,34 @@ export const L1_DEFAULTS = {
   emergencySample: 16,
 } as const;
 
-function integer(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    configError(`l1.${field}`, `must be an integer in [${min}, ${max}], got ${typeof value === 'number' ? value : typeof value}`);
-  }
-  return value;
-}
+const MAX_LEASE_MS = 2 ** 31 - 1;
+
+/** L1's messages show a wrong value that is not a number by its kind (`got string`). */
+const numberOrKind = (value: unknown): string => (typeof value === 'number' ? String(value) : typeof value);
+const integer = (min: number, max: number) => integerIn(min, max, numberOrKind);
+
+/** Each field of {@link L1Options}; the rules between them are {@link resolveL1Config}'s. */
+const L1_FIELDS = {
+  slotBytes: integer(1, MAX_SEGMENT_BYTES),
+  capacityBytes: v.optional(integer(1, Number.MAX_SAFE_INTEGER)),
+  slotCount: v.optional(integer(1, MAX_SLOTS)),
+  segmentBytes: v.optional(integer(1, MAX_SEGMENT_BYTES)),
+  writeLeaseMs: v.optional(integer(1, MAX_LEASE_MS)),
+  readLeaseMs: v.optional(integer(1, MAX_LEASE_MS)),
+  maxThreads: v.optional(integer(1, MAX_THREADS)),
+  eventRingCapacity: v.optional(v.pipe(
+    integer(16, 1 << 24),
+    v.check((n) => (n & (n - 1)) === 0, (issue) => `must be a power of two, got ${String(issue.input)}`),
+  )),
+  emergencySample: v.optional(integer(1, 1024)),
+};
+const L1_OPTION_FIELDS = Object.keys(L1_FIELDS) as (keyof L1Options)[];
+
+/** The engine config's `l1` block: {@link L1Options}, unknown fields refused. */
+export const l1Block = block(L1_FIELDS);
+
+/** L1's fields as {@link resolveL1Config} checks them: unknown ones ignored. */
+const l1Fields = lenientBlock(L1_FIELDS);
 
 function gib(bytes: number): string {
   return `${bytes} bytes (${(bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 3 : 1)} GiB)`;
@@ -121,36 +139,34 @@ export function resolveL1Config(options: L1Options): ResolvedL1Config {
       configError(`l1.${key}`, `could not be read: ${thrownText(err)}`);
     }
   }
-  const requested = integer('slotBytes', raw.slotBytes, 1, MAX_SEGMENT_BYTES);
-  const slotBytes = Math.ceil(requested / SLOT_ALIGN) * SLOT_ALIGN;
-  const segmentBytes = integer('segmentBytes', raw.segmentBytes ?? L1_DEFAULTS.segmentBytes, 1, MAX_SEGMENT_BYTES);
+  const fields = parseBlock(l1Fields, raw, 'l1');
+  const slotBytes = Math.ceil(fields.slotBytes / SLOT_ALIGN) * SLOT_ALIGN;
+  const segmentBytes = fields.segmentBytes ?? L1_DEFAULTS.segmentBytes;
   if (segmentBytes < slotBytes) configError('l1.segmentBytes', `must hold at least one slot of ${slotBytes} bytes, got ${segmentBytes}`);
-  if ((raw.capacityBytes === undefined) === (raw.slotCount === undefined)) {
+  if ((fields.capacityBytes === undefined) === (fields.slotCount === undefined)) {
     configError('l1.capacityBytes', 'give exactly one of l1.capacityBytes and l1.slotCount');
   }
   let totalSlots: number;
-  if (raw.slotCount !== undefined) {
-    totalSlots = integer('slotCount', raw.slotCount, 1, MAX_SLOTS);
+  if (fields.slotCount !== undefined) {
+    totalSlots = fields.slotCount;
   } else {
-    const capacity = integer('capacityBytes', raw.capacityBytes, 1, Number.MAX_SAFE_INTEGER);
+    const capacity = fields.capacityBytes!;
     totalSlots = Math.floor(capacity / slotBytes);
     if (totalSlots < 1) configError('l1.capacityBytes', `must hold at least one slot of ${slotBytes} bytes, got ${capacity}`);
     if (totalSlots > MAX_SLOTS) configError('l1.capacityBytes', `holds ${totalSlots} slots of ${slotBytes} bytes; the limit is ${MAX_SLOTS} (raise l1.slotBytes)`);
   }
-  const eventRingCapacity = integer('eventRingCapacity', raw.eventRingCapacity ?? L1_DEFAULTS.eventRingCapacity, 16, 1 << 24);
-  if ((eventRingCapacity & (eventRingCapacity - 1)) !== 0) configError('l1.eventRingCapacity', `must be a power of two, got ${eventRingCapacity}`);
   const config: ResolvedL1Config = {
     slotBytes,
     totalSlots,
     capacityBytes: totalSlots * slotBytes,
     slotsPerSegment: Math.floor(segmentBytes / slotBytes),
-    writeLeaseMs: integer('writeLeaseMs', raw.writeLeaseMs ?? L1_DEFAULTS.writeLeaseMs, 1, 2 ** 31 - 1),
-    readLeaseMs: integer('readLeaseMs', raw.readLeaseMs ?? L1_DEFAULTS.readLeaseMs, 1, 2 ** 31 - 1),
-    maxThreads: integer('maxThreads', raw.maxThreads ?? L1_DEFAULTS.maxThreads, 1, MAX_THREADS),
-    eventRingCapacity,
-    emergencySample: integer('emergencySample', raw.emergencySample ?? L1_DEFAULTS.emergencySample, 1, 1024),
+    writeLeaseMs: fields.writeLeaseMs ?? L1_DEFAULTS.writeLeaseMs,
+    readLeaseMs: fields.readLeaseMs ?? L1_DEFAULTS.readLeaseMs,
+    maxThreads: fields.maxThreads ?? L1_DEFAULTS.maxThreads,
+    eventRingCapacity: fields.eventRingCapacity ?? L1_DEFAULTS.eventRingCapacity,
+    emergencySample: fields.emergencySample ?? L1_DEFAULTS.emergencySample,
   };
   const metaBytes = metaLayout(config.totalSlots, config.maxThreads, config.eventRingCapacity).byteLength;
-  checkL1Memory(config, metaBytes, raw.slotCount !== undefined ? 'l1.slotCount' : 'l1.capacityBytes');
+  checkL1Memory(config, metaBytes, fields.slotCount !== undefined ? 'l1.slotCount' : 'l1.capacityBytes');
   return config;
 }

@@ -10,6 +10,7 @@
  */
 import type { DigestBatch } from '../l1/api.ts';
 import type { L2Usage } from './host-api.ts';
+import type { GenericSchema } from 'valibot';
 
 /**
  * The eviction block of an adapter config, as validated by `validateAdapterConfig` (config.ts in
@@ -114,9 +115,16 @@ export interface AdapterModule {
   /**
    * Throws a `KVT_ERR_CONFIG` error naming `${field}.<name>` for the first bad type-specific
    * field. Called after the common fields passed `validateAdapterConfig`; synchronous so that
-   * config validation can run up front on the main thread.
+   * config validation can run up front on the main thread. Describe the block as a schema
+   * (`adapterBlock` of `@kvtier/core/authoring`), export it as {@link configSchema}, and check it
+   * here with `parseBlock(configSchema, config, field)`, adding what a schema cannot say.
    */
   validateConfig(config: AdapterConfig, field: string): void;
+  /**
+   * The schema of this type's block (`adapterBlock(type, fields)`): what `validateConfig` checks,
+   * and what the JSON Schema of a config file says about this type.
+   */
+  readonly configSchema?: GenericSchema;
   /** Creates a ready adapter (an fs adapter has finished its recovery scan when this resolves). */
   createAdapter(config: AdapterConfig, ctx: AdapterContext): Promise<L2Adapter>;
 }

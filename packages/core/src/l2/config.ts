@@ -2,19 +2,41 @@
  * Validation of one adapter's config (docs/architecture.md §8, §11): the fields every adapter shares here,
  * the type-specific fields by the type's module. Messages name the field (`config.adapters[0].eviction.ratio`).
  */
+import * as v from 'valibot';
 import { configError } from '../errors.ts';
-import { checkNumber, checkString, checkInteger, describe, isPlainObject } from '../validate.ts';
-import type { AdapterConfig, L2EvictionConfig } from './adapter.ts';
+import { block, describe, fraction, integerFrom, lenientBlock, nonEmptyString, parseBlock } from '../validate.ts';
+import type { AdapterConfig } from './adapter.ts';
 import { registeredAdapterModule } from './registry.ts';
 
-function validateEviction(eviction: unknown, field: string): asserts eviction is L2EvictionConfig {
-  if (!isPlainObject(eviction)) configError(field, 'must be an object {policy?, watermark?, ratio?}');
-  if (eviction.policy !== undefined) checkString(eviction.policy, `${field}.policy`);
-  if (eviction.watermark !== undefined) checkNumber(eviction.watermark, `${field}.watermark`, 0, 1, true);
-  if (eviction.ratio !== undefined) checkNumber(eviction.ratio, `${field}.ratio`, 0, 1, true);
-  for (const key of Object.keys(eviction)) {
-    if (key !== 'policy' && key !== 'watermark' && key !== 'ratio') configError(`${field}.${key}`, 'is not a known field (policy, watermark, ratio)');
-  }
+/** The `eviction` block of an adapter; the engine's config fills in its defaults and checks the policy is registered. */
+const evictionBlock = block({
+  policy: v.optional(nonEmptyString),
+  watermark: v.optional(fraction),
+  ratio: v.optional(fraction),
+}, { unknown: (known) => `is not a known field (${known.join(', ')})`, notObject: () => 'must be an object {policy?, watermark?, ratio?}' });
+
+/** The fields every adapter block has, whatever its type. */
+const COMMON_FIELDS = {
+  capacityBytes: v.optional(integerFrom(1)),
+  eviction: v.optional(evictionBlock),
+};
+
+const typed = lenientBlock({ type: nonEmptyString }, { notObject: (got) => `must be an object with a "type", got ${got}` });
+const common = lenientBlock(COMMON_FIELDS);
+
+/**
+ * The schema of an adapter type's config block, for the type's module to export as `configSchema`
+ * and check with {@link parseBlock} in its `validateConfig`: `type` (the literal `type`),
+ * `capacityBytes` and `eviction` as every adapter has them, then the type's own `fields`; any
+ * other field is refused as `is not a field of <noun> (type, capacityBytes, eviction, …)`.
+ * @param type - the adapter type name, as registered
+ * @param fields - schemas of the type's own fields (build them from the field schemas of `@kvtier/core/authoring` or valibot's)
+ * @param noun - how messages name such an adapter; default `a <type> adapter`
+ */
+export function adapterBlock<E extends v.ObjectEntries>(type: string, fields: E, noun = `a ${type} adapter`) {
+  return block({ type: v.literal(type, (issue) => `must be ${JSON.stringify(type)}, got ${describe(issue.input)}`), ...COMMON_FIELDS, ...fields }, {
+    unknown: (known) => `is not a field of ${noun} (${known.join(', ')})`,
+  });
 }
 
 /**
@@ -26,14 +48,10 @@ function validateEviction(eviction: unknown, field: string): asserts eviction is
  * Does not check that the eviction policy exists (the policy registry is the engine's).
  */
 export function validateAdapterConfig(config: unknown, field = 'adapter'): asserts config is AdapterConfig {
-  if (!isPlainObject(config)) configError(field, `must be an object with a "type", got ${describe(config)}`);
-  checkString(config.type, `${field}.type`);
-  const module = registeredAdapterModule(config.type, field);
-  if (config.capacityBytes !== undefined) checkInteger(config.capacityBytes, `${field}.capacityBytes`, 1);
-  if (config.eviction !== undefined) {
-    validateEviction(config.eviction, `${field}.eviction`);
-    // Eviction compares usage with capacity: without one (usage reads -1) it would never evict.
-    if (config.capacityBytes === undefined) configError(`${field}.eviction`, `needs ${field}.capacityBytes: an adapter of unknown capacity is never evicted`);
-  }
+  const { type } = parseBlock(typed, config, field);
+  const module = registeredAdapterModule(type, field);
+  const { capacityBytes, eviction } = parseBlock(common, config, field);
+  // Eviction compares usage with capacity: without one (usage reads -1) it would never evict.
+  if (eviction !== undefined && capacityBytes === undefined) configError(`${field}.eviction`, `needs ${field}.capacityBytes: an adapter of unknown capacity is never evicted`);
   module?.validateConfig(config as AdapterConfig, field);
 }
