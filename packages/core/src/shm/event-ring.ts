@@ -11,7 +11,8 @@
  * producer claims), TAIL (next position the consumer reads), DROPPED, DRAINING (1 while a thread
  * drains: one consumer at a time) — wherever the owner puts them, and `capacity` records of
  * {@link EventRing.RECORD_WORDS} words: SEQ, KIND, DIGEST (4 words), VALUE, BATCH.
- * Positions are wrapping Int32s; `capacity` is a power of two.
+ * Positions are wrapping Int32s; `capacity` is a power of two. A producer with several events
+ * (an {@link EventBatch} of one call) claims them all with one compare-exchange ({@link EventRing.pushAll}).
  */
 import { WordLayout } from './region.ts';
 
@@ -28,6 +29,9 @@ const KIND = record.words();
 const DIGEST = record.words(4);
 const VALUE = record.words();
 const BATCH = record.words();
+
+/** Words of one event in a producer's local buffer ({@link EventRing.pushAll}): KIND, DIGEST (4 words), VALUE, BATCH. */
+export const EVENT_WORDS = record.size - 1;
 
 /** The consumer's view of one event: `key` is a fresh 4-word digest batch. */
 export type EventVisitor = (kind: number, key: Uint32Array, value: number, batch: number) => void;
@@ -96,6 +100,46 @@ export class EventRing {
       } else {
         pos = Atomics.load(w, head);
       }
+    }
+  }
+
+  /**
+   * Appends `count` events of `events` (records of {@link EVENT_WORDS} words: kind, digest, value,
+   * batch), in order, claiming their positions with one compare-exchange: one contended word per
+   * call, not per event. When the ring has no room for all of them, they go one by one
+   * ({@link push}): those that fit are kept, the rest dropped and counted.
+   */
+  pushAll(events: Int32Array, count: number): void {
+    const w = this.#w;
+    const head = this.#control + HEAD;
+    if (count > 1 && count <= this.#mask + 1) {
+      let pos = Atomics.load(w, head);
+      for (;;) {
+        // The consumer frees records in order: when the last one is free for this lap, all are.
+        const last = (pos + count - 1) | 0;
+        const diff = (Atomics.load(w, this.#records + (last & this.#mask) * EventRing.RECORD_WORDS + SEQ) - last) | 0;
+        if (diff < 0) break;
+        if (diff > 0) {
+          pos = Atomics.load(w, head);
+          continue;
+        }
+        const claimed = Atomics.compareExchange(w, head, pos, (pos + count) | 0);
+        if (claimed !== pos) {
+          pos = claimed;
+          continue;
+        }
+        for (let i = 0; i < count; i++) {
+          const p = (pos + i) | 0;
+          const rec = this.#records + (p & this.#mask) * EventRing.RECORD_WORDS;
+          for (let k = 0; k < EVENT_WORDS; k++) w[rec + KIND + k] = events[i * EVENT_WORDS + k];
+          Atomics.store(w, rec + SEQ, (p + 1) | 0);
+        }
+        return;
+      }
+    }
+    for (let i = 0; i < count; i++) {
+      const at = i * EVENT_WORDS;
+      this.push(events[at], events, at + 1, events[at + 1 + 4], events[at + 2 + 4]);
     }
   }
 
