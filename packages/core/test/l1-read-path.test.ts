@@ -4,7 +4,6 @@
 // leases and the events see of locks taken that way, and the caller-supplied result arrays.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Worker } from 'node:worker_threads';
 import { withDeadline } from '../src/deadline.ts';
 import { ErrorCode } from '../src/errors.ts';
 import { L1EventFlag, L1EventKind, NO_SLOT } from '../src/l1/api.ts';
@@ -12,26 +11,9 @@ import { metaLayout, Reader } from '../src/l1/layout.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { READER_STRIDE } from '../src/shm/reader-gate.ts';
 import { checkedL1, isObject, keys, names, ready, sleep, throwsCode, writeObject } from './l1-helpers.ts';
-import type { WorkerTask } from './l1-worker.fixture.ts';
+import { startTogether, stopAll } from './l1-workers.ts';
 
-const FIXTURE = new URL('./l1-worker.launch.mjs', import.meta.url);
 const ids = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-/** Starts one worker per task, released together once all are attached; each worker's first message. */
-async function startTogether(tasks: Omit<WorkerTask, 'barrier'>[]): Promise<{ workers: Worker[]; results: Promise<unknown[]> }> {
-  const barrier = new Int32Array(new SharedArrayBuffer(8));
-  const workers = tasks.map((task) => new Worker(FIXTURE, { execArgv: [], workerData: { ...task, barrier } }));
-  const results = Promise.all(workers.map((w) => new Promise<unknown>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-    w.once('exit', (code) => reject(new Error(`worker exited with ${code} before answering`)));
-  })));
-  results.catch(() => {});
-  while (Atomics.load(barrier, 0) < tasks.length) await sleep(5);
-  Atomics.store(barrier, 1, 1);
-  Atomics.notify(barrier, 1);
-  return { workers, results };
-}
 
 /** Writes every key of `batch` (key i numbered i) as {@link writeObject} does, and finishes it. */
 function writeAll(l1: L1Manager, count: number): void {
@@ -61,7 +43,7 @@ test('two reader threads, a rewriter and a remover on the same keys: every byte 
       }
       assert.ok(w.writes > 0 && d.removed > 0, 'the keys were rewritten and removed meanwhile');
     } finally {
-      await Promise.all(workers.map((x) => x.terminate()));
+      await stopAll(workers);
     }
     l1.checkInvariants();
     for (let i = 0; i < 64; i++) {

@@ -24,6 +24,12 @@ Atomics.wait(t.barrier, 1, 0);
 
 const one = (i: number) => t.keys.subarray(i * 4, i * 4 + 4);
 
+/** Runs `step` until the task's deadline (`durationMs` from now, 1 s by default). */
+function untilDeadline(step: () => void): void {
+  const until = Date.now() + (t.durationMs ?? 1000);
+  while (Date.now() < until) step();
+}
+
 /** The keys numbered `ids` of the task's keys, as one batch. */
 function subset(ids: number[]): Uint32Array {
   const out = new Uint32Array(ids.length * 4);
@@ -98,9 +104,9 @@ function readBatches(): { reads: number; wrongBytes: number; badReleases: number
   const count = t.keys.length / 4;
   const into = { codes: new Uint8Array(8), slots: new Int32Array(8), sizes: new Uint32Array(8) };
   const released = new Uint8Array(8);
-  const until = Date.now() + (t.durationMs ?? 1000);
   let reads = 0, wrongBytes = 0, badReleases = 0;
-  for (let first = 0; Date.now() < until; first = (first + 8) % count) {
+  let first = 0;
+  untilDeadline(() => {
     const batch = t.keys.subarray(first * 4, (first + 8) * 4);
     l1.reserveRead(batch, { into });
     const got = [...into.codes];
@@ -113,7 +119,8 @@ function readBatches(): { reads: number; wrongBytes: number; badReleases: number
     const mine = got.flatMap((c, j) => (c === L1Error.SUCCESS ? [first + j] : []));
     const codes = mine.length === 8 ? l1.finishRead(batch, { into: released }) : l1.finishRead(subset(mine));
     for (const c of codes) if (c !== L1Error.SUCCESS) badReleases++;
-  }
+    first = (first + 8) % count;
+  });
   l1.detach();
   return { reads, wrongBytes, badReleases };
 }
@@ -122,17 +129,16 @@ function readBatches(): { reads: number; wrongBytes: number; badReleases: number
 function rewrite(): { writes: number } {
   const rnd = random(t.seed ?? 2);
   const count = t.keys.length / 4;
-  const until = Date.now() + (t.durationMs ?? 1000);
   let writes = 0;
-  while (Date.now() < until) {
+  untilDeadline(() => {
     const k = Math.floor(rnd() * count);
     const size = 5 + Math.floor(rnd() * 4000);
     const w = l1.reserveWrite(one(k), size);
-    if (w.codes[0] !== L1Error.SUCCESS) continue;
+    if (w.codes[0] !== L1Error.SUCCESS) return;
     writeObject(l1.view(w.slots[0], size), k, 1 + Math.floor(rnd() * 255));
     l1.finishWrite(one(k));
     writes++;
-  }
+  });
   l1.detach();
   return { writes };
 }
@@ -141,14 +147,13 @@ function rewrite(): { writes: number } {
 function remove(): { removed: number } {
   const rnd = random(t.seed ?? 3);
   const count = t.keys.length / 4;
-  const until = Date.now() + (t.durationMs ?? 1000);
   let removed = 0;
-  while (Date.now() < until) {
+  untilDeadline(() => {
     const k = Math.floor(rnd() * (count - 4));
     const run = t.keys.subarray(k * 4, (k + 4) * 4);
     const codes = rnd() < 0.5 ? l1.delete(run) : l1.evict(run);
     for (const c of codes) if (c === L1Error.SUCCESS) removed++;
-  }
+  });
   l1.detach();
   return { removed };
 }

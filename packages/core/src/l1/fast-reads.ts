@@ -67,20 +67,24 @@ function leaseExpired(c: L1Core, e: number, now: number): boolean {
     || (c.tw[b + READ_COUNT] !== 0 && c.tf[f + READ_DEADLINE_F64] < now);
 }
 
+/** Key `j`'s entry, or -1 having answered KEY_NOT_EXIST (no lease applies to an absent key). */
+function entryOrAbsent(c: L1Core, keys: DigestBatch, codes: Uint8Array, j: number): number {
+  const e = c.table.probe(keys, j);
+  if (e < 0) codes[j] = KEY_NOT_EXIST;
+  return e;
+}
+
 /** reserveRead's read loop: READABLE/READ_LOCKED → READ_LOCKED with `a.locks` unfolded locks of this thread. */
 export function reserveReadLoop(c: L1Core, keys: DigestBatch, codes: Uint8Array, a: SlotStep): number {
   const n = keyCount(keys);
-  const { tw, table, refOf, unfolded, unfoldedTick } = c;
+  const { tw, refOf, unfolded, unfoldedTick } = c;
   const row = c.me * c.config.totalSlots;
   const { slots, sizes, locks } = a;
   const now = c.now;
   const tick = c.tick;
   for (let j = 0; j < n; j++) {
-    const e = table.probe(keys, j);
-    if (e < 0) {
-      codes[j] = KEY_NOT_EXIST;
-      continue;
-    }
+    const e = entryOrAbsent(c, keys, codes, j);
+    if (e < 0) continue;
     if (leaseExpired(c, e, now)) return j;
     const b = e << ENTRY_SHIFT;
     if (tw[b + WRITE_OWNER] !== 0) {
@@ -106,18 +110,15 @@ export function reserveReadLoop(c: L1Core, keys: DigestBatch, codes: Uint8Array,
  */
 export function finishReadLoop(c: L1Core, keys: DigestBatch, codes: Uint8Array, locks: number): number {
   const n = keyCount(keys);
-  const { tw, table, unfolded, unfoldedTick, threadReads } = c;
+  const { tw, unfolded, unfoldedTick, threadReads } = c;
   const threads = c.maxThreads;
   const me = c.me;
   const row = me * c.config.totalSlots;
   const now = c.now;
   const tick = c.tick;
   for (let j = 0; j < n; j++) {
-    const e = table.probe(keys, j);
-    if (e < 0) {
-      codes[j] = KEY_NOT_EXIST;
-      continue;
-    }
+    const e = entryOrAbsent(c, keys, codes, j);
+    if (e < 0) continue;
     const b = e << ENTRY_SHIFT;
     if (tw[b + WRITE_OWNER] !== 0 || (tw[b + FLAGS] & (TEMPORARY | STALE_HOLDS)) !== 0 || leaseExpired(c, e, now)) return j;
     const slot = tw[b + SLOT];

@@ -15,11 +15,10 @@
  * and a writer gives up with `KVT_ERR_TIMEOUT` after 10 s, as the mutex does.
  */
 import { ErrorCode, KvtierError } from '../errors.ts';
+import { STALL_MS } from './mutex.ts';
 
 /** Int32 words between two readers' words: 64 bytes, one cache line. */
 export const READER_STRIDE = 16;
-/** Longest a writer waits for a reader to leave before concluding it died inside its section. */
-const STALL_MS = 10_000;
 /** Spins between two reads of the clock while waiting. */
 const SPINS_PER_CHECK = 1 << 10;
 
