@@ -106,41 +106,59 @@ export class EventRing {
   /**
    * Appends `count` events of `events` (records of {@link EVENT_WORDS} words: kind, digest, value,
    * batch), in order, claiming their positions with one compare-exchange: one contended word per
-   * call, not per event. When the ring has no room for all of them, they go one by one
-   * ({@link push}): those that fit are kept, the rest dropped and counted.
+   * call, not per event. When the ring has room for only some of them, the first ones that fit are
+   * kept and the rest dropped and counted (one add for all).
    */
   pushAll(events: Int32Array, count: number): void {
+    if (count === 0) return;
     const w = this.#w;
     const head = this.#control + HEAD;
-    if (count > 1 && count <= this.#mask + 1) {
-      let pos = Atomics.load(w, head);
-      for (;;) {
-        // The consumer frees records in order: when the last one is free for this lap, all are.
-        const last = (pos + count - 1) | 0;
-        const diff = (Atomics.load(w, this.#records + (last & this.#mask) * EventRing.RECORD_WORDS + SEQ) - last) | 0;
-        if (diff < 0) break;
-        if (diff > 0) {
-          pos = Atomics.load(w, head);
-          continue;
-        }
-        const claimed = Atomics.compareExchange(w, head, pos, (pos + count) | 0);
+    let pos = Atomics.load(w, head);
+    for (;;) {
+      const fit = this.#roomAt(pos, count);
+      if (fit < 0) {
+        pos = Atomics.load(w, head);
+        continue;
+      }
+      if (fit > 0) {
+        const claimed = Atomics.compareExchange(w, head, pos, (pos + fit) | 0);
         if (claimed !== pos) {
           pos = claimed;
           continue;
         }
-        for (let i = 0; i < count; i++) {
+        for (let i = 0; i < fit; i++) {
           const p = (pos + i) | 0;
           const rec = this.#records + (p & this.#mask) * EventRing.RECORD_WORDS;
           for (let k = 0; k < EVENT_WORDS; k++) w[rec + KIND + k] = events[i * EVENT_WORDS + k];
           Atomics.store(w, rec + SEQ, (p + 1) | 0);
         }
-        return;
       }
+      if (fit < count) Atomics.add(w, this.#control + DROPPED, count - fit);
+      return;
     }
-    for (let i = 0; i < count; i++) {
-      const at = i * EVENT_WORDS;
-      this.push(events[at], events, at + 1, events[at + 1 + 4], events[at + 2 + 4]);
+  }
+
+  /**
+   * How many of `count` records from position `pos` on are free for this lap (the consumer frees
+   * them in order, so when one is free every earlier one is: a binary search), or -1 when `pos`
+   * is stale (another producer claimed it).
+   */
+  #roomAt(pos: number, count: number): number {
+    const w = this.#w;
+    const seqAt = (i: number) => (Atomics.load(w, this.#records + (((pos + i) | 0) & this.#mask) * EventRing.RECORD_WORDS + SEQ) - ((pos + i) | 0)) | 0;
+    const first = seqAt(0);
+    if (first > 0) return -1;
+    if (first < 0) return 0;
+    let lo = 1;
+    let hi = Math.min(count, this.#mask + 1);
+    if (seqAt(hi - 1) === 0) return hi;
+    // Invariant: record lo - 1 is free, record hi - 1 is not.
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (seqAt(mid - 1) === 0) lo = mid;
+      else hi = mid;
     }
+    return lo;
   }
 
   /**
