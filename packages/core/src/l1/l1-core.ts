@@ -178,9 +178,13 @@ export class L1Core {
 
   // ------------------------------------------------------------------ the mutex
 
+  #checkOpen(): void {
+    if (this.closed) throw new KvtierError(ErrorCode.CLOSED, `L1 owner ${this.ownerId} was detached`);
+  }
+
   /** Takes the mutex for a call at `now`, bumping the access tick when the call uses it; throws CLOSED after detach. */
   enter(now: number, tick: boolean): void {
-    if (this.closed) throw new KvtierError(ErrorCode.CLOSED, `L1 owner ${this.ownerId} was detached`);
+    this.#checkOpen();
     this.lock();
     this.now = now;
     if (tick) this.tick = this.nextTick();
@@ -254,7 +258,7 @@ export class L1Core {
    * event flags).
    */
   readBatch<A>(keys: DigestBatch, codes: Uint8Array, loop: ReadLoop<A>, step: KeyStep<A>, arg: A, orphanStep?: OrphanStep<A>): void {
-    if (this.closed) throw new KvtierError(ErrorCode.CLOSED, `L1 owner ${this.ownerId} was detached`);
+    this.#checkOpen();
     const now = this.clock();
     const n = keyCount(keys);
     let from = 0;

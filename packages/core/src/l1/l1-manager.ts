@@ -3,13 +3,15 @@
  * over the same buffers: `create` makes them, `attach(handle)` joins them from any worker.
  *
  * Every batch call validates its arguments first (a bad argument throws and touches nothing),
- * then takes the index mutex once for the whole batch and answers per key in typed arrays.
+ * then takes the index mutex once for the whole batch and answers per key in typed arrays;
+ * reserveRead and finishRead run in the read path instead (fast-reads.ts: no mutex, threads
+ * reading at once do not take turns) and may answer into the caller's arrays.
  * Leases are checked lazily whenever an operation meets an entry, and by `expireLeases`.
  * Listeners learn from the event ring; nothing user-supplied ever runs under the mutex.
  *
  * This file holds the state machine of an object: its diagram, its calls and their answers.
  * Beside it: transitions.ts (what each call does per key), l1-core.ts (the shared views and the
- * batch helper), args.ts (argument checks), store-claims.ts, owners.ts (registry, reclaim, lease
+ * batch helpers), fast-reads.ts (the read path and its fold), args.ts (argument checks), store-claims.ts, owners.ts (registry, reclaim, lease
  * expiry), stale-holds.ts (what an expired lease leaves: stale read holds and orphaned slots),
  * emergency.ts (inline eviction), wake.ts (wake channels), inspect.ts (diagnostics).
  *
