@@ -144,21 +144,24 @@ export class EventRing {
    * is stale (another producer claimed it).
    */
   #roomAt(pos: number, count: number): number {
-    const w = this.#w;
-    const seqAt = (i: number) => (Atomics.load(w, this.#records + (((pos + i) | 0) & this.#mask) * EventRing.RECORD_WORDS + SEQ) - ((pos + i) | 0)) | 0;
-    const first = seqAt(0);
+    const first = this.#lapOf(pos);
     if (first > 0) return -1;
     if (first < 0) return 0;
     let lo = 1;
     let hi = Math.min(count, this.#mask + 1);
-    if (seqAt(hi - 1) === 0) return hi;
+    if (this.#lapOf((pos + hi - 1) | 0) === 0) return hi;
     // Invariant: record lo - 1 is free, record hi - 1 is not.
     while (hi - lo > 1) {
       const mid = (lo + hi) >>> 1;
-      if (seqAt(mid - 1) === 0) lo = mid;
+      if (this.#lapOf((pos + mid - 1) | 0) === 0) lo = mid;
       else hi = mid;
     }
     return lo;
+  }
+
+  /** Position `p`'s record against `p`: 0 when free for it, below 0 while a lap behind, above 0 once claimed for it. */
+  #lapOf(p: number): number {
+    return (Atomics.load(this.#w, this.#records + (p & this.#mask) * EventRing.RECORD_WORDS + SEQ) - p) | 0;
   }
 
   /**
