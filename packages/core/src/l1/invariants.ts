@@ -12,8 +12,9 @@
  * - used bytes equal the sum of live object sizes, each in (0, slotBytes]; OBJECTS counts them;
  * - the dirty bitmap, the DIRTY flags and DIRTY_COUNT agree; dirty objects are finished and not temporary;
  * - an object claimed for store (STORE_OWNER) names a valid owner, is not dirty and not temporary;
- * - the read path is folded (the check runs under the mutex, which folds it): no reader inside
- *   the gate, every read log empty, every unfolded word 0, every window closed (fast-reads.ts).
+ * - the read path is folded (the check runs under the mutex, which folds it): every read log
+ *   empty, every unfolded word 0, every window closed (fast-reads.ts). (A reader word may read 1
+ *   for a moment under the mutex: a reader that found the mutex held is backing out.)
  */
 import type { L1Core } from './l1-core.ts';
 import { ENTRY_SHIFT, Entry, EntryFlag, EntryState, Header, ORPHAN_WORDS, Orphan, Reader, SLOT_ORPHANED } from './layout.ts';
@@ -137,7 +138,6 @@ function findUnfolded(v: L1Views, problems: string[]): void {
   const { totalSlots, maxThreads } = v.config;
   for (let t = 0; t < maxThreads; t++) {
     const at = v.readerIndexOf(t);
-    if (v.words[at + Reader.ACTIVE] !== 0) problems.push(`owner ${t + 1} is inside a read batch while the mutex is held`);
     if (v.words[at + Reader.LOG_LENGTH] !== 0) problems.push(`owner ${t + 1} read log holds ${v.words[at + Reader.LOG_LENGTH]} unfolded slots`);
     if (v.windowDeadline[t] !== Infinity) problems.push(`owner ${t + 1} read window is open (deadline ${v.windowDeadline[t]})`);
     let unfolded = 0;
