@@ -9,7 +9,7 @@
  */
 import { Bitmap } from '../shm/bitmap.ts';
 import { EventRing } from '../shm/event-ring.ts';
-import { READER_STRIDE } from '../shm/reader-gate.ts';
+import { READER_STRIDE, WAITING_OFFSET } from '../shm/reader-gate.ts';
 import { RegionLayout, WordLayout } from '../shm/region.ts';
 
 const header = new WordLayout();
@@ -141,7 +141,11 @@ export const Reader = {
   ACTIVE: 0,
   /** Records in the owner's read log (the slots its unfolded read locks touch). */
   LOG_LENGTH: 1,
+  /** 1 while a writer sleeps on ACTIVE, waiting for the owner to leave (shm/reader-gate.ts `WAITING_OFFSET`). */
+  WAITING: 2,
 } as const;
+
+if (Reader.WAITING !== Reader.ACTIVE + WAITING_OFFSET) throw new Error('l1 layout: Reader.WAITING must be where the reader gate looks for it');
 
 /** Most slots one thread's read log holds: a thread whose log is full takes the index mutex, which folds it. */
 export const READ_LOG_CAPACITY = 4096;
