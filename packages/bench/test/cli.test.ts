@@ -50,9 +50,15 @@ test('l1 --json: one row per op, batch and thread count', async () => {
   assert.equal(Object.keys(out), ['rows']);
   assert.is(out.rows.length, 2 * 2 * 2);
   for (const row of out.rows) {
-    assert.equal(Object.keys(row).sort(), ['baselineKeysPerSec', 'batch', 'keysPerSec', 'op', 'threads']);
+    assert.equal(Object.keys(row).sort(), ['baselineKeysPerSec', 'batch', 'keysPerSec', 'numberMapKeysPerSec', 'op', 'spread', 'threads']);
     assert.ok(row.op === 'read' || row.op === 'write');
-    assertPositiveNumbers(row, ['keysPerSec', 'baselineKeysPerSec']);
+    assertPositiveNumbers(row, ['keysPerSec', 'baselineKeysPerSec', 'numberMapKeysPerSec']);
+    for (const f of ['keysPerSec', 'baselineKeysPerSec', 'numberMapKeysPerSec']) {
+      const { min, median, max } = row.spread[f];
+      assert.ok(min <= median && median <= max, `${f} spread ${min} ≤ ${median} ≤ ${max}`);
+      assert.is(row[f], Math.round(median), `${f} is its median`);
+    }
+    assert.is(row.spread.vsOneThread !== undefined, row.threads === 2, '2-thread rows carry their ratio to 1 thread');
   }
 });
 

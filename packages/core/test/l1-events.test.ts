@@ -75,6 +75,20 @@ test('a full ring drops events and counts the drops; drain takes at most max', (
   assert.is(l1.status().events.pending, 1, 'room again after draining');
 });
 
+test('a call\'s events go to the ring at once: with room for some, the first ones are kept in order and the rest dropped and counted', () => {
+  const l1 = checkedL1({ slotCount: 32, eventRingCapacity: 16 });
+  const ids = Array.from({ length: 10 }, (_, i) => i);
+  ready(l1, keys(...ids));
+  l1.reserveRead(keys(...ids));
+  assert.equal(names(l1.finishRead(keys(...ids))), ids.map(() => 'SUCCESS'));
+  assert.equal(l1.status().events, { pending: 16, dropped: 4 });
+  const got: [number, string][] = [];
+  l1.drainEvents((kind, key) => got.push([kind, hex(key)]));
+  assert.equal(got, [...ids.map((i) => [CREATED, hex(keys(i))]), ...ids.slice(0, 6).map((i) => [TOUCHED, hex(keys(i))])]);
+  l1.touch(keys(0, 1));
+  assert.equal(l1.status().events, { pending: 2, dropped: 4 }, 'a call that fits is kept whole');
+});
+
 test('one consumer at a time: a drain from inside a drain callback gets nothing', () => {
   const l1 = checkedL1();
   ready(l1, keys(1, 2));

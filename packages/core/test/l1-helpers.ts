@@ -60,3 +60,18 @@ export function throwsCode(fn: () => unknown, code: string, pattern: RegExp): vo
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The bytes a writer puts in key `k`'s object: its index in the first 4 bytes, then `fill` (1..255). */
+export function writeObject(view: Uint8Array, k: number, fill: number): void {
+  new DataView(view.buffer, view.byteOffset, 4).setUint32(0, k, true);
+  view.fill(fill, 4);
+}
+
+/** Whether `view` holds what {@link writeObject} wrote for key `k`. */
+export function isObject(view: Uint8Array, k: number): boolean {
+  if (view.length < 5 || new DataView(view.buffer, view.byteOffset, 4).getUint32(0, true) !== k) return false;
+  const fill = view[4];
+  if (fill === 0) return false;
+  for (let i = 5; i < view.length; i++) if (view[i] !== fill) return false;
+  return true;
+}

@@ -2,51 +2,13 @@
 // writers and readers, a random-traffic stress run, and a worker terminated while holding locks.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Worker } from 'node:worker_threads';
 import { withDeadline } from '../src/deadline.ts';
 import { Header } from '../src/l1/layout.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { soak } from '../src/soak.ts';
 import { keys, names, ready } from './l1-helpers.ts';
-import type { WorkerTask } from './l1-worker.fixture.ts';
+import { startTogether, stopAll } from './l1-workers.ts';
 
-const FIXTURE = new URL('./l1-worker.launch.mjs', import.meta.url);
-
-interface Started {
-  readonly workers: Worker[];
-  /** Each worker's first message. */
-  readonly results: Promise<unknown[]>;
-}
-
-/** Starts one worker per task, releases them together once all are attached, collects their first messages. */
-async function startTogether(tasks: Omit<WorkerTask, 'barrier'>[]): Promise<Started> {
-  const barrier = new Int32Array(new SharedArrayBuffer(8));
-  const workers = tasks.map((task) => new Worker(FIXTURE, { execArgv: [], workerData: { ...task, barrier } }));
-  const results = Promise.all(workers.map((w) => new Promise<unknown>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-    w.once('exit', (code) => reject(new Error(`worker exited with ${code} before answering`)));
-  })));
-  let failure: unknown;
-  results.catch((e: unknown) => { failure = e; });
-  while (Atomics.load(barrier, 0) < tasks.length) {
-    if (failure !== undefined) {
-      await stopAll(workers);
-      throw failure;
-    }
-    const seen = Atomics.load(barrier, 0);
-    const wait = Atomics.waitAsync(barrier, 0, seen, 50);
-    if (wait.async) await wait.value;
-    else await new Promise((r) => setTimeout(r, 1));
-  }
-  Atomics.store(barrier, 1, 1);
-  Atomics.notify(barrier, 1);
-  return { workers, results };
-}
-
-async function stopAll(workers: Worker[]): Promise<void> {
-  await Promise.all(workers.map((w) => w.terminate()));
-}
 
 test('8 threads × 5 distinct keys reserveWrite at once -> all SUCCESS on 40 distinct slots', () =>
   withDeadline((async () => {

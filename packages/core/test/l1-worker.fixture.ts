@@ -4,12 +4,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { L1Error } from '../src/l1/api.ts';
 import type { L1Handle } from '../src/l1/api.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
+import { isObject, writeObject } from './l1-helpers.ts';
 
 export interface WorkerTask {
   readonly handle: L1Handle;
   /** [arrived, go]: each worker bumps `arrived`, then waits until `go` is 1. */
   readonly barrier: Int32Array;
-  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty';
+  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever';
   readonly keys: Uint32Array;
   readonly durationMs?: number;
   readonly seed?: number;
@@ -22,6 +23,19 @@ Atomics.notify(t.barrier, 0);
 Atomics.wait(t.barrier, 1, 0);
 
 const one = (i: number) => t.keys.subarray(i * 4, i * 4 + 4);
+
+/** Runs `step` until the task's deadline (`durationMs` from now, 1 s by default). */
+function untilDeadline(step: () => void): void {
+  const until = Date.now() + (t.durationMs ?? 1000);
+  while (Date.now() < until) step();
+}
+
+/** The keys numbered `ids` of the task's keys, as one batch. */
+function subset(ids: number[]): Uint32Array {
+  const out = new Uint32Array(ids.length * 4);
+  ids.forEach((k, i) => out.set(one(k), i * 4));
+  return out;
+}
 
 /** A small deterministic PRNG (mulberry32), so a failing stress run can be replayed by seed. */
 function random(seed: number): () => number {
@@ -82,6 +96,68 @@ function stress(): { ops: number } {
   return { ops };
 }
 
+/**
+ * Reads every key in batches of 8 (answers into reused arrays) until the deadline, checking the
+ * bytes of every object it read-locked and that each of its own locks is released SUCCESS.
+ */
+function readBatches(): { reads: number; wrongBytes: number; badReleases: number } {
+  const count = t.keys.length / 4;
+  const into = { codes: new Uint8Array(8), slots: new Int32Array(8), sizes: new Uint32Array(8) };
+  const released = new Uint8Array(8);
+  let reads = 0, wrongBytes = 0, badReleases = 0;
+  let first = 0;
+  untilDeadline(() => {
+    const batch = t.keys.subarray(first * 4, (first + 8) * 4);
+    l1.reserveRead(batch, { into });
+    const got = [...into.codes];
+    for (let j = 0; j < 8; j++) {
+      if (got[j] !== L1Error.SUCCESS) continue;
+      reads++;
+      if (!isObject(l1.view(into.slots[j], into.sizes[j]), first + j)) wrongBytes++;
+    }
+    // Only its own locks: a finishRead of a key it holds none on would release another thread's.
+    const mine = got.flatMap((c, j) => (c === L1Error.SUCCESS ? [first + j] : []));
+    const codes = mine.length === 8 ? l1.finishRead(batch, { into: released }) : l1.finishRead(subset(mine));
+    for (const c of codes) if (c !== L1Error.SUCCESS) badReleases++;
+    first = (first + 8) % count;
+  });
+  l1.detach();
+  return { reads, wrongBytes, badReleases };
+}
+
+/** Rewrites random keys (creating absent ones) with fresh bytes until the deadline. */
+function rewrite(): { writes: number } {
+  const rnd = random(t.seed ?? 2);
+  const count = t.keys.length / 4;
+  let writes = 0;
+  untilDeadline(() => {
+    const k = Math.floor(rnd() * count);
+    const size = 5 + Math.floor(rnd() * 4000);
+    const w = l1.reserveWrite(one(k), size);
+    if (w.codes[0] !== L1Error.SUCCESS) return;
+    writeObject(l1.view(w.slots[0], size), k, 1 + Math.floor(rnd() * 255));
+    l1.finishWrite(one(k));
+    writes++;
+  });
+  l1.detach();
+  return { writes };
+}
+
+/** Deletes and evicts random runs of keys (never forced: locked keys stay) until the deadline. */
+function remove(): { removed: number } {
+  const rnd = random(t.seed ?? 3);
+  const count = t.keys.length / 4;
+  let removed = 0;
+  untilDeadline(() => {
+    const k = Math.floor(rnd() * (count - 4));
+    const run = t.keys.subarray(k * 4, (k + 4) * 4);
+    const codes = rnd() < 0.5 ? l1.delete(run) : l1.evict(run);
+    for (const c of codes) if (c === L1Error.SUCCESS) removed++;
+  });
+  l1.detach();
+  return { removed };
+}
+
 switch (t.task) {
   case 'write':
     parentPort!.postMessage({ codes: [...l1.reserveWrite(t.keys, 1000).codes], ownerId: l1.ownerId });
@@ -98,6 +174,25 @@ switch (t.task) {
     const claimed = l1.takeDirty(8).keys.length / 4;
     parentPort!.postMessage({ first, claimed, idle: l1.waitDirty(30) });
     break;
+  }
+  case 'readBatches':
+    parentPort!.postMessage(readBatches());
+    break;
+  case 'rewrite':
+    parentPort!.postMessage(rewrite());
+    break;
+  case 'remove':
+    parentPort!.postMessage(remove());
+    break;
+  case 'readForever': {
+    // Read-locks every key (3 locks each) and releases them, back to back, until terminated: a
+    // kill lands inside a read batch almost always. Posts its owner id first.
+    parentPort!.postMessage({ ownerId: l1.ownerId });
+    const into = { codes: new Uint8Array(t.keys.length / 4), slots: new Int32Array(t.keys.length / 4), sizes: new Uint32Array(t.keys.length / 4) };
+    for (;;) {
+      l1.reserveRead(t.keys, { extraCount: 2, into });
+      l1.finishRead(t.keys, { extraCount: 2 });
+    }
   }
   case 'hold': {
     const w = l1.reserveWrite(one(0), 1000).codes[0];

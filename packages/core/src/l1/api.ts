@@ -79,9 +79,9 @@ export interface L1Usage {
 export interface L1 {
   reserveWrite(keys: DigestBatch, sizes: number | ArrayLike<number>, opts?: { mode?: WriteMode; temporary?: boolean }): L1SlotResult;
   finishWrite(keys: DigestBatch): Uint8Array;
-  reserveRead(keys: DigestBatch, opts?: { extraCount?: number }): L1SlotResult;
+  reserveRead(keys: DigestBatch, opts?: { extraCount?: number; into?: L1SlotResult }): L1SlotResult;
   unsafeRead(keys: DigestBatch): L1SlotResult;
-  finishRead(keys: DigestBatch, opts?: { extraCount?: number }): Uint8Array;
+  finishRead(keys: DigestBatch, opts?: { extraCount?: number; into?: Uint8Array }): Uint8Array;
   finishWriteAndReserveRead(keys: DigestBatch, opts?: { extraCount?: number }): L1SlotResult;
   delete(keys: DigestBatch, opts?: { force?: boolean }): Uint8Array;
   clear(opts?: { force?: boolean }): number;

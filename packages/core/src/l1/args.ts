@@ -61,6 +61,39 @@ export function slotResult(n: number): L1SlotResult {
   return { codes: new Uint8Array(n), slots: new Int32Array(n).fill(NO_SLOT), sizes: new Uint32Array(n) };
 }
 
+function describe(v: unknown): string {
+  if (v === null || typeof v !== 'object') return String(v);
+  const length = (v as { length?: unknown }).length;
+  return `${v.constructor?.name ?? 'an object'}${typeof length === 'number' ? ` of ${length}` : ''}`;
+}
+
+/**
+ * The answers of `what` for `n` keys: `into` (the caller's arrays, reused: slots reset to NO_SLOT
+ * and sizes to 0) when given, else fresh ones. Throws INVALID_ARGUMENT naming the array that is
+ * not of the right type or length.
+ */
+export function slotResultInto(what: string, n: number, into: L1SlotResult | undefined): L1SlotResult {
+  if (into === undefined) return slotResult(n);
+  if (into === null || typeof into !== 'object') invalidArgument(`${what}: opts.into must be an L1SlotResult ({codes, slots, sizes}), got ${String(into)}`);
+  checkInto(what, 'into.codes', into.codes, Uint8Array, n);
+  checkInto(what, 'into.slots', into.slots, Int32Array, n);
+  checkInto(what, 'into.sizes', into.sizes, Uint32Array, n);
+  into.slots.fill(NO_SLOT);
+  into.sizes.fill(0);
+  return into;
+}
+
+/** The per-key codes of `what` for `n` keys: `into` (the caller's array, reused) when given, else a fresh one. */
+export function codesInto(what: string, n: number, into: Uint8Array | undefined): Uint8Array {
+  if (into === undefined) return new Uint8Array(n);
+  checkInto(what, 'into', into, Uint8Array, n);
+  return into;
+}
+
+function checkInto(what: string, name: string, v: unknown, type: typeof Uint8Array | typeof Int32Array | typeof Uint32Array, n: number): void {
+  if (!(v instanceof type) || v.length !== n) invalidArgument(`${what}: opts.${name} must be a ${type.name} of ${n} (one per key), got ${describe(v)}`);
+}
+
 /** Checks that `handle` is an `L1Manager.handle`: buffers of the sizes its config implies. */
 export function checkHandle(handle: L1Handle): void {
   if (handle === null || typeof handle !== 'object' || !(handle.meta instanceof SharedArrayBuffer) || !Array.isArray(handle.segments)) {

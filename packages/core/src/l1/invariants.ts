@@ -11,14 +11,18 @@
  *   entry holds none; free slots have no per-thread counts;
  * - used bytes equal the sum of live object sizes, each in (0, slotBytes]; OBJECTS counts them;
  * - the dirty bitmap, the DIRTY flags and DIRTY_COUNT agree; dirty objects are finished and not temporary;
- * - an object claimed for store (STORE_OWNER) names a valid owner, is not dirty and not temporary.
+ * - an object claimed for store (STORE_OWNER) names a valid owner, is not dirty and not temporary;
+ * - the read path is folded (the check runs under the mutex, which folds it): every read log
+ *   empty, every unfolded word 0, every window closed (fast-reads.ts). (A reader word may read 1
+ *   for a moment under the mutex: a reader that found the mutex held is backing out.)
  */
 import type { L1Core } from './l1-core.ts';
-import { ENTRY_SHIFT, Entry, EntryFlag, EntryState, Header, ORPHAN_WORDS, Orphan, SLOT_ORPHANED } from './layout.ts';
+import { ENTRY_SHIFT, Entry, EntryFlag, EntryState, Header, ORPHAN_WORDS, Orphan, Reader, SLOT_ORPHANED } from './layout.ts';
 
 /** The views of an L1Core the check reads (the caller holds the index mutex). */
 export type L1Views = Pick<L1Core,
-  'config' | 'words' | 'meta64' | 'table' | 'freeStack' | 'slotEntry' | 'threadReads' | 'staleReads' | 'orphanList' | 'orphans' | 'dirty'>;
+  'config' | 'words' | 'meta64' | 'table' | 'freeStack' | 'slotEntry' | 'threadReads' | 'staleReads' | 'orphanList' | 'orphans' | 'dirty'
+  | 'unfolded' | 'windowDeadline' | 'readerIndexOf'>;
 
 /** Every violated invariant, one line each; empty when L1 is consistent. */
 export function findInvariantViolations(v: L1Views): string[] {
@@ -125,7 +129,21 @@ export function findInvariantViolations(v: L1Views): string[] {
   const usedBytes = v.meta64[Header.USED_BYTES_F64];
   if (used !== usedBytes) problems.push(`live objects hold ${used} bytes but usedBytes = ${usedBytes}`);
   if (dirtyEntries !== v.words[Header.DIRTY_COUNT]) problems.push(`${dirtyEntries} dirty entries but DIRTY_COUNT = ${v.words[Header.DIRTY_COUNT]}`);
+  findUnfolded(v, problems);
   return problems;
+}
+
+/** What the read path left unfolded, one line per thread (a fold leaves none). */
+function findUnfolded(v: L1Views, problems: string[]): void {
+  const { totalSlots, maxThreads } = v.config;
+  for (let t = 0; t < maxThreads; t++) {
+    const at = v.readerIndexOf(t);
+    if (v.words[at + Reader.LOG_LENGTH] !== 0) problems.push(`owner ${t + 1} read log holds ${v.words[at + Reader.LOG_LENGTH]} unfolded slots`);
+    if (v.windowDeadline[t] !== Infinity) problems.push(`owner ${t + 1} read window is open (deadline ${v.windowDeadline[t]})`);
+    let unfolded = 0;
+    for (let s = 0; s < totalSlots; s++) if (v.unfolded[t * totalSlots + s] !== 0) unfolded++;
+    if (unfolded !== 0) problems.push(`owner ${t + 1} has unfolded read locks on ${unfolded} slots`);
+  }
 }
 
 /** The stale holds of `slot`, all threads together; a negative count is reported. */

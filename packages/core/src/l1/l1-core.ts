@@ -1,7 +1,8 @@
 /**
  * The views one {@link L1Manager} holds over the shared buffers, the primitives every protocol
- * builds on (entry removal, lease expiry, dirty marks, read-lock accounting), and the one batch
- * helper: take the index mutex once, find each key's live entry, hand it to a per-key step.
+ * builds on (entry removal, lease expiry, dirty marks, read-lock accounting), and the batch
+ * helpers: take the index mutex once, find each key's live entry, hand it to a per-key step; or,
+ * for reads, run the batch inside the reader gate first (fast-reads.ts).
  * Internal to l1/: the protocol files (transitions, store-claims, owners, emergency, inspect)
  * are plain functions over an `L1Core`, and only `L1Manager` is public.
  */
@@ -12,6 +13,9 @@ import { Bitmap } from '../shm/bitmap.ts';
 import { L1Error, L1EventFlag, L1EventKind, type DigestBatch } from './api.ts';
 import { Arena } from './arena.ts';
 import { EventRing } from '../shm/event-ring.ts';
+import { EventBatch } from '../shm/event-batch.ts';
+import { foldReads, openWindow, type ReadLoop } from './fast-reads.ts';
+import { ReaderGate, READER_STRIDE } from '../shm/reader-gate.ts';
 import { IndexTable } from './index-table.ts';
 import type { ResolvedL1Config } from './l1-config.ts';
 import type { L1Handle } from './api.ts';
@@ -78,12 +82,28 @@ export class L1Core {
   readonly arena: Arena;
   /** Where created/touched/removed events go for the eviction worker. */
   readonly ring: EventRing;
+  /** This thread's events of the current call, appended to the ring as the call ends (before the mutex or gate is left). */
+  readonly events = new EventBatch();
   /** The index mutex, taken as this owner. */
   readonly mutex: SharedMutex;
+  /** The reader gate beside the mutex (the read path, fast-reads.ts). */
+  readonly gate: ReaderGate;
+  /** Word index of this thread's {@link layout.Reader} words. */
+  readonly readerIndex: number;
+  /** Slots per read log; the read logs, thread-major. */
+  readonly readLogCapacity: number;
+  readonly readLog: Int32Array;
+  /** Per thread: the read-lease deadline of its unfolded read locks, +Infinity when none. */
+  readonly windowDeadline: Float64Array;
+  /** Per (thread, slot), thread-major: unfolded read locks `(delta << 1) | tookLock`, and their last tick. */
+  readonly unfolded: Int32Array;
+  readonly unfoldedTick: Int32Array;
   /** Wake channels: objects became dirty; a batch evicted inline; a store claim ended. */
   readonly dirtyWake: WakeChannel;
   readonly emergencyWake: WakeChannel;
   readonly storedWake: WakeChannel;
+  /** Word index of owner id 1's reader words. */
+  readonly #readersBase: number;
   /** Set by `detach`: every later call throws CLOSED. */
   closed = false;
   /** The clock of the current hold of the mutex: epoch ms, access tick and event batch id. */
@@ -119,6 +139,11 @@ export class L1Core {
     this.orphanList = new Int32Array(meta, regions.orphanListOffset, config.totalSlots);
     this.orphans = new Int32Array(meta, regions.orphansOffset, config.totalSlots * layout.ORPHAN_WORDS);
     this.registry = new Int32Array(meta, regions.registryOffset, config.maxThreads);
+    this.readLogCapacity = regions.readLogCapacity;
+    this.readLog = new Int32Array(meta, regions.readLogOffset, config.maxThreads * regions.readLogCapacity);
+    this.windowDeadline = new Float64Array(meta, regions.windowDeadlineOffset, config.maxThreads);
+    this.unfolded = new Int32Array(meta, regions.unfoldedOffset, config.maxThreads * config.totalSlots);
+    this.unfoldedTick = new Int32Array(meta, regions.unfoldedTickOffset, config.maxThreads * config.totalSlots);
     this.table = new IndexTable(meta, regions.tableOffset, regions.tableCapacity, this.slotEntry);
     this.tw = this.table.words;
     this.tf = this.table.f64;
@@ -132,6 +157,7 @@ export class L1Core {
       for (let g = 0; g < config.totalSlots; g++) this.freeStack[g] = config.totalSlots - 1 - g;
       words[Header.FREE_TOP] = config.totalSlots;
       this.slotEntry.fill(-1);
+      this.windowDeadline.fill(Infinity);
       this.ring.init();
     }
     this.dirtyWake = new WakeChannel(words, Header.DIRTY_WAKE, Header.DIRTY_WAITERS);
@@ -140,26 +166,52 @@ export class L1Core {
     this.ownerId = registerOwner(this.registry, threadId);
     this.me = this.ownerId - 1;
     this.mutex = new SharedMutex(words, Header.MUTEX, this.ownerId);
+    this.#readersBase = regions.readersOffset >>> 2;
+    this.gate = new ReaderGate(words, Header.MUTEX, this.#readersBase + layout.Reader.ACTIVE, config.maxThreads);
+    this.readerIndex = this.readerIndexOf(this.me);
+  }
+
+  /** Word index of thread `t`'s (owner id `t + 1`) {@link layout.Reader} words. */
+  readerIndexOf(t: number): number {
+    return this.#readersBase + t * READER_STRIDE;
   }
 
   // ------------------------------------------------------------------ the mutex
 
+  #checkOpen(): void {
+    if (this.closed) throw new KvtierError(ErrorCode.CLOSED, `L1 owner ${this.ownerId} was detached`);
+  }
+
   /** Takes the mutex for a call at `now`, bumping the access tick when the call uses it; throws CLOSED after detach. */
   enter(now: number, tick: boolean): void {
-    if (this.closed) throw new KvtierError(ErrorCode.CLOSED, `L1 owner ${this.ownerId} was detached`);
+    this.#checkOpen();
     this.lock();
     this.now = now;
     if (tick) this.tick = this.nextTick();
   }
 
-  /** Takes the index mutex and starts a new event batch: one batch call's events share its id. */
+  /**
+   * Takes the index mutex, waits for the readers inside the gate to leave, folds every thread's
+   * unfolded read locks (fast-reads.ts) and starts a new event batch: one batch call's events share its id.
+   */
   lock(): void {
     this.mutex.lock();
+    try {
+      this.gate.awaitReaders();
+    } catch (err) {
+      this.mutex.unlock();
+      throw err;
+    }
+    foldReads(this);
     this.batchId = this.words[Header.EVENT_BATCH] = (this.words[Header.EVENT_BATCH] + 1) | 0;
   }
 
-  /** Releases the mutex, then wakes the channels this hold signalled (a notify is too slow to hold the lock for). */
+  /**
+   * Appends this hold's events to the ring and releases the mutex (in that order: events keep the
+   * order of the holds), then wakes the channels this hold signalled (a notify is too slow to hold the lock for).
+   */
   leave(): void {
+    this.events.flushTo(this.ring);
     this.mutex.unlock();
     if (this.madeDirty) {
       this.madeDirty = false;
@@ -199,18 +251,81 @@ export class L1Core {
   }
 
   /**
-   * {@link batch}'s loop, for a caller that already holds the mutex. With `orphanStep` (the calls
+   * A read batch (reserveRead, finishRead): `loop` runs it inside the reader gate, without the
+   * mutex, as far as it can decide keys alone; the rest (all of it when a writer holds the mutex,
+   * a lease window has passed, or orphans exist for a call that ends holds) goes on under the
+   * mutex as {@link batch}, from the first key `loop` left, as one call (same tick, batch id and
+   * event flags).
+   */
+  readBatch<A>(keys: DigestBatch, codes: Uint8Array, loop: ReadLoop<A>, step: KeyStep<A>, arg: A, orphanStep?: OrphanStep<A>): void {
+    this.#checkOpen();
+    const now = this.clock();
+    const n = keyCount(keys);
+    let from = 0;
+    if (this.gate.tryRead(this.me)) {
+      try {
+        if (openWindow(this, now) && (orphanStep === undefined || this.words[Header.ORPHANS] === 0)) {
+          this.now = now;
+          // No writer runs while the gate is held, and readers bump these words atomically.
+          this.tick = (Atomics.add(this.words, Header.TICK, 1) + 1) | 0;
+          this.batchId = (Atomics.add(this.words, Header.EVENT_BATCH, 1) + 1) | 0;
+          this.openKeys(keys);
+          from = loop(this, keys, codes, arg);
+        }
+      } finally {
+        this.events.flushTo(this.ring);
+        this.gate.leaveRead(this.me);
+      }
+      if (from === n) {
+        this.#closeKeys();
+        return;
+      }
+    }
+    if (from === 0) {
+      this.batch(keys, codes, true, step, arg, orphanStep);
+      return;
+    }
+    const { tick, batchId } = this;
+    this.enter(now, false);
+    this.tick = tick;
+    this.batchId = batchId;
+    try {
+      this.eachKey(keys, codes, step, arg, orphanStep, from);
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** Starts the per-key event state of a batch call over `keys` (what {@link emit} reads). */
+  openKeys(keys: DigestBatch): void {
+    this.#batchKeys = keys;
+    this.#batchCount = keyCount(keys);
+    this.#emittedAt = -1;
+  }
+
+  #closeKeys(): void {
+    this.#at = -1;
+    this.#batchKeys = undefined;
+  }
+
+  /** {@link emit} for key `j` of the batch call (the read path's loops, which track no current key). */
+  emitAt(kind: number, e: number, j: number): void {
+    this.#at = j;
+    this.emit(kind, e);
+  }
+
+  /**
+   * {@link batch}'s loop, for a caller that already holds the mutex, from key `from` (a read batch
+   * goes on from where its read path stopped, its event state kept). With `orphanStep` (the calls
    * that end a hold), a hold this owner has on an orphaned slot of the key is ended in place of one
    * on its live entry: it is the older one (orphan steps leave the table as it is, so `e` stays valid).
    */
-  eachKey<A>(keys: DigestBatch, codes: Uint8Array, step: KeyStep<A>, arg: A, orphanStep?: OrphanStep<A>): void {
+  eachKey<A>(keys: DigestBatch, codes: Uint8Array, step: KeyStep<A>, arg: A, orphanStep?: OrphanStep<A>, from = 0): void {
     const n = keyCount(keys);
     const now = this.now;
-    this.#batchKeys = keys;
-    this.#batchCount = n;
-    this.#emittedAt = -1;
+    if (from === 0) this.openKeys(keys);
     try {
-      for (let j = 0; j < n; j++) {
+      for (let j = from; j < n; j++) {
         this.#at = j;
         // Lease expiry first: it may be what orphans the slot this call ends its hold on.
         const e = this.find(keys, j, now);
@@ -224,8 +339,7 @@ export class L1Core {
         codes[j] = e < 0 ? KEY_NOT_EXIST : step(this, e, j, arg);
       }
     } finally {
-      this.#at = -1;
-      this.#batchKeys = undefined;
+      this.#closeKeys();
     }
   }
 
@@ -239,17 +353,17 @@ export class L1Core {
   }
 
   /**
-   * Reports entry `e` to the event ring under the current batch id, with its place in the batch
+   * Reports entry `e` to this call's events (appended to the ring as the call ends) under the current batch id, with its place in the batch
    * call's keys ({@link L1EventFlag}) and, for a created key whose parent emitted nothing, the
    * parent first (a PARENT record).
    */
   emit(kind: number, e: number): void {
     const at = this.#at;
     const follows = at > 0 && this.#emittedAt === at - 1;
-    if (kind === EVENT_CREATED && at > 0 && !follows) this.ring.push(EVENT_PARENT, this.#batchKeys!, (at - 1) * WORDS_PER_KEY, 0, this.batchId);
+    if (kind === EVENT_CREATED && at > 0 && !follows) this.events.add(EVENT_PARENT, this.#batchKeys!, (at - 1) * WORDS_PER_KEY, 0, this.batchId);
     const value = at < 0 ? 0 : (at === this.#batchCount - 1 ? L1EventFlag.LAST : 0) | (follows ? L1EventFlag.FOLLOWS : 0);
     this.#emittedAt = at;
-    this.ring.push(kind, this.tw, e << ENTRY_SHIFT, value, this.batchId);
+    this.events.add(kind, this.tw, e << ENTRY_SHIFT, value, this.batchId);
   }
 
   /** Marks entry `e` (holding `slot`) dirty, to wake the store worker on leaving. */

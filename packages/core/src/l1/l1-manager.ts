@@ -3,13 +3,15 @@
  * over the same buffers: `create` makes them, `attach(handle)` joins them from any worker.
  *
  * Every batch call validates its arguments first (a bad argument throws and touches nothing),
- * then takes the index mutex once for the whole batch and answers per key in typed arrays.
+ * then takes the index mutex once for the whole batch and answers per key in typed arrays;
+ * reserveRead and finishRead run in the read path instead (fast-reads.ts: no mutex, threads
+ * reading at once do not take turns) and may answer into the caller's arrays.
  * Leases are checked lazily whenever an operation meets an entry, and by `expireLeases`.
  * Listeners learn from the event ring; nothing user-supplied ever runs under the mutex.
  *
  * This file holds the state machine of an object: its diagram, its calls and their answers.
  * Beside it: transitions.ts (what each call does per key), l1-core.ts (the shared views and the
- * batch helper), args.ts (argument checks), store-claims.ts, owners.ts (registry, reclaim, lease
+ * batch helpers), fast-reads.ts (the read path and its fold), args.ts (argument checks), store-claims.ts, owners.ts (registry, reclaim, lease
  * expiry), stale-holds.ts (what an expired lease leaves: stale read holds and orphaned slots),
  * emergency.ts (inline eviction), wake.ts (wake channels), inspect.ts (diagnostics).
  *
@@ -43,7 +45,8 @@
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
 import { assertDigestBatch, keyCount } from '../digest-batch.ts';
 import type { DigestBatch, L1, L1Handle, L1KeyState, L1SlotResult, L1Usage, SlotRef, WriteMode } from './api.ts';
-import { checkClock, checkHandle, checkIndex, checkSizes, readLocksPerKey, slotResult } from './args.ts';
+import { checkClock, checkHandle, checkIndex, checkSizes, codesInto, readLocksPerKey, slotResult, slotResultInto } from './args.ts';
+import { finishReadLoop, reserveReadLoop } from './fast-reads.ts';
 import { allocateSegments } from './arena.ts';
 import { checkInvariants, isUnlocked, keyState, liveKeys, statusOf, usageOf, type L1Status } from './inspect.ts';
 import { L1Core } from './l1-core.ts';
@@ -173,15 +176,17 @@ export class L1Manager implements L1 {
 
   /**
    * Read-locks keys (1 + extraCount locks each, extraCount clamped to [0, 127]): READABLE or
-   * READ_LOCKED → READ_LOCKED, answering slot and size.
+   * READ_LOCKED → READ_LOCKED, answering slot and size. Runs in the read path (fast-reads.ts):
+   * threads reading at once do not take turns. `into`: arrays of one entry per key to answer in
+   * (reused call after call; its slots and sizes are reset first), else fresh ones are returned.
    * Errors, per key: KEY_NOT_EXIST when absent; KEY_NOT_READABLE when write-locked.
-   * Throws INVALID_ARGUMENT for a bad batch or extraCount.
+   * Throws INVALID_ARGUMENT for a bad batch or extraCount, or an `into` of other types or lengths.
    */
-  reserveRead(keys: DigestBatch, opts?: { extraCount?: number }): L1SlotResult {
+  reserveRead(keys: DigestBatch, opts?: { extraCount?: number; into?: L1SlotResult }): L1SlotResult {
     assertDigestBatch(keys);
     const locks = readLocksPerKey(opts);
-    const result = slotResult(keyCount(keys));
-    this.#core.batch(keys, result.codes, true, readStep, slotStep(result, locks));
+    const result = slotResultInto('reserveRead', keyCount(keys), opts?.into);
+    this.#core.readBatch(keys, result.codes, reserveReadLoop, readStep, slotStep(result, locks));
     return result;
   }
 
@@ -201,14 +206,16 @@ export class L1Manager implements L1 {
    * Releases 1 + extraCount read locks per key, reported as touched: READ_LOCKED → READABLE with
    * the last lock; a temporary object is then freed (ABSENT, reported removed). Holds past their
    * lease (stale holds, on the object or on its orphaned old slot) are released first.
+   * Runs in the read path as {@link reserveRead} does when it releases this thread's own locks.
+   * `into`: a Uint8Array of one code per key to answer in (reused), else a fresh one is returned.
    * Errors, per key: KEY_NOT_EXIST when absent; KEY_IN_WRONG_STATE when write-locked or not read-locked.
-   * Throws INVALID_ARGUMENT for a bad batch or extraCount.
+   * Throws INVALID_ARGUMENT for a bad batch or extraCount, or an `into` of another type or length.
    */
-  finishRead(keys: DigestBatch, opts?: { extraCount?: number }): Uint8Array {
+  finishRead(keys: DigestBatch, opts?: { extraCount?: number; into?: Uint8Array }): Uint8Array {
     assertDigestBatch(keys);
     const locks = readLocksPerKey(opts);
-    const codes = new Uint8Array(keyCount(keys));
-    this.#core.batch(keys, codes, true, releaseStep, locks, releaseOrphanStep);
+    const codes = codesInto('finishRead', keyCount(keys), opts?.into);
+    this.#core.readBatch(keys, codes, finishReadLoop, releaseStep, locks, releaseOrphanStep);
     return codes;
   }
 

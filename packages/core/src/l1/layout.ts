@@ -2,12 +2,14 @@
  * Every field of L1's shared metadata buffer (one SharedArrayBuffer, the "meta" buffer), in one
  * place. Regions, in order: header words, thread registry, index table, free-slot stack,
  * slot -> entry map, per-thread read-lock counts, per-thread stale read holds, dirty bitmap, event
- * ring, orphaned slots. Offsets are in bytes
+ * ring, orphaned slots, and the read path's per-thread regions (reader words, window deadlines,
+ * read logs, unfolded read locks and their ticks: fast-reads.ts). Offsets are in bytes
  * unless a name says words; every region starts on an 8-byte boundary. Every field is declared
  * through shm/region.ts, so an index is where its field was declared.
  */
 import { Bitmap } from '../shm/bitmap.ts';
 import { EventRing } from '../shm/event-ring.ts';
+import { READER_STRIDE, WAITING_OFFSET } from '../shm/reader-gate.ts';
 import { RegionLayout, WordLayout } from '../shm/region.ts';
 
 const header = new WordLayout();
@@ -130,6 +132,24 @@ export const ORPHAN_WORDS = orphan.size;
 /** {@link MetaLayout.slotEntryOffset} value of an orphaned slot (-1 is a free slot). */
 export const SLOT_ORPHANED = -2;
 
+/**
+ * A thread's words in the readers region, {@link READER_STRIDE} words (one cache line) per owner
+ * id, so a reader writes no line another thread writes.
+ */
+export const Reader = {
+  /** 1 while the owner is inside a read batch (shm/reader-gate.ts). */
+  ACTIVE: 0,
+  /** Records in the owner's read log (the slots its unfolded read locks touch). */
+  LOG_LENGTH: 1,
+  /** 1 while a writer sleeps on ACTIVE, waiting for the owner to leave (shm/reader-gate.ts `WAITING_OFFSET`). */
+  WAITING: 2,
+} as const;
+
+if (Reader.WAITING !== Reader.ACTIVE + WAITING_OFFSET) throw new Error('l1 layout: Reader.WAITING must be where the reader gate looks for it');
+
+/** Most slots one thread's read log holds: a thread whose log is full takes the index mutex, which folds it. */
+export const READ_LOG_CAPACITY = 4096;
+
 /** Values of {@link Entry.STATE}. */
 export const EntryState = { EMPTY: 0, LIVE: 1 } as const;
 
@@ -177,6 +197,21 @@ export interface MetaLayout {
   readonly orphanListOffset: number;
   /** {@link ORPHAN_WORDS} Int32 per slot: the {@link Orphan} record of each slot. */
   readonly orphansOffset: number;
+  /** {@link READER_STRIDE} Int32 per thread: its {@link Reader} words. */
+  readonly readersOffset: number;
+  /** Float64 per thread: the read-lease deadline of its unfolded read locks (their window), +Infinity when it has none. */
+  readonly windowDeadlineOffset: number;
+  /** Slots per read log (`min(totalSlots, READ_LOG_CAPACITY)`). */
+  readonly readLogCapacity: number;
+  /** Int32 per (thread, slot index in its log): each thread's read log, at `(ownerId - 1) * readLogCapacity + i`. */
+  readonly readLogOffset: number;
+  /**
+   * Int32 per (thread, slot), thread-major (`(ownerId - 1) * totalSlots + slot`): a thread's read
+   * locks not yet folded into the entry, as `(delta << 1) | tookLock`; 0 when the slot is not in its log.
+   */
+  readonly unfoldedOffset: number;
+  /** Int32 per (thread, slot), indexed as the unfolded locks: the access tick of the thread's last unfolded use. */
+  readonly unfoldedTickOffset: number;
   readonly byteLength: number;
 }
 
@@ -196,10 +231,16 @@ export function metaLayout(totalSlots: number, maxThreads: number, ringCapacity:
   const ringOffset = regions.region(ringCapacity * EventRing.RECORD_WORDS * 4);
   const orphanListOffset = regions.region(totalSlots * 4);
   const orphansOffset = regions.region(totalSlots * ORPHAN_WORDS * 4);
+  const readersOffset = regions.region(maxThreads * READER_STRIDE * 4);
+  const windowDeadlineOffset = regions.region(maxThreads * 8);
+  const readLogCapacity = Math.min(totalSlots, READ_LOG_CAPACITY);
+  const readLogOffset = regions.region(maxThreads * readLogCapacity * 4);
+  const unfoldedOffset = regions.region(maxThreads * totalSlots * 4);
+  const unfoldedTickOffset = regions.region(maxThreads * totalSlots * 4);
   return {
     maxThreads, totalSlots, tableCapacity, ringCapacity,
     registryOffset, tableOffset, freeStackOffset, slotEntryOffset, threadReadsOffset, staleReadsOffset, dirtyOffset, ringOffset,
-    orphanListOffset, orphansOffset,
+    orphanListOffset, orphansOffset, readersOffset, windowDeadlineOffset, readLogCapacity, readLogOffset, unfoldedOffset, unfoldedTickOffset,
     byteLength: regions.byteLength,
   };
 }

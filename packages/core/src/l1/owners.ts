@@ -33,13 +33,16 @@ export interface L1ExpiryResult {
 
 /**
  * Releases everything owner `ownerId` held and frees its id. The mutex is broken first if the
- * owner died holding it; then, under the mutex, its store claims become dirty again, its
+ * owner died holding it, and its reader gate word cleared if it died inside a read batch; then, under the mutex, its store claims become dirty again, its
  * unfinished writes are discarded and its read locks released, and orphaned slots it alone
  * still held are freed (a dead thread uses no view). Takes the mutex even after
  * `detach` (it is detach's last act).
  */
 export function reclaim(c: L1Core, ownerId: number): L1ReclaimResult {
   SharedMutex.breakIfHeldBy(c.words, Header.MUTEX, ownerId);
+  // A reader killed inside a read batch left its gate word set: it reads nothing any more, and
+  // lock() folds what its log holds, so the sweep below releases exactly the locks it took.
+  c.gate.clear(ownerId - 1);
   const tw = c.tw;
   const tr = c.threadReads;
   const threads = c.maxThreads;

@@ -11,7 +11,8 @@
  * producer claims), TAIL (next position the consumer reads), DROPPED, DRAINING (1 while a thread
  * drains: one consumer at a time) — wherever the owner puts them, and `capacity` records of
  * {@link EventRing.RECORD_WORDS} words: SEQ, KIND, DIGEST (4 words), VALUE, BATCH.
- * Positions are wrapping Int32s; `capacity` is a power of two.
+ * Positions are wrapping Int32s; `capacity` is a power of two. A producer with several events
+ * (an {@link EventBatch} of one call) claims them all with one compare-exchange ({@link EventRing.pushAll}).
  */
 import { WordLayout } from './region.ts';
 
@@ -28,6 +29,9 @@ const KIND = record.words();
 const DIGEST = record.words(4);
 const VALUE = record.words();
 const BATCH = record.words();
+
+/** Words of one event in a producer's local buffer ({@link EventRing.pushAll}): KIND, DIGEST (4 words), VALUE, BATCH. */
+export const EVENT_WORDS = record.size - 1;
 
 /** The consumer's view of one event: `key` is a fresh 4-word digest batch. */
 export type EventVisitor = (kind: number, key: Uint32Array, value: number, batch: number) => void;
@@ -97,6 +101,67 @@ export class EventRing {
         pos = Atomics.load(w, head);
       }
     }
+  }
+
+  /**
+   * Appends `count` events of `events` (records of {@link EVENT_WORDS} words: kind, digest, value,
+   * batch), in order, claiming their positions with one compare-exchange: one contended word per
+   * call, not per event. When the ring has room for only some of them, the first ones that fit are
+   * kept and the rest dropped and counted (one add for all).
+   */
+  pushAll(events: Int32Array, count: number): void {
+    if (count === 0) return;
+    const w = this.#w;
+    const head = this.#control + HEAD;
+    let pos = Atomics.load(w, head);
+    for (;;) {
+      const fit = this.#roomAt(pos, count);
+      if (fit < 0) {
+        pos = Atomics.load(w, head);
+        continue;
+      }
+      if (fit > 0) {
+        const claimed = Atomics.compareExchange(w, head, pos, (pos + fit) | 0);
+        if (claimed !== pos) {
+          pos = claimed;
+          continue;
+        }
+        for (let i = 0; i < fit; i++) {
+          const p = (pos + i) | 0;
+          const rec = this.#records + (p & this.#mask) * EventRing.RECORD_WORDS;
+          for (let k = 0; k < EVENT_WORDS; k++) w[rec + KIND + k] = events[i * EVENT_WORDS + k];
+          Atomics.store(w, rec + SEQ, (p + 1) | 0);
+        }
+      }
+      if (fit < count) Atomics.add(w, this.#control + DROPPED, count - fit);
+      return;
+    }
+  }
+
+  /**
+   * How many of `count` records from position `pos` on are free for this lap (the consumer frees
+   * them in order, so when one is free every earlier one is: a binary search), or -1 when `pos`
+   * is stale (another producer claimed it).
+   */
+  #roomAt(pos: number, count: number): number {
+    const first = this.#lapOf(pos);
+    if (first > 0) return -1;
+    if (first < 0) return 0;
+    let lo = 1;
+    let hi = Math.min(count, this.#mask + 1);
+    if (this.#lapOf((pos + hi - 1) | 0) === 0) return hi;
+    // Invariant: record lo - 1 is free, record hi - 1 is not.
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#lapOf((pos + mid - 1) | 0) === 0) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Position `p`'s record against `p`: 0 when free for it, below 0 while a lap behind, above 0 once claimed for it. */
+  #lapOf(p: number): number {
+    return (Atomics.load(this.#w, this.#records + (p & this.#mask) * EventRing.RECORD_WORDS + SEQ) - p) | 0;
   }
 
   /**

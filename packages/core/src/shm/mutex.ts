@@ -11,8 +11,8 @@
 import { isMainThread } from 'node:worker_threads';
 import { ErrorCode, KvtierError } from '../errors.ts';
 
-/** Longest a thread waits for the mutex before concluding its holder died inside an L1 call. */
-const STALL_MS = 10_000;
+/** Longest a thread waits for the mutex (or a reader gate, reader-gate.ts) before concluding its holder died inside an L1 call. */
+export const STALL_MS = 10_000;
 /** Sleep slice of a blocked worker between re-checks of the stall deadline. */
 const WAIT_SLICE_MS = 100;
 const MAX_SPIN = 1 << 12;

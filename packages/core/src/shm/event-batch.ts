@@ -1,0 +1,39 @@
+/**
+ * One producer's events of one call, kept in local (unshared) memory and appended to an
+ * {@link EventRing} at once when the call ends: pushing per event made every event contend for
+ * the ring's HEAD word with the other threads.
+ */
+import { EVENT_WORDS, type EventRing } from './event-ring.ts';
+
+/** A growable local buffer of ring events, in the ring's event format. */
+export class EventBatch {
+  #events = new Int32Array(256 * EVENT_WORDS);
+  #count = 0;
+
+  /** Adds an event: `kind`, the digest at `src[at..at+4)`, `value` and the `batch` id. */
+  add(kind: number, src: Int32Array | Uint32Array, at: number, value: number, batch: number): void {
+    let ev = this.#events;
+    const o = this.#count * EVENT_WORDS;
+    if (o === ev.length) {
+      const grown = new Int32Array(ev.length * 2);
+      grown.set(ev);
+      ev = this.#events = grown;
+    }
+    ev[o] = kind;
+    ev[o + 1] = src[at];
+    ev[o + 2] = src[at + 1];
+    ev[o + 3] = src[at + 2];
+    ev[o + 4] = src[at + 3];
+    ev[o + 5] = value;
+    ev[o + 6] = batch;
+    this.#count++;
+  }
+
+  /** Appends the events added since the last flush to `ring`, in order, and empties the buffer. */
+  flushTo(ring: EventRing): void {
+    if (this.#count === 0) return;
+    const count = this.#count;
+    this.#count = 0;
+    ring.pushAll(this.#events, count);
+  }
+}
