@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KvtierError } from '@kvtier/core';
-import type { ChartSpec } from '../src/charts/chart-spec.ts';
+import { MAX_SERIES, type ChartSpec } from '../src/charts/chart-spec.ts';
 import { renderSvg } from '../src/charts/render.ts';
 import { PALETTE, toVegaLite } from '../src/charts/vega-lite.ts';
 
@@ -108,7 +108,7 @@ test('bars: one per finite value, grouped by x, each series its own colour from 
   const fills = (series: string) => new Set(bars.filter((b) => b.includes(`series: ${series}`)).map((b) => /fill="([^"]+)"/.exec(b)![1]));
   assert.equal([...fills('engine')], [PALETTE[0]]);
   assert.equal([...fills('fs.promises')], [PALETTE[1]]);
-  assert.is(new Set(PALETTE).size, PALETTE.length, 'no colour twice');
+  assert.is(new Set(PALETTE).size, MAX_SERIES, 'a colour for each series a chart may hold, none twice');
 });
 
 test('panels side by side: each keeps its title and legend', async () => {
@@ -167,6 +167,8 @@ test('a spec that cannot be drawn is refused, naming the chart and the field, an
   await refused({ ...BARS, series: [BARS.series[0], BARS.series[0]] }, "chart 'load GB/s': two series are named 'engine'");
   await refused({ ...BARS, series: [] }, "chart 'load GB/s': there is no series");
   await refused({ ...BARS, x: [], series: [{ name: 'a', values: [] }] }, "chart 'load GB/s': x has no values");
+  const nine = Array.from({ length: 9 }, (_, i) => ({ name: `s${i}`, values: [1, 2, 3] }));
+  await refused({ ...BARS, series: nine }, "chart 'load GB/s': 9 series are more than the 8 colours of the palette");
   await refused({ ...BARS, yMin: 2, yMax: 1 }, "chart 'load GB/s': yMin (2) must be below yMax (1)");
   await refused({ ...BARS, width: 0.5 }, "chart 'load GB/s': width must be a positive integer of pixels, got 0.5");
   assert.not.ok(existsSync(join(RESULTS, 'refused.svg')) || existsSync(join(RESULTS, 'refused.json')));

@@ -7,6 +7,9 @@
 import { ErrorCode, KvtierError } from '@kvtier/core';
 import type { Spread } from '../spread.ts';
 
+/** Series one chart may hold: one colour of the renderer's palette each. */
+export const MAX_SERIES = 8;
+
 /** One named series: y values, one per x (NaN = no point). */
 export interface ChartSeries {
   /** The legend entry; unique within its chart. */
@@ -40,7 +43,10 @@ export interface ChartSpec {
   readonly yMin?: number;
   /** Upper end of the y axis; defaults to a rounded-up maximum of the data. */
   readonly yMax?: number;
-  /** Width of the plot area in pixels; defaults to 480 for a quantitative x, else 24 px per bar. */
+  /**
+   * Width of the plot area in pixels; defaults to 480 for a quantitative x, else 24 px per bar and
+   * one bar's gap per x (240 at least).
+   */
   readonly width?: number;
   /** Height of the plot area in pixels; defaults to 300. */
   readonly height?: number;
@@ -59,6 +65,7 @@ function checkSize(spec: ChartSpec, field: 'width' | 'height'): void {
 export function checkChartSpec(spec: ChartSpec): void {
   if (spec.x.length === 0) fail(spec, 'x has no values');
   if (spec.series.length === 0) fail(spec, 'there is no series');
+  if (spec.series.length > MAX_SERIES) fail(spec, `${spec.series.length} series are more than the ${MAX_SERIES} colours of the palette`);
   const names = new Set<string>();
   for (const s of spec.series) {
     if (names.has(s.name)) fail(spec, `two series are named '${s.name}'`);

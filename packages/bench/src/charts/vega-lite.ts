@@ -9,17 +9,22 @@ import type { ChartSpec } from './chart-spec.ts';
 
 /**
  * Okabe & Ito's palette, distinguishable with the common colour-vision deficiencies; yellow last,
- * since it is the faintest on white.
+ * since it is the faintest on white. One colour per series: `MAX_SERIES` of them.
  */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000', '#F0E442'] as const;
+export const PALETTE: readonly string[] = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#000000', '#F0E442'];
 
 const DEFAULT_HEIGHT = 300;
+/** Space between the plot and its legend, and the longest legend label before it is cut. */
+const LEGEND_GAP_PX = 16;
+const LEGEND_LABEL_PX = 220;
 const DEFAULT_QUANTITATIVE_WIDTH = 480;
+/** Pixels per bar, and the narrowest plot area of a band axis. */
 const BAR_STEP = 24;
+const MIN_BAND_WIDTH = 240;
 /** A numeric x axis is logarithmic when its largest value is this many times its smallest or more. */
 const LOG_FROM_RATIO = 10;
-/** Band labels longer than this are slanted, so that neighbours do not overlap. */
-const SLANT_ABOVE_CHARS = 8;
+/** Rough width of one character of an axis label, to slant labels wider than their band. */
+const LABEL_CHAR_PX = 6.5;
 
 /** One point of one series: the row vega-lite draws (and the `.vl.json` holds). */
 interface Row {
@@ -52,14 +57,14 @@ function xScale(spec: ChartSpec): { quantitative: boolean; log: boolean } {
   return { quantitative: true, log: lo > 0 && Math.max(...xs) / lo >= LOG_FROM_RATIO };
 }
 
-function xEncoding(spec: ChartSpec) {
+function xEncoding(spec: ChartSpec, width: number) {
   const { quantitative, log } = xScale(spec);
   if (quantitative) {
     // A log axis is labelled at the measured values (sizes, capacities), not at powers of ten.
     const axis = log ? { scale: { type: 'log', nice: false, padding: 14 }, axis: { values: spec.x.slice(), grid: true } } : { scale: { zero: false } };
     return { field: 'x', type: 'quantitative', title: spec.xLabel, ...axis } as const;
   }
-  const slant = spec.x.some((v) => String(v).length > SLANT_ABOVE_CHARS);
+  const slant = Math.max(...spec.x.map((v) => String(v).length)) * LABEL_CHAR_PX > width / spec.x.length;
   return { field: 'x', type: 'ordinal', title: spec.xLabel, sort: spec.x.slice(), axis: { labelAngle: slant ? -35 : 0 } } as const;
 }
 
@@ -72,14 +77,19 @@ function yScale(spec: ChartSpec) {
 function unitOf(spec: ChartSpec) {
   const names = spec.series.map((s) => s.name);
   const rows = rowsOf(spec);
-  const x = xEncoding(spec);
-  const color = { field: 'series', type: 'nominal', title: null, sort: names, scale: { domain: names, range: PALETTE.slice(0, names.length) } } as const;
+  const { quantitative } = xScale(spec);
+  const width = spec.width ?? (quantitative ? DEFAULT_QUANTITATIVE_WIDTH : Math.max(MIN_BAND_WIDTH, BAR_STEP * spec.x.length * (spec.kind === 'bar' ? names.length + 1 : 2)));
+  const x = xEncoding(spec, width);
+  // The legend sits just right of the plot, placed by hand: `orient: 'right'` places it past the
+  // title, so a long headline pushed it far from its plot. One series needs no legend.
+  const legend = names.length === 1 ? null : { orient: 'none', legendX: width + LEGEND_GAP_PX, legendY: 0, title: null };
+  const color = { field: 'series', type: 'nominal', legend, sort: names, scale: { domain: names, range: PALETTE.slice(0, names.length) } } as const;
   const offset = spec.kind === 'bar' ? { xOffset: { field: 'series', sort: names } } : {};
   const y = { field: 'value', type: 'quantitative', title: spec.yLabel, ...yScale(spec) } as const;
   const main = spec.kind === 'bar'
     ? { mark: { type: 'bar' }, encoding: { x, y, color, ...offset } }
     // Point shapes differ per series too, so lines stay apart where colours are hard to tell.
-    : { mark: { type: 'line', point: { size: 45 } }, encoding: { x, y, color, shape: { field: 'series', type: 'nominal', title: null, sort: names } } };
+    : { mark: { type: 'line', point: { size: 45 } }, encoding: { x, y, color, shape: { field: 'series', type: 'nominal', legend, sort: names } } };
   const layers: object[] = [main];
   if (rows.some((r) => r.min !== undefined)) {
     layers.push({
@@ -94,10 +104,9 @@ function unitOf(spec: ChartSpec) {
       },
     });
   }
-  const { quantitative } = xScale(spec);
   return {
     title: { text: spec.title, ...(spec.headline === undefined ? {} : { subtitle: spec.headline }) },
-    width: spec.width ?? (quantitative ? DEFAULT_QUANTITATIVE_WIDTH : { step: spec.kind === 'bar' ? BAR_STEP * names.length : BAR_STEP * 2 }),
+    width,
     height: spec.height ?? DEFAULT_HEIGHT,
     data: { values: rows },
     layer: layers,
@@ -119,7 +128,7 @@ export function toVegaLite(specs: readonly ChartSpec[], footnote: string): TopLe
     background: 'white',
     padding: 12,
     title: { text: footnote, orient: 'bottom', anchor: 'start', offset: 16, fontSize: 10, fontWeight: 'normal', color: '#555' },
-    config: { font: 'sans-serif', title: { anchor: 'start', fontSize: 14, subtitleFontSize: 12, subtitleColor: '#333' } },
+    config: { font: 'sans-serif', title: { anchor: 'start', fontSize: 14, subtitleFontSize: 12, subtitleColor: '#333' }, legend: { labelLimit: LEGEND_LABEL_PX } },
     ...layout,
   } as TopLevelSpec;
 }
