@@ -140,8 +140,8 @@ function byLength(records: readonly RequestRecord[], width: number): Bucket[] {
   return [...buckets.keys()].sort((a, b) => a - b).map((b) => ({ from: (b - 1) * width + 1, to: b * width, records: buckets.get(b)! }));
 }
 
-/** `12.3×`: a speed-up as the charts print it. */
-const times = (x: number) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)}×`;
+/** `12.3×`: a speed-up as the charts print it (`-` for none, e.g. no request with a hit). */
+const times = (x: number) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)}×` : '-');
 
 /**
  * The trace scenario's figure, three panels: the speed-up by prompt length (does a hit pay, and
