@@ -89,6 +89,19 @@ test('numeric x is a quantitative axis: logarithmic over sizes 4 KiB … 16 MiB,
   narrow.x.forEach((x, i) => assert.ok(Math.abs(linXs[i] - linXs[0] - unit * (x - 100)) < 0.5, `x ${x} sits in proportion: ${linXs}`));
 });
 
+test('yLog: values ×10 apart sit equally far apart, and a value at or below 0 is refused', async () => {
+  const ratios: ChartSpec = { ...BARS, kind: 'line', yLog: true, series: [{ name: 'speed-up', values: [1, 10, 100] }] };
+  const ys = marks(await render([ratios]), 'point').map((p) => Number(/translate\([-\d.]+,([-\d.]+)\)/.exec(p)![1]));
+  assert.ok(Math.abs(ys[0] - ys[1] - (ys[1] - ys[2])) < 0.5 && ys[0] > ys[1], `y positions ${ys}`);
+  const zero = { ...ratios, series: [{ name: 'speed-up', values: [1, 2, 3], spreads: [undefined, spread(2, 2), undefined] }] };
+  try {
+    await saveChart('zero', zero);
+    assert.unreachable('a 0 on a log axis was accepted');
+  } catch (err) {
+    assert.is((err as Error).message, "chart 'load GB/s': series 'speed-up' has a value or spread at or below 0 at x 4 MiB, which a log y axis cannot show");
+  }
+});
+
 test('one error bar per point with a spread, from its min to its max', async () => {
   const lines = await render([SIZES]);
   assert.is(marks(lines, 'rule mark').length, 5, 'the five spreads of copy');

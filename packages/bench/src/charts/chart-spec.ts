@@ -39,6 +39,8 @@ export interface ChartSpec {
   readonly yLabel: string;
   /** The series, in legend order. */
   readonly series: readonly ChartSeries[];
+  /** A logarithmic y axis, for ratios that span decades (speed-ups); every value must be above 0. */
+  readonly yLog?: boolean;
   /** Lower end of the y axis; defaults to 0 (or the data's minimum when it is below 0). */
   readonly yMin?: number;
   /** Upper end of the y axis; defaults to a rounded-up maximum of the data. */
@@ -73,6 +75,12 @@ export function checkChartSpec(spec: ChartSpec): void {
     if (s.values.length !== spec.x.length) fail(spec, `series '${s.name}' has ${s.values.length} values for ${spec.x.length} x values`);
     if (s.spreads !== undefined && s.spreads.length !== spec.x.length) {
       fail(spec, `series '${s.name}' has ${s.spreads.length} spreads for ${spec.x.length} x values`);
+    }
+  }
+  if (spec.yLog === true) {
+    for (const s of spec.series) {
+      const low = s.values.findIndex((v, i) => v <= 0 || (s.spreads?.[i]?.min ?? 1) <= 0);
+      if (low >= 0) fail(spec, `series '${s.name}' has a value or spread at or below 0 at x ${spec.x[low]}, which a log y axis cannot show`);
     }
   }
   if (spec.yMin !== undefined && spec.yMax !== undefined && !(spec.yMin < spec.yMax)) {

@@ -69,8 +69,14 @@ function xEncoding(spec: ChartSpec, width: number) {
 }
 
 function yScale(spec: ChartSpec) {
-  if (spec.yMin === undefined && spec.yMax === undefined) return {};
-  return { scale: { ...(spec.yMin === undefined ? {} : { domainMin: spec.yMin }), ...(spec.yMax === undefined ? {} : { domainMax: spec.yMax }) } };
+  if (spec.yMin === undefined && spec.yMax === undefined && spec.yLog !== true) return {};
+  return {
+    scale: {
+      ...(spec.yLog === true ? { type: 'log' } : {}),
+      ...(spec.yMin === undefined ? {} : { domainMin: spec.yMin }),
+      ...(spec.yMax === undefined ? {} : { domainMax: spec.yMax }),
+    },
+  };
 }
 
 /** One chart as a vega-lite unit (layered: the marks, then the error bars), without the footnote. */

@@ -160,7 +160,7 @@ async function traceChart(buckets: readonly Bucket[], records: readonly RequestR
   await saveChart('serve', [
     {
       title: 'TTFT speed-up over a full recompute, by prompt length', headline: `median ${speedupHeadline}`,
-      kind: 'line', x, xLabel: 'prompt length (tokens, bucket upper end)', yLabel: 'full recompute TTFT / kvtier TTFT',
+      kind: 'line', x, xLabel: 'prompt length (tokens, bucket upper end)', yLabel: 'full recompute TTFT / kvtier TTFT (log)', yLog: true,
       series: groups.map(([name, keep]) => {
         const per = buckets.map((b) => spreadOf(speedups(b.records.filter(keep))));
         return { name, values: per.map((s) => s.median), spreads: per };
