@@ -93,7 +93,7 @@ test('l2 --json: store and load rows per object size', async () => {
   }
 });
 
-test('prefetch --json: latency percentiles of the engine and the baseline', async () => {
+test('prefetch --json: latency percentiles of the engine and the baseline, their spreads and the per-run ratio', async () => {
   const out = await json(['prefetch', '--chunks', '4', '--chunk-mib', '1', '--runs', '3']);
   assert.is(out.chunks, 4);
   assert.is(out.chunkBytes, 1024 * 1024);
@@ -101,6 +101,17 @@ test('prefetch --json: latency percentiles of the engine and the baseline', asyn
     assertPositiveNumbers(side, ['p50', 'p99']);
     assert.ok(side.p50 <= side.p99);
   }
+  assert.equal(Object.keys(out.spread), ['engineMs', 'baselineMs', 'engineOverBaseline']);
+  for (const [field, s] of Object.entries<any>(out.spread)) {
+    assertPositiveNumbers(s, ['min', 'median', 'max']);
+    assert.ok(s.min <= s.median && s.median <= s.max, `${field}: ${JSON.stringify(s)}`);
+  }
+  assert.is(out.spread.engineMs.median, out.engineMs.p50, 'the headline is the median');
+  assert.is(out.spread.engineMs.max, out.engineMs.p99, 'of 3 runs, p99 is the slowest');
+  assert.is(out.engineOverBaseline, out.spread.engineOverBaseline.median);
+  const fewer = await bench(['prefetch', '--runs', '2']);
+  assert.is(fewer.code, 2);
+  assert.match(fewer.stderr, /--runs must be at least 3 \(a spread needs 3 runs\), got 2/);
 });
 
 test('an unknown command or flag is one line naming it, exit code 2', async () => {
@@ -134,7 +145,8 @@ test('CLI conventions: --version, help <command>, did you mean, exit 2 for a bad
 
 // transfer's --json shape and chart are checked on the device in tests/gpu-transfer-bench.test.ts.
 test('charts land in the results directory', () => {
-  assert.equal(readdirSync(RESULTS).sort(), ['l1.svg', 'l2.svg', 'policies.svg', 'prefetch.svg']);
+  const files = ['l1', 'l2', 'policies', 'prefetch'].flatMap((name) => [`${name}.json`, `${name}.svg`, `${name}.vl.json`]);
+  assert.equal(readdirSync(RESULTS).sort(), files.sort());
 });
 
 test('--help lists every command and names the main job', async () => {

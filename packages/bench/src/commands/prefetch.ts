@@ -2,21 +2,27 @@
  * `kvtier-bench prefetch`: latency of a whole prefetch through the engine — `submitPrefetch` of a
  * prefix of chunks that sit in L2 only, the prefetch worker's lookup, plan, temporary L1
  * reservations and loads in the adapter host, until `waitPrefetch` resolves — next to plain
- * `fs.promises.readFile` of the same bytes, concurrently, in the same run.
+ * `fs.promises.readFile` of the same bytes, concurrently, in the same run. The two take turns run
+ * by run, and their ratio is taken per run.
  */
-import { quantile } from '../serve/stats.ts';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '@kvtier/adapters';
 import { KvCache, digestHex } from '@kvtier/core';
-import { parseFlags, positiveInteger } from '../args.ts';
+import { parseFlags, positiveInteger, UsageError } from '../args.ts';
 import { benchKeys } from '../keys.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';
+import { quantile } from '../serve/stats.ts';
+import { paired, spreadOf, type Spread } from '../spread.ts';
 import { formatTable } from '../table.ts';
 
 const MIB = 1024 * 1024;
+/** A spread needs this many runs at least. */
+const MIN_RUNS = 3;
+/** Percentiles of the runs drawn in the chart's second panel. */
+const PERCENTILES = [0, 10, 25, 50, 75, 90, 99, 100];
 
 const USAGE = `usage: kvtier-bench prefetch [--chunks N] [--chunk-mib N] [--runs N] [--json]
 
@@ -25,19 +31,17 @@ Writes N chunks through the engine, waits until the store worker has put them in
 all N back into L1 (page cache warm), next to fs.promises.readFile of the same N objects.
   --chunks N      chunks per prefetch, default 16
   --chunk-mib N   chunk size in MiB, default 4
-  --runs N        timed prefetches (after 2 warm-up runs), default 30
-  --json          print {"chunks":N,"chunkBytes":N,"runs":N,"engineMs":{"p50":x,"p99":x},"baselineMs":{"p50":x,"p99":x}}`;
+  --runs N        timed prefetches, each followed by the baseline (after 2 warm-up runs), default 30, at least ${MIN_RUNS}
+  --json          print {"chunks":N,"chunkBytes":N,"runs":N,"engineMs":{"p50":x,"p99":x},"baselineMs":{"p50":x,"p99":x},
+                  "engineOverBaseline":x,"spread":{"engineMs":S,"baselineMs":S,"engineOverBaseline":S}}, S = {"min":x,"median":x,"max":x}`;
 
-interface Latencies {
-  p50: number;
-  p99: number;
+/** Milliseconds of each timed run, engine and baseline, in run order. */
+interface Samples {
+  readonly engine: number[];
+  readonly baseline: number[];
 }
 
-function percentiles(samples: number[]): Latencies {
-  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
-}
-
-async function measure(chunks: number, chunkBytes: number, runs: number): Promise<{ engine: Latencies; baseline: Latencies }> {
+async function measure(chunks: number, chunkBytes: number, runs: number): Promise<Samples> {
   const dir = await mkdtemp(join(tmpdir(), 'kvtier-bench-prefetch-'));
   const cache = await KvCache.open({
     l1: { capacityBytes: 2 * chunks * chunkBytes, slotBytes: chunkBytes },
@@ -80,15 +84,50 @@ async function measure(chunks: number, chunkBytes: number, runs: number): Promis
       }
     }
     process.stderr.write('\n');
-    return { engine: percentiles(engine), baseline: percentiles(baseline) };
+    return { engine, baseline };
   } finally {
     await cache.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
+/** Spreads over the runs: each path's ms, and the engine's ms over the baseline's of the same run. */
+interface Spreads {
+  readonly engineMs: Spread;
+  readonly baselineMs: Spread;
+  readonly engineOverBaseline: Spread;
+}
+
+const p50p99 = (ms: readonly number[]) => ({ p50: quantile(ms, 0.5), p99: quantile(ms, 0.99) });
+const times = (s: Spread) => `${s.median.toFixed(2)}× (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
+
+/** Two panels: the median run of each path with its spread, and every percentile of the runs. */
+async function chart(chunks: number, chunkBytes: number, { engine, baseline }: Samples, spread: Spreads): Promise<void> {
+  const paths = ['engine prefetch', 'readFile baseline'];
+  await saveChart('prefetch', [
+    {
+      title: `Prefetch of ${chunks} × ${chunkBytes / MIB} MiB chunks from fs into L1: latency per run`,
+      headline: `engine ${times(spread.engineOverBaseline)} the readFile baseline's latency, median (min–max) of ${engine.length} paired runs`,
+      kind: 'bar', x: [`${chunks} × ${chunkBytes / MIB} MiB`], xLabel: 'prefetch', yLabel: 'ms per prefetch (median, min–max)',
+      series: [
+        { name: paths[0], values: [spread.engineMs.median], spreads: [spread.engineMs] },
+        { name: paths[1], values: [spread.baselineMs.median], spreads: [spread.baselineMs] },
+      ],
+    },
+    {
+      title: 'The tail: latency by percentile of runs',
+      headline: `p99: engine ${quantile(engine, 0.99).toFixed(1)} ms, readFile ${quantile(baseline, 0.99).toFixed(1)} ms`,
+      kind: 'line', x: PERCENTILES, xLabel: 'percentile of runs', yLabel: 'ms per prefetch',
+      series: [
+        { name: paths[0], values: PERCENTILES.map((p) => quantile(engine, p / 100)) },
+        { name: paths[1], values: PERCENTILES.map((p) => quantile(baseline, p / 100)) },
+      ],
+    },
+  ]);
+}
+
 export const command: BenchCommand = {
-  summary: 'latency p50/p99 of prefetching a prefix of chunks from the fs tier into L1',
+  summary: 'latency of prefetching a prefix of chunks from the fs tier into L1, per run against readFile',
   usage: USAGE,
   suiteArgs: [],
   async run(argv) {
@@ -96,27 +135,26 @@ export const command: BenchCommand = {
     const chunks = positiveInteger(flags.chunks, 'chunks', 16);
     const chunkBytes = positiveInteger(flags['chunk-mib'], 'chunk-mib', 4) * MIB;
     const runs = positiveInteger(flags.runs, 'runs', 30);
-    const { engine, baseline } = await measure(chunks, chunkBytes, runs);
-    saveChart('prefetch', {
-      title: `Prefetch of ${chunks} × ${chunkBytes / MIB} MiB chunks from fs into L1`,
-      kind: 'bar',
-      x: ['p50', 'p99'],
-      xLabel: 'percentile',
-      yLabel: 'ms',
-      series: [
-        { name: 'engine prefetch', values: [engine.p50, engine.p99] },
-        { name: 'readFile baseline', values: [baseline.p50, baseline.p99] },
-      ],
-    });
+    if (runs < MIN_RUNS) throw new UsageError(`--runs must be at least ${MIN_RUNS} (a spread needs ${MIN_RUNS} runs), got ${runs}`);
+    const samples = await measure(chunks, chunkBytes, runs);
+    const spread: Spreads = {
+      engineMs: spreadOf(samples.engine),
+      baselineMs: spreadOf(samples.baseline),
+      engineOverBaseline: spreadOf(paired(samples.engine, samples.baseline, (e, b) => e / b)),
+    };
+    await chart(chunks, chunkBytes, samples, spread);
+    const engine = p50p99(samples.engine);
+    const baseline = p50p99(samples.baseline);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ chunks, chunkBytes, runs, engineMs: engine, baselineMs: baseline })}\n`);
+      process.stdout.write(`${JSON.stringify({ chunks, chunkBytes, runs, engineMs: engine, baselineMs: baseline, engineOverBaseline: spread.engineOverBaseline.median, spread })}\n`);
       return 0;
     }
-    process.stdout.write(`prefetch of ${chunks} × ${chunkBytes / MIB} MiB chunks from fs into L1, ${runs} runs\n`);
+    process.stdout.write(`prefetch of ${chunks} × ${chunkBytes / MIB} MiB chunks from fs into L1, ${runs} runs, median (min–max)\n`);
     process.stdout.write(formatTable(
-      ['path', 'p50 ms', 'p99 ms'],
-      [['engine: submitPrefetch -> waitPrefetch', engine.p50, engine.p99], ['baseline: readFile × chunks, concurrent', baseline.p50, baseline.p99]],
+      ['path', 'ms per run', 'p99 ms'],
+      [['engine: submitPrefetch -> waitPrefetch', spread.engineMs, engine.p99], ['baseline: readFile × chunks, concurrent', spread.baselineMs, baseline.p99]],
     ));
+    process.stdout.write(`engine / baseline, per run: ${times(spread.engineOverBaseline)}\n`);
     return 0;
   },
 };

@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { asUsage, oneOf, parseFlags, positiveInteger, UsageError, type Flags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';
+import { spreadOf } from '../spread.ts';
 import { formatTable } from '../table.ts';
 import { DEFAULT_TRACE, loadTrace } from '../trace.ts';
 import { MODEL_DEFAULTS, modelShape, type ModelOptions } from '../engine/model.ts';
@@ -52,7 +53,8 @@ model (seeded random weights)
   --json                print one JSON object instead of the tables
   --metrics-port N      serve the cache's GET /metrics (Prometheus text) and GET /status (JSON) on
                         127.0.0.1:N while the run lasts (0: a free port); the URL goes to stderr
-Writes the chart to bench-results/serve.svg (serve-long-doc-qa.svg for that scenario).`;
+Writes the chart to bench-results/serve.svg (serve-long-doc-qa.svg for that scenario), with its data
+(.json) and vega-lite spec (.vl.json) beside it.`;
 
 const FLAGS = [
   'scenario', 'json', 'trace', 'keep', 'requests', 'block-tokens', 'max-blocks', 'long', 'seed',
@@ -121,14 +123,65 @@ function ttftRow(label: string, records: readonly RequestRecord[]): (string | nu
 
 const TTFT_HEADERS = ['requests', 'n', 'base p50', 'base p90', 'base mean', 'kvtier p50', 'kvtier p90', 'kvtier mean', 'speed-up p50'];
 
-/** Prompt-length buckets of `width` tokens: `[label, records]` for each non-empty one. */
-function byLength(records: readonly RequestRecord[], width: number): [string, RequestRecord[]][] {
+/** Requests whose prompts are `from`..`to` tokens long. */
+interface Bucket {
+  readonly from: number;
+  readonly to: number;
+  readonly records: readonly RequestRecord[];
+}
+
+/** Prompt-length buckets of `width` tokens, each non-empty one in length order. */
+function byLength(records: readonly RequestRecord[], width: number): Bucket[] {
   const buckets = new Map<number, RequestRecord[]>();
   for (const r of records) {
     const b = Math.ceil(r.promptTokens / width);
     buckets.set(b, [...(buckets.get(b) ?? []), r]);
   }
-  return [...buckets.keys()].sort((a, b) => a - b).map((b) => [`${(b - 1) * width + 1}-${b * width} tokens`, buckets.get(b)!]);
+  return [...buckets.keys()].sort((a, b) => a - b).map((b) => ({ from: (b - 1) * width + 1, to: b * width, records: buckets.get(b)! }));
+}
+
+/** `12.3×`: a speed-up as the charts print it (`-` for none, e.g. no request with a hit). */
+const times = (x: number) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)}×` : '-');
+
+/**
+ * The trace scenario's figure, three panels: the speed-up by prompt length (does a hit pay, and
+ * more for longer prompts?), both paths' TTFT by prompt length, and chunk hits per tier against an
+ * infinite cache. Error bars span the bucket's requests (min–max): one run, each request once.
+ */
+async function traceChart(buckets: readonly Bucket[], records: readonly RequestRecord[], hits: Hits, bound: number): Promise<void> {
+  const x = buckets.map((b) => b.to);
+  const median = (rs: readonly RequestRecord[], f: (r: RequestRecord) => number) => quantile(rs.map(f), 0.5);
+  const groups = [['requests with a hit', isHit], ['requests without a hit', (r: RequestRecord) => !isHit(r)]] as const;
+  const speedupHeadline = groups.map(([name, keep]) => {
+    const rs = records.filter(keep);
+    return `${times(quantile(speedups(rs), 0.5))} on ${rs.length} ${name}`;
+  }).join(', ');
+  const served = hits.gpu + hits.l1 + hits.l2;
+  await saveChart('serve', [
+    {
+      title: 'TTFT speed-up over a full recompute, by prompt length', headline: `median ${speedupHeadline}`,
+      kind: 'line', x, xLabel: 'prompt length (tokens, bucket upper end)', yLabel: 'full recompute TTFT / kvtier TTFT (log)', yLog: true,
+      series: groups.map(([name, keep]) => {
+        const per = buckets.map((b) => spreadOf(speedups(b.records.filter(keep))));
+        return { name, values: per.map((s) => s.median), spreads: per };
+      }),
+    },
+    {
+      title: 'TTFT by prompt length (median of the bucket)', headline: `${records.length} requests, each served both ways on one device`,
+      kind: 'line', x, xLabel: 'prompt length (tokens, bucket upper end)', yLabel: 'TTFT ms',
+      series: [
+        { name: 'full recompute', values: buckets.map((b) => median(b.records, (r) => r.baselineMs)) },
+        { name: 'kvtier, with a hit', values: buckets.map((b) => median(b.records.filter(isHit), (r) => r.ttftMs)) },
+        { name: 'kvtier, without a hit', values: buckets.map((b) => median(b.records.filter((r) => !isHit(r)), (r) => r.ttftMs)) },
+      ],
+    },
+    {
+      title: 'Chunk hits per tier against an infinite cache',
+      headline: `hits / bound ${bound === 0 ? '-' : (served / bound).toFixed(3)}: ${pct(served, hits.total)} of ${hits.total} chunks hit, ${pct(bound, hits.total)} could`,
+      kind: 'bar', x: ['GPU', 'L1', 'L2', 'miss', 'bound'], xLabel: 'where a chunk came from', yLabel: 'chunks',
+      series: [{ name: 'chunks', values: [hits.gpu, hits.l1, hits.l2, hits.miss, bound] }],
+    },
+  ]);
 }
 
 function pct(n: number, of: number): string {
@@ -188,19 +241,7 @@ async function runTraceScenario(flags: Flags, rigOpts: Omit<RigOptions, 'maxProm
   const summaryOf = (f: (r: RequestRecord) => number): Summary => summarize(records.map(f));
   const width = maxPromptTokens > 512 ? 256 : 128;
   const buckets = byLength(records, width);
-  saveChart('serve', [
-    {
-      title: 'TTFT by prompt length (median)', kind: 'line', x: buckets.map(([label]) => label), xLabel: 'prompt length', yLabel: 'TTFT ms',
-      series: [
-        { name: 'full recompute', values: buckets.map(([, rs]) => quantile(rs.map((r) => r.baselineMs), 0.5)) },
-        { name: 'kvtier', values: buckets.map(([, rs]) => quantile(rs.map((r) => r.ttftMs), 0.5)) },
-      ],
-    },
-    {
-      title: 'Chunk hits per tier', kind: 'bar', x: ['GPU', 'L1', 'L2', 'miss', 'bound'], xLabel: 'where a chunk came from', yLabel: 'chunks',
-      series: [{ name: 'chunks', values: [hits.gpu, hits.l1, hits.l2, hits.miss, bound] }],
-    },
-  ]);
+  await traceChart(buckets, records, hits, bound);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({
       requests: records.length, bitIdentical: identical, hitRequests: hitRecords.length,
@@ -214,7 +255,7 @@ async function runTraceScenario(flags: Flags, rigOpts: Omit<RigOptions, 'maxProm
     process.stdout.write(`trace: ${basename(tracePath)}, 1 in ${keepOneIn} prefix groups: ${records.length} requests, prompts ≤ ${maxBlocks} blocks × ${tokensPerBlock} tokens\n\n`);
     process.stdout.write(formatTable(TTFT_HEADERS, [
       ttftRow('all', records), ttftRow('with a hit', hitRecords), ttftRow('without a hit', missRecords),
-      ...buckets.map(([label, rs]) => ttftRow(label, rs)),
+      ...buckets.map((b) => ttftRow(`${b.from}-${b.to} tokens`, b.records)),
     ]));
     process.stdout.write(`\n${formatTable(['chunks', 'count', 'share'], [
       ['total', hits.total, '100%'], ['GPU tier', hits.gpu, pct(hits.gpu, hits.total)], ['L1', hits.l1, pct(hits.l1, hits.total)],
@@ -228,6 +269,25 @@ async function runTraceScenario(flags: Flags, rigOpts: Omit<RigOptions, 'maxProm
     process.stdout.write(`${identical}/${records.length} requests bit-identical\n`);
   }
   return finish(records);
+}
+
+/**
+ * The long-doc-qa figure: both paths' TTFT per phase, error bars over the documents (min–max), and
+ * the speed-up of each phase as the headline.
+ */
+async function longDocChart(documentTokens: number, phases: readonly (readonly [string, readonly RequestRecord[]])[]): Promise<void> {
+  const ttft = (f: (r: RequestRecord) => number) => phases.map(([, rs]) => spreadOf(rs.map(f)));
+  const baseline = ttft((r) => r.baselineMs);
+  const kvtier = ttft((r) => r.ttftMs);
+  await saveChart('serve-long-doc-qa', {
+    title: `Long-document QA: TTFT of ${documentTokens}-token documents per phase`,
+    headline: `speed-up (median per request): ${phases.map(([phase, rs]) => `${phase} ${times(quantile(speedups(rs), 0.5))}`).join(', ')}`,
+    kind: 'bar', x: phases.map(([phase]) => phase), xLabel: 'phase (where the document\'s KV is)', yLabel: 'TTFT ms (median, min–max over documents)',
+    series: [
+      { name: 'full recompute', values: baseline.map((s) => s.median), spreads: baseline },
+      { name: 'kvtier', values: kvtier.map((s) => s.median), spreads: kvtier },
+    ],
+  });
 }
 
 async function runLongDocScenario(flags: Flags, rigOpts: Omit<RigOptions, 'maxPromptTokens'>): Promise<number> {
@@ -249,13 +309,7 @@ async function runLongDocScenario(flags: Flags, rigOpts: Omit<RigOptions, 'maxPr
   const wallMs = performance.now() - started;
   const phases = LONG_DOC_PHASES.map((phase) => [phase, records.filter((r) => r.phase === phase)] as const);
   const identical = records.filter((r) => r.differing === 0).length;
-  saveChart('serve-long-doc-qa', {
-    title: `Long-document QA: TTFT (median) of ${documentTokens}-token documents`, kind: 'bar', x: LONG_DOC_PHASES.slice(), xLabel: 'phase', yLabel: 'TTFT ms',
-    series: [
-      { name: 'full recompute', values: phases.map(([, rs]) => quantile(rs.map((r) => r.baselineMs), 0.5)) },
-      { name: 'kvtier', values: phases.map(([, rs]) => quantile(rs.map((r) => r.ttftMs), 0.5)) },
-    ],
-  });
+  await longDocChart(documentTokens, phases);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({
       scenario: 'long-doc-qa', requests: records.length, bitIdentical: identical,
