@@ -353,7 +353,7 @@ async function run(argv: string[]): Promise<number> {
   l1.checkInvariants();
   const read2 = rows.find((r) => r.op === 'read' && r.threads === 2 && r.spread.vsOneThread !== undefined && r.batch === Math.max(...batches));
   const millions = (x: Spread) => ({ min: x.min / 1e6, median: x.median / 1e6, max: x.max / 1e6 });
-  saveChart('l1', {
+  await saveChart('l1', {
     title: 'L1 key operations per second vs Map baselines',
     ...(read2 ? { headline: `reads ×${read2.batch}: 2 threads ${read2.spread.vsOneThread!.median.toFixed(2)}× 1 thread` } : {}),
     kind: 'bar',

@@ -216,12 +216,12 @@ async function run(argv: string[]): Promise<number> {
       const r = rowAt(4 * MiB, `${direction} block-contiguous copy`);
       return r === undefined ? undefined : `${direction} ${formatNumber(r.spread.xTwoCopy.median)}×`;
     }).filter((part) => part !== undefined);
-    saveChart('transfer', {
+    await saveChart('transfer', {
       title: `GPU <-> L1 chunk moves vs the two-copy limit (${gpu.backend}, ${table} block table)`,
       headline: headline.length === 0 ? undefined : `4 MiB chunks, block-contiguous, copy: ${headline.join(', ')} the two-copy limit`,
       kind: 'line',
-      x: sizes.map((s) => `${s / KiB} KiB`),
-      xLabel: 'chunk size',
+      x: sizes.map((s) => s / KiB),
+      xLabel: 'chunk size (KiB)',
       yLabel: '× two-copy limit',
       series: series.map((name) => ({
         name,
