@@ -3,10 +3,13 @@
  *
  * - Names come from key digests only: `<baseDir>/<first 2 hex>/<32 hex>.kv`. Model names and
  *   salts never reach a path, so no key can name a file outside `baseDir`.
- * - A store writes the parts with one `writev` to a temp file in the same shard directory, then
+ * - A store writes the parts with `writev` to a temp file in the same shard directory, then
  *   renames it to the final name (unlinking an older object first): a reader sees the old
  *   object, none, or the new one — never a torn one.
  *   `fsync: true` also syncs the file and its directory before answering.
+ * - The bytes are written by `ioThreads` writer threads (fs-writers.ts). The adapter has the
+ *   `storeSealed` capability: the host hands it bare payloads and each writer thread seals the
+ *   object it writes, so tags are computed on several threads, next to their writes.
  * - A load reads with one `readv` straight into the caller's parts (an L1 slot view), plus a
  *   one-byte probe that reveals a file longer than expected.
  * - At start a recovery scan rebuilds the index (key -> size) and usage from the files and
@@ -21,13 +24,14 @@
  *   found an indexed file missing, so files removed behind the adapter's back leave usage.
  *
  * Config: `{"type": "fs", "baseDir": "/abs/path", "capacityBytes"?: n, "fsync"?: false,
- * "reconcileIntervalMs"?: 30000}`.
+ * "reconcileIntervalMs"?: 30000, "ioThreads"?: 4}`.
  */
 import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
-import { checkInteger, checkString, configError, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
+import { HEADER_BYTES, checkInteger, checkString, configError, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
+import { FsWriters, type FsObject } from './fs-writers.ts';
 import { skipBytes, totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */
@@ -42,10 +46,13 @@ export interface FsAdapterConfig extends AdapterConfig {
    * default 30 000. 0 reconciles on every `usage()` call (still never two at once).
    */
   readonly reconcileIntervalMs?: number;
+  /** Writer threads that seal and write objects (fs-writers.ts); default 4. */
+  readonly ioThreads?: number;
 }
 
-const KNOWN_FIELDS = new Set(['type', 'capacityBytes', 'eviction', 'baseDir', 'fsync', 'reconcileIntervalMs']);
+const KNOWN_FIELDS = new Set(['type', 'capacityBytes', 'eviction', 'baseDir', 'fsync', 'reconcileIntervalMs', 'ioThreads']);
 const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
+const DEFAULT_IO_THREADS = 4;
 /** lstat calls a reconciliation keeps in flight: enough to keep the libuv pool busy, few enough to leave it to loads and stores. */
 const RECONCILE_BATCH = 256;
 /** Errors that say a path (or a directory on it) is not there. */
@@ -67,6 +74,7 @@ export function validateConfig(config: AdapterConfig, field: string): void {
   if (/^[\\/]+$/.test(baseDir)) configError(`${field}.baseDir`, 'must not be the filesystem root');
   if (config.fsync !== undefined && typeof config.fsync !== 'boolean') configError(`${field}.fsync`, `must be a boolean, got ${JSON.stringify(config.fsync)}`);
   if (config.reconcileIntervalMs !== undefined) checkInteger(config.reconcileIntervalMs, `${field}.reconcileIntervalMs`, 0);
+  if (config.ioThreads !== undefined) checkInteger(config.ioThreads, `${field}.ioThreads`, 1);
   for (const key of Object.keys(config)) {
     if (!KNOWN_FIELDS.has(key)) configError(`${field}.${key}`, `is not a field of an fs adapter (${[...KNOWN_FIELDS].join(', ')})`);
   }
@@ -90,17 +98,6 @@ async function perKey(work: Promise<number>[], failed: number): Promise<number[]
   const settled = await Promise.allSettled(work);
   if (settled.length > 0 && settled.every((s) => s.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
   return settled.map((s) => (s.status === 'fulfilled' ? s.value : failed));
-}
-
-/** Writes every byte of `parts` at offset 0 (writev may write less than asked). */
-async function writeFully(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
-  let written = 0;
-  let rest: readonly Uint8Array[] = parts;
-  while (rest.length > 0) {
-    const { bytesWritten } = await fh.writev(rest as Uint8Array[], written);
-    written += bytesWritten;
-    rest = skipBytes(rest, bytesWritten);
-  }
 }
 
 /** Reads into `parts` from offset 0 until they are full or the file ends; returns bytes read. */
@@ -163,6 +160,7 @@ export class FsAdapter implements L2Adapter {
   readonly #baseDir: string;
   readonly #capacity: number;
   readonly #fsync: boolean;
+  readonly #writers: FsWriters;
   /** Size of every object file, by hex digest. */
   readonly #index = new Map<string, number>();
   /** Shard directories known to exist as real directories. */
@@ -191,6 +189,7 @@ export class FsAdapter implements L2Adapter {
     this.#capacity = config.capacityBytes ?? -1;
     this.#fsync = config.fsync ?? false;
     this.#reconcileInterval = config.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS;
+    this.#writers = new FsWriters(config.ioThreads ?? DEFAULT_IO_THREADS);
   }
 
   /** Creates `config.baseDir` if needed, checks it is a directory, and runs the recovery scan. */
@@ -267,14 +266,14 @@ export class FsAdapter implements L2Adapter {
     return dir;
   }
 
-  async #storeOne(hex: string, parts: readonly Uint8Array[]): Promise<number> {
-    const size = totalLength(parts);
+  /** Stores one object of `size` bytes (its envelope header included when sealed). */
+  async #storeOne(hex: string, object: FsObject, size: number): Promise<number> {
     const previous = this.#index.get(hex) ?? 0;
     if (this.#capacity >= 0 && this.#used + this.#reserved - previous + size > this.#capacity) return 0;
     this.#reserved += size;
     try {
       try {
-        await this.#storeAttempt(hex, parts, size);
+        await this.#storeAttempt(hex, object, size);
       } catch (err) {
         if (!MISSING.has(errno(err) ?? '')) throw err;
         // A directory on the way is gone: the cached shard set no longer says what exists.
@@ -282,7 +281,7 @@ export class FsAdapter implements L2Adapter {
         this.#kickReconcile();
         if (!(await this.#checkBaseDir())) throw err;
         // Only a shard was removed: one more try re-creates it.
-        await this.#storeAttempt(hex, parts, size);
+        await this.#storeAttempt(hex, object, size);
       }
       this.#healthy();
       return 1;
@@ -292,7 +291,7 @@ export class FsAdapter implements L2Adapter {
   }
 
   /** One try at writing a key's object; throws what failed. */
-  async #storeAttempt(hex: string, parts: readonly Uint8Array[], size: number): Promise<void> {
+  async #storeAttempt(hex: string, object: FsObject, size: number): Promise<void> {
     const dir = await this.#shardDir(hex);
     const temp = join(dir, `${TEMP_PREFIX}${hex}-${process.pid}-${this.#tempCounter++}`);
     const fh = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
@@ -303,8 +302,7 @@ export class FsAdapter implements L2Adapter {
         await unlink(actual).catch(() => {});
         throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${actual})`);
       }
-      await writeFully(fh, parts);
-      if (this.#fsync) await fh.datasync();
+      await this.#writers.write(fh.fd, object, this.#fsync);
     } catch (err) {
       await fh.close();
       await unlink(temp).catch(() => {});
@@ -372,7 +370,16 @@ export class FsAdapter implements L2Adapter {
 
   async store(keys: DigestBatch, objects: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
     this.#assertOpen();
-    return Uint8Array.from(await perKey(objects.map((parts, i) => this.#storeOne(digestHex(keys, i), parts)), 0));
+    return Uint8Array.from(await perKey(objects.map((parts, i) => this.#storeOne(digestHex(keys, i), { parts }, totalLength(parts))), 0));
+  }
+
+  /** Seals each payload on the writer thread that writes it (see `L2Adapter.storeSealed`). */
+  async storeSealed(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<Uint8Array> {
+    this.#assertOpen();
+    return Uint8Array.from(await perKey(payloads.map((payload, i) => {
+      const object = { parts: [payload], seal: keys.slice(i * 4, i * 4 + 4) };
+      return this.#storeOne(digestHex(keys, i), object, HEADER_BYTES + payload.length);
+    }), 0));
   }
 
   async lookup(keys: DigestBatch): Promise<Float64Array> {
@@ -551,7 +558,9 @@ export class FsAdapter implements L2Adapter {
     };
   }
 
+  /** Refuses new calls, lets the writes in flight finish and ends the writer threads. */
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#writers.close();
   }
 }

@@ -72,6 +72,21 @@ export interface L2Adapter {
    */
   store(keys: DigestBatch, objects: readonly (readonly Uint8Array[])[]): Promise<Uint8Array>;
   /**
+   * Optional capability: sealing where the bytes are written. An adapter that has it stores
+   * bare payloads and seals each one itself, so the tag is computed on the thread that writes the
+   * object, while the bytes are hot, and on as many threads as the adapter writes with — rather
+   * than one after another on the host's thread before the adapter is called. The host then calls
+   * this instead of {@link store}, with the whole batch at once (the adapter spreads it).
+   *
+   * Contract: the object stored under key i is exactly `[header, payloads[i]]`, where `header` is
+   * `HEADER_BYTES` bytes written by `writeHeader(header, keys, i, payloads[i])` (both from
+   * `@kvtier/core/authoring`, the same code the host uses); the rest is as for {@link store}. The
+   * host checks every loaded object as always, so a wrong header is a miss, never data.
+   * Payloads are views of L1 slots on a SharedArrayBuffer: other threads of the process may read
+   * them in place (posting the view shares its memory), until the returned promise settles.
+   */
+  storeSealed?(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<Uint8Array>;
+  /**
    * The stored length in bytes of each key's object, -1 where absent. Cheap: served from the
    * adapter's own index where it has one.
    */

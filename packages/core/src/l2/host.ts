@@ -140,11 +140,39 @@ export class AdapterHost implements AdapterHostApi {
   async store(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<Uint8Array> {
     this.#assertOpen();
     const n = this.#checkBatch(keys, slots, sizes);
-    const ok = new Uint8Array(n);
     // Every view first: a bad slot fails the call before anything is sent.
     const payloads = this.#views(slots, sizes);
+    const ok = new Uint8Array(n);
+    const failure = await (this.#adapter.storeSealed === undefined ? this.#sealAndStore(keys, payloads, ok) : this.#storeSealed(keys, payloads, ok));
+    for (let i = 0; i < n; i++) {
+      this.#metrics.stored(ok[i] === 1, sizes[i]);
+      if (ok[i] === 1) this.#events?.push(L2EventKind.STORED, keys, i, HEADER_BYTES + sizes[i]);
+    }
+    if (failure !== undefined) throw failure;
+    return ok;
+  }
+
+  /**
+   * The adapter seals where it writes (`L2Adapter.storeSealed`): the whole batch in one call.
+   * Fills `ok` (1 stored); resolves to the error of a failed batch, else undefined.
+   */
+  async #storeSealed(keys: DigestBatch, payloads: Uint8Array[], ok: Uint8Array): Promise<unknown> {
+    try {
+      const stored = await this.#call('store', () => this.#adapter.storeSealed!(keys, payloads));
+      for (let i = 0; i < payloads.length; i++) ok[i] = stored[i] === 1 ? 1 : 0;
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  }
+
+  /**
+   * This thread seals each object and hands groups of them to the adapter as they are ready.
+   * Fills `ok` (1 stored); resolves to the error when every group failed, else undefined.
+   */
+  async #sealAndStore(keys: DigestBatch, payloads: Uint8Array[], ok: Uint8Array): Promise<unknown> {
     const pending: Promise<void>[] = [];
-    const groups = groupsOf(sizes);
+    const groups = groupsOf(payloads.map((p) => p.length));
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g];
       // Let the I/O of the groups already sent advance (their open completes, their write is
@@ -163,13 +191,7 @@ export class AdapterHost implements AdapterHostApi {
       pending.push(sent);
     }
     // Every group settles before the result (the caller releases its L1 read locks after this).
-    const failure = wholeFailure(await Promise.allSettled(pending));
-    for (let i = 0; i < n; i++) {
-      this.#metrics.stored(ok[i] === 1, sizes[i]);
-      if (ok[i] === 1) this.#events?.push(L2EventKind.STORED, keys, i, HEADER_BYTES + sizes[i]);
-    }
-    if (failure !== undefined) throw failure;
-    return ok;
+    return wholeFailure(await Promise.allSettled(pending));
   }
 
   async lookupAndLock(keys: DigestBatch): Promise<{ found: BitmapData; sizes: Uint32Array }> {
