@@ -67,6 +67,11 @@ export class FsWriters {
     this.#threads = threads;
   }
 
+  /** Writer threads running now (started on demand, ended by {@link close}). */
+  get running(): number {
+    return this.#writers.length;
+  }
+
   /**
    * Writes `object` into `fd` from offset 0 (and syncs it when `sync`), on the least busy writer
    * thread. Rejects with the thread's error (its errno `code` kept), or when the thread dies.

@@ -54,7 +54,7 @@ baseline of the same bytes: plain fs.promises writeFile/readFile in a temp dir u
 read, close: the fair baseline, no allocation per object); SET and GET pipelined over one plain
 RESP socket per server for redis and redis-cluster. Each round stores new objects (the previous
 round's are deleted first, untimed), then loads them (page cache warm); engine and baselines take
-turns within a round. Every figure is median (min–max) over the rounds, ratios taken per round.
+turns within a round, after one untimed warm-up round. Every figure is median (min–max) over the rounds, ratios taken per round.
 For redis and redis-cluster also the p50/p99 latency of a ${LOOKUP_KEYS}-key lookup through the
 adapter host (${LOOKUP_RUNS} lookups a round).
   --adapter NAME   fs (default), mock (in memory), redis (one server), redis-cluster (3 masters)
@@ -336,17 +336,22 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
   });
   const baseline = o.redis === undefined ? await fsBaseline(join(o.dir, `baseline-${o.objectBytes}`), keys, bytes) : await redisBaseline(o.redis, keys, bytes);
   const t: RoundTimes = { engineStore: [], baselineStore: [], engineLoad: [], baselineLoad: [], preallocLoad: [] };
+  const prealloc = baseline.loadPrealloc;
+  // Round -1 is an untimed warm-up: threads started on first use, page faults, JIT.
+  const time = async (round: number, samples: number[], fn: (from: number, to: number) => Promise<unknown>) => {
+    const seconds = await timed(() => inBatches(count, o.batch, fn));
+    if (round >= 0) samples.push(seconds);
+  };
   try {
-    for (let round = 0; round < o.rounds; round++) {
+    for (let round = -1; round < o.rounds; round++) {
       await engine.reset();
       await baseline.reset();
-      t.engineStore.push(await timed(() => inBatches(count, o.batch, engine.store)));
-      t.baselineStore.push(await timed(() => inBatches(count, o.batch, baseline.store)));
+      await time(round, t.engineStore, engine.store);
+      await time(round, t.baselineStore, baseline.store);
       await engine.prepareLoad();
-      t.engineLoad.push(await timed(() => inBatches(count, o.batch, engine.load)));
-      t.baselineLoad.push(await timed(() => inBatches(count, o.batch, baseline.load)));
-      const prealloc = baseline.loadPrealloc;
-      if (prealloc !== undefined) t.preallocLoad.push(await timed(() => inBatches(count, o.batch, prealloc)));
+      await time(round, t.engineLoad, engine.load);
+      await time(round, t.baselineLoad, baseline.load);
+      if (prealloc !== undefined) await time(round, t.preallocLoad, prealloc);
     }
     await engine.reset();
   } finally {

@@ -1,0 +1,101 @@
+// The fs adapter's writer threads on their own: real threads writing real files.
+import { test as uvuTest } from 'uvu';
+import * as assert from 'uvu/assert';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode } from '@kvtier/core';
+import { HEADER_BYTES, writeHeader } from '@kvtier/core/authoring';
+import { FsWriters } from '../src/fs-writers.ts';
+import { boundedTest, chunkKeys, fillPattern, removeDir, tempDir } from './fixtures.ts';
+
+const test = boundedTest(uvuTest);
+
+/** Runs `body` with a pool of `threads` writer threads and a temp dir, closing and removing both. */
+async function withWriters(threads: number, body: (writers: FsWriters, dir: string) => Promise<void>): Promise<void> {
+  const dir = await tempDir('kvtier-fs-writers-');
+  const writers = new FsWriters(threads);
+  try {
+    await body(writers, dir);
+  } finally {
+    await writers.close();
+    await removeDir(dir);
+  }
+}
+
+/** Opens `path` for writing, runs `body` with its descriptor, closes it. */
+async function withFile(path: string, flags: string, body: (fd: number) => Promise<void>): Promise<void> {
+  const fh = await open(path, flags);
+  try {
+    await body(fh.fd);
+  } finally {
+    await fh.close();
+  }
+}
+
+test('a sealed write is the header the host would write, then the payload read in place from a SharedArrayBuffer', () => withWriters(2, async (writers, dir) => {
+  const keys = chunkKeys(3);
+  const payload = new Uint8Array(new SharedArrayBuffer(3 * 70_000), 70_000, 70_000);
+  fillPattern(payload, 4);
+  const path = join(dir, 'sealed');
+  await withFile(path, 'w', (fd) => writers.write(fd, { parts: [payload], seal: keys.slice(4, 8) }, false));
+  const expected = new Uint8Array(HEADER_BYTES);
+  writeHeader(expected, keys, 1, payload);
+  const file = new Uint8Array(await readFile(path));
+  assert.is(file.length, HEADER_BYTES + payload.length);
+  assert.equal(file.subarray(0, HEADER_BYTES), expected);
+  assert.equal(file.subarray(HEADER_BYTES), payload);
+}));
+
+test('plain parts (not shared memory) are written exactly, in order, with fdatasync when asked', () => withWriters(1, async (writers, dir) => {
+  const parts = [new Uint8Array(10).fill(1), new Uint8Array(0), new Uint8Array(200_000).fill(2), new Uint8Array(3).fill(3)];
+  const path = join(dir, 'plain');
+  await withFile(path, 'w', (fd) => writers.write(fd, { parts }, true));
+  assert.equal(new Uint8Array(await readFile(path)), Uint8Array.from([...parts[0], ...parts[2], ...parts[3]]));
+}));
+
+test('more writes than threads queue up, each lands in its own file, and the pool never grows past its limit', () => withWriters(2, async (writers, dir) => {
+  const n = 12;
+  const handles = await Promise.all(Array.from({ length: n }, (_, i) => open(join(dir, `f${i}`), 'w')));
+  try {
+    await Promise.all(handles.map((fh, i) => writers.write(fh.fd, { parts: [new Uint8Array(50_000).fill(i)] }, false)));
+    assert.is(writers.running, 2);
+  } finally {
+    await Promise.all(handles.map((fh) => fh.close()));
+  }
+  for (let i = 0; i < n; i++) assert.equal(new Uint8Array(await readFile(join(dir, `f${i}`))), new Uint8Array(50_000).fill(i));
+}));
+
+test('a failed write rejects with the writer thread\'s error and its errno code; the thread keeps serving', () => withWriters(1, async (writers, dir) => {
+  const path = join(dir, 'read-only');
+  await withFile(path, 'w', async () => {});
+  await withFile(path, 'r', async (fd) => {
+    const err = await writers.write(fd, { parts: [new Uint8Array(8)] }, false).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    assert.is(err?.code, 'EBADF');
+    assert.match(err?.message ?? '', /EBADF/);
+  });
+  await withFile(path, 'w', (fd) => writers.write(fd, { parts: [new Uint8Array(4).fill(9)] }, false));
+  assert.equal(new Uint8Array(await readFile(path)), new Uint8Array(4).fill(9));
+}));
+
+test('close() waits for the writes in flight, ends every thread, and later writes reject with KVT_ERR_CLOSED', async () => {
+  const dir = await tempDir('kvtier-fs-writers-');
+  const writers = new FsWriters(3);
+  try {
+    const path = join(dir, 'late');
+    await withFile(path, 'w', async (fd) => {
+      const writing = writers.write(fd, { parts: [new Uint8Array(4 << 20).fill(5)] }, false);
+      assert.is(writers.running, 1);
+      await writers.close();
+      await writing;
+      assert.is(writers.running, 0);
+      const after = await writers.write(fd, { parts: [new Uint8Array(1)] }, false).then(() => undefined, (e: { code?: string }) => e.code);
+      assert.is(after, ErrorCode.CLOSED);
+    });
+    assert.is((await readFile(path)).length, 4 << 20);
+  } finally {
+    await writers.close();
+    await removeDir(dir);
+  }
+});
+
+uvuTest.run();
