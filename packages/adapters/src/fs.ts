@@ -7,10 +7,11 @@
  *   renames it to the final name (unlinking an older object first): a reader sees the old
  *   object, none, or the new one — never a torn one.
  *   `fsync: true` also syncs the file and its directory before answering.
- * - The bytes are written by `ioThreads` writer threads (fs-writers.ts). The adapter has the
- *   `storeSealed` capability: the host hands it bare payloads and each writer thread seals the
- *   object it writes, so tags are computed on several threads, next to their writes.
- * - A load reads with one `readv` straight into the caller's parts (an L1 slot view), plus a
+ * - The bytes of stores and of the host's loads move through `ioThreads` I/O threads (fs-io.ts).
+ *   The adapter has the `storeSealed` and `loadChecked` capabilities: the host hands it bare
+ *   payloads, and the I/O thread that writes an object seals it, the one that reads an object
+ *   checks its envelope, so tags are computed on several threads, next to the I/O.
+ * - A load reads with `readv` straight into the caller's parts (an L1 slot view), plus a
  *   one-byte probe that reveals a file longer than expected.
  * - At start a recovery scan rebuilds the index (key -> size) and usage from the files and
  *   removes temp files a crash left behind. Anything else in the tree is left alone.
@@ -30,8 +31,8 @@ import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
-import { HEADER_BYTES, checkInteger, checkString, configError, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
-import { FsWriters, type FsObject } from './fs-writers.ts';
+import { HEADER_BYTES, checkInteger, checkString, configError, type AdapterContext, type L2Adapter, type L2CheckedLoads, type L2Status, type L2Usage } from '@kvtier/core/authoring';
+import { FsIoThreads, type CheckedRead, type FsObject } from './fs-io.ts';
 import { skipBytes, totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */
@@ -46,7 +47,7 @@ export interface FsAdapterConfig extends AdapterConfig {
    * default 30 000. 0 reconciles on every `usage()` call (still never two at once).
    */
   readonly reconcileIntervalMs?: number;
-  /** Writer threads that seal and write objects (fs-writers.ts); default 4. */
+  /** I/O threads that seal and write, read and check objects (fs-io.ts); default 4. */
   readonly ioThreads?: number;
 }
 
@@ -94,7 +95,7 @@ function errno(err: unknown): string | undefined {
  * load missed), so one bad file does not fail its neighbours. Throws the first error when every
  * key failed: a systemic fault (permissions, a full disk) surfaces with its message.
  */
-async function perKey(work: Promise<number>[], failed: number): Promise<number[]> {
+async function perKey<T>(work: Promise<T>[], failed: T): Promise<T[]> {
   const settled = await Promise.allSettled(work);
   if (settled.length > 0 && settled.every((s) => s.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
   return settled.map((s) => (s.status === 'fulfilled' ? s.value : failed));
@@ -160,7 +161,7 @@ export class FsAdapter implements L2Adapter {
   readonly #baseDir: string;
   readonly #capacity: number;
   readonly #fsync: boolean;
-  readonly #writers: FsWriters;
+  readonly #io: FsIoThreads;
   /** Size of every object file, by hex digest. */
   readonly #index = new Map<string, number>();
   /** Shard directories known to exist as real directories. */
@@ -189,7 +190,7 @@ export class FsAdapter implements L2Adapter {
     this.#capacity = config.capacityBytes ?? -1;
     this.#fsync = config.fsync ?? false;
     this.#reconcileInterval = config.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS;
-    this.#writers = new FsWriters(config.ioThreads ?? DEFAULT_IO_THREADS);
+    this.#io = new FsIoThreads(config.ioThreads ?? DEFAULT_IO_THREADS);
   }
 
   /** Creates `config.baseDir` if needed, checks it is a directory, and runs the recovery scan. */
@@ -302,7 +303,7 @@ export class FsAdapter implements L2Adapter {
         await unlink(actual).catch(() => {});
         throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${actual})`);
       }
-      await this.#writers.write(fh.fd, object, this.#fsync);
+      await this.#io.write(fh.fd, object, this.#fsync);
     } catch (err) {
       await fh.close();
       await unlink(temp).catch(() => {});
@@ -389,7 +390,11 @@ export class FsAdapter implements L2Adapter {
     return lengths;
   }
 
-  async #loadOne(hex: string, parts: readonly Uint8Array[]): Promise<number> {
+  /**
+   * Opens key `hex`'s object file and, when it is a regular file under baseDir, hands it to `read`;
+   * `absent` when there is none.
+   */
+  async #loadOne<T>(hex: string, read: (fh: FileHandle) => Promise<T>, absent: T): Promise<T> {
     let fh: FileHandle;
     try {
       // Non-blocking: opening a FIFO planted under an object's name would otherwise hold a libuv
@@ -400,19 +405,18 @@ export class FsAdapter implements L2Adapter {
       if (errno(err) !== 'ENOENT' && errno(err) !== 'ELOOP') throw err;
       // An indexed file that is gone was removed behind our back: check the rest (and baseDir).
       if (this.#forget(hex) && errno(err) === 'ENOENT') this.#kickReconcile();
-      return -1;
+      return absent;
     }
     try {
       // Only a regular file under baseDir is an object (checked on the open descriptor, not the path).
       const actual = await this.#openedAt(fh);
       if (!(await fh.stat()).isFile() || (actual !== undefined && actual !== this.#path(hex))) {
         this.#forget(hex);
-        return -1;
+        return absent;
       }
-      // The probe byte past the parts only fills when the file is longer than expected.
-      const read = await readFully(fh, [...parts, new Uint8Array(1)]);
+      const answer = await read(fh);
       this.#healthy();
-      return read;
+      return answer;
     } finally {
       await fh.close();
     }
@@ -420,7 +424,20 @@ export class FsAdapter implements L2Adapter {
 
   async load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
     this.#assertOpen();
-    return Float64Array.from(await perKey(targets.map((parts, i) => this.#loadOne(digestHex(keys, i), parts)), -1));
+    // The probe byte past the parts only fills when the file is longer than expected.
+    const read = (parts: readonly Uint8Array[]) => (fh: FileHandle) => readFully(fh, [...parts, new Uint8Array(1)]);
+    return Float64Array.from(await perKey(targets.map((parts, i) => this.#loadOne(digestHex(keys, i), read(parts), -1)), -1));
+  }
+
+  /** Reads and checks each object on the I/O thread that reads it (see `L2Adapter.loadChecked`). */
+  async loadChecked(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<L2CheckedLoads> {
+    this.#assertOpen();
+    const absent: CheckedRead = { bytes: -1, fault: null };
+    const reads = await perKey(payloads.map((payload, i) => {
+      const read = (fh: FileHandle) => this.#io.readChecked(fh.fd, payload, keys.slice(i * 4, i * 4 + 4));
+      return this.#loadOne(digestHex(keys, i), read, absent);
+    }), absent);
+    return { lengths: Float64Array.from(reads, (r) => r.bytes), faults: reads.map((r) => r.fault) };
   }
 
   #forget(hex: string): boolean {
@@ -561,6 +578,6 @@ export class FsAdapter implements L2Adapter {
   /** Refuses new calls, lets the writes in flight finish and ends the writer threads. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#writers.close();
+    await this.#io.close();
   }
 }

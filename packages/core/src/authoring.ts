@@ -7,13 +7,13 @@ export { siblingModule, workerEntry } from './module-url.ts';
 export { resolveLogger } from './logger.ts';
 export { Bitmap } from './shm/bitmap.ts';
 export { readLockPrefix, type LockedL1Prefix } from './l1/prefix-lock.ts';
-export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2EvictionConfig, L2Status } from './l2/adapter.ts';
+export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2CheckedLoads, L2EvictionConfig, L2Status } from './l2/adapter.ts';
 export {
   registerAdapterType, registerAdapterTypes, registeredAdapterTypes, adapterModuleUrl, adapterModule, importAdapterModule,
 } from './l2/registry.ts';
 export { validateAdapterConfig } from './l2/config.ts';
 export { checkInteger, checkNumber, checkString } from './validate.ts';
-export { HEADER_BYTES, ENVELOPE_VERSION, writeHeader, type EnvelopeFault } from './l2/envelope.ts';
+export { HEADER_BYTES, ENVELOPE_VERSION, writeHeader, checkEnvelope, type EnvelopeFault } from './l2/envelope.ts';
 export { L2EventKind, type L2EventKindCode, type L2EventSink } from './l2/events.ts';
 export { AdapterHost, type AdapterHostOptions, type SlotViews } from './l2/host.ts';
 export { ADAPTER_HOST_METHODS, type AdapterHostApi, type AdapterHostMethod, type BitmapData, type L2Usage } from './l2/host-api.ts';

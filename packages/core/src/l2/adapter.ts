@@ -9,6 +9,7 @@
  * `registry.ts` and loaded in the adapter worker by module URL.
  */
 import type { DigestBatch } from '../l1/api.ts';
+import type { EnvelopeFault } from './envelope.ts';
 import type { L2Usage } from './host-api.ts';
 
 /**
@@ -98,6 +99,18 @@ export interface L2Adapter {
    * a bad object). Bytes past what was read are left as they were.
    */
   load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array>;
+  /**
+   * Optional capability, the counterpart of {@link storeSealed}: checking where the bytes are
+   * read. An adapter that has it reads each key's object — its envelope header into memory of its
+   * own, its payload into `payloads[i]` (an L1 slot view of exactly the expected payload length) —
+   * and checks it on the thread that read it with `checkEnvelope(header, payloads[i], keys, i,
+   * storedLength)` from `@kvtier/core/authoring`, the host's own check. The host then calls this
+   * instead of {@link load}, with the whole batch at once, and takes each answer's fault as its own
+   * check's: a fault is a miss, counted, and the object deleted. The adapter is trusted to run that
+   * check on every object it reports; adapters that cannot should not have this capability.
+   * Payloads lie on a SharedArrayBuffer, as for {@link storeSealed}.
+   */
+  loadChecked?(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<L2CheckedLoads>;
   /** Deletes keys. Resolves to one byte per key: 1 deleted, 0 absent. */
   delete(keys: DigestBatch): Promise<Uint8Array>;
   /** Bytes used (all stored objects) and capacity; -1 where unknown. */
@@ -106,6 +119,14 @@ export interface L2Adapter {
   status(): Promise<L2Status>;
   /** Releases files, connections and timers. Calls after `close` reject. */
   close(): Promise<void>;
+}
+
+/** What {@link L2Adapter.loadChecked} answers. */
+export interface L2CheckedLoads {
+  /** Per key: -1 absent, else the stored object's length as far as it was read (as `load` answers). */
+  readonly lengths: Float64Array;
+  /** Per key found: the envelope check's fault, null for a good object; ignored where absent. */
+  readonly faults: readonly (EnvelopeFault | null)[];
 }
 
 /** What `createAdapter` receives besides the config. */

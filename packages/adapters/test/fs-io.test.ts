@@ -5,15 +5,15 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode } from '@kvtier/core';
 import { HEADER_BYTES, writeHeader } from '@kvtier/core/authoring';
-import { FsWriters } from '../src/fs-writers.ts';
+import { FsIoThreads } from '../src/fs-io.ts';
 import { boundedTest, chunkKeys, fillPattern, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
 
 /** Runs `body` with a pool of `threads` writer threads and a temp dir, closing and removing both. */
-async function withWriters(threads: number, body: (writers: FsWriters, dir: string) => Promise<void>): Promise<void> {
+async function withWriters(threads: number, body: (writers: FsIoThreads, dir: string) => Promise<void>): Promise<void> {
   const dir = await tempDir('kvtier-fs-writers-');
-  const writers = new FsWriters(threads);
+  const writers = new FsIoThreads(threads);
   try {
     await body(writers, dir);
   } finally {
@@ -79,7 +79,7 @@ test('a failed write rejects with the writer thread\'s error and its errno code;
 
 test('close() waits for the writes in flight, ends every thread, and later writes reject with KVT_ERR_CLOSED', async () => {
   const dir = await tempDir('kvtier-fs-writers-');
-  const writers = new FsWriters(3);
+  const writers = new FsIoThreads(3);
   try {
     const path = join(dir, 'late');
     await withFile(path, 'w', async (fd) => {

@@ -3,4 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./fs-writer-worker.ts');
+await import('./fs-io-worker.ts');
