@@ -1,11 +1,12 @@
-// The fs adapter's writer threads on their own: real threads writing real files.
+// The fs adapter's I/O threads on their own: real threads writing and reading real files.
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode } from '@kvtier/core';
 import { HEADER_BYTES, writeHeader } from '@kvtier/core/authoring';
-import { FsIoThreads } from '../src/fs-io.ts';
+import { appendFile } from 'node:fs/promises';
+import { FsIoThreads, type CheckedRead } from '../src/fs-io.ts';
 import { boundedTest, chunkKeys, fillPattern, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
@@ -75,6 +76,30 @@ test('a failed write rejects with the writer thread\'s error and its errno code;
   });
   await withFile(path, 'w', (fd) => writers.write(fd, { parts: [new Uint8Array(4).fill(9)] }, false));
   assert.equal(new Uint8Array(await readFile(path)), new Uint8Array(4).fill(9));
+}));
+
+test('a checked read fills the payload view in place and answers the envelope check of the bytes it read', () => withWriters(2, async (writers, dir) => {
+  const keys = chunkKeys(2);
+  const stored = new Uint8Array(new SharedArrayBuffer(9000));
+  fillPattern(stored, 8);
+  const path = join(dir, 'object');
+  await withFile(path, 'w', (fd) => writers.write(fd, { parts: [stored], seal: keys.slice(0, 4) }, false));
+  const target = new Uint8Array(new SharedArrayBuffer(20_000), 5000, 9000);
+  let result: CheckedRead | undefined;
+  const readBack = (key: Uint32Array) => withFile(path, 'r', async (fd) => {
+    result = await writers.readChecked(fd, target, key);
+  });
+  await readBack(keys.slice(0, 4));
+  assert.equal(result, { bytes: HEADER_BYTES + 9000, fault: null });
+  assert.equal(target, stored);
+  await readBack(keys.slice(4, 8));
+  assert.is(result?.fault, 'key', 'the same object under another key is a bad object');
+  await appendFile(path, Uint8Array.from([0]));
+  await readBack(keys.slice(0, 4));
+  assert.equal(result, { bytes: HEADER_BYTES + 9001, fault: 'length' }, 'the probe byte reveals a longer file');
+  const plain = await writers.readChecked(0, new Uint8Array(8), keys.slice(0, 4)).catch((e: { code?: string; message: string }) => e);
+  assert.is((plain as { code?: string }).code, ErrorCode.INVALID_ARGUMENT);
+  assert.match((plain as Error).message, /a checked read needs its payload view on a SharedArrayBuffer/);
 }));
 
 test('close() waits for the writes in flight, ends every thread, and later writes reject with KVT_ERR_CLOSED', async () => {

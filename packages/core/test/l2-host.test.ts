@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { Bitmap } from '../src/shm/bitmap.ts';
 import { digestHex } from '../src/digest-batch.ts';
 import type { DigestBatch } from '../src/l1/api.ts';
-import { HEADER_BYTES, writeHeader } from '../src/l2/envelope.ts';
+import { HEADER_BYTES, checkEnvelope, writeHeader, type EnvelopeFault } from '../src/l2/envelope.ts';
 import { L2EventKind, type L2EventKindCode, type L2EventSink } from '../src/l2/events.ts';
 import { AdapterHost, GROUP_BYTES } from '../src/l2/host.ts';
 import { MemoryAdapter, boundedTest, fillPattern, sealedAsVersion1, slotArena, testKeys } from './l2-fixtures.ts';
@@ -21,11 +21,19 @@ class EventLog implements L2EventSink {
 }
 
 /**
- * A memory adapter with the `storeSealed` capability: it seals each payload itself as the contract
- * says (or, with `sealFor`, under another key's index: a wrong header), recording each call.
+ * A memory adapter with the `storeSealed` and `loadChecked` capabilities: it seals each payload
+ * itself as the contract says (or, with `sealFor`, under another key's index: a wrong header) and
+ * checks what it loads, recording each call.
  */
 class SealingAdapter extends MemoryAdapter {
   readonly sealedCalls: number[] = [];
+  readonly checkedCalls: number[] = [];
+  async loadChecked(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<{ lengths: Float64Array; faults: (EnvelopeFault | null)[] }> {
+    this.checkedCalls.push(payloads.length);
+    const headers = payloads.map(() => new Uint8Array(HEADER_BYTES));
+    const lengths = await super.load(keys, payloads.map((p, i) => [headers[i], p]));
+    return { lengths, faults: payloads.map((p, i) => (lengths[i] < 0 ? null : checkEnvelope(headers[i], p, keys, i, lengths[i]))) };
+  }
   sealFor = (i: number) => i;
   async storeSealed(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<Uint8Array> {
     this.sealedCalls.push(payloads.length);
@@ -203,6 +211,24 @@ test('a sealing adapter that writes a wrong header stores objects that load as m
   const loaded = await s.host.load(keys, Int32Array.from([10, 11, 12]), sizes);
   assert.equal(bits(loaded), [0, 2]);
   assert.is(s.host.counters.integrityFailures.get('key'), 1);
+});
+
+test('an adapter with loadChecked gets the whole batch in one call; its faults are misses, counted and deleted', async () => {
+  const adapter = new SealingAdapter();
+  let plainLoads = 0;
+  adapter.load = () => { plainLoads++; return Promise.reject(new Error('the host should not call load')); };
+  const s = setup(8192, 16, adapter);
+  const { keys, sizes } = await storeKeys(s, 4);
+  adapter.objects.get(digestHex(keys, 2))![HEADER_BYTES + 7] ^= 0x04;
+  const probe = new Uint32Array([...keys, ...testKeys(1, 42)]);
+  const loaded = await s.host.load(probe, Int32Array.from([10, 11, 12, 13, 14]), Uint32Array.from([...sizes, 1000]));
+  assert.equal(bits(loaded), [0, 1, 3]);
+  assert.equal(adapter.checkedCalls, [5]);
+  assert.is(plainLoads, 0);
+  assert.is(s.host.counters.integrityFailures.get('checksum'), 1);
+  assert.is(s.host.counters.loadMisses, 2);
+  assert.not.ok(adapter.objects.has(digestHex(keys, 2)));
+  assert.equal(s.arena.view(13, 1000), s.arena.view(3, 1000));
 });
 
 test('a storeSealed that fails becomes KVT_ERR_ADAPTER naming the adapter; no key counts as stored', async () => {
