@@ -1,4 +1,4 @@
-// Entry of an fs writer thread when running from sources: a worker gets no loader hooks from its
+// Entry of an fs I/O thread when running from sources: a worker gets no loader hooks from its
 // parent, so this plain-JS file registers tsx before loading the TypeScript entry.
 import { register } from 'tsx/esm/api';
 

@@ -374,7 +374,7 @@ export class FsAdapter implements L2Adapter {
     return Uint8Array.from(await perKey(objects.map((parts, i) => this.#storeOne(digestHex(keys, i), { parts }, totalLength(parts))), 0));
   }
 
-  /** Seals each payload on the writer thread that writes it (see `L2Adapter.storeSealed`). */
+  /** Seals each payload on the I/O thread that writes it (see `L2Adapter.storeSealed`). */
   async storeSealed(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<Uint8Array> {
     this.#assertOpen();
     return Uint8Array.from(await perKey(payloads.map((payload, i) => {
@@ -575,7 +575,7 @@ export class FsAdapter implements L2Adapter {
     };
   }
 
-  /** Refuses new calls, lets the writes in flight finish and ends the writer threads. */
+  /** Refuses new calls, lets the I/O in flight finish and ends the I/O threads. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#io.close();

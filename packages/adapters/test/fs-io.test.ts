@@ -11,14 +11,14 @@ import { boundedTest, chunkKeys, fillPattern, removeDir, tempDir } from './fixtu
 
 const test = boundedTest(uvuTest);
 
-/** Runs `body` with a pool of `threads` writer threads and a temp dir, closing and removing both. */
-async function withWriters(threads: number, body: (writers: FsIoThreads, dir: string) => Promise<void>): Promise<void> {
-  const dir = await tempDir('kvtier-fs-writers-');
-  const writers = new FsIoThreads(threads);
+/** Runs `body` with a pool of `threads` I/O threads and a temp dir, closing and removing both. */
+async function withThreads(threads: number, body: (io: FsIoThreads, dir: string) => Promise<void>): Promise<void> {
+  const dir = await tempDir('kvtier-fs-io-');
+  const io = new FsIoThreads(threads);
   try {
-    await body(writers, dir);
+    await body(io, dir);
   } finally {
-    await writers.close();
+    await io.close();
     await removeDir(dir);
   }
 }
@@ -33,12 +33,12 @@ async function withFile(path: string, flags: string, body: (fd: number) => Promi
   }
 }
 
-test('a sealed write is the header the host would write, then the payload read in place from a SharedArrayBuffer', () => withWriters(2, async (writers, dir) => {
+test('a sealed write is the header the host would write, then the payload read in place from a SharedArrayBuffer', () => withThreads(2, async (io, dir) => {
   const keys = chunkKeys(3);
   const payload = new Uint8Array(new SharedArrayBuffer(3 * 70_000), 70_000, 70_000);
   fillPattern(payload, 4);
   const path = join(dir, 'sealed');
-  await withFile(path, 'w', (fd) => writers.write(fd, { parts: [payload], seal: keys.slice(4, 8) }, false));
+  await withFile(path, 'w', (fd) => io.write(fd, { parts: [payload], seal: keys.slice(4, 8) }, false));
   const expected = new Uint8Array(HEADER_BYTES);
   writeHeader(expected, keys, 1, payload);
   const file = new Uint8Array(await readFile(path));
@@ -47,47 +47,47 @@ test('a sealed write is the header the host would write, then the payload read i
   assert.equal(file.subarray(HEADER_BYTES), payload);
 }));
 
-test('plain parts (not shared memory) are written exactly, in order, with fdatasync when asked', () => withWriters(1, async (writers, dir) => {
+test('plain parts (not shared memory) are written exactly, in order, with fdatasync when asked', () => withThreads(1, async (io, dir) => {
   const parts = [new Uint8Array(10).fill(1), new Uint8Array(0), new Uint8Array(200_000).fill(2), new Uint8Array(3).fill(3)];
   const path = join(dir, 'plain');
-  await withFile(path, 'w', (fd) => writers.write(fd, { parts }, true));
+  await withFile(path, 'w', (fd) => io.write(fd, { parts }, true));
   assert.equal(new Uint8Array(await readFile(path)), Uint8Array.from([...parts[0], ...parts[2], ...parts[3]]));
 }));
 
-test('more writes than threads queue up, each lands in its own file, and the pool never grows past its limit', () => withWriters(2, async (writers, dir) => {
+test('more writes than threads queue up, each lands in its own file, and the pool never grows past its limit', () => withThreads(2, async (io, dir) => {
   const n = 12;
   const handles = await Promise.all(Array.from({ length: n }, (_, i) => open(join(dir, `f${i}`), 'w')));
   try {
-    await Promise.all(handles.map((fh, i) => writers.write(fh.fd, { parts: [new Uint8Array(50_000).fill(i)] }, false)));
-    assert.is(writers.running, 2);
+    await Promise.all(handles.map((fh, i) => io.write(fh.fd, { parts: [new Uint8Array(50_000).fill(i)] }, false)));
+    assert.is(io.running, 2);
   } finally {
     await Promise.all(handles.map((fh) => fh.close()));
   }
   for (let i = 0; i < n; i++) assert.equal(new Uint8Array(await readFile(join(dir, `f${i}`))), new Uint8Array(50_000).fill(i));
 }));
 
-test('a failed write rejects with the writer thread\'s error and its errno code; the thread keeps serving', () => withWriters(1, async (writers, dir) => {
+test('a failed write rejects with the I/O thread\'s error and its errno code; the thread keeps serving', () => withThreads(1, async (io, dir) => {
   const path = join(dir, 'read-only');
   await withFile(path, 'w', async () => {});
   await withFile(path, 'r', async (fd) => {
-    const err = await writers.write(fd, { parts: [new Uint8Array(8)] }, false).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    const err = await io.write(fd, { parts: [new Uint8Array(8)] }, false).then(() => undefined, (e: NodeJS.ErrnoException) => e);
     assert.is(err?.code, 'EBADF');
     assert.match(err?.message ?? '', /EBADF/);
   });
-  await withFile(path, 'w', (fd) => writers.write(fd, { parts: [new Uint8Array(4).fill(9)] }, false));
+  await withFile(path, 'w', (fd) => io.write(fd, { parts: [new Uint8Array(4).fill(9)] }, false));
   assert.equal(new Uint8Array(await readFile(path)), new Uint8Array(4).fill(9));
 }));
 
-test('a checked read fills the payload view in place and answers the envelope check of the bytes it read', () => withWriters(2, async (writers, dir) => {
+test('a checked read fills the payload view in place and answers the envelope check of the bytes it read', () => withThreads(2, async (io, dir) => {
   const keys = chunkKeys(2);
   const stored = new Uint8Array(new SharedArrayBuffer(9000));
   fillPattern(stored, 8);
   const path = join(dir, 'object');
-  await withFile(path, 'w', (fd) => writers.write(fd, { parts: [stored], seal: keys.slice(0, 4) }, false));
+  await withFile(path, 'w', (fd) => io.write(fd, { parts: [stored], seal: keys.slice(0, 4) }, false));
   const target = new Uint8Array(new SharedArrayBuffer(20_000), 5000, 9000);
   let result: CheckedRead | undefined;
   const readBack = (key: Uint32Array) => withFile(path, 'r', async (fd) => {
-    result = await writers.readChecked(fd, target, key);
+    result = await io.readChecked(fd, target, key);
   });
   await readBack(keys.slice(0, 4));
   assert.equal(result, { bytes: HEADER_BYTES + 9000, fault: null });
@@ -97,28 +97,28 @@ test('a checked read fills the payload view in place and answers the envelope ch
   await appendFile(path, Uint8Array.from([0]));
   await readBack(keys.slice(0, 4));
   assert.equal(result, { bytes: HEADER_BYTES + 9001, fault: 'length' }, 'the probe byte reveals a longer file');
-  const plain = await writers.readChecked(0, new Uint8Array(8), keys.slice(0, 4)).catch((e: { code?: string; message: string }) => e);
+  const plain = await io.readChecked(0, new Uint8Array(8), keys.slice(0, 4)).catch((e: { code?: string; message: string }) => e);
   assert.is((plain as { code?: string }).code, ErrorCode.INVALID_ARGUMENT);
   assert.match((plain as Error).message, /a checked read needs its payload view on a SharedArrayBuffer/);
 }));
 
 test('close() waits for the writes in flight, ends every thread, and later writes reject with KVT_ERR_CLOSED', async () => {
-  const dir = await tempDir('kvtier-fs-writers-');
-  const writers = new FsIoThreads(3);
+  const dir = await tempDir('kvtier-fs-io-');
+  const io = new FsIoThreads(3);
   try {
     const path = join(dir, 'late');
     await withFile(path, 'w', async (fd) => {
-      const writing = writers.write(fd, { parts: [new Uint8Array(4 << 20).fill(5)] }, false);
-      assert.is(writers.running, 1);
-      await writers.close();
+      const writing = io.write(fd, { parts: [new Uint8Array(4 << 20).fill(5)] }, false);
+      assert.is(io.running, 1);
+      await io.close();
       await writing;
-      assert.is(writers.running, 0);
-      const after = await writers.write(fd, { parts: [new Uint8Array(1)] }, false).then(() => undefined, (e: { code?: string }) => e.code);
+      assert.is(io.running, 0);
+      const after = await io.write(fd, { parts: [new Uint8Array(1)] }, false).then(() => undefined, (e: { code?: string }) => e.code);
       assert.is(after, ErrorCode.CLOSED);
     });
     assert.is((await readFile(path)).length, 4 << 20);
   } finally {
-    await writers.close();
+    await io.close();
     await removeDir(dir);
   }
 });

@@ -479,7 +479,7 @@ test('fs config: ioThreads must be an integer >= 1', () => {
   validateAdapterConfig({ type: 'fs', baseDir: '/tmp/x', ioThreads: 1 }, 'adapters[0]');
 });
 
-test('one writer thread seals and writes a whole batch: every file is an envelope the host accepts', () => withFs(async (dir, adapter) => {
+test('one I/O thread seals, writes, reads and checks a whole batch: every file is an envelope the host accepts', () => withFs(async (dir, adapter) => {
   const keys = chunkKeys(12);
   const m = hosted(adapter, 'fs', 64 * 1024, 32);
   assert.equal([...(await m.store(keys, 30_000))], new Array(12).fill(1));
