@@ -9,9 +9,13 @@
  *
  * File descriptors belong to the process, so the adapter keeps opening, checking, closing and
  * renaming files as before; only the bytes move through these threads.
+ *
+ * One pool serves every fs adapter of a JS thread ({@link sharedIoThreads}), as libuv's pool
+ * serves a process: starting a thread costs about a second here (more from sources, which load
+ * tsx in each), too much to pay again for every adapter opened. Its threads are started on
+ * demand, held (ref'd) only while they have jobs, and end with the thread that owns them.
  */
 import { Worker } from 'node:worker_threads';
-import { ErrorCode, KvtierError } from '@kvtier/core';
 import { invalidArgument, workerEntry, type EnvelopeFault } from '@kvtier/core/authoring';
 
 const WORKER_URL = workerEntry('./fs-io-worker', import.meta.url);
@@ -64,21 +68,23 @@ type NewJob = IoJob extends infer J ? (J extends IoJob ? Omit<J, 'id'> : never) 
 
 /** A pool of I/O threads, started on first use, each held (ref'd) only while it has jobs. */
 export class FsIoThreads {
-  readonly #threads: number;
+  #threads: number;
   readonly #running: IoThread[] = [];
-  /** Every job not settled yet: `close` waits for them. */
-  readonly #inFlight = new Set<Promise<IoDone>>();
   #nextId = 0;
-  #closed = false;
 
   /** `threads`: the most I/O threads that run at once (≥ 1). */
   constructor(threads: number) {
     this.#threads = threads;
   }
 
-  /** I/O threads running now (started on demand, ended by {@link close}). */
+  /** I/O threads running now (started on demand; one that dies leaves). */
   get running(): number {
     return this.#running.length;
+  }
+
+  /** Raises the most threads that run at once to `threads`, if that is more. */
+  allow(threads: number): void {
+    this.#threads = Math.max(this.#threads, threads);
   }
 
   /**
@@ -101,18 +107,13 @@ export class FsIoThreads {
   }
 
   #run(fields: NewJob): Promise<IoDone> {
-    if (this.#closed) return Promise.reject(new KvtierError(ErrorCode.CLOSED, 'the fs I/O threads are closed'));
     const thread = this.#pick();
     const job = { ...fields, id: this.#nextId++ } as IoJob;
-    const done = new Promise<IoDone>((resolve, reject) => {
+    return new Promise<IoDone>((resolve, reject) => {
       if (thread.pending.size === 0) thread.worker.ref();
       thread.pending.set(job.id, { resolve, reject });
       thread.worker.postMessage(job);
     });
-    this.#inFlight.add(done);
-    const settled = () => this.#inFlight.delete(done);
-    done.then(settled, settled);
-    return done;
   }
 
   /** An idle thread, a new one while fewer than the limit run, else the one with the fewest jobs. */
@@ -148,10 +149,16 @@ export class FsIoThreads {
     return thread;
   }
 
-  /** Waits for the jobs in flight, then ends every thread; later jobs reject. Idempotent. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    await Promise.allSettled(this.#inFlight);
-    await Promise.all(this.#running.splice(0).map((t) => t.worker.terminate()));
-  }
+}
+
+let shared: FsIoThreads | undefined;
+
+/**
+ * The I/O threads of this JS thread's fs adapters: one pool, allowed as many threads as the
+ * largest `threads` any adapter asked for.
+ */
+export function sharedIoThreads(threads: number): FsIoThreads {
+  shared ??= new FsIoThreads(threads);
+  shared.allow(threads);
+  return shared;
 }

@@ -32,7 +32,7 @@ import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, stat, unli
 import { dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
 import { HEADER_BYTES, checkInteger, checkString, configError, type AdapterContext, type L2Adapter, type L2CheckedLoads, type L2Status, type L2Usage } from '@kvtier/core/authoring';
-import { FsIoThreads, type CheckedRead, type FsObject } from './fs-io.ts';
+import { sharedIoThreads, type CheckedRead, type FsIoThreads, type FsObject } from './fs-io.ts';
 import { skipBytes, totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */
@@ -47,7 +47,10 @@ export interface FsAdapterConfig extends AdapterConfig {
    * default 30 000. 0 reconciles on every `usage()` call (still never two at once).
    */
   readonly reconcileIntervalMs?: number;
-  /** I/O threads that seal and write, read and check objects (fs-io.ts); default 4. */
+  /**
+   * I/O threads that seal and write, read and check objects (fs-io.ts); default 4. The fs adapters
+   * of one thread share one pool, of as many threads as the largest of theirs.
+   */
   readonly ioThreads?: number;
 }
 
@@ -190,7 +193,7 @@ export class FsAdapter implements L2Adapter {
     this.#capacity = config.capacityBytes ?? -1;
     this.#fsync = config.fsync ?? false;
     this.#reconcileInterval = config.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS;
-    this.#io = new FsIoThreads(config.ioThreads ?? DEFAULT_IO_THREADS);
+    this.#io = sharedIoThreads(config.ioThreads ?? DEFAULT_IO_THREADS);
   }
 
   /** Creates `config.baseDir` if needed, checks it is a directory, and runs the recovery scan. */
@@ -575,9 +578,11 @@ export class FsAdapter implements L2Adapter {
     };
   }
 
-  /** Refuses new calls, lets the I/O in flight finish and ends the I/O threads. */
+  /**
+   * Refuses new calls. The I/O threads stay for this thread's other fs adapters, idle and
+   * unref'd, and end with the thread.
+   */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#io.close();
   }
 }

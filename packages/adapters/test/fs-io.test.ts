@@ -1,24 +1,23 @@
 // The fs adapter's I/O threads on their own: real threads writing and reading real files.
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode } from '@kvtier/core';
 import { HEADER_BYTES, writeHeader } from '@kvtier/core/authoring';
 import { appendFile } from 'node:fs/promises';
-import { FsIoThreads, type CheckedRead } from '../src/fs-io.ts';
+import { FsIoThreads, sharedIoThreads, type CheckedRead } from '../src/fs-io.ts';
 import { boundedTest, chunkKeys, fillPattern, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
 
-/** Runs `body` with a pool of `threads` I/O threads and a temp dir, closing and removing both. */
+/** Runs `body` with a fresh pool of `threads` I/O threads (idle and unref'd after) and a temp dir, removed after. */
 async function withThreads(threads: number, body: (io: FsIoThreads, dir: string) => Promise<void>): Promise<void> {
   const dir = await tempDir('kvtier-fs-io-');
-  const io = new FsIoThreads(threads);
   try {
-    await body(io, dir);
+    await body(new FsIoThreads(threads), dir);
   } finally {
-    await io.close();
     await removeDir(dir);
   }
 }
@@ -102,23 +101,35 @@ test('a checked read fills the payload view in place and answers the envelope ch
   assert.match((plain as Error).message, /a checked read needs its payload view on a SharedArrayBuffer/);
 }));
 
-test('close() waits for the writes in flight, ends every thread, and later writes reject with KVT_ERR_CLOSED', async () => {
-  const dir = await tempDir('kvtier-fs-io-');
-  const io = new FsIoThreads(3);
+test('the fs adapters of a thread share one pool, allowed the largest thread count any of them asked for', () => withThreads(1, async (_io, dir) => {
+  const first = sharedIoThreads(1);
+  assert.is(sharedIoThreads(3), first);
+  const handles = await Promise.all(Array.from({ length: 6 }, (_, i) => open(join(dir, `s${i}`), 'w')));
   try {
-    const path = join(dir, 'late');
-    await withFile(path, 'w', async (fd) => {
-      const writing = io.write(fd, { parts: [new Uint8Array(4 << 20).fill(5)] }, false);
-      assert.is(io.running, 1);
-      await io.close();
-      await writing;
-      assert.is(io.running, 0);
-      const after = await io.write(fd, { parts: [new Uint8Array(1)] }, false).then(() => undefined, (e: { code?: string }) => e.code);
-      assert.is(after, ErrorCode.CLOSED);
-    });
-    assert.is((await readFile(path)).length, 4 << 20);
+    await Promise.all(handles.map((fh) => first.write(fh.fd, { parts: [new Uint8Array(1 << 20)] }, false)));
   } finally {
-    await io.close();
+    await Promise.all(handles.map((fh) => fh.close()));
+  }
+  assert.ok(first.running >= 2 && first.running <= 3, `${first.running} threads`);
+}));
+
+// Starting a child process under tsx takes seconds on a loaded machine: a bound of its own.
+boundedTest(uvuTest, 120_000)('idle I/O threads do not keep a process alive: one that wrote through them ends by itself', async () => {
+  const dir = await tempDir('kvtier-fs-io-');
+  try {
+    const path = join(dir, 'from-child');
+    const script = [
+      `import { open } from 'node:fs/promises';`,
+      `import { sharedIoThreads } from ${JSON.stringify(new URL('../src/fs-io.ts', import.meta.url).href)};`,
+      `const fh = await open(${JSON.stringify(path)}, 'w');`,
+      `await sharedIoThreads(2).write(fh.fd, { parts: [new Uint8Array(1000).fill(3)] }, false);`,
+      `await fh.close();`,
+    ].join('\n');
+    await new Promise<void>((resolve, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 100_000 }, (err) => (err === null ? resolve() : reject(err)));
+    });
+    assert.equal(new Uint8Array(await readFile(path)), new Uint8Array(1000).fill(3));
+  } finally {
     await removeDir(dir);
   }
 });

@@ -81,8 +81,9 @@ export interface L2Adapter {
    *
    * Contract: the object stored under key i is exactly `[header, payloads[i]]`, where `header` is
    * `HEADER_BYTES` bytes written by `writeHeader(header, keys, i, payloads[i])` (both from
-   * `@kvtier/core/authoring`, the same code the host uses); the rest is as for {@link store}. The
-   * host checks every loaded object as always, so a wrong header is a miss, never data.
+   * `@kvtier/core/authoring`, the same code the host uses); the rest is as for {@link store}. Every
+   * loaded object is checked as always (by the host, or by {@link loadChecked} with the host's
+   * check), so a wrong header is a miss, never data.
    * Payloads are views of L1 slots on a SharedArrayBuffer: other threads of the process may read
    * them in place (posting the view shares its memory), until the returned promise settles.
    */
