@@ -8,7 +8,7 @@ import { fdatasyncSync, readvSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { HEADER_BYTES, checkEnvelope, writeHeader } from '@kvtier/core/authoring';
 import { skipBytes } from './parts.ts';
-import type { CheckedRead, IoDone, IoJob } from './fs-io.ts';
+import type { CheckedRead, IoDone, IoJob, IoMessage } from './fs-io.ts';
 
 const port = parentPort!;
 
@@ -64,3 +64,4 @@ port.on('message', (job: IoJob) => {
   }
   port.postMessage(done);
 });
+port.postMessage({ ready: true } satisfies IoMessage);

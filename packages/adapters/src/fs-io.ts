@@ -47,6 +47,9 @@ export interface IoDone {
   readonly read?: CheckedRead;
 }
 
+/** What an I/O thread posts: once `ready` when it listens, then one answer per job. */
+export type IoMessage = IoDone | { readonly ready: true };
+
 interface Pending {
   readonly resolve: (done: IoDone) => void;
   readonly reject: (err: Error) => void;
@@ -56,6 +59,8 @@ interface Pending {
 interface IoThread {
   readonly worker: Worker;
   readonly pending: Map<number, Pending>;
+  /** Whether it has loaded its code and listens (jobs posted before wait in its port). */
+  ready: boolean;
 }
 
 /** An error as the I/O thread reported it, with its errno code (the adapter retries on some). */
@@ -116,19 +121,28 @@ export class FsIoThreads {
     });
   }
 
-  /** An idle thread, a new one while fewer than the limit run, else the one with the fewest jobs. */
+  /**
+   * An idle thread; else a new one while fewer than the limit run and none is still starting
+   * (threads that start at once compete for the cores and all start late); else the one with the
+   * fewest jobs.
+   */
   #pick(): IoThread {
     const idle = this.#running.find((t) => t.pending.size === 0);
     if (idle !== undefined) return idle;
-    if (this.#running.length < this.#threads) return this.#start();
+    if (this.#running.length < this.#threads && this.#running.every((t) => t.ready)) return this.#start();
     return this.#running.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
   }
 
   #start(): IoThread {
     const worker = new Worker(WORKER_URL, { execArgv: [] });
-    const thread: IoThread = { worker, pending: new Map() };
+    const thread: IoThread = { worker, pending: new Map(), ready: false };
     worker.unref();
-    worker.on('message', (done: IoDone) => {
+    worker.on('message', (message: IoMessage) => {
+      if ('ready' in message) {
+        thread.ready = true;
+        return;
+      }
+      const done = message;
       const job = thread.pending.get(done.id);
       if (job === undefined) return;
       thread.pending.delete(done.id);
