@@ -87,6 +87,14 @@ export class FsIoThreads {
     return this.#running.length;
   }
 
+  /**
+   * Starts the first thread now, if none runs, so that the first job does not wait for it (a
+   * thread takes about a second to start, more from sources).
+   */
+  warm(): void {
+    if (this.#running.length === 0) this.#start();
+  }
+
   /** Raises the most threads that run at once to `threads`, if that is more. */
   allow(threads: number): void {
     this.#threads = Math.max(this.#threads, threads);

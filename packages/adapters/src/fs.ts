@@ -209,6 +209,8 @@ export class FsAdapter implements L2Adapter {
     }
     if (!(await lstat(baseDir)).isDirectory()) configError(`${field}.baseDir`, `${where} is not a directory`);
     const adapter = new FsAdapter(baseDir, config);
+    // The first I/O thread starts while the recovery scan runs.
+    adapter.#io.warm();
     try {
       await adapter.#recover();
     } catch (err) {
