@@ -170,7 +170,6 @@ export class FsIoThreads {
     this.#running.push(thread);
     return thread;
   }
-
 }
 
 let shared: FsIoThreads | undefined;
