@@ -3,11 +3,15 @@
  *
  * - Names come from key digests only: `<baseDir>/<first 2 hex>/<32 hex>.kv`. Model names and
  *   salts never reach a path, so no key can name a file outside `baseDir`.
- * - A store writes the parts with one `writev` to a temp file in the same shard directory, then
+ * - A store writes the parts with `writev` to a temp file in the same shard directory, then
  *   renames it to the final name (unlinking an older object first): a reader sees the old
  *   object, none, or the new one — never a torn one.
  *   `fsync: true` also syncs the file and its directory before answering.
- * - A load reads with one `readv` straight into the caller's parts (an L1 slot view), plus a
+ * - The bytes of stores and of the host's loads move through `ioThreads` I/O threads (fs-io.ts).
+ *   The adapter has the `storeSealed` and `loadChecked` capabilities: the host hands it bare
+ *   payloads, and the I/O thread that writes an object seals it, the one that reads an object
+ *   checks its envelope, so tags are computed on several threads, next to the I/O.
+ * - A load reads with `readv` straight into the caller's parts (an L1 slot view), plus a
  *   one-byte probe that reveals a file longer than expected.
  * - At start a recovery scan rebuilds the index (key -> size) and usage from the files and
  *   removes temp files a crash left behind. Anything else in the tree is left alone.
@@ -21,13 +25,14 @@
  *   found an indexed file missing, so files removed behind the adapter's back leave usage.
  *
  * Config: `{"type": "fs", "baseDir": "/abs/path", "capacityBytes"?: n, "fsync"?: false,
- * "reconcileIntervalMs"?: 30000}`.
+ * "reconcileIntervalMs"?: 30000, "ioThreads"?: 4}`.
  */
 import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
-import { adapterBlock, boolean, configError, integerFrom, nonEmptyString, parseBlock, v, type AdapterContext, type L2Adapter, type L2Status, type L2Usage } from '@kvtier/core/authoring';
+import { HEADER_BYTES, adapterBlock, boolean, configError, integerFrom, nonEmptyString, parseBlock, v, type AdapterContext, type L2Adapter, type L2CheckedLoads, type L2Status, type L2Usage } from '@kvtier/core/authoring';
+import { sharedIoThreads, type CheckedRead, type FsIoThreads, type FsObject } from './fs-io.ts';
 import { skipBytes, totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */
@@ -42,9 +47,15 @@ export interface FsAdapterConfig extends AdapterConfig {
    * default 30 000. 0 reconciles on every `usage()` call (still never two at once).
    */
   readonly reconcileIntervalMs?: number;
+  /**
+   * I/O threads that seal and write, read and check objects (fs-io.ts); default 4. The fs adapters
+   * of one thread share one pool, of as many threads as the largest of theirs.
+   */
+  readonly ioThreads?: number;
 }
 
 const DEFAULT_RECONCILE_INTERVAL_MS = 30_000;
+const DEFAULT_IO_THREADS = 4;
 /** lstat calls a reconciliation keeps in flight: enough to keep the libuv pool busy, few enough to leave it to loads and stores. */
 const RECONCILE_BATCH = 256;
 /** Errors that say a path (or a directory on it) is not there. */
@@ -67,6 +78,7 @@ export const configSchema = adapterBlock('fs', {
   ),
   fsync: v.optional(boolean),
   reconcileIntervalMs: v.optional(integerFrom(0)),
+  ioThreads: v.optional(integerFrom(1)),
 }, 'an fs adapter');
 
 /** Throws CONFIG naming the first bad `fs` field under `field`. */
@@ -88,21 +100,10 @@ function errno(err: unknown): string | undefined {
  * load missed), so one bad file does not fail its neighbours. Throws the first error when every
  * key failed: a systemic fault (permissions, a full disk) surfaces with its message.
  */
-async function perKey(work: Promise<number>[], failed: number): Promise<number[]> {
+async function perKey<T>(work: Promise<T>[], failed: T): Promise<T[]> {
   const settled = await Promise.allSettled(work);
   if (settled.length > 0 && settled.every((s) => s.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
   return settled.map((s) => (s.status === 'fulfilled' ? s.value : failed));
-}
-
-/** Writes every byte of `parts` at offset 0 (writev may write less than asked). */
-async function writeFully(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
-  let written = 0;
-  let rest: readonly Uint8Array[] = parts;
-  while (rest.length > 0) {
-    const { bytesWritten } = await fh.writev(rest as Uint8Array[], written);
-    written += bytesWritten;
-    rest = skipBytes(rest, bytesWritten);
-  }
 }
 
 /** Reads into `parts` from offset 0 until they are full or the file ends; returns bytes read. */
@@ -165,6 +166,7 @@ export class FsAdapter implements L2Adapter {
   readonly #baseDir: string;
   readonly #capacity: number;
   readonly #fsync: boolean;
+  readonly #io: FsIoThreads;
   /** Size of every object file, by hex digest. */
   readonly #index = new Map<string, number>();
   /** Shard directories known to exist as real directories. */
@@ -193,6 +195,7 @@ export class FsAdapter implements L2Adapter {
     this.#capacity = config.capacityBytes ?? -1;
     this.#fsync = config.fsync ?? false;
     this.#reconcileInterval = config.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS;
+    this.#io = sharedIoThreads(config.ioThreads ?? DEFAULT_IO_THREADS);
   }
 
   /** Creates `config.baseDir` if needed, checks it is a directory, and runs the recovery scan. */
@@ -208,6 +211,8 @@ export class FsAdapter implements L2Adapter {
     }
     if (!(await lstat(baseDir)).isDirectory()) configError(`${field}.baseDir`, `${where} is not a directory`);
     const adapter = new FsAdapter(baseDir, config);
+    // The first I/O thread starts while the recovery scan runs.
+    adapter.#io.warm();
     try {
       await adapter.#recover();
     } catch (err) {
@@ -269,14 +274,14 @@ export class FsAdapter implements L2Adapter {
     return dir;
   }
 
-  async #storeOne(hex: string, parts: readonly Uint8Array[]): Promise<number> {
-    const size = totalLength(parts);
+  /** Stores one object of `size` bytes (its envelope header included when sealed). */
+  async #storeOne(hex: string, object: FsObject, size: number): Promise<number> {
     const previous = this.#index.get(hex) ?? 0;
     if (this.#capacity >= 0 && this.#used + this.#reserved - previous + size > this.#capacity) return 0;
     this.#reserved += size;
     try {
       try {
-        await this.#storeAttempt(hex, parts, size);
+        await this.#storeAttempt(hex, object, size);
       } catch (err) {
         if (!MISSING.has(errno(err) ?? '')) throw err;
         // A directory on the way is gone: the cached shard set no longer says what exists.
@@ -284,7 +289,7 @@ export class FsAdapter implements L2Adapter {
         this.#kickReconcile();
         if (!(await this.#checkBaseDir())) throw err;
         // Only a shard was removed: one more try re-creates it.
-        await this.#storeAttempt(hex, parts, size);
+        await this.#storeAttempt(hex, object, size);
       }
       this.#healthy();
       return 1;
@@ -294,7 +299,7 @@ export class FsAdapter implements L2Adapter {
   }
 
   /** One try at writing a key's object; throws what failed. */
-  async #storeAttempt(hex: string, parts: readonly Uint8Array[], size: number): Promise<void> {
+  async #storeAttempt(hex: string, object: FsObject, size: number): Promise<void> {
     const dir = await this.#shardDir(hex);
     const temp = join(dir, `${TEMP_PREFIX}${hex}-${process.pid}-${this.#tempCounter++}`);
     const fh = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
@@ -305,8 +310,7 @@ export class FsAdapter implements L2Adapter {
         await unlink(actual).catch(() => {});
         throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${actual})`);
       }
-      await writeFully(fh, parts);
-      if (this.#fsync) await fh.datasync();
+      await this.#io.write(fh.fd, object, this.#fsync);
     } catch (err) {
       await fh.close();
       await unlink(temp).catch(() => {});
@@ -374,7 +378,16 @@ export class FsAdapter implements L2Adapter {
 
   async store(keys: DigestBatch, objects: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
     this.#assertOpen();
-    return Uint8Array.from(await perKey(objects.map((parts, i) => this.#storeOne(digestHex(keys, i), parts)), 0));
+    return Uint8Array.from(await perKey(objects.map((parts, i) => this.#storeOne(digestHex(keys, i), { parts }, totalLength(parts))), 0));
+  }
+
+  /** Seals each payload on the I/O thread that writes it (see `L2Adapter.storeSealed`). */
+  async storeSealed(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<Uint8Array> {
+    this.#assertOpen();
+    return Uint8Array.from(await perKey(payloads.map((payload, i) => {
+      const object = { parts: [payload], seal: keys.slice(i * 4, i * 4 + 4) };
+      return this.#storeOne(digestHex(keys, i), object, HEADER_BYTES + payload.length);
+    }), 0));
   }
 
   async lookup(keys: DigestBatch): Promise<Float64Array> {
@@ -384,7 +397,11 @@ export class FsAdapter implements L2Adapter {
     return lengths;
   }
 
-  async #loadOne(hex: string, parts: readonly Uint8Array[]): Promise<number> {
+  /**
+   * Opens key `hex`'s object file and, when it is a regular file under baseDir, hands it to `read`;
+   * `absent` when there is none.
+   */
+  async #loadOne<T>(hex: string, read: (fh: FileHandle) => Promise<T>, absent: T): Promise<T> {
     let fh: FileHandle;
     try {
       // Non-blocking: opening a FIFO planted under an object's name would otherwise hold a libuv
@@ -395,19 +412,18 @@ export class FsAdapter implements L2Adapter {
       if (errno(err) !== 'ENOENT' && errno(err) !== 'ELOOP') throw err;
       // An indexed file that is gone was removed behind our back: check the rest (and baseDir).
       if (this.#forget(hex) && errno(err) === 'ENOENT') this.#kickReconcile();
-      return -1;
+      return absent;
     }
     try {
       // Only a regular file under baseDir is an object (checked on the open descriptor, not the path).
       const actual = await this.#openedAt(fh);
       if (!(await fh.stat()).isFile() || (actual !== undefined && actual !== this.#path(hex))) {
         this.#forget(hex);
-        return -1;
+        return absent;
       }
-      // The probe byte past the parts only fills when the file is longer than expected.
-      const read = await readFully(fh, [...parts, new Uint8Array(1)]);
+      const answer = await read(fh);
       this.#healthy();
-      return read;
+      return answer;
     } finally {
       await fh.close();
     }
@@ -415,7 +431,20 @@ export class FsAdapter implements L2Adapter {
 
   async load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
     this.#assertOpen();
-    return Float64Array.from(await perKey(targets.map((parts, i) => this.#loadOne(digestHex(keys, i), parts)), -1));
+    // The probe byte past the parts only fills when the file is longer than expected.
+    const read = (parts: readonly Uint8Array[]) => (fh: FileHandle) => readFully(fh, [...parts, new Uint8Array(1)]);
+    return Float64Array.from(await perKey(targets.map((parts, i) => this.#loadOne(digestHex(keys, i), read(parts), -1)), -1));
+  }
+
+  /** Reads and checks each object on the I/O thread that reads it (see `L2Adapter.loadChecked`). */
+  async loadChecked(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<L2CheckedLoads> {
+    this.#assertOpen();
+    const absent: CheckedRead = { bytes: -1, fault: null };
+    const reads = await perKey(payloads.map((payload, i) => {
+      const read = (fh: FileHandle) => this.#io.readChecked(fh.fd, payload, keys.slice(i * 4, i * 4 + 4));
+      return this.#loadOne(digestHex(keys, i), read, absent);
+    }), absent);
+    return { lengths: Float64Array.from(reads, (r) => r.bytes), faults: reads.map((r) => r.fault) };
   }
 
   #forget(hex: string): boolean {
@@ -553,6 +582,10 @@ export class FsAdapter implements L2Adapter {
     };
   }
 
+  /**
+   * Refuses new calls. The I/O threads stay for this thread's other fs adapters, idle and
+   * unref'd, and end with the thread.
+   */
   async close(): Promise<void> {
     this.#closed = true;
   }

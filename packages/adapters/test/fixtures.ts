@@ -59,7 +59,7 @@ export function removeDir(dir: string): Promise<void> {
   return rm(dir, { recursive: true, force: true });
 }
 
-/** Closes `adapter`, then checks that each data call (store, lookup, load, delete, usage) rejects with KVT_ERR_CLOSED. */
+/** Closes `adapter`, then checks that each data call (store, lookup, load, delete, usage, and storeSealed / loadChecked where it has them) rejects with KVT_ERR_CLOSED. */
 export async function assertCallsRejectAfterClose(adapter: L2Adapter): Promise<void> {
   await adapter.close();
   const keys = chunkKeys(1);
@@ -70,6 +70,10 @@ export async function assertCallsRejectAfterClose(adapter: L2Adapter): Promise<v
     ['delete', () => adapter.delete(keys)],
     ['usage', () => adapter.usage()],
   ];
+  const storeSealed = adapter.storeSealed?.bind(adapter);
+  if (storeSealed !== undefined) calls.push(['storeSealed', () => storeSealed(keys, [new Uint8Array(8)])]);
+  const loadChecked = adapter.loadChecked?.bind(adapter);
+  if (loadChecked !== undefined) calls.push(['loadChecked', () => loadChecked(keys, [new Uint8Array(new SharedArrayBuffer(8))])]);
   for (const [name, call] of calls) {
     const code = await call().then(() => 'resolved', (err: { code?: string }) => err.code);
     if (code !== ErrorCode.CLOSED) throw new Error(`${name} after close: expected KVT_ERR_CLOSED, got ${String(code)}`);

@@ -473,4 +473,26 @@ test('fs config: reconcileIntervalMs must be an integer >= 0', () => {
   validateAdapterConfig({ type: 'fs', baseDir: '/tmp/x', reconcileIntervalMs: 0 }, 'adapters[0]');
 });
 
+test('fs config: ioThreads must be an integer >= 1', () => {
+  assert.throws(() => validateAdapterConfig({ type: 'fs', baseDir: '/tmp/x', ioThreads: 0 }, 'adapters[0]'), /config\.adapters\[0\]\.ioThreads: must be an integer ≥ 1, got 0/);
+  assert.throws(() => validateAdapterConfig({ type: 'fs', baseDir: '/tmp/x', ioThreads: 2.5 }, 'adapters[0]'), /config\.adapters\[0\]\.ioThreads: must be an integer/);
+  validateAdapterConfig({ type: 'fs', baseDir: '/tmp/x', ioThreads: 1 }, 'adapters[0]');
+});
+
+test('one I/O thread seals, writes, reads and checks a whole batch: every file is an envelope the host accepts', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(12);
+  const m = hosted(adapter, 'fs', 64 * 1024, 32);
+  assert.equal([...(await m.store(keys, 30_000))], new Array(12).fill(1));
+  assert.equal(await m.load(keys, 30_000), [...Array(12).keys()]);
+  for (let i = 0; i < 12; i++) assert.equal(m.arena.view(16 + i, 30_000), m.arena.view(i, 30_000));
+  assert.equal((await filesUnder(dir)).filter((f) => f.includes('.tmp-')), []);
+}, { ioThreads: 1 }));
+
+test('an unsealed store (a wrapping adapter\'s host sealed it) writes its parts as given', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(1);
+  const parts = [Uint8Array.from([1, 2, 3]), new Uint8Array(new SharedArrayBuffer(5000)).fill(7)];
+  assert.equal([...(await adapter.store(keys, [parts]))], [1]);
+  assert.equal(new Uint8Array(await readFile(fileOf(dir, keys, 0))), Uint8Array.from([1, 2, 3, ...parts[1]]));
+}));
+
 uvuTest.run();

@@ -84,13 +84,24 @@ test('policies --trace gen:NAME replays a generated trace; an unknown generator 
   assert.match(r.stderr, /--trace gen:nope: no such generator \(known: gen:chat, gen:rag, gen:agent, gen:scan\)/);
 });
 
-test('l2 --json: store and load rows per object size', async () => {
-  const out = await json(['l2', '--adapter', 'fs', '--sizes', '1', '--row-mib', '8', '--rounds', '1']);
+test('l2 --json: store and load rows per object size, each figure with its spread; loads also against reads into preallocated buffers', async () => {
+  const out = await json(['l2', '--adapter', 'fs', '--sizes', '1', '--row-mib', '8', '--rounds', '3']);
   assert.equal(out.rows.map((r: any) => r.op).sort(), ['load', 'store']);
   for (const row of out.rows) {
     assert.is(row.objectBytes, 1024 * 1024);
-    assertPositiveNumbers(row, ['engineGBps', 'baselineGBps']);
+    const figures = ['engineGBps', 'baselineGBps', 'ratio', ...(row.op === 'load' ? ['preallocBaselineGBps', 'preallocRatio'] : [])];
+    assertPositiveNumbers(row, figures);
+    assert.equal(Object.keys(row.spread).sort(), [...figures].sort());
+    for (const field of figures) {
+      const { min, median, max } = row.spread[field];
+      assert.is(median, row[field], `${field} is the median of its spread`);
+      assert.ok(min <= median && median <= max, `${field}: ${min} <= ${median} <= ${max}`);
+    }
   }
+  assert.is(out.rows.find((r: any) => r.op === 'store').preallocBaselineGBps, undefined);
+  const few = await bench(['l2', '--rounds', '2']);
+  assert.is(few.code, 2);
+  assert.match(few.stderr, /--rounds must be at least 3 \(every figure is a spread over the rounds\), got 2/);
 });
 
 test('prefetch --json: latency percentiles of the engine and the baseline, their spreads and the per-run ratio', async () => {
@@ -138,7 +149,7 @@ test('CLI conventions: --version, help <command>, did you mean, exit 2 for a bad
   assert.is(command.code, 2);
   assert.match(command.stderr, /unknown command 'servee' \(did you mean serve\?\)/);
   // A run that fails (not its command line): rows of 100,000 objects ask L1 for more memory than the machine has.
-  const failed = await bench(['l2', '--adapter', 'fs', '--sizes', '1', '--row-mib', '1', '--rounds', '1', '--batch', '100000']);
+  const failed = await bench(['l2', '--adapter', 'fs', '--sizes', '1', '--row-mib', '1', '--rounds', '3', '--batch', '100000']);
   assert.is(failed.code, 1, `a failed run exits 1: ${failed.stderr}`);
   assert.match(failed.stderr, /^kvtier-bench l2: /m);
 });

@@ -3,11 +3,11 @@
 // an adapter block and its field schemas, the integrity envelope's constants and L2 events. Users: `@kvtier/core`.
 export { configError, invalidArgument } from './errors.ts';
 export { withDeadline } from './deadline.ts';
-export { siblingModule } from './module-url.ts';
+export { siblingModule, workerEntry } from './module-url.ts';
 export { resolveLogger } from './logger.ts';
 export { Bitmap } from './shm/bitmap.ts';
 export { readLockPrefix, type LockedL1Prefix } from './l1/prefix-lock.ts';
-export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2EvictionConfig, L2Status } from './l2/adapter.ts';
+export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2CheckedLoads, L2EvictionConfig, L2Status } from './l2/adapter.ts';
 export {
   registerAdapterType, registerAdapterTypes, registeredAdapterTypes, adapterModuleUrl, adapterModule, importAdapterModule,
 } from './l2/registry.ts';
@@ -19,7 +19,7 @@ export {
 } from './validate.ts';
 // The schema library of every config block, for adapter authors' own fields (valibot).
 export * as v from 'valibot';
-export { HEADER_BYTES, ENVELOPE_VERSION, type EnvelopeFault } from './l2/envelope.ts';
+export { HEADER_BYTES, ENVELOPE_VERSION, writeHeader, checkEnvelope, type EnvelopeFault } from './l2/envelope.ts';
 export { L2EventKind, type L2EventKindCode, type L2EventSink } from './l2/events.ts';
 export { AdapterHost, type AdapterHostOptions, type SlotViews } from './l2/host.ts';
 export { ADAPTER_HOST_METHODS, type AdapterHostApi, type AdapterHostMethod, type BitmapData, type L2Usage } from './l2/host-api.ts';

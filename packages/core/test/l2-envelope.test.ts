@@ -1,7 +1,8 @@
+import { createCipheriv, createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENVELOPE_MAGIC, HEADER_BYTES, checkEnvelope, writeHeader } from '../src/l2/envelope.ts';
-import { fillPattern, testKeys } from './l2-fixtures.ts';
+import { ENVELOPE_MAGIC, ENVELOPE_VERSION, HEADER_BYTES, checkEnvelope, writeHeader } from '../src/l2/envelope.ts';
+import { fillPattern, sealedAsVersion1, testKeys } from './l2-fixtures.ts';
 
 function sealed(size: number, keyIndex = 0): { header: Uint8Array; payload: Uint8Array } {
   const payload = new Uint8Array(size);
@@ -94,6 +95,41 @@ test('every single-bit flip anywhere in a payload is caught', () => {
     assert.is(checkEnvelope(header, payload, testKeys(2), 0, HEADER_BYTES + 64), 'checksum', `bit ${bit}`);
     payload[bit >>> 3] ^= 1 << (bit & 7);
   }
+});
+
+test('the envelope is version 2, its tag Poly1305: the tag is ChaCha20-Poly1305 of no plaintext with the payload as AAD', () => {
+  assert.is(ENVELOPE_VERSION, 2);
+  const { header, payload } = sealed(1000);
+  assert.is(new DataView(header.buffer).getUint16(4, true), 2);
+  const key = createHash('sha256').update('kvtier envelope tag v2').digest();
+  const nonce = new Uint8Array(new Uint32Array(testKeys(2).subarray(0, 3)).buffer);
+  const poly = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 });
+  poly.setAAD(payload, { plaintextLength: 0 });
+  poly.final();
+  assert.equal(header.subarray(40, 56), new Uint8Array(poly.getAuthTag()));
+});
+
+test('an intact object of envelope version 1 (a GMAC tag) is a version miss, never read', () => {
+  const payload = new Uint8Array(4096);
+  fillPattern(payload, 5);
+  const header = sealedAsVersion1(testKeys(1), 0, payload);
+  assert.is(checkEnvelope(header, payload, testKeys(1), 0, HEADER_BYTES + payload.length), 'version');
+});
+
+test('a corrupted byte anywhere in an object, header or payload, makes it a miss', () => {
+  const { header, payload } = sealed(256);
+  const object = [header, payload];
+  for (const part of object) {
+    for (let at = 0; at < part.length; at++) {
+      for (const flip of [0x01, 0x80, 0xff]) {
+        part[at] ^= flip;
+        const fault = checkEnvelope(header, payload, testKeys(2), 0, HEADER_BYTES + payload.length);
+        assert.ok(fault !== null, `${part === header ? 'header' : 'payload'} byte ${at} ^ ${flip} went unnoticed`);
+        part[at] ^= flip;
+      }
+    }
+  }
+  assert.is(checkEnvelope(header, payload, testKeys(2), 0, HEADER_BYTES + payload.length), null);
 });
 
 test.run();

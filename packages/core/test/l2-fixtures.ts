@@ -3,6 +3,8 @@
  * objects tests can reach. The adapter
  * file is also a valid adapter module (validateConfig, createAdapter), so a worker can import it.
  */
+import { createCipheriv, createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { AdapterConfig, L2Adapter, L2Status } from '../src/l2/adapter.ts';
 import type { L2Usage } from '../src/l2/host-api.ts';
 import type { DigestBatch } from '../src/l1/api.ts';
@@ -29,6 +31,27 @@ export function testKeys(n: number, salt = 0): DigestBatch {
 /** Fills `bytes` with a pattern derived from `seed`. */
 export function fillPattern(bytes: Uint8Array, seed: number): void {
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + seed * 7 + 1) & 0xff;
+}
+
+/**
+ * The header version 1 of the envelope wrote for key `index` and `payload`: the same layout, an
+ * AES-128-GMAC tag under version 1's key. Kept here, not in the product, to check that such an
+ * object is a miss.
+ */
+export function sealedAsVersion1(keys: DigestBatch, index: number, payload: Uint8Array): Uint8Array {
+  const header = new Uint8Array(64);
+  const dv = new DataView(header.buffer);
+  dv.setUint32(0, 0x3254564b, true);
+  dv.setUint16(4, 1, true);
+  dv.setUint16(6, 64, true);
+  for (let w = 0; w < 4; w++) dv.setUint32(8 + w * 4, keys[index * 4 + w], true);
+  dv.setUint32(24, payload.length, true);
+  const gmac = createCipheriv('aes-128-gcm', createHash('sha256').update('kvtier envelope tag v1').digest().subarray(0, 16), header.slice(8, 20));
+  gmac.setAAD(payload);
+  gmac.final();
+  header.set(gmac.getAuthTag(), 40);
+  dv.setUint32(56, crc32(header.subarray(0, 56)), true);
+  return header;
 }
 
 /** An in-memory adapter whose stored objects tests can reach (`objects`) and whose calls can fail on demand. */

@@ -3,10 +3,10 @@ import * as assert from 'uvu/assert';
 import { Bitmap } from '../src/shm/bitmap.ts';
 import { digestHex } from '../src/digest-batch.ts';
 import type { DigestBatch } from '../src/l1/api.ts';
-import { HEADER_BYTES } from '../src/l2/envelope.ts';
+import { HEADER_BYTES, checkEnvelope, writeHeader, type EnvelopeFault } from '../src/l2/envelope.ts';
 import { L2EventKind, type L2EventKindCode, type L2EventSink } from '../src/l2/events.ts';
 import { AdapterHost, GROUP_BYTES } from '../src/l2/host.ts';
-import { MemoryAdapter, boundedTest, fillPattern, slotArena, testKeys } from './l2-fixtures.ts';
+import { MemoryAdapter, boundedTest, fillPattern, sealedAsVersion1, slotArena, testKeys } from './l2-fixtures.ts';
 
 const test = boundedTest(uvuTest);
 
@@ -20,8 +20,32 @@ class EventLog implements L2EventSink {
   }
 }
 
-function setup(slotBytes = 8192, slots = 16) {
-  const adapter = new MemoryAdapter();
+/**
+ * A memory adapter with the `storeSealed` and `loadChecked` capabilities: it seals each payload
+ * itself as the contract says (or, with `sealFor`, under another key's index: a wrong header) and
+ * checks what it loads, recording each call.
+ */
+class SealingAdapter extends MemoryAdapter {
+  readonly sealedCalls: number[] = [];
+  readonly checkedCalls: number[] = [];
+  async loadChecked(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<{ lengths: Float64Array; faults: (EnvelopeFault | null)[] }> {
+    this.checkedCalls.push(payloads.length);
+    const headers = payloads.map(() => new Uint8Array(HEADER_BYTES));
+    const lengths = await super.load(keys, payloads.map((p, i) => [headers[i], p]));
+    return { lengths, faults: payloads.map((p, i) => (lengths[i] < 0 ? null : checkEnvelope(headers[i], p, keys, i, lengths[i]))) };
+  }
+  sealFor = (i: number) => i;
+  async storeSealed(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<Uint8Array> {
+    this.sealedCalls.push(payloads.length);
+    return super.store(keys, payloads.map((payload, i) => {
+      const header = new Uint8Array(HEADER_BYTES);
+      writeHeader(header, keys, this.sealFor(i), payload);
+      return [header, payload];
+    }));
+  }
+}
+
+function setup(slotBytes = 8192, slots = 16, adapter = new MemoryAdapter()) {
   const arena = slotArena(slotBytes, slots);
   const events = new EventLog();
   const host = new AdapterHost({ adapter, index: 2, type: 'memory', l1: arena, events });
@@ -146,6 +170,80 @@ test('a corrupted object loads as a miss, is deleted and counted, never returned
   assert.is(s.host.counters.integrityFailures.get('checksum'), 1);
   assert.ok(s.events.of(L2EventKind.DELETED).includes(digestHex(keys, 1)));
   assert.match(await s.host.metrics(), /kvtier_l2_integrity_failures_total\{adapter="2",type="memory",reason="checksum"\} 1/);
+});
+
+test('an object of envelope version 1, intact, loads as a miss counted as a version fault, and is deleted', async () => {
+  const s = setup();
+  const { keys, sizes } = await storeKeys(s, 2);
+  const k1 = digestHex(keys, 1);
+  const payload = s.adapter.objects.get(k1)!.subarray(HEADER_BYTES);
+  s.adapter.objects.get(k1)!.set(sealedAsVersion1(keys, 1, payload));
+  const loaded = await s.host.load(keys, Int32Array.from([10, 11]), sizes);
+  assert.equal(bits(loaded), [0]);
+  assert.is(s.host.counters.integrityFailures.get('version'), 1);
+  assert.not.ok(s.adapter.objects.has(k1));
+});
+
+test('an adapter with storeSealed gets the whole batch as bare payloads in one call; what it seals loads back', async () => {
+  const adapter = new SealingAdapter();
+  let plainStores = 0;
+  const store = adapter.store.bind(adapter);
+  adapter.store = (k, o) => { plainStores++; return store(k, o); };
+  const size = GROUP_BYTES / 2 + 4096;
+  const s = setup(size + 4096, 8, adapter);
+  const { keys, sizes, ok } = await storeKeys(s, 4, size);
+  assert.equal([...ok], [1, 1, 1, 1]);
+  assert.equal(adapter.sealedCalls, [4], 'one call for the batch, not one per group');
+  assert.is(plainStores, 0, 'the host never calls store when the adapter seals');
+  assert.is(s.host.counters.storedBytes, 4 * size);
+  assert.equal(s.events.of(L2EventKind.STORED).length, 4);
+  const loaded = await s.host.load(keys, Int32Array.from([4, 5, 6, 7]), sizes);
+  assert.equal(bits(loaded), [0, 1, 2, 3]);
+  assert.equal(s.arena.view(6, size), s.arena.view(2, size));
+});
+
+test('a sealing adapter that writes a wrong header stores objects that load as misses', async () => {
+  const adapter = new SealingAdapter();
+  adapter.sealFor = (i) => (i === 1 ? 0 : i);
+  const s = setup(8192, 16, adapter);
+  const { keys, sizes, ok } = await storeKeys(s, 3);
+  assert.equal([...ok], [1, 1, 1]);
+  const loaded = await s.host.load(keys, Int32Array.from([10, 11, 12]), sizes);
+  assert.equal(bits(loaded), [0, 2]);
+  assert.is(s.host.counters.integrityFailures.get('key'), 1);
+});
+
+test('an adapter with loadChecked gets the whole batch in one call; its faults are misses, counted and deleted', async () => {
+  const adapter = new SealingAdapter();
+  let plainLoads = 0;
+  adapter.load = () => { plainLoads++; return Promise.reject(new Error('the host should not call load')); };
+  const s = setup(8192, 16, adapter);
+  const { keys, sizes } = await storeKeys(s, 4);
+  adapter.objects.get(digestHex(keys, 2))![HEADER_BYTES + 7] ^= 0x04;
+  const probe = new Uint32Array([...keys, ...testKeys(1, 42)]);
+  const loaded = await s.host.load(probe, Int32Array.from([10, 11, 12, 13, 14]), Uint32Array.from([...sizes, 1000]));
+  assert.equal(bits(loaded), [0, 1, 3]);
+  assert.equal(adapter.checkedCalls, [5]);
+  assert.is(plainLoads, 0);
+  assert.is(s.host.counters.integrityFailures.get('checksum'), 1);
+  assert.is(s.host.counters.loadMisses, 2);
+  assert.not.ok(adapter.objects.has(digestHex(keys, 2)));
+  assert.equal(s.arena.view(13, 1000), s.arena.view(3, 1000));
+});
+
+test('a storeSealed that fails becomes KVT_ERR_ADAPTER naming the adapter; no key counts as stored', async () => {
+  const adapter = new SealingAdapter();
+  adapter.failing.add('store');
+  const s = setup(8192, 16, adapter);
+  try {
+    await storeKeys(s, 2);
+    assert.unreachable('store should reject');
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'KVT_ERR_ADAPTER');
+    assert.match((err as Error).message, /adapter 2 \(memory\): store failed: disk on fire during store/);
+  }
+  assert.is(s.host.counters.errors.get('store'), 1);
+  assert.equal(s.events.of(L2EventKind.STORED), []);
 });
 
 test('a truncated object and another key\'s object load as misses', async () => {

@@ -12,7 +12,7 @@
  * - `host`: the adapter host alone, in its own worker over comlink, reading and writing L1 slots
  *   (the data path of the engine without the controllers' decisions).
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KvCache, L1Error, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
@@ -25,7 +25,8 @@ import type { BenchCommand } from '../command.ts';
 import { RespBaseline, type Address } from '../resp-baseline.ts';
 import { saveChart } from '../results.ts';
 import { quantile } from '../serve/stats.ts';
-import { formatTable } from '../table.ts';
+import { paired, spreadOf, type Spread } from '../spread.ts';
+import { formatNumber, formatTable } from '../table.ts';
 import { startCluster, startSingle, stopAll } from '../../../../scripts/redis-servers.mjs';
 
 const ADAPTERS = ['fs', 'mock', 'redis', 'redis-cluster'] as const;
@@ -36,6 +37,8 @@ const DEFAULT_SIZES_MIB = [1, 4];
 const DEFAULT_ROW_MIB = 128;
 const DEFAULT_BATCH = 8;
 const DEFAULT_ROUNDS = 3;
+/** Fewest rounds: every figure is a spread over them. */
+const MIN_ROUNDS = 3;
 const SETTLE_TIMEOUT_MS = 60_000;
 const LOOKUP_KEYS = 256;
 const LOOKUP_RUNS = 100;
@@ -47,10 +50,13 @@ const USAGE = `usage: kvtier-bench l2 [--adapter fs|mock|redis|redis-cluster] [-
 
 Store and load GB/s of one adapter through the engine (integrity envelope included) next to a
 baseline of the same bytes: plain fs.promises writeFile/readFile in a temp dir under ${tmpdir()}
-(removed afterwards) for fs and mock; SET and GET pipelined over one plain RESP socket per server
-for redis and redis-cluster. Each round stores new objects (the previous round's are deleted
-first, untimed), then loads them (page cache warm). The best round counts. For redis and
-redis-cluster also the p50/p99 latency of a ${LOOKUP_KEYS}-key lookup through the adapter host.
+(removed afterwards) for fs and mock, and for loads also reads into preallocated buffers (open,
+read, close: the fair baseline, no allocation per object); SET and GET pipelined over one plain
+RESP socket per server for redis and redis-cluster. Each round stores new objects (the previous
+round's are deleted first, untimed), then loads them (page cache warm); engine and baselines take
+turns within a round, after one untimed warm-up round. Every figure is median (min–max) over the rounds, ratios taken per round.
+For redis and redis-cluster also the p50/p99 latency of a ${LOOKUP_KEYS}-key lookup through the
+adapter host (${LOOKUP_RUNS} lookups a round).
   --adapter NAME   fs (default), mock (in memory), redis (one server), redis-cluster (3 masters)
   --url URL        redis: the server to use (its keys under ${REDIS_PREFIX} are deleted);
                    default: a server started for the run on a free port, stopped after
@@ -60,17 +66,26 @@ redis-cluster also the p50/p99 latency of a ${LOOKUP_KEYS}-key lookup through th
   --sizes LIST     object sizes in MiB, default ${DEFAULT_SIZES_MIB.join(',')}
   --row-mib N      bytes moved per row and round, default ${DEFAULT_ROW_MIB} MiB
   --batch N        objects per engine call (the baseline runs as many at once), default ${DEFAULT_BATCH}
-  --rounds N       rounds per row, default ${DEFAULT_ROUNDS}
-  --json           print {"rows":[{"adapter":NAME,"op":"store"|"load","objectBytes":N,"engineGBps":x,"baselineGBps":x},...]}
-                   (redis: also {"adapter":NAME,"op":"lookup","keys":${LOOKUP_KEYS},"p50Ms":x,"p99Ms":x})`;
+  --rounds N       rounds per row, at least ${MIN_ROUNDS}, default ${DEFAULT_ROUNDS}
+  --json           print {"rows":[{"adapter":NAME,"op":"store"|"load","objectBytes":N,"engineGBps":x,"baselineGBps":x,"ratio":x,
+                   "preallocBaselineGBps":x,"preallocRatio":x (fs and mock loads),"spread":{FIELD:{"min":x,"median":x,"max":x},...}},...]}
+                   (redis: also {"adapter":NAME,"op":"lookup","keys":${LOOKUP_KEYS},"p50Ms":x,"p99Ms":x,"spread":{...}});
+                   each figure is the median of its spread`;
 
-/** One result row. */
+/** One result row: each figure the median of its spread over the rounds. */
 interface Row {
   adapter: AdapterName;
   op: 'store' | 'load';
   objectBytes: number;
   engineGBps: number;
   baselineGBps: number;
+  /** engineGBps / baselineGBps, per round. */
+  ratio: number;
+  /** Loads against a file-system baseline: reads into preallocated buffers. */
+  preallocBaselineGBps?: number;
+  /** engineGBps / preallocBaselineGBps, per round. */
+  preallocRatio?: number;
+  spread: Record<string, Spread>;
 }
 
 /** What a row needs from an engine path; batches are `[from, to)` of the row's objects. */
@@ -94,6 +109,8 @@ interface Baseline {
   store(from: number, to: number): Promise<void>;
   /** Loads objects `[from, to)` (timed). */
   load(from: number, to: number): Promise<void>;
+  /** Loads objects `[from, to)` into buffers allocated once (timed); absent where the baseline has no such form. */
+  loadPrealloc?(from: number, to: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -217,15 +234,35 @@ interface RowOptions {
   readonly rounds: number;
 }
 
-/** writeFile/readFile of the same bytes, one file per object, all of a batch at once. */
+/** Opens `path` and reads it into `target` until full or the file ends. */
+async function readInto(path: string, target: Uint8Array): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    for (let at = 0; at < target.length;) {
+      const { bytesRead } = await fh.read(target, at, target.length - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * writeFile/readFile of the same bytes, one file per object, all of a batch at once; and reads
+ * into preallocated buffers, which spare readFile's fresh buffer per object (the engine reads
+ * into L1 slots that exist already).
+ */
 async function fsBaseline(dir: string, keys: DigestBatch, bytes: readonly Uint8Array[]): Promise<Baseline> {
   await mkdir(dir, { recursive: true });
   const path = (i: number) => join(dir, digestHex(keys, i));
+  const targets = bytes.map((b) => new Uint8Array(b.length));
   const batch = (from: number, to: number, fn: (i: number) => Promise<unknown>) => Promise.all(Array.from({ length: to - from }, (_, j) => fn(from + j))).then(() => {});
   return {
     reset: () => Promise.all(bytes.map((_, i) => rm(path(i), { force: true }))).then(() => {}),
     store: (from, to) => batch(from, to, (i) => writeFile(path(i), bytes[i])),
     load: (from, to) => batch(from, to, (i) => readFile(path(i))),
+    loadPrealloc: (from, to) => batch(from, to, (i) => readInto(path(i), targets[i])),
     close: () => rm(dir, { recursive: true, force: true }),
   };
 }
@@ -251,7 +288,42 @@ function adapterConfig(o: RowOptions, storeDir: string): AdapterConfig {
   return o.adapter === 'fs' ? { type: 'fs', baseDir: storeDir } : { type: 'mock' };
 }
 
-/** Measures one object size: the best of the rounds for each of the four paths. */
+/** Seconds per round of each timed step of a row. */
+interface RoundTimes {
+  engineStore: number[];
+  baselineStore: number[];
+  engineLoad: number[];
+  baselineLoad: number[];
+  preallocLoad: number[];
+}
+
+/** Spreads of `figures` (each a sample per round), under their field names. */
+function spreads(figures: Record<string, readonly number[]>): Record<string, Spread> {
+  return Object.fromEntries(Object.entries(figures).map(([field, samples]) => [field, spreadOf(samples)]));
+}
+
+/** A store or load row: GB/s per round of engine and baselines, ratios per round. */
+function rowOf(o: RowOptions, op: Row['op'], bytes: number, engine: number[], baseline: number[], prealloc: number[]): Row {
+  const gbps = (seconds: number[]) => seconds.map((t) => bytes / t / 1e9);
+  const figures: Record<string, number[]> = { engineGBps: gbps(engine), baselineGBps: gbps(baseline) };
+  figures.ratio = paired(figures.engineGBps, figures.baselineGBps, (e, b) => e / b);
+  if (prealloc.length > 0) {
+    figures.preallocBaselineGBps = gbps(prealloc);
+    figures.preallocRatio = paired(figures.engineGBps, figures.preallocBaselineGBps, (e, b) => e / b);
+  }
+  const spread = spreads(figures);
+  const row: Row = {
+    adapter: o.adapter, op, objectBytes: o.objectBytes,
+    engineGBps: spread.engineGBps.median, baselineGBps: spread.baselineGBps.median, ratio: spread.ratio.median, spread,
+  };
+  if (prealloc.length > 0) {
+    row.preallocBaselineGBps = spread.preallocBaselineGBps.median;
+    row.preallocRatio = spread.preallocRatio.median;
+  }
+  return row;
+}
+
+/** Measures one object size: every round times the engine and the baselines in turn. */
 async function measureSize(o: RowOptions): Promise<Row[]> {
   const count = Math.max(o.batch, Math.floor(o.rowBytes / o.objectBytes));
   const keys = benchKeys('bench-l2', count);
@@ -263,16 +335,23 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
     return b;
   });
   const baseline = o.redis === undefined ? await fsBaseline(join(o.dir, `baseline-${o.objectBytes}`), keys, bytes) : await redisBaseline(o.redis, keys, bytes);
-  const best = { engineStore: Infinity, baselineStore: Infinity, engineLoad: Infinity, baselineLoad: Infinity };
+  const t: RoundTimes = { engineStore: [], baselineStore: [], engineLoad: [], baselineLoad: [], preallocLoad: [] };
+  const prealloc = baseline.loadPrealloc;
+  // Round -1 is an untimed warm-up: threads started on first use, page faults, JIT.
+  const time = async (round: number, samples: number[], fn: (from: number, to: number) => Promise<unknown>) => {
+    const seconds = await timed(() => inBatches(count, o.batch, fn));
+    if (round >= 0) samples.push(seconds);
+  };
   try {
-    for (let round = 0; round < o.rounds; round++) {
+    for (let round = -1; round < o.rounds; round++) {
       await engine.reset();
       await baseline.reset();
-      best.engineStore = Math.min(best.engineStore, await timed(() => inBatches(count, o.batch, engine.store)));
-      best.baselineStore = Math.min(best.baselineStore, await timed(() => inBatches(count, o.batch, baseline.store)));
+      await time(round, t.engineStore, engine.store);
+      await time(round, t.baselineStore, baseline.store);
       await engine.prepareLoad();
-      best.engineLoad = Math.min(best.engineLoad, await timed(() => inBatches(count, o.batch, engine.load)));
-      best.baselineLoad = Math.min(best.baselineLoad, await timed(() => inBatches(count, o.batch, baseline.load)));
+      await time(round, t.engineLoad, engine.load);
+      await time(round, t.baselineLoad, baseline.load);
+      if (prealloc !== undefined) await time(round, t.preallocLoad, prealloc);
     }
     await engine.reset();
   } finally {
@@ -280,24 +359,28 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
     await baseline.close();
     await rm(storeDir, { recursive: true, force: true });
   }
-  const gbps = (seconds: number) => (count * o.objectBytes) / seconds / 1e9;
+  const rowBytes = count * o.objectBytes;
   return [
-    { adapter: o.adapter, op: 'store', objectBytes: o.objectBytes, engineGBps: gbps(best.engineStore), baselineGBps: gbps(best.baselineStore) },
-    { adapter: o.adapter, op: 'load', objectBytes: o.objectBytes, engineGBps: gbps(best.engineLoad), baselineGBps: gbps(best.baselineLoad) },
+    rowOf(o, 'store', rowBytes, t.engineStore, t.baselineStore, []),
+    rowOf(o, 'load', rowBytes, t.engineLoad, t.baselineLoad, t.preallocLoad),
   ];
 }
 
-/** One lookup latency result. */
+/** One lookup latency result: p50 and p99 of each round, their medians and spreads. */
 interface LookupRow {
   adapter: AdapterName;
   op: 'lookup';
   keys: number;
   p50Ms: number;
   p99Ms: number;
+  spread: Record<string, Spread>;
 }
 
-/** p50/p99 of a {@link LOOKUP_KEYS}-key lookup (then unlock) through the adapter host worker, every key present. */
-async function lookupLatency(adapter: AdapterName, config: AdapterConfig): Promise<LookupRow> {
+/**
+ * p50/p99 of a {@link LOOKUP_KEYS}-key lookup (then unlock) through the adapter host worker, every
+ * key present: {@link LOOKUP_RUNS} lookups a round, percentiles per round.
+ */
+async function lookupLatency(adapter: AdapterName, config: AdapterConfig, rounds: number): Promise<LookupRow> {
   const keys = benchKeys('bench-l2-lookup', LOOKUP_KEYS);
   const cache = await KvCache.open({ l1: { slotBytes: LOOKUP_OBJECT_BYTES, slotCount: 2 * LOOKUP_KEYS }, adapters: [config] });
   try {
@@ -306,18 +389,25 @@ async function lookupLatency(adapter: AdapterName, config: AdapterConfig): Promi
     assertAll(cache.finishWrite(keys), 'finishWrite');
     await cache.flush({ timeoutMs: SETTLE_TIMEOUT_MS });
     const host = adapterHosts(cache)[0];
-    const times: number[] = [];
-    for (let run = 0; run < LOOKUP_RUNS; run++) {
-      const started = performance.now();
-      const { found } = await host.lookupAndLock(keys);
-      times.push(performance.now() - started);
-      await host.unlock(keys);
-      const hits = new Bitmap(found.size, found.words.buffer, found.words.byteOffset).popcount();
-      if (hits !== LOOKUP_KEYS) throw new Error(`lookup found ${hits} of ${LOOKUP_KEYS} stored keys`);
+    const p50: number[] = [];
+    const p99: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const times: number[] = [];
+      for (let run = 0; run < LOOKUP_RUNS; run++) {
+        const started = performance.now();
+        const { found } = await host.lookupAndLock(keys);
+        times.push(performance.now() - started);
+        await host.unlock(keys);
+        const hits = new Bitmap(found.size, found.words.buffer, found.words.byteOffset).popcount();
+        if (hits !== LOOKUP_KEYS) throw new Error(`lookup found ${hits} of ${LOOKUP_KEYS} stored keys`);
+      }
+      times.sort((a, b) => a - b);
+      p50.push(quantile(times, 0.5));
+      p99.push(quantile(times, 0.99));
     }
     await host.delete(keys);
-    times.sort((a, b) => a - b);
-    return { adapter, op: 'lookup', keys: LOOKUP_KEYS, p50Ms: quantile(times, 0.5), p99Ms: quantile(times, 0.99) };
+    const spread = spreads({ p50Ms: p50, p99Ms: p99 });
+    return { adapter, op: 'lookup', keys: LOOKUP_KEYS, p50Ms: spread.p50Ms.median, p99Ms: spread.p99Ms.median, spread };
   } finally {
     await cache.close();
   }
@@ -352,6 +442,7 @@ async function run(argv: string[]): Promise<number> {
   const rowBytes = positiveInteger(flags['row-mib'], 'row-mib', DEFAULT_ROW_MIB) * MIB;
   const batch = positiveInteger(flags.batch, 'batch', DEFAULT_BATCH);
   const rounds = positiveInteger(flags.rounds, 'rounds', DEFAULT_ROUNDS);
+  if (rounds < MIN_ROUNDS) throw new UsageError(`--rounds must be at least ${MIN_ROUNDS} (every figure is a spread over the rounds), got ${rounds}`);
 
   const dir = await mkdtemp(join(tmpdir(), 'kvtier-bench-l2-'));
   const rows: Row[] = [];
@@ -360,21 +451,30 @@ async function run(argv: string[]): Promise<number> {
   try {
     redis = await redisTarget(adapter, flags, dir);
     for (const objectBytes of sizes) rows.push(...(await measureSize({ adapter, path, dir, redis, objectBytes, rowBytes, batch, rounds })));
-    if (redis !== undefined) lookups.push(await lookupLatency(adapter, redis.config));
+    if (redis !== undefined) lookups.push(await lookupLatency(adapter, redis.config, rounds));
   } finally {
     await redis?.stop();
     await rm(dir, { recursive: true, force: true });
   }
   const baselineName = redis === undefined ? 'fs.promises' : 'plain RESP socket';
+  const withPrealloc = rows.some((r) => r.preallocBaselineGBps !== undefined);
+  const preallocName = 'reads into preallocated buffers';
+  const largest = rows.filter((r) => r.objectBytes === Math.max(...sizes));
+  const headline = largest.map((r) => {
+    const against = r.preallocRatio === undefined ? '' : `, ${formatNumber(r.preallocRatio)}× ${preallocName}`;
+    return `${r.op} ${r.objectBytes / MIB} MiB ${formatNumber(r.ratio)}× ${baselineName}${against}`;
+  }).join('; ');
   saveChart('l2', {
     title: `L2 ${adapter} through the engine vs ${baselineName}`,
+    headline,
     kind: 'bar',
     x: rows.map((r) => `${r.op} ${r.objectBytes / MIB} MiB`),
     xLabel: 'operation, object size',
     yLabel: 'GB/s',
     series: [
-      { name: `engine (${path})`, values: rows.map((r) => r.engineGBps) },
-      { name: baselineName, values: rows.map((r) => r.baselineGBps) },
+      { name: `engine (${path})`, values: rows.map((r) => r.engineGBps), spreads: rows.map((r) => r.spread.engineGBps) },
+      { name: baselineName, values: rows.map((r) => r.baselineGBps), spreads: rows.map((r) => r.spread.baselineGBps) },
+      ...(withPrealloc ? [{ name: preallocName, values: rows.map((r) => r.preallocBaselineGBps ?? NaN), spreads: rows.map((r) => r.spread.preallocBaselineGBps) }] : []),
     ],
   });
   if (flags.json) {
@@ -382,13 +482,17 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const via = path === 'cache' ? 'KvCache (store and prefetch workers)' : 'adapter host worker over comlink';
-  process.stdout.write(`adapter ${adapter} through ${via}, envelope included, vs ${baselineName}; batches of ${batch}\n`);
+  process.stdout.write(`adapter ${adapter} through ${via}, envelope included, vs ${baselineName}; batches of ${batch}; median (min–max) of ${rounds} rounds, ratios per round\n`);
+  const preallocHeaders = withPrealloc ? ['prealloc reads GB/s', 'ratio'] : [];
   process.stdout.write(formatTable(
-    ['op', 'object', 'engine GB/s', `${baselineName} GB/s`, 'ratio'],
-    rows.map((r) => [r.op, `${r.objectBytes / MIB} MiB`, r.engineGBps, r.baselineGBps, r.engineGBps / r.baselineGBps]),
+    ['op', 'object', 'engine GB/s', `${baselineName} GB/s`, 'ratio', ...preallocHeaders],
+    rows.map((r) => {
+      const prealloc = r.preallocBaselineGBps === undefined ? ['', ''] : [r.spread.preallocBaselineGBps, r.spread.preallocRatio];
+      return [r.op, `${r.objectBytes / MIB} MiB`, r.spread.engineGBps, r.spread.baselineGBps, r.spread.ratio, ...(withPrealloc ? prealloc : [])];
+    }),
   ));
   if (lookups.length > 0) {
-    process.stdout.write(formatTable(['op', 'keys', 'p50 ms', 'p99 ms'], lookups.map((l) => [l.op, l.keys, l.p50Ms, l.p99Ms])));
+    process.stdout.write(formatTable(['op', 'keys', 'p50 ms', 'p99 ms'], lookups.map((l) => [l.op, l.keys, l.spread.p50Ms, l.spread.p99Ms])));
   }
   return 0;
 }

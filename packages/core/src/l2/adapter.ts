@@ -9,6 +9,7 @@
  * `registry.ts` and loaded in the adapter worker by module URL.
  */
 import type { DigestBatch } from '../l1/api.ts';
+import type { EnvelopeFault } from './envelope.ts';
 import type { L2Usage } from './host-api.ts';
 import type { GenericSchema } from 'valibot';
 
@@ -73,6 +74,22 @@ export interface L2Adapter {
    */
   store(keys: DigestBatch, objects: readonly (readonly Uint8Array[])[]): Promise<Uint8Array>;
   /**
+   * Optional capability: sealing where the bytes are written. An adapter that has it stores
+   * bare payloads and seals each one itself, so the tag is computed on the thread that writes the
+   * object, while the bytes are hot, and on as many threads as the adapter writes with — rather
+   * than one after another on the host's thread before the adapter is called. The host then calls
+   * this instead of {@link store}, with the whole batch at once (the adapter spreads it).
+   *
+   * Contract: the object stored under key i is exactly `[header, payloads[i]]`, where `header` is
+   * `HEADER_BYTES` bytes written by `writeHeader(header, keys, i, payloads[i])` (both from
+   * `@kvtier/core/authoring`, the same code the host uses); the rest is as for {@link store}. Every
+   * loaded object is checked as always (by the host, or by {@link loadChecked} with the host's
+   * check), so a wrong header is a miss, never data.
+   * Payloads are views of L1 slots on a SharedArrayBuffer: other threads of the process may read
+   * them in place (posting the view shares its memory), until the returned promise settles.
+   */
+  storeSealed?(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<Uint8Array>;
+  /**
    * The stored length in bytes of each key's object, -1 where absent. Cheap: served from the
    * adapter's own index where it has one.
    */
@@ -84,6 +101,18 @@ export interface L2Adapter {
    * a bad object). Bytes past what was read are left as they were.
    */
   load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array>;
+  /**
+   * Optional capability, the counterpart of {@link storeSealed}: checking where the bytes are
+   * read. An adapter that has it reads each key's object — its envelope header into memory of its
+   * own, its payload into `payloads[i]` (an L1 slot view of exactly the expected payload length) —
+   * and checks it on the thread that read it with `checkEnvelope(header, payloads[i], keys, i,
+   * storedLength)` from `@kvtier/core/authoring`, the host's own check. The host then calls this
+   * instead of {@link load}, with the whole batch at once, and takes each answer's fault as its own
+   * check's: a fault is a miss, counted, and the object deleted. The adapter is trusted to run that
+   * check on every object it reports; adapters that cannot should not have this capability.
+   * Payloads lie on a SharedArrayBuffer, as for {@link storeSealed}.
+   */
+  loadChecked?(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<L2CheckedLoads>;
   /** Deletes keys. Resolves to one byte per key: 1 deleted, 0 absent. */
   delete(keys: DigestBatch): Promise<Uint8Array>;
   /** Bytes used (all stored objects) and capacity; -1 where unknown. */
@@ -92,6 +121,14 @@ export interface L2Adapter {
   status(): Promise<L2Status>;
   /** Releases files, connections and timers. Calls after `close` reject. */
   close(): Promise<void>;
+}
+
+/** What {@link L2Adapter.loadChecked} answers. */
+export interface L2CheckedLoads {
+  /** Per key: -1 absent, else the stored object's length as far as it was read (as `load` answers). */
+  readonly lengths: Float64Array;
+  /** Per key found: the envelope check's fault, null for a good object; ignored where absent. */
+  readonly faults: readonly (EnvelopeFault | null)[];
 }
 
 /** What `createAdapter` receives besides the config. */

@@ -75,6 +75,12 @@ function wholeFailure(settled: PromiseSettledResult<void>[]): unknown {
   return (settled[0] as PromiseRejectedResult).reason;
 }
 
+/** A load's answers so far: the keys loaded and checked, and the bad objects to discard. */
+interface Verdicts {
+  readonly loaded: Bitmap;
+  readonly bad: number[];
+}
+
 /**
  * Implements {@link AdapterHostApi} over one adapter. `store` and `load` answer per key; they
  * reject (with `KVT_ERR_ADAPTER` naming the adapter) only when the adapter failed the whole batch.
@@ -140,11 +146,39 @@ export class AdapterHost implements AdapterHostApi {
   async store(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<Uint8Array> {
     this.#assertOpen();
     const n = this.#checkBatch(keys, slots, sizes);
-    const ok = new Uint8Array(n);
     // Every view first: a bad slot fails the call before anything is sent.
     const payloads = this.#views(slots, sizes);
+    const ok = new Uint8Array(n);
+    const failure = await (this.#adapter.storeSealed === undefined ? this.#sealAndStore(keys, payloads, ok) : this.#storeSealed(keys, payloads, ok));
+    for (let i = 0; i < n; i++) {
+      this.#metrics.stored(ok[i] === 1, sizes[i]);
+      if (ok[i] === 1) this.#events?.push(L2EventKind.STORED, keys, i, HEADER_BYTES + sizes[i]);
+    }
+    if (failure !== undefined) throw failure;
+    return ok;
+  }
+
+  /**
+   * The adapter seals where it writes (`L2Adapter.storeSealed`): the whole batch in one call.
+   * Fills `ok` (1 stored); resolves to the error of a failed batch, else undefined.
+   */
+  async #storeSealed(keys: DigestBatch, payloads: Uint8Array[], ok: Uint8Array): Promise<unknown> {
+    try {
+      const stored = await this.#call('store', () => this.#adapter.storeSealed!(keys, payloads));
+      for (let i = 0; i < payloads.length; i++) ok[i] = stored[i] === 1 ? 1 : 0;
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  }
+
+  /**
+   * This thread seals each object and hands groups of them to the adapter as they are ready.
+   * Fills `ok` (1 stored); resolves to the error when every group failed, else undefined.
+   */
+  async #sealAndStore(keys: DigestBatch, payloads: Uint8Array[], ok: Uint8Array): Promise<unknown> {
     const pending: Promise<void>[] = [];
-    const groups = groupsOf(sizes);
+    const groups = groupsOf(payloads.map((p) => p.length));
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g];
       // Let the I/O of the groups already sent advance (their open completes, their write is
@@ -163,13 +197,7 @@ export class AdapterHost implements AdapterHostApi {
       pending.push(sent);
     }
     // Every group settles before the result (the caller releases its L1 read locks after this).
-    const failure = wholeFailure(await Promise.allSettled(pending));
-    for (let i = 0; i < n; i++) {
-      this.#metrics.stored(ok[i] === 1, sizes[i]);
-      if (ok[i] === 1) this.#events?.push(L2EventKind.STORED, keys, i, HEADER_BYTES + sizes[i]);
-    }
-    if (failure !== undefined) throw failure;
-    return ok;
+    return wholeFailure(await Promise.allSettled(pending));
   }
 
   async lookupAndLock(keys: DigestBatch): Promise<{ found: BitmapData; sizes: Uint32Array }> {
@@ -204,28 +232,10 @@ export class AdapterHost implements AdapterHostApi {
   async load(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<BitmapData> {
     this.#assertOpen();
     const n = this.#checkBatch(keys, slots, sizes);
-    const loaded = new Bitmap(n);
-    const bad: number[] = [];
     const payloads = this.#views(slots, sizes);
-    const pending: Promise<void>[] = [];
-    for (const group of groupsOf(sizes)) {
-      const headers = group.map(() => new Uint8Array(HEADER_BYTES));
-      pending.push(
-        this.#call('load', () => this.#adapter.load(subBatch(keys, group), group.map((i, j) => [headers[j], payloads[i]]))).then((lengths) => {
-          for (let j = 0; j < group.length; j++) {
-            const i = group[j];
-            if (lengths[j] < 0) continue;
-            const fault: EnvelopeFault | null = checkEnvelope(headers[j], payloads[i], keys, i, lengths[j]);
-            if (fault === null) loaded.set(i);
-            else {
-              this.#metrics.integrityFailure(fault);
-              bad.push(i);
-            }
-          }
-        }),
-      );
-    }
-    const failure = wholeFailure(await Promise.allSettled(pending));
+    const verdicts: Verdicts = { loaded: new Bitmap(n), bad: [] };
+    const failure = await (this.#adapter.loadChecked === undefined ? this.#loadAndCheck(keys, payloads, verdicts) : this.#loadChecked(keys, payloads, verdicts));
+    const { loaded, bad } = verdicts;
     if (bad.length > 0) await this.#discard(keys, bad.sort((a, b) => a - b));
     for (let i = 0; i < n; i++) {
       const hit = loaded.test(i);
@@ -234,6 +244,49 @@ export class AdapterHost implements AdapterHostApi {
     }
     if (failure !== undefined) throw failure;
     return { size: loaded.size, words: loaded.words };
+  }
+
+  /** Takes key `i`'s envelope check: a hit, or a bad object (counted) to discard. */
+  #judge(verdicts: Verdicts, i: number, fault: EnvelopeFault | null): void {
+    if (fault === null) verdicts.loaded.set(i);
+    else {
+      this.#metrics.integrityFailure(fault);
+      verdicts.bad.push(i);
+    }
+  }
+
+  /**
+   * The adapter checks where it reads (`L2Adapter.loadChecked`): the whole batch in one call.
+   * Resolves to the error of a failed batch, else undefined.
+   */
+  async #loadChecked(keys: DigestBatch, payloads: Uint8Array[], verdicts: Verdicts): Promise<unknown> {
+    try {
+      const { lengths, faults } = await this.#call('load', () => this.#adapter.loadChecked!(keys, payloads));
+      for (let i = 0; i < payloads.length; i++) if (lengths[i] >= 0) this.#judge(verdicts, i, faults[i]);
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  }
+
+  /**
+   * Loads groups of objects and checks each on this thread as its group arrives. Resolves to the
+   * error when every group failed, else undefined.
+   */
+  async #loadAndCheck(keys: DigestBatch, payloads: Uint8Array[], verdicts: Verdicts): Promise<unknown> {
+    const pending: Promise<void>[] = [];
+    for (const group of groupsOf(payloads.map((p) => p.length))) {
+      const headers = group.map(() => new Uint8Array(HEADER_BYTES));
+      pending.push(
+        this.#call('load', () => this.#adapter.load(subBatch(keys, group), group.map((i, j) => [headers[j], payloads[i]]))).then((lengths) => {
+          for (let j = 0; j < group.length; j++) {
+            const i = group[j];
+            if (lengths[j] >= 0) this.#judge(verdicts, i, checkEnvelope(headers[j], payloads[i], keys, i, lengths[j]));
+          }
+        }),
+      );
+    }
+    return wholeFailure(await Promise.allSettled(pending));
   }
 
   /** Deletes objects that failed their integrity check, pinned or not: they must never be served. */

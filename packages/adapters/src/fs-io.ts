@@ -1,0 +1,185 @@
+/**
+ * The fs adapter's I/O threads: a few worker threads, each of which writes one object at a time
+ * into a file the adapter opened, sealing it first when asked, or reads one into an L1 slot and
+ * checks its envelope (fs-io-worker.ts). The tag and the I/O of an object run on the same thread,
+ * so several objects are tagged at once; on the adapter host's thread a batch was tagged one
+ * object after another while libuv's threads did the I/O. Payloads on a SharedArrayBuffer (L1
+ * slots) are read and written in place: posting a view shares its memory. Any other part is
+ * copied by `postMessage` (so a read job's target must be shared memory).
+ *
+ * File descriptors belong to the process, so the adapter keeps opening, checking, closing and
+ * renaming files as before; only the bytes move through these threads.
+ *
+ * One pool serves every fs adapter of a JS thread ({@link sharedIoThreads}), as libuv's pool
+ * serves a process: starting a thread costs about a second here (more from sources, which load
+ * tsx in each), too much to pay again for every adapter opened. Its threads are started on
+ * demand, held (ref'd) only while they have jobs, and end with the thread that owns them.
+ */
+import { Worker } from 'node:worker_threads';
+import { invalidArgument, workerEntry, type EnvelopeFault } from '@kvtier/core/authoring';
+
+const WORKER_URL = workerEntry('./fs-io-worker', import.meta.url);
+
+/** What is written: the object is the concatenation of `parts`, behind its envelope header when `seal` is set. */
+export interface FsObject {
+  /** The bytes; exactly one part (the payload) when `seal` is set. */
+  readonly parts: readonly Uint8Array[];
+  /** The key's 4 digest words: the I/O thread writes the envelope header for them first. */
+  readonly seal?: Uint32Array;
+}
+
+/** A checked read: how many bytes the file had (up to payload + header + 1), and its envelope fault. */
+export interface CheckedRead {
+  readonly bytes: number;
+  /** null: a good object for this key and payload length. */
+  readonly fault: EnvelopeFault | null;
+}
+
+/** A job as posted to an I/O thread. */
+export type IoJob =
+  | (FsObject & { readonly op: 'write'; readonly id: number; readonly fd: number; readonly sync: boolean })
+  | { readonly op: 'read'; readonly id: number; readonly fd: number; readonly payload: Uint8Array; readonly key: Uint32Array };
+
+/** An I/O thread's answer to job `id`: `error` when it failed, `read` for a read job. */
+export interface IoDone {
+  readonly id: number;
+  readonly error?: { readonly message: string; readonly code?: string };
+  readonly read?: CheckedRead;
+}
+
+/** What an I/O thread posts: once `ready` when it listens, then one answer per job. */
+export type IoMessage = IoDone | { readonly ready: true };
+
+interface Pending {
+  readonly resolve: (done: IoDone) => void;
+  readonly reject: (err: Error) => void;
+}
+
+/** One I/O thread and its jobs in flight. */
+interface IoThread {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
+  /** Whether it has loaded its code and listens (jobs posted before wait in its port). */
+  ready: boolean;
+}
+
+/** An error as the I/O thread reported it, with its errno code (the adapter retries on some). */
+function ioError(error: NonNullable<IoDone['error']>): Error {
+  return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
+}
+
+/** Job fields but the id, which the pool assigns. */
+type NewJob = IoJob extends infer J ? (J extends IoJob ? Omit<J, 'id'> : never) : never;
+
+/** A pool of I/O threads, started on first use, each held (ref'd) only while it has jobs. */
+export class FsIoThreads {
+  #threads: number;
+  readonly #running: IoThread[] = [];
+  #nextId = 0;
+
+  /** `threads`: the most I/O threads that run at once (≥ 1). */
+  constructor(threads: number) {
+    this.#threads = threads;
+  }
+
+  /** I/O threads running now (started on demand; one that dies leaves). */
+  get running(): number {
+    return this.#running.length;
+  }
+
+  /**
+   * Starts the first thread now, if none runs, so that the first job does not wait for it (a
+   * thread takes about a second to start, more from sources).
+   */
+  warm(): void {
+    if (this.#running.length === 0) this.#start();
+  }
+
+  /** Raises the most threads that run at once to `threads`, if that is more. */
+  allow(threads: number): void {
+    this.#threads = Math.max(this.#threads, threads);
+  }
+
+  /**
+   * Writes `object` into `fd` from offset 0 (and syncs it when `sync`), on the least busy I/O
+   * thread. Rejects with the thread's error (its errno `code` kept), or when the thread dies.
+   */
+  async write(fd: number, object: FsObject, sync: boolean): Promise<void> {
+    await this.#run({ op: 'write', fd, parts: object.parts, seal: object.seal, sync });
+  }
+
+  /**
+   * Reads the object in `fd` from offset 0 — its envelope header, then `payload` (a view on shared
+   * memory), then one probe byte — and checks the envelope for `key` (its 4 digest words) on the
+   * I/O thread. Rejects as {@link write} does.
+   */
+  async readChecked(fd: number, payload: Uint8Array, key: Uint32Array): Promise<CheckedRead> {
+    // postMessage would copy any other buffer, and the bytes read would land in the copy.
+    if (!(payload.buffer instanceof SharedArrayBuffer)) invalidArgument('a checked read needs its payload view on a SharedArrayBuffer (an L1 slot)');
+    return (await this.#run({ op: 'read', fd, payload, key })).read!;
+  }
+
+  #run(fields: NewJob): Promise<IoDone> {
+    const thread = this.#pick();
+    const job = { ...fields, id: this.#nextId++ } as IoJob;
+    return new Promise<IoDone>((resolve, reject) => {
+      if (thread.pending.size === 0) thread.worker.ref();
+      thread.pending.set(job.id, { resolve, reject });
+      thread.worker.postMessage(job);
+    });
+  }
+
+  /**
+   * An idle thread; else a new one while fewer than the limit run and none is still starting
+   * (threads that start at once compete for the cores and all start late); else the one with the
+   * fewest jobs.
+   */
+  #pick(): IoThread {
+    const idle = this.#running.find((t) => t.pending.size === 0);
+    if (idle !== undefined) return idle;
+    if (this.#running.length < this.#threads && this.#running.every((t) => t.ready)) return this.#start();
+    return this.#running.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+  }
+
+  #start(): IoThread {
+    const worker = new Worker(WORKER_URL, { execArgv: [] });
+    const thread: IoThread = { worker, pending: new Map(), ready: false };
+    worker.unref();
+    worker.on('message', (message: IoMessage) => {
+      if ('ready' in message) {
+        thread.ready = true;
+        return;
+      }
+      const done = message;
+      const job = thread.pending.get(done.id);
+      if (job === undefined) return;
+      thread.pending.delete(done.id);
+      if (thread.pending.size === 0) worker.unref();
+      if (done.error === undefined) job.resolve(done);
+      else job.reject(ioError(done.error));
+    });
+    // A thread that fails or ends fails its jobs and leaves the pool; the next job starts another.
+    const lost = (err: Error) => {
+      const at = this.#running.indexOf(thread);
+      if (at !== -1) this.#running.splice(at, 1);
+      for (const job of thread.pending.values()) job.reject(err);
+      thread.pending.clear();
+    };
+    worker.on('error', lost);
+    worker.on('exit', (code) => lost(new Error(`an fs I/O thread exited (code ${code})`)));
+    this.#running.push(thread);
+    return thread;
+  }
+}
+
+let shared: FsIoThreads | undefined;
+
+/**
+ * The I/O threads of this JS thread's fs adapters: one pool, allowed as many threads as the
+ * largest `threads` any adapter asked for.
+ */
+export function sharedIoThreads(threads: number): FsIoThreads {
+  shared ??= new FsIoThreads(threads);
+  shared.allow(threads);
+  return shared;
+}
