@@ -7,7 +7,7 @@
  * exact curves are charted in bench-results/policies.svg.
  */
 import { relative } from 'node:path';
-import { AdaptivePolicy, createEvictionPolicy, type PrefixInfo } from '@kvtier/core/authoring';
+import { AdaptivePolicy, createEvictionPolicy, sizingAdvice, type PrefixInfo } from '@kvtier/core/authoring';
 import { ForwardingPolicy, TRACE_GENERATORS, replayBelady, replayPolicy, replaySampled, type ChunkTrace } from '@kvtier/core/testing';
 import { numberList, parseFlags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
@@ -123,13 +123,10 @@ function writeChart(rows: readonly Row[], traceName: string): void {
 }
 
 /** "this tier hits X% at its size; N chunks would hit Y%", from the default's own miniatures after the replay. */
-function sizingAdvice(trace: ChunkTrace, capacity: number): string {
+function adviceAfterReplay(trace: ChunkTrace, capacity: number): string {
   const policy = new AdaptivePolicy<number>({ capacity });
   replayPolicy(trace, policy, capacity);
-  const curve = policy.curve();
-  const own = curve.find((p) => p.capacity === capacity);
-  const others = curve.filter((p) => p !== own).map((p) => `${p.capacity} chunks would hit ${(p.hitRatio * 100).toFixed(1)}%`);
-  return `at ${capacity} chunks the default (following ${policy.choice}) hits ${((own?.hitRatio ?? 0) * 100).toFixed(1)}% (estimated); ${others.join('; ')}`;
+  return `following ${policy.choice}: ${sizingAdvice(policy.curve(), capacity) ?? 'no estimate'}`;
 }
 
 function printTables(rows: readonly Row[]): void {
@@ -186,7 +183,7 @@ async function run(argv: string[]): Promise<number> {
       `hit ratio = prefix hits / chunk references; default = ${DEFAULT_IS}; belady = farthest next use on the same replay\n\n`,
   );
   printTables(rows);
-  process.stdout.write(`\nsizing: ${sizingAdvice(trace, capacities[Math.floor(capacities.length / 2)])}\n`);
+  process.stdout.write(`\nsizing (adaptive): ${adviceAfterReplay(trace, capacities[Math.floor(capacities.length / 2)])}\n`);
   return 0;
 }
 

@@ -8,7 +8,8 @@ import { L1EventFlag, L1EventKind, type DigestBatch, type L1Usage } from '../l1/
 import { L2EventKind, type L2EventKindCode } from '../l2/events.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, type Metrics } from '../metrics.ts';
-import type { EvictionPolicy, PrefixInfo } from '../policies/eviction.ts';
+import type { CurvePoint, EvictionPolicy, PolicyState, PrefixInfo } from '../policies/eviction.ts';
+import { sizingAdvice } from '../policies/sizing.ts';
 import { callAdapter } from './adapter-call.ts';
 import { keyCount, keyId, keysFromIds } from '../digest-batch.ts';
 
@@ -61,6 +62,39 @@ export interface EvictionContext {
   /** Resolves after `timeoutMs`, or at once when L1 fell back to emergency eviction or stop began. */
   wait(timeoutMs: number): Promise<void>;
   stopped(): boolean;
+}
+
+/** What one tier's eviction policy reports (`KvCache.status().eviction`, the metrics). */
+export interface TierPolicyStatus {
+  /** The policy's registry name (`adaptive`, `arc`, …). */
+  readonly policy: string;
+  /** Keys the policy tracks (resident in the tier, as far as the policy knows). */
+  readonly tracked: number;
+  /** The policy's own state (for `adaptive`: its current choice, switches, recent hit ratios), when it has one. */
+  readonly state?: PolicyState;
+  /** The estimated hit-ratio curve over the tier's size, when the policy keeps one. */
+  readonly curve?: readonly CurvePoint[];
+  /** "this tier hits X% at its size (C chunks); N chunks would hit Y%", once the curve has a point at the tier's size. */
+  readonly advice?: string;
+}
+
+/** Every tier's eviction policy report: L1's and each evicting adapter's. */
+export interface EvictionStatus {
+  readonly l1: TierPolicyStatus;
+  /** One entry per adapter with an `eviction` block, in adapter order. */
+  readonly l2: readonly (TierPolicyStatus & { readonly index: number })[];
+}
+
+/** The report of one policy; the tier's size is the point of the curve marked as its own (`state().capacity`). */
+function policyStatus(policy: EvictionPolicy<string>): TierPolicyStatus {
+  const state = policy.state?.();
+  const curve = policy.curve?.();
+  const capacity = state?.capacity;
+  const advice = curve !== undefined && typeof capacity === 'number' ? sizingAdvice(curve, capacity) : undefined;
+  return {
+    policy: policy.name, tracked: policy.size,
+    ...(state === undefined ? {} : { state }), ...(curve === undefined ? {} : { curve }), ...(advice === undefined ? {} : { advice }),
+  };
 }
 
 /** A digest as a policy key. */
@@ -138,6 +172,14 @@ export class EvictionController {
 
   constructor(ctx: EvictionContext) {
     this.#ctx = ctx;
+  }
+
+  /** What each tier's policy reports now: its name, tracked keys, state, estimated curve and sizing advice. */
+  status(): EvictionStatus {
+    return {
+      l1: policyStatus(this.#ctx.l1Policy),
+      l2: this.#ctx.l2.map((t) => ({ index: t.index, ...policyStatus(t.policy) })),
+    };
   }
 
   /** Runs cycles until stopped. */

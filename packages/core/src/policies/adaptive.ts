@@ -17,7 +17,8 @@
  * The tier's capacity is the `capacity` option, or the largest resident count seen.
  */
 import { ArcPolicy } from './arc.ts';
-import { checkEvictionOptions, type EvictionPolicy, type EvictionPolicyOptions, type PolicyState, type PrefixInfo } from './eviction.ts';
+import { checkEvictionOptions, type CurvePoint, type EvictionPolicy, type EvictionPolicyOptions, type PolicyState, type PrefixInfo } from './eviction.ts';
+import { LruPolicy } from './lru.ts';
 import { HIT, MISSED, Miniature, NOT_SAMPLED } from './miniature.ts';
 import type { QueuedPolicy } from './queued-policy.ts';
 import { S3FifoPolicy } from './s3fifo.ts';
@@ -41,19 +42,12 @@ const CHECK_REFERENCES = 1000;
 /** The strategies `adaptive` chooses between. */
 const CANDIDATES: readonly { name: string; make: <K>(options?: EvictionPolicyOptions) => QueuedPolicy<K> }[] = [
   { name: 'tree_arc', make: (options) => new ArcPolicy(options, true) },
+  { name: 'tree_lru', make: (options) => new LruPolicy(options, true) },
   { name: 'tree_s3fifo', make: (options) => new S3FifoPolicy(options, true) },
 ];
 
 /** The names of the strategies `adaptive` chooses between. */
 export const ADAPTIVE_CANDIDATES: readonly string[] = CANDIDATES.map((c) => c.name);
-
-/** One point of a tier's estimated hit-ratio curve. */
-export interface CurvePoint {
-  /** Cache size in keys. */
-  readonly capacity: number;
-  /** Estimated hit ratio at that size (per-chunk hits of the sampled references). */
-  readonly hitRatio: number;
-}
 
 /** The default policy: the best of its candidates, chosen online. */
 export class AdaptivePolicy<K> implements EvictionPolicy<K> {

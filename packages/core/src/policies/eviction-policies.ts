@@ -11,6 +11,7 @@ const registry = new PolicyRegistry<EvictionPolicyFactory>('eviction');
 registry.register('lru', <K>(options?: EvictionPolicyOptions) => new LruPolicy<K>(options));
 registry.register('arc', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options));
 registry.register('s3fifo', <K>(options?: EvictionPolicyOptions) => new S3FifoPolicy<K>(options));
+registry.register('tree_lru', <K>(options?: EvictionPolicyOptions) => new LruPolicy<K>(options, true));
 registry.register('tree_arc', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options, true));
 registry.register('tree_s3fifo', <K>(options?: EvictionPolicyOptions) => new S3FifoPolicy<K>(options, true));
 registry.register('adaptive', <K>(options?: EvictionPolicyOptions) => new AdaptivePolicy<K>(options));

@@ -1,4 +1,8 @@
-/** Least recently used, prefix-aware: one queue, oldest at the head. */
+/**
+ * Least recently used, prefix-aware: one queue, oldest at the head. `tree_lru` is the same with
+ * the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the LRU end moves to the MRU end,
+ * and unreused request tails leave first.
+ */
 import { checkEvictionOptions, type EvictionPolicyOptions } from './eviction.ts';
 import { NONE } from './key-queues.ts';
 import { QueuedPolicy } from './queued-policy.ts';
@@ -10,11 +14,16 @@ const QUEUE = 0;
  * first, so a prefix outlives its suffix (LMCache evicted the head of a batch first).
  */
 export class LruPolicy<K> extends QueuedPolicy<K> {
-  readonly name = 'lru';
+  readonly name: string;
 
-  /** @param options - `capacity` only preallocates */
-  constructor(options?: EvictionPolicyOptions) {
-    super(1, checkEvictionOptions('lru', options));
+  /**
+   * @param options - `capacity` only preallocates
+   * @param tree - follow the prefix tree (`tree_lru`)
+   */
+  constructor(options?: EvictionPolicyOptions, tree = false) {
+    const name = tree ? 'tree_lru' : 'lru';
+    super(1, checkEvictionOptions(name, options), tree);
+    this.name = name;
   }
 
   protected get residents(): number {
@@ -46,8 +55,17 @@ export class LruPolicy<K> extends QueuedPolicy<K> {
   }
 
   protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
-    for (let node = this.queues.head(QUEUE); node !== NONE && out.length < count; node = this.queues.next(node)) {
-      if (eligible(this.queues.key(node))) this.propose(node, out);
+    for (let node = this.queues.head(QUEUE); node !== NONE && out.length < count;) {
+      // Read before a second chance moves the node to the MRU end.
+      const next = this.queues.next(node);
+      if (eligible(this.queues.key(node))) {
+        if (this.isLeaf(node)) this.propose(node, out);
+        else if (!this.spare(node)) {
+          node = next;
+          continue;
+        }
+      }
+      node = next;
     }
   }
 }
