@@ -1,7 +1,7 @@
 /**
  * Least recently used, prefix-aware: one queue, oldest at the head. `tree_lru` is the same with
- * the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the LRU end moves to the MRU end,
- * and unreused request tails leave first.
+ * the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the LRU end is parked until it is a
+ * leaf again, and unreused request tails leave first.
  */
 import { checkEvictionOptions, type EvictionPolicyOptions } from './eviction.ts';
 import { NONE } from './key-queues.ts';
@@ -56,14 +56,11 @@ export class LruPolicy<K> extends QueuedPolicy<K> {
 
   protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
     for (let node = this.queues.head(QUEUE); node !== NONE && out.length < count;) {
-      // Read before a second chance moves the node to the MRU end.
+      // Read before parking takes the node out of the list.
       const next = this.queues.next(node);
       if (eligible(this.queues.key(node))) {
         if (this.isLeaf(node)) this.propose(node, out);
-        else if (!this.spare(node)) {
-          node = next;
-          continue;
-        }
+        else this.park(node);
       }
       node = next;
     }
