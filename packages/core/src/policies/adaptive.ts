@@ -100,7 +100,7 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
   }
 
   created(keys: readonly K[], tree?: PrefixInfo<K>): void {
-    this.#reference(keys, tree?.tails);
+    this.#reference(keys, tree?.tails, tree?.parents[0]);
     this.#active.created(keys, tree);
     if (this.#active.size > this.#peak) this.#peak = this.#active.size;
   }
@@ -146,7 +146,7 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     });
   }
 
-  #reference(keys: readonly K[], tails: readonly boolean[] | undefined): void {
+  #reference(keys: readonly K[], tails: readonly boolean[] | undefined, parent?: K): void {
     const capacity = this.capacity;
     // A learned capacity resizes the miniatures as it doubles, not at every new peak.
     if (capacity > 0 && (this.#sizedFor === 0 || capacity >= 2 * this.#sizedFor || (this.#capacityOption !== undefined && capacity !== this.#sizedFor))) {
@@ -159,8 +159,8 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     for (let i = 0; i < keys.length; i++) hashes[i] = sampleHash(keys[i]);
     hashes.length = keys.length;
     const before = this.#candidates[0].references;
-    for (const m of this.#candidates) m.reference(keys, hashes, tails);
-    for (const m of this.#sizing) m.reference(keys, hashes, tails);
+    for (const m of this.#candidates) m.reference(keys, hashes, tails, undefined, parent);
+    for (const m of this.#sizing) m.reference(keys, hashes, tails, undefined, parent);
     this.#pair(keys.length);
     this.#sinceCheck += this.#candidates[0].references - before;
     if (this.#sinceCheck >= CHECK_REFERENCES) {
