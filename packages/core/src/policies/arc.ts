@@ -32,8 +32,6 @@ const B1 = 2;
 /** Ghosts evicted from T2. */
 const B2 = 3;
 
-const RESIDENT_QUEUES = [T1, T2];
-
 /** Adaptive Replacement Cache: balances recency (T1) against frequency (T2) by ghost hits. */
 export class ArcPolicy<K> extends GhostPolicy<K> {
   readonly name: string;
@@ -53,9 +51,6 @@ export class ArcPolicy<K> extends GhostPolicy<K> {
     return this.queues.length(T1) + this.queues.length(T2);
   }
 
-  protected get residentQueues(): readonly number[] {
-    return RESIDENT_QUEUES;
-  }
 
   /** ARC's p: how many keys T1 (recency) may hold before victims come from T2 (frequency). */
   get recencyTarget(): number {

@@ -30,9 +30,6 @@ export class LruPolicy<K> extends QueuedPolicy<K> {
     return this.queues.length(QUEUE);
   }
 
-  protected get residentQueues(): readonly number[] {
-    return [QUEUE];
-  }
 
   protected isResident(): boolean {
     return true;

@@ -21,15 +21,6 @@ const ALWAYS = (): boolean => true;
 /** The tail and parked queues' index when the policy is not tree-aware: no queue has it. */
 const NO_QUEUE = -1;
 
-/** Resident keys from the most evictable to the least, with what is known of their tree. */
-export interface ResidentOrder<K> {
-  readonly keys: K[];
-  readonly parents: (K | undefined)[];
-  readonly tails: boolean[];
-  /** `frequent[i]`: the key was in a queue of keys used more than once (ARC's T2, S3-FIFO's main). */
-  readonly frequent: boolean[];
-}
-
 /** Base of the list-based policies; subclasses say where keys go and which leave first. */
 export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
   abstract readonly name: string;
@@ -66,8 +57,6 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
 
   /** Resident keys in the subclass's own queues (the tail and parked queues are counted by {@link size}). */
   protected abstract get residents(): number;
-  /** The subclass's resident queues, the most evictable first (for {@link residentOrder}). */
-  protected abstract get residentQueues(): readonly number[];
   /** Whether a live node in one of the subclass's queues is resident (not a ghost). */
   protected abstract isResident(node: number): boolean;
   /** A key entered: `node` is its node, or {@link NONE} when the policy did not know it. */
@@ -133,6 +122,18 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
     }
   }
 
+  /**
+   * Keys that left as victims another policy chose over the same keys (`adaptive`'s followers):
+   * like {@link removed}, but each leaves the ghost a victim of this policy would.
+   */
+  evicted(keys: readonly K[]): void {
+    for (const key of keys) {
+      const node = this.queues.find(key);
+      if (node !== NONE && this.#resident(node)) this.queues.setProposed(node, true);
+    }
+    this.removed(keys);
+  }
+
   victims(ratio: number, eligible: (key: K) => boolean = ALWAYS): K[] {
     // A victim still here was not deletable (locked, pinned: in use right now): give it the
     // newest place in its queue so the same keys do not head every later cycle.
@@ -153,29 +154,6 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
     for (const key of out) this.queues.setProposed(this.queues.find(key), true);
     this.#proposed = out.slice();
     return out;
-  }
-
-  /**
-   * Resident keys from the most evictable to the least (the tail queue, the subclass's queues in
-   * order, then parked non-leaves), with their parents and tail marks: what another policy needs
-   * to take over.
-   */
-  residentOrder(): ResidentOrder<K> {
-    const keys: K[] = [];
-    const parents: (K | undefined)[] = [];
-    const tails: boolean[] = [];
-    const frequent: boolean[] = [];
-    const queues = this.#tail === NO_QUEUE ? this.residentQueues : [this.#tail, ...this.residentQueues, this.#parked];
-    for (const queue of queues) {
-      for (let node = this.queues.head(queue); node !== NONE; node = this.queues.next(node)) {
-        const home = queue === this.#parked ? this.#origin[node] : queue;
-        keys.push(this.queues.key(node));
-        parents.push(this.#forest?.parentOf(node));
-        tails.push(queue === this.#tail);
-        frequent.push(home !== this.#tail && home !== this.residentQueues[0]);
-      }
-    }
-    return { keys, parents, tails, frequent };
   }
 
   /** Whether a resident node may be evicted by the tree rule: always, unless the policy is tree-aware. */

@@ -31,8 +31,6 @@ const SMALL_SHARE = 0.1;
 /** The access counter's cap (two bits). */
 const MAX_FREQUENCY = 3;
 
-const RESIDENT_QUEUES = [SMALL, MAIN];
-
 /** A cursor over one queue that survives the queue changing behind it during a scan. */
 interface Scan {
   /** The last node the scan left in place, or NONE before the first. */
@@ -59,9 +57,6 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
     return this.queues.length(SMALL) + this.queues.length(MAIN);
   }
 
-  protected get residentQueues(): readonly number[] {
-    return RESIDENT_QUEUES;
-  }
 
   /** Number of keys in the small queue (new keys not yet proven). */
   get smallSize(): number {
