@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, KvtierError } from '../src/errors.ts';
 import { AdaptivePolicy, SIZING_SCALES } from '../src/policies/adaptive.ts';
+import { ArcPolicy } from '../src/policies/arc.ts';
 import { createEvictionPolicy } from '../src/policies/eviction-policies.ts';
 import { HIT, MISSED, Miniature } from '../src/policies/miniature.ts';
 import { replayPolicy } from '../src/policies/replay.ts';
@@ -79,6 +80,26 @@ test('a miniature follows the prefix tree of its tracked keys: an ancestor outli
   assert.is(m.outcome(0), HIT, '1 stayed: 2 and 3 descend from it, 3 (the oldest leaf) went');
   ref([3]);
   assert.is(m.outcome(0), MISSED);
+});
+
+test('a candidate told of the chosen one\'s victims keeps their ghosts, as if it had evicted them', () => {
+  const ghostHit = (leave: (p: ArcPolicy<number>) => void): number => {
+    const p = new ArcPolicy<number>({ capacity: 4 }, true);
+    p.created([1]);
+    leave(p);
+    p.created([1]);
+    return p.recencyTarget;
+  };
+  assert.ok(ghostHit((p) => p.evicted([1])) > 0, 'a B1 ghost hit raised p');
+  assert.is(ghostHit((p) => p.removed([1])), 0, 'a plain removal leaves no ghost');
+});
+
+test('until it switches, adaptive evicts exactly what its first candidate alone would', () => {
+  const trace = TRACE_GENERATORS.chat({ requests: 1500 });
+  const policy = new AdaptivePolicy<number>({ capacity: 1000 });
+  const hit = replayPolicy(trace, policy, 1000).hitRatio;
+  assert.is(policy.switches, 0, 'the trace is too short for a confident lead');
+  assert.is(hit, replayPolicy(trace, createEvictionPolicy<number>('tree_arc', { capacity: 1000 }), 1000).hitRatio);
 });
 
 test('adaptive follows tree_s3fifo where it clearly wins (a scan over a hot set, large cache) and keeps its keys', () => {
