@@ -124,6 +124,13 @@ class EventRuns {
   #tails: boolean[] = [];
   /** The parent an L1 PARENT record announced for the next created key. */
   #announced: string | undefined;
+  /**
+   * The last event's key, kind and batch, kept across {@link flush}: a drain can end inside a
+   * batch, and the next drain's first event may follow it (FOLLOWS).
+   */
+  #lastId: string | undefined;
+  #lastKind = 0;
+  #lastBatch = -1;
 
   constructor(apply: (kind: number, ids: string[], tree: PrefixInfo<string>) => void, linkOf: (id: string) => Link | undefined = () => undefined) {
     this.#apply = apply;
@@ -139,7 +146,10 @@ class EventRuns {
     if (this.#ids.length > 0 && (kind !== this.#kind || batch !== this.#batch)) this.flush();
     const id = idOf(digest);
     const link = this.#linkOf(id);
-    const previous = this.#ids.length > 0 ? this.#ids[this.#ids.length - 1] : undefined;
+    const previous = kind === this.#lastKind && batch === this.#lastBatch ? this.#lastId : undefined;
+    this.#lastId = id;
+    this.#lastKind = kind;
+    this.#lastBatch = batch;
     this.#kind = kind;
     this.#batch = batch;
     this.#ids.push(id);
@@ -169,6 +179,8 @@ export class EvictionController {
    */
   readonly #links = new Map<string, Link>();
   #lastReconcile = 0;
+  /** L1's event runs: one for the controller's life, so that a batch split across drains keeps its parents. */
+  readonly #l1Runs = new EventRuns((kind, ids, tree) => this.#applyL1(kind, ids, tree));
 
   constructor(ctx: EvictionContext) {
     this.#ctx = ctx;
@@ -204,24 +216,26 @@ export class EvictionController {
   }
 
   #drainL1(): void {
+    this.#ctx.l1.drainEvents((kind, digest, batch, flags) => this.#l1Runs.add(kind, digest, batch, flags));
+    this.#l1Runs.flush();
+  }
+
+  /** Applies one run of L1 events to the L1 policy. */
+  #applyL1(kind: number, ids: string[], tree: PrefixInfo<string>): void {
     const policy = this.#ctx.l1Policy;
-    const runs = new EventRuns((kind, ids, tree) => {
-      if (kind === L1EventKind.CREATED) {
-        ids.forEach((id, i) => {
-          this.#l1Known.add(id);
-          this.#links.set(id, { parent: tree.parents[i], tail: tree.tails[i] });
-        });
-        policy.created(ids, tree);
-      } else if (kind === L1EventKind.TOUCHED) {
-        policy.touched(ids);
-      } else {
-        for (const id of ids) this.#l1Known.delete(id);
-        this.#forgetLinks(ids);
-        policy.removed(ids);
-      }
-    });
-    this.#ctx.l1.drainEvents((kind, digest, batch, flags) => runs.add(kind, digest, batch, flags));
-    runs.flush();
+    if (kind === L1EventKind.CREATED) {
+      ids.forEach((id, i) => {
+        this.#l1Known.add(id);
+        this.#links.set(id, { parent: tree.parents[i], tail: tree.tails[i] });
+      });
+      policy.created(ids, tree);
+    } else if (kind === L1EventKind.TOUCHED) {
+      policy.touched(ids);
+    } else {
+      for (const id of ids) this.#l1Known.delete(id);
+      this.#forgetLinks(ids);
+      policy.removed(ids);
+    }
   }
 
   /** Drops the links of keys that no tier's policy tracks any more. */
