@@ -66,4 +66,32 @@ for (const [policy, kept] of [['tree_arc', [0, 8]], ['arc', [8, 16]]] as const) 
   }, [], { l1Eviction: { policy, watermark: 0.25, ratio: 0.5 } }));
 }
 
+/**
+ * The eviction worker reports each tier's policy through status() and the metrics: L1 under
+ * `adaptive` (its choice and sizing advice at L1's 16 slots), the mock adapter under `lru` (no
+ * state of its own). Two requests of 8 chunks, the second read back: every created key is tracked.
+ */
+test('status() and the metrics report each tier\'s eviction policy, adaptive\'s choice and its sizing advice', () => withCache(async (cache) => {
+  const keys = makeKeys(8);
+  writeKeys(cache, keys);
+  await cache.flush({ timeoutMs: 10_000 });
+  await eventually(async () => (await cache.status()).eviction?.l1.tracked === 8, 'the L1 policy tracks the 8 objects');
+  await eventually(async () => (await cache.status()).eviction?.l2[0]?.tracked === 8, 'the L2 policy tracks the 8 stored keys');
+  const { eviction } = await cache.status();
+  assert.ok(eviction !== undefined, 'the eviction worker answered');
+  const { l1, l2 } = eviction;
+  assert.is(l1.policy, 'adaptive');
+  assert.ok(['tree_arc', 'tree_lru', 'tree_s3fifo'].includes(String(l1.state?.choice)), `choice ${String(l1.state?.choice)}`);
+  assert.is(l1.state?.capacity, 16, 'sized to L1\'s slots');
+  assert.equal(l1.curve?.map((p) => p.capacity), [8, 16, 32, 64]);
+  assert.match(l1.advice ?? '', /^this tier hits \d+\.\d% at its size \(16 chunks\); 8 chunks would hit \d+\.\d%; 32 chunks would hit \d+\.\d%; 64 chunks would hit \d+\.\d%$/);
+  assert.equal(l2, [{ index: 0, policy: 'lru', tracked: 8 }]);
+  const text = await cache.metrics();
+  assert.match(text, new RegExp(`^kvtier_eviction_policy_info\\{tier="l1",policy="adaptive",choice="${String(l1.state?.choice)}"\\} 1$`, 'm'));
+  assert.match(text, /^kvtier_eviction_policy_info\{tier="l2",adapter="0",policy="lru"\} 1$/m);
+  assert.match(text, /^kvtier_eviction_tracked_keys\{tier="l2",adapter="0"\} 8$/m);
+  assert.match(text, /^kvtier_eviction_policy_state\{tier="l1",field="switches"\} 0$/m);
+  assert.match(text, /^kvtier_eviction_estimated_hit_ratio\{tier="l1",capacity="64"\} [0-9.e-]+$/m);
+}, [{ type: 'mock', capacityBytes: 64 * OBJECT_BYTES, eviction: { policy: 'lru', watermark: 0.9, ratio: 0.1 } }], { l1: L1, l1Eviction: { policy: 'adaptive', watermark: 0.9, ratio: 0.1 } }));
+
 test.run();

@@ -66,12 +66,15 @@ test('policies --json: every policy and Belady per capacity, Belady the limit; e
   const out = await json(['policies', '--capacity', '3000']);
   assert.equal(out.capacities, [3000]);
   const r = out.results['3000'];
-  assert.equal(Object.keys(r).sort(), ['belady', 'hit', 'ns', 'sampled', 'shallow']);
-  const names = ['arc', 'default', 'lru', 's3fifo', 'tree_arc', 'tree_s3fifo'];
+  assert.equal(Object.keys(r).sort(), ['belady', 'hit', 'ns', 'sampled', 'shallow', 'spread']);
+  const names = ['adaptive', 'arc', 'default', 'lru', 's3fifo', 'tree_arc', 'tree_lru', 'tree_s3fifo'];
   for (const field of ['hit', 'ns', 'sampled', 'shallow']) assert.equal(Object.keys(r[field]).sort(), names, field);
+  for (const field of ['ns', 'nsVsLru']) assert.equal(Object.keys(r.spread[field]).sort(), names, `spread.${field}`);
   for (const name of names) {
     assert.ok(r.hit[name] > 0 && r.hit[name] <= r.belady, `${name} ${r.hit[name]} vs belady ${r.belady}`);
     assert.ok(r.ns[name] > 0, `${name} costs something`);
+    const { min, median, max } = r.spread.ns[name];
+    assert.ok(min <= median && median <= max && median === r.ns[name], `${name} ns spread ${min} ${median} ${max}, headline ${r.ns[name]}`);
     assert.ok(Math.abs(r.sampled[name] - r.hit[name]) < 0.05, `${name} sampled ${r.sampled[name]} vs exact ${r.hit[name]}`);
   }
 });

@@ -30,7 +30,7 @@ export {
   victimCount, ratioForCount, createEvictionPolicy, evictionPolicyNames, registerEvictionPolicy,
   LruPolicy, ArcPolicy, S3FifoPolicy, NoopPolicy, AdaptivePolicy,
   createStorePolicy, registerStorePolicy, storePolicyNames, createPrefetchPolicy, registerPrefetchPolicy, prefetchPolicyNames,
-  type EvictionPolicy, type EvictionPolicyFactory, type EvictionPolicyOptions, type PrefixInfo, type PolicyState, type StorePolicy, type StorePolicyFactory,
+  type EvictionPolicy, type EvictionPolicyFactory, type EvictionPolicyOptions, type PrefixInfo, type PolicyState, type CurvePoint, sizingAdvice, type StorePolicy, type StorePolicyFactory,
   type AdapterLookup, type PrefetchLookups, type PrefetchPolicy, type PrefetchPolicyFactory,
   registerPolicyModule, registeredPolicyModules, type PolicyModule,
 } from './policies/index.ts';

@@ -7,6 +7,7 @@ import { MAX_ADAPTERS } from './limits.ts';
 import { WordLayout } from './shm/region.ts';
 import { invalidArgument } from './errors.ts';
 import { mergeExpositions } from './exposition.ts';
+import type { EvictionStatus, TierPolicyStatus } from './controllers/eviction.ts';
 
 function describeBuffer(buffer: unknown): string {
   return buffer instanceof SharedArrayBuffer ? `${buffer.byteLength} bytes` : `a ${Object.prototype.toString.call(buffer).slice(8, -1)}`;
@@ -118,6 +119,26 @@ export interface MetricsGauges {
   readonly l1EmergencyEvictions: number;
   /** Events dropped on full rings: L1's, then each adapter's L2 ring in index order. */
   readonly droppedEvents: { readonly l1: number; readonly l2: readonly number[] };
+  /** Each tier's eviction policy report, when the eviction worker answered. */
+  readonly eviction?: EvictionStatus;
+}
+
+/** The eviction policy families: per tier, labelled `tier="l1"` or `tier="l2",adapter="i"`. */
+function evictionLines(status: EvictionStatus): string[] {
+  const tiers: [string, TierPolicyStatus][] = [['tier="l1"', status.l1], ...status.l2.map((t): [string, TierPolicyStatus] => [`tier="l2",adapter="${t.index}"`, t])];
+  const out = [
+    '# HELP kvtier_eviction_policy_info The eviction policy of each tier, and the strategy it follows now (adaptive).', '# TYPE kvtier_eviction_policy_info gauge',
+    ...tiers.map(([l, t]) => `kvtier_eviction_policy_info{${l},policy="${t.policy}"${typeof t.state?.choice === 'string' ? `,choice="${t.state.choice}"` : ''}} 1`),
+    '# HELP kvtier_eviction_tracked_keys Keys each tier\'s eviction policy tracks.', '# TYPE kvtier_eviction_tracked_keys gauge',
+    ...tiers.map(([l, t]) => `kvtier_eviction_tracked_keys{${l}} ${t.tracked}`),
+    '# HELP kvtier_eviction_policy_state Numeric fields of each tier\'s policy state (adaptive: switches, capacity, recent hit ratio per candidate).', '# TYPE kvtier_eviction_policy_state gauge',
+  ];
+  for (const [l, t] of tiers) {
+    for (const [field, value] of Object.entries(t.state ?? {})) if (typeof value === 'number') out.push(`kvtier_eviction_policy_state{${l},field="${field}"} ${value}`);
+  }
+  out.push('# HELP kvtier_eviction_estimated_hit_ratio Sampled estimate of each tier\'s hit ratio at a capacity in keys (its own and others, for sizing).', '# TYPE kvtier_eviction_estimated_hit_ratio gauge');
+  for (const [l, t] of tiers) for (const p of t.curve ?? []) out.push(`kvtier_eviction_estimated_hit_ratio{${l},capacity="${p.capacity}"} ${p.hitRatio}`);
+  return out;
 }
 
 /** The shared metric cells. Construct once on the main thread; attach in workers with the buffer. */
@@ -235,6 +256,7 @@ export class Metrics {
     gauges.l2.forEach((u, a) => out.push(`kvtier_l2_used_bytes{adapter="${a}"} ${u.usedBytes}`));
     out.push('# HELP kvtier_l2_capacity_bytes Capacity per adapter (-1 unknown).', '# TYPE kvtier_l2_capacity_bytes gauge');
     gauges.l2.forEach((u, a) => out.push(`kvtier_l2_capacity_bytes{adapter="${a}"} ${u.capacityBytes}`));
+    if (gauges.eviction !== undefined) out.push(...evictionLines(gauges.eviction));
     let lastName = '';
     HISTOGRAM_DEFS.forEach((def, id) => {
       if (def.name !== lastName) out.push(`# HELP ${def.name} ${def.help}`, `# TYPE ${def.name} histogram`);

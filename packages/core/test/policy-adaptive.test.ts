@@ -5,8 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, KvtierError } from '../src/errors.ts';
 import { AdaptivePolicy, SIZING_SCALES } from '../src/policies/adaptive.ts';
+import { ArcPolicy } from '../src/policies/arc.ts';
 import { createEvictionPolicy } from '../src/policies/eviction-policies.ts';
-import { Miniature } from '../src/policies/miniature.ts';
+import { HIT, MISSED, Miniature } from '../src/policies/miniature.ts';
 import { replayPolicy } from '../src/policies/replay.ts';
 import { replaySampled } from '../src/policies/sampled-replay.ts';
 import { miniatureRate, sampleHash } from '../src/policies/sampling.ts';
@@ -66,6 +67,41 @@ test('on RAG (a hot shallow prompt) tracking shallow chunks brings the sampled e
 
 // Its hit ratio on this short trace stays below both candidates' (the switch comes late and costs
 // what tree_arc had learned): see docs/core/policies.md, which is why `default` is not adaptive.
+test('a miniature follows the prefix tree of its tracked keys: an ancestor outlives its descendants, across batches', () => {
+  const m = new Miniature<number>(createEvictionPolicy<number>('tree_lru'), 1, 1);
+  m.resize(4);
+  const ref = (keys: number[], parent?: number): void => m.reference(keys, keys.map(() => 0), undefined, undefined, parent);
+  ref([1]);
+  ref([2], 1);
+  ref([3], 2);
+  ref([9]);
+  ref([8]);
+  ref([1]);
+  assert.is(m.outcome(0), HIT, '1 stayed: 2 and 3 descend from it, 3 (the oldest leaf) went');
+  ref([3]);
+  assert.is(m.outcome(0), MISSED);
+});
+
+test('a candidate told of the chosen one\'s victims keeps their ghosts, as if it had evicted them', () => {
+  const ghostHit = (leave: (p: ArcPolicy<number>) => void): number => {
+    const p = new ArcPolicy<number>({ capacity: 4 }, true);
+    p.created([1]);
+    leave(p);
+    p.created([1]);
+    return p.recencyTarget;
+  };
+  assert.ok(ghostHit((p) => p.evicted([1])) > 0, 'a B1 ghost hit raised p');
+  assert.is(ghostHit((p) => p.removed([1])), 0, 'a plain removal leaves no ghost');
+});
+
+test('until it switches, adaptive evicts exactly what its first candidate alone would', () => {
+  const trace = TRACE_GENERATORS.chat({ requests: 1500 });
+  const policy = new AdaptivePolicy<number>({ capacity: 1000 });
+  const hit = replayPolicy(trace, policy, 1000).hitRatio;
+  assert.is(policy.switches, 0, 'the trace is too short for a confident lead');
+  assert.is(hit, replayPolicy(trace, createEvictionPolicy<number>('tree_arc', { capacity: 1000 }), 1000).hitRatio);
+});
+
 test('adaptive follows tree_s3fifo where it clearly wins (a scan over a hot set, large cache) and keeps its keys', () => {
   const trace = TRACE_GENERATORS.scan({ requests: 8000 });
   const policy = new AdaptivePolicy<number>({ capacity: 10_000 });
@@ -94,6 +130,7 @@ test('adaptive reports its choice, its candidates and a sizing curve', () => {
   assert.is(state.capacity, 2000);
   assert.type(state['recentHitRatio.tree_arc'], 'number');
   assert.type(state['recentHitRatio.tree_s3fifo'], 'number');
+  assert.type(state['recentHitRatio.tree_lru'], 'number');
   const curve = policy.curve();
   assert.equal(curve.map((p) => p.capacity), [1000, 2000, 4000, 8000]);
   assert.is(curve.length, SIZING_SCALES.length + 1);

@@ -16,7 +16,7 @@ const isError = (code: string, pattern: RegExp) => (e: unknown): boolean =>
   e instanceof KvtierError && e.code === code && pattern.test(e.message);
 
 test('eviction: the built-in names are registered', () => {
-  assert.equal(evictionPolicyNames(), ['adaptive', 'arc', 'default', 'lru', 'noop', 's3fifo', 'tree_arc', 'tree_s3fifo']);
+  assert.equal(evictionPolicyNames(), ['adaptive', 'arc', 'default', 'lru', 'noop', 's3fifo', 'tree_arc', 'tree_lru', 'tree_s3fifo']);
 });
 
 test('eviction: each name builds its class', () => {
@@ -29,6 +29,8 @@ test('eviction: each name builds its class', () => {
   assert.instance(createEvictionPolicy('tree_arc'), ArcPolicy);
   assert.is(createEvictionPolicy('tree_s3fifo').name, 'tree_s3fifo');
   assert.instance(createEvictionPolicy('tree_s3fifo'), S3FifoPolicy);
+  assert.is(createEvictionPolicy('tree_lru').name, 'tree_lru');
+  assert.instance(createEvictionPolicy('tree_lru'), LruPolicy);
 });
 
 test('eviction: default is ARC, a fresh instance each time', () => {
@@ -45,7 +47,7 @@ test('eviction: options reach the policy', () => {
 });
 
 test('eviction: an unknown name is a CONFIG error naming it and the known names', () => {
-  assert.throws(() => createEvictionPolicy('mru'), isError(ErrorCode.CONFIG, /unknown eviction policy 'mru' \(known: adaptive, arc, default, lru, noop, s3fifo, tree_arc, tree_s3fifo\)/));
+  assert.throws(() => createEvictionPolicy('mru'), isError(ErrorCode.CONFIG, /unknown eviction policy 'mru' \(known: adaptive, arc, default, lru, noop, s3fifo, tree_arc, tree_lru, tree_s3fifo\)/));
 });
 
 test('eviction: a registered policy is built by name with the options given', () => {

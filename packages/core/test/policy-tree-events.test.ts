@@ -3,7 +3,7 @@
 // already cached) and mark the batch's last key, and the eviction controller passes both on.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EvictionController } from '../src/controllers/eviction.ts';
+import { EvictionController, type EvictionL1 } from '../src/controllers/eviction.ts';
 import type { L1Manager } from '../src/l1/l1-manager.ts';
 import type { DigestBatch } from '../src/l1/api.ts';
 import { keyId } from '../src/digest-batch.ts';
@@ -35,7 +35,7 @@ function writeMissing(l1: L1Manager, batch: DigestBatch): void {
   l1.finishWrite(batch);
 }
 
-function controller(l1: L1Manager, policy: EvictionPolicy<string>): EvictionController {
+function controller(l1: EvictionL1, policy: EvictionPolicy<string>): EvictionController {
   return new EvictionController({
     l1, l1Policy: policy, l1Eviction: { watermark: 1, ratio: 0.25 }, l2: [], metrics: metrics(),
     adapterCallTimeoutMs: 1000, intervalMs: 10, reconcileIntervalMs: 60_000, wait: async () => {}, stopped: () => false,
@@ -68,6 +68,39 @@ test('a gap in a batch (a cached key in the middle) still names the right parent
   const { policy, id } = await twoRequests(4, [1, 2]);
   assert.equal(policy.batches[1].ids, [id(0), id(2), id(3)]);
   assert.equal(policy.batches[1].tree?.parents, [undefined, id(1), id(2)]);
+});
+
+/**
+ * A real L1 whose event drains stop after `first` events, the rest coming with the next drain:
+ * what a drain racing a batch call sees.
+ */
+function splitDrains(l1: L1Manager, first: number): EvictionL1 {
+  const pending: [number, Uint32Array, number, number][] = [];
+  let limit = first;
+  return {
+    usage: () => l1.usage(), liveKeys: () => l1.liveKeys(), isEvictable: (k, i) => l1.isEvictable(k, i),
+    evict: (k) => l1.evict(k), expireLeases: () => l1.expireLeases(),
+    drainEvents(onEvent) {
+      l1.drainEvents((kind, key, batch, flags) => { pending.push([kind, key.slice(), batch, flags]); });
+      const handed = pending.splice(0, limit);
+      limit = Infinity;
+      for (const [kind, key, batch, flags] of handed) onEvent(kind, key, batch, flags);
+      return handed.length;
+    },
+  };
+}
+
+test('a batch call whose events are drained in two cycles keeps its parents across the split', async () => {
+  const l1 = smallL1(16);
+  const policy = new Recording();
+  const c = controller(splitDrains(l1, 4), policy);
+  const all = keys(...ids(8));
+  writeMissing(l1, all);
+  await c.cycle();
+  await c.cycle();
+  const id = (i: number): string => keyId(all, i);
+  assert.equal(policy.batches.map((b) => b.ids), [[id(0), id(1), id(2), id(3)], [id(4), id(5), id(6), id(7)]]);
+  assert.equal(policy.batches[1].tree?.parents, [id(3), id(4), id(5), id(6)], 'key 4 follows key 3 of the previous drain');
 });
 
 test('a tree-aware L1 policy fed by the controller never evicts a cached parent before its child', async () => {

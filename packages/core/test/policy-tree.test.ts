@@ -1,15 +1,15 @@
-// tree_arc and tree_s3fifo: victims are leaves of the cached prefix tree (no orphans, ever), an
+// tree_lru, tree_arc and tree_s3fifo: victims are leaves of the cached prefix tree (no orphans, ever), an
 // unreused request tail leaves first, a reused one joins the policy, and a policy that is given
 // no tree information behaves as a plain (tail-less, parent-less) one.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createEvictionPolicy } from '../src/policies/eviction-policies.ts';
-import type { EvictionPolicy, PrefixInfo } from '../src/policies/eviction.ts';
+import { ratioForCount, type EvictionPolicy, type PrefixInfo } from '../src/policies/eviction.ts';
 import { ForwardingPolicy } from '../src/policies/forwarding.ts';
 import { replayPolicy, type ChunkTrace } from '../src/policies/replay.ts';
 import { TRACE_GENERATORS } from '../src/traces/generators.ts';
 
-const TREE_POLICIES = ['tree_arc', 'tree_s3fifo'] as const;
+const TREE_POLICIES = ['tree_lru', 'tree_arc', 'tree_s3fifo'] as const;
 
 /** A request of keys `keys` (prefix order), created with parents and its tail marked. */
 function request(p: EvictionPolicy<number>, keys: number[], tail = true): void {
@@ -60,6 +60,22 @@ for (const name of TREE_POLICIES) {
     assert.ok(classic.orphans > 0, 'the check can fail: the classic policy leaves orphans');
   });
 
+  test(`${name}: evicting a 300-chunk chain one victim at a time steps over each non-leaf a bounded number of times`, () => {
+    const n = 300;
+    const p = createEvictionPolicy<number>(name, { capacity: 1000 });
+    request(p, Array.from({ length: n }, (_, i) => i + 1), false);
+    let steps = 0;
+    const eligible = (): boolean => { steps++; return true; };
+    for (let i = n; i >= 1; i--) {
+      const victims = p.victims(ratioForCount(1, p.size), eligible);
+      assert.equal(victims, [i], 'always the deepest chunk left');
+      p.removed(victims);
+    }
+    assert.is(p.size, 0);
+    // Moving each non-leaf met to the tail of its list cost n(n-1)/2 = 44 850 steps here.
+    assert.ok(steps <= 4 * n, `${steps} steps for ${n} victims`);
+  });
+
   test(`${name}: without tree information it still evicts exactly what is asked`, () => {
     const p = createEvictionPolicy<number>(name, { capacity: 10 });
     for (let k = 0; k < 10; k++) p.created([k]);
@@ -67,6 +83,21 @@ for (const name of TREE_POLICIES) {
     assert.is(victims.length, 5);
     p.removed(victims);
     assert.is(p.size, 5);
+  });
+}
+
+for (const name of ['tree_lru', 'tree_arc'] as const) {
+  test(`${name}: a parked non-leaf is the next victim once its last child left`, () => {
+    const p = createEvictionPolicy<number>(name, { capacity: 100 });
+    p.created([1]);
+    p.created([2], { parents: [1], tails: [false] });
+    p.created([3], { parents: [2], tails: [false] });
+    p.created([10]);
+    p.created([11]);
+    const first = p.victims(ratioForCount(1, p.size));
+    assert.equal(first, [3], '1 and 2 were parked, 3 is the oldest leaf');
+    p.removed(first);
+    assert.equal(p.victims(ratioForCount(1, p.size)), [2], '2 is a leaf again, older than 10');
   });
 }
 

@@ -2,25 +2,28 @@
  * `kvtier-bench policies`: replays a request trace (a JSONL file, or a seeded generator) through
  * every eviction policy (the real classes of @kvtier/core) at several cache sizes and reports, in
  * one run: prefix hit ratios next to Belady's offline choice on the same replay, each policy's
- * fraction of Belady, the cost of a policy event next to LRU's, the sampled (SHARDS-style) curve of
+ * fraction of Belady, the cost of a policy event next to LRU's (median, min and max of 3 replays), the sampled (SHARDS-style) curve of
  * each policy with its largest error against the exact one, and the default's sizing advice. The
  * exact curves are charted in bench-results/policies.svg.
  */
 import { relative } from 'node:path';
-import { AdaptivePolicy, createEvictionPolicy, type PrefixInfo } from '@kvtier/core/authoring';
+import { AdaptivePolicy, createEvictionPolicy, sizingAdvice, type PrefixInfo } from '@kvtier/core/authoring';
 import { ForwardingPolicy, TRACE_GENERATORS, replayBelady, replayPolicy, replaySampled, type ChunkTrace } from '@kvtier/core/testing';
 import { numberList, parseFlags } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';
+import { paired, spreadOf, type Spread } from '../spread.ts';
 import { formatTable } from '../table.ts';
 import { DEFAULT_TRACE, loadTrace } from '../trace.ts';
 
 const DEFAULT_CAPACITIES = [1000, 2000, 5000, 10000, 20000];
-const POLICIES = ['lru', 'arc', 's3fifo', 'tree_arc', 'tree_s3fifo', 'default'] as const;
+const POLICIES = ['lru', 'arc', 's3fifo', 'tree_lru', 'tree_arc', 'tree_s3fifo', 'adaptive', 'default'] as const;
 const CLASSICS = ['lru', 'arc', 's3fifo'] as const;
 /** The policy `default` currently resolves to. */
 const DEFAULT_IS = createEvictionPolicy('default').name;
 const GENERATED = 'gen:';
+/** Timed replays per policy and capacity (after one untimed warm-up): ns per event is their spread. */
+const REPS = 3;
 
 type Name = (typeof POLICIES)[number];
 
@@ -29,8 +32,10 @@ interface Row {
   readonly capacity: number;
   readonly hit: Record<Name, number>;
   readonly belady: number;
-  /** Nanoseconds per policy event (one key handed to or returned by the policy). */
-  readonly ns: Record<Name, number>;
+  /** Nanoseconds per policy event (one key handed to or returned by the policy), over {@link REPS} replays. */
+  readonly ns: Record<Name, Spread>;
+  /** The same as a multiple of LRU's, paired per repetition. */
+  readonly nsVsLru: Record<Name, Spread>;
   readonly sampled: Record<Name, number>;
   /** The same with shallow chunks (depth < 4) always tracked. */
   readonly shallow: Record<Name, number>;
@@ -46,7 +51,8 @@ already cached. Prints hit ratios, fractions of Belady, ns per policy event, the
                     default: ${relative(process.cwd(), DEFAULT_TRACE) || DEFAULT_TRACE}
   --trace gen:NAME  a seeded generated trace: ${Object.keys(TRACE_GENERATORS).join(', ')}
   --capacity LIST   cache sizes in chunks, default ${DEFAULT_CAPACITIES.join(',')}
-  --json            print {"capacities":[...],"results":{"<capacity>":{"hit":{...},"belady":x,"ns":{...},"sampled":{...},"shallow":{...}}}}
+  --json            print {"capacities":[...],"results":{"<capacity>":{"hit":{...},"belady":x,"ns":{...},"sampled":{...},"shallow":{...},
+                    "spread":{"ns":{"<policy>":{min,median,max}},"nsVsLru":{...}}}}} (ns: the median of ${REPS} replays)
 Writes the chart to bench-results/policies.svg.`;
 
 /** A policy that adds the time spent in its calls and the keys they handle (the events). */
@@ -81,19 +87,33 @@ class TimedPolicy<K> extends ForwardingPolicy<K> {
   }
 }
 
+/** One replay of `name` through a timed policy: its hit ratio and ns per policy event. */
+function timedReplay(trace: ChunkTrace, name: Name, capacity: number): { hitRatio: number; ns: number } {
+  const timed = new TimedPolicy(createEvictionPolicy<number>(name, { capacity }));
+  const { hitRatio } = replayPolicy(trace, timed, capacity);
+  return { hitRatio, ns: timed.nanoseconds / Math.max(1, timed.events) };
+}
+
 function measure(trace: ChunkTrace, capacity: number): Row {
   const hit = {} as Record<Name, number>;
-  const ns = {} as Record<Name, number>;
   const sampled = {} as Record<Name, number>;
   const shallow = {} as Record<Name, number>;
+  const samples = {} as Record<Name, number[]>;
   for (const name of POLICIES) {
-    const timed = new TimedPolicy(createEvictionPolicy<number>(name, { capacity }));
-    hit[name] = replayPolicy(trace, timed, capacity).hitRatio;
-    ns[name] = timed.nanoseconds / Math.max(1, timed.events);
+    hit[name] = timedReplay(trace, name, capacity).hitRatio;
+    samples[name] = [];
     sampled[name] = replaySampled(trace, name, capacity).hitRatio;
     shallow[name] = replaySampled(trace, name, capacity, { shallow: true }).hitRatio;
   }
-  return { capacity, hit, belady: replayBelady(trace, capacity).hitRatio, ns, sampled, shallow };
+  // Repetitions in turns, so that a burst of load on the machine hits every policy alike.
+  for (let rep = 0; rep < REPS; rep++) for (const name of POLICIES) samples[name].push(timedReplay(trace, name, capacity).ns);
+  const ns = {} as Record<Name, Spread>;
+  const nsVsLru = {} as Record<Name, Spread>;
+  for (const name of POLICIES) {
+    ns[name] = spreadOf(samples[name]);
+    nsVsLru[name] = spreadOf(paired(samples[name], samples.lru, (a, b) => a / b));
+  }
+  return { capacity, hit, belady: replayBelady(trace, capacity).hitRatio, ns, nsVsLru, sampled, shallow };
 }
 
 function loadNamed(name: string): ChunkTrace {
@@ -123,27 +143,28 @@ function writeChart(rows: readonly Row[], traceName: string): void {
 }
 
 /** "this tier hits X% at its size; N chunks would hit Y%", from the default's own miniatures after the replay. */
-function sizingAdvice(trace: ChunkTrace, capacity: number): string {
+function adviceAfterReplay(trace: ChunkTrace, capacity: number): string {
   const policy = new AdaptivePolicy<number>({ capacity });
   replayPolicy(trace, policy, capacity);
-  const curve = policy.curve();
-  const own = curve.find((p) => p.capacity === capacity);
-  const others = curve.filter((p) => p !== own).map((p) => `${p.capacity} chunks would hit ${(p.hitRatio * 100).toFixed(1)}%`);
-  return `at ${capacity} chunks the default (following ${policy.choice}) hits ${((own?.hitRatio ?? 0) * 100).toFixed(1)}% (estimated); ${others.join('; ')}`;
+  return `following ${policy.choice}: ${sizingAdvice(policy.curve(), capacity) ?? 'no estimate'}`;
 }
 
 function printTables(rows: readonly Row[]): void {
   const f4 = (x: number): string => x.toFixed(4);
   const out = process.stdout;
   out.write('hit ratio\n');
-  out.write(formatTable(['capacity', ...POLICIES.map(label), 'belady', 'best classic', 'default - best'], rows.map((r) => {
+  out.write(formatTable(['capacity', ...POLICIES.map(label), 'belady', 'best classic', 'adaptive - best', 'default - best'], rows.map((r) => {
     const best = Math.max(...CLASSICS.map((n) => r.hit[n]));
-    return [r.capacity, ...POLICIES.map((n) => f4(r.hit[n])), f4(r.belady), f4(best), (r.hit.default - best).toFixed(4)];
+    return [r.capacity, ...POLICIES.map((n) => f4(r.hit[n])), f4(r.belady), f4(best), (r.hit.adaptive - best).toFixed(4), (r.hit.default - best).toFixed(4)];
   })));
+  const gaps = rows.map((r) => r.hit.adaptive - Math.max(...CLASSICS.map((n) => r.hit[n])));
+  out.write(`adaptive - best classic: worst ${Math.min(...gaps).toFixed(4)}, mean ${(gaps.reduce((a, b) => a + b, 0) / gaps.length).toFixed(4)}\n`);
   out.write('\nfraction of Belady\n');
   out.write(formatTable(['capacity', ...POLICIES.map(label)], rows.map((r) => [r.capacity, ...POLICIES.map((n) => (r.hit[n] / r.belady).toFixed(3))])));
-  out.write('\nns per policy event (× LRU)\n');
-  out.write(formatTable(['capacity', ...POLICIES.map(label)], rows.map((r) => [r.capacity, ...POLICIES.map((n) => `${r.ns[n].toFixed(0)} (${(r.ns[n] / r.ns.lru).toFixed(2)}×)`)])));
+  out.write(`\nns per policy event, median (min–max) of ${REPS} replays\n`);
+  out.write(formatTable(['capacity', ...POLICIES.map(label)], rows.map((r) => [r.capacity, ...POLICIES.map((n) => r.ns[n])])));
+  out.write(`\nns per policy event as a multiple of LRU's (paired per replay)\n`);
+  out.write(formatTable(['capacity', ...POLICIES.map(label)], rows.map((r) => [r.capacity, ...POLICIES.map((n) => r.nsVsLru[n])])));
   for (const [title, field] of [['', 'sampled'], [', shallow chunks (depth < 4) always tracked', 'shallow']] as const) {
     out.write(`\nsampled estimate (miniature simulation${title}) and its error against the exact hit ratio\n`);
     out.write(formatTable(['capacity', ...POLICIES.map(label)], [
@@ -174,7 +195,10 @@ async function run(argv: string[]): Promise<number> {
   const rows = capacities.map((c) => measure(trace, c));
   writeChart(rows, traceName);
   if (json) {
-    const results = Object.fromEntries(rows.map((r) => [String(r.capacity), { hit: r.hit, belady: r.belady, ns: r.ns, sampled: r.sampled, shallow: r.shallow }]));
+    const median = (m: Record<Name, Spread>): Record<Name, number> => Object.fromEntries(POLICIES.map((n) => [n, m[n].median])) as Record<Name, number>;
+    const results = Object.fromEntries(rows.map((r) => [String(r.capacity), {
+      hit: r.hit, belady: r.belady, ns: median(r.ns), sampled: r.sampled, shallow: r.shallow, spread: { ns: r.ns, nsVsLru: r.nsVsLru },
+    }]));
     process.stdout.write(`${JSON.stringify({ capacities, results })}\n`);
     return 0;
   }
@@ -186,12 +210,12 @@ async function run(argv: string[]): Promise<number> {
       `hit ratio = prefix hits / chunk references; default = ${DEFAULT_IS}; belady = farthest next use on the same replay\n\n`,
   );
   printTables(rows);
-  process.stdout.write(`\nsizing: ${sizingAdvice(trace, capacities[Math.floor(capacities.length / 2)])}\n`);
+  process.stdout.write(`\nsizing (adaptive): ${adviceAfterReplay(trace, capacities[Math.floor(capacities.length / 2)])}\n`);
   return 0;
 }
 
 export const command: BenchCommand = {
-  summary: 'eviction policies (lru, arc, s3fifo, tree_arc, tree_s3fifo, default) vs Belady on a request trace, with sampled curves and sizing advice',
+  summary: 'eviction policies (lru, arc, s3fifo, tree_lru, tree_arc, tree_s3fifo, adaptive, default) vs Belady on a request trace, with sampled curves and sizing advice',
   usage: USAGE,
   run,
   suiteArgs: ['--capacity', '2000,5000,10000'],

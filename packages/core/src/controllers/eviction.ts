@@ -8,7 +8,8 @@ import { L1EventFlag, L1EventKind, type DigestBatch, type L1Usage } from '../l1/
 import { L2EventKind, type L2EventKindCode } from '../l2/events.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, type Metrics } from '../metrics.ts';
-import type { EvictionPolicy, PrefixInfo } from '../policies/eviction.ts';
+import type { CurvePoint, EvictionPolicy, PolicyState, PrefixInfo } from '../policies/eviction.ts';
+import { sizingAdvice } from '../policies/sizing.ts';
 import { callAdapter } from './adapter-call.ts';
 import { keyCount, keyId, keysFromIds } from '../digest-batch.ts';
 
@@ -63,6 +64,39 @@ export interface EvictionContext {
   stopped(): boolean;
 }
 
+/** What one tier's eviction policy reports (`KvCache.status().eviction`, the metrics). */
+export interface TierPolicyStatus {
+  /** The policy's registry name (`adaptive`, `arc`, …). */
+  readonly policy: string;
+  /** Keys the policy tracks (resident in the tier, as far as the policy knows). */
+  readonly tracked: number;
+  /** The policy's own state (for `adaptive`: its current choice, switches, recent hit ratios), when it has one. */
+  readonly state?: PolicyState;
+  /** The estimated hit-ratio curve over the tier's size, when the policy keeps one. */
+  readonly curve?: readonly CurvePoint[];
+  /** "this tier hits X% at its size (C chunks); N chunks would hit Y%", once the curve has a point at the tier's size. */
+  readonly advice?: string;
+}
+
+/** Every tier's eviction policy report: L1's and each evicting adapter's. */
+export interface EvictionStatus {
+  readonly l1: TierPolicyStatus;
+  /** One entry per adapter with an `eviction` block, in adapter order. */
+  readonly l2: readonly (TierPolicyStatus & { readonly index: number })[];
+}
+
+/** The report of one policy; the tier's size is the point of the curve marked as its own (`state().capacity`). */
+function policyStatus(policy: EvictionPolicy<string>): TierPolicyStatus {
+  const state = policy.state?.();
+  const curve = policy.curve?.();
+  const capacity = state?.capacity;
+  const advice = curve !== undefined && typeof capacity === 'number' ? sizingAdvice(curve, capacity) : undefined;
+  return {
+    policy: policy.name, tracked: policy.size,
+    ...(state === undefined ? {} : { state }), ...(curve === undefined ? {} : { curve }), ...(advice === undefined ? {} : { advice }),
+  };
+}
+
 /** A digest as a policy key. */
 function idOf(digest: Uint32Array): string {
   return keyId(digest, 0);
@@ -90,6 +124,13 @@ class EventRuns {
   #tails: boolean[] = [];
   /** The parent an L1 PARENT record announced for the next created key. */
   #announced: string | undefined;
+  /**
+   * The last event's key, kind and batch, kept across {@link flush}: a drain can end inside a
+   * batch, and the next drain's first event may follow it (FOLLOWS).
+   */
+  #lastId: string | undefined;
+  #lastKind = 0;
+  #lastBatch = -1;
 
   constructor(apply: (kind: number, ids: string[], tree: PrefixInfo<string>) => void, linkOf: (id: string) => Link | undefined = () => undefined) {
     this.#apply = apply;
@@ -105,7 +146,10 @@ class EventRuns {
     if (this.#ids.length > 0 && (kind !== this.#kind || batch !== this.#batch)) this.flush();
     const id = idOf(digest);
     const link = this.#linkOf(id);
-    const previous = this.#ids.length > 0 ? this.#ids[this.#ids.length - 1] : undefined;
+    const previous = kind === this.#lastKind && batch === this.#lastBatch ? this.#lastId : undefined;
+    this.#lastId = id;
+    this.#lastKind = kind;
+    this.#lastBatch = batch;
     this.#kind = kind;
     this.#batch = batch;
     this.#ids.push(id);
@@ -135,9 +179,19 @@ export class EvictionController {
    */
   readonly #links = new Map<string, Link>();
   #lastReconcile = 0;
+  /** L1's event runs: one for the controller's life, so that a batch split across drains keeps its parents. */
+  readonly #l1Runs = new EventRuns((kind, ids, tree) => this.#applyL1(kind, ids, tree));
 
   constructor(ctx: EvictionContext) {
     this.#ctx = ctx;
+  }
+
+  /** What each tier's policy reports now: its name, tracked keys, state, estimated curve and sizing advice. */
+  status(): EvictionStatus {
+    return {
+      l1: policyStatus(this.#ctx.l1Policy),
+      l2: this.#ctx.l2.map((t) => ({ index: t.index, ...policyStatus(t.policy) })),
+    };
   }
 
   /** Runs cycles until stopped. */
@@ -162,24 +216,26 @@ export class EvictionController {
   }
 
   #drainL1(): void {
+    this.#ctx.l1.drainEvents((kind, digest, batch, flags) => this.#l1Runs.add(kind, digest, batch, flags));
+    this.#l1Runs.flush();
+  }
+
+  /** Applies one run of L1 events to the L1 policy. */
+  #applyL1(kind: number, ids: string[], tree: PrefixInfo<string>): void {
     const policy = this.#ctx.l1Policy;
-    const runs = new EventRuns((kind, ids, tree) => {
-      if (kind === L1EventKind.CREATED) {
-        ids.forEach((id, i) => {
-          this.#l1Known.add(id);
-          this.#links.set(id, { parent: tree.parents[i], tail: tree.tails[i] });
-        });
-        policy.created(ids, tree);
-      } else if (kind === L1EventKind.TOUCHED) {
-        policy.touched(ids);
-      } else {
-        for (const id of ids) this.#l1Known.delete(id);
-        this.#forgetLinks(ids);
-        policy.removed(ids);
-      }
-    });
-    this.#ctx.l1.drainEvents((kind, digest, batch, flags) => runs.add(kind, digest, batch, flags));
-    runs.flush();
+    if (kind === L1EventKind.CREATED) {
+      ids.forEach((id, i) => {
+        this.#l1Known.add(id);
+        this.#links.set(id, { parent: tree.parents[i], tail: tree.tails[i] });
+      });
+      policy.created(ids, tree);
+    } else if (kind === L1EventKind.TOUCHED) {
+      policy.touched(ids);
+    } else {
+      for (const id of ids) this.#l1Known.delete(id);
+      this.#forgetLinks(ids);
+      policy.removed(ids);
+    }
   }
 
   /** Drops the links of keys that no tier's policy tracks any more. */

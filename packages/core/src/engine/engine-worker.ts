@@ -25,7 +25,7 @@ import { L2EventRing } from '../l2/event-ring.ts';
 import { Control } from './layout.ts';
 import { PrefetchTable, type StateWord } from './prefetch-table.ts';
 import {
-  TASK_KINDS, type AdapterControlApi, type AdapterTask, type ControllerControlApi, type EngineTask, type EvictionTask, type PrefetchControlApi,
+  TASK_KINDS, type AdapterControlApi, type AdapterTask, type ControllerControlApi, type EngineTask, type EvictionControlApi, type EvictionTask, type PrefetchControlApi,
   type PrefetchTask, type StoreTask, type TaskControlApi,
 } from './tasks.ts';
 import { waitWord } from '../shm/wake.ts';
@@ -159,13 +159,6 @@ async function evictionTask(task: EvictionTask): Promise<void> {
       drainEvents: (visit: Parameters<L2EventRing['drain']>[0]) => { events.drain(visit); },
     };
   });
-  expose({
-    ...readyApi(rt),
-    replaceAdapter: (index, port) => {
-      const target = l2.find((t) => t.index === index);
-      if (target !== undefined) target.adapter = wrapAdapter(port);
-    },
-  } satisfies ControllerControlApi, task.controlPort);
   const controller = new EvictionController({
     l1: rt.l1,
     l1Policy: createEvictionPolicy<string>(config.l1Eviction.policy, { capacity: rt.l1.usage().totalSlots }),
@@ -178,6 +171,14 @@ async function evictionTask(task: EvictionTask): Promise<void> {
     wait: async (ms) => { await rt.l1.waitEmergencyAsync(rt.l1.emergencySeq(), ms); },
     stopped: rt.stopped,
   });
+  expose({
+    ...readyApi(rt),
+    replaceAdapter: (index, port) => {
+      const target = l2.find((t) => t.index === index);
+      if (target !== undefined) target.adapter = wrapAdapter(port);
+    },
+    status: () => controller.status(),
+  } satisfies EvictionControlApi, task.controlPort);
   await controller.run();
 }
 

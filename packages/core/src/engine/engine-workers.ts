@@ -8,6 +8,8 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { Piscina } from 'piscina';
+import type { EvictionStatus } from '../controllers/eviction.ts';
+import { withDeadline } from '../deadline.ts';
 import { ErrorCode, KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { adapterModuleUrl, registeredAdapterTypes } from '../l2/registry.ts';
@@ -18,7 +20,7 @@ import { L2EventRing } from '../l2/event-ring.ts';
 import { workerEntry } from '../module-url.ts';
 import { Control } from './layout.ts';
 import {
-  TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
+  TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EvictionControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
 } from './tasks.ts';
 import { READY_TIMEOUT_MS, Supervisor, type SupervisedTask, type SupervisorOptions } from './supervisor.ts';
 
@@ -79,6 +81,8 @@ export class EngineWorkers {
   #prefetch: Comlink.Remote<PrefetchControlApi> | undefined;
   /** Requests submitted while the prefetch worker restarts; null while none restarts. */
   #prefetchQueue: QueuedPrefetch[] | null = null;
+  /** The running eviction worker's control proxy (policy status); undefined from its death until its successor is ready. */
+  #eviction: Comlink.Remote<EvictionControlApi> | undefined;
   /** Each running controller's control proxy, to hand it a restarted adapter host. */
   readonly #controllers = new Map<ControllerKind, Comlink.Remote<ControllerControlApi>>();
 
@@ -135,6 +139,16 @@ export class EngineWorkers {
     return this.#supervisor.health;
   }
 
+  /**
+   * Each tier's eviction policy report from the eviction worker; undefined while none runs (it
+   * died and its successor is not ready) or when it does not answer within `timeoutMs`.
+   */
+  async evictionStatus(timeoutMs: number): Promise<EvictionStatus | undefined> {
+    const eviction = this.#eviction;
+    if (eviction === undefined) return undefined;
+    return await withDeadline(eviction.status(), timeoutMs, 'eviction status').catch(() => undefined);
+  }
+
   /** Events each adapter's L2 ring dropped because it was full, in index order. */
   droppedL2Events(): number[] {
     return this.#rings.map((r) => r.dropped);
@@ -168,6 +182,7 @@ export class EngineWorkers {
       this.#prefetch = undefined;
       this.#prefetchQueue ??= [];
     }
+    if (task.kind === 'eviction') this.#eviction = undefined;
     // A restarting adapter host must not wait on this dead controller; it gets fresh ports on restart.
     if (task.kind === 'store' || task.kind === 'prefetch') this.#controllers.delete(task.kind);
     if (task.kind === 'adapter') this.#hostDied[task.adapter]?.();
@@ -280,7 +295,8 @@ export class EngineWorkers {
     if (kind === 'eviction') {
       const evicting = config.adapters.map((a, index) => ({ a, index })).filter(({ a }) => a.eviction !== undefined);
       const l2 = await Promise.all(evicting.map(async ({ index }) => ({ index, port: await this.#connectAdapter(index), ring: this.#rings[index].buffer })));
-      this.#controllers.set(kind, await this.#launch<ControllerControlApi>('eviction', { ...base, kind, l2 }, l2.map((e) => e.port), controlChannel.port1, restart));
+      this.#eviction = await this.#launch<EvictionControlApi>('eviction', { ...base, kind, l2 }, l2.map((e) => e.port), controlChannel.port1, restart);
+      this.#controllers.set(kind, this.#eviction);
       return;
     }
     const adapterGenerations = [...this.#hostGenerations];

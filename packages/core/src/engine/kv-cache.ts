@@ -11,6 +11,7 @@ import { assertDigestBatch } from '../digest-batch.ts';
 import { L1Error, type DigestBatch, type L1, type L1SlotResult, type WriteMode } from '../l1/api.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { Counter, Metrics } from '../metrics.ts';
+import type { EvictionStatus } from '../controllers/eviction.ts';
 import { withDeadline } from '../deadline.ts';
 import { keyCount, pickKeys, rangeKeys } from '../digest-batch.ts';
 import { extraCountOf } from '../l1/extra-count.ts';
@@ -74,6 +75,12 @@ export interface KvCacheStatus {
   };
   readonly workers: Readonly<Record<string, { readonly healthy: boolean }>>;
   readonly adapters: readonly { readonly healthy: boolean; readonly [k: string]: unknown }[];
+  /**
+   * Each tier's eviction policy: its name, tracked keys, own state (for `adaptive`: the strategy it
+   * follows now), estimated hit-ratio curve and sizing advice. Absent while the eviction worker
+   * restarts or does not answer.
+   */
+  readonly eviction?: EvictionStatus;
 }
 
 /** Deadline of a status or metrics query to one adapter host. */
@@ -393,7 +400,8 @@ export class KvCache {
       expiredWrites: l1Status.counters.expiredWrites, expiredReads: l1Status.counters.expiredReads,
     };
     const healthy = l1.healthy && Object.values(workers).every((w) => w.healthy) && adapters.every((a) => a.healthy);
-    return { healthy, l1, workers, adapters };
+    const eviction = await this.#workers.evictionStatus(QUERY_TIMEOUT_MS);
+    return { healthy, l1, workers, adapters, ...(eviction === undefined ? {} : { eviction }) };
   }
 
   /** Prometheus text of every engine metric, followed by each adapter host's own lines. */
@@ -404,11 +412,13 @@ export class KvCache {
     const l2 = await Promise.all(this.#workers.adapters.map((a, i) =>
       withDeadline(a.usage(), QUERY_TIMEOUT_MS, `adapter ${i} usage`).catch(() => ({ usedBytes: -1, capacityBytes: -1 }))));
     const extra = await Promise.all(this.#workers.adapters.map((a, i) => withDeadline(a.metrics(), QUERY_TIMEOUT_MS, `adapter ${i} metrics`).catch(() => '')));
+    const eviction = await this.#workers.evictionStatus(QUERY_TIMEOUT_MS);
     return this.#metrics.render(this.#workers.adapters.length, {
       l1UsedBytes: u.usedBytes, l1CapacityBytes: u.capacityBytes, l1Objects: u.objects, l2,
       workersHealthy: Object.fromEntries(this.#workers.health),
       l1EmergencyEvictions: l1Status.counters.emergencyEvictions,
       droppedEvents: { l1: l1Status.events.dropped, l2: this.#workers.droppedL2Events() },
+      ...(eviction === undefined ? {} : { eviction }),
     }, extra.filter((t) => t.length > 0).map((t) => t.trimEnd()));
   }
 

@@ -5,6 +5,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { KvCacheConfig } from '../config.ts';
 import type { AdapterHostSpec } from '../l2/serve.ts';
+import type { EvictionStatus } from '../controllers/eviction.ts';
 
 /** What every task receives. */
 export interface TaskBase {
@@ -79,6 +80,12 @@ export interface ControllerControlApi extends TaskControlApi {
 export interface PrefetchControlApi extends ControllerControlApi {
   /** Queues a request; its result is published in the prefetch table. */
   submit(requestId: number, keys: Uint32Array, extraCount: number, submittedAt: number): void;
+}
+
+/** The eviction task's control API. */
+export interface EvictionControlApi extends ControllerControlApi {
+  /** Each tier's eviction policy report (name, tracked keys, state, estimated curve, sizing advice). */
+  status(): EvictionStatus;
 }
 
 /** The adapter task's control API. */

@@ -16,7 +16,8 @@
  *   ARC: |T1| + |B1| ≤ c and |T1| + |T2| + |B1| + |B2| ≤ 2c.
  * Batches are prefix-aware like LRU: within one batch the tail sits nearest the LRU end.
  * `tree_arc` is the same with the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the LRU
- * end of T1 or T2 is moved to that list's MRU end, and unreused request tails leave first.
+ * end of T1 or T2 is parked until it is a leaf again, and unreused request tails leave first.
+ * Parked keys are not counted in |T1| when REPLACE compares it with p.
  */
 import type { EvictionPolicyOptions } from './eviction.ts';
 import { GhostPolicy } from './ghost-policy.ts';
@@ -30,8 +31,6 @@ const T2 = 1;
 const B1 = 2;
 /** Ghosts evicted from T2. */
 const B2 = 3;
-
-const RESIDENT_QUEUES = [T1, T2];
 
 /** Adaptive Replacement Cache: balances recency (T1) against frequency (T2) by ghost hits. */
 export class ArcPolicy<K> extends GhostPolicy<K> {
@@ -52,9 +51,6 @@ export class ArcPolicy<K> extends GhostPolicy<K> {
     return this.queues.length(T1) + this.queues.length(T2);
   }
 
-  protected get residentQueues(): readonly number[] {
-    return RESIDENT_QUEUES;
-  }
 
   /** ARC's p: how many keys T1 (recency) may hold before victims come from T2 (frequency). */
   get recencyTarget(): number {
@@ -100,38 +96,46 @@ export class ArcPolicy<K> extends GhostPolicy<K> {
 
   protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
     const q = this.queues;
-    const nextEligible = (node: number): number => {
-      while (node !== NONE) {
-        const next = q.next(node);
-        if (eligible(q.key(node))) {
-          if (this.isLeaf(node)) return node;
-          this.spare(node);
-        }
-        node = next;
-      }
-      return NONE;
-    };
     let t1 = q.length(T1);
-    let recent = nextEligible(q.head(T1));
-    let frequent = nextEligible(q.head(T2));
+    let recent = this.#nextEligible(q.head(T1), eligible);
+    let frequent = this.#nextEligible(q.head(T2), eligible);
     while (out.length < count && (recent !== NONE || frequent !== NONE)) {
       if (frequent === NONE || (recent !== NONE && t1 > this.#p)) {
         this.propose(recent, out);
         t1--;
-        recent = nextEligible(q.next(recent));
+        recent = this.#nextEligible(q.next(recent), eligible);
       } else {
         this.propose(frequent, out);
-        frequent = nextEligible(q.next(frequent));
+        frequent = this.#nextEligible(q.next(frequent), eligible);
       }
     }
+  }
+
+  /** The first eligible leaf from `node` on in its list, parking the non-leaves met (no closure: this runs per victim). */
+  #nextEligible(node: number, eligible: (key: K) => boolean): number {
+    const q = this.queues;
+    while (node !== NONE) {
+      const next = q.next(node);
+      if (eligible(q.key(node))) {
+        if (this.isLeaf(node)) return node;
+        this.park(node);
+      }
+      node = next;
+    }
+    return NONE;
   }
 
   #trimGhosts(): void {
     const q = this.queues;
     const c = this.capacity;
-    const total = (): number => q.length(T1) + q.length(T2) + q.length(B1) + q.length(B2);
     while (q.length(B1) > 0 && q.length(T1) + q.length(B1) > c) q.delete(q.head(B1));
-    while (q.length(B2) > 0 && total() > 2 * c) q.delete(q.head(B2));
-    while (q.length(B1) > 0 && total() > 2 * c) q.delete(q.head(B1));
+    while (q.length(B2) > 0 && this.#tracked() > 2 * c) q.delete(q.head(B2));
+    while (q.length(B1) > 0 && this.#tracked() > 2 * c) q.delete(q.head(B1));
+  }
+
+  /** |T1| + |T2| + |B1| + |B2|. */
+  #tracked(): number {
+    const q = this.queues;
+    return q.length(T1) + q.length(T2) + q.length(B1) + q.length(B2);
   }
 }

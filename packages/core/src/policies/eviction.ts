@@ -34,6 +34,16 @@ export interface EvictionPolicy<K> {
   victims(ratio: number, eligible?: (key: K) => boolean): K[];
   /** The policy's own state (queue sizes, current choice), when it has any worth reporting. */
   state?(): PolicyState;
+  /** The tier's estimated hit ratio at several sizes, ascending, when the policy keeps an estimate. */
+  curve?(): CurvePoint[];
+}
+
+/** One point of a tier's estimated hit-ratio curve. */
+export interface CurvePoint {
+  /** Cache size in keys. */
+  readonly capacity: number;
+  /** Estimated hit ratio at that size (per-chunk hits of the sampled references). */
+  readonly hitRatio: number;
 }
 
 /**

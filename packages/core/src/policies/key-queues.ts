@@ -124,6 +124,19 @@ export class KeyQueues<K> {
     this.#link(node, queue);
   }
 
+  /** Moves a live node to the head (oldest end) of `queue`, which may be its own queue. */
+  moveToHead(node: number, queue: number): void {
+    this.#unlink(node);
+    const head = this.#heads[queue];
+    this.#queue[node] = queue;
+    this.#prev[node] = NONE;
+    this.#next[node] = head;
+    if (head === NONE) this.#tails[queue] = node;
+    else this.#prev[head] = node;
+    this.#heads[queue] = node;
+    this.#lengths[queue]++;
+  }
+
   /** Forgets a live node's key and recycles the node. */
   delete(node: number): void {
     this.#unlink(node);

@@ -1,4 +1,8 @@
-/** Least recently used, prefix-aware: one queue, oldest at the head. */
+/**
+ * Least recently used, prefix-aware: one queue, oldest at the head. `tree_lru` is the same with
+ * the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the LRU end is parked until it is a
+ * leaf again, and unreused request tails leave first.
+ */
 import { checkEvictionOptions, type EvictionPolicyOptions } from './eviction.ts';
 import { NONE } from './key-queues.ts';
 import { QueuedPolicy } from './queued-policy.ts';
@@ -10,20 +14,22 @@ const QUEUE = 0;
  * first, so a prefix outlives its suffix (LMCache evicted the head of a batch first).
  */
 export class LruPolicy<K> extends QueuedPolicy<K> {
-  readonly name = 'lru';
+  readonly name: string;
 
-  /** @param options - `capacity` only preallocates */
-  constructor(options?: EvictionPolicyOptions) {
-    super(1, checkEvictionOptions('lru', options));
+  /**
+   * @param options - `capacity` only preallocates
+   * @param tree - follow the prefix tree (`tree_lru`)
+   */
+  constructor(options?: EvictionPolicyOptions, tree = false) {
+    const name = tree ? 'tree_lru' : 'lru';
+    super(1, checkEvictionOptions(name, options), tree);
+    this.name = name;
   }
 
   protected get residents(): number {
     return this.queues.length(QUEUE);
   }
 
-  protected get residentQueues(): readonly number[] {
-    return [QUEUE];
-  }
 
   protected isResident(): boolean {
     return true;
@@ -46,8 +52,14 @@ export class LruPolicy<K> extends QueuedPolicy<K> {
   }
 
   protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
-    for (let node = this.queues.head(QUEUE); node !== NONE && out.length < count; node = this.queues.next(node)) {
-      if (eligible(this.queues.key(node))) this.propose(node, out);
+    for (let node = this.queues.head(QUEUE); node !== NONE && out.length < count;) {
+      // Read before parking takes the node out of the list.
+      const next = this.queues.next(node);
+      if (eligible(this.queues.key(node))) {
+        if (this.isLeaf(node)) this.propose(node, out);
+        else this.park(node);
+      }
+      node = next;
     }
   }
 }

@@ -9,6 +9,12 @@
  * hit ratio, and sampling them or not by luck moved the estimate by up to 0.10. An unsampled
  * shallow key stands for itself only, so it weighs `rate` where a sampled key weighs 1, both in the
  * miniature's occupancy and in its hit counts.
+ *
+ * The miniature follows the prefix tree induced on its tracked keys: a tracked key's parent is its
+ * nearest tracked ancestor (the previous tracked key of its batch, or of the batch before when the
+ * caller says this batch extends it). A tree-aware policy then never evicts a tracked key before
+ * its tracked descendants, as at full size, so the miniature compares the tree-aware variants it
+ * simulates, not only their tail rule.
  */
 import { ratioForCount, type EvictionPolicy } from './eviction.ts';
 import { miniatureRate } from './sampling.ts';
@@ -49,7 +55,10 @@ export class Miniature<K> {
   readonly #hitKeys: K[] = [];
   readonly #missKeys: K[] = [];
   readonly #missTails: boolean[] = [];
-  readonly #missParents: undefined[] = [];
+  readonly #missParents: (K | undefined)[] = [];
+  /** The last key of the previous batch, and its nearest tracked ancestor-or-self then. */
+  #lastKey: K | undefined;
+  #lastTracked: K | undefined;
   /** Resident keys tracked only for being shallow (weight `rate` each). */
   readonly #shallow = new Set<K>();
   readonly #newShallow: K[] = [];
@@ -107,13 +116,15 @@ export class Miniature<K> {
 
   /**
    * One batch of references in prefix order (`hashes[i]` is `sampleHash(keys[i])`); `tails[i]`
-   * marks a request's last chunk, `depths[i]` (when known) is the key's index in its request.
-   * Parents are not passed on: a sampled key's parent is rarely sampled too.
+   * marks a request's last chunk, `depths[i]` (when known) is the key's index in its request,
+   * `parent` the parent of `keys[0]` (when known: the batch extends the previous one when it is
+   * that batch's last key).
    */
-  reference(keys: readonly K[], hashes: readonly number[], tails?: readonly boolean[], depths?: readonly number[]): void {
+  reference(keys: readonly K[], hashes: readonly number[], tails?: readonly boolean[], depths?: readonly number[], parent?: K): void {
     const policy = this.#policy;
     this.#outcomes.length = keys.length;
     let incoming = 0;
+    let ancestor = parent !== undefined && parent === this.#lastKey ? this.#lastTracked : undefined;
     for (let i = 0; i < keys.length; i++) {
       const sampled = hashes[i] < this.#rate;
       if (!sampled && !(depths !== undefined && depths[i] < SHALLOW_DEPTH)) {
@@ -129,10 +140,15 @@ export class Miniature<K> {
       } else {
         this.#missKeys.push(keys[i]);
         this.#missTails.push(tails?.[i] === true);
-        this.#missParents.push(undefined);
+        this.#missParents.push(ancestor);
         if (!sampled) this.#newShallow.push(keys[i]);
         incoming += weight;
       }
+      ancestor = keys[i];
+    }
+    if (keys.length > 0) {
+      this.#lastKey = keys[keys.length - 1];
+      this.#lastTracked = ancestor;
     }
     if (this.#hitKeys.length > 0) policy.touched(this.#hitKeys);
     this.#makeRoom(incoming);
@@ -150,13 +166,20 @@ export class Miniature<K> {
     return this.#outcomes[i];
   }
 
-  /** Evicts until `incoming` more weight fits: sampled keys weigh 1, shallow-only ones `rate`. */
+  /**
+   * Evicts until `incoming` more weight fits: sampled keys weigh 1, shallow-only ones `rate`. The
+   * batch's hit keys stay (an engine holds a request's keys locked): they are the ancestors the
+   * batch's new keys attach to.
+   */
   #makeRoom(incoming: number): void {
     const policy = this.#policy;
+    let held: Set<K> | undefined;
     for (;;) {
       const over = policy.size - this.#shallow.size * (1 - this.#rate) + incoming - this.#capacity;
       if (over <= 0) return;
-      const victims = policy.victims(ratioForCount(Math.ceil(over), policy.size));
+      held ??= new Set(this.#hitKeys);
+      const keep = held;
+      const victims = policy.victims(ratioForCount(Math.ceil(over), policy.size), (key) => !keep.has(key));
       if (victims.length === 0) return;
       for (const key of victims) this.#shallow.delete(key);
       policy.removed(victims);

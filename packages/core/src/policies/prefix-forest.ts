@@ -17,6 +17,7 @@ import { NONE, type KeyQueues } from './key-queues.ts';
 export class PrefixForest<K> {
   readonly #queues: KeyQueues<K>;
   readonly #resident: (node: number) => boolean;
+  readonly #becameLeaf: (node: number) => void;
   readonly #parent: (K | undefined)[] = [];
   readonly #children: number[] = [];
   /** Children proposed as victims in the current `victims()` call, per parent node. */
@@ -25,10 +26,12 @@ export class PrefixForest<K> {
   /**
    * @param queues - the queues whose nodes this forest annotates
    * @param resident - whether a live node is resident (ghosts are not part of the cached tree)
+   * @param becameLeaf - called when a resident node's last resident child left
    */
-  constructor(queues: KeyQueues<K>, resident: (node: number) => boolean) {
+  constructor(queues: KeyQueues<K>, resident: (node: number) => boolean, becameLeaf: (node: number) => void) {
     this.#queues = queues;
     this.#resident = resident;
+    this.#becameLeaf = becameLeaf;
   }
 
   /** Records `node`'s parent (a fresh entry: no resident children yet) and counts it at the parent. */
@@ -39,11 +42,11 @@ export class PrefixForest<K> {
     if (p !== NONE) this.#children[p]++;
   }
 
-  /** `node` leaves the cached tree: its parent loses a child. */
+  /** `node` leaves the cached tree: its parent loses a child, and may become a leaf. */
   detach(node: number): void {
     const p = this.#residentParent(node);
-    if (p !== NONE && this.#children[p] > 0) this.#children[p]--;
     this.#parent[node] = undefined;
+    if (p !== NONE && this.#children[p] > 0 && --this.#children[p] === 0) this.#becameLeaf(p);
   }
 
   /** The parent key recorded for `node`. */

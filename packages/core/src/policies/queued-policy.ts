@@ -2,28 +2,24 @@
  * What LRU, ARC and S3-FIFO share: keys in {@link KeyQueues}, prefix-aware batch order, the
  * victim count, and the return of victims the caller did not delete.
  *
- * Tree-aware variants (`tree_arc`, `tree_s3fifo`) add two rules here, so that every list-based
- * policy can have them: only leaves of the cached prefix tree are victims (a non-leaf a subclass
- * meets at the head of a list gets a second chance at its tail), and a request's last chunk enters
- * a first-out queue of its own, evicted before anything else, until it is used again (a partial
- * tail is rarely reused; when it is, it joins the policy as a new key).
+ * Tree-aware variants (`tree_lru`, `tree_arc`, `tree_s3fifo`) add two rules here, so that every
+ * list-based policy can have them: only leaves of the cached prefix tree are victims, and a
+ * request's last chunk enters a first-out queue of its own, evicted before anything else, until it
+ * is used again (a partial tail is rarely reused; when it is, it joins the policy as a new key).
+ *
+ * A non-leaf a subclass meets at the head of a list is parked: it leaves its list for a parked
+ * queue and returns to the head of that list (it was the most evictable when parked) once its last
+ * resident child left, or earlier when a use moves it. A node is parked at most once per time it
+ * gained a child, so a victim scan steps over each non-leaf once: O(1) amortized per event, where
+ * moving non-leaves to the list's tail cost one step per non-leaf ahead of every leaf.
  */
 import { KeyQueues, NONE } from './key-queues.ts';
 import { victimCount, type EvictionPolicy, type PrefixInfo } from './eviction.ts';
 import { PrefixForest } from './prefix-forest.ts';
 
 const ALWAYS = (): boolean => true;
-/** The tail queue's index when the policy is not tree-aware: no queue has it. */
+/** The tail and parked queues' index when the policy is not tree-aware: no queue has it. */
 const NO_QUEUE = -1;
-
-/** Resident keys from the most evictable to the least, with what is known of their tree. */
-export interface ResidentOrder<K> {
-  readonly keys: K[];
-  readonly parents: (K | undefined)[];
-  readonly tails: boolean[];
-  /** `frequent[i]`: the key was in a queue of keys used more than once (ARC's T2, S3-FIFO's main). */
-  readonly frequent: boolean[];
-}
 
 /** Base of the list-based policies; subclasses say where keys go and which leave first. */
 export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
@@ -34,10 +30,12 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
   readonly #forest: PrefixForest<K> | undefined;
   /** The queue of request tails never used again (tree-aware policies only). */
   readonly #tail: number;
+  /** The queue of non-leaves met at the head of a list (tree-aware policies only). */
+  readonly #parked: number;
+  /** Per parked node, the queue it returns to. */
+  readonly #origin: number[] = [];
   /** Keys returned by the last `victims()` call. */
   #proposed: K[] = [];
-  /** Second chances left in the current `victims()` call (bounds the scan). */
-  #moves = 0;
   /** Nodes entered by the current `created()` call, to attach to their parents. */
   readonly #entered: number[] = [];
 
@@ -47,19 +45,18 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
    * @param tree - whether the policy follows the prefix tree (leaf-only victims, tail queue)
    */
   protected constructor(queueCount: number, initialNodes: number | undefined, tree = false) {
-    this.queues = new KeyQueues<K>(queueCount + (tree ? 1 : 0), initialNodes);
+    this.queues = new KeyQueues<K>(queueCount + (tree ? 2 : 0), initialNodes);
     this.#tail = tree ? queueCount : NO_QUEUE;
-    this.#forest = tree ? new PrefixForest(this.queues, (node) => this.#resident(node)) : undefined;
+    this.#parked = tree ? queueCount + 1 : NO_QUEUE;
+    this.#forest = tree ? new PrefixForest(this.queues, (node) => this.#resident(node), (node) => this.#unpark(node)) : undefined;
   }
 
   get size(): number {
-    return this.residents + (this.#tail === NO_QUEUE ? 0 : this.queues.length(this.#tail));
+    return this.residents + (this.#tail === NO_QUEUE ? 0 : this.queues.length(this.#tail) + this.queues.length(this.#parked));
   }
 
-  /** Resident keys in the subclass's own queues (the tail queue is counted by {@link size}). */
+  /** Resident keys in the subclass's own queues (the tail and parked queues are counted by {@link size}). */
   protected abstract get residents(): number;
-  /** The subclass's resident queues, the most evictable first (for {@link residentOrder}). */
-  protected abstract get residentQueues(): readonly number[];
   /** Whether a live node in one of the subclass's queues is resident (not a ghost). */
   protected abstract isResident(node: number): boolean;
   /** A key entered: `node` is its node, or {@link NONE} when the policy did not know it. */
@@ -72,7 +69,7 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
   protected abstract leave(node: number, wasVictim: boolean): void;
   /**
    * Appends up to `count` eligible resident victims to `out` with {@link propose}, most
-   * evictable first, skipping nodes that are not {@link isLeaf} (or sparing them, {@link spare}).
+   * evictable first, parking nodes that are not {@link isLeaf} ({@link park}).
    */
   protected abstract select(count: number, eligible: (key: K) => boolean, out: K[]): void;
 
@@ -116,11 +113,25 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
       if (node === NONE || !this.#resident(node)) continue;
       const wasVictim = this.queues.isProposed(node);
       this.queues.setProposed(node, false);
+      // The subclass sees a parked node back in the list it came from.
+      if (this.queues.queueOf(node) === this.#parked) this.queues.moveToTail(node, this.#origin[node]);
       this.#forest?.detach(node);
       // A tail victim leaves no ghost: it was never reused, its return would say nothing.
       if (this.queues.queueOf(node) === this.#tail) this.queues.delete(node);
       else this.leave(node, wasVictim);
     }
+  }
+
+  /**
+   * Keys that left as victims another policy chose over the same keys (`adaptive`'s followers):
+   * like {@link removed}, but each leaves the ghost a victim of this policy would.
+   */
+  evicted(keys: readonly K[]): void {
+    for (const key of keys) {
+      const node = this.queues.find(key);
+      if (node !== NONE && this.#resident(node)) this.queues.setProposed(node, true);
+    }
+    this.removed(keys);
   }
 
   victims(ratio: number, eligible: (key: K) => boolean = ALWAYS): K[] {
@@ -137,7 +148,6 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
     const count = victimCount(ratio, this.size);
     if (this.#forest !== undefined) {
       this.#forest.clearProposals();
-      this.#moves = this.size;
       this.#selectTails(count, eligible, out);
     }
     if (out.length < count) this.select(count, eligible, out);
@@ -146,42 +156,18 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
     return out;
   }
 
-  /**
-   * Resident keys from the most evictable to the least (the tail queue, then the subclass's
-   * queues in order), with their parents and tail marks: what another policy needs to take over.
-   */
-  residentOrder(): ResidentOrder<K> {
-    const keys: K[] = [];
-    const parents: (K | undefined)[] = [];
-    const tails: boolean[] = [];
-    const frequent: boolean[] = [];
-    const queues = this.#tail === NO_QUEUE ? this.residentQueues : [this.#tail, ...this.residentQueues];
-    for (const queue of queues) {
-      for (let node = this.queues.head(queue); node !== NONE; node = this.queues.next(node)) {
-        keys.push(this.queues.key(node));
-        parents.push(this.#forest?.parentOf(node));
-        tails.push(queue === this.#tail);
-        frequent.push(queue !== this.#tail && queue !== this.residentQueues[0]);
-      }
-    }
-    return { keys, parents, tails, frequent };
-  }
-
   /** Whether a resident node may be evicted by the tree rule: always, unless the policy is tree-aware. */
   protected isLeaf(node: number): boolean {
     return this.#forest === undefined || this.#forest.isLeaf(node);
   }
 
   /**
-   * A non-leaf met at the head of a list: moves it to its queue's tail (a second chance) while
-   * this call's budget lasts, so a scan never meets it twice per call; false once the budget is
-   * spent and it stays in place (the caller steps over it).
+   * A non-leaf met at the head of a list leaves it for the parked queue, until its last resident
+   * child left (or a use moves it): the scan goes on with the node after it.
    */
-  protected spare(node: number): boolean {
-    if (this.#moves <= 0) return false;
-    this.#moves--;
-    this.queues.moveToTail(node, this.queues.queueOf(node));
-    return true;
+  protected park(node: number): void {
+    this.#origin[node] = this.queues.queueOf(node);
+    this.queues.moveToTail(node, this.#parked);
   }
 
   /** Appends `node`'s key to `out` as a victim; its parent may be a leaf from now on. */
@@ -203,7 +189,13 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
   }
 
   #resident(node: number): boolean {
-    return this.queues.queueOf(node) === this.#tail || this.isResident(node);
+    const queue = this.queues.queueOf(node);
+    return queue === this.#tail || queue === this.#parked || this.isResident(node);
+  }
+
+  /** A node lost its last resident child: a parked one is the most evictable of its list again. */
+  #unpark(node: number): void {
+    if (this.queues.queueOf(node) === this.#parked) this.queues.moveToHead(node, this.#origin[node]);
   }
 
   #use(node: number): void {

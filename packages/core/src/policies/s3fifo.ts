@@ -16,8 +16,8 @@
  *   holds at most as many keys as M's share, as in the paper.
  * Batches are prefix-aware: within one created() batch the tail sits nearest the head of S.
  * `tree_s3fifo` is the same with the prefix-tree rules of {@link QueuedPolicy}: a non-leaf at the
- * head of S moves to M as an accessed key would, one at the head of M is reinserted at M's tail,
- * and unreused request tails leave first.
+ * head of S moves to M as an accessed key would, one at the head of M (its counter at zero) is
+ * parked until it is a leaf again, and unreused request tails leave first.
  */
 import type { EvictionPolicyOptions } from './eviction.ts';
 import { GhostPolicy } from './ghost-policy.ts';
@@ -31,12 +31,12 @@ const SMALL_SHARE = 0.1;
 /** The access counter's cap (two bits). */
 const MAX_FREQUENCY = 3;
 
-const RESIDENT_QUEUES = [SMALL, MAIN];
-
 /** A cursor over one queue that survives the queue changing behind it during a scan. */
 interface Scan {
   /** The last node the scan left in place, or NONE before the first. */
   last: number;
+  /** Eligible keys of the queue the scan has not passed yet (S's share is judged on them). */
+  left: number;
 }
 
 /** S3-FIFO: quick demotion of one-hit wonders through a small FIFO, frequency-aware main FIFO. */
@@ -57,9 +57,6 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
     return this.queues.length(SMALL) + this.queues.length(MAIN);
   }
 
-  protected get residentQueues(): readonly number[] {
-    return RESIDENT_QUEUES;
-  }
 
   /** Number of keys in the small queue (new keys not yet proven). */
   get smallSize(): number {
@@ -111,57 +108,60 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
   }
 
   protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
-    const small: Scan = { last: NONE };
-    const main: Scan = { last: NONE };
-    let smallLeft = this.queues.length(SMALL);
-    const fromSmall = (): number => {
-      const q = this.queues;
-      for (let node = this.#start(small, SMALL); node !== NONE; node = this.#start(small, SMALL)) {
-        if (!eligible(q.key(node))) {
-          small.last = node;
-          continue;
-        }
-        smallLeft--;
-        if (q.counter(node) === 0 && this.isLeaf(node)) {
-          small.last = node;
-          return node;
-        }
-        q.moveToTail(node, MAIN);
-        q.setCounter(node, 0);
-      }
-      return NONE;
-    };
-    const fromMain = (): number => {
-      const q = this.queues;
-      for (let node = this.#start(main, MAIN); node !== NONE; node = this.#start(main, MAIN)) {
-        if (!eligible(q.key(node))) {
-          main.last = node;
-          continue;
-        }
-        if (q.counter(node) > 0) {
-          q.setCounter(node, q.counter(node) - 1);
-          q.moveToTail(node, MAIN);
-        } else if (this.isLeaf(node)) {
-          main.last = node;
-          return node;
-        } else if (!this.spare(node)) {
-          main.last = node;
-        }
-      }
-      return NONE;
-    };
+    const small: Scan = { last: NONE, left: this.queues.length(SMALL) };
+    const main: Scan = { last: NONE, left: 0 };
     while (out.length < count) {
       let victim: number;
-      if (smallLeft >= this.#smallTarget) {
-        victim = fromSmall();
-        if (victim === NONE) victim = fromMain();
+      if (small.left >= this.#smallTarget) {
+        victim = this.#fromSmall(small, eligible);
+        if (victim === NONE) victim = this.#fromMain(main, eligible);
       } else {
-        victim = fromMain();
-        if (victim === NONE) victim = fromSmall();
+        victim = this.#fromMain(main, eligible);
+        if (victim === NONE) victim = this.#fromSmall(small, eligible);
       }
       if (victim === NONE) return;
       this.propose(victim, out);
     }
+  }
+
+  /** The next victim from S: a leaf never accessed; accessed keys and non-leaves met move to M. */
+  #fromSmall(small: Scan, eligible: (key: K) => boolean): number {
+    const q = this.queues;
+    for (let node = this.#start(small, SMALL); node !== NONE; node = this.#start(small, SMALL)) {
+      if (!eligible(q.key(node))) {
+        small.last = node;
+        continue;
+      }
+      small.left--;
+      if (q.counter(node) === 0 && this.isLeaf(node)) {
+        small.last = node;
+        return node;
+      }
+      q.moveToTail(node, MAIN);
+      q.setCounter(node, 0);
+    }
+    return NONE;
+  }
+
+  /** The next victim from M: a leaf at counter zero; others are decremented and reinserted, non-leaves parked. */
+  #fromMain(main: Scan, eligible: (key: K) => boolean): number {
+    const q = this.queues;
+    for (let node = this.#start(main, MAIN); node !== NONE; node = this.#start(main, MAIN)) {
+      if (!eligible(q.key(node))) {
+        main.last = node;
+        continue;
+      }
+      if (q.counter(node) > 0) {
+        q.setCounter(node, q.counter(node) - 1);
+        q.moveToTail(node, MAIN);
+      } else if (this.isLeaf(node)) {
+        main.last = node;
+        return node;
+      } else {
+        this.park(node);
+      }
+    }
+    return NONE;
   }
 
   /** The next node a scan looks at: after the last node it left in place. */
