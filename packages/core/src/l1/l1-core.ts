@@ -262,9 +262,15 @@ export class L1Core {
     const now = this.clock();
     const n = keyCount(keys);
     let from = 0;
-    if (this.gate.tryRead(this.me)) {
+    // Two tries: when only a fold stands in the way (this thread's window is of another clock
+    // value, or some window has passed its deadline), the mutex is held for the fold alone and
+    // the batch runs in the read path after it, instead of all of it under the mutex.
+    for (let attempt = 0; attempt < 2 && (orphanStep === undefined || this.words[Header.ORPHANS] === 0); attempt++) {
+      if (!this.gate.read(this.me)) break;
+      let open = false;
       try {
-        if (openWindow(this, now) && (orphanStep === undefined || this.words[Header.ORPHANS] === 0)) {
+        open = openWindow(this, now);
+        if (open) {
           this.now = now;
           // No writer runs while the gate is held, and readers bump these words atomically.
           this.tick = (Atomics.add(this.words, Header.TICK, 1) + 1) | 0;
@@ -276,10 +282,14 @@ export class L1Core {
         this.events.flushTo(this.ring);
         this.gate.leaveRead(this.me);
       }
-      if (from === n) {
-        this.#closeKeys();
-        return;
+      if (open) {
+        if (from === n) {
+          this.#closeKeys();
+          return;
+        }
+        break;
       }
+      if (attempt === 0) this.locked(() => undefined, false, now);
     }
     if (from === 0) {
       this.batch(keys, codes, true, step, arg, orphanStep);

@@ -25,10 +25,15 @@ import { STALL_MS } from './mutex.ts';
 
 /** Int32 words between two readers' words: 64 bytes, one cache line. */
 export const READER_STRIDE = 16;
-/** Spins between two reads of the clock while waiting; a worker sleeps after the first of them. */
+/** Spins between two reads of the clock while waiting; a worker sleeps once it has spun {@link READER_PATIENCE} times. */
 const SPINS_PER_CHECK = 1 << 10;
 /** Sleep slice of a waiting worker between re-checks of the stall deadline. */
 const WAIT_SLICE_MS = 100;
+/**
+ * Loads of the mutex word a reader spends waiting out a writer before it gives up on the read
+ * section (tens of microseconds: a fold and one batch under the mutex take about that).
+ */
+const READER_PATIENCE = 1 << 14;
 /** Where, from a reader's word, is its WAITING word (set while a writer sleeps on the reader's word). */
 export const WAITING_OFFSET = 2;
 
@@ -63,6 +68,25 @@ export class ReaderGate {
     return false;
   }
 
+  /**
+   * Enters reader `t`'s section like {@link tryRead}, but waits out a writer's hold first (spinning
+   * on the mutex word, up to {@link READER_PATIENCE} loads); false when the mutex stays held.
+   *
+   * Why wait instead of taking the mutex path at once: two reader threads whose read batches fall
+   * back to the mutex whenever they find it held form a convoy. Each one's hold makes the other's
+   * next batch fail the gate and queue on the mutex, so after the first fold (once per clock
+   * tick) both run every batch under the mutex, with a sleep and a wake-up at each hand-over:
+   * measured, two threads read 0.15× as many keys per second as one.
+   */
+  read(t: number): boolean {
+    const w = this.#words;
+    let spins = 0;
+    for (;;) {
+      if (this.tryRead(t)) return true;
+      while (Atomics.load(w, this.#mutex) !== 0) if (++spins >= READER_PATIENCE) return false;
+    }
+  }
+
   /** Leaves reader `t`'s section (its plain writes become visible to the next writer), waking a writer that sleeps on it. */
   leaveRead(t: number): void {
     const w = this.#words;
@@ -86,7 +110,7 @@ export class ReaderGate {
         if (Date.now() > deadline) {
           throw new KvtierError(ErrorCode.TIMEOUT, `L1 reader owner ${t + 1} stayed inside a read batch for over ${STALL_MS} ms (did its thread die? reclaimThread releases it)`);
         }
-        if (this.#canBlock) this.#sleepOn(at);
+        if (this.#canBlock && spin >= READER_PATIENCE) this.#sleepOn(at);
       }
     }
   }
