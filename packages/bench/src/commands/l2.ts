@@ -464,7 +464,7 @@ async function run(argv: string[]): Promise<number> {
     const against = r.preallocRatio === undefined ? '' : `, ${formatNumber(r.preallocRatio)}× ${preallocName}`;
     return `${r.op} ${r.objectBytes / MIB} MiB ${formatNumber(r.ratio)}× ${baselineName}${against}`;
   }).join('; ');
-  saveChart('l2', {
+  await saveChart('l2', {
     title: `L2 ${adapter} through the engine vs ${baselineName}`,
     headline,
     kind: 'bar',
