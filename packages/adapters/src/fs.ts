@@ -7,10 +7,11 @@
  *   renames it to the final name (unlinking an older object first): a reader sees the old
  *   object, none, or the new one — never a torn one.
  *   `fsync: true` also syncs the file and its directory before answering.
- * - The bytes of stores and of the host's loads move through `ioThreads` I/O threads (fs-io.ts).
- *   The adapter has the `storeSealed` and `loadChecked` capabilities: the host hands it bare
- *   payloads, and the I/O thread that writes an object seals it, the one that reads an object
- *   checks its envelope, so tags are computed on several threads, next to the I/O.
+ * - Stores and the host's loads run on `ioThreads` I/O threads (fs-io.ts), each object's file
+ *   calls (create or open, the checks on the descriptor, the I/O, close) as one job. The adapter
+ *   has the `storeSealed` and `loadChecked` capabilities: the host hands it bare payloads, and the
+ *   I/O thread that writes an object seals it, the one that reads an object checks its envelope,
+ *   so tags are computed on several threads, next to the I/O.
  * - A load reads with `readv` straight into the caller's parts (an L1 slot view), plus a
  *   one-byte probe that reveals a file longer than expected.
  * - At start a recovery scan rebuilds the index (key -> size) and usage from the files and
