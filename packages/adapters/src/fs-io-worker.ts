@@ -1,16 +1,25 @@
 /**
- * Entry of one fs I/O thread (fs-io.ts): writes each object it is sent into the open file
- * descriptor it names, sealing it first when asked, or reads one and checks its envelope, on this
- * thread alone. Blocking calls are the point: this thread is an I/O thread, and the tag is
- * computed here, next to the I/O of the same bytes, rather than on the adapter host's thread.
+ * Entry of one fs I/O thread (fs-io.ts): stores each object it is sent into a new file (create,
+ * check where it landed, seal when asked, write, sync when asked, close), or opens, checks, reads
+ * and envelope-checks one, on this thread alone. Blocking calls are the point: this thread is an
+ * I/O thread, and doing an object's file calls here, next to its tag and I/O, spares the adapter
+ * host one thread hand-off (a libuv request and its answer) per call.
  */
-import { fdatasyncSync, readvSync, writevSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readlinkSync, readvSync, unlinkSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { HEADER_BYTES, checkEnvelope, writeHeader } from '@kvtier/core/authoring';
 import { skipBytes } from './parts.ts';
-import type { CheckedRead, IoDone, IoJob, IoMessage } from './fs-io.ts';
+import type { IoDone, IoJob, IoMessage, ReadOutcome, ReadJob, WriteJob, WriteOutcome } from './fs-io.ts';
 
 const port = parentPort!;
+
+/** A new file only, never through a symlink at its name. */
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/**
+ * Non-blocking: opening a FIFO planted under an object's name would otherwise block this thread
+ * until a writer comes. No-follow: a symlink there could point anywhere.
+ */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
 /** Writes every byte of `parts` at offset 0 (writev may write less than asked). */
 function writeFully(fd: number, parts: readonly Uint8Array[]): void {
@@ -36,28 +45,79 @@ function readFully(fd: number, parts: readonly Uint8Array[]): number {
   return read;
 }
 
-function run(job: IoJob): CheckedRead | undefined {
-  if (job.op === 'read') {
+/**
+ * Where an open descriptor really is (Linux: `/proc/self/fd`), so a path whose directories were
+ * swapped for links after they were checked is caught on the file itself; undefined elsewhere.
+ */
+function openedAt(fd: number): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone, or never there: nothing of ours is left at it.
+  }
+}
+
+function write(job: WriteJob): WriteOutcome {
+  const fd = openSync(job.path, CREATE_FLAGS, 0o600);
+  let kept = false;
+  try {
+    const actual = openedAt(fd);
+    if (actual !== undefined && actual !== job.path) {
+      // A directory on the path was swapped for a link after it was checked: not ours to keep.
+      unlinkQuietly(actual);
+      return { openedAt: actual };
+    }
+    let parts = job.parts;
+    if (job.seal !== undefined) {
+      const header = new Uint8Array(HEADER_BYTES);
+      writeHeader(header, job.seal, 0, parts[0]);
+      parts = [header, parts[0]];
+    }
+    writeFully(fd, parts);
+    if (job.sync) fdatasyncSync(fd);
+    kept = true;
+    return {};
+  } finally {
+    closeSync(fd);
+    if (!kept) unlinkQuietly(job.path);
+  }
+}
+
+function read(job: ReadJob): ReadOutcome {
+  let fd: number;
+  try {
+    fd = openSync(job.path, READ_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') return { absent: code };
+    throw err;
+  }
+  try {
+    // Only a regular file at its own path is an object (checked on the open descriptor, not the path).
+    const actual = openedAt(fd);
+    if (!fstatSync(fd).isFile() || (actual !== undefined && actual !== job.path)) return { absent: 'not-an-object' };
     const header = new Uint8Array(HEADER_BYTES);
     // The probe byte past the payload only fills when the file is longer than expected.
-    const bytes = readFully(job.fd, [header, job.payload, new Uint8Array(1)]);
+    const bytes = readFully(fd, [header, job.payload, new Uint8Array(1)]);
     return { bytes, fault: checkEnvelope(header, job.payload, job.key, 0, bytes) };
+  } finally {
+    closeSync(fd);
   }
-  let parts = job.parts;
-  if (job.seal !== undefined) {
-    const header = new Uint8Array(HEADER_BYTES);
-    writeHeader(header, job.seal, 0, parts[0]);
-    parts = [header, parts[0]];
-  }
-  writeFully(job.fd, parts);
-  if (job.sync) fdatasyncSync(job.fd);
-  return undefined;
 }
 
 port.on('message', (job: IoJob) => {
   let done: IoDone;
   try {
-    done = { id: job.id, read: run(job) };
+    done = { id: job.id, outcome: job.op === 'read' ? read(job) : write(job) };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     done = { id: job.id, error: { message: e instanceof Error ? e.message : String(e), code: e?.code } };

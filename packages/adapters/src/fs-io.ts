@@ -1,14 +1,16 @@
 /**
- * The fs adapter's I/O threads: a few worker threads, each of which writes one object at a time
- * into a file the adapter opened, sealing it first when asked, or reads one into an L1 slot and
- * checks its envelope (fs-io-worker.ts). The tag and the I/O of an object run on the same thread,
- * so several objects are tagged at once; on the adapter host's thread a batch was tagged one
- * object after another while libuv's threads did the I/O. Payloads on a SharedArrayBuffer (L1
- * slots) are read and written in place: posting a view shares its memory. Any other part is
- * copied by `postMessage` (so a read job's target must be shared memory).
+ * The fs adapter's I/O threads: a few worker threads, each of which stores one object at a time
+ * into a new file (creating, sealing when asked, writing and closing it) or opens one, reads it
+ * into an L1 slot and checks its envelope (fs-io-worker.ts). The tag and the I/O of an object run
+ * on the same thread, so several objects are tagged at once; on the adapter host's thread a batch
+ * was tagged one object after another while libuv's threads did the I/O. An object's open, close
+ * and checks run there too: each one on the host's thread was a libuv request and its answer, a
+ * thread hand-off apiece. Payloads on a SharedArrayBuffer (L1 slots) are read and written in
+ * place: posting a view shares its memory. Any other part is copied by `postMessage` (so a read
+ * job's target must be shared memory).
  *
- * File descriptors belong to the process, so the adapter keeps opening, checking, closing and
- * renaming files as before; only the bytes move through these threads.
+ * Renames, unlinks of replaced objects and directory syncs stay with the adapter, which owns the
+ * names and the index.
  *
  * One pool serves every fs adapter of a JS thread ({@link sharedIoThreads}), as libuv's pool
  * serves a process: starting a thread costs about a second here (more from sources, which load
@@ -35,16 +37,39 @@ export interface CheckedRead {
   readonly fault: EnvelopeFault | null;
 }
 
-/** A job as posted to an I/O thread. */
-export type IoJob =
-  | (FsObject & { readonly op: 'write'; readonly id: number; readonly fd: number; readonly sync: boolean })
-  | { readonly op: 'read'; readonly id: number; readonly fd: number; readonly payload: Uint8Array; readonly key: Uint32Array };
+/**
+ * A checked read, or why there was no object to read: `ENOENT` no file, `ELOOP` a symlink at its
+ * name, `not-an-object` not a regular file at its own path (a FIFO, a directory, a file reached
+ * through a swapped directory).
+ */
+export type ReadOutcome = CheckedRead | { readonly absent: 'ENOENT' | 'ELOOP' | 'not-an-object' };
 
-/** An I/O thread's answer to job `id`: `error` when it failed, `read` for a read job. */
+/**
+ * A store: `openedAt` set when the new file turned out to be elsewhere than its path (a directory
+ * on the way was swapped for a link after it was checked); the thread removed it.
+ */
+export interface WriteOutcome {
+  readonly openedAt?: string;
+}
+
+/** A store as posted to an I/O thread: create `path` (it must not exist), write the object, sync when `sync`. */
+export type WriteJob = FsObject & { readonly op: 'write'; readonly id: number; readonly path: string; readonly sync: boolean };
+/** A checked read as posted to an I/O thread. */
+export interface ReadJob {
+  readonly op: 'read';
+  readonly id: number;
+  readonly path: string;
+  readonly payload: Uint8Array;
+  readonly key: Uint32Array;
+}
+/** A job as posted to an I/O thread. */
+export type IoJob = WriteJob | ReadJob;
+
+/** An I/O thread's answer to job `id`: `error` when it failed, else its outcome. */
 export interface IoDone {
   readonly id: number;
   readonly error?: { readonly message: string; readonly code?: string };
-  readonly read?: CheckedRead;
+  readonly outcome?: ReadOutcome | WriteOutcome;
 }
 
 /** What an I/O thread posts: once `ready` when it listens, then one answer per job. */
@@ -101,22 +126,25 @@ export class FsIoThreads {
   }
 
   /**
-   * Writes `object` into `fd` from offset 0 (and syncs it when `sync`), on the least busy I/O
-   * thread. Rejects with the thread's error (its errno `code` kept), or when the thread dies.
+   * Creates the file `path` (exclusively, never through a symlink, mode 0600), writes `object`
+   * into it (and syncs it when `sync`) and closes it, on the least busy I/O thread. A file that
+   * could not be written in full is removed. Rejects with the thread's error (its errno `code`
+   * kept), or when the thread dies.
    */
-  async write(fd: number, object: FsObject, sync: boolean): Promise<void> {
-    await this.#run({ op: 'write', fd, parts: object.parts, seal: object.seal, sync });
+  async write(path: string, object: FsObject, sync: boolean): Promise<WriteOutcome> {
+    return (await this.#run({ op: 'write', path, parts: object.parts, seal: object.seal, sync })).outcome as WriteOutcome;
   }
 
   /**
-   * Reads the object in `fd` from offset 0 — its envelope header, then `payload` (a view on shared
-   * memory), then one probe byte — and checks the envelope for `key` (its 4 digest words) on the
+   * Opens `path` (never through a symlink, never waiting on a FIFO); when it is a regular file at
+   * its own path, reads it from offset 0 — its envelope header, then `payload` (a view on shared
+   * memory), then one probe byte — and checks the envelope for `key` (its 4 digest words), on the
    * I/O thread. Rejects as {@link write} does.
    */
-  async readChecked(fd: number, payload: Uint8Array, key: Uint32Array): Promise<CheckedRead> {
+  async readChecked(path: string, payload: Uint8Array, key: Uint32Array): Promise<ReadOutcome> {
     // postMessage would copy any other buffer, and the bytes read would land in the copy.
     if (!(payload.buffer instanceof SharedArrayBuffer)) invalidArgument('a checked read needs its payload view on a SharedArrayBuffer (an L1 slot)');
-    return (await this.#run({ op: 'read', fd, payload, key })).read!;
+    return (await this.#run({ op: 'read', path, payload, key })).outcome as ReadOutcome;
   }
 
   #run(fields: NewJob): Promise<IoDone> {

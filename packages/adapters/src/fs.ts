@@ -7,10 +7,11 @@
  *   renames it to the final name (unlinking an older object first): a reader sees the old
  *   object, none, or the new one — never a torn one.
  *   `fsync: true` also syncs the file and its directory before answering.
- * - The bytes of stores and of the host's loads move through `ioThreads` I/O threads (fs-io.ts).
- *   The adapter has the `storeSealed` and `loadChecked` capabilities: the host hands it bare
- *   payloads, and the I/O thread that writes an object seals it, the one that reads an object
- *   checks its envelope, so tags are computed on several threads, next to the I/O.
+ * - Stores and the host's loads run on `ioThreads` I/O threads (fs-io.ts), each object's file
+ *   calls (create or open, the checks on the descriptor, the I/O, close) as one job. The adapter
+ *   has the `storeSealed` and `loadChecked` capabilities: the host hands it bare payloads, and the
+ *   I/O thread that writes an object seals it, the one that reads an object checks its envelope,
+ *   so tags are computed on several threads, next to the I/O.
  * - A load reads with `readv` straight into the caller's parts (an L1 slot view), plus a
  *   one-byte probe that reveals a file longer than expected.
  * - At start a recovery scan rebuilds the index (key -> size) and usage from the files and
@@ -66,6 +67,8 @@ const TARGET_IS_DIR = new Set(['EISDIR', 'ENOTEMPTY', 'EEXIST']);
 const OBJECT_FILE = /^([0-9a-f]{32})\.kv$/;
 const SHARD_DIR = /^[0-9a-f]{2}$/;
 const TEMP_PREFIX = '.tmp-';
+/** A checked load of a key with no object. */
+const ABSENT: CheckedRead = { bytes: -1, fault: null };
 
 /** The schema of an `fs` block. */
 export const configSchema = adapterBlock('fs', {
@@ -302,21 +305,9 @@ export class FsAdapter implements L2Adapter {
   async #storeAttempt(hex: string, object: FsObject, size: number): Promise<void> {
     const dir = await this.#shardDir(hex);
     const temp = join(dir, `${TEMP_PREFIX}${hex}-${process.pid}-${this.#tempCounter++}`);
-    const fh = await open(temp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
-    try {
-      const actual = await this.#openedAt(fh);
-      if (actual !== undefined && actual !== temp) {
-        // The shard directory was swapped for a link after it was checked: the file is not ours to keep.
-        await unlink(actual).catch(() => {});
-        throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${actual})`);
-      }
-      await this.#io.write(fh.fd, object, this.#fsync);
-    } catch (err) {
-      await fh.close();
-      await unlink(temp).catch(() => {});
-      throw err;
-    }
-    await fh.close();
+    // The I/O thread creates, writes and closes the temp file, and removes it when that fails.
+    const { openedAt } = await this.#io.write(temp, object, this.#fsync);
+    if (openedAt !== undefined) throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${openedAt})`);
     const path = this.#path(hex);
     // ext4 flushes a file's data when a rename replaces it (auto_da_alloc): unlinking the old
     // object first keeps a replacement as fast as a first store. A load in between is a miss.
@@ -410,15 +401,14 @@ export class FsAdapter implements L2Adapter {
       fh = await open(this.#path(hex), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW);
     } catch (err) {
       if (errno(err) !== 'ENOENT' && errno(err) !== 'ELOOP') throw err;
-      // An indexed file that is gone was removed behind our back: check the rest (and baseDir).
-      if (this.#forget(hex) && errno(err) === 'ENOENT') this.#kickReconcile();
+      this.#absent(hex, errno(err) === 'ENOENT');
       return absent;
     }
     try {
       // Only a regular file under baseDir is an object (checked on the open descriptor, not the path).
       const actual = await this.#openedAt(fh);
       if (!(await fh.stat()).isFile() || (actual !== undefined && actual !== this.#path(hex))) {
-        this.#forget(hex);
+        this.#absent(hex, false);
         return absent;
       }
       const answer = await read(fh);
@@ -439,12 +429,28 @@ export class FsAdapter implements L2Adapter {
   /** Reads and checks each object on the I/O thread that reads it (see `L2Adapter.loadChecked`). */
   async loadChecked(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<L2CheckedLoads> {
     this.#assertOpen();
-    const absent: CheckedRead = { bytes: -1, fault: null };
-    const reads = await perKey(payloads.map((payload, i) => {
-      const read = (fh: FileHandle) => this.#io.readChecked(fh.fd, payload, keys.slice(i * 4, i * 4 + 4));
-      return this.#loadOne(digestHex(keys, i), read, absent);
-    }), absent);
+    const reads = await perKey(payloads.map((payload, i) => this.#loadCheckedOne(digestHex(keys, i), payload, keys.slice(i * 4, i * 4 + 4))), ABSENT);
     return { lengths: Float64Array.from(reads, (r) => r.bytes), faults: reads.map((r) => r.fault) };
+  }
+
+  /** Opens, reads and checks key `hex`'s object on an I/O thread; {@link ABSENT} when there is none. */
+  async #loadCheckedOne(hex: string, payload: Uint8Array, key: Uint32Array): Promise<CheckedRead> {
+    const read = await this.#io.readChecked(this.#path(hex), payload, key);
+    if ('absent' in read) {
+      this.#absent(hex, read.absent === 'ENOENT');
+      return ABSENT;
+    }
+    this.#healthy();
+    return read;
+  }
+
+  /**
+   * Key `hex` has no object file (`gone`: none at all) or something else at its name: it leaves
+   * the index. An indexed file that is gone was removed behind our back: the rest (and baseDir)
+   * are checked.
+   */
+  #absent(hex: string, gone: boolean): void {
+    if (this.#forget(hex) && gone) this.#kickReconcile();
   }
 
   #forget(hex: string): boolean {

@@ -2,12 +2,12 @@
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { open, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode } from '@kvtier/core';
 import { HEADER_BYTES, writeHeader } from '@kvtier/core/authoring';
 import { appendFile } from 'node:fs/promises';
-import { FsIoThreads, sharedIoThreads, type CheckedRead } from '../src/fs-io.ts';
+import { FsIoThreads, sharedIoThreads } from '../src/fs-io.ts';
 import { boundedTest, chunkKeys, fillPattern, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
@@ -22,22 +22,12 @@ async function withThreads(threads: number, body: (io: FsIoThreads, dir: string)
   }
 }
 
-/** Opens `path` for writing, runs `body` with its descriptor, closes it. */
-async function withFile(path: string, flags: string, body: (fd: number) => Promise<void>): Promise<void> {
-  const fh = await open(path, flags);
-  try {
-    await body(fh.fd);
-  } finally {
-    await fh.close();
-  }
-}
-
-test('a sealed write is the header the host would write, then the payload read in place from a SharedArrayBuffer', () => withThreads(2, async (io, dir) => {
+test('a sealed write creates the file with the header the host would write, then the payload read in place from a SharedArrayBuffer', () => withThreads(2, async (io, dir) => {
   const keys = chunkKeys(3);
   const payload = new Uint8Array(new SharedArrayBuffer(3 * 70_000), 70_000, 70_000);
   fillPattern(payload, 4);
   const path = join(dir, 'sealed');
-  await withFile(path, 'w', (fd) => io.write(fd, { parts: [payload], seal: keys.slice(4, 8) }, false));
+  assert.equal(await io.write(path, { parts: [payload], seal: keys.slice(4, 8) }, false), {});
   const expected = new Uint8Array(HEADER_BYTES);
   writeHeader(expected, keys, 1, payload);
   const file = new Uint8Array(await readFile(path));
@@ -49,34 +39,40 @@ test('a sealed write is the header the host would write, then the payload read i
 test('plain parts (not shared memory) are written exactly, in order, with fdatasync when asked', () => withThreads(1, async (io, dir) => {
   const parts = [new Uint8Array(10).fill(1), new Uint8Array(0), new Uint8Array(200_000).fill(2), new Uint8Array(3).fill(3)];
   const path = join(dir, 'plain');
-  await withFile(path, 'w', (fd) => io.write(fd, { parts }, true));
+  await io.write(path, { parts }, true);
   assert.equal(new Uint8Array(await readFile(path)), Uint8Array.from([...parts[0], ...parts[2], ...parts[3]]));
 }));
 
 test('more writes than threads queue up, each lands in its own file; the pool grows one ready thread at a time, never past its limit', () => withThreads(2, async (io, dir) => {
   const n = 12;
-  const handles = await Promise.all(Array.from({ length: n }, (_, i) => open(join(dir, `f${i}`), 'w')));
-  try {
-    // One write first: a second thread starts only once the first is ready.
-    await io.write(handles[0].fd, { parts: [new Uint8Array(50_000).fill(0)] }, false);
-    await Promise.all(handles.map((fh, i) => io.write(fh.fd, { parts: [new Uint8Array(50_000).fill(i)] }, false)));
-    assert.is(io.running, 2);
-  } finally {
-    await Promise.all(handles.map((fh) => fh.close()));
-  }
+  // One write first: a second thread starts only once the first is ready.
+  await io.write(join(dir, 'first'), { parts: [new Uint8Array(50_000).fill(0)] }, false);
+  await Promise.all(Array.from({ length: n }, (_, i) => io.write(join(dir, `f${i}`), { parts: [new Uint8Array(50_000).fill(i)] }, false)));
+  assert.is(io.running, 2);
   for (let i = 0; i < n; i++) assert.equal(new Uint8Array(await readFile(join(dir, `f${i}`))), new Uint8Array(50_000).fill(i));
 }));
 
-test('a failed write rejects with the I/O thread\'s error and its errno code; the thread keeps serving', () => withThreads(1, async (io, dir) => {
-  const path = join(dir, 'read-only');
-  await withFile(path, 'w', async () => {});
-  await withFile(path, 'r', async (fd) => {
-    const err = await io.write(fd, { parts: [new Uint8Array(8)] }, false).then(() => undefined, (e: NodeJS.ErrnoException) => e);
-    assert.is(err?.code, 'EBADF');
-    assert.match(err?.message ?? '', /EBADF/);
-  });
-  await withFile(path, 'w', (fd) => io.write(fd, { parts: [new Uint8Array(4).fill(9)] }, false));
-  assert.equal(new Uint8Array(await readFile(path)), new Uint8Array(4).fill(9));
+test('a write never replaces a file nor follows a link at its path: it rejects with the errno code; the thread keeps serving', () => withThreads(1, async (io, dir) => {
+  const path = join(dir, 'taken');
+  await writeFile(path, 'old');
+  const taken = await io.write(path, { parts: [new Uint8Array(8)] }, false).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+  assert.is(taken?.code, 'EEXIST');
+  assert.match(taken?.message ?? '', /EEXIST/);
+  assert.is(await readFile(path, 'utf8'), 'old', 'the file there is left as it was');
+  await symlink(join(dir, 'elsewhere'), join(dir, 'link'));
+  const linked = await io.write(join(dir, 'link'), { parts: [new Uint8Array(8)] }, false).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+  assert.is(linked?.code, 'EEXIST');
+  assert.equal((await readdir(dir)).sort(), ['link', 'taken'], 'nothing was created behind the link');
+  await io.write(join(dir, 'fresh'), { parts: [new Uint8Array(4).fill(9)] }, false);
+  assert.equal(new Uint8Array(await readFile(join(dir, 'fresh'))), new Uint8Array(4).fill(9));
+}));
+
+test('a write whose directory leads elsewhere than its path removes the file and answers where it landed', () => withThreads(1, async (io, dir) => {
+  await mkdir(join(dir, 'real'));
+  await symlink(join(dir, 'real'), join(dir, 'swapped'));
+  const outcome = await io.write(join(dir, 'swapped', 'object'), { parts: [new Uint8Array(16)] }, false);
+  assert.equal(outcome, { openedAt: join(dir, 'real', 'object') });
+  assert.equal(await readdir(join(dir, 'real')), [], 'the file that landed elsewhere is removed');
 }));
 
 test('a checked read fills the payload view in place and answers the envelope check of the bytes it read', () => withThreads(2, async (io, dir) => {
@@ -84,35 +80,41 @@ test('a checked read fills the payload view in place and answers the envelope ch
   const stored = new Uint8Array(new SharedArrayBuffer(9000));
   fillPattern(stored, 8);
   const path = join(dir, 'object');
-  await withFile(path, 'w', (fd) => io.write(fd, { parts: [stored], seal: keys.slice(0, 4) }, false));
+  await io.write(path, { parts: [stored], seal: keys.slice(0, 4) }, false);
   const target = new Uint8Array(new SharedArrayBuffer(20_000), 5000, 9000);
-  let result: CheckedRead | undefined;
-  const readBack = (key: Uint32Array) => withFile(path, 'r', async (fd) => {
-    result = await io.readChecked(fd, target, key);
-  });
-  await readBack(keys.slice(0, 4));
-  assert.equal(result, { bytes: HEADER_BYTES + 9000, fault: null });
+  assert.equal(await io.readChecked(path, target, keys.slice(0, 4)), { bytes: HEADER_BYTES + 9000, fault: null });
   assert.equal(target, stored);
-  await readBack(keys.slice(4, 8));
-  assert.is(result?.fault, 'key', 'the same object under another key is a bad object');
+  assert.equal(await io.readChecked(path, target, keys.slice(4, 8)), { bytes: HEADER_BYTES + 9000, fault: 'key' }, 'the same object under another key is a bad object');
   await appendFile(path, Uint8Array.from([0]));
-  await readBack(keys.slice(0, 4));
-  assert.equal(result, { bytes: HEADER_BYTES + 9001, fault: 'length' }, 'the probe byte reveals a longer file');
-  const plain = await io.readChecked(0, new Uint8Array(8), keys.slice(0, 4)).catch((e: { code?: string; message: string }) => e);
+  assert.equal(await io.readChecked(path, target, keys.slice(0, 4)), { bytes: HEADER_BYTES + 9001, fault: 'length' }, 'the probe byte reveals a longer file');
+  const plain = await io.readChecked(path, new Uint8Array(8), keys.slice(0, 4)).catch((e: { code?: string; message: string }) => e);
   assert.is((plain as { code?: string }).code, ErrorCode.INVALID_ARGUMENT);
   assert.match((plain as Error).message, /a checked read needs its payload view on a SharedArrayBuffer/);
+}));
+
+test('a checked read of no file, a link, a FIFO, a directory or a path that leads elsewhere is absent, and reads nothing', () => withThreads(1, async (io, dir) => {
+  const keys = chunkKeys(1);
+  const stored = new Uint8Array(new SharedArrayBuffer(64));
+  await io.write(join(dir, 'object'), { parts: [stored], seal: keys.slice(0, 4) }, false);
+  await symlink(join(dir, 'object'), join(dir, 'link'));
+  await mkdir(join(dir, 'directory'));
+  await symlink(dir, join(dir, 'swapped'));
+  await new Promise<void>((resolve, reject) => execFile('mkfifo', [join(dir, 'fifo')], (err) => (err === null ? resolve() : reject(err))));
+  const target = new Uint8Array(new SharedArrayBuffer(64)).fill(7);
+  const read = (name: string) => io.readChecked(join(dir, name), target, keys.slice(0, 4));
+  assert.equal(await read('none'), { absent: 'ENOENT' });
+  assert.equal(await read('link'), { absent: 'ELOOP' });
+  assert.equal(await read('fifo'), { absent: 'not-an-object' }, 'a FIFO is not waited on');
+  assert.equal(await read('directory'), { absent: 'not-an-object' });
+  assert.equal(await read('swapped/object'), { absent: 'not-an-object' }, 'a file reached through a link is not its own path');
+  assert.equal(target, new Uint8Array(64).fill(7));
 }));
 
 test('the fs adapters of a thread share one pool, allowed the largest thread count any of them asked for', () => withThreads(1, async (_io, dir) => {
   const first = sharedIoThreads(1);
   assert.is(sharedIoThreads(3), first);
-  const handles = await Promise.all(Array.from({ length: 6 }, (_, i) => open(join(dir, `s${i}`), 'w')));
-  try {
-    await first.write(handles[0].fd, { parts: [new Uint8Array(1 << 20)] }, false);
-    await Promise.all(handles.map((fh) => first.write(fh.fd, { parts: [new Uint8Array(1 << 20)] }, false)));
-  } finally {
-    await Promise.all(handles.map((fh) => fh.close()));
-  }
+  await first.write(join(dir, 's'), { parts: [new Uint8Array(1 << 20)] }, false);
+  await Promise.all(Array.from({ length: 6 }, (_, i) => first.write(join(dir, `s${i}`), { parts: [new Uint8Array(1 << 20)] }, false)));
   assert.is(first.running, 2, 'more than the first adapter\'s one thread');
 }));
 
@@ -122,11 +124,8 @@ boundedTest(uvuTest, 120_000)('idle I/O threads do not keep a process alive: one
   try {
     const path = join(dir, 'from-child');
     const script = [
-      `import { open } from 'node:fs/promises';`,
       `import { sharedIoThreads } from ${JSON.stringify(new URL('../src/fs-io.ts', import.meta.url).href)};`,
-      `const fh = await open(${JSON.stringify(path)}, 'w');`,
-      `await sharedIoThreads(2).write(fh.fd, { parts: [new Uint8Array(1000).fill(3)] }, false);`,
-      `await fh.close();`,
+      `await sharedIoThreads(2).write(${JSON.stringify(path)}, { parts: [new Uint8Array(1000).fill(3)] }, false);`,
     ].join('\n');
     await new Promise<void>((resolve, reject) => {
       execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 100_000 }, (err) => (err === null ? resolve() : reject(err)));
