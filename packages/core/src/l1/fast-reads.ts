@@ -11,10 +11,12 @@
  * deadline, the tick), so every mutex-held protocol sees exact counts, as if each read had taken
  * the mutex.
  *
- * A thread's unfolded locks share one read-lease deadline, their *window*'s (`now` + readLeaseMs
- * of the batch that opened it): a batch at another `now` takes the mutex, which folds the window.
- * A batch that sees any thread's window deadline passed takes the mutex too, so lease expiry
- * meets every lock exactly when it would have under the mutex.
+ * Each unfolded lock keeps its own read-lease deadline (`now` + readLeaseMs of the batch that
+ * took it), which the fold gives the entry as lockRead would have; a thread's *window* deadline is
+ * that of its earliest unfolded lock. A batch that sees any thread's window deadline passed takes
+ * the mutex, which folds first, so lease expiry meets every lock exactly when it would have under
+ * the mutex. A window spans clock ticks: folding at every new millisecond made two reader threads
+ * meet at each tick on the mutex, and read fewer keys than one.
  *
  * A key the read path cannot decide alone (an expired lease to apply, a write-locked key to
  * release, a temporary object's last lock, stale holds, locks of other threads to release, a
@@ -77,10 +79,11 @@ function entryOrAbsent(c: L1Core, keys: DigestBatch, codes: Uint8Array, j: numbe
 /** reserveRead's read loop: READABLE/READ_LOCKED → READ_LOCKED with `a.locks` unfolded locks of this thread. */
 export function reserveReadLoop(c: L1Core, keys: DigestBatch, codes: Uint8Array, a: SlotStep): number {
   const n = keyCount(keys);
-  const { tw, refOf, unfolded, unfoldedTick } = c;
+  const { tw, refOf, unfolded, unfoldedTick, unfoldedDeadline } = c;
   const row = c.me * c.config.totalSlots;
   const { slots, sizes, locks } = a;
   const now = c.now;
+  const deadline = now + c.config.readLeaseMs;
   const tick = c.tick;
   for (let j = 0; j < n; j++) {
     const e = entryOrAbsent(c, keys, codes, j);
@@ -96,6 +99,7 @@ export function reserveReadLoop(c: L1Core, keys: DigestBatch, codes: Uint8Array,
     if (u === 0 && !logSlot(c, slot)) return j;
     unfolded[row + slot] = (((u >> 1) + locks) << 1) | 1;
     unfoldedTick[row + slot] = tick;
+    unfoldedDeadline[row + slot] = deadline;
     codes[j] = 0;
     slots[j] = refOf[slot];
     sizes[j] = tw[b + SIZE];
@@ -136,10 +140,10 @@ export function finishReadLoop(c: L1Core, keys: DigestBatch, codes: Uint8Array, 
 /**
  * Folds every thread's unfolded read locks into the entries and empties the logs (index mutex
  * held, no reader inside the gate): the locks join READ_COUNT and the thread's per-slot count,
- * a slot it locked gets its window's read deadline (the later of the two), and the later tick wins.
+ * a slot it locked gets its last lock's read deadline (the later of the two), and the later tick wins.
  */
 export function foldReads(c: L1Core): void {
-  const { words, tw, tf, unfolded, unfoldedTick, threadReads, slotEntry, readLog, windowDeadline } = c;
+  const { words, tw, tf, unfolded, unfoldedTick, unfoldedDeadline, threadReads, slotEntry, readLog, windowDeadline } = c;
   const threads = c.maxThreads;
   const slots = c.config.totalSlots;
   const cap = c.readLogCapacity;
@@ -151,7 +155,6 @@ export function foldReads(c: L1Core): void {
       if (windowDeadline[t] !== Infinity) windowDeadline[t] = Infinity;
       continue;
     }
-    const deadline = windowDeadline[t];
     const row = t * slots;
     for (let i = 0; i < len; i++) {
       const slot = readLog[t * cap + i];
@@ -163,6 +166,7 @@ export function foldReads(c: L1Core): void {
       const delta = u >> 1;
       tw[b + READ_COUNT] += delta;
       threadReads[slot * threads + t] += delta;
+      const deadline = unfoldedDeadline[row + slot];
       if ((u & 1) !== 0 && tf[e * ENTRY_F64 + READ_DEADLINE_F64] < deadline) tf[e * ENTRY_F64 + READ_DEADLINE_F64] = deadline;
       const used = unfoldedTick[row + slot];
       if (((used - tw[b + TICK]) | 0) > 0) tw[b + TICK] = used;
@@ -174,13 +178,14 @@ export function foldReads(c: L1Core): void {
 
 /**
  * Whether a read batch at `now` may run in the read path, and if so opens this thread's window
- * (reader gate held): no window of any thread may have passed its deadline, and this thread's
- * own window, if open, must be at `now`.
+ * (reader gate held): no window of any thread may have passed its deadline. This thread's window
+ * deadline becomes this batch's if that is earlier (a clock may step back), so it stays the
+ * earliest of its unfolded locks.
  */
 export function openWindow(c: L1Core, now: number): boolean {
   const wd = c.windowDeadline;
-  const deadline = now + c.config.readLeaseMs;
   for (let t = 0; t < c.maxThreads; t++) if (wd[t] < now) return false;
-  if (c.words[c.readerIndex + layout.Reader.LOG_LENGTH] === 0) wd[c.me] = deadline;
-  return wd[c.me] === deadline;
+  const deadline = now + c.config.readLeaseMs;
+  if (deadline < wd[c.me]) wd[c.me] = deadline;
+  return true;
 }

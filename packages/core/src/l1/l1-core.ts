@@ -98,6 +98,8 @@ export class L1Core {
   /** Per (thread, slot), thread-major: unfolded read locks `(delta << 1) | tookLock`, and their last tick. */
   readonly unfolded: Int32Array;
   readonly unfoldedTick: Int32Array;
+  /** Per (thread, slot): the read-lease deadline of the thread's last unfolded lock on the slot. */
+  readonly unfoldedDeadline: Float64Array;
   /** Wake channels: objects became dirty; a batch evicted inline; a store claim ended. */
   readonly dirtyWake: WakeChannel;
   readonly emergencyWake: WakeChannel;
@@ -144,6 +146,7 @@ export class L1Core {
     this.windowDeadline = new Float64Array(meta, regions.windowDeadlineOffset, config.maxThreads);
     this.unfolded = new Int32Array(meta, regions.unfoldedOffset, config.maxThreads * config.totalSlots);
     this.unfoldedTick = new Int32Array(meta, regions.unfoldedTickOffset, config.maxThreads * config.totalSlots);
+    this.unfoldedDeadline = new Float64Array(meta, regions.unfoldedDeadlineOffset, config.maxThreads * config.totalSlots);
     this.table = new IndexTable(meta, regions.tableOffset, regions.tableCapacity, this.slotEntry);
     this.tw = this.table.words;
     this.tf = this.table.f64;

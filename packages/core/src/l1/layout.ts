@@ -199,7 +199,7 @@ export interface MetaLayout {
   readonly orphansOffset: number;
   /** {@link READER_STRIDE} Int32 per thread: its {@link Reader} words. */
   readonly readersOffset: number;
-  /** Float64 per thread: the read-lease deadline of its unfolded read locks (their window), +Infinity when it has none. */
+  /** Float64 per thread: the earliest read-lease deadline of its unfolded read locks (their window's), +Infinity when it has none. */
   readonly windowDeadlineOffset: number;
   /** Slots per read log (`min(totalSlots, READ_LOG_CAPACITY)`). */
   readonly readLogCapacity: number;
@@ -212,6 +212,8 @@ export interface MetaLayout {
   readonly unfoldedOffset: number;
   /** Int32 per (thread, slot), indexed as the unfolded locks: the access tick of the thread's last unfolded use. */
   readonly unfoldedTickOffset: number;
+  /** Float64 per (thread, slot), indexed as the unfolded locks: the read-lease deadline of the thread's last unfolded lock. */
+  readonly unfoldedDeadlineOffset: number;
   readonly byteLength: number;
 }
 
@@ -237,10 +239,11 @@ export function metaLayout(totalSlots: number, maxThreads: number, ringCapacity:
   const readLogOffset = regions.region(maxThreads * readLogCapacity * 4);
   const unfoldedOffset = regions.region(maxThreads * totalSlots * 4);
   const unfoldedTickOffset = regions.region(maxThreads * totalSlots * 4);
+  const unfoldedDeadlineOffset = regions.region(maxThreads * totalSlots * 8);
   return {
     maxThreads, totalSlots, tableCapacity, ringCapacity,
     registryOffset, tableOffset, freeStackOffset, slotEntryOffset, threadReadsOffset, staleReadsOffset, dirtyOffset, ringOffset,
     orphanListOffset, orphansOffset, readersOffset, windowDeadlineOffset, readLogCapacity, readLogOffset, unfoldedOffset, unfoldedTickOffset,
-    byteLength: regions.byteLength,
+    unfoldedDeadlineOffset, byteLength: regions.byteLength,
   };
 }
