@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDeadline } from '../src/deadline.ts';
 import { ErrorCode } from '../src/errors.ts';
-import { digestHex } from '../src/digest-batch.ts';
+import { digestHex, keyCount } from '../src/digest-batch.ts';
 import { L1EventKind, type DigestBatch } from '../src/l1/api.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { checkedL1, keys, names, ready, throwsCode } from './l1-helpers.ts';
@@ -250,6 +250,22 @@ test('liveKeys lists every readable-once object, not unfinished writes', () => {
   const live = l1.liveKeys();
   assert.equal(new Set([hex(live, 0), hex(live, 1)]), new Set([hex(keys(1)), hex(keys(2))]));
   assert.is(live.length, 8);
+});
+
+test('lockedObjects counts the write-locked, read-locked and claimed objects of one moment, not the readable ones', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1, 2, 3, 4));
+  assert.is(l1.lockedObjects(), 0, 'readable and dirty objects hold no lock');
+  l1.reserveWrite(keys(5), 100);
+  assert.is(l1.lockedObjects(), 1, 'a reserved write');
+  l1.reserveRead(keys(1), { extraCount: 2 });
+  assert.is(l1.lockedObjects(), 2, 'an object read-locked three times counts once');
+  assert.is(keyCount(l1.takeDirty(2).keys), 2);
+  assert.is(l1.lockedObjects(), 3, 'two claims, one of them on the read-locked object');
+  l1.finishRead(keys(1), { extraCount: 2 });
+  l1.finishStore(keys(1, 2));
+  l1.finishWrite(keys(5));
+  assert.is(l1.lockedObjects(), 0);
 });
 
 test.run();

@@ -439,17 +439,10 @@ export class KvCache {
     return server;
   }
 
-  /** Objects in L1 that hold a lock: read-locked, write-locked, or reserved and never finished. */
+  /** Objects in L1 that hold a lock: read-locked, write-locked, or reserved and never finished (one moment's count). */
   #lockedObjects(): number {
     this.#assertOpen();
-    const live = this.#l1.liveKeys();
-    const n = keyCount(live);
-    let locked = this.#l1.usage().objects - n;
-    for (let i = 0; i < n; i++) {
-      const s = this.#l1.state(live, i);
-      if (s !== null && (s.readLocks > 0 || s.writeLocked)) locked++;
-    }
-    return locked;
+    return this.#l1.lockedObjects();
   }
 
   /**

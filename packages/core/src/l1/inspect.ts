@@ -111,6 +111,20 @@ export function liveKeys(c: L1Core): DigestBatch {
   return out.slice(0, n * 4);
 }
 
+/**
+ * Objects that hold a lock (write-locked, reserved and never finished, read-locked, claimed for
+ * store), counted in one sweep: the caller's single hold of the mutex makes it one moment's count,
+ * never a mix of two (eviction or a store claim between two reads would skew it either way).
+ */
+export function lockedObjects(c: L1Core): number {
+  let locked = 0;
+  c.table.sweep((e) => {
+    if (!isUnlocked(c, e)) locked++;
+    return false;
+  });
+  return locked;
+}
+
 /** Throws `KVT_ERR_INTEGRITY` listing every violated invariant (see invariants.ts). */
 export function checkInvariants(c: L1Core): void {
   const problems = c.locked(findInvariantViolations);

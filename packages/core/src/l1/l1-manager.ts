@@ -48,7 +48,7 @@ import type { DigestBatch, L1, L1Handle, L1KeyState, L1SlotResult, L1Usage, Slot
 import { checkClock, checkHandle, checkIndex, checkSizes, codesInto, readLocksPerKey, slotResult, slotResultInto } from './args.ts';
 import { finishReadLoop, reserveReadLoop } from './fast-reads.ts';
 import { allocateSegments } from './arena.ts';
-import { checkInvariants, isUnlocked, keyState, liveKeys, statusOf, usageOf, type L1Status } from './inspect.ts';
+import { checkInvariants, isUnlocked, keyState, liveKeys, lockedObjects, statusOf, usageOf, type L1Status } from './inspect.ts';
 import { L1Core } from './l1-core.ts';
 import { resolveL1Config, type L1Options, type ResolvedL1Config } from './l1-config.ts';
 import { EntryFlag, Header, metaLayout } from './layout.ts';
@@ -374,6 +374,14 @@ export class L1Manager implements L1 {
    */
   liveKeys(): DigestBatch {
     return this.#core.locked(liveKeys);
+  }
+
+  /**
+   * How many objects hold a lock now (write-locked, read-locked or claimed for store), counted
+   * under one hold of the mutex (diagnostics and leak checks; walks every entry). Errors: none of its own.
+   */
+  lockedObjects(): number {
+    return this.#core.locked(lockedObjects);
   }
 
   // ------------------------------------------------------------------ store controller
