@@ -3,6 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDeadline } from '../src/deadline.ts';
+import { digestHex } from '../src/digest-batch.ts';
+import { L1EventKind } from '../src/l1/api.ts';
 import { Header } from '../src/l1/layout.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { soak } from '../src/soak.ts';
@@ -132,5 +134,60 @@ test('reclaimThread breaks the index mutex of an owner that died holding it', ()
   assert.equal(names(l1.reserveWrite(keys(1), 100).codes), ['SUCCESS']);
   l1.checkInvariants();
 });
+
+/** Drains every event the ring hands over now, as [kind, key hex] pairs. */
+function drained(l1: L1Manager): [number, string][] {
+  const out: [number, string][] = [];
+  l1.drainEvents((kind, key) => out.push([kind, digestHex(key, 0)]));
+  return out;
+}
+
+/**
+ * A reader that stops in the hook between claiming its release's two ring positions and publishing
+ * them (its first message, with its owner id, says it is there); `pause` lets it go on.
+ */
+async function readerStoppedInPush(l1: L1Manager): Promise<{ worker: import('node:worker_threads').Worker; ownerId: number; pause: Int32Array }> {
+  ready(l1, keys(1, 2));
+  drained(l1);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const { workers, results } = await startTogether([{ handle: l1.handle, task: 'stopInPush', keys: keys(1, 2), pause }]);
+  const [stopped] = (await results) as { ownerId: number }[];
+  return { worker: workers[0], ownerId: stopped.ownerId, pause };
+}
+
+const touched = (...ids: number[]) => ids.map((i) => [L1EventKind.TOUCHED, digestHex(keys(i), 0)]);
+
+test('a live reader stopped between claiming ring positions and publishing them holds the consumer back; its events arrive once it goes on', () =>
+  withDeadline((async () => {
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+    const { worker, pause } = await readerStoppedInPush(l1);
+    try {
+      assert.equal(drained(l1), [], 'nothing is skipped while its producer lives');
+      const published = new Promise((resolve) => worker.on('message', (m: { published?: boolean }) => { if (m.published === true) resolve(m); }));
+      Atomics.store(pause, 0, 1);
+      Atomics.notify(pause, 0);
+      await published;
+      assert.equal(drained(l1), touched(1, 2));
+      assert.is(l1.status().events.dropped, 0);
+      l1.checkInvariants();
+    } finally {
+      await stopAll([worker]);
+    }
+  })(), 30_000, 'stopped reader'));
+
+test('a reader killed between claiming ring positions and publishing them: once reclaimed, the consumer skips its records (counted as dropped) and takes later ones', () =>
+  withDeadline((async () => {
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+    const { worker, ownerId } = await readerStoppedInPush(l1);
+    await worker.terminate();
+    assert.equal(drained(l1), [], 'a dead producer not yet reclaimed is not skipped');
+    // Its release ended the locks before it pushed the events: nothing else is left to reclaim.
+    assert.equal(l1.reclaimThread(ownerId), { writesDiscarded: 0, readLocksReleased: 0 });
+    l1.touch(keys(1));
+    assert.equal(drained(l1), touched(1), 'the consumer went past the dead reader\'s records');
+    assert.is(l1.status().events.dropped, 2);
+    assert.equal(drained(l1), []);
+    l1.checkInvariants();
+  })(), 30_000, 'killed reader'));
 
 test.run();

@@ -4,16 +4,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { L1Error } from '../src/l1/api.ts';
 import type { L1Handle } from '../src/l1/api.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
+import { ringTestHooks } from '../src/shm/event-ring.ts';
 import { isObject, writeObject } from './l1-helpers.ts';
 
 export interface WorkerTask {
   readonly handle: L1Handle;
   /** [arrived, go]: each worker bumps `arrived`, then waits until `go` is 1. */
   readonly barrier: Int32Array;
-  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever';
+  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever' | 'stopInPush';
   readonly keys: Uint32Array;
   readonly durationMs?: number;
   readonly seed?: number;
+  /** `stopInPush`: the worker waits on word 0 while it is 0, between claiming ring positions and publishing them. */
+  readonly pause?: Int32Array;
 }
 
 const t = workerData as WorkerTask;
@@ -193,6 +196,20 @@ switch (t.task) {
       l1.reserveRead(t.keys, { extraCount: 2, into });
       l1.finishRead(t.keys, { extraCount: 2 });
     }
+  }
+  case 'stopInPush': {
+    // Read-locks the keys, then releases them: the release's touched events are claimed in the
+    // ring, and the hook stops this thread before it publishes them (posting its owner id) until
+    // `pause` is set, or for good (the test kills it there). Posts `published` when it goes on.
+    l1.reserveRead(t.keys);
+    ringTestHooks.afterClaim = () => {
+      ringTestHooks.afterClaim = undefined;
+      parentPort!.postMessage({ ownerId: l1.ownerId });
+      Atomics.wait(t.pause!, 0, 0);
+    };
+    l1.finishRead(t.keys);
+    parentPort!.postMessage({ published: true });
+    break;
   }
   case 'hold': {
     const w = l1.reserveWrite(one(0), 1000).codes[0];

@@ -151,7 +151,6 @@ export class L1Core {
     this.tw = this.table.words;
     this.tf = this.table.f64;
     this.arena = new Arena(config, handle.segments);
-    this.ring = new EventRing(words, Header.RING_CONTROL, regions.ringOffset >>> 2, regions.ringCapacity);
     this.maxThreads = config.maxThreads;
     this.refOf = new Int32Array(config.totalSlots);
     for (let g = 0; g < config.totalSlots; g++) this.refOf[g] = this.arena.refOf(g);
@@ -161,13 +160,16 @@ export class L1Core {
       words[Header.FREE_TOP] = config.totalSlots;
       this.slotEntry.fill(-1);
       this.windowDeadline.fill(Infinity);
-      this.ring.init();
     }
     this.dirtyWake = new WakeChannel(words, Header.DIRTY_WAKE, Header.DIRTY_WAITERS);
     this.emergencyWake = new WakeChannel(words, Header.EMERGENCY_WAKE, Header.EMERGENCY_WAITERS);
     this.storedWake = new WakeChannel(words, Header.STORED_WAKE, Header.STORED_WAITERS);
     this.ownerId = registerOwner(this.registry, threadId);
     this.me = this.ownerId - 1;
+    // Every thread produces events and any may be killed mid-push: each pushes with its claim record.
+    this.ring = new EventRing(words, Header.RING_CONTROL, regions.ringOffset >>> 2, regions.ringCapacity,
+      { index: regions.ringClaimsOffset >>> 2, count: config.maxThreads, me: this.me });
+    if (fresh) this.ring.init();
     this.mutex = new SharedMutex(words, Header.MUTEX, this.ownerId);
     this.#readersBase = regions.readersOffset >>> 2;
     this.gate = new ReaderGate(words, Header.MUTEX, this.#readersBase + layout.Reader.ACTIVE, config.maxThreads);

@@ -193,6 +193,8 @@ export interface MetaLayout {
   /** Bitmap over global slots: set while the slot's object is dirty. */
   readonly dirtyOffset: number;
   readonly ringOffset: number;
+  /** `CLAIM_STRIDE` Int32 per thread: its claim record of the event ring (shm/event-ring.ts), at `(ownerId - 1) * CLAIM_STRIDE`. */
+  readonly ringClaimsOffset: number;
   /** Int32 per slot: the orphan list (global slot indices), ORPHANS entries valid. */
   readonly orphanListOffset: number;
   /** {@link ORPHAN_WORDS} Int32 per slot: the {@link Orphan} record of each slot. */
@@ -231,6 +233,7 @@ export function metaLayout(totalSlots: number, maxThreads: number, ringCapacity:
   const staleReadsOffset = regions.region(totalSlots * maxThreads * 4);
   const dirtyOffset = regions.region(Bitmap.byteLength(totalSlots));
   const ringOffset = regions.region(ringCapacity * EventRing.RECORD_WORDS * 4);
+  const ringClaimsOffset = regions.region(EventRing.claimWords(maxThreads) * 4);
   const orphanListOffset = regions.region(totalSlots * 4);
   const orphansOffset = regions.region(totalSlots * ORPHAN_WORDS * 4);
   const readersOffset = regions.region(maxThreads * READER_STRIDE * 4);
@@ -242,7 +245,7 @@ export function metaLayout(totalSlots: number, maxThreads: number, ringCapacity:
   const unfoldedDeadlineOffset = regions.region(maxThreads * totalSlots * 8);
   return {
     maxThreads, totalSlots, tableCapacity, ringCapacity,
-    registryOffset, tableOffset, freeStackOffset, slotEntryOffset, threadReadsOffset, staleReadsOffset, dirtyOffset, ringOffset,
+    registryOffset, tableOffset, freeStackOffset, slotEntryOffset, threadReadsOffset, staleReadsOffset, dirtyOffset, ringOffset, ringClaimsOffset,
     orphanListOffset, orphansOffset, readersOffset, windowDeadlineOffset, readLogCapacity, readLogOffset, unfoldedOffset, unfoldedTickOffset,
     unfoldedDeadlineOffset, byteLength: regions.byteLength,
   };

@@ -13,6 +13,14 @@
  * {@link EventRing.RECORD_WORDS} words: SEQ, KIND, DIGEST (4 words), VALUE, BATCH.
  * Positions are wrapping Int32s; `capacity` is a power of two. A producer with several events
  * (an {@link EventBatch} of one call) claims them all with one compare-exchange ({@link EventRing.pushAll}).
+ *
+ * Producers that may die (L1's: any thread can be killed, then reclaimed) each get a claim record
+ * ({@link RingProducers}): START and COUNT, the positions it may be claiming, stored before its
+ * compare-exchange and cleared once it published them. A producer killed between claiming and
+ * publishing leaves records that would stop the consumer for good; once its claim record is
+ * cleared ({@link EventRing.forgetProducer}, by whoever reclaims the dead thread), the consumer
+ * skips them, counted as dropped. It never skips a live producer's: one that claimed a position
+ * stored a claim covering it first and clears it only after publishing it (see {@link EventRing.drain}).
  */
 import { WordLayout } from './region.ts';
 
@@ -29,6 +37,34 @@ const KIND = record.words();
 const DIGEST = record.words(4);
 const VALUE = record.words();
 const BATCH = record.words();
+
+const claim = new WordLayout();
+/** The first position the producer may be claiming. */
+const START = claim.words();
+/** How many positions from START it may be claiming; 0 when it claims none. */
+const COUNT = claim.words();
+
+/**
+ * Words between two producers' claim records: one cache line, so a producer writes no line another
+ * thread writes.
+ */
+export const CLAIM_STRIDE = 16;
+
+/** Where a ring's producers' claim records are, and which one is this thread's. */
+export interface RingProducers {
+  /** Index of the first claim record's first word; record `i` is at `index + i * CLAIM_STRIDE`. */
+  readonly index: number;
+  /** Claim records, one per producer that may push. */
+  readonly count: number;
+  /** This thread's record (its producer number, 0..count-1), or -1 when it only consumes. */
+  readonly me: number;
+}
+
+/**
+ * Test hooks: `afterClaim` runs in a producer between claiming positions and publishing them (the
+ * window a kill must hit to leave a record unpublished), so tests stop a thread there for sure.
+ */
+export const ringTestHooks: { afterClaim: (() => void) | undefined } = { afterClaim: undefined };
 
 /** Words of one event in a producer's local buffer ({@link EventRing.pushAll}): KIND, DIGEST (4 words), VALUE, BATCH. */
 export const EVENT_WORDS = record.size - 1;
@@ -47,6 +83,9 @@ export class EventRing {
   readonly #control: number;
   readonly #records: number;
   readonly #mask: number;
+  readonly #producers: RingProducers | undefined;
+  /** This thread's claim record's first word, or -1 (no claim records, or a consumer only). */
+  readonly #claim: number;
 
   /**
    * Attaches to a ring (call {@link init} once, where it is created, before any producer).
@@ -54,13 +93,31 @@ export class EventRing {
    * @param controlIndex - index of its first control word
    * @param recordsIndex - index of its first record word
    * @param capacity - records, a power of two
+   * @param producers - the producers' claim records, for a ring whose producers may die (each must then push with its own record)
    */
-  constructor(words: Int32Array, controlIndex: number, recordsIndex: number, capacity: number) {
+  constructor(words: Int32Array, controlIndex: number, recordsIndex: number, capacity: number, producers?: RingProducers) {
     if (!Number.isInteger(capacity) || capacity < 1 || (capacity & (capacity - 1)) !== 0) throw new RangeError(`EventRing: capacity must be a power of two, got ${capacity}`);
     this.#w = words;
     this.#control = controlIndex;
     this.#records = recordsIndex;
     this.#mask = capacity - 1;
+    this.#producers = producers;
+    this.#claim = producers === undefined || producers.me < 0 ? -1 : producers.index + producers.me * CLAIM_STRIDE;
+  }
+
+  /** Words of the claim records of `producers` producers (a region to reserve beside the ring). */
+  static claimWords(producers: number): number {
+    return producers * CLAIM_STRIDE;
+  }
+
+  /**
+   * Clears producer `producer`'s claim record, for a producer that died (never for a live one):
+   * the records it claimed and never published are skipped by the consumer from now on.
+   */
+  forgetProducer(producer: number): void {
+    const p = this.#producers;
+    if (p === undefined || !(producer >= 0 && producer < p.count)) throw new RangeError(`EventRing: no producer ${producer}`);
+    Atomics.store(this.#w, p.index + producer * CLAIM_STRIDE + COUNT, 0);
   }
 
   /** Prepares a fresh ring: every record free for the producer of its position in the first lap. */
@@ -75,13 +132,16 @@ export class EventRing {
   push(kind: number, src: Int32Array | Uint32Array, at: number, value: number, batch: number): boolean {
     const w = this.#w;
     const head = this.#control + HEAD;
+    const claim = this.#claimStart(1);
     let pos = Atomics.load(w, head);
     for (;;) {
       const rec = this.#records + (pos & this.#mask) * EventRing.RECORD_WORDS;
       const diff = (Atomics.load(w, rec + SEQ) - pos) | 0;
       if (diff === 0) {
+        if (claim >= 0) Atomics.store(w, claim + START, pos);
         const claimed = Atomics.compareExchange(w, head, pos, (pos + 1) | 0);
         if (claimed === pos) {
+          ringTestHooks.afterClaim?.();
           w[rec + KIND] = kind;
           w[rec + DIGEST] = src[at];
           w[rec + DIGEST + 1] = src[at + 1];
@@ -90,11 +150,13 @@ export class EventRing {
           w[rec + VALUE] = value;
           w[rec + BATCH] = batch;
           Atomics.store(w, rec + SEQ, (pos + 1) | 0);
+          if (claim >= 0) Atomics.store(w, claim + COUNT, 0);
           return true;
         }
         pos = claimed;
       } else if (diff < 0) {
         // The record still holds an event from the previous lap: the consumer is a lap behind.
+        if (claim >= 0) Atomics.store(w, claim + COUNT, 0);
         Atomics.add(w, this.#control + DROPPED, 1);
         return false;
       } else {
@@ -113,6 +175,7 @@ export class EventRing {
     if (count === 0) return;
     const w = this.#w;
     const head = this.#control + HEAD;
+    const claim = this.#claimStart(count);
     let pos = Atomics.load(w, head);
     for (;;) {
       const fit = this.#roomAt(pos, count);
@@ -121,11 +184,13 @@ export class EventRing {
         continue;
       }
       if (fit > 0) {
+        if (claim >= 0) Atomics.store(w, claim + START, pos);
         const claimed = Atomics.compareExchange(w, head, pos, (pos + fit) | 0);
         if (claimed !== pos) {
           pos = claimed;
           continue;
         }
+        ringTestHooks.afterClaim?.();
         for (let i = 0; i < fit; i++) {
           const p = (pos + i) | 0;
           const rec = this.#records + (p & this.#mask) * EventRing.RECORD_WORDS;
@@ -133,9 +198,40 @@ export class EventRing {
           Atomics.store(w, rec + SEQ, (p + 1) | 0);
         }
       }
+      if (claim >= 0) Atomics.store(w, claim + COUNT, 0);
       if (fit < count) Atomics.add(w, this.#control + DROPPED, count - fit);
       return;
     }
+  }
+
+  /**
+   * Opens this producer's claim for up to `count` positions (START follows before each
+   * compare-exchange); answers its record's first word, or -1 for a ring without claim records.
+   */
+  #claimStart(count: number): number {
+    const claim = this.#claim;
+    if (claim >= 0) Atomics.store(this.#w, claim + COUNT, count);
+    else if (this.#producers !== undefined) throw new RangeError('EventRing: this thread has no producer claim record; it may only consume');
+    return claim;
+  }
+
+  /**
+   * Whether the claimed, unpublished record at `pos` (the consumer's next) was claimed by a producer
+   * that is gone. A producer stores a claim covering a position before claiming it, and clears it
+   * only after publishing it: so when no claim covers `pos` once HEAD has passed it, its producer
+   * either published it (the second look at SEQ sees that: the publish came before the clear) or
+   * died and was forgotten. Without claim records, no producer is ever gone.
+   */
+  #abandoned(pos: number, rec: number): boolean {
+    const p = this.#producers;
+    const w = this.#w;
+    if (p === undefined || Atomics.load(w, rec + SEQ) !== pos || ((Atomics.load(w, this.#control + HEAD) - pos) | 0) <= 0) return false;
+    for (let i = 0; i < p.count; i++) {
+      const at = p.index + i * CLAIM_STRIDE;
+      const count = Atomics.load(w, at + COUNT);
+      if (count > 0 && ((pos - Atomics.load(w, at + START)) >>> 0) < count) return false;
+    }
+    return Atomics.load(w, rec + SEQ) === pos;
   }
 
   /**
@@ -165,7 +261,8 @@ export class EventRing {
   }
 
   /**
-   * Hands up to `max` published events to `visit`, in order. One consumer at a time: while
+   * Hands up to `max` published events to `visit`, in order, skipping (and counting as dropped)
+   * records a forgotten producer claimed and never published. One consumer at a time: while
    * another thread drains, returns 0 at once. Returns the number of events handed over.
    */
   drain(visit: EventVisitor, max = Infinity): number {
@@ -177,7 +274,15 @@ export class EventRing {
       let pos = Atomics.load(w, this.#control + TAIL);
       while (count < max) {
         const rec = this.#records + (pos & this.#mask) * EventRing.RECORD_WORDS;
-        if (Atomics.load(w, rec + SEQ) !== ((pos + 1) | 0)) break;
+        if (Atomics.load(w, rec + SEQ) !== ((pos + 1) | 0)) {
+          if (!this.#abandoned(pos, rec)) break;
+          // Its producer died between claiming and publishing it: hand it back, counted as dropped.
+          Atomics.store(w, rec + SEQ, (pos + this.#mask + 1) | 0);
+          pos = (pos + 1) | 0;
+          Atomics.store(w, this.#control + TAIL, pos);
+          Atomics.add(w, this.#control + DROPPED, 1);
+          continue;
+        }
         const kind = w[rec + KIND];
         const value = w[rec + VALUE];
         const batch = w[rec + BATCH];
