@@ -144,6 +144,22 @@ test('an eviction worker killed is restarted and evicts again', () => soak('engi
   return 10;
 }, [], { l1: { capacityBytes: 10 * 4096, slotBytes: 4096 }, evictionIntervalMs: 10 })));
 
+/**
+ * The eviction worker and adapter 0's host killed together: the host's restart must not wait on
+ * the dead eviction worker (a call to it never answers), the eviction worker's successor must not
+ * connect to the dead host, and it must end up with the new host: it evicts from it.
+ */
+test('the eviction worker and an adapter host killed together: both restart, and the new eviction worker evicts from the new host', () => withCache(async (cache) => {
+  await Promise.all([terminateWorker(cache, 'eviction'), terminateWorker(cache, 'adapter[0]')]);
+  const m = engineCounters(cache);
+  await eventually(() => m.getRestarts(WorkerKind.EVICTION) === 1 && m.getRestarts(WorkerKind.ADAPTER) === 1, 'both deaths to be seen');
+  await eventually(() => workerHealth(cache).get('eviction') === true && workerHealth(cache).get('adapter[0]') === true, 'both to restart', 20_000);
+  writeKeys(cache, makeKeys(8));
+  await cache.flush({ timeoutMs: 10_000 });
+  await eventually(() => m.getAdapter(0, AdapterCounter.EVICTED_KEYS) >= 1, 'the new eviction worker to evict from the new host');
+  assert.ok((await cache.status()).healthy, 'healthy');
+}, [{ type: 'mock', capacityBytes: 10 * 4096, eviction: { policy: 'lru', watermark: 0.5, ratio: 0.5 } }], { evictionIntervalMs: 10 }));
+
 test('close() with stores and prefetches in flight releases everything, ends every worker, and is idempotent', () => soak('engine-faults/close-in-flight', async () => {
   const cache: KvCache = await openCache([{ type: 'mock', bandwidthGBps: 0.0001 }]);
   const stored = makeKeys(3);

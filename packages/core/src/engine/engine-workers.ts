@@ -77,6 +77,11 @@ export class EngineWorkers {
   readonly #hostDied: (() => void)[] = [];
   /** Per adapter, the generation of its running host (host-generations.ts). */
   readonly #hostGenerations: number[] = [];
+  /**
+   * Per adapter whose host died and restarts, what resolves once the restart ended: a controller
+   * that connects meanwhile waits for the new host (a call on the dead one's port never answers).
+   */
+  readonly #hostRestarts = new Map<number, { readonly done: Promise<void>; readonly end: () => void }>();
   /** The running prefetch worker's control proxy; undefined from its death until its successor is ready. */
   #prefetch: Comlink.Remote<PrefetchControlApi> | undefined;
   /** Requests submitted while the prefetch worker restarts; null while none restarts. */
@@ -183,9 +188,15 @@ export class EngineWorkers {
       this.#prefetchQueue ??= [];
     }
     if (task.kind === 'eviction') this.#eviction = undefined;
-    // A restarting adapter host must not wait on this dead controller; it gets fresh ports on restart.
-    if (task.kind === 'store' || task.kind === 'prefetch') this.#controllers.delete(task.kind);
-    if (task.kind === 'adapter') this.#hostDied[task.adapter]?.();
+    if (task.kind === 'adapter') {
+      this.#hostDied[task.adapter]?.();
+      let end = () => {};
+      const done = new Promise<void>((resolve) => { end = resolve; });
+      this.#hostRestarts.set(task.adapter, { done, end });
+    } else {
+      // A restarting adapter host must not wait on this dead controller; its successor gets fresh ports.
+      this.#controllers.delete(task.kind);
+    }
   }
 
   /**
@@ -268,23 +279,62 @@ export class EngineWorkers {
    * run into their deadline and are abandoned.
    */
   async #restartAdapter(i: number): Promise<void> {
-    await this.#startAdapter(i);
+    try {
+      await this.#startAdapter(i);
+    } finally {
+      this.#hostRestarts.get(i)?.end();
+      this.#hostRestarts.delete(i);
+    }
     // Healthy again only once every controller talks to the new host.
     this.#supervisor.setHealthy(`adapter[${i}]`, false);
-    for (const [kind, control] of this.#controllers) {
-      if (kind === 'eviction' && this.#options.config.adapters[i].eviction === undefined) continue;
-      const generation = this.#hostGenerations[i];
-      const port = await this.#connectAdapter(i);
-      await control.replaceAdapter(i, Comlink.transfer(port, [port as never]), generation);
-    }
+    for (const [kind, control] of this.#controllers) await this.#handOverAdapter(kind, control, i);
     this.#supervisor.setHealthy(`adapter[${i}]`, true);
   }
 
-  /** A fresh port to adapter `i`'s host for a controller (the host end goes to the adapter task). */
-  async #connectAdapter(i: number): Promise<MessagePort> {
-    const { port1, port2 } = new MessageChannel();
-    await this.#adapterControls[i].connect(Comlink.transfer(port2, [port2 as never]));
-    return port1;
+  /** Whether controller `kind` talks to adapter `i` (the eviction controller: only to adapters with an `eviction` block). */
+  #talksTo(kind: ControllerKind, i: number): boolean {
+    return kind !== 'eviction' || this.#options.config.adapters[i].eviction !== undefined;
+  }
+
+  /**
+   * Hands controller `kind` a port to adapter `i`'s current host. Bounded by the controller's life:
+   * one that dies meanwhile never answers, and its successor connects on its own.
+   */
+  async #handOverAdapter(kind: ControllerKind, control: Comlink.Remote<ControllerControlApi>, i: number): Promise<void> {
+    if (!this.#talksTo(kind, i)) return;
+    const { port, generation } = await this.#connectAdapter(i);
+    const ended = this.#running.get(kind)?.done.then(() => {}, () => {});
+    await Promise.race([control.replaceAdapter(i, Comlink.transfer(port, [port as never]), generation), ...(ended === undefined ? [] : [ended])]);
+  }
+
+  /**
+   * A fresh port to adapter `i`'s host for a controller (the host end goes to the adapter task),
+   * and the host's generation. Waits for a host that is restarting; a host that dies before it
+   * answers never will, so the port is asked of its successor.
+   */
+  async #connectAdapter(i: number): Promise<{ port: MessagePort; generation: number }> {
+    for (;;) {
+      await this.#hostRestarts.get(i)?.done;
+      const generation = this.#hostGenerations[i];
+      const host = this.#running.get(`adapter[${i}]`);
+      const { port1, port2 } = new MessageChannel();
+      const connected = this.#adapterControls[i].connect(Comlink.transfer(port2, [port2 as never])).then(() => true);
+      // Supervision watched the host first: by the time this sees it dead, its restart is registered.
+      if (await Promise.race([connected, ...(host === undefined ? [] : [host.done.then(() => false, () => false)])])) return { port: port1, generation };
+      port1.close();
+      if (!this.#hostRestarts.has(i)) throw new KvtierError(ErrorCode.WORKER, `the adapter[${i}] worker ended and is not restarting`);
+    }
+  }
+
+  /**
+   * Registers a controller that just became ready, and hands it every host that restarted since
+   * it connected: those restarts' hand-overs ran before it was registered and missed it.
+   */
+  async #register(kind: ControllerKind, control: Comlink.Remote<ControllerControlApi>, connected: ReadonlyMap<number, number>): Promise<void> {
+    this.#controllers.set(kind, control);
+    for (const [i, generation] of connected) {
+      if (this.#hostGenerations[i] !== generation) await this.#handOverAdapter(kind, control, i);
+    }
   }
 
   async #startController(kind: ControllerKind): Promise<void> {
@@ -292,20 +342,22 @@ export class EngineWorkers {
     const controlChannel = new MessageChannel();
     const base = this.#base(controlChannel.port2);
     const restart = () => this.#startController(kind);
+    const indices = config.adapters.map((_, i) => i).filter((i) => this.#talksTo(kind, i));
+    const links = await Promise.all(indices.map((i) => this.#connectAdapter(i)));
+    const connected = new Map(indices.map((i, j) => [i, links[j].generation]));
+    const ports = links.map((l) => l.port);
     if (kind === 'eviction') {
-      const evicting = config.adapters.map((a, index) => ({ a, index })).filter(({ a }) => a.eviction !== undefined);
-      const l2 = await Promise.all(evicting.map(async ({ index }) => ({ index, port: await this.#connectAdapter(index), ring: this.#rings[index].buffer })));
-      this.#eviction = await this.#launch<EvictionControlApi>('eviction', { ...base, kind, l2 }, l2.map((e) => e.port), controlChannel.port1, restart);
-      this.#controllers.set(kind, this.#eviction);
+      const l2 = indices.map((index, j) => ({ index, port: ports[j], ring: this.#rings[index].buffer }));
+      this.#eviction = await this.#launch<EvictionControlApi>('eviction', { ...base, kind, l2 }, ports, controlChannel.port1, restart);
+      await this.#register(kind, this.#eviction, connected);
       return;
     }
-    const adapterGenerations = [...this.#hostGenerations];
-    const adapterPorts = await Promise.all(config.adapters.map((_, i) => this.#connectAdapter(i)));
+    const adapterGenerations = links.map((l) => l.generation);
     const task: EngineTask = kind === 'prefetch'
-      ? { ...base, kind, adapterPorts, adapterGenerations, clientOwnerId: this.#options.l1.ownerId }
-      : { ...base, kind, adapterPorts, adapterGenerations };
-    const control = await this.#launch<PrefetchControlApi>(kind, task, adapterPorts, controlChannel.port1, restart);
-    this.#controllers.set(kind, control);
+      ? { ...base, kind, adapterPorts: ports, adapterGenerations, clientOwnerId: this.#options.l1.ownerId }
+      : { ...base, kind, adapterPorts: ports, adapterGenerations };
+    const control = await this.#launch<PrefetchControlApi>(kind, task, ports, controlChannel.port1, restart);
+    await this.#register(kind, control, connected);
     if (kind === 'prefetch') {
       this.#prefetch = control;
       for (const request of this.#prefetchQueue?.splice(0) ?? []) this.#sendPrefetch(control, request);

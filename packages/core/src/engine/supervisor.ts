@@ -141,10 +141,10 @@ export class Supervisor {
    * Handles the death of `task`. The order is what keeps L1 consistent:
    * - the pool stops routing to it first (synchronously, before anything awaits), so no request
    *   goes to the dead worker's port while it is handled;
-   * - a dead store or prefetch controller is forgotten by the pool (a restarting adapter host must
-   *   not wait on it; its successor gets fresh ports), and the hosts it still had slot-touching
-   *   calls on are ended BEFORE its locks are reclaimed: those calls may still read or write its
-   *   slots, and reclaiming first would let the slots be reused under them;
+   * - a dead controller is forgotten by the pool (a restarting adapter host must not wait on it;
+   *   its successor gets fresh ports), and the hosts a store or prefetch controller still had
+   *   slot-touching calls on are ended BEFORE its locks are reclaimed: those calls may still read
+   *   or write its slots, and reclaiming first would let the slots be reused under them;
    * - only then are its thread's L1 locks reclaimed;
    * - the prefetch requests it had are failed (their pins released) before it restarts, all but
    *   those queued for its successor, which are sent to it once it is ready;
