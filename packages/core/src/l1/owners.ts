@@ -7,7 +7,7 @@
 import { ErrorCode, KvtierError } from '../errors.ts';
 import type { L1Core } from './l1-core.ts';
 import * as layout from './layout.ts';
-import { reclaimStale } from './stale-holds.ts';
+import { reclaimOrphans, reclaimStaleOfSlot } from './stale-holds.ts';
 import { SharedMutex } from '../shm/mutex.ts';
 
 const { ENTRY_SHIFT, REGISTRY_FREE, SLOT_ORPHANED } = layout;
@@ -66,7 +66,10 @@ export function reclaim(c: L1Core, ownerId: number): L1ReclaimResult {
       writesDiscarded++;
       return true;
     });
+    // One sweep over the slots: its stale holds of each end first, so that a temporary object its
+    // last read lock leaves is freed at once unless another thread still holds the slot.
     for (let slot = 0; slot < c.config.totalSlots; slot++) {
+      readLocksReleased += reclaimStaleOfSlot(c, slot, ownerId);
       const held = tr[slot * threads + t];
       if (held === 0) continue;
       tr[slot * threads + t] = 0;
@@ -77,7 +80,7 @@ export function reclaim(c: L1Core, ownerId: number): L1ReclaimResult {
       tw[b + READ_COUNT] -= held;
       if (tw[b + READ_COUNT] === 0 && (tw[b + FLAGS] & TEMPORARY) !== 0) c.removeEntry(e);
     }
-    readLocksReleased += reclaimStale(c, ownerId);
+    reclaimOrphans(c, ownerId);
     c.words[Header.RECLAIMED_THREADS]++;
     Atomics.store(c.registry, t, REGISTRY_FREE);
   } finally {

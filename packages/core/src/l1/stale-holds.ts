@@ -164,22 +164,25 @@ export function handOverOrphanReads(c: L1Core, keys: DigestBatch, j: number, loc
 }
 
 /**
- * Ends every stale hold and cut-short write of owner `ownerId` (it died or detached): on live
- * entries, and on orphans, freeing those left unheld.
+ * Ends owner `ownerId`'s stale holds of `slot` (it died or detached); how many it had. Part of
+ * reclaim's one sweep over the slots, before the owner's read locks of the slot are released.
  */
-export function reclaimStale(c: L1Core, ownerId: number): number {
+export function reclaimStaleOfSlot(c: L1Core, slot: number, ownerId: number): number {
   const st = c.staleReads;
-  const threads = c.maxThreads;
-  const t = ownerId - 1;
-  let released = 0;
-  for (let slot = 0; slot < c.config.totalSlots; slot++) {
-    const held = st[slot * threads + t];
-    if (held === 0) continue;
-    st[slot * threads + t] = 0;
-    released += held;
-    const e = c.slotEntry[slot];
-    if (e >= 0 && !anyStale(c, slot)) c.tw[(e << ENTRY_SHIFT) + FLAGS] &= ~STALE_HOLDS;
-  }
+  const at = slot * c.maxThreads + ownerId - 1;
+  const held = st[at];
+  if (held === 0) return 0;
+  st[at] = 0;
+  const e = c.slotEntry[slot];
+  if (e >= 0 && !anyStale(c, slot)) c.tw[(e << ENTRY_SHIFT) + FLAGS] &= ~STALE_HOLDS;
+  return held;
+}
+
+/**
+ * Ends owner `ownerId`'s cut-short writes, and frees the orphans nothing holds any more (after
+ * {@link reclaimStaleOfSlot} ended its stale holds of every slot).
+ */
+export function reclaimOrphans(c: L1Core, ownerId: number): void {
   const o = c.orphans;
   // Backwards: freeing an orphan moves the list's last entry into its place.
   for (let i = c.words[Header.ORPHANS] - 1; i >= 0; i--) {
@@ -187,5 +190,4 @@ export function reclaimStale(c: L1Core, ownerId: number): number {
     if (o[slot * ORPHAN_WORDS + WRITER] === ownerId) o[slot * ORPHAN_WORDS + WRITER] = 0;
     freeIfUnheld(c, slot);
   }
-  return released;
 }
