@@ -3,6 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { L2EventKind } from '../src/l2/events.ts';
 import { L2EventRing } from '../src/l2/event-ring.ts';
+import { withDeadline } from '../src/deadline.ts';
+import { L1Manager } from '../src/l1/l1-manager.ts';
+import { startTogether } from './l1-workers.ts';
 
 const KEYS = Uint32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
 
@@ -49,5 +52,22 @@ test('the events of one adapter call share a batch id: a new keys batch, kind or
   assert.is(batches[0], batches[1]);
   assert.is(new Set(batches).size, 4, `batches ${batches}`);
 });
+
+test('a host killed between claiming a position and publishing it: once forgotten, the consumer skips it (counted as dropped) and takes its successor\'s events', () =>
+  withDeadline((async () => {
+    const ring = new L2EventRing(8);
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+    const { workers, results } = await startTogether([{ handle: l1.handle, task: 'stopInL2Push', keys: KEYS.slice(0, 4), l2Ring: ring.buffer }]);
+    await results;
+    await workers[0].terminate();
+    assert.is(ring.drain(() => assert.unreachable('nothing published')), 0, 'not skipped before it is forgotten');
+    ring.forgetProducer();
+    const successor = new L2EventRing(ring.buffer);
+    successor.push(L2EventKind.STORED, KEYS, 1, 5);
+    const seen: number[][] = [];
+    assert.is(ring.drain((_, digest) => seen.push(Array.from(digest))), 1);
+    assert.equal(seen, [[5, 6, 7, 8]]);
+    assert.is(ring.dropped, 1);
+  })(), 30_000, 'killed host'));
 
 test.run();

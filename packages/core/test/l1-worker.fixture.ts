@@ -5,18 +5,22 @@ import { L1Error } from '../src/l1/api.ts';
 import type { L1Handle } from '../src/l1/api.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { ringTestHooks } from '../src/shm/event-ring.ts';
+import { L2EventRing } from '../src/l2/event-ring.ts';
+import { L2EventKind } from '../src/l2/events.ts';
 import { isObject, writeObject } from './l1-helpers.ts';
 
 export interface WorkerTask {
   readonly handle: L1Handle;
   /** [arrived, go]: each worker bumps `arrived`, then waits until `go` is 1. */
   readonly barrier: Int32Array;
-  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever' | 'stopInPush';
+  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever' | 'stopInPush' | 'stopInL2Push';
   readonly keys: Uint32Array;
   readonly durationMs?: number;
   readonly seed?: number;
   /** `stopInPush`: the worker waits on word 0 while it is 0, between claiming ring positions and publishing them. */
   readonly pause?: Int32Array;
+  /** `stopInL2Push`: the buffer of the L2 event ring it pushes to. */
+  readonly l2Ring?: SharedArrayBuffer;
 }
 
 const t = workerData as WorkerTask;
@@ -209,6 +213,16 @@ switch (t.task) {
     };
     l1.finishRead(t.keys);
     parentPort!.postMessage({ published: true });
+    break;
+  }
+  case 'stopInL2Push': {
+    // An adapter host's push of a stored event, stopped for good (the test kills it) between
+    // claiming the ring position and publishing it.
+    ringTestHooks.afterClaim = () => {
+      parentPort!.postMessage({ stopped: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    };
+    new L2EventRing(t.l2Ring!).push(L2EventKind.STORED, t.keys, 0, 1);
     break;
   }
   case 'hold': {

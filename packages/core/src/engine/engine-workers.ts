@@ -190,6 +190,8 @@ export class EngineWorkers {
     if (task.kind === 'eviction') this.#eviction = undefined;
     if (task.kind === 'adapter') {
       this.#hostDied[task.adapter]?.();
+      // Its thread is gone and its successor not started: what it claimed in its ring and never published is skipped.
+      this.#rings[task.adapter].forgetProducer();
       let end = () => {};
       const done = new Promise<void>((resolve) => { end = resolve; });
       this.#hostRestarts.set(task.adapter, { done, end });

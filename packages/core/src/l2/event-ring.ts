@@ -22,9 +22,9 @@ export class L2EventRing implements L2EventSink {
   #lastIndex = -1;
   #batch = 0;
 
-  /** Bytes a ring of `capacity` records needs. */
+  /** Bytes a ring of `capacity` records needs (with its producer's claim record). */
   static byteLength(capacity: number): number {
-    return (EventRing.CONTROL_WORDS + capacity * EventRing.RECORD_WORDS) * 4;
+    return (EventRing.CONTROL_WORDS + capacity * EventRing.RECORD_WORDS + EventRing.claimWords(1)) * 4;
   }
 
   /** @param bufferOrCapacity - an existing ring's buffer, or the record capacity (a power of two) of a new ring */
@@ -32,8 +32,19 @@ export class L2EventRing implements L2EventSink {
     const fresh = typeof bufferOrCapacity === 'number';
     this.buffer = fresh ? new SharedArrayBuffer(L2EventRing.byteLength(bufferOrCapacity)) : bufferOrCapacity;
     const words = new Int32Array(this.buffer);
-    this.#ring = new EventRing(words, 0, EventRing.CONTROL_WORDS, (words.length - EventRing.CONTROL_WORDS) / EventRing.RECORD_WORDS);
+    const capacity = (words.length - EventRing.CONTROL_WORDS - EventRing.claimWords(1)) / EventRing.RECORD_WORDS;
+    // One producer, the adapter's host: a host killed inside a push is forgotten before its successor pushes.
+    const claims = EventRing.CONTROL_WORDS + capacity * EventRing.RECORD_WORDS;
+    this.#ring = new EventRing(words, 0, EventRing.CONTROL_WORDS, capacity, { index: claims, count: 1, me: 0 });
     if (fresh) this.#ring.init();
+  }
+
+  /**
+   * After the host that pushed died, before its successor pushes: the events it claimed and never
+   * published are skipped by the consumer instead of stopping it for good.
+   */
+  forgetProducer(): void {
+    this.#ring.forgetProducer(0);
   }
 
   /** Appends one event (producer side); drops and counts it when the ring is full. */
