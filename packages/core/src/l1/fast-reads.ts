@@ -32,6 +32,7 @@ import { keyCount } from '../digest-batch.ts';
 import { L1Error, L1EventFlag, L1EventKind, NO_SLOT, type DigestBatch } from './api.ts';
 import type { KeyStep, L1Core, OrphanStep } from './l1-core.ts';
 import * as layout from './layout.ts';
+import * as eventRing from '../shm/event-ring.ts';
 import { readStep, releaseOrphanStep, releaseStep, type SlotStep } from './transitions.ts';
 
 // Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.
@@ -43,6 +44,7 @@ const { LAST, FOLLOWS } = L1EventFlag;
 const EVENT_TOUCHED = L1EventKind.TOUCHED;
 const LOG_LENGTH = layout.Reader.LOG_LENGTH;
 const NONE = NO_SLOT;
+const { EVENT_WORDS } = eventRing;
 
 /**
  * A read-path loop over `keys` from key 0 (reader gate held, `c.now`, `c.tick` and `c.batchId`
@@ -150,6 +152,9 @@ function finishReadLoop(c: L1Core, keys: DigestBatch, codes: Uint8Array, locks: 
   const tick = c.tick;
   const batchId = c.batchId;
   let emitted = -1;
+  // The touched events go straight into the call's event buffer (EVENT_WORDS each: kind, digest, flags, batch id).
+  const ev = events.room(n);
+  let o = events.end;
   let j = 0;
   for (; j < n; j++) {
     const e = table.probe(keys, j);
@@ -171,9 +176,17 @@ function finishReadLoop(c: L1Core, keys: DigestBatch, codes: Uint8Array, locks: 
     unfolded[at] = ((own - locks) << 1) | (u & 1);
     unfoldedTick[at] = tick;
     codes[j] = 0;
-    events.add(EVENT_TOUCHED, tw, b, (j === n - 1 ? LAST : 0) | (j > 0 && emitted === j - 1 ? FOLLOWS : 0), batchId);
+    ev[o] = EVENT_TOUCHED;
+    ev[o + 1] = tw[b];
+    ev[o + 2] = tw[b + 1];
+    ev[o + 3] = tw[b + 2];
+    ev[o + 4] = tw[b + 3];
+    ev[o + 5] = (j === n - 1 ? LAST : 0) | (j > 0 && emitted === j - 1 ? FOLLOWS : 0);
+    ev[o + 6] = batchId;
+    o += EVENT_WORDS;
     emitted = j;
   }
+  events.setEnd(o);
   if (j < n && emitted >= 0) c.emittedAt(emitted);
   return j;
 }
@@ -183,6 +196,7 @@ export const reserveReadPath: ReadPath<SlotStep> = { loop: reserveReadLoop, step
 
 /** finishRead: the read path, else releaseStep (and its orphan half) under the mutex. */
 export const finishReadPath: ReadPath<number> = { loop: finishReadLoop, step: releaseStep, orphanStep: releaseOrphanStep };
+
 /**
  * Folds every thread's unfolded read locks into the entries and empties the logs (index mutex
  * held, no reader inside the gate): the locks join READ_COUNT and the thread's per-slot count,
