@@ -43,6 +43,7 @@ const { KEY_NOT_EXIST, KEY_NOT_READABLE } = L1Error;
 const { LAST, FOLLOWS } = L1EventFlag;
 const EVENT_TOUCHED = L1EventKind.TOUCHED;
 const LOG_LENGTH = layout.Reader.LOG_LENGTH;
+const { OWNER_IDS_USED } = layout.Header;
 const NONE = NO_SLOT;
 const { EVENT_WORDS } = eventRing;
 
@@ -244,7 +245,9 @@ export function foldReads(c: L1Core): void {
  */
 export function openWindow(c: L1Core, now: number): boolean {
   const wd = c.windowDeadline;
-  for (let t = 0; t < c.maxThreads; t++) if (wd[t] < now) return false;
+  // Owner ids past the highest ever registered never opened a window: no need to look at them.
+  const used = Atomics.load(c.words, OWNER_IDS_USED);
+  for (let t = 0; t < used; t++) if (wd[t] < now) return false;
   const deadline = now + c.config.readLeaseMs;
   if (deadline < wd[c.me]) wd[c.me] = deadline;
   return true;

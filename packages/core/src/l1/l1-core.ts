@@ -22,7 +22,7 @@ import type { L1Handle } from './api.ts';
 import * as layout from './layout.ts';
 import { SharedMutex } from '../shm/mutex.ts';
 import { orphanSlot, releaseStaleOfEntry, staleReads } from './stale-holds.ts';
-import { registerOwner } from './owner-registry.ts';
+import { noteOwnerId, registerOwner } from './owner-registry.ts';
 import { WakeChannel } from '../shm/wake.ts';
 
 // Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.
@@ -167,6 +167,7 @@ export class L1Core {
     this.emergencyWake = new WakeChannel(words, Header.EMERGENCY_WAKE, Header.EMERGENCY_WAITERS);
     this.storedWake = new WakeChannel(words, Header.STORED_WAKE, Header.STORED_WAITERS);
     this.ownerId = registerOwner(this.registry, threadId);
+    noteOwnerId(words, Header.OWNER_IDS_USED, this.ownerId);
     this.me = this.ownerId - 1;
     this.mutex = new SharedMutex(words, Header.MUTEX, this.ownerId);
     this.#readersBase = regions.readersOffset >>> 2;

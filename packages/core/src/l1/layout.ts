@@ -56,6 +56,8 @@ export const Header = {
   STORED_WAITERS: header.words(),
   /** Orphaned slots (see {@link Orphan}): the length of the orphan list. */
   ORPHANS: header.words(),
+  /** The highest owner id ever registered: only owners up to it can have read-lease windows open (fast-reads.ts). */
+  OWNER_IDS_USED: header.words(),
   /** Float64 index (not a word index) of the bytes held by live objects. */
   USED_BYTES_F64: header.f64(),
 };
