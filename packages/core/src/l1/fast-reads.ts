@@ -90,7 +90,11 @@ function leaseExpired(c: L1Core, e: number, now: number): boolean {
     || (c.tw[b + READ_COUNT] !== 0 && c.tf[f + READ_DEADLINE_F64] < now);
 }
 
-/** reserveRead's read loop: READABLE/READ_LOCKED → READ_LOCKED with `a.locks` unfolded locks of this thread. */
+/**
+ * reserveRead's read loop: READABLE/READ_LOCKED → READ_LOCKED with `a.locks` unfolded locks of
+ * this thread. It writes each decided key's slot and size, failures too (NO_SLOT, 0), so a reused
+ * result array needs no fill first.
+ */
 function reserveReadLoop(c: L1Core, keys: DigestBatch, codes: Uint8Array, a: SlotStep): number {
   const n = keyCount(keys);
   const { table, tw, tf, refOf, unfolded, unfoldedTick, unfoldedDeadline } = c;
@@ -109,6 +113,7 @@ function reserveReadLoop(c: L1Core, keys: DigestBatch, codes: Uint8Array, a: Slo
     }
     const b = e << ENTRY_SHIFT;
     if (tw[b + WRITE_OWNER] !== 0) {
+      // Rare: the full lease check here, so the common key tests its read lease alone.
       if (leaseExpired(c, e, now)) return j;
       codes[j] = KEY_NOT_READABLE;
       slots[j] = NONE;
