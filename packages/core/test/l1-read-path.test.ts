@@ -4,6 +4,7 @@
 // leases and the events see of locks taken that way, and the caller-supplied result arrays.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { digestHex } from '../src/digest-batch.ts';
 import { withDeadline } from '../src/deadline.ts';
 import { ErrorCode } from '../src/errors.ts';
 import { L1EventFlag, L1EventKind, NO_SLOT } from '../src/l1/api.ts';
@@ -149,6 +150,50 @@ test('reserveRead and finishRead answer into the caller\'s arrays, call after ca
   assert.equal([into.slots[1], into.sizes[1]], [NO_SLOT, 0], 'the failed key\'s old slot and size are gone');
   l1.finishRead(keys(1, 2), { into: codes });
   assert.equal(names(codes), ['SUCCESS', 'KEY_NOT_EXIST']);
+});
+
+test('a reused result array is reset for the keys the mutex path answers after the read path stopped', () => {
+  let now = 1_000;
+  const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 8, writeLeaseMs: 100 }, { clock: () => now });
+  ready(l1, keys(1, 2, 3));
+  const into = { codes: new Uint8Array(3), slots: new Int32Array(3), sizes: new Uint32Array(3) };
+  l1.reserveRead(keys(1, 2, 3), { into });
+  assert.equal([...into.sizes], [100, 100, 100]);
+  l1.finishRead(keys(1, 2, 3));
+  l1.delete(keys(3));
+  l1.reserveWrite(keys(2), 50, { mode: 'update' });
+  now += 101;
+  // Key 2's write lease has passed: the read path stops there, the mutex path discards it and answers keys 2 and 3.
+  l1.reserveRead(keys(1, 2, 3), { into });
+  assert.equal(names(into.codes), ['SUCCESS', 'KEY_NOT_EXIST', 'KEY_NOT_EXIST']);
+  assert.equal([into.slots[1], into.slots[2], into.sizes[1], into.sizes[2]], [NO_SLOT, NO_SLOT, 0, 0], 'no slot or size is left from the previous call');
+  assert.is(into.sizes[0], 100);
+  assert.is(l1.status().counters.expiredWrites, 1);
+  l1.finishRead(keys(1));
+  l1.checkInvariants();
+});
+
+test('the read path\'s touched events: FOLLOWS only after a key that emitted one, LAST on the batch\'s last key, one id per call, none a mutex hold\'s', () => {
+  const l1 = checkedL1();
+  ready(l1, keys(1, 2, 4));
+  l1.reserveRead(keys(1, 2, 4));
+  l1.drainEvents(() => {});
+  // Key 3 is absent: it answers KEY_NOT_EXIST and emits nothing.
+  assert.equal(names(l1.finishRead(keys(1, 2, 3, 4))), ['SUCCESS', 'SUCCESS', 'KEY_NOT_EXIST', 'SUCCESS']);
+  l1.touch(keys(1));
+  l1.reserveRead(keys(4));
+  l1.finishRead(keys(4));
+  const seen: [number, string, number, number][] = [];
+  l1.drainEvents((kind, key, batch, flags) => seen.push([kind, digestHex(key, 0), batch, flags]));
+  const { TOUCHED } = L1EventKind;
+  const { LAST, FOLLOWS } = L1EventFlag;
+  const hex = (id: number) => digestHex(keys(id), 0);
+  assert.equal(seen.map(([kind, key, , flags]) => [kind, key, flags]), [
+    [TOUCHED, hex(1), 0], [TOUCHED, hex(2), FOLLOWS], [TOUCHED, hex(4), LAST], [TOUCHED, hex(1), LAST], [TOUCHED, hex(4), LAST],
+  ]);
+  const ids = seen.map(([, , batch]) => batch);
+  assert.ok(ids[0] === ids[1] && ids[1] === ids[2], 'one call, one batch id');
+  assert.is(new Set([ids[0], ids[3], ids[4]]).size, 3, 'the read-path calls and the mutex hold between them have ids of their own');
 });
 
 test('result arrays of the wrong size or type are refused, naming the array; nothing is locked', () => {

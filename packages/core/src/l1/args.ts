@@ -68,9 +68,9 @@ function describe(v: unknown): string {
 }
 
 /**
- * The answers of `what` for `n` keys: `into` (the caller's arrays, reused: slots reset to NO_SLOT
- * and sizes to 0) when given, else fresh ones. Throws INVALID_ARGUMENT naming the array that is
- * not of the right type or length.
+ * The answers of `what` for `n` keys: `into` (the caller's arrays, reused as they are: the read
+ * path writes every key's slot and size, NO_SLOT and 0 where it fails) when given, else fresh
+ * ones. Throws INVALID_ARGUMENT naming the array that is not of the right type or length.
  */
 export function slotResultInto(what: string, n: number, into: L1SlotResult | undefined): L1SlotResult {
   if (into === undefined) return slotResult(n);
@@ -78,8 +78,6 @@ export function slotResultInto(what: string, n: number, into: L1SlotResult | und
   checkInto(what, 'into.codes', into.codes, Uint8Array, n);
   checkInto(what, 'into.slots', into.slots, Int32Array, n);
   checkInto(what, 'into.sizes', into.sizes, Uint32Array, n);
-  into.slots.fill(NO_SLOT);
-  into.sizes.fill(0);
   return into;
 }
 

@@ -14,7 +14,7 @@ import { L1Error, L1EventFlag, L1EventKind, type DigestBatch } from './api.ts';
 import { Arena } from './arena.ts';
 import { EventRing } from '../shm/event-ring.ts';
 import { EventBatch } from '../shm/event-batch.ts';
-import { foldReads, openWindow, type ReadLoop } from './fast-reads.ts';
+import { foldReads, openWindow, type ReadPath } from './fast-reads.ts';
 import { ReaderGate, READER_STRIDE } from '../shm/reader-gate.ts';
 import { IndexTable } from './index-table.ts';
 import type { ResolvedL1Config } from './l1-config.ts';
@@ -22,7 +22,7 @@ import type { L1Handle } from './api.ts';
 import * as layout from './layout.ts';
 import { SharedMutex } from '../shm/mutex.ts';
 import { orphanSlot, releaseStaleOfEntry, staleReads } from './stale-holds.ts';
-import { registerOwner } from './owner-registry.ts';
+import { noteOwnerId, registerOwner } from './owner-registry.ts';
 import { WakeChannel } from '../shm/wake.ts';
 
 // Module-local copies: imported bindings are live (a getter per read under tsx), too slow per key.
@@ -165,6 +165,7 @@ export class L1Core {
     this.emergencyWake = new WakeChannel(words, Header.EMERGENCY_WAKE, Header.EMERGENCY_WAITERS);
     this.storedWake = new WakeChannel(words, Header.STORED_WAKE, Header.STORED_WAITERS);
     this.ownerId = registerOwner(this.registry, threadId);
+    noteOwnerId(words, Header.OWNER_IDS_USED, this.ownerId);
     this.me = this.ownerId - 1;
     // Every thread produces events and any may be killed mid-push: each pushes with its claim record.
     this.ring = new EventRing(words, Header.RING_CONTROL, regions.ringOffset >>> 2, regions.ringCapacity,
@@ -208,7 +209,8 @@ export class L1Core {
       throw err;
     }
     foldReads(this);
-    this.batchId = this.words[Header.EVENT_BATCH] = (this.words[Header.EVENT_BATCH] + 1) | 0;
+    // Even: a read-path call's id is odd (readBatch), so the two never meet.
+    this.batchId = (this.words[Header.EVENT_BATCH] = (this.words[Header.EVENT_BATCH] + 1) | 0) << 1;
   }
 
   /**
@@ -256,20 +258,21 @@ export class L1Core {
   }
 
   /**
-   * A read batch (reserveRead, finishRead): `loop` runs it inside the reader gate, without the
-   * mutex, as far as it can decide keys alone; the rest (all of it when a writer holds the mutex,
-   * a lease window has passed, or orphans exist for a call that ends holds) goes on under the
-   * mutex as {@link batch}, from the first key `loop` left, as one call (same tick, batch id and
-   * event flags).
+   * A read batch (reserveRead, finishRead): `path.loop` runs it inside the reader gate, without
+   * the mutex, as far as it can decide keys alone; the rest (all of it when a writer holds the
+   * mutex, a lease window has passed, or orphans exist for a call that ends holds) goes on under
+   * the mutex as {@link batch}, from the first key the loop left, as one call (same tick, batch id
+   * and event flags).
    */
-  readBatch<A>(keys: DigestBatch, codes: Uint8Array, loop: ReadLoop<A>, step: KeyStep<A>, arg: A, orphanStep?: OrphanStep<A>): void {
+  readBatch<A>(keys: DigestBatch, codes: Uint8Array, path: ReadPath<A>, arg: A): void {
     this.#checkOpen();
     const now = this.clock();
     const n = keyCount(keys);
+    const orphanStep = path.orphanStep;
     let from = 0;
-    // Two tries: when only a fold stands in the way (this thread's window is of another clock
-    // value, or some window has passed its deadline), the mutex is held for the fold alone and
-    // the batch runs in the read path after it, instead of all of it under the mutex.
+    // Two tries: when only a fold stands in the way (some window has passed its deadline), the
+    // mutex is held for the fold alone and the batch runs in the read path after it, instead of
+    // all of it under the mutex.
     for (let attempt = 0; attempt < 2 && (orphanStep === undefined || this.words[Header.ORPHANS] === 0); attempt++) {
       if (!this.gate.read(this.me)) break;
       let open = false;
@@ -277,11 +280,13 @@ export class L1Core {
         open = openWindow(this, now);
         if (open) {
           this.now = now;
-          // No writer runs while the gate is held, and readers bump these words atomically.
-          this.tick = (Atomics.add(this.words, Header.TICK, 1) + 1) | 0;
-          this.batchId = (Atomics.add(this.words, Header.EVENT_BATCH, 1) + 1) | 0;
+          // No writer runs while the gate is held, and readers bump TICK atomically. The call's
+          // batch id is made of its tick (odd; a mutex hold's is even): no second shared counter.
+          const tick = (Atomics.add(this.words, Header.TICK, 1) + 1) | 0;
+          this.tick = tick;
+          this.batchId = (tick << 1) | 1;
           this.openKeys(keys);
-          from = loop(this, keys, codes, arg);
+          from = path.loop(this, keys, codes, arg);
         }
       } finally {
         this.events.flushTo(this.ring);
@@ -296,8 +301,9 @@ export class L1Core {
       }
       if (attempt === 0) this.locked(() => undefined, false, now);
     }
+    path.resetFrom?.(arg, from);
     if (from === 0) {
-      this.batch(keys, codes, true, step, arg, orphanStep);
+      this.batch(keys, codes, true, path.step, arg, orphanStep);
       return;
     }
     const { tick, batchId } = this;
@@ -305,7 +311,7 @@ export class L1Core {
     this.tick = tick;
     this.batchId = batchId;
     try {
-      this.eachKey(keys, codes, step, arg, orphanStep, from);
+      this.eachKey(keys, codes, path.step, arg, orphanStep, from);
     } finally {
       this.leave();
     }
@@ -323,10 +329,9 @@ export class L1Core {
     this.#batchKeys = undefined;
   }
 
-  /** {@link emit} for key `j` of the batch call (the read path's loops, which track no current key). */
-  emitAt(kind: number, e: number, j: number): void {
-    this.#at = j;
-    this.emit(kind, e);
+  /** Records that key `j` of the batch call emitted the last event so far (a read-path loop adds its own events): what {@link emit} checks FOLLOWS against. */
+  emittedAt(j: number): void {
+    this.#emittedAt = j;
   }
 
   /**

@@ -46,7 +46,7 @@ import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
 import { assertDigestBatch, keyCount } from '../digest-batch.ts';
 import type { DigestBatch, L1, L1Handle, L1KeyState, L1SlotResult, L1Usage, SlotRef, WriteMode } from './api.ts';
 import { checkClock, checkHandle, checkIndex, checkSizes, codesInto, readLocksPerKey, slotResult, slotResultInto } from './args.ts';
-import { finishReadLoop, reserveReadLoop } from './fast-reads.ts';
+import { finishReadPath, reserveReadPath } from './fast-reads.ts';
 import { allocateSegments } from './arena.ts';
 import { checkInvariants, isUnlocked, keyState, liveKeys, lockedObjects, statusOf, usageOf, type L1Status } from './inspect.ts';
 import { L1Core } from './l1-core.ts';
@@ -56,8 +56,8 @@ import { ownersOfThread } from './owner-registry.ts';
 import { expireAll, reclaim, type L1ExpiryResult, type L1ReclaimResult } from './owners.ts';
 import { finishStoreOrphanStep, finishStoreStep, takeDirty, unstoredKeys, type L1DirtyBatch } from './store-claims.ts';
 import {
-  EVICTION, FORCE, handOverOrphanStep, handOverStep, reserveSlots, peekStep, endCutShortWriteStep, publishReadStep, publishStep, readStep,
-  releaseOrphanStep, releaseStep, removeStep, slotStep, touchStep,
+  EVICTION, FORCE, handOverOrphanStep, handOverStep, reserveSlots, peekStep, endCutShortWriteStep, publishReadStep, publishStep, removeStep,
+  slotStep, touchStep,
 } from './transitions.ts';
 import { checkTimeout, refuseMainThread } from './args.ts';
 
@@ -186,7 +186,7 @@ export class L1Manager implements L1 {
     assertDigestBatch(keys);
     const locks = readLocksPerKey(opts);
     const result = slotResultInto('reserveRead', keyCount(keys), opts?.into);
-    this.#core.readBatch(keys, result.codes, reserveReadLoop, readStep, slotStep(result, locks));
+    this.#core.readBatch(keys, result.codes, reserveReadPath, slotStep(result, locks));
     return result;
   }
 
@@ -215,7 +215,7 @@ export class L1Manager implements L1 {
     assertDigestBatch(keys);
     const locks = readLocksPerKey(opts);
     const codes = codesInto('finishRead', keyCount(keys), opts?.into);
-    this.#core.readBatch(keys, codes, finishReadLoop, releaseStep, locks, releaseOrphanStep);
+    this.#core.readBatch(keys, codes, finishReadPath, locks);
     return codes;
   }
 

@@ -20,7 +20,7 @@ export const Header = {
    * reclaimThread release a mutex whose holder died.
    */
   MUTEX: header.words(),
-  /** Logical clock, bumped once per mutating batch; entries store it as their last access. */
+  /** Logical clock, bumped once per batch that uses it (a read-path batch with an atomic add); entries store it as their last access. */
   TICK: header.words(),
   /** Live entries (objects, write-locked ones included). */
   OBJECTS: header.words(),
@@ -48,7 +48,7 @@ export const Header = {
   DIRTY_WAITERS: header.words(),
   /** Threads waiting on EMERGENCY_WAKE. */
   EMERGENCY_WAITERS: header.words(),
-  /** Bumped at every hold of the index mutex: the batch id of the events emitted during that hold. */
+  /** Bumped at every hold of the index mutex; twice its value is the batch id of the hold's events (a read-path call's id is odd, made of its tick). */
   EVENT_BATCH: header.words(),
   /** Bumped and notified whenever a store claim ends (finishStore): `flush` waits on it. */
   STORED_WAKE: header.words(),
@@ -56,6 +56,8 @@ export const Header = {
   STORED_WAITERS: header.words(),
   /** Orphaned slots (see {@link Orphan}): the length of the orphan list. */
   ORPHANS: header.words(),
+  /** The highest owner id ever registered: only owners up to it can have read-lease windows open (fast-reads.ts). */
+  OWNER_IDS_USED: header.words(),
   /** Float64 index (not a word index) of the bytes held by live objects. */
   USED_BYTES_F64: header.f64(),
 };

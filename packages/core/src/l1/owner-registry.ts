@@ -14,6 +14,18 @@ export function registerOwner(registry: Int32Array, thread: number): number {
   throw new KvtierError(ErrorCode.CAPACITY, `L1: all ${registry.length} thread slots are in use (config.l1.maxThreads)`);
 }
 
+/**
+ * Raises the word `words[at]` (the highest owner id ever registered) to `ownerId`: a thread does
+ * it as it registers, before its first read batch can open a lease window.
+ */
+export function noteOwnerId(words: Int32Array, at: number, ownerId: number): void {
+  for (let seen = Atomics.load(words, at); seen < ownerId; ) {
+    const was = Atomics.compareExchange(words, at, seen, ownerId);
+    if (was === seen) return;
+    seen = was;
+  }
+}
+
 /** Owner ids registered by the thread with this `worker_threads` threadId. */
 export function ownersOfThread(registry: Int32Array, thread: number): number[] {
   const out: number[] = [];

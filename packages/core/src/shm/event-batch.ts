@@ -12,13 +12,8 @@ export class EventBatch {
 
   /** Adds an event: `kind`, the digest at `src[at..at+4)`, `value` and the `batch` id. */
   add(kind: number, src: Int32Array | Uint32Array, at: number, value: number, batch: number): void {
-    let ev = this.#events;
+    const ev = this.room(1);
     const o = this.#count * EVENT_WORDS;
-    if (o === ev.length) {
-      const grown = new Int32Array(ev.length * 2);
-      grown.set(ev);
-      ev = this.#events = grown;
-    }
     ev[o] = kind;
     ev[o + 1] = src[at];
     ev[o + 2] = src[at + 1];
@@ -27,6 +22,33 @@ export class EventBatch {
     ev[o + 5] = value;
     ev[o + 6] = batch;
     this.#count++;
+  }
+
+  /**
+   * The buffer, with room for `count` more events, for a producer that writes them in place (a
+   * loop over keys, without a call per event): in {@link add}'s format, each {@link EVENT_WORDS}
+   * words from {@link end} on; then it calls {@link setEnd} with the word after its last.
+   */
+  room(count: number): Int32Array {
+    const need = (this.#count + count) * EVENT_WORDS;
+    if (need > this.#events.length) {
+      let length = this.#events.length * 2;
+      while (length < need) length *= 2;
+      const grown = new Int32Array(length);
+      grown.set(this.#events);
+      this.#events = grown;
+    }
+    return this.#events;
+  }
+
+  /** The word where the next event goes. */
+  get end(): number {
+    return this.#count * EVENT_WORDS;
+  }
+
+  /** Ends the events written in place ({@link room}) at word `end`, a whole number of events past {@link end}. */
+  setEnd(end: number): void {
+    this.#count = end / EVENT_WORDS;
   }
 
   /** Appends the events added since the last flush to `ring`, in order, and empties the buffer. */
