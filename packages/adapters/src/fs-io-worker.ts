@@ -9,11 +9,11 @@
  * This is the one place where the fs adapter opens an object file to read it: the rule that only a
  * regular file at its own path is an object ({@link openObject}) lives here alone.
  */
-import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readlinkSync, readvSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readlinkSync, readvSync, renameSync, unlinkSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { HEADER_BYTES, checkEnvelope, writeHeader } from '@kvtier/core/authoring';
 import { skipBytes } from './parts.ts';
-import type { IoBatch, IoDone, IoJob, IoMessage, ReadOutcome, ReadJob, WriteJob, WriteOutcome } from './fs-io.ts';
+import type { IoBatch, IoDone, IoError, IoJob, IoMessage, Placement, PostedWriteOutcome, ReadOutcome, ReadJob, WriteJob } from './fs-io.ts';
 
 const port = parentPort!;
 
@@ -70,7 +70,12 @@ function unlinkQuietly(path: string): void {
   }
 }
 
-function write(job: WriteJob): WriteOutcome {
+function errorOf(err: unknown): IoError {
+  const e = err as NodeJS.ErrnoException;
+  return { message: e instanceof Error ? e.message : String(e), code: e?.code };
+}
+
+function write(job: WriteJob): PostedWriteOutcome {
   const fd = openSync(job.path, CREATE_FLAGS, 0o600);
   let kept = false;
   try {
@@ -89,11 +94,30 @@ function write(job: WriteJob): WriteOutcome {
     writeFully(fd, parts);
     if (job.sync) fdatasyncSync(fd);
     kept = true;
-    return {};
   } finally {
     closeSync(fd);
     if (!kept) unlinkQuietly(job.path);
   }
+  return job.place === undefined ? {} : place(job.path, job.place);
+}
+
+/** Renames the complete file at `path` as `placement` says; a failed rename leaves it where it is. */
+function place(path: string, placement: Placement): PostedWriteOutcome {
+  let replacedMissing = false;
+  if (placement.replace) {
+    try {
+      unlinkSync(placement.to);
+    } catch (err) {
+      // Any other failure to unlink is left to the rename, which replaces the file or fails.
+      replacedMissing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+  }
+  try {
+    renameSync(path, placement.to);
+  } catch (err) {
+    return { replacedMissing, renameError: errorOf(err) };
+  }
+  return { replacedMissing };
 }
 
 /**
@@ -140,8 +164,7 @@ function run(job: IoJob): IoDone {
   try {
     return { id: job.id, outcome: job.op === 'read' ? read(job) : write(job) };
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return { id: job.id, error: { message: e instanceof Error ? e.message : String(e), code: e?.code } };
+    return { id: job.id, error: errorOf(err) };
   }
 }
 

@@ -54,15 +54,42 @@ export interface CheckedRead {
 export type ReadOutcome = CheckedRead | { readonly absent: 'ENOENT' | 'ELOOP' | 'not-an-object' };
 
 /**
+ * Where a written file goes once it is complete: renamed to `to`, after unlinking the file there
+ * first when `replace` (ext4 flushes a file's data when a rename replaces it, auto_da_alloc:
+ * unlinking first keeps a replacement as fast as a first store).
+ */
+export interface Placement {
+  readonly to: string;
+  readonly replace: boolean;
+}
+
+/**
  * A store: `openedAt` set when the new file turned out to be elsewhere than its path (a directory
- * on the way was swapped for a link after it was checked); the thread removed it.
+ * on the way was swapped for a link after it was checked); the thread removed it. With a
+ * {@link Placement}: `replacedMissing` when there was no file to unlink at `to`, and
+ * `renameError` (its errno `code` kept) when the rename failed; the written file is then left at
+ * its path for the caller to retry or remove.
  */
 export interface WriteOutcome {
   readonly openedAt?: string;
+  readonly replacedMissing?: boolean;
+  readonly renameError?: Error;
 }
 
-/** A store as posted to an I/O thread: create `path` (it must not exist), write the object, sync when `sync`. */
-export type WriteJob = FsObject & { readonly op: 'write'; readonly id: number; readonly path: string; readonly sync: boolean };
+/** An I/O thread's error, as posted: an Error loses its class and its `code` across threads. */
+export interface IoError {
+  readonly message: string;
+  readonly code?: string;
+}
+
+/** A {@link WriteOutcome} as an I/O thread posts it. */
+export type PostedWriteOutcome = Omit<WriteOutcome, 'renameError'> & { readonly renameError?: IoError };
+
+/**
+ * A store as posted to an I/O thread: create `path` (it must not exist), write the object, sync
+ * when `sync`, then place it when `place` is set (its rename failure posted as an {@link IoError}).
+ */
+export type WriteJob = FsObject & { readonly op: 'write'; readonly id: number; readonly path: string; readonly sync: boolean; readonly place?: Placement };
 /**
  * A read as posted to an I/O thread: `parts` on shared memory, exactly one (the payload) when
  * `key` is set; `key` (the key's 4 digest words) asks for the envelope header first and its check.
@@ -85,8 +112,8 @@ export interface IoBatch {
 /** An I/O thread's answer to job `id`: `error` when it failed, else its outcome. */
 export interface IoDone {
   readonly id: number;
-  readonly error?: { readonly message: string; readonly code?: string };
-  readonly outcome?: ReadOutcome | WriteOutcome;
+  readonly error?: IoError;
+  readonly outcome?: ReadOutcome | PostedWriteOutcome;
 }
 
 /** What an I/O thread posts: once `ready` when it listens, then one answer per batch. */
@@ -106,7 +133,7 @@ interface IoThread {
 }
 
 /** An error as the I/O thread reported it, with its errno code (the adapter retries on some). */
-function ioError(error: NonNullable<IoDone['error']>): Error {
+function ioError(error: IoError): Error {
   return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
 }
 
@@ -130,6 +157,7 @@ export class FsIoThreads {
   #nextId = 0;
   /** Jobs asked for since the last hand-off; posted together once the caller's microtasks end. */
   #queued: Queued[] = [];
+  #handOffs = 0;
 
   /** `threads`: the most I/O threads that run at once (≥ 1). */
   constructor(threads: number) {
@@ -139,6 +167,11 @@ export class FsIoThreads {
   /** I/O threads running now (started on demand; one that dies leaves). */
   get running(): number {
     return this.#running.length;
+  }
+
+  /** Messages posted to the threads so far: one per thread per hand-off, however many jobs it carried. */
+  get handOffs(): number {
+    return this.#handOffs;
   }
 
   /**
@@ -156,12 +189,14 @@ export class FsIoThreads {
 
   /**
    * Creates the file `path` (exclusively, never through a symlink, mode 0600), writes `object`
-   * into it (and syncs it when `sync`) and closes it, on the least busy I/O thread. A file that
-   * could not be written in full is removed. Rejects with the thread's error (its errno `code`
-   * kept), or when the thread dies.
+   * into it (and syncs it when `sync`) and closes it, then renames it as `place` says, on the
+   * least busy I/O thread: the rename that publishes a store costs no hand-off of its own. A file
+   * that could not be written in full is removed. Rejects with the thread's error (its errno
+   * `code` kept), or when the thread dies.
    */
-  async write(path: string, object: FsObject, sync: boolean): Promise<WriteOutcome> {
-    return (await this.#run({ op: 'write', path, parts: object.parts, seal: object.seal, sync })).outcome as WriteOutcome;
+  async write(path: string, object: FsObject, sync: boolean, place?: Placement): Promise<WriteOutcome> {
+    const { renameError, ...outcome } = (await this.#run({ op: 'write', path, parts: object.parts, seal: object.seal, sync, place })).outcome as PostedWriteOutcome;
+    return renameError === undefined ? outcome : { ...outcome, renameError: ioError(renameError) };
   }
 
   /**
@@ -219,6 +254,7 @@ export class FsIoThreads {
       else share.push(job);
     }
     for (const [thread, jobs] of shares) thread.worker.postMessage({ jobs } satisfies IoBatch);
+    this.#handOffs += shares.size;
   }
 
   /**

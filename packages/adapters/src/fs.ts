@@ -294,34 +294,35 @@ export class FsAdapter implements L2Adapter {
   async #storeAttempt(hex: string, object: FsObject, size: number): Promise<void> {
     const dir = await this.#shardDir(hex);
     const temp = join(dir, `${TEMP_PREFIX}${hex}-${process.pid}-${this.#tempCounter++}`);
-    // The I/O thread creates, writes and closes the temp file, and removes it when that fails.
-    const { openedAt } = await this.#io.write(temp, object, this.#fsync);
-    if (openedAt !== undefined) throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${openedAt})`);
     const path = this.#path(hex);
-    // ext4 flushes a file's data when a rename replaces it (auto_da_alloc): unlinking the old
-    // object first keeps a replacement as fast as a first store. A load in between is a miss.
-    if (this.#index.has(hex)) {
-      await unlink(path).catch((err) => {
-        // The indexed file was removed behind our back: others may have gone with it.
-        if (errno(err) === 'ENOENT') this.#kickReconcile();
-      });
-    }
-    try {
-      await rename(temp, path);
-    } catch (err) {
-      if (!TARGET_IS_DIR.has(errno(err) ?? '') || !(await this.#clearDirectoryAt(path))) {
-        await unlink(temp).catch(() => {});
-        throw err;
-      }
-      await rename(temp, path).catch(async (again) => {
-        await unlink(temp).catch(() => {});
-        throw again;
-      });
-    }
+    // The I/O thread creates, writes and closes the temp file (it removes it when that fails),
+    // then unlinks the old object (when there is one) and renames the temp file to its name.
+    // A load in between is a miss.
+    const outcome = await this.#io.write(temp, object, this.#fsync, { to: path, replace: this.#index.has(hex) });
+    if (outcome.openedAt !== undefined) throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${outcome.openedAt})`);
+    // The indexed file was removed behind our back: others may have gone with it.
+    if (outcome.replacedMissing === true) this.#kickReconcile();
+    if (outcome.renameError !== undefined) await this.#renameAgain(temp, path, outcome.renameError);
     if (this.#fsync) await this.#syncDir(dir);
     this.#used += size - (this.#index.get(hex) ?? 0);
     this.#index.set(hex, size);
     this.#touched?.add(hex);
+  }
+
+  /**
+   * The rename of a complete temp file failed with `err`: a directory at the object's name is
+   * cleared and the rename tried once more; otherwise (or when that fails too) the temp file is
+   * removed and the error thrown.
+   */
+  async #renameAgain(temp: string, path: string, err: Error): Promise<void> {
+    if (!TARGET_IS_DIR.has(errno(err) ?? '') || !(await this.#clearDirectoryAt(path))) {
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
+    await rename(temp, path).catch(async (again) => {
+      await unlink(temp).catch(() => {});
+      throw again;
+    });
   }
 
   /**
