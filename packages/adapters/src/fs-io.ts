@@ -13,10 +13,11 @@
  * Jobs are handed off in batches: the jobs asked for in one turn of the caller's microtasks (the
  * objects of one adapter call) are spread over the threads, and each thread gets its share as one
  * message and answers it with one. A message and its answer cost both threads a wake-up and a
- * (de)serialisation; one per object was ~0.1 ms of a 4 MiB object's budget on each side.
+ * (de)serialisation apiece, which one message per object paid for every object.
  *
- * Renames, unlinks of replaced objects and directory syncs stay with the adapter, which owns the
- * names and the index.
+ * A store job also publishes its object (unlinks the old one, renames the temp file to its name),
+ * so a store costs the adapter no libuv request of its own. Shard directories, directory syncs,
+ * the retry of a failed rename and the index stay with the adapter, which owns them.
  *
  * One pool serves every fs adapter of a JS thread ({@link sharedIoThreads}), as libuv's pool
  * serves a process: starting a thread costs about a second here (more from sources, which load
@@ -233,8 +234,9 @@ export class FsIoThreads {
   #run(fields: NewJob): Promise<IoDone> {
     const job = { ...fields, id: this.#nextId++ } as IoJob;
     return new Promise<IoDone>((resolve, reject) => {
-      // Every job of one adapter call is asked for within one turn of microtasks: the hand-off
-      // waits for the turn to end and takes them all.
+      // The jobs of one adapter call are asked for within one turn of microtasks (but a store
+      // that waited for a new shard directory): the hand-off waits for the turn to end and takes
+      // them all.
       if (this.#queued.length === 0) queueMicrotask(() => this.#handOff());
       this.#queued.push({ job, pending: { resolve, reject } });
     });
