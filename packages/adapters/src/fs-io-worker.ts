@@ -1,15 +1,19 @@
 /**
  * Entry of one fs I/O thread (fs-io.ts): stores each object it is sent into a new file (create,
  * check where it landed, seal when asked, write, sync when asked, close), or opens, checks, reads
- * and envelope-checks one, on this thread alone. Blocking calls are the point: this thread is an
- * I/O thread, and doing an object's file calls here, next to its tag and I/O, spares the adapter
- * host one thread hand-off (a libuv request and its answer) per call.
+ * (and envelope-checks when asked) one, on this thread alone; the jobs of one message one after
+ * another, answered together. Blocking calls are the point: this thread is an I/O thread, and
+ * doing an object's file calls here, next to its tag and I/O, spares the adapter host one thread
+ * hand-off (a libuv request and its answer) per call.
+ *
+ * This is the one place where the fs adapter opens an object file to read it: the rule that only a
+ * regular file at its own path is an object ({@link openObject}) lives here alone.
  */
-import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readlinkSync, readvSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readlinkSync, readvSync, renameSync, unlinkSync, writevSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { HEADER_BYTES, checkEnvelope, writeHeader } from '@kvtier/core/authoring';
 import { skipBytes } from './parts.ts';
-import type { IoDone, IoJob, IoMessage, ReadOutcome, ReadJob, WriteJob, WriteOutcome } from './fs-io.ts';
+import type { IoBatch, IoDone, IoError, IoJob, IoMessage, Placement, PostedWriteOutcome, ReadOutcome, ReadJob, WriteJob } from './fs-io.ts';
 
 const port = parentPort!;
 
@@ -66,7 +70,12 @@ function unlinkQuietly(path: string): void {
   }
 }
 
-function write(job: WriteJob): WriteOutcome {
+function errorOf(err: unknown): IoError {
+  const e = err as NodeJS.ErrnoException;
+  return { message: e instanceof Error ? e.message : String(e), code: e?.code };
+}
+
+function write(job: WriteJob): PostedWriteOutcome {
   const fd = openSync(job.path, CREATE_FLAGS, 0o600);
   let kept = false;
   try {
@@ -85,43 +94,81 @@ function write(job: WriteJob): WriteOutcome {
     writeFully(fd, parts);
     if (job.sync) fdatasyncSync(fd);
     kept = true;
-    return {};
   } finally {
     closeSync(fd);
     if (!kept) unlinkQuietly(job.path);
   }
+  return job.place === undefined ? {} : place(job.path, job.place);
 }
 
-function read(job: ReadJob): ReadOutcome {
+/** Renames the complete file at `path` as `placement` says; a failed rename leaves it where it is. */
+function place(path: string, placement: Placement): PostedWriteOutcome {
+  let replacedMissing = false;
+  if (placement.replace) {
+    try {
+      unlinkSync(placement.to);
+    } catch (err) {
+      // Any other failure to unlink is left to the rename, which replaces the file or fails.
+      replacedMissing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+  }
+  try {
+    renameSync(path, placement.to);
+  } catch (err) {
+    return { replacedMissing, renameError: errorOf(err) };
+  }
+  return { replacedMissing };
+}
+
+/**
+ * Opens the object file at `path` for reading: the descriptor when it is a regular file at its own
+ * path (checked on the open descriptor, not the path, so a directory swapped for a link after a
+ * check is caught), else why there is no object. Throws any other open error.
+ */
+function openObject(path: string): number | Extract<ReadOutcome, { absent: unknown }> {
   let fd: number;
   try {
-    fd = openSync(job.path, READ_FLAGS);
+    fd = openSync(path, READ_FLAGS);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ELOOP') return { absent: code };
     throw err;
   }
+  let object = false;
   try {
-    // Only a regular file at its own path is an object (checked on the open descriptor, not the path).
     const actual = openedAt(fd);
-    if (!fstatSync(fd).isFile() || (actual !== undefined && actual !== job.path)) return { absent: 'not-an-object' };
+    object = fstatSync(fd).isFile() && (actual === undefined || actual === path);
+  } finally {
+    if (!object) closeSync(fd);
+  }
+  return object ? fd : { absent: 'not-an-object' };
+}
+
+function read(job: ReadJob): ReadOutcome {
+  const fd = openObject(job.path);
+  if (typeof fd !== 'number') return fd;
+  try {
+    // The probe byte past the targets only fills when the file is longer than expected.
+    const probe = new Uint8Array(1);
+    if (job.key === undefined) return { bytes: readFully(fd, [...job.parts, probe]), fault: null };
     const header = new Uint8Array(HEADER_BYTES);
-    // The probe byte past the payload only fills when the file is longer than expected.
-    const bytes = readFully(fd, [header, job.payload, new Uint8Array(1)]);
-    return { bytes, fault: checkEnvelope(header, job.payload, job.key, 0, bytes) };
+    const payload = job.parts[0];
+    const bytes = readFully(fd, [header, payload, probe]);
+    return { bytes, fault: checkEnvelope(header, payload, job.key, 0, bytes) };
   } finally {
     closeSync(fd);
   }
 }
 
-port.on('message', (job: IoJob) => {
-  let done: IoDone;
+function run(job: IoJob): IoDone {
   try {
-    done = { id: job.id, outcome: job.op === 'read' ? read(job) : write(job) };
+    return { id: job.id, outcome: job.op === 'read' ? read(job) : write(job) };
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    done = { id: job.id, error: { message: e instanceof Error ? e.message : String(e), code: e?.code } };
+    return { id: job.id, error: errorOf(err) };
   }
-  port.postMessage(done);
+}
+
+port.on('message', ({ jobs }: IoBatch) => {
+  port.postMessage({ done: jobs.map(run) } satisfies IoMessage);
 });
 port.postMessage({ ready: true } satisfies IoMessage);

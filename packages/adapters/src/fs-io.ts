@@ -1,16 +1,23 @@
 /**
- * The fs adapter's I/O threads: a few worker threads, each of which stores one object at a time
- * into a new file (creating, sealing when asked, writing and closing it) or opens one, reads it
- * into an L1 slot and checks its envelope (fs-io-worker.ts). The tag and the I/O of an object run
- * on the same thread, so several objects are tagged at once; on the adapter host's thread a batch
- * was tagged one object after another while libuv's threads did the I/O. An object's open, close
- * and checks run there too: each one on the host's thread was a libuv request and its answer, a
- * thread hand-off apiece. Payloads on a SharedArrayBuffer (L1 slots) are read and written in
- * place: posting a view shares its memory. Any other part is copied by `postMessage` (so a read
- * job's target must be shared memory).
+ * The fs adapter's I/O threads: a few worker threads, each of which stores objects into new files
+ * (creating, sealing when asked, writing and closing each) or opens them, checks that each is an
+ * object file, reads it into its targets (an L1 slot) and checks its envelope when asked
+ * (fs-io-worker.ts). The tag and the I/O of an object run on the same thread, so several objects
+ * are tagged at once; on the adapter host's thread a batch was tagged one object after another
+ * while libuv's threads did the I/O. An object's open, close and checks run there too: each one on
+ * the host's thread was a libuv request and its answer, a thread hand-off apiece. Payloads on a
+ * SharedArrayBuffer (L1 slots) are read and written in place: posting a view shares its memory.
+ * Any other part is copied by `postMessage` (so a read into other memory goes through a shared
+ * staging buffer).
  *
- * Renames, unlinks of replaced objects and directory syncs stay with the adapter, which owns the
- * names and the index.
+ * Jobs are handed off in batches: the jobs asked for in one turn of the caller's microtasks (the
+ * objects of one adapter call) are spread over the threads, and each thread gets its share as one
+ * message and answers it with one. A message and its answer cost both threads a wake-up and a
+ * (de)serialisation apiece, which one message per object paid for every object.
+ *
+ * A store job also publishes its object (unlinks the old one, renames the temp file to its name),
+ * so a store costs the adapter no libuv request of its own. Shard directories, directory syncs,
+ * the retry of a failed rename and the index stay with the adapter, which owns them.
  *
  * One pool serves every fs adapter of a JS thread ({@link sharedIoThreads}), as libuv's pool
  * serves a process: starting a thread costs about a second here (more from sources, which load
@@ -30,50 +37,88 @@ export interface FsObject {
   readonly seal?: Uint32Array;
 }
 
-/** A checked read: how many bytes the file had (up to payload + header + 1), and its envelope fault. */
+/**
+ * A read: how many bytes the file had (up to what its targets hold, plus 1), and the envelope
+ * fault of a checked read.
+ */
 export interface CheckedRead {
   readonly bytes: number;
-  /** null: a good object for this key and payload length. */
+  /** null: a good object for this key and payload length (always null for an unchecked read). */
   readonly fault: EnvelopeFault | null;
 }
 
 /**
- * A checked read, or why there was no object to read: `ENOENT` no file, `ELOOP` a symlink at its
+ * A read, or why there was no object to read: `ENOENT` no file, `ELOOP` a symlink at its
  * name, `not-an-object` not a regular file at its own path (a FIFO, a directory, a file reached
  * through a swapped directory).
  */
 export type ReadOutcome = CheckedRead | { readonly absent: 'ENOENT' | 'ELOOP' | 'not-an-object' };
 
 /**
+ * Where a written file goes once it is complete: renamed to `to`, after unlinking the file there
+ * first when `replace` (ext4 flushes a file's data when a rename replaces it, auto_da_alloc:
+ * unlinking first keeps a replacement as fast as a first store).
+ */
+export interface Placement {
+  readonly to: string;
+  readonly replace: boolean;
+}
+
+/**
  * A store: `openedAt` set when the new file turned out to be elsewhere than its path (a directory
- * on the way was swapped for a link after it was checked); the thread removed it.
+ * on the way was swapped for a link after it was checked); the thread removed it. With a
+ * {@link Placement}: `replacedMissing` when there was no file to unlink at `to`, and
+ * `renameError` (its errno `code` kept) when the rename failed; the written file is then left at
+ * its path for the caller to retry or remove.
  */
 export interface WriteOutcome {
   readonly openedAt?: string;
+  readonly replacedMissing?: boolean;
+  readonly renameError?: Error;
 }
 
-/** A store as posted to an I/O thread: create `path` (it must not exist), write the object, sync when `sync`. */
-export type WriteJob = FsObject & { readonly op: 'write'; readonly id: number; readonly path: string; readonly sync: boolean };
-/** A checked read as posted to an I/O thread. */
+/** An I/O thread's error, as posted: an Error loses its class and its `code` across threads. */
+export interface IoError {
+  readonly message: string;
+  readonly code?: string;
+}
+
+/** A {@link WriteOutcome} as an I/O thread posts it. */
+export type PostedWriteOutcome = Omit<WriteOutcome, 'renameError'> & { readonly renameError?: IoError };
+
+/**
+ * A store as posted to an I/O thread: create `path` (it must not exist), write the object, sync
+ * when `sync`, then place it when `place` is set (its rename failure posted as an {@link IoError}).
+ */
+export type WriteJob = FsObject & { readonly op: 'write'; readonly id: number; readonly path: string; readonly sync: boolean; readonly place?: Placement };
+/**
+ * A read as posted to an I/O thread: `parts` on shared memory, exactly one (the payload) when
+ * `key` is set; `key` (the key's 4 digest words) asks for the envelope header first and its check.
+ */
 export interface ReadJob {
   readonly op: 'read';
   readonly id: number;
   readonly path: string;
-  readonly payload: Uint8Array;
-  readonly key: Uint32Array;
+  readonly parts: readonly Uint8Array[];
+  readonly key?: Uint32Array;
 }
 /** A job as posted to an I/O thread. */
 export type IoJob = WriteJob | ReadJob;
 
+/** The jobs an I/O thread gets in one message, answered together. */
+export interface IoBatch {
+  readonly jobs: readonly IoJob[];
+}
+
 /** An I/O thread's answer to job `id`: `error` when it failed, else its outcome. */
 export interface IoDone {
   readonly id: number;
-  readonly error?: { readonly message: string; readonly code?: string };
-  readonly outcome?: ReadOutcome | WriteOutcome;
+  readonly error?: IoError;
+  readonly outcome?: ReadOutcome | PostedWriteOutcome;
 }
 
-/** What an I/O thread posts: once `ready` when it listens, then one answer per job. */
-export type IoMessage = IoDone | { readonly ready: true };
+/** What an I/O thread posts: once `ready` when it listens, then one answer per batch. */
+export type IoMessage = { readonly done: readonly IoDone[] } | { readonly ready: true };
 
 interface Pending {
   readonly resolve: (done: IoDone) => void;
@@ -89,18 +134,31 @@ interface IoThread {
 }
 
 /** An error as the I/O thread reported it, with its errno code (the adapter retries on some). */
-function ioError(error: NonNullable<IoDone['error']>): Error {
+function ioError(error: IoError): Error {
   return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
 }
 
 /** Job fields but the id, which the pool assigns. */
 type NewJob = IoJob extends infer J ? (J extends IoJob ? Omit<J, 'id'> : never) : never;
 
+/** A job asked for in this turn, not posted yet. */
+interface Queued {
+  readonly job: IoJob;
+  readonly pending: Pending;
+}
+
+function isShared(part: Uint8Array): boolean {
+  return part.buffer instanceof SharedArrayBuffer;
+}
+
 /** A pool of I/O threads, started on first use, each held (ref'd) only while it has jobs. */
 export class FsIoThreads {
   #threads: number;
   readonly #running: IoThread[] = [];
   #nextId = 0;
+  /** Jobs asked for since the last hand-off; posted together once the caller's microtasks end. */
+  #queued: Queued[] = [];
+  #handOffs = 0;
 
   /** `threads`: the most I/O threads that run at once (≥ 1). */
   constructor(threads: number) {
@@ -110,6 +168,11 @@ export class FsIoThreads {
   /** I/O threads running now (started on demand; one that dies leaves). */
   get running(): number {
     return this.#running.length;
+  }
+
+  /** Messages posted to the threads so far: one per thread per hand-off, however many jobs it carried. */
+  get handOffs(): number {
+    return this.#handOffs;
   }
 
   /**
@@ -127,12 +190,14 @@ export class FsIoThreads {
 
   /**
    * Creates the file `path` (exclusively, never through a symlink, mode 0600), writes `object`
-   * into it (and syncs it when `sync`) and closes it, on the least busy I/O thread. A file that
-   * could not be written in full is removed. Rejects with the thread's error (its errno `code`
-   * kept), or when the thread dies.
+   * into it (and syncs it when `sync`) and closes it, then renames it as `place` says, on the
+   * least busy I/O thread: the rename that publishes a store costs no hand-off of its own. A file
+   * that could not be written in full is removed. Rejects with the thread's error (its errno
+   * `code` kept), or when the thread dies.
    */
-  async write(path: string, object: FsObject, sync: boolean): Promise<WriteOutcome> {
-    return (await this.#run({ op: 'write', path, parts: object.parts, seal: object.seal, sync })).outcome as WriteOutcome;
+  async write(path: string, object: FsObject, sync: boolean, place?: Placement): Promise<WriteOutcome> {
+    const { renameError, ...outcome } = (await this.#run({ op: 'write', path, parts: object.parts, seal: object.seal, sync, place })).outcome as PostedWriteOutcome;
+    return renameError === undefined ? outcome : { ...outcome, renameError: ioError(renameError) };
   }
 
   /**
@@ -143,18 +208,55 @@ export class FsIoThreads {
    */
   async readChecked(path: string, payload: Uint8Array, key: Uint32Array): Promise<ReadOutcome> {
     // postMessage would copy any other buffer, and the bytes read would land in the copy.
-    if (!(payload.buffer instanceof SharedArrayBuffer)) invalidArgument('a checked read needs its payload view on a SharedArrayBuffer (an L1 slot)');
-    return (await this.#run({ op: 'read', path, payload, key })).outcome as ReadOutcome;
+    if (!isShared(payload)) invalidArgument('a checked read needs its payload view on a SharedArrayBuffer (an L1 slot)');
+    return (await this.#run({ op: 'read', path, parts: [payload], key })).outcome as ReadOutcome;
+  }
+
+  /**
+   * Opens `path` as {@link readChecked} does and reads it from offset 0 into `parts`, then one probe
+   * byte; no envelope check (`fault` is null). Parts that are not all on shared memory are read
+   * through one shared staging buffer and copied into them. Rejects as {@link write} does.
+   */
+  async read(path: string, parts: readonly Uint8Array[]): Promise<ReadOutcome> {
+    if (parts.every(isShared)) return (await this.#run({ op: 'read', path, parts })).outcome as ReadOutcome;
+    const staging = new Uint8Array(new SharedArrayBuffer(parts.reduce((n, p) => n + p.length, 0)));
+    const read = (await this.#run({ op: 'read', path, parts: [staging] })).outcome as ReadOutcome;
+    if ('bytes' in read) {
+      let at = 0;
+      for (const part of parts) {
+        part.set(staging.subarray(at, at + part.length));
+        at += part.length;
+      }
+    }
+    return read;
   }
 
   #run(fields: NewJob): Promise<IoDone> {
-    const thread = this.#pick();
     const job = { ...fields, id: this.#nextId++ } as IoJob;
     return new Promise<IoDone>((resolve, reject) => {
-      if (thread.pending.size === 0) thread.worker.ref();
-      thread.pending.set(job.id, { resolve, reject });
-      thread.worker.postMessage(job);
+      // The jobs of one adapter call are asked for within one turn of microtasks (but a store
+      // that waited for a new shard directory): the hand-off waits for the turn to end and takes
+      // them all.
+      if (this.#queued.length === 0) queueMicrotask(() => this.#handOff());
+      this.#queued.push({ job, pending: { resolve, reject } });
     });
+  }
+
+  /** Spreads the queued jobs over the threads ({@link #pick}) and posts each thread its share as one message. */
+  #handOff(): void {
+    const queued = this.#queued;
+    this.#queued = [];
+    const shares = new Map<IoThread, IoJob[]>();
+    for (const { job, pending } of queued) {
+      const thread = this.#pick();
+      if (thread.pending.size === 0) thread.worker.ref();
+      thread.pending.set(job.id, pending);
+      const share = shares.get(thread);
+      if (share === undefined) shares.set(thread, [job]);
+      else share.push(job);
+    }
+    for (const [thread, jobs] of shares) thread.worker.postMessage({ jobs } satisfies IoBatch);
+    this.#handOffs += shares.size;
   }
 
   /**
@@ -178,13 +280,14 @@ export class FsIoThreads {
         thread.ready = true;
         return;
       }
-      const done = message;
-      const job = thread.pending.get(done.id);
-      if (job === undefined) return;
-      thread.pending.delete(done.id);
+      for (const done of message.done) {
+        const job = thread.pending.get(done.id);
+        if (job === undefined) continue;
+        thread.pending.delete(done.id);
+        if (done.error === undefined) job.resolve(done);
+        else job.reject(ioError(done.error));
+      }
       if (thread.pending.size === 0) worker.unref();
-      if (done.error === undefined) job.resolve(done);
-      else job.reject(ioError(done.error));
     });
     // A thread that fails or ends fails its jobs and leaves the pool; the next job starts another.
     const lost = (err: Error) => {

@@ -7,13 +7,15 @@
  *   renames it to the final name (unlinking an older object first): a reader sees the old
  *   object, none, or the new one — never a torn one.
  *   `fsync: true` also syncs the file and its directory before answering.
- * - Stores and the host's loads run on `ioThreads` I/O threads (fs-io.ts), each object's file
- *   calls (create or open, the checks on the descriptor, the I/O, close) as one job. The adapter
+ * - Stores and loads run on `ioThreads` I/O threads (fs-io.ts), each object's file calls (create
+ *   or open, the checks on the descriptor, the I/O, close) as one job, the jobs of one call handed
+ *   to each thread as one message. The adapter
  *   has the `storeSealed` and `loadChecked` capabilities: the host hands it bare payloads, and the
  *   I/O thread that writes an object seals it, the one that reads an object checks its envelope,
  *   so tags are computed on several threads, next to the I/O.
- * - A load reads with `readv` straight into the caller's parts (an L1 slot view), plus a
- *   one-byte probe that reveals a file longer than expected.
+ * - A load reads with `readv` straight into the caller's parts (an L1 slot view; other memory
+ *   through a shared staging buffer), plus a one-byte probe that reveals a file longer than
+ *   expected.
  * - At start a recovery scan rebuilds the index (key -> size) and usage from the files and
  *   removes temp files a crash left behind. Anything else in the tree is left alone.
  * - Capacity: a store that would take usage past `capacityBytes` answers 0 for that key;
@@ -29,12 +31,12 @@
  * "reconcileIntervalMs"?: 30000, "ioThreads"?: 4}`.
  */
 import { constants as fsConstants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
 import { HEADER_BYTES, adapterBlock, boolean, configError, integerFrom, nonEmptyString, parseBlock, v, type AdapterContext, type L2Adapter, type L2CheckedLoads, type L2Status, type L2Usage } from '@kvtier/core/authoring';
-import { sharedIoThreads, type CheckedRead, type FsIoThreads, type FsObject } from './fs-io.ts';
-import { skipBytes, totalLength } from './parts.ts';
+import { sharedIoThreads, type CheckedRead, type FsIoThreads, type FsObject, type ReadOutcome } from './fs-io.ts';
+import { totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */
 export interface FsAdapterConfig extends AdapterConfig {
@@ -107,19 +109,6 @@ async function perKey<T>(work: Promise<T>[], failed: T): Promise<T[]> {
   const settled = await Promise.allSettled(work);
   if (settled.length > 0 && settled.every((s) => s.status === 'rejected')) throw (settled[0] as PromiseRejectedResult).reason;
   return settled.map((s) => (s.status === 'fulfilled' ? s.value : failed));
-}
-
-/** Reads into `parts` from offset 0 until they are full or the file ends; returns bytes read. */
-async function readFully(fh: FileHandle, parts: readonly Uint8Array[]): Promise<number> {
-  let read = 0;
-  let rest: readonly Uint8Array[] = parts;
-  while (rest.length > 0) {
-    const { bytesRead } = await fh.readv(rest as Uint8Array[], read);
-    if (bytesRead === 0) break;
-    read += bytesRead;
-    rest = skipBytes(rest, bytesRead);
-  }
-  return read;
 }
 
 /**
@@ -305,34 +294,35 @@ export class FsAdapter implements L2Adapter {
   async #storeAttempt(hex: string, object: FsObject, size: number): Promise<void> {
     const dir = await this.#shardDir(hex);
     const temp = join(dir, `${TEMP_PREFIX}${hex}-${process.pid}-${this.#tempCounter++}`);
-    // The I/O thread creates, writes and closes the temp file, and removes it when that fails.
-    const { openedAt } = await this.#io.write(temp, object, this.#fsync);
-    if (openedAt !== undefined) throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${openedAt})`);
     const path = this.#path(hex);
-    // ext4 flushes a file's data when a rename replaces it (auto_da_alloc): unlinking the old
-    // object first keeps a replacement as fast as a first store. A load in between is a miss.
-    if (this.#index.has(hex)) {
-      await unlink(path).catch((err) => {
-        // The indexed file was removed behind our back: others may have gone with it.
-        if (errno(err) === 'ENOENT') this.#kickReconcile();
-      });
-    }
-    try {
-      await rename(temp, path);
-    } catch (err) {
-      if (!TARGET_IS_DIR.has(errno(err) ?? '') || !(await this.#clearDirectoryAt(path))) {
-        await unlink(temp).catch(() => {});
-        throw err;
-      }
-      await rename(temp, path).catch(async (again) => {
-        await unlink(temp).catch(() => {});
-        throw again;
-      });
-    }
+    // The I/O thread creates, writes and closes the temp file (it removes it when that fails),
+    // then unlinks the old object (when there is one) and renames the temp file to its name.
+    // A load in between is a miss.
+    const outcome = await this.#io.write(temp, object, this.#fsync, { to: path, replace: this.#index.has(hex) });
+    if (outcome.openedAt !== undefined) throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${outcome.openedAt})`);
+    // The indexed file was removed behind our back: others may have gone with it.
+    if (outcome.replacedMissing === true) this.#kickReconcile();
+    if (outcome.renameError !== undefined) await this.#renameAgain(temp, path, outcome.renameError);
     if (this.#fsync) await this.#syncDir(dir);
     this.#used += size - (this.#index.get(hex) ?? 0);
     this.#index.set(hex, size);
     this.#touched?.add(hex);
+  }
+
+  /**
+   * The rename of a complete temp file failed with `err`: a directory at the object's name is
+   * cleared and the rename tried once more; otherwise (or when that fails too) the temp file is
+   * removed and the error thrown.
+   */
+  async #renameAgain(temp: string, path: string, err: Error): Promise<void> {
+    if (!TARGET_IS_DIR.has(errno(err) ?? '') || !(await this.#clearDirectoryAt(path))) {
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
+    await rename(temp, path).catch(async (again) => {
+      await unlink(temp).catch(() => {});
+      throw again;
+    });
   }
 
   /**
@@ -347,15 +337,6 @@ export class FsAdapter implements L2Adapter {
     if ((await realpath(path).catch(() => undefined)) !== path) return false;
     await rm(path, { recursive: true, force: true });
     return true;
-  }
-
-  /**
-   * Where an open descriptor really is (Linux: `/proc/self/fd`), so a path whose directories were
-   * swapped for links after they were checked is caught on the file itself; undefined elsewhere.
-   */
-  async #openedAt(fh: FileHandle): Promise<string | undefined> {
-    if (process.platform !== 'linux') return undefined;
-    return readlink(`/proc/self/fd/${fh.fd}`).catch(() => undefined);
   }
 
   async #syncDir(dir: string): Promise<void> {
@@ -388,60 +369,31 @@ export class FsAdapter implements L2Adapter {
     return lengths;
   }
 
-  /**
-   * Opens key `hex`'s object file and, when it is a regular file under baseDir, hands it to `read`;
-   * `absent` when there is none.
-   */
-  async #loadOne<T>(hex: string, read: (fh: FileHandle) => Promise<T>, absent: T): Promise<T> {
-    let fh: FileHandle;
-    try {
-      // Non-blocking: opening a FIFO planted under an object's name would otherwise hold a libuv
-      // thread until a writer comes, and with it every later call and close(). No-follow: a
-      // symlink there could point anywhere.
-      fh = await open(this.#path(hex), fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW);
-    } catch (err) {
-      if (errno(err) !== 'ENOENT' && errno(err) !== 'ELOOP') throw err;
-      this.#absent(hex, errno(err) === 'ENOENT');
-      return absent;
-    }
-    try {
-      // Only a regular file under baseDir is an object (checked on the open descriptor, not the path).
-      const actual = await this.#openedAt(fh);
-      if (!(await fh.stat()).isFile() || (actual !== undefined && actual !== this.#path(hex))) {
-        this.#absent(hex, false);
-        return absent;
-      }
-      const answer = await read(fh);
-      this.#healthy();
-      return answer;
-    } finally {
-      await fh.close();
-    }
-  }
-
   async load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
     this.#assertOpen();
-    // The probe byte past the parts only fills when the file is longer than expected.
-    const read = (parts: readonly Uint8Array[]) => (fh: FileHandle) => readFully(fh, [...parts, new Uint8Array(1)]);
-    return Float64Array.from(await perKey(targets.map((parts, i) => this.#loadOne(digestHex(keys, i), read(parts), -1)), -1));
+    const reads = await perKey(targets.map((parts, i) => this.#readOne(digestHex(keys, i), (path) => this.#io.read(path, parts))), ABSENT);
+    return Float64Array.from(reads, (r) => r.bytes);
   }
 
   /** Reads and checks each object on the I/O thread that reads it (see `L2Adapter.loadChecked`). */
   async loadChecked(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<L2CheckedLoads> {
     this.#assertOpen();
-    const reads = await perKey(payloads.map((payload, i) => this.#loadCheckedOne(digestHex(keys, i), payload, keys.slice(i * 4, i * 4 + 4))), ABSENT);
+    const reads = await perKey(payloads.map((payload, i) => this.#readOne(digestHex(keys, i), (path) => this.#io.readChecked(path, payload, keys.slice(i * 4, i * 4 + 4)))), ABSENT);
     return { lengths: Float64Array.from(reads, (r) => r.bytes), faults: reads.map((r) => r.fault) };
   }
 
-  /** Opens, reads and checks key `hex`'s object on an I/O thread; {@link ABSENT} when there is none. */
-  async #loadCheckedOne(hex: string, payload: Uint8Array, key: Uint32Array): Promise<CheckedRead> {
-    const read = await this.#io.readChecked(this.#path(hex), payload, key);
-    if ('absent' in read) {
-      this.#absent(hex, read.absent === 'ENOENT');
+  /**
+   * Reads key `hex`'s object with `read` (an I/O thread's read of its path, which opens only a
+   * regular file at its own path); {@link ABSENT} when there is none.
+   */
+  async #readOne(hex: string, read: (path: string) => Promise<ReadOutcome>): Promise<CheckedRead> {
+    const outcome = await read(this.#path(hex));
+    if ('absent' in outcome) {
+      this.#absent(hex, outcome.absent === 'ENOENT');
       return ABSENT;
     }
     this.#healthy();
-    return read;
+    return outcome;
   }
 
   /**

@@ -67,6 +67,23 @@ test('a write never replaces a file nor follows a link at its path: it rejects w
   assert.equal(new Uint8Array(await readFile(join(dir, 'fresh'))), new Uint8Array(4).fill(9));
 }));
 
+test('a placed write renames the complete file to its name, unlinking the old one first; a failed rename answers its errno and leaves the file', () => withThreads(1, async (io, dir) => {
+  const final = join(dir, 'object');
+  const temp = (n: number) => join(dir, `temp${n}`);
+  assert.equal(await io.write(temp(0), { parts: [new Uint8Array(100).fill(1)] }, false, { to: final, replace: false }), { replacedMissing: false });
+  assert.equal(new Uint8Array(await readFile(final)), new Uint8Array(100).fill(1));
+  assert.equal(await io.write(temp(1), { parts: [new Uint8Array(50).fill(2)] }, true, { to: final, replace: true }), { replacedMissing: false });
+  assert.equal(new Uint8Array(await readFile(final)), new Uint8Array(50).fill(2));
+  assert.equal(await io.write(temp(2), { parts: [new Uint8Array(10).fill(3)] }, false, { to: join(dir, 'never-stored'), replace: true }), { replacedMissing: true }, 'no old file to unlink');
+  await mkdir(join(dir, 'taken'));
+  await writeFile(join(dir, 'taken', 'inside'), 'x');
+  const failed = await io.write(temp(3), { parts: [new Uint8Array(10).fill(4)] }, false, { to: join(dir, 'taken'), replace: false });
+  assert.is((failed.renameError as NodeJS.ErrnoException | undefined)?.code, 'EISDIR');
+  assert.match(failed.renameError?.message ?? '', /EISDIR/);
+  assert.equal(new Uint8Array(await readFile(temp(3))), new Uint8Array(10).fill(4), 'the written file stays for the caller');
+  assert.equal((await readdir(dir)).sort(), ['never-stored', 'object', 'taken', 'temp3']);
+}));
+
 test('a write whose directory leads elsewhere than its path removes the file and answers where it landed', () => withThreads(1, async (io, dir) => {
   await mkdir(join(dir, 'real'));
   await symlink(join(dir, 'real'), join(dir, 'swapped'));
@@ -92,6 +109,44 @@ test('a checked read fills the payload view in place and answers the envelope ch
   assert.match((plain as Error).message, /a checked read needs its payload view on a SharedArrayBuffer/);
 }));
 
+test('an unchecked read fills shared parts in place, and other memory through a staging buffer, up to the probe byte', () => withThreads(1, async (io, dir) => {
+  const bytes = new Uint8Array(5000);
+  fillPattern(bytes, 6);
+  const path = join(dir, 'plain');
+  await writeFile(path, bytes);
+  const shared = [new Uint8Array(new SharedArrayBuffer(3000), 1000, 2000), new Uint8Array(new SharedArrayBuffer(3000))];
+  assert.equal(await io.read(path, shared), { bytes: 5000, fault: null });
+  assert.equal(Uint8Array.from([...shared[0], ...shared[1]]), bytes);
+  const plain = [new Uint8Array(1234), new Uint8Array(0), new Uint8Array(3766)];
+  assert.equal(await io.read(path, plain), { bytes: 5000, fault: null });
+  assert.equal(Uint8Array.from([...plain[0], ...plain[2]]), bytes);
+  const short = [new Uint8Array(4000)];
+  assert.equal(await io.read(path, short), { bytes: 4001, fault: null }, 'the probe byte reveals a longer file');
+  assert.equal(short[0], bytes.subarray(0, 4000));
+}));
+
+test('the jobs asked for in one turn reach each thread as one message, answered together; a later turn is a message of its own', () => withThreads(2, async (io, dir) => {
+  const n = 9;
+  const paths = Array.from({ length: n }, (_, i) => join(dir, `f${i}`));
+  // Both threads started and ready first: a thread answers only once it listens.
+  await io.write(join(dir, 'first'), { parts: [new Uint8Array(10)] }, false);
+  await Promise.all([0, 1, 2, 3].map((i) => io.write(join(dir, `warm${i}`), { parts: [new Uint8Array(10)] }, false)));
+  assert.is(io.running, 2);
+  const before = io.handOffs;
+  await Promise.all(paths.map((path, i) => io.write(path, { parts: [new Uint8Array(70_000).fill(i)] }, false)));
+  assert.is(io.handOffs - before, 2, `${n} writes in one turn: one message per thread`);
+  const targets = paths.map(() => new Uint8Array(new SharedArrayBuffer(70_000)));
+  const reads = await Promise.all(paths.map((path, i) => io.read(path, [targets[i]])));
+  assert.is(io.handOffs - before, 4, `${n} reads in one turn: one message per thread`);
+  reads.forEach((read, i) => {
+    assert.equal(read, { bytes: 70_000, fault: null });
+    assert.equal(targets[i], new Uint8Array(70_000).fill(i));
+  });
+  await io.read(paths[0], [targets[0]]);
+  await io.read(paths[1], [targets[1]]);
+  assert.is(io.handOffs - before, 6, 'one job per turn: one message each');
+}));
+
 test('a checked read of no file, a link, a FIFO, a directory or a path that leads elsewhere is absent, and reads nothing', () => withThreads(1, async (io, dir) => {
   const keys = chunkKeys(1);
   const stored = new Uint8Array(new SharedArrayBuffer(64));
@@ -108,6 +163,14 @@ test('a checked read of no file, a link, a FIFO, a directory or a path that lead
   assert.equal(await read('directory'), { absent: 'not-an-object' });
   assert.equal(await read('swapped/object'), { absent: 'not-an-object' }, 'a file reached through a link is not its own path');
   assert.equal(target, new Uint8Array(64).fill(7));
+  // An unchecked read opens through the same rule, into shared or other memory.
+  for (const parts of [[target], [new Uint8Array(64).fill(7)]]) {
+    assert.equal(await io.read(join(dir, 'link'), parts), { absent: 'ELOOP' });
+    assert.equal(await io.read(join(dir, 'fifo'), parts), { absent: 'not-an-object' });
+    assert.equal(await io.read(join(dir, 'directory'), parts), { absent: 'not-an-object' });
+    assert.equal(await io.read(join(dir, 'swapped/object'), parts), { absent: 'not-an-object' });
+    assert.equal(parts[0], new Uint8Array(64).fill(7));
+  }
 }));
 
 test('the fs adapters of a thread share one pool, allowed the largest thread count any of them asked for', () => withThreads(1, async (_io, dir) => {

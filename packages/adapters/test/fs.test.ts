@@ -495,4 +495,20 @@ test('an unsealed store (a wrapping adapter\'s host sealed it) writes its parts 
   assert.equal(new Uint8Array(await readFile(fileOf(dir, keys, 0))), Uint8Array.from([1, 2, 3, ...parts[1]]));
 }));
 
+test('a plain load (no envelope check) reads into any memory, and misses a FIFO or a symlink at an object\'s name as a checked load does', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(3);
+  const object = (i: number) => [new Uint8Array(100).fill(i + 1), new Uint8Array(new SharedArrayBuffer(3000)).fill(i + 10)];
+  assert.equal([...(await adapter.store(keys, [0, 1, 2].map(object)))], [1, 1, 1]);
+  const fifo = fileOf(dir, keys, 0);
+  await rm(fifo);
+  execFileSync('mkfifo', [fifo]);
+  const link = fileOf(dir, keys, 1);
+  await rm(link);
+  await symlink(fileOf(dir, keys, 2), link);
+  const targets = [0, 1, 2].map(() => [new Uint8Array(3000), new Uint8Array(100)]);
+  assert.equal([...(await adapter.load(keys, targets))], [-1, -1, 3100]);
+  assert.equal(Uint8Array.from([...targets[2][0], ...targets[2][1]]), Uint8Array.from([...object(2)[0], ...object(2)[1]]));
+  assert.equal(Array.from(await adapter.lookup(keys)), [-1, -1, 3100], 'neither the FIFO nor the link is an object');
+}));
+
 uvuTest.run();
