@@ -58,7 +58,7 @@ test('transfer --json: one row per direction, layout and method, each figure its
     assert.ok(existsSync(join(RESULTS, 'transfer.svg')), 'the chart was drawn');
   })(), 180_000, 'kvtier-bench transfer'));
 
-test('transfer --breakdown: main-thread time by kind and calls per 128 MiB; a sequential table makes one submit and one map per piece, one copy per piece and layer; every map is seen through dawn.node polling', () =>
+test('transfer --breakdown: main-thread time by kind and calls per 128 MiB; a sequential table makes one submit and one map per piece, one copy per piece and layer; dawn.node polling turns are counted and timed', () =>
   withDeadline((async () => {
     const { code, stdout, stderr } = await run(['transfer', '--sizes', '256', '--reps', '3', '--methods', 'copy', '--table', 'sequential', '--breakdown', '--json']);
     assert.is(code, 0, stderr);
