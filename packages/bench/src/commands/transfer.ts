@@ -54,13 +54,13 @@ interface BreakdownRow {
   layout: KvLayout;
   method: GatherMethod;
   spread: Record<BreakdownKind, Spread>;
-  /** Calls per {@link MEASURE_BYTES} (the same in every repetition). */
+  /** Calls per {@link MEASURE_BYTES} (the same in every repetition; polling turns: their median). */
   calls: CallCounts;
 }
 
 type BreakdownKind = Exclude<keyof MainThreadTime, 'calls'>;
-const BREAKDOWN_KINDS: readonly BreakdownKind[] = ['hostCopyMs', 'encodeMs', 'submitMs', 'mapMs', 'wallMs'];
-const CALL_KINDS: readonly (keyof CallCounts)[] = ['hostCopies', 'copyCommands', 'submits', 'maps'];
+const BREAKDOWN_KINDS: readonly BreakdownKind[] = ['hostCopyMs', 'encodeMs', 'submitMs', 'mapMs', 'pollMs', 'wallMs'];
+const CALL_KINDS: readonly (keyof CallCounts)[] = ['hostCopies', 'copyCommands', 'submits', 'maps', 'polls'];
 
 /** `reps` wrapped runs of `call`, each scaled to {@link MEASURE_BYTES}. */
 async function breakdownOf(base: Omit<BreakdownRow, 'spread' | 'calls'>, reps: number, bytes: number, call: () => Promise<unknown>): Promise<BreakdownRow> {
@@ -69,8 +69,10 @@ async function breakdownOf(base: Omit<BreakdownRow, 'spread' | 'calls'>, reps: n
   const scale = MEASURE_BYTES / bytes;
   const spread = Object.fromEntries(BREAKDOWN_KINDS.map((kind) => [kind, spreadOf(samples.map((t) => t[kind] * scale))])) as BreakdownRow['spread'];
   const { hostCopies, copyCommands, submits, maps } = samples[0].calls;
+  // Polling turns vary with the waits; the other counts are the same in every repetition.
+  const polls = spreadOf(samples.map((t) => t.calls.polls)).median;
   const per = (n: number) => Math.round(n * scale);
-  const calls: CallCounts = { hostCopies: per(hostCopies), copyCommands: per(copyCommands), submits: per(submits), maps: per(maps) };
+  const calls: CallCounts = { hostCopies: per(hostCopies), copyCommands: per(copyCommands), submits: per(submits), maps: per(maps), polls: per(polls) };
   return { ...base, spread, calls };
 }
 
@@ -186,7 +188,8 @@ Every figure is the median (min–max) of the repetitions; ratios are taken per 
   --table    block table order: shuffled (default; a long-running engine's, one copy per block run)
              or sequential (a fresh sequence's; neighbouring blocks merge into one copy)
   --breakdown  also time the main thread's work inside each move (host copies, encoding, submits,
-             maps; by wrapping those methods), per ${MEASURE_BYTES / MiB} MiB, in extra untimed-figure runs
+             maps, dawn.node's event polling; by wrapping those methods and setImmediate), per
+             ${MEASURE_BYTES / MiB} MiB, in extra untimed-figure runs
   --json     print {"backend","adapter","rows":[{direction,chunkBytes,layout,method,GBps,memcpyGBps,twoCopyGBps,
              spread:{GBps,memcpyGBps,twoCopyGBps,xMemcpy,xTwoCopy: {min,median,max}}}]} (figures: medians)`;
 
@@ -239,9 +242,9 @@ async function run(argv: string[]): Promise<number> {
         rows.map((r) => [r.direction, r.chunkBytes / KiB, r.layout, r.method, r.spread.GBps, r.spread.memcpyGBps, r.spread.twoCopyGBps, r.spread.xMemcpy, r.spread.xTwoCopy]),
       ));
       if (settings.breakdown) {
-        process.stdout.write(`\nmain thread, ms per ${MEASURE_BYTES / MiB} MiB moved (inside the calls; the rest of wall is waiting for the queue thread)\n`);
+        process.stdout.write(`\nmain thread, ms per ${MEASURE_BYTES / MiB} MiB moved (inside the calls and dawn.node's polling turns; the rest of wall is JavaScript and waiting for the queue thread)\n`);
         process.stdout.write(formatTable(
-          ['direction', 'chunk KiB', 'layout', 'method', 'host copy', 'encode', 'submit', 'maps', 'wall', 'host copies', 'copy cmds', 'submits', 'mapAsync'],
+          ['direction', 'chunk KiB', 'layout', 'method', 'host copy', 'encode', 'submit', 'maps', 'poll', 'wall', 'host copies', 'copy cmds', 'submits', 'mapAsync', 'polls'],
           breakdown.map((r) => [r.direction, r.chunkBytes / KiB, r.layout, r.method, ...BREAKDOWN_KINDS.map((kind) => r.spread[kind]), ...CALL_KINDS.map((kind) => r.calls[kind])]),
         ));
       }
