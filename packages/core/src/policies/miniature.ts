@@ -56,8 +56,7 @@ export class Miniature<K> {
   readonly #missKeys: K[] = [];
   readonly #missTails: boolean[] = [];
   readonly #missParents: (K | undefined)[] = [];
-  /** The last key of the previous batch, and its nearest tracked ancestor-or-self then. */
-  #lastKey: K | undefined;
+  /** The previous batch's last tracked key, or the one it continued from. */
   #lastTracked: K | undefined;
   /** Resident keys tracked only for being shallow (weight `rate` each). */
   readonly #shallow = new Set<K>();
@@ -116,15 +115,16 @@ export class Miniature<K> {
 
   /**
    * One batch of references in prefix order (`hashes[i]` is `sampleHash(keys[i])`); `tails[i]`
-   * marks a request's last chunk, `depths[i]` (when known) is the key's index in its request,
-   * `parent` the parent of `keys[0]` (when known: the batch extends the previous one when it is
-   * that batch's last key).
+   * marks a request's last chunk, `depths[i]` (when known) is the key's index in its request.
+   * The caller may leave out keys hashed at or above {@link rate} that are not shallow (they are
+   * not tracked), but not a batch: `extendsPrevious` says that the batch continues the previous
+   * one's prefix (its first key's parent is that batch's last key).
    */
-  reference(keys: readonly K[], hashes: readonly number[], tails?: readonly boolean[], depths?: readonly number[], parent?: K): void {
+  reference(keys: readonly K[], hashes: readonly number[], tails?: readonly boolean[], depths?: readonly number[], extendsPrevious = false): void {
     const policy = this.#policy;
     this.#outcomes.length = keys.length;
     let incoming = 0;
-    let ancestor = parent !== undefined && parent === this.#lastKey ? this.#lastTracked : undefined;
+    let ancestor = extendsPrevious ? this.#lastTracked : undefined;
     for (let i = 0; i < keys.length; i++) {
       const sampled = hashes[i] < this.#rate;
       if (!sampled && !(depths !== undefined && depths[i] < SHALLOW_DEPTH)) {
@@ -146,10 +146,7 @@ export class Miniature<K> {
       }
       ancestor = keys[i];
     }
-    if (keys.length > 0) {
-      this.#lastKey = keys[keys.length - 1];
-      this.#lastTracked = ancestor;
-    }
+    this.#lastTracked = ancestor;
     if (this.#hitKeys.length > 0) policy.touched(this.#hitKeys);
     this.#makeRoom(incoming);
     if (this.#missKeys.length > 0) policy.created(this.#missKeys, { parents: this.#missParents, tails: this.#missTails });
