@@ -199,6 +199,7 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     const before = this.#candidates[0].references;
     for (const m of this.#candidates) m.reference(sampled, hashes, sampledTails, undefined, extendsLast);
     for (const m of this.#sizing) m.reference(sampled, hashes, sampledTails, undefined, extendsLast);
+    if (sampled.length === 0) return;
     this.#pair(sampled.length);
     sampled.length = hashes.length = sampledTails.length = 0;
     this.#sinceCheck += this.#candidates[0].references - before;

@@ -54,13 +54,16 @@ export class Miniature<K> {
   #recentReferences = 0;
   readonly #hitKeys: K[] = [];
   readonly #missKeys: K[] = [];
-  readonly #missTails: boolean[] = [];
-  readonly #missParents: (K | undefined)[] = [];
+  /** The prefix tree of the batch's missed keys (their tails and nearest tracked ancestors). */
+  readonly #missTree = { parents: [] as (K | undefined)[], tails: [] as boolean[] };
   /** The previous batch's last tracked key, or the one it continued from. */
   #lastTracked: K | undefined;
   /** Resident keys tracked only for being shallow (weight `rate` each). */
   readonly #shallow = new Set<K>();
   readonly #newShallow: K[] = [];
+  /** The batch's hit keys while `#makeRoom` evicts, and the victim filter that spares them. */
+  readonly #held = new Set<K>();
+  readonly #notHeld = (key: K): boolean => !this.#held.has(key);
   /** Per key of the last batch: {@link NOT_SAMPLED}, {@link MISSED} or {@link HIT}. */
   readonly #outcomes: number[] = [];
 
@@ -121,10 +124,15 @@ export class Miniature<K> {
    * one's prefix (its first key's parent is that batch's last key).
    */
   reference(keys: readonly K[], hashes: readonly number[], tails?: readonly boolean[], depths?: readonly number[], extendsPrevious = false): void {
+    let ancestor = extendsPrevious ? this.#lastTracked : undefined;
+    // Most batches of a tier's references have no sampled key at all.
+    if (keys.length === 0) {
+      this.#lastTracked = ancestor;
+      return;
+    }
     const policy = this.#policy;
     this.#outcomes.length = keys.length;
     let incoming = 0;
-    let ancestor = extendsPrevious ? this.#lastTracked : undefined;
     for (let i = 0; i < keys.length; i++) {
       const sampled = hashes[i] < this.#rate;
       if (!sampled && !(depths !== undefined && depths[i] < SHALLOW_DEPTH)) {
@@ -139,8 +147,8 @@ export class Miniature<K> {
         this.#hitKeys.push(keys[i]);
       } else {
         this.#missKeys.push(keys[i]);
-        this.#missTails.push(tails?.[i] === true);
-        this.#missParents.push(ancestor);
+        this.#missTree.tails.push(tails?.[i] === true);
+        this.#missTree.parents.push(ancestor);
         if (!sampled) this.#newShallow.push(keys[i]);
         incoming += weight;
       }
@@ -149,13 +157,13 @@ export class Miniature<K> {
     this.#lastTracked = ancestor;
     if (this.#hitKeys.length > 0) policy.touched(this.#hitKeys);
     this.#makeRoom(incoming);
-    if (this.#missKeys.length > 0) policy.created(this.#missKeys, { parents: this.#missParents, tails: this.#missTails });
+    if (this.#missKeys.length > 0) policy.created(this.#missKeys, this.#missTree);
     for (const key of this.#newShallow) this.#shallow.add(key);
     this.#newShallow.length = 0;
     this.#hitKeys.length = 0;
     this.#missKeys.length = 0;
-    this.#missTails.length = 0;
-    this.#missParents.length = 0;
+    this.#missTree.tails.length = 0;
+    this.#missTree.parents.length = 0;
   }
 
   /** What key `i` of the last {@link reference} batch did: {@link NOT_SAMPLED}, {@link MISSED} or {@link HIT}. */
@@ -170,17 +178,19 @@ export class Miniature<K> {
    */
   #makeRoom(incoming: number): void {
     const policy = this.#policy;
-    let held: Set<K> | undefined;
-    for (;;) {
-      const over = policy.size - this.#shallow.size * (1 - this.#rate) + incoming - this.#capacity;
-      if (over <= 0) return;
-      held ??= new Set(this.#hitKeys);
-      const keep = held;
-      const victims = policy.victims(ratioForCount(Math.ceil(over), policy.size), (key) => !keep.has(key));
-      if (victims.length === 0) return;
+    for (let over = this.#excess(incoming); over > 0; over = this.#excess(incoming)) {
+      if (this.#held.size === 0) for (const key of this.#hitKeys) this.#held.add(key);
+      const victims = policy.victims(ratioForCount(Math.ceil(over), policy.size), this.#notHeld);
+      if (victims.length === 0) break;
       for (const key of victims) this.#shallow.delete(key);
       policy.removed(victims);
     }
+    this.#held.clear();
+  }
+
+  /** The weight over capacity once `incoming` more weight is in. */
+  #excess(incoming: number): number {
+    return this.#policy.size - this.#shallow.size * (1 - this.#rate) + incoming - this.#capacity;
   }
 
   #count(hit: boolean, weight: number): void {

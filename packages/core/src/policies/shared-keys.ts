@@ -66,7 +66,7 @@ export class SharedKeys<K> {
   #free = NONE;
   #used = 0;
   /** Per key of the last created or touched batch, its id ({@link NONE} for an unknown touched key). */
-  readonly #batch: number[] = [];
+  #batch = new Int32Array(64);
   /** Batch positions entered by the current `created()` call, to attach to their parents. */
   readonly #entered: number[] = [];
 
@@ -153,8 +153,7 @@ export class SharedKeys<K> {
   /** Keys that entered (see `EvictionPolicy.created`): each member enters or uses each key. */
   created(keys: readonly K[], tree?: PrefixInfo<K>): void {
     const forest = this.forest;
-    const batch = this.#batch;
-    batch.length = keys.length;
+    const batch = this.#batchOf(keys.length);
     for (let i = keys.length - 1; i >= 0; i--) {
       let id = this.find(keys[i]);
       if (id !== NONE && this.isResident(id)) {
@@ -184,8 +183,7 @@ export class SharedKeys<K> {
 
   /** Keys that were used (see `EvictionPolicy.touched`); unknown keys are ignored. */
   touched(keys: readonly K[]): void {
-    const batch = this.#batch;
-    batch.length = keys.length;
+    const batch = this.#batchOf(keys.length);
     for (let i = keys.length - 1; i >= 0; i--) {
       const id = this.find(keys[i]);
       batch[i] = id;
@@ -203,6 +201,12 @@ export class SharedKeys<K> {
       this.forest?.detach(id);
       for (const member of this.#members) member.left(id, wasVictim);
     }
+  }
+
+  /** The batch ids' array, large enough for `length` keys. */
+  #batchOf(length: number): Int32Array {
+    if (length > this.#batch.length) this.#batch = new Int32Array(Math.max(length, 2 * this.#batch.length));
+    return this.#batch;
   }
 
   #use(id: number): void {
