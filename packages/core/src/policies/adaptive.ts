@@ -32,6 +32,7 @@ import type { QueuedPolicy } from './queued-policy.ts';
 import { S3FifoPolicy } from './s3fifo.ts';
 import { sampleHash } from './sampling.ts';
 import { SharedKeys } from './shared-keys.ts';
+import { clear } from './scratch.ts';
 
 /** The base sampling rate of the miniatures. */
 export const ADAPTIVE_SAMPLE_RATE = 0.05;
@@ -201,7 +202,9 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     for (const m of this.#sizing) m.reference(sampled, hashes, sampledTails, undefined, extendsLast);
     if (sampled.length === 0) return;
     this.#pair(sampled.length);
-    sampled.length = hashes.length = sampledTails.length = 0;
+    clear(sampled);
+    clear(hashes);
+    clear(sampledTails);
     this.#sinceCheck += this.#candidates[0].references - before;
     if (this.#sinceCheck >= CHECK_REFERENCES) {
       this.#sinceCheck = 0;

@@ -18,6 +18,7 @@
  */
 import { ratioForCount, type EvictionPolicy } from './eviction.ts';
 import { miniatureRate } from './sampling.ts';
+import { clear } from './scratch.ts';
 
 /** Sampled keys a miniature keeps at least (the rate is raised for small caches). */
 export const MINIATURE_MIN_KEYS = 128;
@@ -65,7 +66,7 @@ export class Miniature<K> {
   readonly #held = new Set<K>();
   readonly #notHeld = (key: K): boolean => !this.#held.has(key);
   /** Per key of the last batch: {@link NOT_SAMPLED}, {@link MISSED} or {@link HIT}. */
-  readonly #outcomes: number[] = [];
+  #outcomes = new Uint8Array(64);
 
   /**
    * @param policy - a fresh policy the miniature owns (its capacity is enforced here)
@@ -131,7 +132,7 @@ export class Miniature<K> {
       return;
     }
     const policy = this.#policy;
-    this.#outcomes.length = keys.length;
+    if (keys.length > this.#outcomes.length) this.#outcomes = new Uint8Array(Math.max(keys.length, 2 * this.#outcomes.length));
     let incoming = 0;
     for (let i = 0; i < keys.length; i++) {
       const sampled = hashes[i] < this.#rate;
@@ -159,11 +160,11 @@ export class Miniature<K> {
     this.#makeRoom(incoming);
     if (this.#missKeys.length > 0) policy.created(this.#missKeys, this.#missTree);
     for (const key of this.#newShallow) this.#shallow.add(key);
-    this.#newShallow.length = 0;
-    this.#hitKeys.length = 0;
-    this.#missKeys.length = 0;
-    this.#missTree.tails.length = 0;
-    this.#missTree.parents.length = 0;
+    clear(this.#newShallow);
+    clear(this.#hitKeys);
+    clear(this.#missKeys);
+    clear(this.#missTree.tails);
+    clear(this.#missTree.parents);
   }
 
   /** What key `i` of the last {@link reference} batch did: {@link NOT_SAMPLED}, {@link MISSED} or {@link HIT}. */

@@ -14,6 +14,7 @@
  * children proposed in the current `victims()` call).
  */
 import { NONE, grown } from './ids.ts';
+import { clear } from './scratch.ts';
 
 /** Parent links and resident-children counts over the ids of one `SharedKeys`. */
 export class PrefixForest {
@@ -92,7 +93,7 @@ export class PrefixForest {
   /** A new `victims()` call: proposals of the previous one are removed by now or given back. */
   clearProposals(): void {
     for (const id of this.#pendingIds) this.#pending[id] = 0;
-    this.#pendingIds.length = 0;
+    clear(this.#pendingIds);
   }
 
   #residentParent(id: number): number {

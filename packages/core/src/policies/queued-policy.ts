@@ -22,6 +22,7 @@ import { victimCount, type EvictionPolicy, type PrefixInfo } from './eviction.ts
 import { NONE, grown } from './ids.ts';
 import { KeyQueues } from './key-queues.ts';
 import { SharedKeys } from './shared-keys.ts';
+import { clear } from './scratch.ts';
 
 const ALWAYS = (): boolean => true;
 /** The tail and parked queues' index when the policy is not tree-aware: no queue has it. */
@@ -109,7 +110,7 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
         this.queues.moveToTail(id, this.queues.queueOf(id));
       }
     }
-    this.#proposed.length = 0;
+    clear(this.#proposed);
     const out: K[] = [];
     const count = victimCount(ratio, this.size);
     const forest = this.#keys.forest;

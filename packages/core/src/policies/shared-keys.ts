@@ -16,6 +16,7 @@ import type { PrefixInfo } from './eviction.ts';
 import { NONE, grown } from './ids.ts';
 import { PrefixForest } from './prefix-forest.ts';
 import { sampleHash } from './sampling.ts';
+import { clear } from './scratch.ts';
 
 /** Preallocation stops here; a larger tracked set grows the arrays as it arrives. */
 const MAX_PREALLOCATED_IDS = 1 << 20;
@@ -178,7 +179,7 @@ export class SharedKeys<K> {
       const parent = tree?.parents[i];
       forest.attach(batch[i], parent === undefined ? NONE : i > 0 && parent === keys[i - 1] ? batch[i - 1] : this.find(parent));
     }
-    this.#entered.length = 0;
+    clear(this.#entered);
   }
 
   /** Keys that were used (see `EvictionPolicy.touched`); unknown keys are ignored. */
