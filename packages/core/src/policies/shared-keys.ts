@@ -11,7 +11,6 @@
  * by id ({@link KeyMember}). A `Map` finds a key's id; it compares with SameValueZero, so strings,
  * numbers and bigints (128-bit digests) all work as keys.
  */
-import { invalidArgument } from '../errors.ts';
 import type { PrefixInfo } from './eviction.ts';
 import { NONE, grown } from './ids.ts';
 import { PrefixForest } from './prefix-forest.ts';
@@ -20,8 +19,6 @@ import { clear } from './scratch.ts';
 
 /** Preallocation stops here; a larger tracked set grows the arrays as it arrives. */
 const MAX_PREALLOCATED_IDS = 1 << 20;
-/** At most this many members (a holder count is one byte, and each member holds an id at most once). */
-const MAX_MEMBERS = 255;
 
 /** Per-id flag: the key is resident (cached), not only a ghost of some member. */
 const RESIDENT = 1;
@@ -59,7 +56,7 @@ export class SharedKeys<K> {
   readonly #index = new Map<K, number>();
   readonly #members: KeyMember[] = [];
   readonly #growers: ((length: number) => void)[] = [];
-  #keys: (K | undefined)[] = [];
+  readonly #keys: (K | undefined)[] = [];
   /** Per id: how many members track it; the free list's next id once none does. */
   #holders: Int32Array;
   #flags: Uint8Array;
@@ -88,7 +85,6 @@ export class SharedKeys<K> {
 
   /** Adds a member told of every change; it keeps its own per-id arrays at {@link length}, grown through `grow`. */
   join(member: KeyMember, grow: (length: number) => void): void {
-    if (this.#members.length === MAX_MEMBERS) invalidArgument(`shared keys take at most ${MAX_MEMBERS} policies`);
     this.#members.push(member);
     this.#growers.push(grow);
   }
