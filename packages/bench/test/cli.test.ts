@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createEvictionPolicy } from '@kvtier/core/authoring';
 import { withDeadline } from '@kvtier/core/testing';
 
 const BIN = fileURLToPath(new URL('../bin/kvtier-bench.mjs', import.meta.url));
@@ -62,7 +63,7 @@ test('l1 --json: one row per op, batch and thread count', async () => {
   }
 });
 
-test('policies --json: every policy and Belady per capacity, Belady the limit; event costs and sampled estimates', async () => {
+test('policies --json: every policy and Belady per capacity, Belady the limit; event costs and sampled estimates; default is its policy\'s row, not a replay of its own', async () => {
   const out = await json(['policies', '--capacity', '3000']);
   assert.equal(out.capacities, [3000]);
   const r = out.results['3000'];
@@ -77,6 +78,10 @@ test('policies --json: every policy and Belady per capacity, Belady the limit; e
     assert.ok(min <= median && median <= max && median === r.ns[name], `${name} ns spread ${min} ${median} ${max}, headline ${r.ns[name]}`);
     assert.ok(Math.abs(r.sampled[name] - r.hit[name]) < 0.05, `${name} sampled ${r.sampled[name]} vs exact ${r.hit[name]}`);
   }
+  // Timings of separate replays never agree to the nanosecond: equal ones are the same replay.
+  const defaultIs = createEvictionPolicy('default').name;
+  for (const field of ['hit', 'ns', 'sampled', 'shallow']) assert.is(r[field].default, r[field][defaultIs], `${field}: default = ${defaultIs}`);
+  assert.equal(r.spread.ns.default, r.spread.ns[defaultIs]);
 });
 
 test('policies --trace gen:NAME replays a generated trace; an unknown generator is refused', async () => {

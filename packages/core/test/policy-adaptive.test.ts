@@ -6,11 +6,15 @@ import * as assert from 'uvu/assert';
 import { ErrorCode, KvtierError } from '../src/errors.ts';
 import { AdaptivePolicy, SIZING_SCALES } from '../src/policies/adaptive.ts';
 import { ArcPolicy } from '../src/policies/arc.ts';
+import { NONE } from '../src/policies/ids.ts';
+import { LruPolicy } from '../src/policies/lru.ts';
 import { createEvictionPolicy } from '../src/policies/eviction-policies.ts';
 import { HIT, MISSED, Miniature } from '../src/policies/miniature.ts';
 import { replayPolicy } from '../src/policies/replay.ts';
+import { S3FifoPolicy } from '../src/policies/s3fifo.ts';
 import { replaySampled } from '../src/policies/sampled-replay.ts';
 import { miniatureRate, sampleHash } from '../src/policies/sampling.ts';
+import { SharedKeys } from '../src/policies/shared-keys.ts';
 import { TRACE_GENERATORS } from '../src/traces/generators.ts';
 
 test('sampleHash is uniform in [0, 1) and stable for numbers, strings and bigints', () => {
@@ -70,10 +74,10 @@ test('on RAG (a hot shallow prompt) tracking shallow chunks brings the sampled e
 test('a miniature follows the prefix tree of its tracked keys: an ancestor outlives its descendants, across batches', () => {
   const m = new Miniature<number>(createEvictionPolicy<number>('tree_lru'), 1, 1);
   m.resize(4);
-  const ref = (keys: number[], parent?: number): void => m.reference(keys, keys.map(() => 0), undefined, undefined, parent);
+  const ref = (keys: number[], extendsPrevious?: boolean): void => m.reference(keys, keys.map(() => 0), undefined, undefined, extendsPrevious);
   ref([1]);
-  ref([2], 1);
-  ref([3], 2);
+  ref([2], true);
+  ref([3], true);
   ref([9]);
   ref([8]);
   ref([1]);
@@ -82,16 +86,42 @@ test('a miniature follows the prefix tree of its tracked keys: an ancestor outli
   assert.is(m.outcome(0), MISSED);
 });
 
-test('a candidate told of the chosen one\'s victims keeps their ghosts, as if it had evicted them', () => {
-  const ghostHit = (leave: (p: ArcPolicy<number>) => void): number => {
-    const p = new ArcPolicy<number>({ capacity: 4 }, true);
-    p.created([1]);
-    leave(p);
-    p.created([1]);
-    return p.recencyTarget;
+test('policies sharing keys see the same events; the asked one\'s victims leave ghosts in the others', () => {
+  const ghostHit = (leave: (asked: ArcPolicy<number>) => void): number => {
+    const keys = new SharedKeys<number>({ tree: true });
+    const asked = new ArcPolicy<number>({ capacity: 4 }, true, keys);
+    const other = new ArcPolicy<number>({ capacity: 4 }, true, keys);
+    asked.created([1]);
+    assert.ok(other.has(1) && other.size === 1, 'created through one policy, tracked by both');
+    leave(asked);
+    assert.is(other.size, 0);
+    asked.created([1]);
+    return other.recencyTarget;
   };
-  assert.ok(ghostHit((p) => p.evicted([1])) > 0, 'a B1 ghost hit raised p');
-  assert.is(ghostHit((p) => p.removed([1])), 0, 'a plain removal leaves no ghost');
+  assert.ok(ghostHit((asked) => asked.removed(asked.victims(1))) > 0, 'a B1 ghost hit raised p in the policy not asked');
+  assert.is(ghostHit((asked) => asked.removed([1])), 0, 'a plain removal leaves no ghost');
+});
+
+test('a policy cannot share keys that disagree with it on the prefix tree', () => {
+  assert.throws(() => new ArcPolicy<number>(undefined, false, new SharedKeys<number>({ tree: true })),
+    (e: unknown) => e instanceof KvtierError && e.code === ErrorCode.INVALID_ARGUMENT && /classic policy cannot share keys that follow the prefix tree/.test(e.message));
+});
+
+test('shared keys grow past their preallocation and recycle an id once no policy tracks its key', () => {
+  const keys = new SharedKeys<number>({ tree: true, initialIds: 16 });
+  const lru = new LruPolicy<number>(undefined, true, keys);
+  const s3 = new S3FifoPolicy<number>({ capacity: 100 }, true, keys);
+  for (let k = 0; k < 100; k++) lru.created([k]);
+  assert.ok(keys.length >= 100, `grew to ${keys.length}`);
+  const ids = Array.from({ length: 100 }, (_, k) => keys.find(k));
+  assert.is(new Set(ids).size, 100, 'one id per key');
+  lru.removed(lru.victims(1));
+  assert.is(lru.size, 0);
+  assert.is(s3.size, 0);
+  assert.is(s3.ghostSize, 90, 'S3-FIFO keeps ghosts of the victims, up to its main share');
+  for (let k = 0; k < 100; k++) assert.is(keys.find(k) === NONE, k < 10, `key ${k}: only the trimmed ghosts' ids are free`);
+  lru.created([100]);
+  assert.ok(ids.slice(0, 10).includes(keys.find(100)), 'a new key takes a recycled id');
 });
 
 test('until it switches, adaptive evicts exactly what its first candidate alone would', () => {

@@ -17,15 +17,30 @@ import { formatTable } from '../table.ts';
 import { DEFAULT_TRACE, loadTrace } from '../trace.ts';
 
 const DEFAULT_CAPACITIES = [1000, 2000, 5000, 10000, 20000];
-const POLICIES = ['lru', 'arc', 's3fifo', 'tree_lru', 'tree_arc', 'tree_s3fifo', 'adaptive', 'default'] as const;
+/** The policies replayed; `default` is always one of them, and its columns repeat that policy's. */
+const REPLAYED = ['lru', 'arc', 's3fifo', 'tree_lru', 'tree_arc', 'tree_s3fifo', 'adaptive'] as const;
+const POLICIES = [...REPLAYED, 'default'] as const;
 const CLASSICS = ['lru', 'arc', 's3fifo'] as const;
 /** The policy `default` currently resolves to. */
-const DEFAULT_IS = createEvictionPolicy('default').name;
+const DEFAULT_IS = defaultPolicy();
 const GENERATED = 'gen:';
 /** Timed replays per policy and capacity (after one untimed warm-up): ns per event is their spread. */
 const REPS = 3;
 
 type Name = (typeof POLICIES)[number];
+type Replayed = (typeof REPLAYED)[number];
+
+function defaultPolicy(): Replayed {
+  const name = createEvictionPolicy('default').name;
+  const replayed = REPLAYED.find((n) => n === name);
+  if (replayed === undefined) throw new Error(`the default eviction policy '${name}' is not one of the replayed ${REPLAYED.join(', ')}`);
+  return replayed;
+}
+
+/** `values` for every replayed policy, with `default` taking its policy's value instead of a replay of its own. */
+function withDefault<T>(values: Record<Replayed, T>): Record<Name, T> {
+  return { ...values, default: values[DEFAULT_IS] };
+}
 
 /** One capacity's results. */
 interface Row {
@@ -88,32 +103,35 @@ class TimedPolicy<K> extends ForwardingPolicy<K> {
 }
 
 /** One replay of `name` through a timed policy: its hit ratio and ns per policy event. */
-function timedReplay(trace: ChunkTrace, name: Name, capacity: number): { hitRatio: number; ns: number } {
+function timedReplay(trace: ChunkTrace, name: Replayed, capacity: number): { hitRatio: number; ns: number } {
   const timed = new TimedPolicy(createEvictionPolicy<number>(name, { capacity }));
   const { hitRatio } = replayPolicy(trace, timed, capacity);
   return { hitRatio, ns: timed.nanoseconds / Math.max(1, timed.events) };
 }
 
 function measure(trace: ChunkTrace, capacity: number): Row {
-  const hit = {} as Record<Name, number>;
-  const sampled = {} as Record<Name, number>;
-  const shallow = {} as Record<Name, number>;
-  const samples = {} as Record<Name, number[]>;
-  for (const name of POLICIES) {
+  const hit = {} as Record<Replayed, number>;
+  const sampled = {} as Record<Replayed, number>;
+  const shallow = {} as Record<Replayed, number>;
+  const samples = {} as Record<Replayed, number[]>;
+  for (const name of REPLAYED) {
     hit[name] = timedReplay(trace, name, capacity).hitRatio;
     samples[name] = [];
     sampled[name] = replaySampled(trace, name, capacity).hitRatio;
     shallow[name] = replaySampled(trace, name, capacity, { shallow: true }).hitRatio;
   }
   // Repetitions in turns, so that a burst of load on the machine hits every policy alike.
-  for (let rep = 0; rep < REPS; rep++) for (const name of POLICIES) samples[name].push(timedReplay(trace, name, capacity).ns);
-  const ns = {} as Record<Name, Spread>;
-  const nsVsLru = {} as Record<Name, Spread>;
-  for (const name of POLICIES) {
+  for (let rep = 0; rep < REPS; rep++) for (const name of REPLAYED) samples[name].push(timedReplay(trace, name, capacity).ns);
+  const ns = {} as Record<Replayed, Spread>;
+  const nsVsLru = {} as Record<Replayed, Spread>;
+  for (const name of REPLAYED) {
     ns[name] = spreadOf(samples[name]);
     nsVsLru[name] = spreadOf(paired(samples[name], samples.lru, (a, b) => a / b));
   }
-  return { capacity, hit, belady: replayBelady(trace, capacity).hitRatio, ns, nsVsLru, sampled, shallow };
+  return {
+    capacity, hit: withDefault(hit), belady: replayBelady(trace, capacity).hitRatio, ns: withDefault(ns), nsVsLru: withDefault(nsVsLru),
+    sampled: withDefault(sampled), shallow: withDefault(shallow),
+  };
 }
 
 function loadNamed(name: string): ChunkTrace {
@@ -143,7 +161,7 @@ async function writeChart(rows: readonly Row[], traceName: string): Promise<void
       yLabel: 'hit ratio',
       // `default` is one of the others: its own line would hide theirs.
       series: [
-        ...POLICIES.filter((name) => name !== 'default').map((name) => ({ name: name === DEFAULT_IS ? `${name} (default)` : name, values: rows.map((r) => r.hit[name]) })),
+        ...REPLAYED.map((name) => ({ name: name === DEFAULT_IS ? `${name} (default)` : name, values: rows.map((r) => r.hit[name]) })),
         { name: 'belady', values: rows.map((r) => r.belady) },
       ],
     },

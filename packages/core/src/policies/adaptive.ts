@@ -3,31 +3,36 @@
  * `tree_s3fifo`) hits best on this workload, judged online by miniature simulations (sampled
  * shadow caches, see miniature.ts), and estimates the tier's hit ratio at other sizes.
  *
- * - Every candidate runs at full size over the same resident keys: all of them see every created,
- *   touched and removed key, only the chosen one is asked for victims, and a victim's removal is
- *   an eviction for the others too (it leaves their ghosts). A switch only changes which one is
- *   asked: each has kept its own order, frequencies and ghosts over the keys actually resident,
- *   so nothing learned is discarded (handing the resident keys to a fresh policy at a switch cost
- *   up to 0.003 hit ratio on the shipped and generated traces).
- * - Every reference (created and touched keys) is hashed once; sampled ones feed one miniature
- *   per candidate at the tier's size and, for sizing advice, miniatures of the current strategy
- *   at {@link SIZING_SCALES} of it.
+ * - Every candidate runs at full size over the same resident keys, through one {@link SharedKeys}
+ *   (one key index, residency and prefix forest; each candidate keeps only its own list links and
+ *   flags, by the shared ids): all of them see every created, touched and removed key, only the
+ *   chosen one is asked for victims, and a victim's removal is an eviction for the others too (it
+ *   leaves their ghosts). A switch only changes which one is asked: each has kept its own order,
+ *   frequencies and ghosts over the keys actually resident, so nothing learned is discarded
+ *   (handing the resident keys to a fresh policy at a switch cost up to 0.003 hit ratio on the
+ *   shipped and generated traces).
+ * - Every key is hashed once, when the shared keys give it an id; the sampled keys of each
+ *   reference batch (created and touched keys) feed one miniature per candidate at the tier's size
+ *   and, for sizing advice, miniatures of the current strategy at {@link SIZING_SCALES} of it.
  * - Every {@link CHECK_REFERENCES} sampled references, the candidates' recent hit ratios are
  *   compared pairwise with the current one on the references where exactly one of them hit; a
  *   candidate ahead by more than {@link SWITCH_Z} standard errors at
  *   {@link SWITCH_CHECKS} consecutive checks becomes the current strategy (the hysteresis: the
  *   miniatures are small, and a lead within their noise is not worth following).
- * Cost: every event is handled by the three candidates, one sampleHash per key, and the
- * miniatures on sampled keys only; memory is the three policies' (each with its ghosts) plus
- * the miniatures'. The tier's capacity is the `capacity` option, or the largest resident count seen.
+ * Cost: one key lookup per event, the three candidates' list moves, and the miniatures on sampled
+ * keys only; memory is the shared keys', the three candidates' links and ghosts, and the
+ * miniatures'. The tier's capacity is the `capacity` option, or the largest resident count seen.
  */
 import { ArcPolicy } from './arc.ts';
 import { checkEvictionOptions, type CurvePoint, type EvictionPolicy, type EvictionPolicyOptions, type PolicyState, type PrefixInfo } from './eviction.ts';
 import { LruPolicy } from './lru.ts';
+import { NONE } from './ids.ts';
 import { HIT, MISSED, Miniature, NOT_SAMPLED } from './miniature.ts';
 import type { QueuedPolicy } from './queued-policy.ts';
 import { S3FifoPolicy } from './s3fifo.ts';
 import { sampleHash } from './sampling.ts';
+import { SharedKeys } from './shared-keys.ts';
+import { clear } from './scratch.ts';
 
 /** The base sampling rate of the miniatures. */
 export const ADAPTIVE_SAMPLE_RATE = 0.05;
@@ -45,10 +50,10 @@ const SWITCH_CHECKS = 2;
 const CHECK_REFERENCES = 1000;
 
 /** The strategies `adaptive` chooses between. */
-const CANDIDATES: readonly { name: string; make: <K>(options?: EvictionPolicyOptions) => QueuedPolicy<K> }[] = [
-  { name: 'tree_arc', make: (options) => new ArcPolicy(options, true) },
-  { name: 'tree_lru', make: (options) => new LruPolicy(options, true) },
-  { name: 'tree_s3fifo', make: (options) => new S3FifoPolicy(options, true) },
+const CANDIDATES: readonly { name: string; make: <K>(options?: EvictionPolicyOptions, keys?: SharedKeys<K>) => QueuedPolicy<K> }[] = [
+  { name: 'tree_arc', make: (options, keys) => new ArcPolicy(options, true, keys) },
+  { name: 'tree_lru', make: (options, keys) => new LruPolicy(options, true, keys) },
+  { name: 'tree_s3fifo', make: (options, keys) => new S3FifoPolicy(options, true, keys) },
 ];
 
 /** The names of the strategies `adaptive` chooses between. */
@@ -61,18 +66,23 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
   #peak = 0;
   #sizedFor = 0;
   #choice = 0;
+  /** The candidates' shared key index, residency and prefix tree. */
+  readonly #keys: SharedKeys<K>;
   /** Every candidate at full size over the same resident keys; victims come from the chosen one. */
   readonly #policies: QueuedPolicy<K>[];
-  /** The keys of the last {@link victims} answer: their removal is an eviction for the followers. */
-  #proposed = new Set<K>();
-  readonly #gone: K[] = [];
-  readonly #left: K[] = [];
   readonly #candidates: Miniature<K>[];
   #sizing: Miniature<K>[];
+  /** The highest sampling rate of the miniatures: keys hashed above it concern none of them. */
+  #sampleRate = 0;
+  /** The last key of the previous reference batch: a batch whose first parent it is extends it. */
+  #lastKey: K | undefined;
+  /** The sampled keys of the current reference batch, their hashes and tail marks. */
+  readonly #sampledKeys: K[] = [];
+  readonly #sampledHashes: number[] = [];
+  readonly #sampledTails: boolean[] = [];
   #switches = 0;
   #leads = 0;
   #sinceCheck = 0;
-  readonly #hashes: number[] = [];
   /** Per candidate, recent sampled references it hit and the current strategy missed (halved at each check). */
   readonly #wins: number[] = CANDIDATES.map(() => 0);
   /** Per candidate, recent sampled references the current strategy hit and it missed. */
@@ -81,7 +91,9 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
   /** @param options - `capacity`: the number of keys the tier holds when full */
   constructor(options?: EvictionPolicyOptions) {
     this.#capacityOption = checkEvictionOptions('adaptive', options);
-    this.#policies = CANDIDATES.map((c) => c.make<K>(options));
+    // Residents plus every candidate's ghosts: about 3c ids; 2c up front, doubled when needed.
+    this.#keys = new SharedKeys<K>({ tree: true, initialIds: this.#capacityOption === undefined ? undefined : 2 * this.#capacityOption, hashed: true });
+    this.#policies = CANDIDATES.map((c) => c.make<K>(options, this.#keys));
     this.#candidates = CANDIDATES.map((c) => new Miniature<K>(c.make<K>(), 1, ADAPTIVE_SAMPLE_RATE));
     this.#sizing = this.#sizingMiniatures();
   }
@@ -111,36 +123,26 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
   }
 
   has(key: K): boolean {
-    return this.#active.has(key);
+    return this.#keys.has(key);
   }
 
   created(keys: readonly K[], tree?: PrefixInfo<K>): void {
+    this.#keys.created(keys, tree);
     this.#reference(keys, tree?.tails, tree?.parents[0]);
-    for (const p of this.#policies) p.created(keys, tree);
     if (this.#active.size > this.#peak) this.#peak = this.#active.size;
   }
 
   touched(keys: readonly K[]): void {
+    this.#keys.touched(keys);
     this.#reference(keys, undefined);
-    for (const p of this.#policies) p.touched(keys);
   }
 
   removed(keys: readonly K[]): void {
-    this.#active.removed(keys);
-    for (const key of keys) (this.#proposed.delete(key) ? this.#gone : this.#left).push(key);
-    for (const p of this.#policies) {
-      if (p === this.#active) continue;
-      if (this.#gone.length > 0) p.evicted(this.#gone);
-      if (this.#left.length > 0) p.removed(this.#left);
-    }
-    this.#gone.length = 0;
-    this.#left.length = 0;
+    this.#keys.removed(keys);
   }
 
   victims(ratio: number, eligible?: (key: K) => boolean): K[] {
-    const out = this.#active.victims(ratio, eligible);
-    this.#proposed = new Set(out);
-    return out;
+    return this.#active.victims(ratio, eligible);
   }
 
   /**
@@ -171,6 +173,7 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     });
   }
 
+  /** The batch just given to the shared keys, as references: its sampled keys feed the miniatures. */
   #reference(keys: readonly K[], tails: readonly boolean[] | undefined, parent?: K): void {
     const capacity = this.capacity;
     // A learned capacity resizes the miniatures as it doubles, not at every new peak.
@@ -178,20 +181,39 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
       this.#sizedFor = capacity;
       for (const m of this.#candidates) m.resize(capacity);
       for (const m of this.#sizing) m.resize(capacity);
+      this.#noteRates();
     }
-    if (this.#sizedFor === 0) return;
-    const hashes = this.#hashes;
-    for (let i = 0; i < keys.length; i++) hashes[i] = sampleHash(keys[i]);
-    hashes.length = keys.length;
+    if (this.#sizedFor === 0 || keys.length === 0) return;
+    const extendsLast = parent !== undefined && parent === this.#lastKey;
+    this.#lastKey = keys[keys.length - 1];
+    const sampled = this.#sampledKeys;
+    const hashes = this.#sampledHashes;
+    const sampledTails = this.#sampledTails;
+    for (let i = 0; i < keys.length; i++) {
+      const id = this.#keys.idAt(i);
+      const hash = id === NONE ? sampleHash(keys[i]) : this.#keys.hashOf(id);
+      if (hash >= this.#sampleRate) continue;
+      sampled.push(keys[i]);
+      hashes.push(hash);
+      sampledTails.push(tails?.[i] === true);
+    }
     const before = this.#candidates[0].references;
-    for (const m of this.#candidates) m.reference(keys, hashes, tails, undefined, parent);
-    for (const m of this.#sizing) m.reference(keys, hashes, tails, undefined, parent);
-    this.#pair(keys.length);
+    for (const m of this.#candidates) m.reference(sampled, hashes, sampledTails, undefined, extendsLast);
+    for (const m of this.#sizing) m.reference(sampled, hashes, sampledTails, undefined, extendsLast);
+    if (sampled.length === 0) return;
+    this.#pair(sampled.length);
+    clear(sampled);
+    clear(hashes);
+    clear(sampledTails);
     this.#sinceCheck += this.#candidates[0].references - before;
     if (this.#sinceCheck >= CHECK_REFERENCES) {
       this.#sinceCheck = 0;
       this.#check();
     }
+  }
+
+  #noteRates(): void {
+    this.#sampleRate = Math.max(...this.#candidates.map((m) => m.rate), ...this.#sizing.map((m) => m.rate));
   }
 
   /** Counts the last batch's sampled references where a candidate and the current strategy disagree. */
@@ -231,5 +253,6 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     this.#wins.fill(0);
     this.#losses.fill(0);
     this.#sizing = this.#sizingMiniatures();
+    this.#noteRates();
   }
 }

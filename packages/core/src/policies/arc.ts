@@ -21,7 +21,8 @@
  */
 import type { EvictionPolicyOptions } from './eviction.ts';
 import { GhostPolicy } from './ghost-policy.ts';
-import { NONE } from './key-queues.ts';
+import { NONE } from './ids.ts';
+import type { SharedKeys } from './shared-keys.ts';
 
 /** Resident, seen once since entering. */
 const T1 = 0;
@@ -40,10 +41,11 @@ export class ArcPolicy<K> extends GhostPolicy<K> {
   /**
    * @param options - `capacity`: c, the number of keys the cache holds when full
    * @param tree - follow the prefix tree (`tree_arc`)
+   * @param keys - keys shared with other policies over the same resident keys (`adaptive`'s candidates); default its own
    */
-  constructor(options?: EvictionPolicyOptions, tree = false) {
+  constructor(options?: EvictionPolicyOptions, tree = false, keys?: SharedKeys<K>) {
     const name = tree ? 'tree_arc' : 'arc';
-    super(name, 4, options, tree);
+    super(name, 4, options, tree, keys);
     this.name = name;
   }
 
@@ -51,21 +53,15 @@ export class ArcPolicy<K> extends GhostPolicy<K> {
     return this.queues.length(T1) + this.queues.length(T2);
   }
 
-
   /** ARC's p: how many keys T1 (recency) may hold before victims come from T2 (frequency). */
   get recencyTarget(): number {
     return this.#p;
   }
 
-  protected isResident(node: number): boolean {
-    const queue = this.queues.queueOf(node);
-    return queue === T1 || queue === T2;
-  }
-
-  protected enter(key: K, node: number): void {
+  protected enter(node: number, known: boolean): void {
     const q = this.queues;
-    if (node === NONE) {
-      q.add(key, T1);
+    if (!known) {
+      q.add(node, T1);
     } else {
       const b1 = q.length(B1), b2 = q.length(B2);
       if (q.queueOf(node) === B1) this.#p = Math.min(this.capacity, this.#p + Math.max(1, b2 / b1));

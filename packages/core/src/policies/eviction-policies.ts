@@ -26,8 +26,9 @@ registry.register('noop', <K>(options?: EvictionPolicyOptions) => new NoopPolicy
 // and within 0.007 on synthetic prompt/document, multi-turn and scan-plus-hot-set traces, where
 // S3-FIFO trailed by up to 0.024 and LRU by up to 0.086. `adaptive` (issue #10) is not the default
 // yet: it is within 0.002 of the best classic at every point of the five traces, but below their
-// best on average on `scan`, and its events cost several times LRU's (the bar is 3×: it runs three
-// full policies and their miniatures); docs/core/tree-policies.md has the measurements.
+// best on average on `scan`, and its events cost more than 3× LRU's at small capacities (its three
+// candidates share one key index and tree, but each moves its own lists, and the miniatures sample
+// up to 0.75 of the keys there); docs/core/tree-policies.md has the measurements.
 registry.register('default', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options));
 
 /** Registers an eviction policy under `name` (once per name). */

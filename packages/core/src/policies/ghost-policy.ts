@@ -4,6 +4,7 @@
  */
 import { checkEvictionOptions, type EvictionPolicyOptions } from './eviction.ts';
 import { QueuedPolicy } from './queued-policy.ts';
+import type { SharedKeys } from './shared-keys.ts';
 
 /** Base of the policies that keep ghosts and need c. */
 export abstract class GhostPolicy<K> extends QueuedPolicy<K> {
@@ -15,11 +16,12 @@ export abstract class GhostPolicy<K> extends QueuedPolicy<K> {
    * @param queueCount - how many queues the subclass uses
    * @param options - `capacity`: c, the number of keys the cache holds when full
    * @param tree - whether the policy follows the prefix tree
+   * @param keys - keys shared with other policies over the same resident keys; default its own
    */
-  protected constructor(name: string, queueCount: number, options: EvictionPolicyOptions | undefined, tree: boolean) {
+  protected constructor(name: string, queueCount: number, options: EvictionPolicyOptions | undefined, tree: boolean, keys: SharedKeys<K> | undefined) {
     const capacity = checkEvictionOptions(name, options);
-    // Residents plus ghosts: up to 2c nodes.
-    super(queueCount, capacity === undefined ? undefined : 2 * capacity, tree);
+    // Residents plus ghosts: up to 2c ids.
+    super(queueCount, capacity === undefined ? undefined : 2 * capacity, tree, keys);
     this.#capacityOption = capacity ?? 0;
   }
 

@@ -1,185 +1,144 @@
 /**
- * The bookkeeping every list-based eviction policy shares: a set of keys, each in exactly one of a
- * few FIFO queues (LRU's one list, ARC's T1/T2/B1/B2, S3-FIFO's small/main/ghost).
+ * One list policy's own bookkeeping: each key it tracks is in exactly one of a few FIFO queues
+ * (LRU's one list, ARC's T1/T2/B1/B2, S3-FIFO's small/main/ghost).
  *
- * Nodes live in typed arrays (doubly linked by index, like node-lru-cache) that grow by doubling
- * when the tracked set outgrows them; a free list recycles the indices of removed nodes, so a
- * steady-state cache allocates nothing. A `Map` finds a key's node; it compares with SameValueZero,
- * so strings, numbers and bigints (128-bit digests) all work as keys.
+ * Keys are the dense ids of a {@link SharedKeys} (which several policies may share); the links
+ * live in typed arrays indexed by those ids (doubly linked by index, like node-lru-cache), grown
+ * with the shared arrays, so a steady-state cache allocates nothing. Memory per id: two Int32
+ * links, the queue and a counter byte (10 bytes), whether or not this policy tracks the id.
  */
+import { NONE, grown } from './ids.ts';
+import type { SharedKeys } from './shared-keys.ts';
 
-/** "No node": the end of a queue, or a key that is not tracked. */
-export const NONE = -1;
+/** {@link KeyQueues.queueOf} of an id this policy does not track. */
+const UNTRACKED = 255;
 
-/** The largest per-node counter {@link KeyQueues.counter} holds (S3-FIFO's two frequency bits). */
+/** The largest per-id counter {@link KeyQueues.counter} holds (S3-FIFO's two frequency bits). */
 const COUNTER_MAX = 255;
 
-/** Preallocation stops here; a larger tracked set grows the arrays as it arrives. */
-const MAX_PREALLOCATED_NODES = 1 << 20;
-
-/** Per-node flag: this node was returned by `victims()` and has not been removed or used since. */
-const PROPOSED = 1;
-
-/** `larger` with `old` copied to its start. */
-function grown<T extends Int32Array | Uint8Array>(old: T, larger: T): T {
-  larger.set(old);
-  return larger;
-}
-
-/** Keys in `queueCount` doubly linked FIFO queues; head = oldest, tail = newest. */
+/** Ids in `queueCount` doubly linked FIFO queues; head = oldest, tail = newest. */
 export class KeyQueues<K> {
-  #keys: (K | undefined)[] = [];
+  readonly #keys: SharedKeys<K>;
   #next: Int32Array;
   #prev: Int32Array;
   #queue: Uint8Array;
-  #flags: Uint8Array;
   #counter: Uint8Array;
   readonly #heads: Int32Array;
   readonly #tails: Int32Array;
   readonly #lengths: Uint32Array;
-  readonly #index = new Map<K, number>();
-  #free = NONE;
-  #used = 0;
 
   /**
-   * @param queueCount - how many queues (at most 255)
-   * @param initialNodes - nodes to allocate up front (the expected number of tracked keys)
+   * @param keys - the ids' owner
+   * @param queueCount - how many queues (at most 254)
    */
-  constructor(queueCount: number, initialNodes = 64) {
-    const n = Math.min(MAX_PREALLOCATED_NODES, Math.max(16, initialNodes));
+  constructor(keys: SharedKeys<K>, queueCount: number) {
+    this.#keys = keys;
+    const n = keys.length;
     this.#next = new Int32Array(n);
     this.#prev = new Int32Array(n);
-    this.#queue = new Uint8Array(n);
-    this.#flags = new Uint8Array(n);
+    this.#queue = new Uint8Array(n).fill(UNTRACKED);
     this.#counter = new Uint8Array(n);
     this.#heads = new Int32Array(queueCount).fill(NONE);
     this.#tails = new Int32Array(queueCount).fill(NONE);
     this.#lengths = new Uint32Array(queueCount);
   }
 
-  /** The node holding `key`, or {@link NONE}. */
-  find(key: K): number {
-    return this.#index.get(key) ?? NONE;
+  /** Grows the per-id arrays to `length` ids (the shared keys grew). */
+  grow(length: number): void {
+    this.#next = grown(this.#next, new Int32Array(length));
+    this.#prev = grown(this.#prev, new Int32Array(length));
+    this.#queue = grown(this.#queue, new Uint8Array(length).fill(UNTRACKED));
+    this.#counter = grown(this.#counter, new Uint8Array(length));
   }
 
-  /** The key of a live node. */
-  key(node: number): K {
-    return this.#keys[node] as K;
+  /** Whether this policy tracks a live id (in any of its queues). */
+  tracks(id: number): boolean {
+    return this.#queue[id] !== UNTRACKED;
   }
 
-  /** The queue a live node is in. */
-  queueOf(node: number): number {
-    return this.#queue[node];
+  /** The key of a live id. */
+  key(id: number): K {
+    return this.#keys.key(id);
   }
 
-  /** Number of nodes in `queue`. */
+  /** The queue a tracked id is in. */
+  queueOf(id: number): number {
+    return this.#queue[id];
+  }
+
+  /** Number of ids in `queue`. */
   length(queue: number): number {
     return this.#lengths[queue];
   }
 
-  /** The oldest node of `queue`, or {@link NONE}. */
+  /** The oldest id of `queue`, or {@link NONE}. */
   head(queue: number): number {
     return this.#heads[queue];
   }
 
-  /** The next newer node in the same queue, or {@link NONE}. */
-  next(node: number): number {
-    return this.#next[node];
+  /** The next newer id in the same queue, or {@link NONE}. */
+  next(id: number): number {
+    return this.#next[id];
   }
 
-  /** A small per-node counter (S3-FIFO's access frequency); 0 for a new node. */
-  counter(node: number): number {
-    return this.#counter[node];
+  /** A small per-id counter (S3-FIFO's access frequency); 0 for a new id. */
+  counter(id: number): number {
+    return this.#counter[id];
   }
 
-  /** Sets the per-node counter, clamped to [0, 255]. */
-  setCounter(node: number, value: number): void {
-    this.#counter[node] = Math.max(0, Math.min(COUNTER_MAX, value));
+  /** Sets the per-id counter, clamped to [0, 255]. */
+  setCounter(id: number, value: number): void {
+    this.#counter[id] = Math.max(0, Math.min(COUNTER_MAX, value));
   }
 
-  /** Whether the node was returned by `victims()` and not removed or used since. */
-  isProposed(node: number): boolean {
-    return (this.#flags[node] & PROPOSED) !== 0;
+  /** Starts tracking a live id at the tail (newest end) of `queue`. */
+  add(id: number, queue: number): void {
+    this.#keys.acquire(id);
+    this.#counter[id] = 0;
+    this.#link(id, queue);
   }
 
-  /** Marks or unmarks the node as a proposed victim. */
-  setProposed(node: number, proposed: boolean): void {
-    this.#flags[node] = proposed ? this.#flags[node] | PROPOSED : this.#flags[node] & ~PROPOSED;
+  /** Moves a tracked id to the tail (newest end) of `queue`, which may be its own queue. */
+  moveToTail(id: number, queue: number): void {
+    this.#unlink(id);
+    this.#link(id, queue);
   }
 
-  /** Adds an untracked key at the tail (newest end) of `queue`; returns its node. */
-  add(key: K, queue: number): number {
-    const node = this.#allocate();
-    this.#keys[node] = key;
-    this.#flags[node] = 0;
-    this.#counter[node] = 0;
-    this.#index.set(key, node);
-    this.#link(node, queue);
-    return node;
-  }
-
-  /** Moves a live node to the tail (newest end) of `queue`, which may be its own queue. */
-  moveToTail(node: number, queue: number): void {
-    this.#unlink(node);
-    this.#link(node, queue);
-  }
-
-  /** Moves a live node to the head (oldest end) of `queue`, which may be its own queue. */
-  moveToHead(node: number, queue: number): void {
-    this.#unlink(node);
+  /** Moves a tracked id to the head (oldest end) of `queue`, which may be its own queue. */
+  moveToHead(id: number, queue: number): void {
+    this.#unlink(id);
     const head = this.#heads[queue];
-    this.#queue[node] = queue;
-    this.#prev[node] = NONE;
-    this.#next[node] = head;
-    if (head === NONE) this.#tails[queue] = node;
-    else this.#prev[head] = node;
-    this.#heads[queue] = node;
+    this.#queue[id] = queue;
+    this.#prev[id] = NONE;
+    this.#next[id] = head;
+    if (head === NONE) this.#tails[queue] = id;
+    else this.#prev[head] = id;
+    this.#heads[queue] = id;
     this.#lengths[queue]++;
   }
 
-  /** Forgets a live node's key and recycles the node. */
-  delete(node: number): void {
-    this.#unlink(node);
-    this.#index.delete(this.#keys[node] as K);
-    this.#keys[node] = undefined;
-    this.#next[node] = this.#free;
-    this.#free = node;
+  /** Stops tracking an id; the shared keys recycle it once no policy tracks it. */
+  delete(id: number): void {
+    this.#unlink(id);
+    this.#queue[id] = UNTRACKED;
+    this.#keys.release(id);
   }
 
-  #allocate(): number {
-    if (this.#free !== NONE) {
-      const node = this.#free;
-      this.#free = this.#next[node];
-      return node;
-    }
-    if (this.#used === this.#next.length) this.#grow();
-    return this.#used++;
-  }
-
-  #grow(): void {
-    const n = this.#next.length * 2;
-    this.#next = grown(this.#next, new Int32Array(n));
-    this.#prev = grown(this.#prev, new Int32Array(n));
-    this.#queue = grown(this.#queue, new Uint8Array(n));
-    this.#flags = grown(this.#flags, new Uint8Array(n));
-    this.#counter = grown(this.#counter, new Uint8Array(n));
-  }
-
-  #link(node: number, queue: number): void {
+  #link(id: number, queue: number): void {
     const tail = this.#tails[queue];
-    this.#queue[node] = queue;
-    this.#prev[node] = tail;
-    this.#next[node] = NONE;
-    if (tail === NONE) this.#heads[queue] = node;
-    else this.#next[tail] = node;
-    this.#tails[queue] = node;
+    this.#queue[id] = queue;
+    this.#prev[id] = tail;
+    this.#next[id] = NONE;
+    if (tail === NONE) this.#heads[queue] = id;
+    else this.#next[tail] = id;
+    this.#tails[queue] = id;
     this.#lengths[queue]++;
   }
 
-  #unlink(node: number): void {
-    const queue = this.#queue[node];
-    const prev = this.#prev[node];
-    const next = this.#next[node];
+  #unlink(id: number): void {
+    const queue = this.#queue[id];
+    const prev = this.#prev[id];
+    const next = this.#next[id];
     if (prev === NONE) this.#heads[queue] = next;
     else this.#next[prev] = next;
     if (next === NONE) this.#tails[queue] = prev;

@@ -4,8 +4,9 @@
  * leaf again, and unreused request tails leave first.
  */
 import { checkEvictionOptions, type EvictionPolicyOptions } from './eviction.ts';
-import { NONE } from './key-queues.ts';
+import { NONE } from './ids.ts';
 import { QueuedPolicy } from './queued-policy.ts';
+import type { SharedKeys } from './shared-keys.ts';
 
 const QUEUE = 0;
 
@@ -19,10 +20,11 @@ export class LruPolicy<K> extends QueuedPolicy<K> {
   /**
    * @param options - `capacity` only preallocates
    * @param tree - follow the prefix tree (`tree_lru`)
+   * @param keys - keys shared with other policies over the same resident keys (`adaptive`'s candidates); default its own
    */
-  constructor(options?: EvictionPolicyOptions, tree = false) {
+  constructor(options?: EvictionPolicyOptions, tree = false, keys?: SharedKeys<K>) {
     const name = tree ? 'tree_lru' : 'lru';
-    super(1, checkEvictionOptions(name, options), tree);
+    super(1, checkEvictionOptions(name, options), tree, keys);
     this.name = name;
   }
 
@@ -30,13 +32,8 @@ export class LruPolicy<K> extends QueuedPolicy<K> {
     return this.queues.length(QUEUE);
   }
 
-
-  protected isResident(): boolean {
-    return true;
-  }
-
-  protected enter(key: K): void {
-    this.queues.add(key, QUEUE);
+  protected enter(node: number): void {
+    this.queues.add(node, QUEUE);
   }
 
   protected admit(node: number): void {

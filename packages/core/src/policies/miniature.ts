@@ -18,6 +18,7 @@
  */
 import { ratioForCount, type EvictionPolicy } from './eviction.ts';
 import { miniatureRate } from './sampling.ts';
+import { clear } from './scratch.ts';
 
 /** Sampled keys a miniature keeps at least (the rate is raised for small caches). */
 export const MINIATURE_MIN_KEYS = 128;
@@ -54,16 +55,18 @@ export class Miniature<K> {
   #recentReferences = 0;
   readonly #hitKeys: K[] = [];
   readonly #missKeys: K[] = [];
-  readonly #missTails: boolean[] = [];
-  readonly #missParents: (K | undefined)[] = [];
-  /** The last key of the previous batch, and its nearest tracked ancestor-or-self then. */
-  #lastKey: K | undefined;
+  /** The prefix tree of the batch's missed keys (their tails and nearest tracked ancestors). */
+  readonly #missTree = { parents: [] as (K | undefined)[], tails: [] as boolean[] };
+  /** The previous batch's last tracked key, or the one it continued from. */
   #lastTracked: K | undefined;
   /** Resident keys tracked only for being shallow (weight `rate` each). */
   readonly #shallow = new Set<K>();
   readonly #newShallow: K[] = [];
+  /** The batch's hit keys while `#makeRoom` evicts, and the victim filter that spares them. */
+  readonly #held = new Set<K>();
+  readonly #notHeld = (key: K): boolean => !this.#held.has(key);
   /** Per key of the last batch: {@link NOT_SAMPLED}, {@link MISSED} or {@link HIT}. */
-  readonly #outcomes: number[] = [];
+  #outcomes = new Uint8Array(64);
 
   /**
    * @param policy - a fresh policy the miniature owns (its capacity is enforced here)
@@ -116,15 +119,21 @@ export class Miniature<K> {
 
   /**
    * One batch of references in prefix order (`hashes[i]` is `sampleHash(keys[i])`); `tails[i]`
-   * marks a request's last chunk, `depths[i]` (when known) is the key's index in its request,
-   * `parent` the parent of `keys[0]` (when known: the batch extends the previous one when it is
-   * that batch's last key).
+   * marks a request's last chunk, `depths[i]` (when known) is the key's index in its request.
+   * The caller may leave out keys hashed at or above {@link rate} that are not shallow (they are
+   * not tracked), but not a batch: `extendsPrevious` says that the batch continues the previous
+   * one's prefix (its first key's parent is that batch's last key).
    */
-  reference(keys: readonly K[], hashes: readonly number[], tails?: readonly boolean[], depths?: readonly number[], parent?: K): void {
+  reference(keys: readonly K[], hashes: readonly number[], tails?: readonly boolean[], depths?: readonly number[], extendsPrevious = false): void {
+    let ancestor = extendsPrevious ? this.#lastTracked : undefined;
+    // Most batches of a tier's references have no sampled key at all.
+    if (keys.length === 0) {
+      this.#lastTracked = ancestor;
+      return;
+    }
     const policy = this.#policy;
-    this.#outcomes.length = keys.length;
+    if (keys.length > this.#outcomes.length) this.#outcomes = new Uint8Array(Math.max(keys.length, 2 * this.#outcomes.length));
     let incoming = 0;
-    let ancestor = parent !== undefined && parent === this.#lastKey ? this.#lastTracked : undefined;
     for (let i = 0; i < keys.length; i++) {
       const sampled = hashes[i] < this.#rate;
       if (!sampled && !(depths !== undefined && depths[i] < SHALLOW_DEPTH)) {
@@ -139,26 +148,23 @@ export class Miniature<K> {
         this.#hitKeys.push(keys[i]);
       } else {
         this.#missKeys.push(keys[i]);
-        this.#missTails.push(tails?.[i] === true);
-        this.#missParents.push(ancestor);
+        this.#missTree.tails.push(tails?.[i] === true);
+        this.#missTree.parents.push(ancestor);
         if (!sampled) this.#newShallow.push(keys[i]);
         incoming += weight;
       }
       ancestor = keys[i];
     }
-    if (keys.length > 0) {
-      this.#lastKey = keys[keys.length - 1];
-      this.#lastTracked = ancestor;
-    }
+    this.#lastTracked = ancestor;
     if (this.#hitKeys.length > 0) policy.touched(this.#hitKeys);
     this.#makeRoom(incoming);
-    if (this.#missKeys.length > 0) policy.created(this.#missKeys, { parents: this.#missParents, tails: this.#missTails });
+    if (this.#missKeys.length > 0) policy.created(this.#missKeys, this.#missTree);
     for (const key of this.#newShallow) this.#shallow.add(key);
-    this.#newShallow.length = 0;
-    this.#hitKeys.length = 0;
-    this.#missKeys.length = 0;
-    this.#missTails.length = 0;
-    this.#missParents.length = 0;
+    clear(this.#newShallow);
+    clear(this.#hitKeys);
+    clear(this.#missKeys);
+    clear(this.#missTree.tails);
+    clear(this.#missTree.parents);
   }
 
   /** What key `i` of the last {@link reference} batch did: {@link NOT_SAMPLED}, {@link MISSED} or {@link HIT}. */
@@ -173,17 +179,19 @@ export class Miniature<K> {
    */
   #makeRoom(incoming: number): void {
     const policy = this.#policy;
-    let held: Set<K> | undefined;
-    for (;;) {
-      const over = policy.size - this.#shallow.size * (1 - this.#rate) + incoming - this.#capacity;
-      if (over <= 0) return;
-      held ??= new Set(this.#hitKeys);
-      const keep = held;
-      const victims = policy.victims(ratioForCount(Math.ceil(over), policy.size), (key) => !keep.has(key));
-      if (victims.length === 0) return;
+    for (let over = this.#excess(incoming); over > 0; over = this.#excess(incoming)) {
+      if (this.#held.size === 0) for (const key of this.#hitKeys) this.#held.add(key);
+      const victims = policy.victims(ratioForCount(Math.ceil(over), policy.size), this.#notHeld);
+      if (victims.length === 0) break;
       for (const key of victims) this.#shallow.delete(key);
       policy.removed(victims);
     }
+    this.#held.clear();
+  }
+
+  /** The weight over capacity once `incoming` more weight is in. */
+  #excess(incoming: number): number {
+    return this.#policy.size - this.#shallow.size * (1 - this.#rate) + incoming - this.#capacity;
   }
 
   #count(hit: boolean, weight: number): void {

@@ -1,79 +1,103 @@
 /**
- * The cached prefix tree as a tree-aware policy sees it: each tracked node's parent key and how
- * many resident children it has. A node with resident children is not a leaf and must not be
- * evicted: its children would become orphans, cached chunks that can never hit (SGLang's
- * radix-tree rule).
+ * The cached prefix tree as tree-aware policies see it: each tracked id's parent and how many
+ * resident children it has. A key with resident children is not a leaf and must not be evicted:
+ * its children would become orphans, cached chunks that can never hit (SGLang's radix-tree rule).
  *
- * Parents are kept as keys, not node indices, and resolved through the queues' index when a
- * count changes: a parent's node may be recycled for another key after it left. Counts never go
- * below zero; a parent removed before its children (an explicit delete) and entered again simply
- * starts from zero, which at worst lets one of its children's siblings be evicted early.
+ * One forest serves every policy sharing the same keys (`SharedKeys`, shared-keys.ts). A parent is kept as
+ * its id and the id's generation when the child attached: an id is recycled for another key once
+ * no policy tracks its key, and the generation (bumped at each recycling) tells a stale parent
+ * link from a live one, with no `Map` lookup. Counts never go below zero; a parent removed before
+ * its children (an explicit delete) and entered again keeps its id while some policy remembers it
+ * (a ghost), starts from zero, and at worst lets one of its children's siblings be evicted early.
  *
- * Memory: one reference and two small integers per tracked node (parent, children, pending).
+ * Memory: five 32-bit integers per id (parent, its generation, this id's generation, children,
+ * children proposed in the current `victims()` call).
  */
-import { NONE, type KeyQueues } from './key-queues.ts';
+import { NONE, grown } from './ids.ts';
+import { clear } from './scratch.ts';
 
-/** Parent links and resident-children counts over the nodes of one {@link KeyQueues}. */
-export class PrefixForest<K> {
-  readonly #queues: KeyQueues<K>;
-  readonly #resident: (node: number) => boolean;
-  readonly #becameLeaf: (node: number) => void;
-  readonly #parent: (K | undefined)[] = [];
-  readonly #children: number[] = [];
-  /** Children proposed as victims in the current `victims()` call, per parent node. */
-  readonly #pending = new Map<number, number>();
+/** Parent links and resident-children counts over the ids of one `SharedKeys`. */
+export class PrefixForest {
+  readonly #resident: (id: number) => boolean;
+  readonly #becameLeaf: (id: number) => void;
+  #parent: Int32Array;
+  /** Per id, its parent's generation when it attached. */
+  #parentGeneration: Uint32Array;
+  /** Per id, how many times it was recycled. */
+  #generation: Uint32Array;
+  #children: Int32Array;
+  /** Children proposed as victims in the current `victims()` call, per parent id. */
+  #pending: Int32Array;
+  /** The ids with a pending count, to clear at the next call. */
+  readonly #pendingIds: number[] = [];
 
   /**
-   * @param queues - the queues whose nodes this forest annotates
-   * @param resident - whether a live node is resident (ghosts are not part of the cached tree)
-   * @param becameLeaf - called when a resident node's last resident child left
+   * @param length - ids to allocate for
+   * @param resident - whether a live id is resident (ghosts are not part of the cached tree)
+   * @param becameLeaf - called when a resident id's last resident child left
    */
-  constructor(queues: KeyQueues<K>, resident: (node: number) => boolean, becameLeaf: (node: number) => void) {
-    this.#queues = queues;
+  constructor(length: number, resident: (id: number) => boolean, becameLeaf: (id: number) => void) {
     this.#resident = resident;
     this.#becameLeaf = becameLeaf;
+    this.#parent = new Int32Array(length).fill(NONE);
+    this.#parentGeneration = new Uint32Array(length);
+    this.#generation = new Uint32Array(length);
+    this.#children = new Int32Array(length);
+    this.#pending = new Int32Array(length);
   }
 
-  /** Records `node`'s parent (a fresh entry: no resident children yet) and counts it at the parent. */
-  attach(node: number, parent: K | undefined): void {
-    this.#parent[node] = parent;
-    this.#children[node] = 0;
-    const p = this.#residentParent(node);
+  /** Grows the per-id arrays to `length` ids. */
+  grow(length: number): void {
+    const parent = new Int32Array(length).fill(NONE);
+    this.#parent = grown(this.#parent, parent);
+    this.#parentGeneration = grown(this.#parentGeneration, new Uint32Array(length));
+    this.#generation = grown(this.#generation, new Uint32Array(length));
+    this.#children = grown(this.#children, new Int32Array(length));
+    this.#pending = grown(this.#pending, new Int32Array(length));
+  }
+
+  /** Records `id`'s parent (a fresh entry: no resident children yet) and counts it at the parent. */
+  attach(id: number, parent: number): void {
+    this.#parent[id] = parent;
+    if (parent !== NONE) this.#parentGeneration[id] = this.#generation[parent];
+    this.#children[id] = 0;
+    const p = this.#residentParent(id);
     if (p !== NONE) this.#children[p]++;
   }
 
-  /** `node` leaves the cached tree: its parent loses a child, and may become a leaf. */
-  detach(node: number): void {
-    const p = this.#residentParent(node);
-    this.#parent[node] = undefined;
+  /** `id` leaves the cached tree: its parent loses a child, and may become a leaf. */
+  detach(id: number): void {
+    const p = this.#residentParent(id);
+    this.#parent[id] = NONE;
     if (p !== NONE && this.#children[p] > 0 && --this.#children[p] === 0) this.#becameLeaf(p);
   }
 
-  /** The parent key recorded for `node`. */
-  parentOf(node: number): K | undefined {
-    return this.#parent[node];
+  /** `id` is recycled for another key: links to it are stale from now on. */
+  forget(id: number): void {
+    this.#generation[id]++;
+    this.#parent[id] = NONE;
   }
 
-  /** Whether `node` has no resident children left once this call's proposed victims are gone. */
-  isLeaf(node: number): boolean {
-    return (this.#children[node] ?? 0) - (this.#pending.get(node) ?? 0) <= 0;
+  /** Whether `id` has no resident children left once this call's proposed victims are gone. */
+  isLeaf(id: number): boolean {
+    return this.#children[id] - this.#pending[id] <= 0;
   }
 
-  /** `node` was proposed as a victim: its parent may become a leaf within the same call. */
-  propose(node: number): void {
-    const p = this.#residentParent(node);
-    if (p !== NONE) this.#pending.set(p, (this.#pending.get(p) ?? 0) + 1);
+  /** `id` was proposed as a victim: its parent may become a leaf within the same call. */
+  propose(id: number): void {
+    const p = this.#residentParent(id);
+    if (p === NONE) return;
+    if (this.#pending[p]++ === 0) this.#pendingIds.push(p);
   }
 
   /** A new `victims()` call: proposals of the previous one are removed by now or given back. */
   clearProposals(): void {
-    this.#pending.clear();
+    for (const id of this.#pendingIds) this.#pending[id] = 0;
+    clear(this.#pendingIds);
   }
 
-  #residentParent(node: number): number {
-    const parent = this.#parent[node];
-    if (parent === undefined) return NONE;
-    const p = this.#queues.find(parent);
-    return p !== NONE && this.#resident(p) ? p : NONE;
+  #residentParent(id: number): number {
+    const p = this.#parent[id];
+    return p !== NONE && this.#generation[p] === this.#parentGeneration[id] && this.#resident(p) ? p : NONE;
   }
 }

@@ -1,6 +1,10 @@
 /**
- * What LRU, ARC and S3-FIFO share: keys in {@link KeyQueues}, prefix-aware batch order, the
- * victim count, and the return of victims the caller did not delete.
+ * What LRU, ARC and S3-FIFO share: keys in {@link KeyQueues} over the ids of a {@link SharedKeys}
+ * (their own, or one shared with other policies over the same resident keys: `adaptive`'s
+ * candidates), prefix-aware batch order, the victim count, and the return of victims the caller
+ * did not delete. Events go to the shared keys, which tell every policy sharing them by id: a
+ * policy sharing its keys sees every created, touched and removed key, and the removal of a
+ * victim another of them proposed is an eviction for it too (it leaves the ghost its own would).
  *
  * Tree-aware variants (`tree_lru`, `tree_arc`, `tree_s3fifo`) add two rules here, so that every
  * list-based policy can have them: only leaves of the cached prefix tree are victims, and a
@@ -13,9 +17,12 @@
  * gained a child, so a victim scan steps over each non-leaf once: O(1) amortized per event, where
  * moving non-leaves to the list's tail cost one step per non-leaf ahead of every leaf.
  */
-import { KeyQueues, NONE } from './key-queues.ts';
+import { invalidArgument } from '../errors.ts';
 import { victimCount, type EvictionPolicy, type PrefixInfo } from './eviction.ts';
-import { PrefixForest } from './prefix-forest.ts';
+import { NONE, grown } from './ids.ts';
+import { KeyQueues } from './key-queues.ts';
+import { SharedKeys } from './shared-keys.ts';
+import { clear } from './scratch.ts';
 
 const ALWAYS = (): boolean => true;
 /** The tail and parked queues' index when the policy is not tree-aware: no queue has it. */
@@ -24,31 +31,38 @@ const NO_QUEUE = -1;
 /** Base of the list-based policies; subclasses say where keys go and which leave first. */
 export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
   abstract readonly name: string;
-  /** Every key the policy knows: resident ones and, for ARC and S3-FIFO, ghosts. */
+  /** Every key the policy tracks: resident ones and, for ARC and S3-FIFO, ghosts. */
   protected readonly queues: KeyQueues<K>;
-  /** The prefix tree (tree-aware policies only). */
-  readonly #forest: PrefixForest<K> | undefined;
+  /** The key index, residency and prefix tree, maybe shared with other policies. */
+  readonly #keys: SharedKeys<K>;
   /** The queue of request tails never used again (tree-aware policies only). */
   readonly #tail: number;
   /** The queue of non-leaves met at the head of a list (tree-aware policies only). */
   readonly #parked: number;
-  /** Per parked node, the queue it returns to. */
-  readonly #origin: number[] = [];
-  /** Keys returned by the last `victims()` call. */
-  #proposed: K[] = [];
-  /** Nodes entered by the current `created()` call, to attach to their parents. */
-  readonly #entered: number[] = [];
+  /** Per parked id, the queue it returns to. */
+  #origin: Uint8Array;
+  /** Ids returned by the last `victims()` call. */
+  readonly #proposed: number[] = [];
 
   /**
    * @param queueCount - how many queues the subclass uses
-   * @param initialNodes - nodes to preallocate
+   * @param initialNodes - ids to preallocate (with keys of its own)
    * @param tree - whether the policy follows the prefix tree (leaf-only victims, tail queue)
+   * @param keys - keys shared with other policies over the same resident keys; default its own
    */
-  protected constructor(queueCount: number, initialNodes: number | undefined, tree = false) {
-    this.queues = new KeyQueues<K>(queueCount + (tree ? 2 : 0), initialNodes);
+  protected constructor(queueCount: number, initialNodes: number | undefined, tree: boolean, keys: SharedKeys<K> | undefined) {
+    if (keys !== undefined && keys.tree !== tree) invalidArgument(`a ${tree ? 'tree-aware' : 'classic'} policy cannot share keys that ${keys.tree ? 'follow' : 'ignore'} the prefix tree`);
+    this.#keys = keys ?? new SharedKeys<K>({ tree, initialIds: initialNodes });
+    this.queues = new KeyQueues<K>(this.#keys, queueCount + (tree ? 2 : 0));
+    this.#origin = new Uint8Array(this.#keys.length);
     this.#tail = tree ? queueCount : NO_QUEUE;
     this.#parked = tree ? queueCount + 1 : NO_QUEUE;
-    this.#forest = tree ? new PrefixForest(this.queues, (node) => this.#resident(node), (node) => this.#unpark(node)) : undefined;
+    this.#keys.join({
+      entered: (id, tail) => this.#entered(id, tail),
+      used: (id) => this.#used(id),
+      left: (id, wasVictim) => this.#left(id, wasVictim),
+      becameLeaf: (id) => this.#unpark(id),
+    }, (length) => this.#grow(length));
   }
 
   get size(): number {
@@ -57,150 +71,119 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
 
   /** Resident keys in the subclass's own queues (the tail and parked queues are counted by {@link size}). */
   protected abstract get residents(): number;
-  /** Whether a live node in one of the subclass's queues is resident (not a ghost). */
-  protected abstract isResident(node: number): boolean;
-  /** A key entered: `node` is its node, or {@link NONE} when the policy did not know it. */
-  protected abstract enter(key: K, node: number): void;
-  /** A node of the tail queue was used again: it joins the subclass's queues as a new key would. */
-  protected abstract admit(node: number): void;
-  /** A resident node was used. */
-  protected abstract use(node: number): void;
-  /** A resident node left the cache; `wasVictim` when `victims()` had proposed it. */
-  protected abstract leave(node: number, wasVictim: boolean): void;
+  /** A key entered: `known` when the policy tracks its id already (a ghost of its own). */
+  protected abstract enter(id: number, known: boolean): void;
+  /** An id of the tail queue was used again: it joins the subclass's queues as a new key would. */
+  protected abstract admit(id: number): void;
+  /** A resident id was used. */
+  protected abstract use(id: number): void;
+  /** A resident id left the cache; `wasVictim` when `victims()` had proposed it. */
+  protected abstract leave(id: number, wasVictim: boolean): void;
   /**
    * Appends up to `count` eligible resident victims to `out` with {@link propose}, most
-   * evictable first, parking nodes that are not {@link isLeaf} ({@link park}).
+   * evictable first, parking ids that are not {@link isLeaf} ({@link park}).
    */
   protected abstract select(count: number, eligible: (key: K) => boolean, out: K[]): void;
 
   has(key: K): boolean {
-    const node = this.queues.find(key);
-    return node !== NONE && this.#resident(node);
+    return this.#keys.has(key);
   }
 
-  // Batches run tail first, so the head of a batch is the most recently handled: within a
-  // request's chunks the suffix is evicted before the prefix it depends on.
   created(keys: readonly K[], tree?: PrefixInfo<K>): void {
-    const forest = this.#forest;
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const node = this.queues.find(keys[i]);
-      if (node !== NONE && this.#resident(node)) {
-        this.#use(node);
-        continue;
-      }
-      if (forest !== undefined && node === NONE && tree?.tails[i] === true) this.queues.add(keys[i], this.#tail);
-      else this.enter(keys[i], node);
-      if (forest !== undefined) this.#entered.push(i);
-    }
-    if (forest === undefined) return;
-    // Parents are attached once the whole batch is in, so that a parent entering in the same
-    // batch (after its child, tail first) is resident and counts the child; in prefix order (the
-    // reverse of entry order), so that attaching a parent, which zeroes its count, precedes its children.
-    for (let j = this.#entered.length - 1; j >= 0; j--) forest.attach(this.queues.find(keys[this.#entered[j]]), tree?.parents[this.#entered[j]]);
-    this.#entered.length = 0;
+    this.#keys.created(keys, tree);
   }
 
   touched(keys: readonly K[]): void {
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const node = this.queues.find(keys[i]);
-      if (node !== NONE && this.#resident(node)) this.#use(node);
-    }
+    this.#keys.touched(keys);
   }
 
   removed(keys: readonly K[]): void {
-    for (const key of keys) {
-      const node = this.queues.find(key);
-      if (node === NONE || !this.#resident(node)) continue;
-      const wasVictim = this.queues.isProposed(node);
-      this.queues.setProposed(node, false);
-      // The subclass sees a parked node back in the list it came from.
-      if (this.queues.queueOf(node) === this.#parked) this.queues.moveToTail(node, this.#origin[node]);
-      this.#forest?.detach(node);
-      // A tail victim leaves no ghost: it was never reused, its return would say nothing.
-      if (this.queues.queueOf(node) === this.#tail) this.queues.delete(node);
-      else this.leave(node, wasVictim);
-    }
-  }
-
-  /**
-   * Keys that left as victims another policy chose over the same keys (`adaptive`'s followers):
-   * like {@link removed}, but each leaves the ghost a victim of this policy would.
-   */
-  evicted(keys: readonly K[]): void {
-    for (const key of keys) {
-      const node = this.queues.find(key);
-      if (node !== NONE && this.#resident(node)) this.queues.setProposed(node, true);
-    }
-    this.removed(keys);
+    this.#keys.removed(keys);
   }
 
   victims(ratio: number, eligible: (key: K) => boolean = ALWAYS): K[] {
     // A victim still here was not deletable (locked, pinned: in use right now): give it the
     // newest place in its queue so the same keys do not head every later cycle.
-    for (const key of this.#proposed) {
-      const node = this.queues.find(key);
-      if (node !== NONE && this.queues.isProposed(node)) {
-        this.queues.setProposed(node, false);
-        this.queues.moveToTail(node, this.queues.queueOf(node));
+    for (const id of this.#proposed) {
+      if (this.#keys.isProposed(id)) {
+        this.#keys.setProposed(id, false);
+        this.queues.moveToTail(id, this.queues.queueOf(id));
       }
     }
+    clear(this.#proposed);
     const out: K[] = [];
     const count = victimCount(ratio, this.size);
-    if (this.#forest !== undefined) {
-      this.#forest.clearProposals();
+    const forest = this.#keys.forest;
+    if (forest !== undefined) {
+      forest.clearProposals();
       this.#selectTails(count, eligible, out);
     }
     if (out.length < count) this.select(count, eligible, out);
-    for (const key of out) this.queues.setProposed(this.queues.find(key), true);
-    this.#proposed = out.slice();
+    for (const id of this.#proposed) this.#keys.setProposed(id, true);
     return out;
   }
 
-  /** Whether a resident node may be evicted by the tree rule: always, unless the policy is tree-aware. */
-  protected isLeaf(node: number): boolean {
-    return this.#forest === undefined || this.#forest.isLeaf(node);
+  /** Whether a resident id may be evicted by the tree rule: always, unless the policy is tree-aware. */
+  protected isLeaf(id: number): boolean {
+    const forest = this.#keys.forest;
+    return forest === undefined || forest.isLeaf(id);
   }
 
   /**
    * A non-leaf met at the head of a list leaves it for the parked queue, until its last resident
-   * child left (or a use moves it): the scan goes on with the node after it.
+   * child left (or a use moves it): the scan goes on with the id after it.
    */
-  protected park(node: number): void {
-    this.#origin[node] = this.queues.queueOf(node);
-    this.queues.moveToTail(node, this.#parked);
+  protected park(id: number): void {
+    this.#origin[id] = this.queues.queueOf(id);
+    this.queues.moveToTail(id, this.#parked);
   }
 
-  /** Appends `node`'s key to `out` as a victim; its parent may be a leaf from now on. */
-  protected propose(node: number, out: K[]): void {
-    out.push(this.queues.key(node));
-    this.#forest?.propose(node);
+  /** Appends `id`'s key to `out` as a victim; its parent may be a leaf from now on. */
+  protected propose(id: number, out: K[]): void {
+    out.push(this.queues.key(id));
+    this.#proposed.push(id);
+    this.#keys.forest?.propose(id);
   }
 
   /** Victims from the tail queue first; a tail that gained a child was reused and is admitted. */
   #selectTails(count: number, eligible: (key: K) => boolean, out: K[]): void {
-    for (let node = this.queues.head(this.#tail); node !== NONE && out.length < count;) {
-      const next = this.queues.next(node);
-      if (eligible(this.queues.key(node))) {
-        if (this.isLeaf(node)) this.propose(node, out);
-        else this.admit(node);
+    for (let id = this.queues.head(this.#tail); id !== NONE && out.length < count;) {
+      const next = this.queues.next(id);
+      if (eligible(this.queues.key(id))) {
+        if (this.isLeaf(id)) this.propose(id, out);
+        else this.admit(id);
       }
-      node = next;
+      id = next;
     }
   }
 
-  #resident(node: number): boolean {
-    const queue = this.queues.queueOf(node);
-    return queue === this.#tail || queue === this.#parked || this.isResident(node);
+  /** A key that was not resident entered: a new request tail goes to the tail queue. */
+  #entered(id: number, tail: boolean): void {
+    const known = this.queues.tracks(id);
+    if (tail && !known) this.queues.add(id, this.#tail);
+    else this.enter(id, known);
   }
 
-  /** A node lost its last resident child: a parked one is the most evictable of its list again. */
-  #unpark(node: number): void {
-    if (this.queues.queueOf(node) === this.#parked) this.queues.moveToHead(node, this.#origin[node]);
+  #used(id: number): void {
+    if (this.queues.queueOf(id) === this.#tail) this.admit(id);
+    this.use(id);
   }
 
-  #use(node: number): void {
-    this.queues.setProposed(node, false);
-    if (this.queues.queueOf(node) === this.#tail) this.admit(node);
-    this.use(node);
+  #left(id: number, wasVictim: boolean): void {
+    // The subclass sees a parked id back in the list it came from.
+    if (this.queues.queueOf(id) === this.#parked) this.queues.moveToTail(id, this.#origin[id]);
+    // A tail victim leaves no ghost: it was never reused, its return would say nothing.
+    if (this.queues.queueOf(id) === this.#tail) this.queues.delete(id);
+    else this.leave(id, wasVictim);
+  }
+
+  /** An id lost its last resident child: a parked one is the most evictable of its list again. */
+  #unpark(id: number): void {
+    if (this.queues.queueOf(id) === this.#parked) this.queues.moveToHead(id, this.#origin[id]);
+  }
+
+  #grow(length: number): void {
+    this.queues.grow(length);
+    this.#origin = grown(this.#origin, new Uint8Array(length));
   }
 }

@@ -21,7 +21,8 @@
  */
 import type { EvictionPolicyOptions } from './eviction.ts';
 import { GhostPolicy } from './ghost-policy.ts';
-import { NONE } from './key-queues.ts';
+import { NONE } from './ids.ts';
+import type { SharedKeys } from './shared-keys.ts';
 
 const SMALL = 0;
 const MAIN = 1;
@@ -46,17 +47,17 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
   /**
    * @param options - `capacity`: the number of keys the cache holds when full
    * @param tree - follow the prefix tree (`tree_s3fifo`)
+   * @param keys - keys shared with other policies over the same resident keys (`adaptive`'s candidates); default its own
    */
-  constructor(options?: EvictionPolicyOptions, tree = false) {
+  constructor(options?: EvictionPolicyOptions, tree = false, keys?: SharedKeys<K>) {
     const name = tree ? 'tree_s3fifo' : 's3fifo';
-    super(name, 3, options, tree);
+    super(name, 3, options, tree, keys);
     this.name = name;
   }
 
   protected get residents(): number {
     return this.queues.length(SMALL) + this.queues.length(MAIN);
   }
-
 
   /** Number of keys in the small queue (new keys not yet proven). */
   get smallSize(): number {
@@ -72,13 +73,9 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
     return Math.max(1, Math.round(SMALL_SHARE * this.capacity));
   }
 
-  protected isResident(node: number): boolean {
-    return this.queues.queueOf(node) !== GHOST;
-  }
-
-  protected enter(key: K, node: number): void {
-    if (node === NONE) {
-      this.queues.add(key, SMALL);
+  protected enter(node: number, known: boolean): void {
+    if (!known) {
+      this.queues.add(node, SMALL);
     } else {
       this.queues.moveToTail(node, MAIN);
       this.queues.setCounter(node, 0);

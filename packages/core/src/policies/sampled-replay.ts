@@ -10,6 +10,7 @@ import { createEvictionPolicy } from './eviction-policies.ts';
 import { Miniature } from './miniature.ts';
 import type { ChunkTrace } from './replay.ts';
 import { sampleHash } from './sampling.ts';
+import { clear } from './scratch.ts';
 
 /** A sampled estimate at one capacity. */
 export interface SampledEstimate {
@@ -41,7 +42,9 @@ export function replaySampled(trace: ChunkTrace, policy: string, capacity: numbe
   const tails: boolean[] = [];
   const depths: number[] = [];
   for (const keys of trace) {
-    hashes.length = tails.length = depths.length = 0;
+    clear(hashes);
+    clear(tails);
+    clear(depths);
     for (let i = 0; i < keys.length; i++) {
       hashes.push(sampleHash(keys[i]));
       tails.push(i === keys.length - 1);
