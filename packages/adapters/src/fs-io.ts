@@ -25,7 +25,9 @@
  * demand, held (ref'd) only while they have jobs, and end with the thread that owns them.
  */
 import { Worker } from 'node:worker_threads';
+import { ErrorCode, KvtierError } from '@kvtier/core';
 import { invalidArgument, workerEntry, type EnvelopeFault } from '@kvtier/core/authoring';
+import { copyInto } from './parts.ts';
 
 const WORKER_URL = workerEntry('./fs-io-worker', import.meta.url);
 
@@ -147,6 +149,19 @@ interface Queued {
   readonly pending: Pending;
 }
 
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Takes job `id` off `thread` (unref'ing it once it has no jobs left) and hands its promise to `answer`. */
+function settle(thread: IoThread, id: number, answer: (pending: Pending) => void): void {
+  const pending = thread.pending.get(id);
+  if (pending === undefined) return;
+  thread.pending.delete(id);
+  if (thread.pending.size === 0) thread.worker.unref();
+  answer(pending);
+}
+
 function isShared(part: Uint8Array): boolean {
   return part.buffer instanceof SharedArrayBuffer;
 }
@@ -193,7 +208,9 @@ export class FsIoThreads {
    * into it (and syncs it when `sync`) and closes it, then renames it as `place` says, on the
    * least busy I/O thread: the rename that publishes a store costs no hand-off of its own. A file
    * that could not be written in full is removed. Rejects with the thread's error (its errno
-   * `code` kept), or when the thread dies.
+   * `code` kept); with `KVT_ERR_WORKER` when the thread dies first (the file may then be left
+   * behind, and the rename done or not), or `KVT_ERR_INVALID_ARGUMENT` when a part cannot be
+   * posted to it.
    */
   async write(path: string, object: FsObject, sync: boolean, place?: Placement): Promise<WriteOutcome> {
     const { renameError, ...outcome } = (await this.#run({ op: 'write', path, parts: object.parts, seal: object.seal, sync, place })).outcome as PostedWriteOutcome;
@@ -221,13 +238,8 @@ export class FsIoThreads {
     if (parts.every(isShared)) return (await this.#run({ op: 'read', path, parts })).outcome as ReadOutcome;
     const staging = new Uint8Array(new SharedArrayBuffer(parts.reduce((n, p) => n + p.length, 0)));
     const read = (await this.#run({ op: 'read', path, parts: [staging] })).outcome as ReadOutcome;
-    if ('bytes' in read) {
-      let at = 0;
-      for (const part of parts) {
-        part.set(staging.subarray(at, at + part.length));
-        at += part.length;
-      }
-    }
+    // Only what was read: bytes past it stay as they were in the caller's parts (L2Adapter.load).
+    if ('bytes' in read) copyInto(staging.subarray(0, read.bytes), parts);
     return read;
   }
 
@@ -242,21 +254,49 @@ export class FsIoThreads {
     });
   }
 
-  /** Spreads the queued jobs over the threads ({@link #pick}) and posts each thread its share as one message. */
+  /**
+   * Spreads the queued jobs over the threads ({@link #pick}) and posts each thread its share as one
+   * message. This runs as a microtask of its own, where a throw would reach no caller (and leave
+   * every job of the batch unanswered): a thread that cannot be started fails the jobs it was to
+   * take, and a share that cannot be posted (a part `postMessage` cannot clone, such as a view of a
+   * detached buffer) is posted again one job at a time, so only the job that cannot be sent fails.
+   */
   #handOff(): void {
     const queued = this.#queued;
     this.#queued = [];
-    const shares = new Map<IoThread, IoJob[]>();
-    for (const { job, pending } of queued) {
-      const thread = this.#pick();
+    const shares = new Map<IoThread, Queued[]>();
+    for (const one of queued) {
+      let thread: IoThread;
+      try {
+        thread = this.#pick();
+      } catch (err) {
+        one.pending.reject(new KvtierError(ErrorCode.WORKER, `no fs I/O thread could be started: ${messageOf(err)}`, { cause: err }));
+        continue;
+      }
       if (thread.pending.size === 0) thread.worker.ref();
-      thread.pending.set(job.id, pending);
+      thread.pending.set(one.job.id, one.pending);
       const share = shares.get(thread);
-      if (share === undefined) shares.set(thread, [job]);
-      else share.push(job);
+      if (share === undefined) shares.set(thread, [one]);
+      else share.push(one);
     }
-    for (const [thread, jobs] of shares) thread.worker.postMessage({ jobs } satisfies IoBatch);
-    this.#handOffs += shares.size;
+    for (const [thread, share] of shares) {
+      if (share.length > 1 && this.#post(thread, share) === undefined) continue;
+      for (const one of share) {
+        const err = this.#post(thread, [one]);
+        if (err !== undefined) settle(thread, one.job.id, (pending) => pending.reject(new KvtierError(ErrorCode.INVALID_ARGUMENT, `an fs I/O job for ${one.job.path} cannot be sent to an I/O thread: ${messageOf(err)}`, { cause: err })));
+      }
+    }
+  }
+
+  /** Posts `share` to `thread` as one message; what `postMessage` threw, if it did (then nothing was sent). */
+  #post(thread: IoThread, share: readonly Queued[]): unknown {
+    try {
+      thread.worker.postMessage({ jobs: share.map((one) => one.job) } satisfies IoBatch);
+    } catch (err) {
+      return err;
+    }
+    this.#handOffs++;
+    return undefined;
   }
 
   /**
@@ -281,13 +321,8 @@ export class FsIoThreads {
         return;
       }
       for (const done of message.done) {
-        const job = thread.pending.get(done.id);
-        if (job === undefined) continue;
-        thread.pending.delete(done.id);
-        if (done.error === undefined) job.resolve(done);
-        else job.reject(ioError(done.error));
+        settle(thread, done.id, (pending) => (done.error === undefined ? pending.resolve(done) : pending.reject(ioError(done.error))));
       }
-      if (thread.pending.size === 0) worker.unref();
     });
     // A thread that fails or ends fails its jobs and leaves the pool; the next job starts another.
     const lost = (err: Error) => {
@@ -296,8 +331,8 @@ export class FsIoThreads {
       for (const job of thread.pending.values()) job.reject(err);
       thread.pending.clear();
     };
-    worker.on('error', lost);
-    worker.on('exit', (code) => lost(new Error(`an fs I/O thread exited (code ${code})`)));
+    worker.on('error', (err) => lost(new KvtierError(ErrorCode.WORKER, `an fs I/O thread failed: ${messageOf(err)}`, { cause: err })));
+    worker.on('exit', (code) => lost(new KvtierError(ErrorCode.WORKER, `an fs I/O thread exited (code ${code}) before it answered its jobs`)));
     this.#running.push(thread);
     return thread;
   }

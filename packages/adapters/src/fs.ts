@@ -35,7 +35,7 @@ import { lstat, mkdir, open, readdir, realpath, rename, rm, stat, unlink } from 
 import { dirname, isAbsolute, join } from 'node:path';
 import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
 import { HEADER_BYTES, adapterBlock, boolean, configError, integerFrom, nonEmptyString, parseBlock, v, type AdapterContext, type L2Adapter, type L2CheckedLoads, type L2Status, type L2Usage } from '@kvtier/core/authoring';
-import { sharedIoThreads, type CheckedRead, type FsIoThreads, type FsObject, type ReadOutcome } from './fs-io.ts';
+import { sharedIoThreads, type CheckedRead, type FsIoThreads, type FsObject, type ReadOutcome, type WriteOutcome } from './fs-io.ts';
 import { totalLength } from './parts.ts';
 
 /** Config of an `fs` adapter. */
@@ -169,6 +169,8 @@ export class FsAdapter implements L2Adapter {
   #tempCounter = 0;
   #removedTemps = 0;
   #closed = false;
+  /** Data calls not settled yet: `close()` waits for them, so no I/O of this adapter outlives it. */
+  readonly #inFlight = new Set<Promise<unknown>>();
   /** Why the base directory is unusable, while it is; undefined when healthy. */
   #unhealthy: string | undefined;
   readonly #reconcileInterval: number;
@@ -248,6 +250,16 @@ export class FsAdapter implements L2Adapter {
     if (this.#closed) throw new KvtierError(ErrorCode.CLOSED, `fs adapter at ${this.#baseDir} is closed`);
   }
 
+  /** Runs data call `work` once the adapter is known open, counted in flight until it settles. */
+  #call<T>(work: () => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const call = work();
+    this.#inFlight.add(call);
+    const forget = () => this.#inFlight.delete(call);
+    call.then(forget, forget);
+    return call;
+  }
+
   /** The object file of a key. The name is 32 hex digits, so the path stays under baseDir. */
   #path(hex: string): string {
     return join(this.#baseDir, hex.slice(0, 2), `${hex}.kv`);
@@ -298,15 +310,39 @@ export class FsAdapter implements L2Adapter {
     // The I/O thread creates, writes and closes the temp file (it removes it when that fails),
     // then unlinks the old object (when there is one) and renames the temp file to its name.
     // A load in between is a miss.
-    const outcome = await this.#io.write(temp, object, this.#fsync, { to: path, replace: this.#index.has(hex) });
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.#io.write(temp, object, this.#fsync, { to: path, replace: this.#index.has(hex) });
+    } catch (err) {
+      if (errno(err) === ErrorCode.WORKER) await this.#afterLostWrite(hex, temp);
+      throw err;
+    }
     if (outcome.openedAt !== undefined) throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${outcome.openedAt})`);
     // The indexed file was removed behind our back: others may have gone with it.
     if (outcome.replacedMissing === true) this.#kickReconcile();
     if (outcome.renameError !== undefined) await this.#renameAgain(temp, path, outcome.renameError);
     if (this.#fsync) await this.#syncDir(dir);
+    this.#indexed(hex, size);
+  }
+
+  /** Key `hex` has an object file of `size` bytes. */
+  #indexed(hex: string, size: number): void {
     this.#used += size - (this.#index.get(hex) ?? 0);
     this.#index.set(hex, size);
     this.#touched?.add(hex);
+  }
+
+  /**
+   * The I/O thread writing key `hex`'s object to `temp` died before it answered: it may have left
+   * the temp file, unlinked the old object, or renamed the new one into place. The temp file is
+   * removed and the key's entry taken from what its name holds now (a complete object, old or new:
+   * the rename comes only after the whole write), so the index and usage match the files.
+   */
+  async #afterLostWrite(hex: string, temp: string): Promise<void> {
+    await unlink(temp).catch(() => {});
+    const info = await lstat(this.#path(hex)).catch(() => undefined);
+    if (info?.isFile() === true) this.#indexed(hex, info.size);
+    else this.#forget(hex);
   }
 
   /**
@@ -349,17 +385,15 @@ export class FsAdapter implements L2Adapter {
   }
 
   async store(keys: DigestBatch, objects: readonly (readonly Uint8Array[])[]): Promise<Uint8Array> {
-    this.#assertOpen();
-    return Uint8Array.from(await perKey(objects.map((parts, i) => this.#storeOne(digestHex(keys, i), { parts }, totalLength(parts))), 0));
+    return this.#call(async () => Uint8Array.from(await perKey(objects.map((parts, i) => this.#storeOne(digestHex(keys, i), { parts }, totalLength(parts))), 0)));
   }
 
   /** Seals each payload on the I/O thread that writes it (see `L2Adapter.storeSealed`). */
   async storeSealed(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<Uint8Array> {
-    this.#assertOpen();
-    return Uint8Array.from(await perKey(payloads.map((payload, i) => {
+    return this.#call(async () => Uint8Array.from(await perKey(payloads.map((payload, i) => {
       const object = { parts: [payload], seal: keys.slice(i * 4, i * 4 + 4) };
       return this.#storeOne(digestHex(keys, i), object, HEADER_BYTES + payload.length);
-    }), 0));
+    }), 0)));
   }
 
   async lookup(keys: DigestBatch): Promise<Float64Array> {
@@ -370,16 +404,18 @@ export class FsAdapter implements L2Adapter {
   }
 
   async load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
-    this.#assertOpen();
-    const reads = await perKey(targets.map((parts, i) => this.#readOne(digestHex(keys, i), (path) => this.#io.read(path, parts))), ABSENT);
-    return Float64Array.from(reads, (r) => r.bytes);
+    return this.#call(async () => {
+      const reads = await perKey(targets.map((parts, i) => this.#readOne(digestHex(keys, i), (path) => this.#io.read(path, parts))), ABSENT);
+      return Float64Array.from(reads, (r) => r.bytes);
+    });
   }
 
   /** Reads and checks each object on the I/O thread that reads it (see `L2Adapter.loadChecked`). */
   async loadChecked(keys: DigestBatch, payloads: readonly Uint8Array[]): Promise<L2CheckedLoads> {
-    this.#assertOpen();
-    const reads = await perKey(payloads.map((payload, i) => this.#readOne(digestHex(keys, i), (path) => this.#io.readChecked(path, payload, keys.slice(i * 4, i * 4 + 4)))), ABSENT);
-    return { lengths: Float64Array.from(reads, (r) => r.bytes), faults: reads.map((r) => r.fault) };
+    return this.#call(async () => {
+      const reads = await perKey(payloads.map((payload, i) => this.#readOne(digestHex(keys, i), (path) => this.#io.readChecked(path, payload, keys.slice(i * 4, i * 4 + 4)))), ABSENT);
+      return { lengths: Float64Array.from(reads, (r) => r.bytes), faults: reads.map((r) => r.fault) };
+    });
   }
 
   /**
@@ -427,9 +463,7 @@ export class FsAdapter implements L2Adapter {
   }
 
   async delete(keys: DigestBatch): Promise<Uint8Array> {
-    this.#assertOpen();
-    const n = keys.length / 4;
-    return Uint8Array.from(await perKey(Array.from({ length: n }, (_, i) => this.#deleteOne(digestHex(keys, i))), 0));
+    return this.#call(async () => Uint8Array.from(await perKey(Array.from({ length: keys.length / 4 }, (_, i) => this.#deleteOne(digestHex(keys, i))), 0)));
   }
 
   /**
@@ -541,10 +575,12 @@ export class FsAdapter implements L2Adapter {
   }
 
   /**
-   * Refuses new calls. The I/O threads stay for this thread's other fs adapters, idle and
-   * unref'd, and end with the thread.
+   * Refuses new calls, then waits for the calls in flight (and a reconciliation) to settle, so none
+   * of this adapter's files is still being written, renamed or read once it resolves. The I/O
+   * threads stay for this thread's other fs adapters, idle and unref'd, and end with the thread.
    */
   async close(): Promise<void> {
     this.#closed = true;
+    await Promise.allSettled([...this.#inFlight, this.#reconciling]);
   }
 }

@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { ErrorCode, digestBatch, objectKeys, type DigestBatch } from '@kvtier/core';
 import { AdapterHost, Bitmap, type L2Adapter, withDeadline } from '@kvtier/core/authoring';
 import { L1Manager } from '@kvtier/core/testing';
@@ -78,4 +79,24 @@ export async function assertCallsRejectAfterClose(adapter: L2Adapter): Promise<v
     const code = await call().then(() => 'resolved', (err: { code?: string }) => err.code);
     if (code !== ErrorCode.CLOSED) throw new Error(`${name} after close: expected KVT_ERR_CLOSED, got ${String(code)}`);
   }
+}
+
+/**
+ * Runs `body` while every worker thread (the fs adapter's I/O threads) that is posted a message is
+ * terminated right after (a real thread, really ended); answers how many were.
+ */
+export async function killingThreads(body: () => Promise<void>): Promise<number> {
+  const post = Worker.prototype.postMessage;
+  let killed = 0;
+  Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
+    post.apply(this, args);
+    killed++;
+    void this.terminate();
+  };
+  try {
+    await body();
+  } finally {
+    Worker.prototype.postMessage = post;
+  }
+  return killed;
 }

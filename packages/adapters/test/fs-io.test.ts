@@ -8,7 +8,7 @@ import { ErrorCode } from '@kvtier/core';
 import { HEADER_BYTES, writeHeader } from '@kvtier/core/authoring';
 import { appendFile } from 'node:fs/promises';
 import { FsIoThreads, sharedIoThreads } from '../src/fs-io.ts';
-import { boundedTest, chunkKeys, fillPattern, removeDir, tempDir } from './fixtures.ts';
+import { boundedTest, chunkKeys, fillPattern, killingThreads, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
 
@@ -84,6 +84,40 @@ test('a placed write renames the complete file to its name, unlinking the old on
   assert.equal((await readdir(dir)).sort(), ['never-stored', 'object', 'taken', 'temp3']);
 }));
 
+test('a job that cannot be posted to its thread (a part on a detached buffer) fails alone with KVT_ERR_INVALID_ARGUMENT; the other jobs of its turn are done', () => withThreads(1, async (io, dir) => {
+  await io.write(join(dir, 'first'), { parts: [new Uint8Array(10)] }, false);
+  const detached = new ArrayBuffer(16);
+  const view = new Uint8Array(detached);
+  structuredClone(detached, { transfer: [detached] });
+  const writes = [0, 1, 2].map((i) => io.write(join(dir, `w${i}`), { parts: [i === 1 ? view : new Uint8Array(100).fill(i)] }, false));
+  const outcomes = await Promise.allSettled(writes);
+  assert.equal(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+  const err = (outcomes[1] as PromiseRejectedResult).reason as { code?: string; message: string };
+  assert.is(err.code, ErrorCode.INVALID_ARGUMENT);
+  assert.match(err.message, new RegExp(`an fs I/O job for ${join(dir, 'w1')} cannot be sent to an I/O thread: .*detached`));
+  assert.equal(new Uint8Array(await readFile(join(dir, 'w2'))), new Uint8Array(100).fill(2));
+  assert.equal((await readdir(dir)).sort(), ['first', 'w0', 'w2'], 'the job that was not sent created nothing');
+  assert.equal(await io.read(join(dir, 'w0'), [new Uint8Array(new SharedArrayBuffer(100))]), { bytes: 100, fault: null }, 'the thread keeps serving');
+}));
+
+test('an I/O thread that dies with a batch in flight fails each of its jobs with KVT_ERR_WORKER; the next jobs get a new thread', () => withThreads(1, async (io, dir) => {
+  await io.write(join(dir, 'first'), { parts: [new Uint8Array(10)] }, false);
+  const killed = await killingThreads(async () => {
+    const outcomes = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => io.write(join(dir, `w${i}`), { parts: [new Uint8Array(4 << 20).fill(i)] }, false)));
+    for (const o of outcomes) {
+      assert.is(o.status, 'rejected');
+      const err = (o as PromiseRejectedResult).reason as { code?: string; message: string };
+      assert.is(err.code, ErrorCode.WORKER);
+      assert.match(err.message, /an fs I\/O thread exited \(code 1\) before it answered its jobs/);
+    }
+  });
+  assert.is(killed, 1, 'one thread had the whole batch');
+  assert.is(io.running, 0);
+  await io.write(join(dir, 'after'), { parts: [new Uint8Array(10).fill(5)] }, false);
+  assert.equal(new Uint8Array(await readFile(join(dir, 'after'))), new Uint8Array(10).fill(5));
+  assert.is(io.running, 1);
+}));
+
 test('a write whose directory leads elsewhere than its path removes the file and answers where it landed', () => withThreads(1, async (io, dir) => {
   await mkdir(join(dir, 'real'));
   await symlink(join(dir, 'real'), join(dir, 'swapped'));
@@ -123,6 +157,15 @@ test('an unchecked read fills shared parts in place, and other memory through a 
   const short = [new Uint8Array(4000)];
   assert.equal(await io.read(path, short), { bytes: 4001, fault: null }, 'the probe byte reveals a longer file');
   assert.equal(short[0], bytes.subarray(0, 4000));
+}));
+
+test('an unchecked read into other memory leaves the bytes past what it read as they were', () => withThreads(1, async (io, dir) => {
+  const path = join(dir, 'short');
+  await writeFile(path, new Uint8Array(50).fill(3));
+  const parts = [new Uint8Array(30).fill(7), new Uint8Array(40).fill(7)];
+  assert.equal(await io.read(path, parts), { bytes: 50, fault: null });
+  assert.equal(parts[0], new Uint8Array(30).fill(3));
+  assert.equal(parts[1], Uint8Array.from([...new Uint8Array(20).fill(3), ...new Uint8Array(20).fill(7)]));
 }));
 
 test('the jobs asked for in one turn reach each thread as one message, answered together; a later turn is a message of its own', () => withThreads(2, async (io, dir) => {

@@ -3,11 +3,11 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { readdir, rename, rm, stat, truncate, writeFile, readFile, mkdir, symlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { digestHex, type DigestBatch } from '@kvtier/core';
+import { ErrorCode, digestHex, type DigestBatch } from '@kvtier/core';
 import { HEADER_BYTES, validateAdapterConfig, type AdapterModule } from '@kvtier/core/authoring';
 import '../src/index.ts';
 import { FsAdapter } from '../src/fs.ts';
-import { assertCallsRejectAfterClose, bits, boundedTest, chunkKeys, hosted, removeDir, tempDir } from './fixtures.ts';
+import { assertCallsRejectAfterClose, bits, boundedTest, chunkKeys, hosted, killingThreads, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
 
@@ -315,6 +315,44 @@ test('the fs module creates a ready adapter, making a missing baseDir', async ()
     await removeDir(dir);
   }
 });
+
+test('close() waits for the calls in flight: once it resolves, every store has settled and no temp file is left', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(6);
+  const payloads = Array.from({ length: 6 }, (_, i) => new Uint8Array(new SharedArrayBuffer(1 << 20)).fill(i + 1));
+  let settled = false;
+  // Asked for in the same turn as close(): its jobs are still queued for the I/O threads.
+  const stored = adapter.storeSealed(keys, payloads).finally(() => { settled = true; });
+  await adapter.close();
+  assert.ok(settled, 'the store settled before close() resolved');
+  assert.equal([...(await stored)], [1, 1, 1, 1, 1, 1]);
+  const files = await filesUnder(dir);
+  assert.equal(files, Array.from({ length: 6 }, (_, i) => relative(dir, fileOf(dir, keys, i))).sort(), 'every object in place, no temp file');
+  for (const file of files) assert.is((await stat(join(dir, file))).size, HEADER_BYTES + (1 << 20));
+}));
+
+test('an I/O thread that dies with a store batch in flight fails it with KVT_ERR_WORKER, leaves no temp file, and the index matches the files', () => withFs(async (dir, adapter) => {
+  const keys = chunkKeys(6);
+  const payload = (fill: number) => new Uint8Array(new SharedArrayBuffer(1 << 20)).fill(fill);
+  // Keys 0-2 hold objects: a thread may die after unlinking one, or after renaming its successor.
+  assert.equal([...(await adapter.storeSealed(keys.slice(0, 12), [1, 2, 3].map(payload)))], [1, 1, 1]);
+  await killingThreads(async () => {
+    const failed = await adapter.storeSealed(keys, [11, 12, 13, 14, 15, 16].map(payload)).then(() => undefined, (e: { code?: string; message: string }) => e);
+    assert.is(failed?.code, ErrorCode.WORKER);
+    assert.match(failed?.message ?? '', /an fs I\/O thread exited/);
+  });
+  assert.equal((await filesUnder(dir)).filter((f) => f.includes('.tmp-')), [], 'no temp file left');
+  const sizes = await Promise.all(Array.from({ length: 6 }, (_, i) => stat(fileOf(dir, keys, i)).then((s) => s.size, () => -1)));
+  assert.equal(Array.from(await adapter.lookup(keys)), sizes, 'the index says what the files are');
+  assert.is((await adapter.usage()).usedBytes, sizes.filter((s) => s > 0).reduce((a, b) => a + b, 0));
+  const slots = Array.from({ length: 6 }, () => new Uint8Array(new SharedArrayBuffer(1 << 20)));
+  const loaded = await adapter.loadChecked(keys, slots);
+  for (let i = 0; i < 6; i++) {
+    if (sizes[i] < 0) continue;
+    assert.is(loaded.faults[i], null, `key ${i} is a good object`);
+    assert.ok([i + 1, i + 11].includes(slots[i][0]) && slots[i].every((b) => b === slots[i][0]), `key ${i} holds its old or its new payload`);
+  }
+  assert.equal([...(await adapter.storeSealed(keys, [21, 22, 23, 24, 25, 26].map(payload)))], [1, 1, 1, 1, 1, 1], 'new threads serve the next store');
+}));
 
 test('after close() every data call rejects with KVT_ERR_CLOSED', () => withFs(async (_dir, adapter) => {
   await assertCallsRejectAfterClose(adapter);
