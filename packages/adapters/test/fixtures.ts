@@ -83,15 +83,16 @@ export async function assertCallsRejectAfterClose(adapter: L2Adapter): Promise<v
 
 /**
  * Runs `body` while every worker thread (the fs adapter's I/O threads) that is posted a message is
- * terminated right after (a real thread, really ended); answers how many were.
+ * terminated right after, or `afterMs` later (a real thread, really ended); answers how many were.
  */
-export async function killingThreads(body: () => Promise<void>): Promise<number> {
+export async function killingThreads(body: () => Promise<void>, afterMs?: number): Promise<number> {
   const post = Worker.prototype.postMessage;
   let killed = 0;
   Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
     post.apply(this, args);
     killed++;
-    void this.terminate();
+    if (afterMs === undefined) void this.terminate();
+    else setTimeout(() => void this.terminate(), afterMs);
   };
   try {
     await body();

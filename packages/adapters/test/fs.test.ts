@@ -335,23 +335,31 @@ test('an I/O thread that dies with a store batch in flight fails it with KVT_ERR
   const payload = (fill: number) => new Uint8Array(new SharedArrayBuffer(1 << 20)).fill(fill);
   // Keys 0-2 hold objects: a thread may die after unlinking one, or after renaming its successor.
   assert.equal([...(await adapter.storeSealed(keys.slice(0, 12), [1, 2, 3].map(payload)))], [1, 1, 1]);
+  /** The index, usage and every object agree with the files; each object is its key's payload `older` or `newer` (a fill per key). */
+  const consistent = async (older: number, newer: number) => {
+    assert.equal((await filesUnder(dir)).filter((f) => f.includes('.tmp-')), [], 'no temp file left');
+    const sizes = await Promise.all(Array.from({ length: 6 }, (_, i) => stat(fileOf(dir, keys, i)).then((s) => s.size, () => -1)));
+    assert.equal(Array.from(await adapter.lookup(keys)), sizes, 'the index says what the files are');
+    assert.is((await adapter.usage()).usedBytes, sizes.filter((s) => s > 0).reduce((a, b) => a + b, 0));
+    const slots = Array.from({ length: 6 }, () => new Uint8Array(new SharedArrayBuffer(1 << 20)));
+    const loaded = await adapter.loadChecked(keys, slots);
+    for (let i = 0; i < 6; i++) {
+      if (sizes[i] < 0) continue;
+      assert.is(loaded.faults[i], null, `key ${i} is a good object`);
+      assert.ok([older + i, newer + i].includes(slots[i][0]) && slots[i].every((b) => b === slots[i][0]), `key ${i} holds its old or its new payload`);
+    }
+  };
   await killingThreads(async () => {
     const failed = await adapter.storeSealed(keys, [11, 12, 13, 14, 15, 16].map(payload)).then(() => undefined, (e: { code?: string; message: string }) => e);
     assert.is(failed?.code, ErrorCode.WORKER);
     assert.match(failed?.message ?? '', /an fs I\/O thread exited/);
   });
-  assert.equal((await filesUnder(dir)).filter((f) => f.includes('.tmp-')), [], 'no temp file left');
-  const sizes = await Promise.all(Array.from({ length: 6 }, (_, i) => stat(fileOf(dir, keys, i)).then((s) => s.size, () => -1)));
-  assert.equal(Array.from(await adapter.lookup(keys)), sizes, 'the index says what the files are');
-  assert.is((await adapter.usage()).usedBytes, sizes.filter((s) => s > 0).reduce((a, b) => a + b, 0));
-  const slots = Array.from({ length: 6 }, () => new Uint8Array(new SharedArrayBuffer(1 << 20)));
-  const loaded = await adapter.loadChecked(keys, slots);
-  for (let i = 0; i < 6; i++) {
-    if (sizes[i] < 0) continue;
-    assert.is(loaded.faults[i], null, `key ${i} is a good object`);
-    assert.ok([i + 1, i + 11].includes(slots[i][0]) && slots[i].every((b) => b === slots[i][0]), `key ${i} holds its old or its new payload`);
-  }
+  await consistent(1, 11);
   assert.equal([...(await adapter.storeSealed(keys, [21, 22, 23, 24, 25, 26].map(payload)))], [1, 1, 1, 1, 1, 1], 'new threads serve the next store');
+  // Threads killed a moment later die mid-write, mid-rename or after answering: whatever each
+  // key's store answered, the files and the index agree.
+  await killingThreads(() => adapter.storeSealed(keys, [31, 32, 33, 34, 35, 36].map(payload)).then(() => {}, () => {}), 3);
+  await consistent(21, 31);
 }));
 
 test('after close() every data call rejects with KVT_ERR_CLOSED', () => withFs(async (_dir, adapter) => {
