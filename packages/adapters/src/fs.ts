@@ -340,7 +340,9 @@ export class FsAdapter implements L2Adapter {
    */
   async #afterLostWrite(hex: string, temp: string): Promise<void> {
     await unlink(temp).catch(() => {});
-    const info = await lstat(this.#path(hex)).catch(() => undefined);
+    // As a reconciliation does: only "not there" is news; another error (EACCES, EIO) leaves the entry.
+    const info = await lstat(this.#path(hex)).catch((err) => (MISSING.has(errno(err) ?? '') ? null : undefined));
+    if (info === undefined) return;
     if (info?.isFile() === true) this.#indexed(hex, info.size);
     else this.#forget(hex);
   }
