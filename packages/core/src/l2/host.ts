@@ -235,7 +235,7 @@ export class AdapterHost implements AdapterHostApi {
   }
 
   async loadAndUnlock(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array, pinned: DigestBatch): Promise<BitmapData> {
-    assertDigestBatch(pinned);
+    assertDigestBatch(pinned, 'pinned');
     // The pins go once the load can no longer read the adapter's objects (eviction may delete
     // them then), and before the answer leaves: whoever saw the answer sees them released.
     try {
