@@ -176,7 +176,7 @@ class GatedAdapter extends MemoryAdapter {
   open: () => void = () => {};
   readonly #gate = new Promise<void>((resolve) => { this.open = resolve; });
   started = false;
-  async load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
+  override async load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
     this.started = true;
     await this.#gate;
     return super.load(keys, targets);
