@@ -196,8 +196,9 @@ export class PrefetchController {
     for (const [a, indices] of plan) for (const i of indices) source[i] = a;
     let prefix = source.indexOf(-1);
     if (prefix < 0) prefix = n;
-    // Pins on what will not be loaded from that adapter go at once.
-    await Promise.all(lookups.map((l, a) => l === undefined ? undefined
+    // Pins on what will not be loaded from that adapter go at once, their round trip beside the
+    // loads (awaited before the request is published: it then holds no pin).
+    const unplanned = Promise.all(lookups.map((l, a) => l === undefined ? undefined
       : this.#unlock(a, keys, l.found.indices().filter((i) => i >= prefix || source[i] !== a))));
     // The pins left: per adapter, the keys of [0, prefix) it is the source of. The loads take them
     // over (see #reserveAndLoad); what none took over is released here.
@@ -210,7 +211,7 @@ export class PrefetchController {
     try {
       return await this.#reserveAndLoad(keys, prefix, source, lookups, extraCount, errors, pins);
     } finally {
-      await Promise.all(pins.map((indices, a) => indices === undefined ? undefined : this.#unlock(a, keys, indices)));
+      await Promise.all([unplanned, ...pins.map((indices, a) => indices === undefined ? undefined : this.#unlock(a, keys, indices))]);
     }
   }
 
