@@ -53,6 +53,35 @@ test('concurrent requests for the same keys: one load, both read-lock every key'
   assert.is(await h[0].pinCount(), 0);
 })(), 10_000, 'test'));
 
+test('a request calls each adapter host twice, lookupAndLock then loadAndUnlock; its pins are gone when it is published', () => withDeadline((async () => {
+  const l1 = smallL1();
+  const { hosts: h } = hosts(l1, 2);
+  const batch = keys(...ids(4));
+  await seed(l1, h, batch);
+  // Adapter 1 holds every key but the policy loads them all from adapter 0: its pins go in an unlock.
+  const calls: string[][] = [[], []];
+  const counted = h.map((host, a) => new Proxy(host, {
+    get: (target, name) => {
+      const value = Reflect.get(target, name, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => { calls[a].push(String(name)); return Reflect.apply(value, target, args); };
+    },
+  }));
+  let published: Promise<[number, number[]]> | undefined;
+  const c = new PrefetchController({
+    l1, adapters: counted, hosts: hostLiveness(2).hosts, policy: createPrefetchPolicy('default'), metrics: metrics(),
+    adapterCallTimeoutMs: 1000, maxInFlight: 8,
+    // pinCount reads the count when called: these are the pins at the moment of publishing.
+    publish: (_, hits) => { published = Promise.all(h.map((host) => host.pinCount())).then((pins) => [hits, pins]); },
+  });
+  c.submit({ requestId: 1, keys: batch, extraCount: 0, submittedAt: Date.now() });
+  while (published === undefined) await new Promise((r) => setTimeout(r, 2));
+  assert.equal(await published, [4, [0, 0]]);
+  assert.equal(calls, [['lookupAndLock', 'loadAndUnlock'], ['lookupAndLock', 'unlock']]);
+  for (let i = 0; i < 4; i++) assert.is(l1.view(l1.unsafeRead(batch).slots[i], SIZE)[0], (1 + i) & 0xff);
+  l1.finishRead(batch);
+})(), 10_000, 'test'));
+
 test('maxInFlight 1: requests run one at a time, in submit order', () => withDeadline((async () => {
   const l1 = smallL1();
   const { hosts: h } = hosts(l1, 1);
@@ -91,15 +120,19 @@ test('a lookup that never answers is abandoned: that adapter counts as holding n
   l1.finishRead(batch);
 })(), 10_000, 'test'));
 
-test('a load that never answers: a miss, its slots held until its host is terminated (asked one deadline later), pins released', () => withDeadline((async () => {
+test('a load that never answers: a miss, its slots and pins held until its host is terminated (asked one deadline later)', () => withDeadline((async () => {
   const { l1, h, batch, results, live } = await servedWithHangingCall(1, 'load');
   assert.is(results.get(1), 0);
   assert.is(l1.usage().objects, 2, 'quarantined: still write-locked, not reusable');
   assert.is(l1.state(batch, 0)!.readable, false);
   await new Promise((r) => setTimeout(r, 150));
   assert.is(l1.usage().objects, 2, 'still quarantined past one more deadline: the host may still write');
+  assert.is(await h[0].pinCount(), 2, 'still pinned: the load may still read the objects, eviction must not delete them');
+  assert.equal([...(await h[0].delete(batch))], [0, 0]);
   assert.equal(live.endRequestedHosts(), [0]);
   while (l1.usage().objects !== 0) await new Promise((r) => setTimeout(r, 5));
+  // An in-process host cannot die: closing it is what the end of its thread does to its pins.
+  await h[0].close();
   assert.is(await h[0].pinCount(), 0);
 })(), 10_000, 'test'));
 
@@ -125,6 +158,8 @@ test('a load answering after its deadline and the grace period never writes into
   const r = l1.reserveRead(other);
   assert.ok(l1.view(r.slots[0], SIZE).every((b) => b === 200) && l1.view(r.slots[1], SIZE).every((b) => b === 201), 'bytes intact');
   l1.finishRead(other);
+  // The host releases the pins of a load when it ends, late or not (the test's deadline bounds this).
+  while (await h[0].pinCount() !== 0) await new Promise((r) => setTimeout(r, 5));
 })(), 10_000, 'test'));
 
 test('stop fails queued requests as CLOSED and waits for running ones', () => withDeadline((async () => {

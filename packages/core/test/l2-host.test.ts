@@ -160,6 +160,66 @@ test('unlock of unknown or unpinned keys is harmless', async () => {
   assert.is(await s.host.pinCount(), 0);
 });
 
+test('loadAndUnlock loads like load, then releases the pins it was given', async () => {
+  const s = setup();
+  const { keys, sizes } = await storeKeys(s, 2);
+  await s.host.lookupAndLock(keys);
+  const loaded = await s.host.loadAndUnlock(keys, Int32Array.from([10, 11]), sizes, keys);
+  assert.equal(bits(loaded), [0, 1]);
+  for (let i = 0; i < 2; i++) assert.equal(s.arena.view(10 + i, 1000), s.arena.view(i, 1000));
+  assert.is(await s.host.pinCount(), 0);
+  assert.equal([...(await s.host.delete(keys))], [1, 1]);
+});
+
+/** A memory adapter whose loads wait until `open()` is called. */
+class GatedAdapter extends MemoryAdapter {
+  open: () => void = () => {};
+  readonly #gate = new Promise<void>((resolve) => { this.open = resolve; });
+  started = false;
+  override async load(keys: DigestBatch, targets: readonly (readonly Uint8Array[])[]): Promise<Float64Array> {
+    this.started = true;
+    await this.#gate;
+    return super.load(keys, targets);
+  }
+}
+
+test('loadAndUnlock keeps its pins while the load runs and releases them when it fails', async () => {
+  const adapter = new GatedAdapter();
+  const s = setup(8192, 16, adapter);
+  const { keys, sizes } = await storeKeys(s, 2);
+  await s.host.lookupAndLock(keys);
+  const call = s.host.loadAndUnlock(keys, Int32Array.from([10, 11]), sizes, keys);
+  call.catch(() => {});
+  while (!adapter.started) await new Promise((r) => setTimeout(r, 1));
+  assert.is(await s.host.pinCount(), 2);
+  assert.equal([...(await s.host.delete(keys))], [0, 0], 'eviction cannot delete what the load reads');
+  adapter.failing.add('load');
+  adapter.open();
+  try {
+    await call;
+    assert.unreachable('the load succeeded');
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'KVT_ERR_ADAPTER');
+  }
+  assert.is(await s.host.pinCount(), 0);
+});
+
+test('loadAndUnlock with a malformed pinned batch rejects with KVT_ERR_INVALID_ARGUMENT, loading and releasing nothing', async () => {
+  const s = setup();
+  const { keys, sizes } = await storeKeys(s, 1);
+  await s.host.lookupAndLock(keys);
+  try {
+    await s.host.loadAndUnlock(keys, Int32Array.of(10), sizes, new Uint32Array(3));
+    assert.unreachable('loadAndUnlock accepted');
+  } catch (err) {
+    assert.is((err as { code: string }).code, 'KVT_ERR_INVALID_ARGUMENT');
+    assert.match((err as Error).message, 'pinned has 3 words, not a multiple of 4');
+  }
+  assert.is(await s.host.pinCount(), 1);
+  assert.ok(s.arena.view(10, 1000).every((b) => b === 0), 'nothing loaded');
+  assert.equal([s.host.counters.loadHits, s.host.counters.loadMisses], [0, 0], 'no load counted');
+});
+
 test('a corrupted object loads as a miss, is deleted and counted, never returned', async () => {
   const s = setup();
   const { keys, sizes } = await storeKeys(s, 3);

@@ -52,6 +52,18 @@ test('a store reads L1 slots in place; a load writes other L1 slots in place', (
   assert.is(await thread.api.pinCount(), 0);
 }));
 
+test('loadAndUnlock over the port: the pins are released when its answer arrives', () => withHost(async (l1, thread) => {
+  const keys = testKeys(2);
+  const slots = writeL1(l1, keys);
+  await thread.api.store(keys, slots, new Uint32Array(2).fill(SIZE));
+  const { sizes } = await thread.api.lookupAndLock(keys);
+  const targets = l1.reserveWrite(testKeys(2, 1), SIZE, { temporary: true });
+  const loaded = await thread.api.loadAndUnlock(keys, targets.slots, sizes, keys);
+  assert.equal(new Bitmap(loaded.size, loaded.words.buffer, loaded.words.byteOffset).indices(), [0, 1]);
+  for (let i = 0; i < 2; i++) assert.equal(l1.view(targets.slots[i], SIZE), l1.view(slots[i], SIZE));
+  assert.is(await thread.api.pinCount(), 0);
+}));
+
 test('pins taken over the port protect keys from delete until unlocked', () => withHost(async (l1, thread) => {
   const keys = testKeys(2);
   await thread.api.store(keys, writeL1(l1, keys), new Uint32Array(2).fill(SIZE));

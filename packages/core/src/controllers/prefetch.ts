@@ -1,8 +1,9 @@
 /**
  * The prefetch controller (docs/architecture.md §6, LMCache's protocol): for the keys past a request's L1
  * prefix, lookup-and-lock on every adapter, plan with the prefetch policy, trim to the contiguous
- * prefix, unlock what is not planned, reserve temporary L1 slots of the exact sizes, load,
- * `finishWriteAndReserveRead`, unlock the pins, publish the count. At most `maxInFlight` requests
+ * prefix, unlock what is not planned, reserve temporary L1 slots of the exact sizes, load and
+ * unpin in one host call (`loadAndUnlock`), `finishWriteAndReserveRead`, publish the count: two
+ * round trips per adapter, lookup and load, none after the load. At most `maxInFlight` requests
  * run at once; the rest wait FIFO. Independent of Piscina: a plain class over a
  * {@link PrefetchContext}.
  *
@@ -58,6 +59,12 @@ export interface PrefetchContext {
    */
   publish(request: PrefetchRequest, l2PrefixHits: number, error?: KvtierError): void;
 }
+
+/**
+ * Pins a request still has to release, per adapter: the indices of the keys it pinned there, or
+ * undefined for none (its lookup failed, or a call took them over).
+ */
+type Pins = (number[] | undefined)[];
 
 /** A load that passed its deadline: its slots stay write-locked until it can no longer write them. */
 interface Quarantine {
@@ -189,29 +196,35 @@ export class PrefetchController {
     for (const [a, indices] of plan) for (const i of indices) source[i] = a;
     let prefix = source.indexOf(-1);
     if (prefix < 0) prefix = n;
-    // Pins on what will not be loaded from that adapter go at once.
-    await Promise.all(lookups.map((l, a) => l === undefined ? undefined
+    // Pins on what will not be loaded from that adapter go at once, their round trip beside the
+    // loads (awaited before the request is published: it then holds no pin).
+    const unplanned = Promise.all(lookups.map((l, a) => l === undefined ? undefined
       : this.#unlock(a, keys, l.found.indices().filter((i) => i >= prefix || source[i] !== a))));
-    const pinned = (from: number, to: number, a: number) => {
+    // The pins left: per adapter, the keys of [0, prefix) it is the source of. The loads take them
+    // over (see #reserveAndLoad); what none took over is released here.
+    const pins: Pins = lookups.map((l, a) => {
+      if (l === undefined) return undefined;
       const out: number[] = [];
-      for (let i = from; i < to; i++) if (source[i] === a) out.push(i);
+      for (let i = 0; i < prefix; i++) if (source[i] === a) out.push(i);
       return out;
-    };
+    });
     try {
-      return await this.#reserveAndLoad(keys, prefix, source, lookups, extraCount, errors);
+      return await this.#reserveAndLoad(keys, prefix, source, lookups, extraCount, errors, pins);
     } finally {
-      await Promise.all(lookups.map((l, a) => l === undefined ? undefined : this.#unlock(a, keys, pinned(0, prefix, a))));
+      await Promise.all([unplanned, ...pins.map((indices, a) => indices === undefined ? undefined : this.#unlock(a, keys, indices))]);
     }
   }
 
   /**
    * Reserves temporary slots for keys [0, prefix), loads the ones this request owns, joins the
    * ones another request is loading, and read-locks the longest readable prefix. Everything past
-   * it is released before returning.
+   * it is released before returning. Each adapter's `pins` go with its load (`loadAndUnlock`: no
+   * round trip after the loads), or in an `unlock` beside the loads when it has none; an adapter
+   * whose pins a call took over has its entry cleared.
    */
   async #reserveAndLoad(
     keys: DigestBatch, prefix: number, source: Int32Array,
-    lookups: readonly ({ found: Bitmap; sizes: Uint32Array } | undefined)[], extraCount: number, errors: KvtierError[],
+    lookups: readonly ({ found: Bitmap; sizes: Uint32Array } | undefined)[], extraCount: number, errors: KvtierError[], pins: Pins,
   ): Promise<number> {
     const ctx = this.#ctx;
     if (prefix === 0) return 0;
@@ -249,12 +262,18 @@ export class PrefetchController {
     finish(drop);
     const loaded = new Set<number>();
     const quarantined = new Set<number>();
-    await Promise.all([...new Set(load.map((i) => source[i]))].map(async (a) => {
+    await Promise.all(pins.map(async (pinned, a) => {
+      if (pinned === undefined) return;
+      pins[a] = undefined;
       const indices = load.filter((i) => source[i] === a);
+      if (indices.length === 0) return this.#unlock(a, keys, pinned);
       const batch = pickKeys(keys, indices);
       const slots = pickValues(reserved.slots, indices);
       const bytes = pickValues(sizes, indices);
-      const call = callWithSlots(ctx, a, AdapterOp.LOAD, () => ctx.adapters[a].load(batch, slots, bytes), () => this.#stopping);
+      // The host releases these pins when the load ends, answered or not: never here, as a late
+      // load would then drop pins another request took since.
+      const unpin = pickKeys(keys, pinned);
+      const call = callWithSlots(ctx, a, AdapterOp.LOAD, () => ctx.adapters[a].loadAndUnlock(batch, slots, bytes, unpin), () => this.#stopping);
       const started = performance.now();
       try {
         const r = await call.answer;

@@ -44,6 +44,13 @@ export interface AdapterHostApi {
    * Resolves to a bitmap of keys loaded.
    */
   load(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<BitmapData>;
+  /**
+   * `load`, then `unlock(pinned)` on the host once the load ended, loaded or failed (a malformed
+   * `pinned` rejects before anything is loaded): one round trip where the two calls take two. The
+   * pins are released before the answer is sent, so a caller that saw the answer, or a call sent
+   * after it, finds them released; a load that never ends keeps them until its host ends.
+   */
+  loadAndUnlock(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array, pinned: DigestBatch): Promise<BitmapData>;
   /** Deletes keys; pinned keys are skipped. Resolves to one byte per key: 1 deleted, 0 not. */
   delete(keys: DigestBatch): Promise<Uint8Array>;
   /** Bytes used and capacity. */
@@ -60,7 +67,7 @@ export interface AdapterHostApi {
 
 /** The methods of {@link AdapterHostApi}; `codedHostApi` (coded-errors.ts) forwards every one. */
 export const ADAPTER_HOST_METHODS = [
-  'store', 'lookupAndLock', 'unlock', 'load', 'delete', 'usage', 'pinCount', 'status', 'metrics', 'close',
+  'store', 'lookupAndLock', 'unlock', 'load', 'loadAndUnlock', 'delete', 'usage', 'pinCount', 'status', 'metrics', 'close',
 ] as const satisfies readonly (keyof AdapterHostApi)[];
 
 /** One of {@link ADAPTER_HOST_METHODS}. */

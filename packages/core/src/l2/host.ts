@@ -220,12 +220,28 @@ export class AdapterHost implements AdapterHostApi {
 
   async unlock(keys: DigestBatch): Promise<void> {
     assertDigestBatch(keys);
+    this.#unpin(keys);
+  }
+
+  /** Drops one pin per key of a checked batch; unknown or unpinned keys are ignored. */
+  #unpin(keys: DigestBatch): void {
     for (let i = 0; i < keys.length / 4; i++) {
       const key = digestHex(keys, i);
       const count = this.#pins.get(key);
       if (count === undefined) continue;
       if (count > 1) this.#pins.set(key, count - 1);
       else this.#pins.delete(key);
+    }
+  }
+
+  async loadAndUnlock(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array, pinned: DigestBatch): Promise<BitmapData> {
+    assertDigestBatch(pinned, 'pinned');
+    // The pins go once the load can no longer read the adapter's objects (eviction may delete
+    // them then), and before the answer leaves: whoever saw the answer sees them released.
+    try {
+      return await this.load(keys, slots, sizes);
+    } finally {
+      this.#unpin(pinned);
     }
   }
 
