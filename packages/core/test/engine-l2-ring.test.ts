@@ -70,4 +70,21 @@ test('a host killed between claiming a position and publishing it: once forgotte
     assert.is(ring.dropped, 1);
   })(), 30_000, 'killed host'));
 
+test('an eviction worker killed inside a drain: once forgotten, its successor drains again (only the event it was handed is lost)', () =>
+  withDeadline((async () => {
+    const ring = new L2EventRing(8);
+    ring.push(L2EventKind.STORED, KEYS, 0, 5);
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+    const { workers, results } = await startTogether([{ handle: l1.handle, task: 'stopInL2Drain', keys: KEYS.slice(0, 4), l2Ring: ring.buffer }]);
+    await results;
+    await workers[0].terminate();
+    ring.push(L2EventKind.DELETED, KEYS, 1, 0);
+    const successor = new L2EventRing(ring.buffer);
+    assert.is(successor.drain(() => assert.unreachable('the dead drain keeps it out')), 0, 'kept out before it is forgotten');
+    ring.forgetConsumer();
+    const seen: number[][] = [];
+    assert.is(successor.drain((kind, digest) => seen.push([kind, ...digest])), 1);
+    assert.equal(seen, [[L2EventKind.DELETED, 5, 6, 7, 8]]);
+  })(), 30_000, 'killed consumer'));
+
 test.run();

@@ -13,13 +13,13 @@ export interface WorkerTask {
   readonly handle: L1Handle;
   /** [arrived, go]: each worker bumps `arrived`, then waits until `go` is 1. */
   readonly barrier: Int32Array;
-  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever' | 'stopInPush' | 'stopInL2Push';
+  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever' | 'stopInPush' | 'stopInL2Push' | 'stopInDrain' | 'stopInL2Drain';
   readonly keys: Uint32Array;
   readonly durationMs?: number;
   readonly seed?: number;
   /** `stopInPush`: the worker waits on word 0 while it is 0, between claiming ring positions and publishing them. */
   readonly pause?: Int32Array;
-  /** `stopInL2Push`: the buffer of the L2 event ring it pushes to. */
+  /** `stopInL2Push`, `stopInL2Drain`: the buffer of the L2 event ring it pushes to or drains. */
   readonly l2Ring?: SharedArrayBuffer;
 }
 
@@ -223,6 +223,24 @@ switch (t.task) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
     };
     new L2EventRing(t.l2Ring!).push(L2EventKind.STORED, t.keys, 0, 1);
+    break;
+  }
+  case 'stopInDrain': {
+    // Drains the L1 events and stops for good (the test kills it) inside the drain, at the first
+    // event it is handed, posting its owner id.
+    l1.drainEvents(() => {
+      parentPort!.postMessage({ ownerId: l1.ownerId });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    });
+    break;
+  }
+  case 'stopInL2Drain': {
+    // The eviction worker's drain of an adapter's L2 events, stopped for good (the test kills it)
+    // at the first event it is handed.
+    new L2EventRing(t.l2Ring!).drain(() => {
+      parentPort!.postMessage({ stopped: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    });
     break;
   }
   case 'hold': {
