@@ -87,4 +87,20 @@ test('an eviction worker killed inside a drain: once forgotten, its successor dr
     assert.equal(seen, [[L2EventKind.DELETED, 5, 6, 7, 8]]);
   })(), 30_000, 'killed consumer'));
 
+test('an eviction worker killed between moving past an event and handing its record back: once forgotten, the record takes events again', () =>
+  withDeadline((async () => {
+    const ring = new L2EventRing(8);
+    ring.push(L2EventKind.STORED, KEYS, 0, 5);
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+    const { workers, results } = await startTogether([{ handle: l1.handle, task: 'stopInL2Take', keys: KEYS.slice(0, 4), l2Ring: ring.buffer }]);
+    await results;
+    await workers[0].terminate();
+    ring.forgetConsumer();
+    // A full lap: the eighth event goes to the record the dead consumer had not handed back yet.
+    for (let i = 0; i < 8; i++) ring.push(i % 2 === 0 ? L2EventKind.ACCESSED : L2EventKind.DELETED, KEYS, i % 2, 0);
+    const successor = new L2EventRing(ring.buffer);
+    assert.is(successor.drain(() => {}), 8);
+    assert.is(ring.dropped, 0);
+  })(), 30_000, 'killed consumer'));
+
 test.run();

@@ -13,13 +13,13 @@ export interface WorkerTask {
   readonly handle: L1Handle;
   /** [arrived, go]: each worker bumps `arrived`, then waits until `go` is 1. */
   readonly barrier: Int32Array;
-  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever' | 'stopInPush' | 'stopInL2Push' | 'stopInDrain' | 'stopInL2Drain';
+  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever' | 'stopInPush' | 'stopInL2Push' | 'stopInDrain' | 'stopInL2Drain' | 'stopInL2Take';
   readonly keys: Uint32Array;
   readonly durationMs?: number;
   readonly seed?: number;
   /** `stopInPush`: the worker waits on word 0 while it is 0, between claiming ring positions and publishing them. */
   readonly pause?: Int32Array;
-  /** `stopInL2Push`, `stopInL2Drain`: the buffer of the L2 event ring it pushes to or drains. */
+  /** `stopInL2Push`, `stopInL2Drain`, `stopInL2Take`: the buffer of the L2 event ring it pushes to or drains. */
   readonly l2Ring?: SharedArrayBuffer;
 }
 
@@ -241,6 +241,16 @@ switch (t.task) {
       parentPort!.postMessage({ stopped: true });
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
     });
+    break;
+  }
+  case 'stopInL2Take': {
+    // The eviction worker's drain of an adapter's L2 events, stopped for good (the test kills it)
+    // between moving past the first event and handing its record back.
+    ringTestHooks.afterTake = () => {
+      parentPort!.postMessage({ stopped: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    };
+    new L2EventRing(t.l2Ring!).drain(() => {});
     break;
   }
   case 'hold': {

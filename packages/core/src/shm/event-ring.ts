@@ -65,9 +65,10 @@ export interface RingProducers {
 
 /**
  * Test hooks: `afterClaim` runs in a producer between claiming positions and publishing them (the
- * window a kill must hit to leave a record unpublished), so tests stop a thread there for sure.
+ * window a kill must hit to leave a record unpublished), `afterTake` in a consumer between moving
+ * TAIL past a record and handing the record back, so tests stop a thread there for sure.
  */
-export const ringTestHooks: { afterClaim: (() => void) | undefined } = { afterClaim: undefined };
+export const ringTestHooks: { afterClaim: (() => void) | undefined; afterTake: (() => void) | undefined } = { afterClaim: undefined, afterTake: undefined };
 
 /** Words of one event in a producer's local buffer ({@link EventRing.pushAll}): KIND, DIGEST (4 words), VALUE, BATCH. */
 export const EVENT_WORDS = record.size - 1;
@@ -130,7 +131,15 @@ export class EventRing {
    * (never for a live one): later consumers drain again. Nothing when it was not draining.
    */
   forgetConsumer(producer: number): void {
-    Atomics.compareExchange(this.#w, this.#control + DRAINING, this.#checkProducer(producer) + 1, 0);
+    const w = this.#w;
+    const draining = this.#control + DRAINING;
+    // Its mark stays until the store below: no other thread drains meanwhile.
+    if (Atomics.load(w, draining) !== this.#checkProducer(producer) + 1) return;
+    // Killed between moving TAIL past a record and handing the record back (#take): hand it back.
+    const last = (Atomics.load(w, this.#control + TAIL) - 1) | 0;
+    const rec = this.#records + (last & this.#mask) * EventRing.RECORD_WORDS;
+    if (Atomics.load(w, rec + SEQ) === ((last + 1) | 0)) Atomics.store(w, rec + SEQ, (last + this.#mask + 1) | 0);
+    Atomics.store(w, draining, 0);
   }
 
   /** `producer`, checked to be one of this ring's producer numbers. */
@@ -297,9 +306,7 @@ export class EventRing {
         if (Atomics.load(w, rec + SEQ) !== ((pos + 1) | 0)) {
           if (!this.#abandoned(pos, rec)) break;
           // Its producer died between claiming and publishing it: hand it back, counted as dropped.
-          Atomics.store(w, rec + SEQ, (pos + this.#mask + 1) | 0);
-          pos = (pos + 1) | 0;
-          Atomics.store(w, this.#control + TAIL, pos);
+          pos = this.#take(pos, rec);
           Atomics.add(w, this.#control + DROPPED, 1);
           continue;
         }
@@ -308,9 +315,7 @@ export class EventRing {
         const batch = w[rec + BATCH];
         const key = new Uint32Array(4);
         for (let k = 0; k < 4; k++) key[k] = w[rec + DIGEST + k];
-        Atomics.store(w, rec + SEQ, (pos + this.#mask + 1) | 0);
-        pos = (pos + 1) | 0;
-        Atomics.store(w, this.#control + TAIL, pos);
+        pos = this.#take(pos, rec);
         count++;
         visit(kind, key, value, batch);
       }
@@ -318,6 +323,20 @@ export class EventRing {
       Atomics.store(w, draining, 0);
     }
     return count;
+  }
+
+  /**
+   * Moves TAIL past position `pos` (record `rec`, read or skipped), then hands the record back to
+   * the producers for the next lap; answers the next position. In this order, a consumer killed
+   * between the two leaves a record {@link forgetConsumer} can hand back; in the other, TAIL would
+   * stay on a record already handed back, which no later drain could pass.
+   */
+  #take(pos: number, rec: number): number {
+    const next = (pos + 1) | 0;
+    Atomics.store(this.#w, this.#control + TAIL, next);
+    ringTestHooks.afterTake?.();
+    Atomics.store(this.#w, rec + SEQ, (pos + this.#mask + 1) | 0);
+    return next;
   }
 
   /** Events published and not yet drained (approximate while producers run). */
