@@ -165,6 +165,12 @@ function remove(): { removed: number } {
   return { removed };
 }
 
+/** Says it stopped, then waits for good (the test kills the worker here). */
+function stopForGood(): void {
+  parentPort!.postMessage({ stopped: true });
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
 switch (t.task) {
   case 'write':
     parentPort!.postMessage({ codes: [...l1.reserveWrite(t.keys, 1000).codes], ownerId: l1.ownerId });
@@ -218,10 +224,7 @@ switch (t.task) {
   case 'stopInL2Push': {
     // An adapter host's push of a stored event, stopped for good (the test kills it) between
     // claiming the ring position and publishing it.
-    ringTestHooks.afterClaim = () => {
-      parentPort!.postMessage({ stopped: true });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-    };
+    ringTestHooks.afterClaim = stopForGood;
     new L2EventRing(t.l2Ring!).push(L2EventKind.STORED, t.keys, 0, 1);
     break;
   }
@@ -237,19 +240,13 @@ switch (t.task) {
   case 'stopInL2Drain': {
     // The eviction worker's drain of an adapter's L2 events, stopped for good (the test kills it)
     // at the first event it is handed.
-    new L2EventRing(t.l2Ring!).drain(() => {
-      parentPort!.postMessage({ stopped: true });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-    });
+    new L2EventRing(t.l2Ring!).drain(stopForGood);
     break;
   }
   case 'stopInL2Take': {
     // The eviction worker's drain of an adapter's L2 events, stopped for good (the test kills it)
     // between moving past the first event and handing its record back.
-    ringTestHooks.afterTake = () => {
-      parentPort!.postMessage({ stopped: true });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-    };
+    ringTestHooks.afterTake = stopForGood;
     new L2EventRing(t.l2Ring!).drain(() => {});
     break;
   }
