@@ -135,10 +135,11 @@ export class EventRing {
     const draining = this.#control + DRAINING;
     // Its mark stays until the store below: no other thread drains meanwhile.
     if (Atomics.load(w, draining) !== this.#checkProducer(producer) + 1) return;
-    // Killed between moving TAIL past a record and handing the record back (#take): hand it back.
+    // Killed between moving TAIL past a record and handing the record back (#take): hand it back,
+    // by compare-exchange (a record that was handed back may be a producer's again already).
     const last = (Atomics.load(w, this.#control + TAIL) - 1) | 0;
     const rec = this.#records + (last & this.#mask) * EventRing.RECORD_WORDS;
-    if (Atomics.load(w, rec + SEQ) === ((last + 1) | 0)) Atomics.store(w, rec + SEQ, (last + this.#mask + 1) | 0);
+    Atomics.compareExchange(w, rec + SEQ, (last + 1) | 0, (last + this.#mask + 1) | 0);
     Atomics.store(w, draining, 0);
   }
 
