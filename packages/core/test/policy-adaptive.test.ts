@@ -119,6 +119,19 @@ test('a policy sharing keys gives back only victims it proposed itself: an id re
   assert.equal(asked.victims(0.1), ['d']);
 });
 
+test('the policy asked for victims ends the earlier proposals: one another policy made, evicted by no one, is no victim when it leaves', () => {
+  const keys = new SharedKeys<number>({ tree: false });
+  const first = new ArcPolicy<number>({ capacity: 4 }, false, keys);
+  const asked = new ArcPolicy<number>({ capacity: 4 }, false, keys);
+  first.created([1]);
+  first.created([2]);
+  assert.equal(first.victims(0.1), [1]);
+  assert.equal(asked.victims(0.1, (k) => k !== 1), [2]);
+  asked.removed([1]);
+  asked.created([1]);
+  assert.is(asked.recencyTarget, 0, 'a plain removal left no ghost to hit');
+});
+
 test('a policy cannot share keys that disagree with it on the prefix tree', () => {
   assert.throws(() => new ArcPolicy<number>(undefined, false, new SharedKeys<number>({ tree: true })),
     (e: unknown) => e instanceof KvtierError && e.code === ErrorCode.INVALID_ARGUMENT && /classic policy cannot share keys that follow the prefix tree/.test(e.message));

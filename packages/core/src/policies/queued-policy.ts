@@ -114,11 +114,11 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
     for (const id of this.#proposed) {
       if (this.#mine[id] !== 0) {
         this.#mine[id] = 0;
-        this.#keys.setProposed(id, false);
         this.queues.moveToTail(id, this.queues.queueOf(id));
       }
     }
     clear(this.#proposed);
+    this.#keys.endProposals();
     const out: K[] = [];
     const count = victimCount(ratio, this.size);
     const forest = this.#keys.forest;
@@ -128,7 +128,7 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
     }
     if (out.length < count) this.select(count, eligible, out);
     for (const id of this.#proposed) {
-      this.#keys.setProposed(id, true);
+      this.#keys.propose(id);
       this.#mine[id] = 1;
     }
     return out;
