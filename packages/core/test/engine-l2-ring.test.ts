@@ -70,4 +70,41 @@ test('a host killed between claiming a position and publishing it: once forgotte
     assert.is(ring.dropped, 1);
   })(), 30_000, 'killed host'));
 
+/**
+ * A ring holding one stored event, and an eviction worker killed in its drain of it where `task`
+ * stops it: inside the visit, or between moving past the event and handing its record back.
+ */
+async function consumerKilledIn(task: 'stopInL2Drain' | 'stopInL2Take'): Promise<L2EventRing> {
+  const ring = new L2EventRing(8);
+  ring.push(L2EventKind.STORED, KEYS, 0, 5);
+  const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+  const { workers, results } = await startTogether([{ handle: l1.handle, task, keys: KEYS.slice(0, 4), l2Ring: ring.buffer }]);
+  await results;
+  await workers[0].terminate();
+  return ring;
+}
+
+test('an eviction worker killed inside a drain: once forgotten, its successor drains again (only the event it was handed is lost)', () =>
+  withDeadline((async () => {
+    const ring = await consumerKilledIn('stopInL2Drain');
+    ring.push(L2EventKind.DELETED, KEYS, 1, 0);
+    const successor = new L2EventRing(ring.buffer);
+    assert.is(successor.drain(() => assert.unreachable('the dead drain keeps it out')), 0, 'kept out before it is forgotten');
+    ring.forgetConsumer();
+    const seen: number[][] = [];
+    assert.is(successor.drain((kind, digest) => seen.push([kind, ...digest])), 1);
+    assert.equal(seen, [[L2EventKind.DELETED, 5, 6, 7, 8]]);
+  })(), 30_000, 'killed consumer'));
+
+test('an eviction worker killed between moving past an event and handing its record back: once forgotten, the record takes events again', () =>
+  withDeadline((async () => {
+    const ring = await consumerKilledIn('stopInL2Take');
+    ring.forgetConsumer();
+    // A full lap: the eighth event goes to the record the dead consumer had not handed back yet.
+    for (let i = 0; i < 8; i++) ring.push(i % 2 === 0 ? L2EventKind.ACCESSED : L2EventKind.DELETED, KEYS, i % 2, 0);
+    const successor = new L2EventRing(ring.buffer);
+    assert.is(successor.drain(() => {}), 8);
+    assert.is(ring.dropped, 0);
+  })(), 30_000, 'killed consumer'));
+
 test.run();

@@ -190,4 +190,20 @@ test('a reader killed between claiming ring positions and publishing them: once 
     l1.checkInvariants();
   })(), 30_000, 'killed reader'));
 
+test('a consumer killed inside a drain: once reclaimed, the next consumer drains again (only the event it was handed is lost)', () =>
+  withDeadline((async () => {
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+    ready(l1, keys(1, 2));
+    drained(l1);
+    l1.touch(keys(1));
+    const { workers, results } = await startTogether([{ handle: l1.handle, task: 'stopInDrain', keys: keys(1) }]);
+    const [stopped] = (await results) as { ownerId: number }[];
+    await workers[0].terminate();
+    l1.touch(keys(2));
+    assert.equal(drained(l1), [], 'until the dead consumer is reclaimed, its drain keeps the others out');
+    l1.reclaimThread(stopped.ownerId);
+    assert.equal(drained(l1), touched(2), 'the dead consumer\'s drain ended');
+    l1.checkInvariants();
+  })(), 30_000, 'killed consumer'));
+
 test.run();

@@ -13,13 +13,13 @@ export interface WorkerTask {
   readonly handle: L1Handle;
   /** [arrived, go]: each worker bumps `arrived`, then waits until `go` is 1. */
   readonly barrier: Int32Array;
-  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever' | 'stopInPush' | 'stopInL2Push';
+  readonly task: 'write' | 'read' | 'stress' | 'hold' | 'waitDirty' | 'readBatches' | 'rewrite' | 'remove' | 'readForever' | 'stopInPush' | 'stopInL2Push' | 'stopInDrain' | 'stopInL2Drain' | 'stopInL2Take';
   readonly keys: Uint32Array;
   readonly durationMs?: number;
   readonly seed?: number;
   /** `stopInPush`: the worker waits on word 0 while it is 0, between claiming ring positions and publishing them. */
   readonly pause?: Int32Array;
-  /** `stopInL2Push`: the buffer of the L2 event ring it pushes to. */
+  /** `stopInL2Push`, `stopInL2Drain`, `stopInL2Take`: the buffer of the L2 event ring it pushes to or drains. */
   readonly l2Ring?: SharedArrayBuffer;
 }
 
@@ -165,6 +165,12 @@ function remove(): { removed: number } {
   return { removed };
 }
 
+/** Says it stopped, then waits for good (the test kills the worker here). */
+function stopForGood(): void {
+  parentPort!.postMessage({ stopped: true });
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
 switch (t.task) {
   case 'write':
     parentPort!.postMessage({ codes: [...l1.reserveWrite(t.keys, 1000).codes], ownerId: l1.ownerId });
@@ -218,11 +224,30 @@ switch (t.task) {
   case 'stopInL2Push': {
     // An adapter host's push of a stored event, stopped for good (the test kills it) between
     // claiming the ring position and publishing it.
-    ringTestHooks.afterClaim = () => {
-      parentPort!.postMessage({ stopped: true });
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-    };
+    ringTestHooks.afterClaim = stopForGood;
     new L2EventRing(t.l2Ring!).push(L2EventKind.STORED, t.keys, 0, 1);
+    break;
+  }
+  case 'stopInDrain': {
+    // Drains the L1 events and stops for good (the test kills it) inside the drain, at the first
+    // event it is handed, posting its owner id.
+    l1.drainEvents(() => {
+      parentPort!.postMessage({ ownerId: l1.ownerId });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    });
+    break;
+  }
+  case 'stopInL2Drain': {
+    // The eviction worker's drain of an adapter's L2 events, stopped for good (the test kills it)
+    // at the first event it is handed.
+    new L2EventRing(t.l2Ring!).drain(stopForGood);
+    break;
+  }
+  case 'stopInL2Take': {
+    // The eviction worker's drain of an adapter's L2 events, stopped for good (the test kills it)
+    // between moving past the first event and handing its record back.
+    ringTestHooks.afterTake = stopForGood;
+    new L2EventRing(t.l2Ring!).drain(() => {});
     break;
   }
   case 'hold': {

@@ -102,6 +102,36 @@ test('policies sharing keys see the same events; the asked one\'s victims leave 
   assert.is(ghostHit((asked) => asked.removed([1])), 0, 'a plain removal leaves no ghost');
 });
 
+test('a policy sharing keys gives back only victims it proposed itself: an id recycled since and proposed by another is not one', () => {
+  const keys = new SharedKeys<string>({ tree: false });
+  const asked = new LruPolicy<string>(undefined, false, keys);
+  const other = new LruPolicy<string>(undefined, false, keys);
+  for (const k of ['a', 'b', 'c']) asked.created([k]);
+  assert.equal(asked.victims(0.1), ['a']);
+  const recycled = keys.find('a');
+  asked.removed(['a']);
+  asked.created(['d']);
+  assert.is(keys.find('d'), recycled, 'the new key took the evicted victim\'s id');
+  asked.touched(['b']);
+  asked.touched(['c']);
+  assert.equal(other.victims(0.1), ['d'], 'd is the oldest: the other policy proposes it');
+  // The first policy's last proposal was 'a', gone: 'd' (same id) is not a victim it gives back.
+  assert.equal(asked.victims(0.1), ['d']);
+});
+
+test('the policy asked for victims ends the earlier proposals: one another policy made, evicted by no one, is no victim when it leaves', () => {
+  const keys = new SharedKeys<number>({ tree: false });
+  const first = new ArcPolicy<number>({ capacity: 4 }, false, keys);
+  const asked = new ArcPolicy<number>({ capacity: 4 }, false, keys);
+  first.created([1]);
+  first.created([2]);
+  assert.equal(first.victims(0.1), [1]);
+  assert.equal(asked.victims(0.1, (k) => k !== 1), [2]);
+  asked.removed([1]);
+  asked.created([1]);
+  assert.is(asked.recencyTarget, 0, 'a plain removal left no ghost to hit');
+});
+
 test('a policy cannot share keys that disagree with it on the prefix tree', () => {
   assert.throws(() => new ArcPolicy<number>(undefined, false, new SharedKeys<number>({ tree: true })),
     (e: unknown) => e instanceof KvtierError && e.code === ErrorCode.INVALID_ARGUMENT && /classic policy cannot share keys that follow the prefix tree/.test(e.message));

@@ -187,7 +187,11 @@ export class EngineWorkers {
       this.#prefetch = undefined;
       this.#prefetchQueue ??= [];
     }
-    if (task.kind === 'eviction') this.#eviction = undefined;
+    if (task.kind === 'eviction') {
+      this.#eviction = undefined;
+      // Its thread is gone, its successor not started: a drain it died inside keeps no consumer out.
+      for (const ring of this.#rings) ring.forgetConsumer();
+    }
     if (task.kind === 'adapter') {
       this.#hostDied[task.adapter]?.();
       // Its thread is gone and its successor not started: what it claimed in its ring and never published is skipped.

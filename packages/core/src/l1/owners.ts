@@ -34,7 +34,8 @@ export interface L1ExpiryResult {
 /**
  * Releases everything owner `ownerId` held and frees its id. The mutex is broken first if the
  * owner died holding it, its reader gate word cleared if it died inside a read batch, and its
- * event-ring claim forgotten if it died inside a push (the consumer skips what it never published); then, under the mutex, its store claims become dirty again, its
+ * event-ring claim forgotten if it died inside a push (the consumer skips what it never published)
+ * and its drain ended if it died inside one; then, under the mutex, its store claims become dirty again, its
  * unfinished writes are discarded and its read locks released, and orphaned slots it alone
  * still held are freed (a dead thread uses no view). Takes the mutex even after
  * `detach` (it is detach's last act).
@@ -46,6 +47,8 @@ export function reclaim(c: L1Core, ownerId: number): L1ReclaimResult {
   c.gate.clear(ownerId - 1);
   // Killed inside a push, it left claimed records it will never publish: the consumer skips them now.
   c.ring.forgetProducer(ownerId - 1);
+  // Killed inside a drain, it kept every later consumer out: its drain ends here.
+  c.ring.forgetConsumer(ownerId - 1);
   const tw = c.tw;
   const tr = c.threadReads;
   const threads = c.maxThreads;

@@ -47,6 +47,14 @@ export class L2EventRing implements L2EventSink {
     this.#ring.forgetProducer(0);
   }
 
+  /**
+   * After the eviction worker that drained died, before its successor drains: a drain it died
+   * inside ends (the host never drains, so the consumer drains under the same producer number).
+   */
+  forgetConsumer(): void {
+    this.#ring.forgetConsumer(0);
+  }
+
   /** Appends one event (producer side); drops and counts it when the ring is full. */
   push(kind: L2EventKindCode, keys: DigestBatch, index: number, bytes: number): void {
     if (keys !== this.#lastKeys || kind !== this.#lastKind || index <= this.#lastIndex) {

@@ -43,6 +43,12 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
   #origin: Uint8Array;
   /** Ids returned by the last `victims()` call. */
   readonly #proposed: number[] = [];
+  /**
+   * Per id, 1 while this policy's last `victims()` call proposed it and it was neither used nor
+   * removed since: its own mark. The shared PROPOSED flag is any member's, and an id of
+   * {@link #proposed} may have been recycled for another key since (proposed by another member).
+   */
+  #mine: Uint8Array;
 
   /**
    * @param queueCount - how many queues the subclass uses
@@ -55,6 +61,7 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
     this.#keys = keys ?? new SharedKeys<K>({ tree, initialIds: initialNodes });
     this.queues = new KeyQueues<K>(this.#keys, queueCount + (tree ? 2 : 0));
     this.#origin = new Uint8Array(this.#keys.length);
+    this.#mine = new Uint8Array(this.#keys.length);
     this.#tail = tree ? queueCount : NO_QUEUE;
     this.#parked = tree ? queueCount + 1 : NO_QUEUE;
     this.#keys.join({
@@ -105,12 +112,13 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
     // A victim still here was not deletable (locked, pinned: in use right now): give it the
     // newest place in its queue so the same keys do not head every later cycle.
     for (const id of this.#proposed) {
-      if (this.#keys.isProposed(id)) {
-        this.#keys.setProposed(id, false);
+      if (this.#mine[id] !== 0) {
+        this.#mine[id] = 0;
         this.queues.moveToTail(id, this.queues.queueOf(id));
       }
     }
     clear(this.#proposed);
+    this.#keys.endProposals();
     const out: K[] = [];
     const count = victimCount(ratio, this.size);
     const forest = this.#keys.forest;
@@ -119,7 +127,10 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
       this.#selectTails(count, eligible, out);
     }
     if (out.length < count) this.select(count, eligible, out);
-    for (const id of this.#proposed) this.#keys.setProposed(id, true);
+    for (const id of this.#proposed) {
+      this.#keys.propose(id);
+      this.#mine[id] = 1;
+    }
     return out;
   }
 
@@ -165,11 +176,13 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
   }
 
   #used(id: number): void {
+    this.#mine[id] = 0;
     if (this.queues.queueOf(id) === this.#tail) this.admit(id);
     this.use(id);
   }
 
   #left(id: number, wasVictim: boolean): void {
+    this.#mine[id] = 0;
     // The subclass sees a parked id back in the list it came from.
     if (this.queues.queueOf(id) === this.#parked) this.queues.moveToTail(id, this.#origin[id]);
     // A tail victim leaves no ghost: it was never reused, its return would say nothing.
@@ -185,5 +198,6 @@ export abstract class QueuedPolicy<K> implements EvictionPolicy<K> {
   #grow(length: number): void {
     this.queues.grow(length);
     this.#origin = grown(this.#origin, new Uint8Array(length));
+    this.#mine = grown(this.#mine, new Uint8Array(length));
   }
 }

@@ -22,7 +22,7 @@ const MAX_PREALLOCATED_IDS = 1 << 20;
 
 /** Per-id flag: the key is resident (cached), not only a ghost of some member. */
 const RESIDENT = 1;
-/** Per-id flag: the key was returned by `victims()` and has not been removed or used since. */
+/** Per-id flag: the key was returned by the last `victims()` call and has not been removed or used since. */
 const PROPOSED = 2;
 
 /** What a policy sharing a {@link SharedKeys} does when the keys change; ids are the shared ones. */
@@ -67,6 +67,8 @@ export class SharedKeys<K> {
   #batch = new Int32Array(64);
   /** Batch positions entered by the current `created()` call, to attach to their parents. */
   readonly #entered: number[] = [];
+  /** The ids the last `victims()` call (of whichever member was asked) proposed. */
+  readonly #proposed: number[] = [];
 
   /** @param options - whether the keys follow the prefix tree, preallocation, hashing */
   constructor(options: SharedKeysOptions) {
@@ -120,14 +122,24 @@ export class SharedKeys<K> {
     return id !== NONE && this.isResident(id);
   }
 
-  /** Whether a live id was returned by `victims()` and not removed or used since. */
+  /** Whether a live id was returned by the last `victims()` call (of any member) and not removed or used since. */
   isProposed(id: number): boolean {
     return (this.#flags[id] & PROPOSED) !== 0;
   }
 
-  /** Marks or unmarks a resident id as a proposed victim. */
-  setProposed(id: number, proposed: boolean): void {
-    this.#flags[id] = proposed ? this.#flags[id] | PROPOSED : this.#flags[id] & ~PROPOSED;
+  /**
+   * A `victims()` call starts: the proposals of the previous one (maybe another member's) end, so
+   * that only the asked member's make a removal an eviction.
+   */
+  endProposals(): void {
+    for (const id of this.#proposed) this.#flags[id] &= ~PROPOSED;
+    clear(this.#proposed);
+  }
+
+  /** Marks a resident id as a proposed victim of the current `victims()` call. */
+  propose(id: number): void {
+    this.#flags[id] |= PROPOSED;
+    this.#proposed.push(id);
   }
 
   /** A member started tracking a live id. */

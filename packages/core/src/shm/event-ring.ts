@@ -8,8 +8,8 @@
  * counts the drop; consumers reconcile what they missed (L1: `liveKeys()`, L2: `lookup`).
  *
  * Footprint: {@link EventRing.CONTROL_WORDS} consecutive control words — HEAD (next position a
- * producer claims), TAIL (next position the consumer reads), DROPPED, DRAINING (1 while a thread
- * drains: one consumer at a time) — wherever the owner puts them, and `capacity` records of
+ * producer claims), TAIL (next position the consumer reads), DROPPED, DRAINING (non-zero while a
+ * thread drains: one consumer at a time) — wherever the owner puts them, and `capacity` records of
  * {@link EventRing.RECORD_WORDS} words: SEQ, KIND, DIGEST (4 words), VALUE, BATCH.
  * Positions are wrapping Int32s; `capacity` is a power of two. A producer with several events
  * (an {@link EventBatch} of one call) claims them all with one compare-exchange ({@link EventRing.pushAll}).
@@ -21,6 +21,9 @@
  * cleared ({@link EventRing.forgetProducer}, by whoever reclaims the dead thread), the consumer
  * skips them, counted as dropped. It never skips a live producer's: one that claimed a position
  * stored a claim covering it first and clears it only after publishing it (see {@link EventRing.drain}).
+ * Such a thread drains under its own mark in DRAINING (its producer number + 1): one killed inside a
+ * drain would otherwise keep every later consumer out for good, so whoever reclaims it ends its
+ * drain too ({@link EventRing.forgetConsumer}).
  */
 import { WordLayout } from './region.ts';
 
@@ -62,9 +65,10 @@ export interface RingProducers {
 
 /**
  * Test hooks: `afterClaim` runs in a producer between claiming positions and publishing them (the
- * window a kill must hit to leave a record unpublished), so tests stop a thread there for sure.
+ * window a kill must hit to leave a record unpublished), `afterTake` in a consumer between moving
+ * TAIL past a record and handing the record back, so tests stop a thread there for sure.
  */
-export const ringTestHooks: { afterClaim: (() => void) | undefined } = { afterClaim: undefined };
+export const ringTestHooks: { afterClaim: (() => void) | undefined; afterTake: (() => void) | undefined } = { afterClaim: undefined, afterTake: undefined };
 
 /** Words of one event in a producer's local buffer ({@link EventRing.pushAll}): KIND, DIGEST (4 words), VALUE, BATCH. */
 export const EVENT_WORDS = record.size - 1;
@@ -86,6 +90,8 @@ export class EventRing {
   readonly #producers: RingProducers | undefined;
   /** This thread's claim record's first word, or -1 (no claim records, or a consumer only). */
   readonly #claim: number;
+  /** What DRAINING holds while this thread drains: its producer number + 1, or -1 without one. */
+  readonly #drainer: number;
 
   /**
    * Attaches to a ring (call {@link init} once, where it is created, before any producer).
@@ -102,7 +108,9 @@ export class EventRing {
     this.#records = recordsIndex;
     this.#mask = capacity - 1;
     this.#producers = producers;
-    this.#claim = producers === undefined || producers.me < 0 ? -1 : producers.index + producers.me * CLAIM_STRIDE;
+    const me = producers === undefined ? -1 : producers.me;
+    this.#claim = me < 0 ? -1 : producers!.index + me * CLAIM_STRIDE;
+    this.#drainer = me < 0 ? -1 : me + 1;
   }
 
   /** Words of the claim records of `producers` producers (a region to reserve beside the ring). */
@@ -115,9 +123,31 @@ export class EventRing {
    * the records it claimed and never published are skipped by the consumer from now on.
    */
   forgetProducer(producer: number): void {
+    Atomics.store(this.#w, this.#producers!.index + this.#checkProducer(producer) * CLAIM_STRIDE + COUNT, 0);
+  }
+
+  /**
+   * Ends the drain of the thread with producer number `producer`, for one that died inside it
+   * (never for a live one): later consumers drain again. Nothing when it was not draining.
+   */
+  forgetConsumer(producer: number): void {
+    const w = this.#w;
+    const draining = this.#control + DRAINING;
+    // Its mark stays until the store below: no other thread drains meanwhile.
+    if (Atomics.load(w, draining) !== this.#checkProducer(producer) + 1) return;
+    // Killed between moving TAIL past a record and handing the record back (#take): hand it back,
+    // by compare-exchange (a record that was handed back may be a producer's again already).
+    const last = (Atomics.load(w, this.#control + TAIL) - 1) | 0;
+    const rec = this.#records + (last & this.#mask) * EventRing.RECORD_WORDS;
+    Atomics.compareExchange(w, rec + SEQ, (last + 1) | 0, (last + this.#mask + 1) | 0);
+    Atomics.store(w, draining, 0);
+  }
+
+  /** `producer`, checked to be one of this ring's producer numbers. */
+  #checkProducer(producer: number): number {
     const p = this.#producers;
     if (p === undefined || !(producer >= 0 && producer < p.count)) throw new RangeError(`EventRing: no producer ${producer}`);
-    Atomics.store(this.#w, p.index + producer * CLAIM_STRIDE + COUNT, 0);
+    return producer;
   }
 
   /** Prepares a fresh ring: every record free for the producer of its position in the first lap. */
@@ -268,7 +298,7 @@ export class EventRing {
   drain(visit: EventVisitor, max = Infinity): number {
     const w = this.#w;
     const draining = this.#control + DRAINING;
-    if (Atomics.compareExchange(w, draining, 0, 1) !== 0) return 0;
+    if (Atomics.compareExchange(w, draining, 0, this.#drainer) !== 0) return 0;
     let count = 0;
     try {
       let pos = Atomics.load(w, this.#control + TAIL);
@@ -277,9 +307,7 @@ export class EventRing {
         if (Atomics.load(w, rec + SEQ) !== ((pos + 1) | 0)) {
           if (!this.#abandoned(pos, rec)) break;
           // Its producer died between claiming and publishing it: hand it back, counted as dropped.
-          Atomics.store(w, rec + SEQ, (pos + this.#mask + 1) | 0);
-          pos = (pos + 1) | 0;
-          Atomics.store(w, this.#control + TAIL, pos);
+          pos = this.#take(pos, rec);
           Atomics.add(w, this.#control + DROPPED, 1);
           continue;
         }
@@ -288,9 +316,7 @@ export class EventRing {
         const batch = w[rec + BATCH];
         const key = new Uint32Array(4);
         for (let k = 0; k < 4; k++) key[k] = w[rec + DIGEST + k];
-        Atomics.store(w, rec + SEQ, (pos + this.#mask + 1) | 0);
-        pos = (pos + 1) | 0;
-        Atomics.store(w, this.#control + TAIL, pos);
+        pos = this.#take(pos, rec);
         count++;
         visit(kind, key, value, batch);
       }
@@ -298,6 +324,20 @@ export class EventRing {
       Atomics.store(w, draining, 0);
     }
     return count;
+  }
+
+  /**
+   * Moves TAIL past position `pos` (record `rec`, read or skipped), then hands the record back to
+   * the producers for the next lap; answers the next position. In this order, a consumer killed
+   * between the two leaves a record {@link forgetConsumer} can hand back; in the other, TAIL would
+   * stay on a record already handed back, which no later drain could pass.
+   */
+  #take(pos: number, rec: number): number {
+    const next = (pos + 1) | 0;
+    Atomics.store(this.#w, this.#control + TAIL, next);
+    ringTestHooks.afterTake?.();
+    Atomics.store(this.#w, rec + SEQ, (pos + this.#mask + 1) | 0);
+    return next;
   }
 
   /** Events published and not yet drained (approximate while producers run). */
