@@ -114,4 +114,23 @@ test('a tree-aware L1 policy fed by the controller never evicts a cached parent 
   assert.equal(victims, [keyId(all, 7), keyId(all, 6), keyId(all, 5), keyId(all, 4)], 'the deepest leaves go first, tail first');
 });
 
+/**
+ * A request extending a cached prefix lands between two drains, and a reconciliation comes first:
+ * it must not take the new keys for objects whose events were lost (they would enter without a
+ * parent, and their CREATED events, drained next, would count as uses).
+ */
+test('a reconciliation applies the events before its snapshot first: keys created since the last drain keep their parent', async () => {
+  const l1 = smallL1(16);
+  const policy = createEvictionPolicy<string>('tree_arc', { capacity: 16 });
+  const c = controller(l1, policy);
+  const all = keys(...ids(8));
+  writeMissing(l1, all.slice(0, 4 * 4));
+  await c.cycle();
+  writeMissing(l1, all);
+  c.reconcileL1();
+  await c.cycle();
+  const id = (i: number): string => keyId(all, i);
+  assert.equal(policy.victims(0.5), [id(7), id(6), id(5), id(4)], 'the extension goes, tail first; key 3 is the parent of key 4');
+});
+
 test.run();

@@ -5,6 +5,7 @@
  * of Piscina: a plain class over an {@link EvictionContext}.
  */
 import { L1EventFlag, L1EventKind, type DigestBatch, type L1Usage } from '../l1/api.ts';
+import type { L1LiveKeys } from '../l1/inspect.ts';
 import { L2EventKind, type L2EventKindCode } from '../l2/events.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { AdapterCounter, AdapterOp, Counter, type Metrics } from '../metrics.ts';
@@ -20,9 +21,9 @@ export interface EvictionL1 {
    * Hands every queued L1 event ({@link L1EventKind}) to `onEvent`, each key as a 1-key batch
    * with the id of the batch operation that emitted it and its {@link L1EventFlag} bits.
    */
-  drainEvents(onEvent: (kind: number, key: DigestBatch, batch: number, flags: number) => void): number;
-  /** Every object in L1 that was ever readable, as one batch (for reconciliation). */
-  liveKeys(): DigestBatch;
+  drainEvents(onEvent: (kind: number, key: DigestBatch, batch: number, flags: number) => void, max?: number): number;
+  /** Every object in L1 that was ever readable, and the undrained events emitted before (for reconciliation). */
+  liveKeys(): L1LiveKeys;
   /** Whether key `index` of `keys` is present and unlocked. */
   isEvictable(keys: DigestBatch, index: number): boolean;
   /** Evicts unlocked keys (never force): per key, L1Error.SUCCESS when it left. */
@@ -208,15 +209,14 @@ export class EvictionController {
     this.#drainL1();
     if (performance.now() - this.#lastReconcile >= this.#ctx.reconcileIntervalMs) {
       this.#ctx.l1.expireLeases();
-      this.#drainL1();
       this.reconcileL1();
     }
     this.evictL1();
     await Promise.all(this.#ctx.l2.map((t) => this.evictL2(t)));
   }
 
-  #drainL1(): void {
-    this.#ctx.l1.drainEvents((kind, digest, batch, flags) => this.#l1Runs.add(kind, digest, batch, flags));
+  #drainL1(max = Infinity): void {
+    this.#ctx.l1.drainEvents((kind, digest, batch, flags) => this.#l1Runs.add(kind, digest, batch, flags), max);
     this.#l1Runs.flush();
   }
 
@@ -248,10 +248,15 @@ export class EvictionController {
   /**
    * Makes the L1 policy track exactly the live objects: events dropped on a full ring would
    * otherwise leave objects the policy never evicts, or keys it would try to evict in vain.
+   * The events emitted before the snapshot are applied first, and only those: the diff then finds
+   * just what the ring dropped. Comparing with a drain made before the snapshot instead, a key
+   * created in between entered here without its parent and tail mark, and its CREATED event,
+   * drained next, counted as a use: a tree-aware policy lost the request's place in the prefix tree.
    */
   reconcileL1(): void {
     this.#lastReconcile = performance.now();
-    const keys = this.#ctx.l1.liveKeys();
+    const { keys, pendingEvents } = this.#ctx.l1.liveKeys();
+    this.#drainL1(pendingEvents);
     const live = new Set<string>();
     for (let i = 0; i < keyCount(keys); i++) live.add(keyId(keys, i));
     const gone = [...this.#l1Known].filter((id) => !live.has(id));

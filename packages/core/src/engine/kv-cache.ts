@@ -132,6 +132,10 @@ export class KvCache {
       },
       workerHealth: () => workers.health,
       adapterHosts: () => workers.adapters,
+      wakeControllers: () => {
+        this.#assertOpen();
+        l1.interruptWaits();
+      },
     });
   }
 
@@ -487,6 +491,7 @@ interface CacheHooks {
   readonly terminateWorker: (name: string) => Promise<void>;
   readonly workerHealth: () => ReadonlyMap<string, boolean>;
   readonly adapterHosts: () => readonly AdapterHostApi[];
+  readonly wakeControllers: () => void;
 }
 
 const hooks = new WeakMap<KvCache, CacheHooks>();
@@ -508,6 +513,16 @@ export function lockedObjects(cache: KvCache): number {
 /** The shared metric cells of the cache (tests read counters directly: `engineCounters(cache).get(Counter.X)`). */
 export function engineCounters(cache: KvCache): Metrics {
   return hooksOf(cache).metrics;
+}
+
+/**
+ * Wakes the controllers sleeping between cycles (the store and eviction workers) so that each runs
+ * a cycle now: a test that set a long `evictionIntervalMs` chooses when the eviction worker looks,
+ * instead of racing its timer. A wake finds only a controller that is sleeping: call it until the
+ * awaited effect shows. Throws `KVT_ERR_CLOSED` after close.
+ */
+export function wakeControllers(cache: KvCache): void {
+  hooksOf(cache).wakeControllers();
 }
 
 /** Terminates a worker's thread (`store`, `prefetch`, `eviction`, `adapter[i]`) as a crash would (tests of crash handling). */

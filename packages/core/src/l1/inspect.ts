@@ -95,8 +95,20 @@ export function keyState(c: L1Core, e: number): L1KeyState {
   };
 }
 
-/** Every object that was ever readable, as one batch. */
-export function liveKeys(c: L1Core): DigestBatch {
+/** The objects of L1 at one moment, and how many undrained events came before that moment. */
+export interface L1LiveKeys {
+  /** Every object that was ever readable and is still in L1, as one batch. */
+  readonly keys: DigestBatch;
+  /**
+   * Events in the ring not drained yet that were emitted before `keys` was taken (every call
+   * appends its events before it leaves the mutex or the reader gate, so under the mutex the ring
+   * holds exactly those): draining this many brings a consumer to the moment `keys` shows.
+   */
+  readonly pendingEvents: number;
+}
+
+/** Every object that was ever readable, with the ring's pending events of that moment (mutex held). */
+export function liveKeys(c: L1Core): L1LiveKeys {
   const out = new Uint32Array(c.words[Header.OBJECTS] * 4);
   let n = 0;
   const tw = c.tw;
@@ -108,7 +120,7 @@ export function liveKeys(c: L1Core): DigestBatch {
     }
     return false;
   });
-  return out.slice(0, n * 4);
+  return { keys: out.slice(0, n * 4), pendingEvents: c.ring.pending() };
 }
 
 /**

@@ -48,7 +48,7 @@ import type { DigestBatch, L1, L1Handle, L1KeyState, L1SlotResult, L1Usage, Slot
 import { checkClock, checkHandle, checkIndex, checkSizes, codesInto, readLocksPerKey, slotResult, slotResultInto } from './args.ts';
 import { finishReadPath, reserveReadPath } from './fast-reads.ts';
 import { allocateSegments } from './arena.ts';
-import { checkInvariants, isUnlocked, keyState, liveKeys, lockedObjects, statusOf, usageOf, type L1Status } from './inspect.ts';
+import { checkInvariants, isUnlocked, keyState, liveKeys, lockedObjects, statusOf, usageOf, type L1LiveKeys, type L1Status } from './inspect.ts';
 import { L1Core } from './l1-core.ts';
 import { resolveL1Config, type L1Options, type ResolvedL1Config } from './l1-config.ts';
 import { EntryFlag, Header, metaLayout } from './layout.ts';
@@ -63,7 +63,7 @@ import { checkTimeout, refuseMainThread } from './args.ts';
 
 export type { L1DirtyBatch } from './store-claims.ts';
 export type { L1ExpiryResult, L1ReclaimResult } from './owners.ts';
-export type { L1Status } from './inspect.ts';
+export type { L1LiveKeys, L1Status } from './inspect.ts';
 
 
 /** The L1 of one thread over shared buffers; implements {@link L1}. */
@@ -369,10 +369,10 @@ export class L1Manager implements L1 {
   }
 
   /**
-   * Every object that was ever readable and is still in L1 (for policy reconciliation), as one batch.
-   * Errors: none of its own.
+   * Every object that was ever readable and is still in L1 (for policy reconciliation), as one
+   * batch, with the number of undrained events emitted before that moment. Errors: none of its own.
    */
-  liveKeys(): DigestBatch {
+  liveKeys(): L1LiveKeys {
     return this.#core.locked(liveKeys);
   }
 
