@@ -83,16 +83,22 @@ export async function assertCallsRejectAfterClose(adapter: L2Adapter): Promise<v
 
 /**
  * Runs `body` while every worker thread (the fs adapter's I/O threads) that is posted a message is
- * terminated right after, or `afterMs` later (a real thread, really ended); answers how many were.
+ * terminated: without `afterMs`, before the message is posted, so the thread never runs that job
+ * (terminating just after posting let a quick thread answer first under load); with it, `afterMs`
+ * after posting (a real thread, really ended); answers how many were.
  */
 export async function killingThreads(body: () => Promise<void>, afterMs?: number): Promise<number> {
   const post = Worker.prototype.postMessage;
   let killed = 0;
   Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
-    post.apply(this, args);
     killed++;
-    if (afterMs === undefined) void this.terminate();
-    else setTimeout(() => void this.terminate(), afterMs);
+    if (afterMs === undefined) {
+      void this.terminate();
+      post.apply(this, args);
+      return;
+    }
+    post.apply(this, args);
+    setTimeout(() => void this.terminate(), afterMs);
   };
   try {
     await body();
