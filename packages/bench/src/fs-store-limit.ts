@@ -50,7 +50,11 @@ export class FsStoreLimit {
    * of `keys`) under `dir`, which is created.
    */
   static async open(dir: string, keys: DigestBatch, payloads: readonly Uint8Array[], threads: number): Promise<FsStoreLimit> {
-    if (!payloads.every((p) => p.buffer instanceof SharedArrayBuffer)) throw new TypeError('the limit stores views of a SharedArrayBuffer');
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`FsStoreLimit: threads must be a positive integer, got ${threads}`);
+    if (keys.length !== 4 * payloads.length) throw new RangeError(`FsStoreLimit: ${keys.length / 4} keys for ${payloads.length} payloads`);
+    const copied = payloads.findIndex((p) => !(p.buffer instanceof SharedArrayBuffer));
+    // postMessage would copy any other buffer: the limit would then time a copy the engine never makes.
+    if (copied !== -1) throw new RangeError(`FsStoreLimit: payload ${copied} is not a view of a SharedArrayBuffer`);
     await mkdir(dir, { recursive: true });
     return new FsStoreLimit(dir, keys, payloads, threads);
   }
