@@ -50,16 +50,16 @@ const LOOKUP_RUNS = 100;
 /** Objects of the lookup measurement: small, as only their number matters. */
 const LOOKUP_OBJECT_BYTES = 16 * 1024;
 const REDIS_PREFIX = 'kvtier-bench-l2:';
-/** I/O threads of the fs adapter measured, and threads of its store limit: the same number. */
-const FS_IO_THREADS = 4;
+/** Default I/O threads of the fs adapter measured (the adapter's own default), and threads of its store limit. */
+const DEFAULT_IO_THREADS = 4;
 
-const USAGE = `usage: kvtier-bench l2 [--adapter fs|mock|redis|redis-cluster] [--url URL] [--cluster URL,...] [--path cache|host] [--sizes MIB,...] [--row-mib N] [--batch N] [--rounds N] [--json]
+const USAGE = `usage: kvtier-bench l2 [--adapter fs|mock|redis|redis-cluster] [--url URL] [--cluster URL,...] [--path cache|host] [--sizes MIB,...] [--row-mib N] [--batch N] [--rounds N] [--io-threads N] [--json]
 
 Store and load GB/s of one adapter through the engine (integrity envelope included) next to a
 baseline of the same bytes: plain fs.promises writeFile/readFile in a temp dir under ${tmpdir()}
 (removed afterwards) for fs and mock, and for loads also reads into preallocated buffers (open,
 read, close: the fair baseline, no allocation per object); SET and GET pipelined over one plain
-RESP socket per server for redis and redis-cluster. For fs stores also the limit: ${FS_IO_THREADS} threads that
+RESP socket per server for redis and redis-cluster. For fs stores also the limit: as many threads as the adapter's I/O threads, that
 each tag and write their objects from shared memory as the adapter's I/O threads do (temp file
 O_EXCL|O_NOFOLLOW, writev, close, rename), no engine, no adapter. Each round stores new objects (the
 previous round's are deleted first, untimed), then loads them (page cache warm); engine, baselines
@@ -76,6 +76,7 @@ adapter host (${LOOKUP_RUNS} lookups a round).
   --row-mib N      bytes moved per row and round, default ${DEFAULT_ROW_MIB} MiB
   --batch N        objects per engine call (the baseline runs as many at once), default ${DEFAULT_BATCH}
   --rounds N       rounds per row, at least ${MIN_ROUNDS}, default ${DEFAULT_ROUNDS}
+  --io-threads N   fs: the adapter's ioThreads and the store limit's threads, default ${DEFAULT_IO_THREADS}
   --json           print {"rows":[{"adapter":NAME,"op":"store"|"load","objectBytes":N,"engineGBps":x,"baselineGBps":x,"ratio":x,
                    "preallocBaselineGBps":x,"preallocRatio":x (fs and mock loads),
                    "limitGBps":x,"limitRatio":x (fs stores),"spread":{FIELD:{"min":x,"median":x,"max":x},...}},...]}
@@ -258,6 +259,7 @@ interface RowOptions {
   readonly rowBytes: number;
   readonly batch: number;
   readonly rounds: number;
+  readonly ioThreads: number;
 }
 
 /** Opens `path` and reads it into `target` until full or the file ends. */
@@ -311,7 +313,7 @@ async function redisBaseline(target: RedisTarget, keys: DigestBatch, bytes: read
 
 function adapterConfig(o: RowOptions, storeDir: string): AdapterConfig {
   if (o.redis !== undefined) return o.redis.config;
-  return o.adapter === 'fs' ? { type: 'fs', baseDir: storeDir, ioThreads: FS_IO_THREADS } : { type: 'mock' };
+  return o.adapter === 'fs' ? { type: 'fs', baseDir: storeDir, ioThreads: o.ioThreads } : { type: 'mock' };
 }
 
 /** Seconds per round of each timed step of a row. */
@@ -364,7 +366,7 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
     return b;
   });
   const baseline = o.redis === undefined ? await fsBaseline(join(o.dir, `baseline-${o.objectBytes}`), keys, bytes) : await redisBaseline(o.redis, keys, bytes);
-  const limit = o.adapter === 'fs' ? await FsStoreLimit.open(join(o.dir, `limit-${o.objectBytes}`), keys, sharedCopies(bytes), FS_IO_THREADS) : undefined;
+  const limit = o.adapter === 'fs' ? await FsStoreLimit.open(join(o.dir, `limit-${o.objectBytes}`), keys, sharedCopies(bytes), o.ioThreads) : undefined;
   const t: RoundTimes = { engineStore: [], baselineStore: [], engineLoad: [], baselineLoad: [], preallocLoad: [], limitStore: [] };
   const prealloc = baseline.loadPrealloc;
   // Round -1 is an untimed warm-up: threads started on first use, page faults, JIT.
@@ -468,13 +470,15 @@ async function redisTarget(adapter: AdapterName, flags: Record<string, string | 
 }
 
 async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, ['adapter', 'url', 'cluster', 'path', 'sizes', 'row-mib', 'batch', 'rounds', 'json']);
+  const flags = parseFlags(argv, ['adapter', 'url', 'cluster', 'path', 'sizes', 'row-mib', 'batch', 'rounds', 'io-threads', 'json']);
   const adapter = oneOf(flags.adapter, 'adapter', ADAPTERS);
   const path = oneOf(flags.path, 'path', PATHS);
   const sizes = numberList(flags.sizes, 'sizes', DEFAULT_SIZES_MIB).map((mib) => Math.round(mib * MIB));
   const rowBytes = positiveInteger(flags['row-mib'], 'row-mib', DEFAULT_ROW_MIB) * MIB;
   const batch = positiveInteger(flags.batch, 'batch', DEFAULT_BATCH);
   const rounds = positiveInteger(flags.rounds, 'rounds', DEFAULT_ROUNDS);
+  const ioThreads = positiveInteger(flags['io-threads'], 'io-threads', DEFAULT_IO_THREADS);
+  if (flags['io-threads'] !== undefined && adapter !== 'fs') throw new UsageError(`--io-threads is for --adapter fs (its I/O threads), got --adapter ${adapter}`);
   if (rounds < MIN_ROUNDS) throw new UsageError(`--rounds must be at least ${MIN_ROUNDS} (every figure is a spread over the rounds), got ${rounds}`);
 
   const dir = await mkdtemp(join(tmpdir(), 'kvtier-bench-l2-'));
@@ -483,7 +487,7 @@ async function run(argv: string[]): Promise<number> {
   let redis: RedisTarget | undefined;
   try {
     redis = await redisTarget(adapter, flags, dir);
-    for (const objectBytes of sizes) rows.push(...(await measureSize({ adapter, path, dir, redis, objectBytes, rowBytes, batch, rounds })));
+    for (const objectBytes of sizes) rows.push(...(await measureSize({ adapter, path, dir, redis, objectBytes, rowBytes, batch, rounds, ioThreads })));
     if (redis !== undefined) lookups.push(await lookupLatency(adapter, redis.config, rounds));
   } finally {
     await redis?.stop();
@@ -519,7 +523,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const via = path === 'cache' ? 'KvCache (store and prefetch workers)' : 'adapter host worker over comlink';
-  process.stdout.write(`adapter ${adapter} through ${via}, envelope included, vs ${baselineName}; batches of ${batch}; median (min–max) of ${rounds} rounds, ratios per round\n`);
+  process.stdout.write(`adapter ${adapter} through ${via}, envelope included, vs ${baselineName}; batches of ${batch}${adapter === 'fs' ? `, ${ioThreads} I/O threads` : ''}; median (min–max) of ${rounds} rounds, ratios per round\n`);
   const preallocHeaders = withPrealloc ? ['prealloc reads GB/s', 'ratio'] : [];
   const limitHeaders = withLimit ? ['limit GB/s', 'limit ratio'] : [];
   const pair = (present: boolean, a: Spread | undefined, b: Spread | undefined) => (!present ? [] : a === undefined || b === undefined ? ['', ''] : [a, b]);
