@@ -36,6 +36,8 @@ export class FsStoreLimit {
   readonly #keys: DigestBatch;
   readonly #payloads: readonly Uint8Array[];
   readonly #workers: Worker[];
+  /** Per thread: rejects once it fails or ends, so that no store waits for an answer that cannot come. */
+  readonly #gone: Promise<never>[];
   #temps = 0;
 
   private constructor(dir: string, keys: DigestBatch, payloads: readonly Uint8Array[], threads: number) {
@@ -43,6 +45,15 @@ export class FsStoreLimit {
     this.#keys = keys;
     this.#payloads = payloads;
     this.#workers = Array.from({ length: threads }, () => new Worker(WORKER_URL, { execArgv: [] }));
+    this.#gone = this.#workers.map((worker) => {
+      const gone = new Promise<never>((_, reject) => {
+        worker.once('error', (err) => reject(new Error(`a thread of the fs store limit failed: ${err.message}`, { cause: err })));
+        worker.once('exit', (code) => reject(new Error(`a thread of the fs store limit ended (exit code ${code})`)));
+      });
+      // Seen by the stores that race it; a thread that ends with none in flight is no error.
+      gone.catch(() => {});
+      return gone;
+    });
   }
 
   /**
@@ -68,7 +79,10 @@ export class FsStoreLimit {
     await Promise.all(this.#payloads.map((_, i) => rm(this.#path(i), { force: true })));
   }
 
-  /** Stores objects `[from, to)`: dealt round the threads, one message to each, every answer awaited. */
+  /**
+   * Stores objects `[from, to)`: dealt round the threads, one message to each, every answer
+   * awaited. Rejects with a thread's error, or when a thread has failed or ended (after `close`).
+   */
   async store(from: number, to: number): Promise<void> {
     const shares: LimitJob[][] = this.#workers.map(() => []);
     for (let i = from; i < to; i++) {
@@ -80,7 +94,7 @@ export class FsStoreLimit {
       const worker = this.#workers[t];
       const answered = once(worker, 'message') as Promise<[LimitAnswer]>;
       worker.postMessage(jobs);
-      const [answer] = await answered;
+      const [answer] = await Promise.race([answered, this.#gone[t]]);
       if ('error' in answer) throw new Error(`the fs store limit failed: ${answer.error}`);
     });
     await Promise.all(answers);

@@ -68,6 +68,17 @@ test('a store of the fs store limit that fails rejects with the thread\'s error,
   }
 })(), TEST_MS, 'fs store limit failure'));
 
+test('a store of the fs store limit after its close rejects, naming the ended thread, instead of waiting for an answer', () => withDeadline((async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kvtier-fs-store-limit-'));
+  const limit = await FsStoreLimit.open(join(dir, 'objects'), benchKeys('fs-store-limit', 1), sharedPayloads(1, 4096), 1);
+  try {
+    await limit.close();
+    assert.match(await messageOf(limit.store(0, 1)), /Error: a thread of the fs store limit ended \(exit code \d+\)/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+})(), TEST_MS, 'fs store limit after close'));
+
 test('the fs store limit refuses payloads it would copy, a thread count that is not a positive integer, and keys that do not match the payloads', async () => {
   const dir = join(tmpdir(), 'kvtier-fs-store-limit-never-created');
   const keys = benchKeys('fs-store-limit', 1);
