@@ -25,59 +25,58 @@ async function messageOf(work: Promise<unknown>): Promise<string> {
   return work.then(() => 'no error', (err) => String(err));
 }
 
-test('the fs store limit writes each object as a complete sealed file for its key, its temp file renamed away, batch after batch', () => withDeadline((async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kvtier-fs-store-limit-'));
-  // 5 objects on 2 threads, in batches of 3 and 2: shares of 2, 1 and 1, 1.
-  const keys = benchKeys('fs-store-limit', 5);
-  const payloads = sharedPayloads(5, 100_003);
-  const limit = await FsStoreLimit.open(join(dir, 'objects'), keys, payloads, 2);
-  try {
-    for (let run = 0; run < 2; run++) {
-      await limit.reset();
-      await limit.store(0, 3);
-      await limit.store(3, 5);
-      assert.equal((await readdir(join(dir, 'objects'))).sort(), payloads.map((_, i) => `${digestHex(keys, i)}.kv`).sort(), `run ${run}: the objects and nothing else`);
-      for (let i = 0; i < payloads.length; i++) {
-        const file = await readFile(join(dir, 'objects', `${digestHex(keys, i)}.kv`));
-        const payload = new Uint8Array(file.subarray(HEADER_BYTES));
-        assert.is(checkEnvelope(file.subarray(0, HEADER_BYTES), payload, keys, i, file.length), null, `run ${run}: object ${i} is sealed for its key`);
-        assert.equal(payload, new Uint8Array(payloads[i]), `run ${run}: object ${i}'s payload`);
-      }
+/**
+ * Runs `body` on a limit of `threads` threads storing `payloads` (keys `fs-store-limit` 0..n-1) into
+ * `<a new temp dir>/objects`, within the test's time; closes the limit and removes the dir after.
+ */
+function withLimit(what: string, payloads: Uint8Array[], threads: number, body: (limit: FsStoreLimit, objects: string, keys: Uint32Array) => Promise<void>): Promise<void> {
+  return withDeadline((async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kvtier-fs-store-limit-'));
+    const objects = join(dir, 'objects');
+    const keys = benchKeys('fs-store-limit', payloads.length);
+    const limit = await FsStoreLimit.open(objects, keys, payloads, threads);
+    try {
+      await body(limit, objects, keys);
+    } finally {
+      await limit.close();
+      await rm(dir, { recursive: true, force: true });
     }
+  })(), TEST_MS, what);
+}
+
+// 5 objects on 2 threads, in batches of 3 and 2: shares of 2, 1 and 1, 1.
+const STORED = sharedPayloads(5, 100_003);
+
+test('the fs store limit writes each object as a complete sealed file for its key, its temp file renamed away, batch after batch', () => withLimit('fs store limit', STORED, 2, async (limit, objects, keys) => {
+  const names = Array.from({ length: 5 }, (_, i) => `${digestHex(keys, i)}.kv`);
+  for (let run = 0; run < 2; run++) {
     await limit.reset();
-    assert.equal(await readdir(join(dir, 'objects')), []);
-  } finally {
-    await limit.close();
-    await rm(dir, { recursive: true, force: true });
+    await limit.store(0, 3);
+    await limit.store(3, 5);
+    assert.equal((await readdir(objects)).sort(), [...names].sort(), `run ${run}: the objects and nothing else`);
+    for (let i = 0; i < names.length; i++) {
+      const file = await readFile(join(objects, names[i]));
+      const payload = new Uint8Array(file.subarray(HEADER_BYTES));
+      assert.is(checkEnvelope(file.subarray(0, HEADER_BYTES), payload, keys, i, file.length), null, `run ${run}: object ${i} is sealed for its key`);
+      assert.equal(payload, new Uint8Array(STORED[i]), `run ${run}: object ${i}'s payload`);
+    }
   }
-})(), TEST_MS, 'fs store limit'));
+  await limit.reset();
+  assert.equal(await readdir(objects), []);
+}));
 
-test('a store of the fs store limit that fails rejects with the thread\'s error, and the threads go on', () => withDeadline((async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kvtier-fs-store-limit-'));
-  const objects = join(dir, 'objects');
-  const limit = await FsStoreLimit.open(objects, benchKeys('fs-store-limit', 2), sharedPayloads(2, 4096), 1);
-  try {
-    await rm(objects, { recursive: true });
-    assert.match(await messageOf(limit.store(0, 2)), /Error: the fs store limit failed: ENOENT: no such file or directory, open '.*objects\/[0-9a-f]{32}\.kv\.tmp-0'/);
-    await mkdir(objects);
-    await limit.store(0, 2);
-    assert.is((await readdir(objects)).length, 2);
-  } finally {
-    await limit.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-})(), TEST_MS, 'fs store limit failure'));
+test('a store of the fs store limit that fails rejects with the thread\'s error, and the threads go on', () => withLimit('fs store limit failure', sharedPayloads(2, 4096), 1, async (limit, objects) => {
+  await rm(objects, { recursive: true });
+  assert.match(await messageOf(limit.store(0, 2)), /Error: the fs store limit failed: ENOENT: no such file or directory, open '.*objects\/[0-9a-f]{32}\.kv\.tmp-0'/);
+  await mkdir(objects);
+  await limit.store(0, 2);
+  assert.is((await readdir(objects)).length, 2);
+}));
 
-test('a store of the fs store limit after its close rejects, naming the ended thread, instead of waiting for an answer', () => withDeadline((async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'kvtier-fs-store-limit-'));
-  const limit = await FsStoreLimit.open(join(dir, 'objects'), benchKeys('fs-store-limit', 1), sharedPayloads(1, 4096), 1);
-  try {
-    await limit.close();
-    assert.match(await messageOf(limit.store(0, 1)), /Error: a thread of the fs store limit ended \(exit code \d+\)/);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-})(), TEST_MS, 'fs store limit after close'));
+test('a store of the fs store limit after its close rejects, naming the ended thread, instead of waiting for an answer', () => withLimit('fs store limit after close', sharedPayloads(1, 4096), 1, async (limit) => {
+  await limit.close();
+  assert.match(await messageOf(limit.store(0, 1)), /Error: a thread of the fs store limit ended \(exit code \d+\)/);
+}));
 
 test('the fs store limit refuses payloads it would copy, a thread count that is not a positive integer, and keys that do not match the payloads', async () => {
   const dir = join(tmpdir(), 'kvtier-fs-store-limit-never-created');
