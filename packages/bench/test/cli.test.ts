@@ -92,12 +92,13 @@ test('policies --trace gen:NAME replays a generated trace; an unknown generator 
   assert.match(r.stderr, /--trace gen:nope: no such generator \(known: gen:chat, gen:rag, gen:agent, gen:scan\)/);
 });
 
-test('l2 --json: store and load rows per object size, each figure with its spread; loads also against reads into preallocated buffers', async () => {
-  const out = await json(['l2', '--adapter', 'fs', '--sizes', '1', '--row-mib', '8', '--rounds', '3']);
+test('l2 --json: store and load rows per object size, each figure with its spread; loads also against reads into preallocated buffers, fs stores also the store limit on --io-threads threads', async () => {
+  const out = await json(['l2', '--adapter', 'fs', '--sizes', '1', '--row-mib', '8', '--rounds', '3', '--io-threads', '2']);
   assert.equal(out.rows.map((r: any) => r.op).sort(), ['load', 'store']);
   for (const row of out.rows) {
     assert.is(row.objectBytes, 1024 * 1024);
-    const figures = ['engineGBps', 'baselineGBps', 'ratio', ...(row.op === 'load' ? ['preallocBaselineGBps', 'preallocRatio'] : [])];
+    const extra = row.op === 'load' ? ['preallocBaselineGBps', 'preallocRatio'] : ['limitGBps', 'limitRatio'];
+    const figures = ['engineGBps', 'baselineGBps', 'ratio', ...extra];
     assertPositiveNumbers(row, figures);
     assert.equal(Object.keys(row.spread).sort(), [...figures].sort());
     for (const field of figures) {
@@ -107,9 +108,16 @@ test('l2 --json: store and load rows per object size, each figure with its sprea
     }
   }
   assert.is(out.rows.find((r: any) => r.op === 'store').preallocBaselineGBps, undefined);
+  assert.is(out.rows.find((r: any) => r.op === 'load').limitGBps, undefined);
   const few = await bench(['l2', '--rounds', '2']);
   assert.is(few.code, 2);
   assert.match(few.stderr, /--rounds must be at least 3 \(every figure is a spread over the rounds\), got 2/);
+  const threads = await bench(['l2', '--io-threads', '0']);
+  assert.is(threads.code, 2);
+  assert.match(threads.stderr, /--io-threads must be a positive integer, got '0'/);
+  const notFs = await bench(['l2', '--adapter', 'mock', '--io-threads', '2']);
+  assert.is(notFs.code, 2);
+  assert.match(notFs.stderr, /--io-threads is for --adapter fs \(its I\/O threads\), got --adapter mock/);
 });
 
 test('prefetch --json: latency percentiles of the engine and the baseline, their spreads and the per-run ratio', async () => {

@@ -11,6 +11,10 @@
  *   read-locked); load = `submitPrefetch` of objects that are only in L2 until `waitPrefetch`.
  * - `host`: the adapter host alone, in its own worker over comlink, reading and writing L1 slots
  *   (the data path of the engine without the controllers' decisions).
+ *
+ * For `fs` stores also the limit (fs-store-limit.ts): the adapter I/O threads' work alone, no engine
+ * and no adapter, in the same run, so a gap splits into the tag's (limit against `writeFile`) and
+ * the orchestration's (engine against limit).
  */
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +27,7 @@ import { numberList, oneOf, parseFlags, positiveInteger, UsageError } from '../a
 import { benchKeys } from '../keys.ts';
 import type { BenchCommand } from '../command.ts';
 import { RespBaseline, type Address } from '../resp-baseline.ts';
+import { FsStoreLimit } from '../fs-store-limit.ts';
 import { saveChart } from '../results.ts';
 import { quantile } from '../serve/stats.ts';
 import { paired, spreadOf, type Spread } from '../spread.ts';
@@ -45,16 +50,20 @@ const LOOKUP_RUNS = 100;
 /** Objects of the lookup measurement: small, as only their number matters. */
 const LOOKUP_OBJECT_BYTES = 16 * 1024;
 const REDIS_PREFIX = 'kvtier-bench-l2:';
+/** Default I/O threads of the fs adapter measured (the adapter's own default), and threads of its store limit. */
+const DEFAULT_IO_THREADS = 4;
 
-const USAGE = `usage: kvtier-bench l2 [--adapter fs|mock|redis|redis-cluster] [--url URL] [--cluster URL,...] [--path cache|host] [--sizes MIB,...] [--row-mib N] [--batch N] [--rounds N] [--json]
+const USAGE = `usage: kvtier-bench l2 [--adapter fs|mock|redis|redis-cluster] [--url URL] [--cluster URL,...] [--path cache|host] [--sizes MIB,...] [--row-mib N] [--batch N] [--rounds N] [--io-threads N] [--json]
 
 Store and load GB/s of one adapter through the engine (integrity envelope included) next to a
 baseline of the same bytes: plain fs.promises writeFile/readFile in a temp dir under ${tmpdir()}
 (removed afterwards) for fs and mock, and for loads also reads into preallocated buffers (open,
 read, close: the fair baseline, no allocation per object); SET and GET pipelined over one plain
-RESP socket per server for redis and redis-cluster. Each round stores new objects (the previous
-round's are deleted first, untimed), then loads them (page cache warm); engine and baselines take
-turns within a round, after one untimed warm-up round. Every figure is median (min–max) over the rounds, ratios taken per round.
+RESP socket per server for redis and redis-cluster. For fs stores also the limit: as many threads as the adapter's I/O threads, that
+each tag and write their objects from shared memory as the adapter's I/O threads do (temp file
+O_EXCL|O_NOFOLLOW, writev, close, rename), no engine, no adapter. Each round stores new objects (the
+previous round's are deleted first, untimed), then loads them (page cache warm); engine, baselines
+and limit take turns within a round, after one untimed warm-up round. Every figure is median (min–max) over the rounds, ratios taken per round.
 For redis and redis-cluster also the p50/p99 latency of a ${LOOKUP_KEYS}-key lookup through the
 adapter host (${LOOKUP_RUNS} lookups a round).
   --adapter NAME   fs (default), mock (in memory), redis (one server), redis-cluster (3 masters)
@@ -67,8 +76,10 @@ adapter host (${LOOKUP_RUNS} lookups a round).
   --row-mib N      bytes moved per row and round, default ${DEFAULT_ROW_MIB} MiB
   --batch N        objects per engine call (the baseline runs as many at once), default ${DEFAULT_BATCH}
   --rounds N       rounds per row, at least ${MIN_ROUNDS}, default ${DEFAULT_ROUNDS}
+  --io-threads N   fs: the adapter's ioThreads and the store limit's threads, default ${DEFAULT_IO_THREADS}
   --json           print {"rows":[{"adapter":NAME,"op":"store"|"load","objectBytes":N,"engineGBps":x,"baselineGBps":x,"ratio":x,
-                   "preallocBaselineGBps":x,"preallocRatio":x (fs and mock loads),"spread":{FIELD:{"min":x,"median":x,"max":x},...}},...]}
+                   "preallocBaselineGBps":x,"preallocRatio":x (fs and mock loads),
+                   "limitGBps":x,"limitRatio":x (fs stores),"spread":{FIELD:{"min":x,"median":x,"max":x},...}},...]}
                    (redis: also {"adapter":NAME,"op":"lookup","keys":${LOOKUP_KEYS},"p50Ms":x,"p99Ms":x,"spread":{...}});
                    each figure is the median of its spread`;
 
@@ -85,6 +96,10 @@ interface Row {
   preallocBaselineGBps?: number;
   /** engineGBps / preallocBaselineGBps, per round. */
   preallocRatio?: number;
+  /** fs stores: the store limit (fs-store-limit.ts). */
+  limitGBps?: number;
+  /** limitGBps / baselineGBps, per round. */
+  limitRatio?: number;
   spread: Record<string, Spread>;
 }
 
@@ -211,6 +226,18 @@ async function hostPath(config: AdapterConfig, keys: DigestBatch, count: number,
   };
 }
 
+/** `bytes` copied onto one SharedArrayBuffer, as L1 slots hold them: views of it, in order. */
+function sharedCopies(bytes: readonly Uint8Array[]): Uint8Array[] {
+  const shared = new SharedArrayBuffer(bytes.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  return bytes.map((b) => {
+    const view = new Uint8Array(shared, at, b.length);
+    view.set(b);
+    at += b.length;
+    return view;
+  });
+}
+
 /** Seconds `work` takes. */
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -232,6 +259,7 @@ interface RowOptions {
   readonly rowBytes: number;
   readonly batch: number;
   readonly rounds: number;
+  readonly ioThreads: number;
 }
 
 /** Opens `path` and reads it into `target` until full or the file ends. */
@@ -285,7 +313,7 @@ async function redisBaseline(target: RedisTarget, keys: DigestBatch, bytes: read
 
 function adapterConfig(o: RowOptions, storeDir: string): AdapterConfig {
   if (o.redis !== undefined) return o.redis.config;
-  return o.adapter === 'fs' ? { type: 'fs', baseDir: storeDir } : { type: 'mock' };
+  return o.adapter === 'fs' ? { type: 'fs', baseDir: storeDir, ioThreads: o.ioThreads } : { type: 'mock' };
 }
 
 /** Seconds per round of each timed step of a row. */
@@ -295,6 +323,7 @@ interface RoundTimes {
   engineLoad: number[];
   baselineLoad: number[];
   preallocLoad: number[];
+  limitStore: number[];
 }
 
 /** Spreads of `figures` (each a sample per round), under their field names. */
@@ -302,25 +331,27 @@ function spreads(figures: Record<string, readonly number[]>): Record<string, Spr
   return Object.fromEntries(Object.entries(figures).map(([field, samples]) => [field, spreadOf(samples)]));
 }
 
-/** A store or load row: GB/s per round of engine and baselines, ratios per round. */
-function rowOf(o: RowOptions, op: Row['op'], bytes: number, engine: number[], baseline: number[], prealloc: number[]): Row {
+/**
+ * A store or load row: GB/s per round of engine and baselines, ratios per round; `prealloc` (load
+ * reads into preallocated buffers, against which the engine is set) and `limit` (the fs store
+ * limit, set against the baseline) where measured (else empty).
+ */
+function rowOf(o: RowOptions, op: Row['op'], bytes: number, engine: number[], baseline: number[], prealloc: number[], limit: number[]): Row {
   const gbps = (seconds: number[]) => seconds.map((t) => bytes / t / 1e9);
+  const ratio = (a: number[], b: number[]) => paired(a, b, (x, y) => x / y);
   const figures: Record<string, number[]> = { engineGBps: gbps(engine), baselineGBps: gbps(baseline) };
-  figures.ratio = paired(figures.engineGBps, figures.baselineGBps, (e, b) => e / b);
+  figures.ratio = ratio(figures.engineGBps, figures.baselineGBps);
   if (prealloc.length > 0) {
     figures.preallocBaselineGBps = gbps(prealloc);
-    figures.preallocRatio = paired(figures.engineGBps, figures.preallocBaselineGBps, (e, b) => e / b);
+    figures.preallocRatio = ratio(figures.engineGBps, figures.preallocBaselineGBps);
+  }
+  if (limit.length > 0) {
+    figures.limitGBps = gbps(limit);
+    figures.limitRatio = ratio(figures.limitGBps, figures.baselineGBps);
   }
   const spread = spreads(figures);
-  const row: Row = {
-    adapter: o.adapter, op, objectBytes: o.objectBytes,
-    engineGBps: spread.engineGBps.median, baselineGBps: spread.baselineGBps.median, ratio: spread.ratio.median, spread,
-  };
-  if (prealloc.length > 0) {
-    row.preallocBaselineGBps = spread.preallocBaselineGBps.median;
-    row.preallocRatio = spread.preallocRatio.median;
-  }
-  return row;
+  const medians = Object.fromEntries(Object.entries(spread).map(([field, s]) => [field, s.median]));
+  return { adapter: o.adapter, op, objectBytes: o.objectBytes, ...medians, spread } as Row;
 }
 
 /** Measures one object size: every round times the engine and the baselines in turn. */
@@ -335,7 +366,8 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
     return b;
   });
   const baseline = o.redis === undefined ? await fsBaseline(join(o.dir, `baseline-${o.objectBytes}`), keys, bytes) : await redisBaseline(o.redis, keys, bytes);
-  const t: RoundTimes = { engineStore: [], baselineStore: [], engineLoad: [], baselineLoad: [], preallocLoad: [] };
+  const limit = o.adapter === 'fs' ? await FsStoreLimit.open(join(o.dir, `limit-${o.objectBytes}`), keys, sharedCopies(bytes), o.ioThreads) : undefined;
+  const t: RoundTimes = { engineStore: [], baselineStore: [], engineLoad: [], baselineLoad: [], preallocLoad: [], limitStore: [] };
   const prealloc = baseline.loadPrealloc;
   // Round -1 is an untimed warm-up: threads started on first use, page faults, JIT.
   const time = async (round: number, samples: number[], fn: (from: number, to: number) => Promise<unknown>) => {
@@ -346,8 +378,10 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
     for (let round = -1; round < o.rounds; round++) {
       await engine.reset();
       await baseline.reset();
+      await limit?.reset();
       await time(round, t.engineStore, engine.store);
       await time(round, t.baselineStore, baseline.store);
+      if (limit !== undefined) await time(round, t.limitStore, (from, to) => limit.store(from, to));
       await engine.prepareLoad();
       await time(round, t.engineLoad, engine.load);
       await time(round, t.baselineLoad, baseline.load);
@@ -357,12 +391,13 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
   } finally {
     await engine.close();
     await baseline.close();
+    await limit?.close();
     await rm(storeDir, { recursive: true, force: true });
   }
   const rowBytes = count * o.objectBytes;
   return [
-    rowOf(o, 'store', rowBytes, t.engineStore, t.baselineStore, []),
-    rowOf(o, 'load', rowBytes, t.engineLoad, t.baselineLoad, t.preallocLoad),
+    rowOf(o, 'store', rowBytes, t.engineStore, t.baselineStore, [], t.limitStore),
+    rowOf(o, 'load', rowBytes, t.engineLoad, t.baselineLoad, t.preallocLoad, []),
   ];
 }
 
@@ -435,13 +470,15 @@ async function redisTarget(adapter: AdapterName, flags: Record<string, string | 
 }
 
 async function run(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, ['adapter', 'url', 'cluster', 'path', 'sizes', 'row-mib', 'batch', 'rounds', 'json']);
+  const flags = parseFlags(argv, ['adapter', 'url', 'cluster', 'path', 'sizes', 'row-mib', 'batch', 'rounds', 'io-threads', 'json']);
   const adapter = oneOf(flags.adapter, 'adapter', ADAPTERS);
   const path = oneOf(flags.path, 'path', PATHS);
   const sizes = numberList(flags.sizes, 'sizes', DEFAULT_SIZES_MIB).map((mib) => Math.round(mib * MIB));
   const rowBytes = positiveInteger(flags['row-mib'], 'row-mib', DEFAULT_ROW_MIB) * MIB;
   const batch = positiveInteger(flags.batch, 'batch', DEFAULT_BATCH);
   const rounds = positiveInteger(flags.rounds, 'rounds', DEFAULT_ROUNDS);
+  const ioThreads = positiveInteger(flags['io-threads'], 'io-threads', DEFAULT_IO_THREADS);
+  if (flags['io-threads'] !== undefined && adapter !== 'fs') throw new UsageError(`--io-threads is for --adapter fs (its I/O threads), got --adapter ${adapter}`);
   if (rounds < MIN_ROUNDS) throw new UsageError(`--rounds must be at least ${MIN_ROUNDS} (every figure is a spread over the rounds), got ${rounds}`);
 
   const dir = await mkdtemp(join(tmpdir(), 'kvtier-bench-l2-'));
@@ -450,7 +487,7 @@ async function run(argv: string[]): Promise<number> {
   let redis: RedisTarget | undefined;
   try {
     redis = await redisTarget(adapter, flags, dir);
-    for (const objectBytes of sizes) rows.push(...(await measureSize({ adapter, path, dir, redis, objectBytes, rowBytes, batch, rounds })));
+    for (const objectBytes of sizes) rows.push(...(await measureSize({ adapter, path, dir, redis, objectBytes, rowBytes, batch, rounds, ioThreads })));
     if (redis !== undefined) lookups.push(await lookupLatency(adapter, redis.config, rounds));
   } finally {
     await redis?.stop();
@@ -459,10 +496,13 @@ async function run(argv: string[]): Promise<number> {
   const baselineName = redis === undefined ? 'fs.promises' : 'plain RESP socket';
   const withPrealloc = rows.some((r) => r.preallocBaselineGBps !== undefined);
   const preallocName = 'reads into preallocated buffers';
+  const withLimit = rows.some((r) => r.limitGBps !== undefined);
+  const limitName = 'store limit';
   const largest = rows.filter((r) => r.objectBytes === Math.max(...sizes));
   const headline = largest.map((r) => {
     const against = r.preallocRatio === undefined ? '' : `, ${formatNumber(r.preallocRatio)}× ${preallocName}`;
-    return `${r.op} ${r.objectBytes / MIB} MiB ${formatNumber(r.ratio)}× ${baselineName}${against}`;
+    const limited = r.limitRatio === undefined ? '' : ` (${limitName} ${formatNumber(r.limitRatio)}×)`;
+    return `${r.op} ${r.objectBytes / MIB} MiB ${formatNumber(r.ratio)}× ${baselineName}${against}${limited}`;
   }).join('; ');
   await saveChart('l2', {
     title: `L2 ${adapter} through the engine vs ${baselineName}`,
@@ -475,6 +515,7 @@ async function run(argv: string[]): Promise<number> {
       { name: `engine (${path})`, values: rows.map((r) => r.engineGBps), spreads: rows.map((r) => r.spread.engineGBps) },
       { name: baselineName, values: rows.map((r) => r.baselineGBps), spreads: rows.map((r) => r.spread.baselineGBps) },
       ...(withPrealloc ? [{ name: preallocName, values: rows.map((r) => r.preallocBaselineGBps ?? NaN), spreads: rows.map((r) => r.spread.preallocBaselineGBps) }] : []),
+      ...(withLimit ? [{ name: limitName, values: rows.map((r) => r.limitGBps ?? NaN), spreads: rows.map((r) => r.spread.limitGBps) }] : []),
     ],
   });
   if (flags.json) {
@@ -482,14 +523,17 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const via = path === 'cache' ? 'KvCache (store and prefetch workers)' : 'adapter host worker over comlink';
-  process.stdout.write(`adapter ${adapter} through ${via}, envelope included, vs ${baselineName}; batches of ${batch}; median (min–max) of ${rounds} rounds, ratios per round\n`);
+  process.stdout.write(`adapter ${adapter} through ${via}, envelope included, vs ${baselineName}; batches of ${batch}${adapter === 'fs' ? `, ${ioThreads} I/O threads` : ''}; median (min–max) of ${rounds} rounds, ratios per round\n`);
   const preallocHeaders = withPrealloc ? ['prealloc reads GB/s', 'ratio'] : [];
+  const limitHeaders = withLimit ? ['limit GB/s', 'limit ratio'] : [];
+  const pair = (present: boolean, a: Spread | undefined, b: Spread | undefined) => (!present ? [] : a === undefined || b === undefined ? ['', ''] : [a, b]);
   process.stdout.write(formatTable(
-    ['op', 'object', 'engine GB/s', `${baselineName} GB/s`, 'ratio', ...preallocHeaders],
-    rows.map((r) => {
-      const prealloc = r.preallocBaselineGBps === undefined ? ['', ''] : [r.spread.preallocBaselineGBps, r.spread.preallocRatio];
-      return [r.op, `${r.objectBytes / MIB} MiB`, r.spread.engineGBps, r.spread.baselineGBps, r.spread.ratio, ...(withPrealloc ? prealloc : [])];
-    }),
+    ['op', 'object', 'engine GB/s', `${baselineName} GB/s`, 'ratio', ...preallocHeaders, ...limitHeaders],
+    rows.map((r) => [
+      r.op, `${r.objectBytes / MIB} MiB`, r.spread.engineGBps, r.spread.baselineGBps, r.spread.ratio,
+      ...pair(withPrealloc, r.spread.preallocBaselineGBps, r.spread.preallocRatio),
+      ...pair(withLimit, r.spread.limitGBps, r.spread.limitRatio),
+    ]),
   ));
   if (lookups.length > 0) {
     process.stdout.write(formatTable(['op', 'keys', 'p50 ms', 'p99 ms'], lookups.map((l) => [l.op, l.keys, l.spread.p50Ms, l.spread.p99Ms])));
