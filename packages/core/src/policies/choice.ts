@@ -8,13 +8,16 @@
  *   than {@link SWITCH_Z} standard errors at {@link SWITCH_CHECKS} consecutive checks is followed:
  *   a change of phase, where one candidate pulls clearly ahead, is followed within a few checks,
  *   and a lead within the miniatures' noise is not.
- * - Long: the counts add up from the last switch, never halved. A lead of a few thousandths of hit
- *   ratio is far inside the short horizon's noise at every check, yet it is real and worth
- *   following when it lasts. The long counts are judged against Robbins' normal-mixture boundary
- *   (a sequential test valid at every check at once, however many there are): under no true lead a
- *   challenger crosses it with probability at most {@link LONG_ALPHA} over the whole time a
- *   candidate is current, where a fixed number of standard errors would be crossed by noise
- *   alone sooner or later, the longer the memory the surer.
+ * - Long: the counts add up, never halved, while the challenger stays ahead; at a check where it
+ *   is not ahead (a reversal) they start afresh, so a lead is judged on the stretch where it held,
+ *   not diluted by an earlier phase where the challenger trailed. A lead of a few thousandths of
+ *   hit ratio is far inside the short horizon's noise at every check, yet it is real and worth
+ *   following when it lasts. The long counts are judged against Robbins' normal-mixture boundary,
+ *   a sequential test valid at every check at once: under no true lead, the sum of one stretch
+ *   crosses it with probability at most {@link LONG_ALPHA}, however long the stretch, where a
+ *   fixed number of standard errors would be crossed by noise alone sooner or later. (Most
+ *   stretches under noise end within a check or two, far below that bound: about one false switch
+ *   per 20 000 checks of equal candidates, from 5 to 1 000 discordant references per check.)
  *
  * A switch starts both horizons afresh: the counts are against the current candidate.
  */
@@ -29,21 +32,20 @@ const SWITCH_CHECKS = 2;
 /** Long horizon: the probability that noise alone ever makes a challenger cross (the same 95%). */
 const LONG_ALPHA = 0.05;
 /**
- * The long horizon's mixing scale, in discordant references: the normal prior on the lead per
- * discordant reference has variance 1/this, i.e. the lead's whole range ([-1, 1]) is one standard
- * deviation: no preferred size of lead.
+ * Robbins' boundary for a sum of `n` ±1 steps, mixed at `scale` steps: under fair steps it is
+ * crossed with probability at most {@link LONG_ALPHA} at any n, and it is tightest (nearest a
+ * fixed-size test) for sums of a few times `scale` steps.
  */
-const LONG_PRIOR = 1;
-
-/** Robbins' boundary for a sum of `n` ±1 steps: crossed with probability ≤ {@link LONG_ALPHA} at any n. */
-function longBoundary(n: number): number {
-  return Math.sqrt((n + LONG_PRIOR) * (Math.log(1 + n / LONG_PRIOR) + 2 * Math.log(1 / LONG_ALPHA)));
+function longBoundary(n: number, scale: number): number {
+  return Math.sqrt((n + scale) * (Math.log(1 + n / scale) + 2 * Math.log(1 / LONG_ALPHA)));
 }
 
 /** Which of `candidates` strategies to follow, judged on their paired sampled outcomes. */
 export class ChoiceRule {
   #current: number;
+  /** Consecutive checks at which a challenger led on the short counts, and on the long ones. */
   #leads = 0;
+  #longLeads = 0;
   /** Per candidate, short horizon: references it hit and the current one missed (halved at each check). */
   readonly #wins: number[];
   /** Per candidate, short horizon: references the current one hit and it missed. */
@@ -52,6 +54,14 @@ export class ChoiceRule {
   readonly #longWins: number[];
   /** Per candidate, long horizon: its losses since the last switch. */
   readonly #longLosses: number[];
+  /**
+   * Per candidate, the long boundary's mixing scale: the discordant references of the stretch's
+   * first check (0 before it), so that it is tightest on stretches of a few checks, where the
+   * short horizon's memory ends. It is a count of references, not of wins, so choosing it from the
+   * stretch itself leaves the boundary valid: under no lead, their signs are fair coins whatever
+   * their number.
+   */
+  readonly #scales: number[];
 
   /**
    * @param candidates - how many strategies there are
@@ -63,6 +73,7 @@ export class ChoiceRule {
     this.#losses = new Array<number>(candidates).fill(0);
     this.#longWins = new Array<number>(candidates).fill(0);
     this.#longLosses = new Array<number>(candidates).fill(0);
+    this.#scales = new Array<number>(candidates).fill(0);
   }
 
   /** The strategy followed now. */
@@ -85,12 +96,15 @@ export class ChoiceRule {
   /** Judges the counts so far; returns whether the current strategy changed. */
   check(): boolean {
     const short = this.#shortLeader();
+    const long = this.#longLeader();
     this.#leads = short === this.#current ? 0 : this.#leads + 1;
-    const next = this.#leads >= SWITCH_CHECKS ? short : this.#longLeader();
+    this.#longLeads = long === this.#current ? 0 : this.#longLeads + 1;
+    const next = this.#leads >= SWITCH_CHECKS ? short : this.#longLeads >= SWITCH_CHECKS ? long : this.#current;
     if (next === this.#current) return false;
     this.#current = next;
     this.#leads = 0;
-    for (const counts of [this.#wins, this.#losses, this.#longWins, this.#longLosses]) counts.fill(0);
+    this.#longLeads = 0;
+    for (const counts of [this.#wins, this.#losses, this.#longWins, this.#longLosses, this.#scales]) counts.fill(0);
     return true;
   }
 
@@ -110,14 +124,24 @@ export class ChoiceRule {
     return best;
   }
 
-  /** The challenger furthest past the long boundary, in standard errors (or the current one). */
+  /**
+   * The challenger furthest past the long boundary, in standard errors (or the current one); a
+   * challenger not ahead starts its long counts afresh.
+   */
   #longLeader(): number {
     let best = this.#current;
     let bestZ = 0;
     for (let c = 0; c < this.#longWins.length; c++) {
       const n = this.#longWins[c] + this.#longLosses[c];
       const lead = this.#longWins[c] - this.#longLosses[c];
-      if (lead > longBoundary(n) && lead / Math.sqrt(n) > bestZ) {
+      if (lead <= 0) {
+        this.#longWins[c] = 0;
+        this.#longLosses[c] = 0;
+        this.#scales[c] = 0;
+        continue;
+      }
+      if (this.#scales[c] === 0) this.#scales[c] = n;
+      if (lead > longBoundary(n, this.#scales[c]) && lead / Math.sqrt(n) > bestZ) {
         best = c;
         bestZ = lead / Math.sqrt(n);
       }
