@@ -12,12 +12,14 @@
  *   is not ahead (a reversal) they start afresh, so a lead is judged on the stretch where it held,
  *   not diluted by an earlier phase where the challenger trailed. A lead of a few thousandths of
  *   hit ratio is far inside the short horizon's noise at every check, yet it is real and worth
- *   following when it lasts. The long counts are judged against Robbins' normal-mixture boundary,
- *   a sequential test valid at every check at once: under no true lead, the sum of one stretch
- *   crosses it with probability at most {@link LONG_ALPHA}, however long the stretch, where a
- *   fixed number of standard errors would be crossed by noise alone sooner or later. (Most
- *   stretches under noise end within a check or two, far below that bound: about one false switch
- *   per 20 000 checks of equal candidates, from 5 to 1 000 discordant references per check.)
+ *   following when it lasts. The long counts are judged against Robbins' normal-mixture boundary
+ *   (Robbins 1970), a sequential test valid at every check at once: under no true lead, the sum of
+ *   one stretch crosses it with probability at most {@link LONG_ALPHA}, however long the stretch,
+ *   where a fixed number of standard errors would be crossed by noise alone sooner or later. Like
+ *   the short horizon it must be crossed at {@link SWITCH_CHECKS} consecutive checks: a burst won
+ *   in one check is no lead. (Most stretches under noise end within a check or two, far inside
+ *   that bound: over 20 000 checks of three equal candidates, at 5 to 1 000 discordant references
+ *   per check, the long horizon added 2 to 5 switches to the short one's 20 to 29.)
  *
  * A switch starts both horizons afresh: the counts are against the current candidate.
  */
@@ -50,9 +52,9 @@ export class ChoiceRule {
   readonly #wins: number[];
   /** Per candidate, short horizon: references the current one hit and it missed. */
   readonly #losses: number[];
-  /** Per candidate, long horizon: its wins since the last switch. */
+  /** Per candidate, long horizon: its wins over its stretch (since the last switch or reversal). */
   readonly #longWins: number[];
-  /** Per candidate, long horizon: its losses since the last switch. */
+  /** Per candidate, long horizon: its losses over its stretch. */
   readonly #longLosses: number[];
   /**
    * Per candidate, the long boundary's mixing scale: the discordant references of the stretch's
