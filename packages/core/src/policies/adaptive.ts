@@ -14,11 +14,15 @@
  * - Every key is hashed once, when the shared keys give it an id; the sampled keys of each
  *   reference batch (created and touched keys) feed one miniature per candidate at the tier's size
  *   and, for sizing advice, miniatures of the current strategy at {@link SIZING_SCALES} of it.
- * - Every {@link CHECK_REFERENCES} sampled references, the candidates' recent hit ratios are
- *   compared pairwise with the current one on the references where exactly one of them hit; a
- *   candidate ahead by more than {@link SWITCH_Z} standard errors at
- *   {@link SWITCH_CHECKS} consecutive checks becomes the current strategy (the hysteresis: the
- *   miniatures are small, and a lead within their noise is not worth following).
+ * - Every {@link CHECK_REFERENCES} sampled references, {@link ChoiceRule} judges the candidates
+ *   pairwise against the current one on the references where exactly one of them hit, over a short
+ *   and a long horizon (see choice.ts): a clear lead is followed within a few checks, a small one
+ *   once it has lasted long enough to be sure of, and a lead within the miniatures' noise never.
+ * - It starts on `tree_s3fifo`. Which keys a cold cache keeps shapes its content for long after
+ *   (on the `scan` trace at 10 000 chunks, following `tree_s3fifo` from a tenth of the trace on
+ *   instead of from the start lost most of its lead over `tree_arc`), while the miniatures need a
+ *   few checks to see a lead: so the start is the candidate built to keep what a filling cache has
+ *   seen twice, S3-FIFO, whose probation queue demotes keys seen once quickly.
  * Cost: one key lookup per event, the three candidates' list moves, and the miniatures on sampled
  * keys only; memory is the shared keys', the three candidates' links and ghosts, and the
  * miniatures'. The tier's capacity is the `capacity` option, or the largest resident count seen.
@@ -30,6 +34,7 @@ import { NONE } from './ids.ts';
 import { HIT, MISSED, Miniature, NOT_SAMPLED } from './miniature.ts';
 import type { QueuedPolicy } from './queued-policy.ts';
 import { S3FifoPolicy } from './s3fifo.ts';
+import { ChoiceRule } from './choice.ts';
 import { sampleHash } from './sampling.ts';
 import { SharedKeys } from './shared-keys.ts';
 import { clear } from './scratch.ts';
@@ -38,22 +43,14 @@ import { clear } from './scratch.ts';
 export const ADAPTIVE_SAMPLE_RATE = 0.05;
 /** Sizes, as multiples of the tier's, at which the current strategy is simulated for sizing advice. */
 export const SIZING_SCALES = [0.5, 2, 4] as const;
-/**
- * A candidate must lead by more than this many standard errors (McNemar's paired test on the
- * sampled references where exactly one of the two hit: about 95% confidence that the lead is real,
- * not sampling noise)…
- */
-const SWITCH_Z = 2;
-/** …at this many consecutive checks to become the current strategy. */
-const SWITCH_CHECKS = 2;
-/** Checks happen every this many sampled references; the paired counts halve at each check. */
+/** The choice rule judges the candidates every this many sampled references. */
 const CHECK_REFERENCES = 1000;
 
-/** The strategies `adaptive` chooses between. */
+/** The strategies `adaptive` chooses between; it starts on the first (see above). */
 const CANDIDATES: readonly { name: string; make: <K>(options?: EvictionPolicyOptions, keys?: SharedKeys<K>) => QueuedPolicy<K> }[] = [
+  { name: 'tree_s3fifo', make: (options, keys) => new S3FifoPolicy(options, true, keys) },
   { name: 'tree_arc', make: (options, keys) => new ArcPolicy(options, true, keys) },
   { name: 'tree_lru', make: (options, keys) => new LruPolicy(options, true, keys) },
-  { name: 'tree_s3fifo', make: (options, keys) => new S3FifoPolicy(options, true, keys) },
 ];
 
 /** The names of the strategies `adaptive` chooses between. */
@@ -65,7 +62,8 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
   readonly #capacityOption: number | undefined;
   #peak = 0;
   #sizedFor = 0;
-  #choice = 0;
+  /** Which candidate is followed, judged on the miniatures' paired outcomes. */
+  readonly #rule = new ChoiceRule(CANDIDATES.length, 0);
   /** The candidates' shared key index, residency and prefix tree. */
   readonly #keys: SharedKeys<K>;
   /** Every candidate at full size over the same resident keys; victims come from the chosen one. */
@@ -81,12 +79,7 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
   readonly #sampledHashes: number[] = [];
   readonly #sampledTails: boolean[] = [];
   #switches = 0;
-  #leads = 0;
   #sinceCheck = 0;
-  /** Per candidate, recent sampled references it hit and the current strategy missed (halved at each check). */
-  readonly #wins: number[] = CANDIDATES.map(() => 0);
-  /** Per candidate, recent sampled references the current strategy hit and it missed. */
-  readonly #losses: number[] = CANDIDATES.map(() => 0);
 
   /** @param options - `capacity`: the number of keys the tier holds when full */
   constructor(options?: EvictionPolicyOptions) {
@@ -104,12 +97,12 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
 
   /** The candidate asked for victims. */
   get #active(): QueuedPolicy<K> {
-    return this.#policies[this.#choice];
+    return this.#policies[this.#rule.current];
   }
 
   /** The strategy followed now (`tree_arc`, `tree_lru` or `tree_s3fifo`). */
   get choice(): string {
-    return CANDIDATES[this.#choice].name;
+    return CANDIDATES[this.#rule.current].name;
   }
 
   /** How many times the strategy changed. */
@@ -152,7 +145,7 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
   curve(): CurvePoint[] {
     const capacity = this.capacity;
     if (capacity === 0) return [];
-    const points = [this.#candidates[this.#choice], ...this.#sizing]
+    const points = [this.#candidates[this.#rule.current], ...this.#sizing]
       .map((m) => ({ capacity: Math.round(capacity * m.scale), hitRatio: m.hitRatio }));
     return points.sort((a, b) => a.capacity - b.capacity);
   }
@@ -165,7 +158,7 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
   }
 
   #sizingMiniatures(): Miniature<K>[] {
-    const make = CANDIDATES[this.#choice].make;
+    const make = CANDIDATES[this.#rule.current].make;
     return SIZING_SCALES.map((scale) => {
       const m = new Miniature<K>(make<K>(), scale, ADAPTIVE_SAMPLE_RATE);
       if (this.#sizedFor > 0) m.resize(this.#sizedFor);
@@ -208,7 +201,7 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     this.#sinceCheck += this.#candidates[0].references - before;
     if (this.#sinceCheck >= CHECK_REFERENCES) {
       this.#sinceCheck = 0;
-      this.#check();
+      if (this.#rule.check()) this.#switched();
     }
   }
 
@@ -216,42 +209,23 @@ export class AdaptivePolicy<K> implements EvictionPolicy<K> {
     this.#sampleRate = Math.max(...this.#candidates.map((m) => m.rate), ...this.#sizing.map((m) => m.rate));
   }
 
-  /** Counts the last batch's sampled references where a candidate and the current strategy disagree. */
+  /** Tells the choice rule the last batch's sampled references where a candidate and the current strategy disagree. */
   #pair(n: number): void {
-    const current = this.#candidates[this.#choice];
+    const current = this.#candidates[this.#rule.current];
     for (let i = 0; i < n; i++) {
       const mine = current.outcome(i);
       if (mine === NOT_SAMPLED) continue;
       for (let c = 0; c < this.#candidates.length; c++) {
         const theirs = this.#candidates[c].outcome(i);
-        if (theirs === HIT && mine === MISSED) this.#wins[c]++;
-        else if (theirs === MISSED && mine === HIT) this.#losses[c]++;
+        if (theirs === HIT && mine === MISSED) this.#rule.win(c);
+        else if (theirs === MISSED && mine === HIT) this.#rule.loss(c);
       }
     }
   }
 
-  #check(): void {
-    let best = this.#choice;
-    let bestLead = 0;
-    for (let c = 0; c < this.#candidates.length; c++) {
-      const lead = this.#wins[c] - this.#losses[c];
-      if (lead > bestLead && lead > SWITCH_Z * Math.sqrt(this.#wins[c] + this.#losses[c])) {
-        best = c;
-        bestLead = lead;
-      }
-      this.#wins[c] /= 2;
-      this.#losses[c] /= 2;
-    }
-    this.#leads = best !== this.#choice ? this.#leads + 1 : 0;
-    if (this.#leads >= SWITCH_CHECKS) this.#switchTo(best);
-  }
-
-  #switchTo(choice: number): void {
-    this.#choice = choice;
+  /** The rule chose another candidate: its sizing miniatures start afresh. */
+  #switched(): void {
     this.#switches++;
-    this.#leads = 0;
-    this.#wins.fill(0);
-    this.#losses.fill(0);
     this.#sizing = this.#sizingMiniatures();
     this.#noteRates();
   }
