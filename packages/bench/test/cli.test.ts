@@ -84,12 +84,21 @@ test('policies --json: every policy and Belady per capacity, Belady the limit; e
   assert.equal(r.spread.ns.default, r.spread.ns[defaultIs]);
 });
 
-test('policies --trace gen:NAME replays a generated trace; an unknown generator is refused', async () => {
+test('policies --trace gen:NAME [--seed N] replays a generated trace, another seed another one of its shape; an unknown generator, a bad seed and a seed for a file are refused', async () => {
   const out = await json(['policies', '--capacity', '2000', '--trace', 'gen:rag']);
   assert.ok(out.results['2000'].hit.lru > 0.3);
+  const held = await json(['policies', '--capacity', '2000', '--trace', 'gen:rag', '--seed', '2']);
+  assert.ok(held.results['2000'].hit.lru > 0.3);
+  assert.is.not(held.results['2000'].hit.lru, out.results['2000'].hit.lru);
   const r = await bench(['policies', '--trace', 'gen:nope']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /--trace gen:nope: no such generator \(known: gen:chat, gen:rag, gen:agent, gen:scan\)/);
+  const zero = await bench(['policies', '--trace', 'gen:rag', '--seed', '0']);
+  assert.is(zero.code, 2);
+  assert.match(zero.stderr, /--seed must be a positive integer, got '0'/);
+  const file = await bench(['policies', '--seed', '2']);
+  assert.is(file.code, 2);
+  assert.match(file.stderr, /--seed applies to generated traces \(--trace gen:NAME\), not to /);
 });
 
 test('l2 --json: store and load rows per object size, each figure with its spread; loads also against reads into preallocated buffers, fs stores also the store limit on --io-threads threads', async () => {

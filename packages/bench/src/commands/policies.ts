@@ -9,7 +9,7 @@
 import { relative } from 'node:path';
 import { AdaptivePolicy, createEvictionPolicy, sizingAdvice, type EvictionPolicy, type PrefixInfo } from '@kvtier/core/authoring';
 import { ForwardingPolicy, TRACE_GENERATORS, replayBelady, replayPolicy, replaySampled, type ChunkTrace } from '@kvtier/core/testing';
-import { numberList, parseFlags } from '../args.ts';
+import { numberList, parseFlags, positiveInteger } from '../args.ts';
 import type { BenchCommand } from '../command.ts';
 import { saveChart } from '../results.ts';
 import { paired, spreadOf, type Spread } from '../spread.ts';
@@ -58,7 +58,7 @@ interface Row {
   readonly shallow: Record<Name, number>;
 }
 
-const USAGE = `usage: kvtier-bench policies [--trace FILE|gen:NAME] [--capacity N,N,...] [--json]
+const USAGE = `usage: kvtier-bench policies [--trace FILE|gen:NAME [--seed N]] [--capacity N,N,...] [--json]
 
 Replays a request trace through the ${POLICIES.join(', ')} eviction policies and Belady's
 offline optimum with a cache of N chunks. A request's hits are its longest run of leading chunks
@@ -67,6 +67,7 @@ already cached. Prints hit ratios, fractions of Belady, ns per policy event, the
   --trace FILE      JSONL, one request per line, "hash_ids" = chunk keys in prefix order;
                     default: ${relative(process.cwd(), DEFAULT_TRACE) || DEFAULT_TRACE}
   --trace gen:NAME  a seeded generated trace: ${Object.keys(TRACE_GENERATORS).join(', ')}
+  --seed N          the generator's seed (a held-out trace of the same shape), default 1
   --capacity LIST   cache sizes in chunks, default ${DEFAULT_CAPACITIES.join(',')}
   --json            print {"capacities":[...],"results":{"<capacity>":{"hit":{...},"belady":x,"ns":{...},"sampled":{...},"shallow":{...},
                     "spread":{"ns":{"<policy>":{min,median,max}},"nsVsLru":{...}}}}} (ns: the median of ${REPS} replays)
@@ -159,11 +160,14 @@ function measure(trace: ChunkTrace, capacity: number): Row {
   };
 }
 
-function loadNamed(name: string): ChunkTrace {
-  if (!name.startsWith(GENERATED)) return loadTrace(name);
+function loadNamed(name: string, seed: number | undefined): ChunkTrace {
+  if (!name.startsWith(GENERATED)) {
+    if (seed !== undefined) throw new Error(`--seed applies to generated traces (--trace gen:NAME), not to ${name}`);
+    return loadTrace(name);
+  }
   const generate = TRACE_GENERATORS[name.slice(GENERATED.length)];
   if (generate === undefined) throw new Error(`--trace ${name}: no such generator (known: ${Object.keys(TRACE_GENERATORS).map((g) => GENERATED + g).join(', ')})`);
-  return generate();
+  return generate({ seed });
 }
 
 function label(name: Name): string {
@@ -243,13 +247,14 @@ async function run(argv: string[]): Promise<number> {
   let trace: ChunkTrace;
   let json: boolean;
   try {
-    const flags = parseFlags(argv, ['trace', 'capacity', 'json']);
+    const flags = parseFlags(argv, ['trace', 'seed', 'capacity', 'json']);
     if (flags.trace === true) throw new Error('--trace needs a file or gen:NAME');
     traceName = flags.trace ?? DEFAULT_TRACE;
     capacities = numberList(flags.capacity, 'capacity', DEFAULT_CAPACITIES);
     if (!capacities.every(Number.isSafeInteger)) throw new Error(`--capacity: chunk counts must be integers`);
     json = flags.json === true;
-    trace = loadNamed(traceName);
+    trace = loadNamed(traceName, flags.seed === undefined ? undefined : positiveInteger(flags.seed, 'seed', 1));
+    if (flags.seed !== undefined) traceName += ` (seed ${flags.seed})`;
   } catch (err) {
     process.stderr.write(`kvtier-bench policies: ${(err as Error).message}\n`);
     return 2;
