@@ -17,9 +17,6 @@ import { Control } from './layout.ts';
 import { TASK_KINDS, type EngineTask } from './tasks.ts';
 import { bumpWord, waitWord } from '../shm/wake.ts';
 
-/** How long a task may take to report ready. */
-export const READY_TIMEOUT_MS = 60_000;
-
 const KIND_METRIC = { store: WorkerKind.STORE, prefetch: WorkerKind.PREFETCH, eviction: WorkerKind.EVICTION, adapter: WorkerKind.ADAPTER } as const;
 
 /** What supervision knows of one running task. */
@@ -184,7 +181,7 @@ export class Supervisor {
       if (!hasSlotCalls(control, caller, a)) return;
       const generation = Atomics.load(control, Control.HOST_GENERATION + a);
       await this.#terminateHost(a, `the dead ${caller} worker had calls on it that may still touch L1`);
-      const until = performance.now() + READY_TIMEOUT_MS;
+      const until = performance.now() + this.#options.config.workerReadyTimeoutMs;
       while (!this.#stopping('adapter') && performance.now() < until
         && (Atomics.load(control, Control.HOST_GENERATION + a) <= generation || this.#health.get(`adapter[${a}]`) !== true)) {
         await new Promise((resolve) => setTimeout(resolve, 10));
