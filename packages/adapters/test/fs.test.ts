@@ -77,7 +77,7 @@ test('a corrupted file reads as a miss, is deleted and counted', () => withFs(as
   assert.equal(await m.load(keys, 8000), [0]);
   assert.is(m.host.counters.integrityFailures.get('checksum'), 1);
   await assert.not.ok((await filesUnder(dir)).includes(relative(dir, path)));
-  assert.equal(bits((await m.host.lookupAndLock(keys)).found), [0]);
+  assert.equal(bits((await m.host.lookupAndLock(keys, 1)).found), [0]);
 }));
 
 test('a truncated file reads as a miss and is deleted', () => withFs(async (dir, adapter) => {
@@ -119,7 +119,7 @@ test('recovery scan: a new adapter on the same dir finds the objects and their u
     const second = await FsAdapter.open({ type: 'fs', baseDir: dir });
     assert.equal(await second.usage(), { usedBytes: 3 * (HEADER_BYTES + 7000), capacityBytes: -1 });
     const m = hosted(second, 'fs');
-    assert.equal(bits((await m.host.lookupAndLock(keys)).found), [0, 1, 2]);
+    assert.equal(bits((await m.host.lookupAndLock(keys, 1)).found), [0, 1, 2]);
     assert.equal(await m.load(keys, 7000), [0, 1, 2]);
     await second.close();
   } finally {

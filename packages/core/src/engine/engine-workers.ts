@@ -9,6 +9,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { Piscina } from 'piscina';
 import type { EvictionStatus } from '../controllers/eviction.ts';
+import type { PrefetchRequest } from '../controllers/prefetch.ts';
 import { withDeadline } from '../deadline.ts';
 import { ErrorCode, KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
@@ -40,13 +41,6 @@ function adapterStartError(index: number, type: string, err: unknown): KvtierErr
   return new KvtierError(ErrorCode.ADAPTER, `adapters[${index}] (type '${type}') could not start: ${cause.message}`, { cause });
 }
 
-/** A prefetch request submitted while the prefetch worker restarts: sent to its successor. */
-interface QueuedPrefetch {
-  readonly requestId: number;
-  readonly keys: Uint32Array;
-  readonly extraCount: number;
-  readonly submittedAt: number;
-}
 
 /** One running task. */
 interface Running extends SupervisedTask {
@@ -91,7 +85,7 @@ export class EngineWorkers {
   /** The running prefetch worker's control proxy; undefined from its death until its successor is ready. */
   #prefetch: Comlink.Remote<PrefetchControlApi> | undefined;
   /** Requests submitted while the prefetch worker restarts; null while none restarts. */
-  #prefetchQueue: QueuedPrefetch[] | null = null;
+  #prefetchQueue: PrefetchRequest[] | null = null;
   /** The running eviction worker's control proxy (policy status); undefined from its death until its successor is ready. */
   #eviction: Comlink.Remote<EvictionControlApi> | undefined;
   /** Each running controller's control proxy, to hand it a restarted adapter host. */
@@ -174,16 +168,15 @@ export class EngineWorkers {
    * Hands a prefetch request to the prefetch worker, or queues it for the worker's successor
    * while a dead one restarts. Throws `KVT_ERR_WORKER` when no prefetch worker runs or restarts.
    */
-  submitPrefetch(requestId: number, keys: Uint32Array, extraCount: number, submittedAt: number): void {
-    const request: QueuedPrefetch = { requestId, keys, extraCount, submittedAt };
+  submitPrefetch(request: PrefetchRequest): void {
     if (this.#prefetch !== undefined) this.#sendPrefetch(this.#prefetch, request);
     else if (this.#prefetchQueue !== null) this.#prefetchQueue.push(request);
     else throw new KvtierError(ErrorCode.WORKER, 'the prefetch worker is not running');
   }
 
-  #sendPrefetch(prefetch: Comlink.Remote<PrefetchControlApi>, r: QueuedPrefetch): void {
+  #sendPrefetch(prefetch: Comlink.Remote<PrefetchControlApi>, r: PrefetchRequest): void {
     // A worker that dies with the call unanswered: onPrefetchLost fails the request.
-    void prefetch.submit(r.requestId, Comlink.transfer(r.keys, [r.keys.buffer]), r.extraCount, r.submittedAt).catch(() => {});
+    void prefetch.submit(Comlink.transfer(r, [r.keys.buffer])).catch(() => {});
   }
 
   /** Supervision saw `task` dead: nothing is routed to it any more. */
