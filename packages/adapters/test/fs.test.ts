@@ -7,6 +7,7 @@ import { ErrorCode, digestHex, type DigestBatch } from '@kvtier/core';
 import { HEADER_BYTES, validateAdapterConfig, type AdapterModule } from '@kvtier/core/authoring';
 import '../src/index.ts';
 import { FsAdapter } from '../src/fs.ts';
+import { TempOwner } from '../src/fs-temps.ts';
 import { assertCallsRejectAfterClose, bits, boundedTest, chunkKeys, hosted, killingThreads, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
@@ -135,7 +136,8 @@ test('recovery scan removes stale temp files and leaves foreign files alone', as
     await hosted(first, 'fs').store(keys, 100);
     await first.close();
     const shard = digestHex(keys, 0).slice(0, 2);
-    await writeFile(join(dir, shard, `.tmp-${digestHex(keys, 0)}-1-0`), 'half a write');
+    // A temp file of a dead process of this machine (pid 2^22 + 1 is above Linux's pid_max).
+    await writeFile(join(dir, shard, new TempOwner(undefined, 0).nameFor(digestHex(keys, 0)).replace(`-${process.pid}-`, `-${2 ** 22 + 1}-`)), 'half a write');
     await writeFile(join(dir, 'README'), 'not ours');
     const second = await FsAdapter.open({ type: 'fs', baseDir: dir });
     assert.is(second.removedTempFiles, 1);

@@ -5,6 +5,7 @@
  * A task that ends while its kind is not being stopped crashed: supervisor.ts handles that and
  * restarts it through this pool — a controller task with fresh ports to every adapter host.
  */
+import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { Piscina } from 'piscina';
@@ -75,6 +76,8 @@ export class EngineWorkers {
    * the dead host for a port.
    */
   readonly #hostStartFailures: (KvtierError | undefined)[] = [];
+  /** Per adapter, `AdapterContext.lineage`: one for all its host generations. */
+  readonly #lineages: string[];
   /** Per adapter, the generation of its running host (host-generations.ts). */
   readonly #hostGenerations: number[] = [];
   /**
@@ -96,6 +99,7 @@ export class EngineWorkers {
     const adapters = options.config.adapters.length;
     this.#control = new Int32Array(options.control);
     this.#rings = options.config.adapters.map(() => new L2EventRing(L2_RING_RECORDS));
+    this.#lineages = options.config.adapters.map(() => randomBytes(8).toString('hex'));
     this.#supervisor = new Supervisor(options, {
       terminate: (name) => this.terminate(name),
       died: (task) => this.#died(task),
@@ -272,6 +276,7 @@ export class EngineWorkers {
         adapterTypes: registeredAdapterTypes(),
         events: this.#rings[i].buffer,
         generation,
+        lineage: this.#lineages[i],
       },
       hostPorts,
     };
