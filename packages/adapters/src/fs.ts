@@ -331,13 +331,20 @@ export class FsAdapter implements L2Adapter {
     try {
       outcome = await this.#io.write(temp, object, this.#fsync, { to: path, replace: this.#index.has(hex) });
     } catch (err) {
-      if (errno(err) === ErrorCode.WORKER) await this.#afterLostWrite(hex, temp);
+      if (errno(err) === ErrorCode.WORKER) await this.#reindexAfterFailedWrite(hex, temp);
       throw err;
     }
     if (outcome.openedAt !== undefined) throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${outcome.openedAt})`);
     // The indexed file was removed behind our back: others may have gone with it.
     if (outcome.replacedMissing === true) this.#kickReconcile();
-    if (outcome.renameError !== undefined) await this.#renameAgain(temp, path, outcome.renameError);
+    if (outcome.renameError !== undefined) {
+      await this.#renameAgain(temp, path, outcome.renameError).catch(async (err: unknown) => {
+        // The old object was unlinked before the rename: the entry must not outlive it.
+        await this.#reindexAfterFailedWrite(hex, temp);
+        throw new KvtierError(ErrorCode.ADAPTER, `fs adapter: the store of key ${hex} could not rename its temp file into place under ${this.#baseDir} `
+          + `(${err instanceof Error ? err.message : String(err)}); ${this.#index.has(hex) ? 'the old object stays' : 'the key is absent now'}`, { cause: err });
+      });
+    }
     if (this.#fsync) await this.#syncDir(dir);
     this.#indexed(hex, size);
   }
@@ -350,12 +357,13 @@ export class FsAdapter implements L2Adapter {
   }
 
   /**
-   * The I/O thread writing key `hex`'s object to `temp` died before it answered: it may have left
-   * the temp file, unlinked the old object, or renamed the new one into place. The temp file is
-   * removed and the key's entry taken from what its name holds now (a complete object, old or new:
-   * the rename comes only after the whole write), so the index and usage match the files.
+   * A store of key `hex` through `temp` failed where the old object may be gone: the I/O thread
+   * died before it answered (it may have left the temp file, unlinked the old object, or renamed
+   * the new one into place), or the rename failed after the old object was unlinked. The temp file
+   * is removed and the key's entry taken from what its name holds now (a complete object, old or
+   * new: the rename comes only after the whole write), so the index and usage match the files.
    */
-  async #afterLostWrite(hex: string, temp: string): Promise<void> {
+  async #reindexAfterFailedWrite(hex: string, temp: string): Promise<void> {
     await unlink(temp).catch(() => {});
     // As a reconciliation does: only "not there" is news; another error (EACCES, EIO) leaves the entry.
     const info = await lstat(this.#path(hex)).catch((err) => (MISSING.has(errno(err) ?? '') ? null : undefined));
@@ -366,18 +374,12 @@ export class FsAdapter implements L2Adapter {
 
   /**
    * The rename of a complete temp file failed with `err`: a directory at the object's name is
-   * cleared and the rename tried once more; otherwise (or when that fails too) the temp file is
-   * removed and the error thrown.
+   * cleared and the rename tried once more; otherwise (or when that fails too) the error is thrown
+   * (the caller removes the temp file).
    */
   async #renameAgain(temp: string, path: string, err: Error): Promise<void> {
-    if (!TARGET_IS_DIR.has(errno(err) ?? '') || !(await this.#clearDirectoryAt(path))) {
-      await unlink(temp).catch(() => {});
-      throw err;
-    }
-    await rename(temp, path).catch(async (again) => {
-      await unlink(temp).catch(() => {});
-      throw again;
-    });
+    if (!TARGET_IS_DIR.has(errno(err) ?? '') || !(await this.#clearDirectoryAt(path))) throw err;
+    await rename(temp, path);
   }
 
   /**
