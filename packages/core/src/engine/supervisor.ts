@@ -29,6 +29,8 @@ export interface SupervisedTask {
   readonly done: Promise<void>;
   /** The L1 owner id of its thread once it reported ready, -1 before. */
   readonly ownerId: number;
+  /** Its thread's `worker_threads` threadId once it reported ready, -1 before (`reclaimThread` checks the owner id is still that thread's). */
+  readonly threadId: number;
 }
 
 /** What {@link Supervisor} needs of the engine. */
@@ -153,7 +155,7 @@ export class Supervisor {
     this.#options.metrics.countRestart(KIND_METRIC[task.kind]);
     this.#options.logger.warn(`the ${task.name} worker died (${KvtierError.from(err).message}); restarting it`);
     if (task.kind === 'store' || task.kind === 'prefetch') await this.#endHostsWithSlotCalls(task.kind);
-    if (task.ownerId >= 0) this.#options.l1.reclaimThread(task.ownerId);
+    if (task.ownerId >= 0) this.#options.l1.reclaimThread(task.ownerId, task.threadId);
     // The host's thread has exited: calls still pending on it can no longer touch L1.
     if (task.kind === 'adapter') hostGone(this.#control, task.adapter);
     if (task.kind === 'prefetch') await this.#options.onPrefetchLost((id) => this.#hooks.isQueued(id));
