@@ -77,41 +77,38 @@ test('two processes share a baseDir: neither scan removes the other\'s live temp
   }
 });
 
-test('a host\'s earlier generations\' temp files are orphans to its restart; another lineage\'s are not', async () => {
+/** Runs `body` with a fresh base directory, a key's hex digest and its shard directory (created), removed afterwards. */
+async function withShard(body: (dir: string, shard: string, hex: string) => Promise<void>): Promise<void> {
   const dir = await tempDir();
   try {
     const hex = digestHex(chunkKeys(1), 0);
     const shard = join(dir, hex.slice(0, 2));
     await mkdir(shard, { recursive: true });
-    const lineage = '0123456789abcdef';
-    const earlier = join(shard, new TempOwner(lineage, 0).nameFor(hex));
-    const sibling = join(shard, new TempOwner('fedcba9876543210', 0).nameFor(hex));
-    const current = join(shard, new TempOwner(lineage, 1).nameFor(hex));
-    for (const path of [earlier, sibling, current]) await writeFile(path, 'x');
-    assert.is(await scan(dir, { lineage, generation: 1 }), 1);
-    assert.equal([await exists(earlier), await exists(sibling), await exists(current)], [false, true, true]);
+    await body(dir, shard, hex);
   } finally {
     await removeDir(dir);
   }
-});
+}
 
-test('any temp file older than TEMP_ORPHAN_AGE_MS is an orphan, whatever its name; a younger one of another format is kept', async () => {
-  const dir = await tempDir();
-  try {
-    const hex = digestHex(chunkKeys(1), 0);
-    const shard = join(dir, hex.slice(0, 2));
-    await mkdir(shard, { recursive: true });
-    const old = join(shard, `.tmp-${hex}-1-0`);
-    const young = join(shard, `.tmp-${hex}-2-0`);
-    await writeFile(old, 'half a write');
-    await writeFile(young, 'half a write');
-    const then = (Date.now() - TEMP_ORPHAN_AGE_MS - 60_000) / 1000;
-    await utimes(old, then, then);
-    assert.is(await scan(dir), 1);
-    assert.equal([await exists(old), await exists(young)], [false, true]);
-  } finally {
-    await removeDir(dir);
-  }
-});
+test('a host\'s earlier generations\' temp files are orphans to its restart; another lineage\'s are not', () => withShard(async (dir, shard, hex) => {
+  const lineage = '0123456789abcdef';
+  const earlier = join(shard, new TempOwner(lineage, 0).nameFor(hex));
+  const sibling = join(shard, new TempOwner('fedcba9876543210', 0).nameFor(hex));
+  const current = join(shard, new TempOwner(lineage, 1).nameFor(hex));
+  for (const path of [earlier, sibling, current]) await writeFile(path, 'x');
+  assert.is(await scan(dir, { lineage, generation: 1 }), 1);
+  assert.equal([await exists(earlier), await exists(sibling), await exists(current)], [false, true, true]);
+}));
+
+test('any temp file older than TEMP_ORPHAN_AGE_MS is an orphan, whatever its name; a younger one of another format is kept', () => withShard(async (dir, shard, hex) => {
+  const old = join(shard, `.tmp-${hex}-1-0`);
+  const young = join(shard, `.tmp-${hex}-2-0`);
+  await writeFile(old, 'half a write');
+  await writeFile(young, 'half a write');
+  const then = (Date.now() - TEMP_ORPHAN_AGE_MS - 60_000) / 1000;
+  await utimes(old, then, then);
+  assert.is(await scan(dir), 1);
+  assert.equal([await exists(old), await exists(young)], [false, true]);
+}));
 
 uvuTest.run();
