@@ -183,7 +183,7 @@ export class PrefetchController {
   /** Makes the longest prefix it can readable; adapter errors that shortened it go to `errors`. */
   async #prefetch(request: PrefetchRequest, errors: KvtierError[]): Promise<number> {
     const ctx = this.#ctx;
-    const { keys, extraCount, pinOwner } = request;
+    const { keys, pinOwner } = request;
     const n = keyCount(keys);
     if (n === 0 || ctx.adapters.length === 0) return 0;
 

@@ -10,7 +10,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Bitmap } from '../shm/bitmap.ts';
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
-import { assertDigestBatch, digestHex } from '../digest-batch.ts';
+import { assertDigestBatch } from '../digest-batch.ts';
 import type { DigestBatch, L1 } from '../l1/api.ts';
 import type { L2Adapter, L2Status } from './adapter.ts';
 import { HEADER_BYTES, checkEnvelope, writeHeader, type EnvelopeFault } from './envelope.ts';
