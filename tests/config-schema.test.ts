@@ -49,6 +49,7 @@ const EVERY_FIELD = {
   reconcileIntervalMs: 1000,
   prefetchMaxInFlight: 4,
   adapterCallTimeoutMs: 10000,
+  workerReadyTimeoutMs: 30000,
   store: { maxRetries: 2, backoffMs: 10, maxInFlightBytesPerAdapter: 1 << 26, batchKeys: 128 },
 };
 

@@ -27,7 +27,7 @@ test('a call on a host whose worker died rejects with KVT_ERR_WORKER, pending or
   const pending = old.pinCount();
   pending.catch(() => {}); // it may reject while the worker is being killed: handled here, asserted below
   await terminateWorker(cache, 'adapter[0]');
-  const later = old.lookupAndLock(makeKeys(1));
+  const later = old.lookupAndLock(makeKeys(1), 1);
   // Handled at once: it may reject while the first call is awaited, and an unhandled rejection ends the run.
   later.catch(() => {});
   for (const call of [pending, later] as Promise<unknown>[]) {
@@ -41,7 +41,7 @@ test('a call on a host whose worker died rejects with KVT_ERR_WORKER, pending or
 
 test('a call on a closed host rejects with KVT_ERR_CLOSED on the main thread', () => withCache(async (cache) => {
   await adapterHosts(cache)[0].close();
-  const err = await rejection(adapterHosts(cache)[0].lookupAndLock(makeKeys(1)));
+  const err = await rejection(adapterHosts(cache)[0].lookupAndLock(makeKeys(1), 1));
   assert.is(err.code, ErrorCode.CLOSED);
 }));
 

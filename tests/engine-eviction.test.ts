@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, KvtierError } from '@kvtier/core';
 import { HEADER_BYTES, withDeadline } from '@kvtier/core/authoring';
-import { AdapterCounter, Counter, engineCounters, adapterHosts } from '@kvtier/core/testing';
+import { AdapterCounter, Counter, engineCounters, adapterHosts, newPinOwner } from '@kvtier/core/testing';
 import { OBJECT_BYTES, eventually, inL2, makeKeys, openCache, prefetch, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 const TEN_SLOTS = { l1: { capacityBytes: 10 * OBJECT_BYTES, slotBytes: OBJECT_BYTES }, evictionIntervalMs: 10 };
@@ -83,7 +83,8 @@ test('a pinned key is never deleted and does not stall later cycles', () => with
   const pinned = makeKeys(2);
   writeKeys(cache, pinned);
   await storeSettled(cache);
-  await adapterHosts(cache)[0].lookupAndLock(pinned);
+  const owner = newPinOwner(cache);
+  await adapterHosts(cache)[0].lookupAndLock(pinned, owner);
   // Twice: usage 6/8 ≥ 0.3 with ratio 1 deletes every unpinned key; the pinned ones stay.
   for (let round = 0; round < 2; round++) {
     const keys = makeKeys(4);
@@ -91,7 +92,7 @@ test('a pinned key is never deleted and does not stall later cycles', () => with
     await eventually(async () => (await inL2(cache, 0, keys)).every((x) => !x), `round ${round}: unpinned keys deleted`);
     assert.equal(await inL2(cache, 0, pinned), [true, true], `round ${round}: pinned keys stay`);
   }
-  await adapterHosts(cache)[0].unlock(pinned);
+  await adapterHosts(cache)[0].unlock(pinned, owner);
 }, [{ type: 'mock', capacityBytes: 8 * OBJECT_L2_BYTES, eviction: { policy: 'lru', watermark: 0.3, ratio: 1 } }], { evictionIntervalMs: 10 }));
 
 test('an L1 allocation that fell back to emergency eviction wakes the eviction worker at once', () => withCache(async (cache) => {

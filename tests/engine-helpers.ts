@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import '@kvtier/adapters';
 import { KvCache, digestBatch, type DigestBatch } from '@kvtier/core';
 import type { AdapterHostApi } from '@kvtier/core/authoring';
-import { lockedObjects, adapterHosts, withDeadline, workerHealth } from '@kvtier/core/testing';
+import { lockedObjects, adapterHosts, newPinOwner, withDeadline, workerHealth } from '@kvtier/core/testing';
 
 /** Bytes per object in these tests (one 4 KiB slot). */
 export const OBJECT_BYTES = 4096;
@@ -105,8 +105,9 @@ async function onHost<T>(cache: KvCache, a: number, what: string, call: (host: A
 /** Whether adapter `a` holds each key (lookup, then unpin). */
 export async function inL2(cache: KvCache, a: number, keys: DigestBatch): Promise<boolean[]> {
   const r = await onHost(cache, a, 'lookupAndLock', async (host) => {
-    const found = await host.lookupAndLock(keys);
-    await host.unlock(keys);
+    const owner = newPinOwner(cache);
+    const found = await host.lookupAndLock(keys, owner);
+    await host.unlock(keys, owner);
     return found;
   });
   return Array.from({ length: keys.length / 4 }, (_, i) => ((r.found.words[i >>> 5] >>> (i & 31)) & 1) === 1);

@@ -3,8 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorCode, type KvCache, type PrefetchHandle, type PrefetchOutcome } from '@kvtier/core';
-import { Counter, soak, terminateWorker, engineCounters, workerHealth } from '@kvtier/core/testing';
-import { makeKeys, pattern, seedL2, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
+import { AdapterCounter, Counter, adapterHosts, newPinOwner, soak, terminateWorker, engineCounters, workerHealth } from '@kvtier/core/testing';
+import { eventually, makeKeys, pattern, seedL2, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 /** Waits for a prefetch and releases what it holds; returns its outcome. */
 async function settle(cache: KvCache, handle: PrefetchHandle, keys: Uint32Array): Promise<PrefetchOutcome> {
@@ -57,6 +57,29 @@ test('a request the dead prefetch worker had fails with KVT_ERR_WORKER', () => s
   // 1 prefetch, 1 kill.
   return 2;
 }, [{ type: 'fault', delayRate: 1, delayMs: 1_000, inner: { type: 'mock' } }])));
+
+test('failing a request of a dead prefetch worker releases only its own pins: the pin of another owner on the same key stays', () => withCache(async (cache) => {
+  const key = makeKeys(1);
+  const [fast, slow] = adapterHosts(cache);
+  // The request looks the key up while no adapter has it; adapter 1 answers 4 s late, so the request
+  // is still running (holding no pin on adapter 0) when its worker dies.
+  const handle = cache.submitPrefetch(key);
+  await eventually(() => engineCounters(cache).getAdapter(0, AdapterCounter.LOOKUP_KEYS) === 1, 'adapter 0 to answer the request\'s lookup');
+  writeKeys(cache, key);
+  // Another owner pins the key on adapter 0 once the store put it there.
+  const other = newPinOwner(cache);
+  await eventually(async () => (await fast.lookupAndLock(key, other)).found.words[0] === 1, 'the key to be stored on adapter 0 and pinned');
+  await terminateWorker(cache, 'prefetch');
+  const outcome = await settle(cache, handle, key);
+  assert.is(outcome.error?.code, ErrorCode.WORKER);
+  assert.is(await fast.pinCount(), 1, 'the other owner\'s pin survived the failed request\'s release');
+  assert.equal([...(await fast.delete(key))], [0], 'eviction cannot delete what the other owner pinned');
+  await fast.unlock(key, other);
+  // The request's late lookup on adapter 1 pins nothing: its owner was released there. The store
+  // to adapter 1 started after that lookup and is delayed as long, so once it settled the lookup ended.
+  await storeSettled(cache);
+  assert.is(await slow.pinCount(), 0);
+}, [{ type: 'mock' }, { type: 'fault', delayRate: 1, delayMs: 4_000, inner: { type: 'mock' } }], { adapterCallTimeoutMs: 20_000 }));
 
 test('requests submitted while the prefetch worker restarts reach its successor; none hangs or leaks', () => soak('engine-prefetch-failures/submit-during-restart', () => withCache(async (cache) => {
   const keys = makeKeys(3);

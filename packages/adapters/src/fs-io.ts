@@ -314,7 +314,6 @@ export class FsIoThreads {
   #start(): IoThread {
     const worker = new Worker(WORKER_URL, { execArgv: [] });
     const thread: IoThread = { worker, pending: new Map(), ready: false };
-    worker.unref();
     worker.on('message', (message: IoMessage) => {
       if ('ready' in message) {
         thread.ready = true;
@@ -333,6 +332,9 @@ export class FsIoThreads {
     };
     worker.on('error', (err) => lost(new KvtierError(ErrorCode.WORKER, `an fs I/O thread failed: ${messageOf(err)}`, { cause: err })));
     worker.on('exit', (code) => lost(new KvtierError(ErrorCode.WORKER, `an fs I/O thread exited (code ${code}) before it answered its jobs`)));
+    // Unref'd after the listeners: a 'message' listener refs the worker's port again, and a warm
+    // thread that never got a job then kept the process alive after every adapter closed.
+    worker.unref();
     this.#running.push(thread);
     return thread;
   }

@@ -17,7 +17,8 @@
  *   through a shared staging buffer), plus a one-byte probe that reveals a file longer than
  *   expected.
  * - At start a recovery scan rebuilds the index (key -> size) and usage from the files and
- *   removes temp files a crash left behind. Anything else in the tree is left alone.
+ *   removes the temp files a crash provably left behind (fs-temps.ts: another writer sharing the
+ *   directory may have a store in flight). Anything else in the tree is left alone.
  * - Capacity: a store that would take usage past `capacityBytes` answers 0 for that key;
  *   eviction is the engine's (through `delete`).
  * - Health: while the base directory is gone (or not a directory) `status()` answers
@@ -37,6 +38,7 @@ import { ErrorCode, KvtierError, digestHex, type DigestBatch, type AdapterConfig
 import { HEADER_BYTES, adapterBlock, boolean, configError, integerFrom, nonEmptyString, parseBlock, v, type AdapterContext, type L2Adapter, type L2CheckedLoads, type L2Status, type L2Usage } from '@kvtier/core/authoring';
 import { sharedIoThreads, type CheckedRead, type FsIoThreads, type FsObject, type ReadOutcome, type WriteOutcome } from './fs-io.ts';
 import { totalLength } from './parts.ts';
+import { TEMP_PREFIX, TempOwner } from './fs-temps.ts';
 
 /** Config of an `fs` adapter. */
 export interface FsAdapterConfig extends AdapterConfig {
@@ -68,7 +70,6 @@ const TARGET_IS_DIR = new Set(['EISDIR', 'ENOTEMPTY', 'EEXIST']);
 /** Object file names: the 32 hex digits of the key digest. */
 const OBJECT_FILE = /^([0-9a-f]{32})\.kv$/;
 const SHARD_DIR = /^[0-9a-f]{2}$/;
-const TEMP_PREFIX = '.tmp-';
 /** A checked load of a key with no object. */
 const ABSENT: CheckedRead = { bytes: -1, fault: null };
 
@@ -93,7 +94,7 @@ export function validateConfig(config: AdapterConfig, field: string): void {
 
 /** Creates an {@link FsAdapter} and runs its recovery scan. */
 export async function createAdapter(config: AdapterConfig, ctx?: AdapterContext): Promise<L2Adapter> {
-  return FsAdapter.open(config as FsAdapterConfig, ctx?.field);
+  return FsAdapter.open(config as FsAdapterConfig, ctx?.field, ctx);
 }
 
 function errno(err: unknown): string | undefined {
@@ -166,7 +167,8 @@ export class FsAdapter implements L2Adapter {
   #used = 0;
   /** Bytes of stores in flight, counted against capacity until they land or fail. */
   #reserved = 0;
-  #tempCounter = 0;
+  /** Names this adapter's temp files and judges others' (fs-temps.ts). */
+  readonly #temps: TempOwner;
   #removedTemps = 0;
   #closed = false;
   /** Data calls not settled yet: `close()` waits for them, so no I/O of this adapter outlives it. */
@@ -184,16 +186,22 @@ export class FsAdapter implements L2Adapter {
    */
   #touched: Set<string> | undefined;
 
-  private constructor(baseDir: string, config: FsAdapterConfig) {
+  private constructor(baseDir: string, config: FsAdapterConfig, ctx: Pick<AdapterContext, 'lineage' | 'generation'> | undefined) {
     this.#baseDir = baseDir;
+    this.#temps = new TempOwner(ctx?.lineage, ctx?.generation ?? 0);
     this.#capacity = config.capacityBytes ?? -1;
     this.#fsync = config.fsync ?? false;
     this.#reconcileInterval = config.reconcileIntervalMs ?? DEFAULT_RECONCILE_INTERVAL_MS;
     this.#io = sharedIoThreads(config.ioThreads ?? DEFAULT_IO_THREADS);
   }
 
-  /** Creates `config.baseDir` if needed, checks it is a directory, and runs the recovery scan. */
-  static async open(config: FsAdapterConfig, field = 'adapter'): Promise<FsAdapter> {
+  /**
+   * Creates `config.baseDir` if needed, checks it is a directory, and runs the recovery scan.
+   * @param field - the config path error messages name
+   * @param ctx - the engine's lineage and generation of this adapter's host, which name its temp
+   *   files (a fresh lineage when absent)
+   */
+  static async open(config: FsAdapterConfig, field = 'adapter', ctx?: Pick<AdapterContext, 'lineage' | 'generation'>): Promise<FsAdapter> {
     validateConfig(config, field);
     const where = JSON.stringify(config.baseDir);
     let baseDir: string;
@@ -204,7 +212,7 @@ export class FsAdapter implements L2Adapter {
       throw startError(err, `${field}.baseDir`, where);
     }
     if (!(await lstat(baseDir)).isDirectory()) configError(`${field}.baseDir`, `${where} is not a directory`);
-    const adapter = new FsAdapter(baseDir, config);
+    const adapter = new FsAdapter(baseDir, config, ctx);
     // The first I/O thread starts while the recovery scan runs.
     adapter.#io.warm();
     try {
@@ -220,12 +228,13 @@ export class FsAdapter implements L2Adapter {
     return this.#baseDir;
   }
 
-  /** Temp files the recovery scan removed. */
+  /** Temp files the recovery scan removed (orphans only: see fs-temps.ts). */
   get removedTempFiles(): number {
     return this.#removedTemps;
   }
 
   async #recover(): Promise<void> {
+    const now = Date.now();
     for (const shard of await readdir(this.#baseDir, { withFileTypes: true })) {
       if (!shard.isDirectory() || !SHARD_DIR.test(shard.name)) continue;
       const dir = join(this.#baseDir, shard.name);
@@ -233,8 +242,7 @@ export class FsAdapter implements L2Adapter {
       for (const entry of await readdir(dir, { withFileTypes: true })) {
         if (!entry.isFile()) continue;
         if (entry.name.startsWith(TEMP_PREFIX)) {
-          await unlink(join(dir, entry.name)).catch(() => {});
-          this.#removedTemps++;
+          await this.#removeIfOrphan(join(dir, entry.name), entry.name, now);
           continue;
         }
         const m = OBJECT_FILE.exec(entry.name);
@@ -244,6 +252,15 @@ export class FsAdapter implements L2Adapter {
         this.#used += size;
       }
     }
+  }
+
+  /** Removes the temp file at `path` when it is provably an orphan; another writer's store in flight is left alone. */
+  async #removeIfOrphan(path: string, name: string, now: number): Promise<void> {
+    // Gone meanwhile: its writer renamed or removed it.
+    const info = await lstat(path).catch(() => undefined);
+    if (info === undefined || !this.#temps.isOrphan(name, info.mtimeMs, now)) return;
+    await unlink(path).catch(() => {});
+    this.#removedTemps++;
   }
 
   #assertOpen(): void {
@@ -305,7 +322,7 @@ export class FsAdapter implements L2Adapter {
   /** One try at writing a key's object; throws what failed. */
   async #storeAttempt(hex: string, object: FsObject, size: number): Promise<void> {
     const dir = await this.#shardDir(hex);
-    const temp = join(dir, `${TEMP_PREFIX}${hex}-${process.pid}-${this.#tempCounter++}`);
+    const temp = join(dir, this.#temps.nameFor(hex));
     const path = this.#path(hex);
     // The I/O thread creates, writes and closes the temp file (it removes it when that fails),
     // then unlinks the old object (when there is one) and renames the temp file to its name.
@@ -314,13 +331,20 @@ export class FsAdapter implements L2Adapter {
     try {
       outcome = await this.#io.write(temp, object, this.#fsync, { to: path, replace: this.#index.has(hex) });
     } catch (err) {
-      if (errno(err) === ErrorCode.WORKER) await this.#afterLostWrite(hex, temp);
+      if (errno(err) === ErrorCode.WORKER) await this.#reindexAfterFailedWrite(hex, temp);
       throw err;
     }
     if (outcome.openedAt !== undefined) throw new Error(`${dir} no longer leads to a directory under ${this.#baseDir} (a temp file opened at ${outcome.openedAt})`);
     // The indexed file was removed behind our back: others may have gone with it.
     if (outcome.replacedMissing === true) this.#kickReconcile();
-    if (outcome.renameError !== undefined) await this.#renameAgain(temp, path, outcome.renameError);
+    if (outcome.renameError !== undefined) {
+      await this.#renameAgain(temp, path, outcome.renameError).catch(async (err: unknown) => {
+        // The old object was unlinked before the rename: the entry must not outlive it.
+        await this.#reindexAfterFailedWrite(hex, temp);
+        throw new KvtierError(ErrorCode.ADAPTER, `fs adapter: the store of key ${hex} could not rename its temp file into place under ${this.#baseDir} `
+          + `(${err instanceof Error ? err.message : String(err)}); ${this.#index.has(hex) ? 'the old object stays' : 'the key is absent now'}`, { cause: err });
+      });
+    }
     if (this.#fsync) await this.#syncDir(dir);
     this.#indexed(hex, size);
   }
@@ -333,12 +357,13 @@ export class FsAdapter implements L2Adapter {
   }
 
   /**
-   * The I/O thread writing key `hex`'s object to `temp` died before it answered: it may have left
-   * the temp file, unlinked the old object, or renamed the new one into place. The temp file is
-   * removed and the key's entry taken from what its name holds now (a complete object, old or new:
-   * the rename comes only after the whole write), so the index and usage match the files.
+   * A store of key `hex` through `temp` failed where the old object may be gone: the I/O thread
+   * died before it answered (it may have left the temp file, unlinked the old object, or renamed
+   * the new one into place), or the rename failed after the old object was unlinked. The temp file
+   * is removed and the key's entry taken from what its name holds now (a complete object, old or
+   * new: the rename comes only after the whole write), so the index and usage match the files.
    */
-  async #afterLostWrite(hex: string, temp: string): Promise<void> {
+  async #reindexAfterFailedWrite(hex: string, temp: string): Promise<void> {
     await unlink(temp).catch(() => {});
     // As a reconciliation does: only "not there" is news; another error (EACCES, EIO) leaves the entry.
     const info = await lstat(this.#path(hex)).catch((err) => (MISSING.has(errno(err) ?? '') ? null : undefined));
@@ -349,18 +374,12 @@ export class FsAdapter implements L2Adapter {
 
   /**
    * The rename of a complete temp file failed with `err`: a directory at the object's name is
-   * cleared and the rename tried once more; otherwise (or when that fails too) the temp file is
-   * removed and the error thrown.
+   * cleared and the rename tried once more; otherwise (or when that fails too) the error is thrown
+   * (the caller removes the temp file).
    */
   async #renameAgain(temp: string, path: string, err: Error): Promise<void> {
-    if (!TARGET_IS_DIR.has(errno(err) ?? '') || !(await this.#clearDirectoryAt(path))) {
-      await unlink(temp).catch(() => {});
-      throw err;
-    }
-    await rename(temp, path).catch(async (again) => {
-      await unlink(temp).catch(() => {});
-      throw again;
-    });
+    if (!TARGET_IS_DIR.has(errno(err) ?? '') || !(await this.#clearDirectoryAt(path))) throw err;
+    await rename(temp, path);
   }
 
   /**

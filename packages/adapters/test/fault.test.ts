@@ -80,7 +80,7 @@ test('load and lookup errors fail those calls only', async () => {
   const keys = chunkKeys(2);
   await m.store(keys, 100);
   await m.load(keys, 100).then(() => assert.unreachable('load succeeded'), (err) => assert.match(err.message, /load failed: injected load error/));
-  await m.host.lookupAndLock(keys).then(() => assert.unreachable('lookup succeeded'), (err) => assert.match(err.message, /lookup failed: injected lookup error/));
+  await m.host.lookupAndLock(keys, 1).then(() => assert.unreachable('lookup succeeded'), (err) => assert.match(err.message, /lookup failed: injected lookup error/));
   assert.is(adapter.injected.loadErrors, 1);
   assert.is(adapter.injected.lookupErrors, 1);
   assert.is(await m.host.pinCount(), 0);

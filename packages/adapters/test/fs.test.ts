@@ -7,6 +7,7 @@ import { ErrorCode, digestHex, type DigestBatch } from '@kvtier/core';
 import { HEADER_BYTES, validateAdapterConfig, type AdapterModule } from '@kvtier/core/authoring';
 import '../src/index.ts';
 import { FsAdapter } from '../src/fs.ts';
+import { TempOwner } from '../src/fs-temps.ts';
 import { assertCallsRejectAfterClose, bits, boundedTest, chunkKeys, hosted, killingThreads, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
@@ -77,7 +78,7 @@ test('a corrupted file reads as a miss, is deleted and counted', () => withFs(as
   assert.equal(await m.load(keys, 8000), [0]);
   assert.is(m.host.counters.integrityFailures.get('checksum'), 1);
   await assert.not.ok((await filesUnder(dir)).includes(relative(dir, path)));
-  assert.equal(bits((await m.host.lookupAndLock(keys)).found), [0]);
+  assert.equal(bits((await m.host.lookupAndLock(keys, 1)).found), [0]);
 }));
 
 test('a truncated file reads as a miss and is deleted', () => withFs(async (dir, adapter) => {
@@ -119,7 +120,7 @@ test('recovery scan: a new adapter on the same dir finds the objects and their u
     const second = await FsAdapter.open({ type: 'fs', baseDir: dir });
     assert.equal(await second.usage(), { usedBytes: 3 * (HEADER_BYTES + 7000), capacityBytes: -1 });
     const m = hosted(second, 'fs');
-    assert.equal(bits((await m.host.lookupAndLock(keys)).found), [0, 1, 2]);
+    assert.equal(bits((await m.host.lookupAndLock(keys, 1)).found), [0, 1, 2]);
     assert.equal(await m.load(keys, 7000), [0, 1, 2]);
     await second.close();
   } finally {
@@ -135,7 +136,8 @@ test('recovery scan removes stale temp files and leaves foreign files alone', as
     await hosted(first, 'fs').store(keys, 100);
     await first.close();
     const shard = digestHex(keys, 0).slice(0, 2);
-    await writeFile(join(dir, shard, `.tmp-${digestHex(keys, 0)}-1-0`), 'half a write');
+    // A temp file of a dead process of this machine (pid 2^22 + 1 is above Linux's pid_max).
+    await writeFile(join(dir, shard, new TempOwner(undefined, 0).nameFor(digestHex(keys, 0)).replace(`-${process.pid}-`, `-${2 ** 22 + 1}-`)), 'half a write');
     await writeFile(join(dir, 'README'), 'not ours');
     const second = await FsAdapter.open({ type: 'fs', baseDir: dir });
     assert.is(second.removedTempFiles, 1);

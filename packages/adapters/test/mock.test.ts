@@ -18,7 +18,7 @@ test('3 concurrent stores are 3 independent completions, all ok', async () => {
   const keys = chunkKeys(3);
   const results = await Promise.all([0, 1, 2].map((i) => m.host.store(keys.subarray(i * 4, i * 4 + 4), Int32Array.of(i), Uint32Array.of(100))));
   assert.equal(results.map((r) => [...r]), [[1], [1], [1]]);
-  assert.equal(bits((await m.host.lookupAndLock(keys)).found), [0, 1, 2]);
+  assert.equal(bits((await m.host.lookupAndLock(keys, 1)).found), [0, 1, 2]);
 });
 
 test('a 5-key batch succeeds', async () => {
@@ -29,10 +29,10 @@ test('a 5-key batch succeeds', async () => {
 test('lookup: missing -> 0; stored -> 1; mixed -> [1, 0]', async () => {
   const m = hosted(new MockAdapter(), 'mock');
   const keys = chunkKeys(2);
-  assert.equal(bits((await m.host.lookupAndLock(keys.subarray(4))).found), []);
+  assert.equal(bits((await m.host.lookupAndLock(keys.subarray(4), 1)).found), []);
   await m.store(keys.subarray(0, 4), 100);
-  assert.equal(bits((await m.host.lookupAndLock(keys.subarray(0, 4))).found), [0]);
-  const mixed = await m.host.lookupAndLock(keys);
+  assert.equal(bits((await m.host.lookupAndLock(keys.subarray(0, 4), 1)).found), [0]);
+  const mixed = await m.host.lookupAndLock(keys, 1);
   assert.equal(bits(mixed.found), [0]);
   assert.is(mixed.found.size, 2);
 });
@@ -40,9 +40,9 @@ test('lookup: missing -> 0; stored -> 1; mixed -> [1, 0]', async () => {
 test('a lookup result belongs to its caller: a later lookup is a new result', async () => {
   const m = hosted(new MockAdapter(), 'mock');
   const keys = chunkKeys(1);
-  const before = await m.host.lookupAndLock(keys);
+  const before = await m.host.lookupAndLock(keys, 1);
   await m.store(keys, 100);
-  const after = await m.host.lookupAndLock(keys);
+  const after = await m.host.lookupAndLock(keys, 1);
   assert.equal(bits(before.found), []);
   assert.equal(bits(after.found), [0]);
   assert.is(await m.host.pinCount(), 1);
@@ -50,7 +50,7 @@ test('a lookup result belongs to its caller: a later lookup is a new result', as
 
 test('unlock of an unknown key is harmless', async () => {
   const m = hosted(new MockAdapter(), 'mock');
-  await m.host.unlock(chunkKeys(3));
+  await m.host.unlock(chunkKeys(3), 1);
   assert.is(await m.host.pinCount(), 0);
 });
 

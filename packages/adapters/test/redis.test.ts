@@ -45,8 +45,8 @@ test('store then load returns the exact bytes, 4 KiB and 1 MiB objects, read in 
     const keys = chunkKeys(4, `model-${size}`);
     const m = hosted(adapter, 'redis', size, 8);
     assert.equal([...(await m.store(keys, size))], [1, 1, 1, 1]);
-    const { sizes } = await m.host.lookupAndLock(keys);
-    await m.host.unlock(keys);
+    const { sizes } = await m.host.lookupAndLock(keys, 1);
+    await m.host.unlock(keys, 1);
     assert.equal([...sizes], [size, size, size, size]);
     assert.equal(await m.load(keys, size, 4), [0, 1, 2, 3]);
     for (let i = 0; i < 4; i++) assert.ok(Buffer.from(m.arena.view(4 + i, size)).equals(Buffer.from(m.arena.view(i, size))), `object ${i} of ${size}`);

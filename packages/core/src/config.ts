@@ -61,6 +61,11 @@ export interface KvCacheConfig {
   readonly prefetchMaxInFlight: number;
   /** Deadline of every controller -> adapter call, in ms; a call past it is abandoned. */
   readonly adapterCallTimeoutMs: number;
+  /**
+   * How long a worker task may take to report ready (import its modules, open its adapter), in ms;
+   * a start or restart that takes longer fails and its thread is terminated.
+   */
+  readonly workerReadyTimeoutMs: number;
   readonly store: StoreConfig;
 }
 
@@ -76,6 +81,7 @@ export const CONFIG_DEFAULTS = {
   reconcileIntervalMs: 5_000,
   prefetchMaxInFlight: 8,
   adapterCallTimeoutMs: 30_000,
+  workerReadyTimeoutMs: 60_000,
   maxRetries: 3,
   backoffMs: 50,
   maxInFlightBytesPerAdapter: 256 * 1024 * 1024,
@@ -138,6 +144,7 @@ function engineBlock(adapterEntry: FieldSchema<unknown>) {
     reconcileIntervalMs: v.optional(integerIn(1, MAX_MS), CONFIG_DEFAULTS.reconcileIntervalMs),
     prefetchMaxInFlight: v.optional(integerIn(1, 1024), CONFIG_DEFAULTS.prefetchMaxInFlight),
     adapterCallTimeoutMs: v.optional(integerIn(1, MAX_MS), CONFIG_DEFAULTS.adapterCallTimeoutMs),
+    workerReadyTimeoutMs: v.optional(integerIn(1, MAX_MS), CONFIG_DEFAULTS.workerReadyTimeoutMs),
     store: v.optional(storeBlock, {}),
   });
 }
@@ -187,6 +194,7 @@ export function validateConfig(value: unknown): KvCacheConfig {
     reconcileIntervalMs: raw.reconcileIntervalMs,
     prefetchMaxInFlight: raw.prefetchMaxInFlight,
     adapterCallTimeoutMs: raw.adapterCallTimeoutMs,
+    workerReadyTimeoutMs: raw.workerReadyTimeoutMs,
     store: raw.store,
   };
   leasesOutlastCalls(config);

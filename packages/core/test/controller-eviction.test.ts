@@ -69,7 +69,7 @@ test('L2: one store call feeds the adapter policy as one batch, tail first; a pi
   write(l1, batch);
   await host.store(batch, l1.reserveRead(batch).slots, new Uint32Array(4).fill(4096));
   l1.finishRead(batch);
-  await host.lookupAndLock(batch.slice(12, 16));
+  await host.lookupAndLock(batch.slice(12, 16), 1);
   const policy = createEvictionPolicy<string>('lru');
   const target = { index: 0, adapter: host, policy, watermark: 0.5, ratio: 0.5, drainEvents: (visit: Parameters<L2EventRing['drain']>[0]) => { ring.drain(visit); } };
   const c = new EvictionController(context(l1, { l2: [target] }));
@@ -79,10 +79,10 @@ test('L2: one store call feeds the adapter policy as one batch, tail first; a pi
   assert.is(await c.evictL2(target), 1);
   // 2/5 < 0.5: nothing.
   assert.is(await c.evictL2(target), 0);
-  const left = await host.lookupAndLock(batch);
+  const left = await host.lookupAndLock(batch, 1);
   assert.equal(Array.from({ length: 4 }, (_, i) => (left.found.words[0] >>> i) & 1), [1, 0, 0, 1]);
-  await host.unlock(batch);
-  await host.unlock(batch.slice(12, 16));
+  await host.unlock(batch, 1);
+  await host.unlock(batch.slice(12, 16), 1);
   assert.is(await host.pinCount(), 0);
 })(), 5_000, 'test'));
 

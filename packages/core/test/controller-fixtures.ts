@@ -39,6 +39,10 @@ export class MemoryAdapter implements L2Adapter {
   storeDelayMs = 0;
   /** ms before a load writes its targets (and answers). */
   loadDelayMs = 0;
+  /** ms before a lookup answers. */
+  lookupDelayMs = 0;
+  /** Lookups that answered. */
+  lookupsAnswered = 0;
 
   async #gate(op: 'store' | 'load' | 'lookup'): Promise<void> {
     this.calls[op]++;
@@ -64,6 +68,8 @@ export class MemoryAdapter implements L2Adapter {
 
   async lookup(keys: DigestBatch): Promise<Float64Array> {
     await this.#gate('lookup');
+    if (this.lookupDelayMs > 0) await new Promise((r) => setTimeout(r, this.lookupDelayMs));
+    this.lookupsAnswered++;
     return Float64Array.from({ length: keys.length / 4 }, (_, i) => this.objects.get(digestHex(keys, i))?.length ?? -1);
   }
 

@@ -29,7 +29,8 @@ function controller(l1: L1Manager, h: readonly AdapterHost[], opts: { maxInFligh
     adapterCallTimeoutMs: opts.adapterCallTimeoutMs ?? 1000, maxInFlight: opts.maxInFlight ?? 8,
     publish: ({ requestId }, hits) => { results.set(requestId, hits); order.push(requestId); },
   });
-  const run = (id: number, batch: DigestBatch, extraCount = 0) => c.submit({ requestId: id, keys: batch, extraCount, submittedAt: Date.now() });
+  // Pin owners 1..999 are the tests' own; a request's is 1000 + its id.
+  const run = (id: number, batch: DigestBatch, extraCount = 0) => c.submit({ requestId: id, keys: batch, extraCount, submittedAt: Date.now(), pinOwner: 1000 + id });
   const settled = async (n: number) => { while (results.size < n) await new Promise((r) => setTimeout(r, 2)); };
   return { c, m, results, order, run, settled, live };
 }
@@ -74,7 +75,7 @@ test('a request calls each adapter host twice, lookupAndLock then loadAndUnlock;
     // pinCount reads the count when called: these are the pins at the moment of publishing.
     publish: (_, hits) => { published = Promise.all(h.map((host) => host.pinCount())).then((pins) => [hits, pins]); },
   });
-  c.submit({ requestId: 1, keys: batch, extraCount: 0, submittedAt: Date.now() });
+  c.submit({ requestId: 1, keys: batch, extraCount: 0, submittedAt: Date.now(), pinOwner: 1 });
   while (published === undefined) await new Promise((r) => setTimeout(r, 2));
   assert.equal(await published, [4, [0, 0]]);
   assert.equal(calls, [['lookupAndLock', 'loadAndUnlock'], ['lookupAndLock', 'unlock']]);
@@ -118,6 +119,27 @@ test('a lookup that never answers is abandoned: that adapter counts as holding n
   assert.is(await h[0].pinCount(), 0);
   assert.is(await h[1].pinCount(), 0);
   l1.finishRead(batch);
+})(), 10_000, 'test'));
+
+test('a lookup answering after its deadline releases only its own pins: another owner keeps its pin on the same keys', () => withDeadline((async () => {
+  const l1 = smallL1();
+  const { hosts: h, raw } = hosts(l1, 1);
+  const batch = keys(0, 1);
+  await seed(l1, h, batch);
+  // Another request holds both keys pinned for the whole test.
+  await h[0].lookupAndLock(batch, 1);
+  raw[0].lookupDelayMs = 200;
+  const { results, run, settled } = controller(l1, h, { adapterCallTimeoutMs: 50 });
+  run(1, batch);
+  await settled(1);
+  assert.is(results.get(1), 0, 'the lookup was abandoned: nothing loaded');
+  // The abandoned lookup answers late; the controller's release of it must take that request's pins only.
+  while (raw[0].lookupsAnswered < 2) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.is(await h[0].pinCount(), 2, 'the other owner\'s pins survive the abandoned lookup\'s releases');
+  assert.equal([...(await h[0].delete(batch))], [0, 0], 'eviction cannot delete what the other owner pinned');
+  await h[0].unlock(batch, 1);
+  assert.is(await h[0].pinCount(), 0);
 })(), 10_000, 'test'));
 
 test('a load that never answers: a miss, its slots and pins held until its host is terminated (asked one deadline later)', () => withDeadline((async () => {

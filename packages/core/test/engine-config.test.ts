@@ -28,6 +28,7 @@ test('a minimal config gets every default', () => {
   assert.equal(c.l1Eviction, { policy: 'default', watermark: 0.8, ratio: 0.2 });
   assert.is(c.prefetchMaxInFlight, 8);
   assert.is(c.adapterCallTimeoutMs, CONFIG_DEFAULTS.adapterCallTimeoutMs);
+  assert.is(c.workerReadyTimeoutMs, 60_000);
   assert.equal(c.store, { maxRetries: 3, backoffMs: 50, maxInFlightBytesPerAdapter: 256 * 1024 * 1024, batchKeys: 256 });
 });
 
@@ -46,6 +47,7 @@ test('integers name their range', () => {
   assert.is(configError({ l1: L1, prefetchMaxInFlight: 0 }), 'config.prefetchMaxInFlight: must be an integer in [1, 1024], got 0');
   assert.is(configError({ l1: L1, store: { maxRetries: -1 } }), 'config.store.maxRetries: must be an integer in [0, 100], got -1');
   assert.is(configError({ l1: L1, adapterCallTimeoutMs: 1.5 }), 'config.adapterCallTimeoutMs: must be an integer in [1, 86400000], got 1.5');
+  assert.is(configError({ l1: L1, workerReadyTimeoutMs: 0 }), 'config.workerReadyTimeoutMs: must be an integer in [1, 86400000], got 0');
 });
 
 test('a lease shorter than the adapter call deadline is refused, naming both fields and why', () => {

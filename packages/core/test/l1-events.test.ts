@@ -1,5 +1,6 @@
 // "Listeners and events", plus the store controller's side of L1: takeDirty and
 // the dirty wake-ups, and the eviction worker's emergency wake-up.
+import { threadId } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDeadline } from '../src/deadline.ts';
@@ -163,7 +164,7 @@ test('reclaiming a dead store claimer makes its claimed objects dirty again and 
   assert.is(storer.takeDirty(10).keys.length, 12);
   assert.is(l1.dirtyCount(), 0);
   const woken = l1.waitDirtyAsync(5_000);
-  l1.reclaimThread(storer.ownerId);
+  l1.reclaimThread(storer.ownerId, threadId);
   assert.is(await woken, true);
   assert.is(l1.dirtyCount(), 3);
   for (const i of [0, 1, 2]) {

@@ -1,5 +1,6 @@
 // "L1: leases and threads" (the in-process part: lease expiry, reclaimThread on an
 // owner of this thread, detach). Real dying workers are in l1-threads.test.ts.
+import { threadId } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDeadline } from '../src/deadline.ts';
@@ -80,7 +81,7 @@ test('reclaimThread releases an owner\'s read locks and discards its unfinished 
   other.reserveRead(keys(1, 2), { extraCount: 2 });
   other.reserveWrite(keys(3, 4), 100);
   other.finishWrite(keys(4));
-  const result = main.reclaimThread(other.ownerId);
+  const result = main.reclaimThread(other.ownerId, threadId);
   assert.equal(result, { writesDiscarded: 1, readLocksReleased: 6 });
   assert.is(main.state(keys(1), 0)!.readLocks, 1, 'the main owner\'s lock stays');
   assert.is(main.state(keys(2), 0)!.readLocks, 0);
@@ -97,7 +98,7 @@ test('locks released by another owner are taken from the releaser first, then fr
   worker.reserveRead(keys(1), { extraCount: 1 });
   main.finishRead(keys(1));
   // One of the worker's two locks was released by main: reclaiming the worker releases the other.
-  assert.equal(main.reclaimThread(worker.ownerId), { writesDiscarded: 0, readLocksReleased: 1 });
+  assert.equal(main.reclaimThread(worker.ownerId, threadId), { writesDiscarded: 0, readLocksReleased: 1 });
   assert.is(main.state(keys(1), 0)!.readLocks, 0);
 });
 
@@ -106,7 +107,7 @@ test('reclaiming frees a temporary object whose last lock was the dead owner\'s'
   const worker = L1Manager.attach(main.handle);
   worker.reserveWrite(keys(1), 100, { temporary: true });
   worker.finishWriteAndReserveRead(keys(1));
-  main.reclaimThread(worker.ownerId);
+  main.reclaimThread(worker.ownerId, threadId);
   assert.is(main.state(keys(1), 0), null);
   assert.is(main.usage().freeSlots, 8);
 });
@@ -125,9 +126,9 @@ test('owner ids: attach registers a new one, ownersOfThread finds them, detach f
 
 test('reclaimThread rejects ids that are not owners, and its own id', () => {
   const l1 = checkedL1();
-  throwsCode(() => l1.reclaimThread(0), ErrorCode.INVALID_ARGUMENT, /ownerId must be an integer in \[1, 32\], got 0/);
-  throwsCode(() => l1.reclaimThread(33), ErrorCode.INVALID_ARGUMENT, /got 33/);
-  throwsCode(() => l1.reclaimThread(l1.ownerId), ErrorCode.INVALID_ARGUMENT, /use detach\(\)/);
+  throwsCode(() => l1.reclaimThread(0, threadId), ErrorCode.INVALID_ARGUMENT, /ownerId must be an integer in \[1, 32\], got 0/);
+  throwsCode(() => l1.reclaimThread(33, threadId), ErrorCode.INVALID_ARGUMENT, /got 33/);
+  throwsCode(() => l1.reclaimThread(l1.ownerId, threadId), ErrorCode.INVALID_ARGUMENT, /use detach\(\)/);
 });
 
 test.run();

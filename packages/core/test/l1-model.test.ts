@@ -5,6 +5,7 @@
 //
 // The model is deliberately plain: a Map of key -> object and a list of orphaned slots, each with
 // its holds; it knows nothing of slots, tables or shared memory.
+import { threadId } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
@@ -302,7 +303,7 @@ function check(ops: readonly Op[]): void {
   });
 
   // Every owner lets go (reclaim, as for a thread that ends): every slot returns.
-  for (let o = 1; o < OWNERS; o++) main.reclaimThread(l1s[o].ownerId);
+  for (let o = 1; o < OWNERS; o++) main.reclaimThread(l1s[o].ownerId, threadId);
   main.clear({ force: true });
   main.detach();
   const fresh = L1Manager.attach(l1s[0].handle, { clock });

@@ -72,9 +72,10 @@ test('a reader thread killed inside a read batch: reclaimThread releases exactly
       const { workers, results } = await startTogether([{ handle: l1.handle, task: 'readForever', keys: batch }]);
       const [{ ownerId }] = (await results) as { ownerId: number }[];
       await sleep(20 + attempt * 7);
+      const thread = workers[0].threadId;
       await workers[0].terminate();
       if (words[(regions.readersOffset >>> 2) + (ownerId - 1) * READER_STRIDE + Reader.ACTIVE] === 1) killedInside++;
-      const { writesDiscarded, readLocksReleased } = l1.reclaimThread(ownerId);
+      const { writesDiscarded, readLocksReleased } = l1.reclaimThread(ownerId, thread);
       assert.is(writesDiscarded, 0);
       assert.is(readLocksReleased % 3, 0, 'whole keys of 3 locks each (a lock of a key is one store)');
       l1.checkInvariants();

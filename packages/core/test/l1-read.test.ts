@@ -1,4 +1,5 @@
 // "L1: reserveRead", "L1: unsafeRead", "L1: finishRead".
+import { threadId } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NO_SLOT } from '../src/l1/api.ts';
@@ -142,7 +143,7 @@ test('handOverReads moves locks to another owner with the publish word: reclaimi
   const codes = worker.handOverReads(keys(1, 2, 3), l1.ownerId, { extraCount: 1, publish: { words: word, index: 0, value: 7 } });
   assert.equal(names(codes), ['SUCCESS', 'SUCCESS', 'KEY_NOT_EXIST']);
   assert.is(word[0], 7);
-  l1.reclaimThread(worker.ownerId);
+  l1.reclaimThread(worker.ownerId, threadId);
   assert.equal([l1.state(keys(1, 2), 0)!.readLocks, l1.state(keys(1, 2), 1)!.readLocks], [2, 2]);
   assert.equal(names(l1.finishRead(keys(1, 2), { extraCount: 1 })), ['SUCCESS', 'SUCCESS']);
 });
@@ -153,7 +154,7 @@ test('handOverReads of more locks than the giver holds moves nothing', () => {
   ready(l1, keys(1));
   worker.reserveRead(keys(1));
   assert.equal(names(worker.handOverReads(keys(1), l1.ownerId, { extraCount: 1 })), ['KEY_IN_WRONG_STATE']);
-  l1.reclaimThread(worker.ownerId);
+  l1.reclaimThread(worker.ownerId, threadId);
   assert.is(l1.state(keys(1), 0)!.readLocks, 0);
 });
 

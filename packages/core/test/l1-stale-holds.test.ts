@@ -2,6 +2,7 @@
 // holder may still use its zero-copy view, so its slot goes to no other key until the holder lets
 // go (finishWrite, finishRead, finishStore, handOverReads) or its thread is reclaimed. Leases are
 // expired with expireLeases(far future), so no test depends on timing.
+import { threadId } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { DigestBatch } from '../src/l1/api.ts';
@@ -136,7 +137,7 @@ test('reclaimThread ends a dead owner\'s cut-short writes and stale holds: its o
   main.reserveWrite(keys(2), SIZE);
   main.finishWrite(keys(2));
   assert.is(main.usage().orphanedSlots, 2);
-  assert.equal(main.reclaimThread(worker.ownerId), { writesDiscarded: 0, readLocksReleased: 1 });
+  assert.equal(main.reclaimThread(worker.ownerId, threadId), { writesDiscarded: 0, readLocksReleased: 1 });
   assert.is(main.usage().orphanedSlots, 0);
   assert.is(main.usage().freeSlots, 7);
 });

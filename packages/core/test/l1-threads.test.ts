@@ -1,5 +1,6 @@
 // "L1: leases and threads" with real worker threads on one shared L1: concurrent
 // writers and readers, a random-traffic stress run, and a worker terminated while holding locks.
+import { threadId } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDeadline } from '../src/deadline.ts';
@@ -99,7 +100,7 @@ test('a worker terminated while holding write and read locks: reclaimThread rele
     assert.is(l1.state(keys(1), 0)!.readLocks, 3);
     await worker.terminate();
     assert.equal(l1.ownersOfThread(thread), [held.ownerId], 'the dead thread\'s owner id is found by its threadId');
-    assert.equal(l1.reclaimThread(held.ownerId), { writesDiscarded: 1, readLocksReleased: 3 });
+    assert.equal(l1.reclaimThread(held.ownerId, thread), { writesDiscarded: 1, readLocksReleased: 3 });
     l1.checkInvariants();
     assert.is(l1.state(keys(0), 0), null, 'the unfinished write is discarded');
     assert.is(l1.state(keys(1), 0)!.readLocks, 0);
@@ -109,6 +110,33 @@ test('a worker terminated while holding write and read locks: reclaimThread rele
     // 2 reservations, 1 kill, 1 reclaim, 1 delete.
     return 5;
   })(), 60_000, 'terminated worker')));
+
+test('a second reclaim of a dead thread\'s owner id, now registered by a live thread, touches nothing of the live one', () =>
+  withDeadline((async () => {
+    const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+    ready(l1, keys(1, 3));
+    const first = await startTogether([{ handle: l1.handle, task: 'hold', keys: keys(0, 1) }]);
+    const deadThread = first.workers[0].threadId;
+    const [dead] = (await first.results) as { ownerId: number }[];
+    await first.workers[0].terminate();
+    assert.equal(l1.reclaimThread(dead.ownerId, deadThread), { writesDiscarded: 1, readLocksReleased: 3 });
+    // The freed id goes to the next thread that attaches: a live one holding locks of its own.
+    const second = await startTogether([{ handle: l1.handle, task: 'hold', keys: keys(2, 3) }]);
+    try {
+      const liveThread = second.workers[0].threadId;
+      const [live] = (await second.results) as { ownerId: number }[];
+      assert.is(live.ownerId, dead.ownerId, 'the id was reused');
+      assert.equal(l1.reclaimThread(dead.ownerId, deadThread), { writesDiscarded: 0, readLocksReleased: 0 }, 'the late reclaim is a no-op');
+      assert.is(l1.state(keys(2), 0)!.writeLocked, true, 'the live thread\'s write lock stays');
+      assert.is(l1.state(keys(3), 0)!.readLocks, 3, 'its read locks stay');
+      assert.equal(l1.ownersOfThread(liveThread), [live.ownerId], 'the id is still the live thread\'s');
+      await second.workers[0].terminate();
+      assert.equal(l1.reclaimThread(live.ownerId, liveThread), { writesDiscarded: 1, readLocksReleased: 3 });
+      l1.checkInvariants();
+    } finally {
+      await stopAll(second.workers);
+    }
+  })(), 60_000, 'reused owner id'));
 
 test('waitDirty blocks a worker until another thread finishes a write', () =>
   withDeadline((async () => {
@@ -130,7 +158,7 @@ test('reclaimThread breaks the index mutex of an owner that died holding it', ()
   const dead = L1Manager.attach(l1.handle);
   // What a thread terminated inside an L1 call leaves behind: the mutex word holding its owner id.
   Atomics.store(new Int32Array(l1.handle.meta), Header.MUTEX, dead.ownerId << 1);
-  l1.reclaimThread(dead.ownerId);
+  l1.reclaimThread(dead.ownerId, threadId);
   assert.equal(names(l1.reserveWrite(keys(1), 100).codes), ['SUCCESS']);
   l1.checkInvariants();
 });
@@ -179,10 +207,11 @@ test('a reader killed between claiming ring positions and publishing them: once 
   withDeadline((async () => {
     const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
     const { worker, ownerId } = await readerStoppedInPush(l1);
+    const thread = worker.threadId;
     await worker.terminate();
     assert.equal(drained(l1), [], 'a dead producer not yet reclaimed is not skipped');
     // Its release ended the locks before it pushed the events: nothing else is left to reclaim.
-    assert.equal(l1.reclaimThread(ownerId), { writesDiscarded: 0, readLocksReleased: 0 });
+    assert.equal(l1.reclaimThread(ownerId, thread), { writesDiscarded: 0, readLocksReleased: 0 });
     l1.touch(keys(1));
     assert.equal(drained(l1), touched(1), 'the consumer went past the dead reader\'s records');
     assert.is(l1.status().events.dropped, 2);
@@ -198,10 +227,11 @@ test('a consumer killed inside a drain: once reclaimed, the next consumer drains
     l1.touch(keys(1));
     const { workers, results } = await startTogether([{ handle: l1.handle, task: 'stopInDrain', keys: keys(1) }]);
     const [stopped] = (await results) as { ownerId: number }[];
+    const thread = workers[0].threadId;
     await workers[0].terminate();
     l1.touch(keys(2));
     assert.equal(drained(l1), [], 'until the dead consumer is reclaimed, its drain keeps the others out');
-    l1.reclaimThread(stopped.ownerId);
+    l1.reclaimThread(stopped.ownerId, thread);
     assert.equal(drained(l1), touched(2), 'the dead consumer\'s drain ended');
     l1.checkInvariants();
   })(), 30_000, 'killed consumer'));

@@ -116,7 +116,7 @@ test('lookupAndLock finds stored keys with their payload sizes and pins them', a
   const s = setup();
   const { keys } = await storeKeys(s, 2);
   const probe = new Uint32Array([...keys, ...testKeys(1, 99)]);
-  const { found, sizes } = await s.host.lookupAndLock(probe);
+  const { found, sizes } = await s.host.lookupAndLock(probe, 1);
   assert.equal(bits(found), [0, 1]);
   assert.equal([...sizes], [1000, 1000, 0]);
   assert.is(await s.host.pinCount(), 2);
@@ -125,7 +125,7 @@ test('lookupAndLock finds stored keys with their payload sizes and pins them', a
 test('delete skips pinned keys and deletes the others', async () => {
   const s = setup();
   const { keys } = await storeKeys(s, 3);
-  await s.host.lookupAndLock(keys.subarray(0, 4));
+  await s.host.lookupAndLock(keys.subarray(0, 4), 1);
   const deleted = await s.host.delete(keys);
   assert.equal([...deleted], [0, 1, 1]);
   assert.ok(s.adapter.objects.has(digestHex(keys, 0)));
@@ -136,35 +136,75 @@ test('delete skips pinned keys and deletes the others', async () => {
 test('unlock releases pins: the pin count returns to 0 and the key can be deleted', async () => {
   const s = setup();
   const { keys } = await storeKeys(s, 2);
-  await s.host.lookupAndLock(keys);
-  await s.host.unlock(keys);
+  await s.host.lookupAndLock(keys, 1);
+  await s.host.unlock(keys, 1);
   assert.is(await s.host.pinCount(), 0);
   assert.equal([...(await s.host.delete(keys))], [1, 1]);
 });
 
-test('two lookups pin twice: one unlock still protects the key, the second releases it', async () => {
+test('pins are owned: repeated unlocks by one owner leave the pin of another; the unlock of the last owner releases the key', async () => {
   const s = setup();
   const { keys } = await storeKeys(s, 1);
-  await s.host.lookupAndLock(keys);
-  await s.host.lookupAndLock(keys);
-  await s.host.unlock(keys);
-  assert.equal([...(await s.host.delete(keys))], [0]);
-  await s.host.unlock(keys);
+  await s.host.lookupAndLock(keys, 1);
+  await s.host.lookupAndLock(keys, 1);
+  await s.host.lookupAndLock(keys, 2);
+  await s.host.unlock(keys, 1);
+  await s.host.unlock(keys, 1);
+  assert.equal([...(await s.host.delete(keys))], [0], 'owner 2 still pins it');
+  assert.is(await s.host.pinCount(), 1);
+  await s.host.unlock(keys, 2);
   assert.is(await s.host.pinCount(), 0);
   assert.equal([...(await s.host.delete(keys))], [1]);
 });
 
+test('release drops every pin of its owner only; a lookup of that owner still running then pins nothing', async () => {
+  const adapter = new GatedLookupAdapter();
+  const s = setup(8192, 16, adapter);
+  const { keys } = await storeKeys(s, 2);
+  await s.host.lookupAndLock(keys, 1);
+  adapter.gated = true;
+  const late = s.host.lookupAndLock(keys, 1);
+  const other = s.host.lookupAndLock(keys.subarray(0, 4), 2);
+  while (adapter.waiting < 2) await new Promise((r) => setTimeout(r, 1));
+  await s.host.release(1);
+  await s.host.release(1);
+  assert.is(await s.host.pinCount(), 0, 'owner 1\'s pins are gone');
+  adapter.open();
+  assert.equal(bits((await late).found), [0, 1], 'the late lookup answers');
+  assert.equal(bits((await other).found), [0]);
+  assert.is(await s.host.pinCount(), 1, 'only owner 2 pins: the released owner\'s late lookup pinned nothing');
+  assert.equal([...(await s.host.delete(keys))], [0, 1]);
+  await s.host.lookupAndLock(keys.subarray(0, 4), 1);
+  await s.host.unlock(keys, 2);
+  assert.equal([...(await s.host.delete(keys))], [0, 0], 'a released owner\'s later lookup pins again (no lookup of it was running)');
+});
+
+test('a pin owner that is not a positive safe integer is refused with KVT_ERR_INVALID_ARGUMENT, pinning nothing', async () => {
+  const s = setup();
+  const { keys } = await storeKeys(s, 1);
+  for (const owner of [0, -1, 1.5, Number.NaN, '1']) {
+    try {
+      await s.host.lookupAndLock(keys, owner as number);
+      assert.unreachable('lookupAndLock accepted');
+    } catch (err) {
+      assert.is((err as { code: string }).code, 'KVT_ERR_INVALID_ARGUMENT');
+      assert.is((err as Error).message, `owner must be a pin owner token (a positive safe integer), got ${String(owner)}`);
+    }
+  }
+  assert.is(await s.host.pinCount(), 0);
+});
+
 test('unlock of unknown or unpinned keys is harmless', async () => {
   const s = setup();
-  await s.host.unlock(testKeys(3, 7));
+  await s.host.unlock(testKeys(3, 7), 1);
   assert.is(await s.host.pinCount(), 0);
 });
 
 test('loadAndUnlock loads like load, then releases the pins it was given', async () => {
   const s = setup();
   const { keys, sizes } = await storeKeys(s, 2);
-  await s.host.lookupAndLock(keys);
-  const loaded = await s.host.loadAndUnlock(keys, Int32Array.from([10, 11]), sizes, keys);
+  await s.host.lookupAndLock(keys, 1);
+  const loaded = await s.host.loadAndUnlock(keys, Int32Array.from([10, 11]), sizes, keys, 1);
   assert.equal(bits(loaded), [0, 1]);
   for (let i = 0; i < 2; i++) assert.equal(s.arena.view(10 + i, 1000), s.arena.view(i, 1000));
   assert.is(await s.host.pinCount(), 0);
@@ -183,12 +223,27 @@ class GatedAdapter extends MemoryAdapter {
   }
 }
 
+/** A memory adapter whose lookups, once `gated`, wait until `open()` is called. */
+class GatedLookupAdapter extends MemoryAdapter {
+  open: () => void = () => {};
+  readonly #gate = new Promise<void>((resolve) => { this.open = resolve; });
+  gated = false;
+  waiting = 0;
+  override async lookup(keys: DigestBatch): Promise<Float64Array> {
+    if (this.gated) {
+      this.waiting++;
+      await this.#gate;
+    }
+    return super.lookup(keys);
+  }
+}
+
 test('loadAndUnlock keeps its pins while the load runs and releases them when it fails', async () => {
   const adapter = new GatedAdapter();
   const s = setup(8192, 16, adapter);
   const { keys, sizes } = await storeKeys(s, 2);
-  await s.host.lookupAndLock(keys);
-  const call = s.host.loadAndUnlock(keys, Int32Array.from([10, 11]), sizes, keys);
+  await s.host.lookupAndLock(keys, 1);
+  const call = s.host.loadAndUnlock(keys, Int32Array.from([10, 11]), sizes, keys, 1);
   call.catch(() => {});
   while (!adapter.started) await new Promise((r) => setTimeout(r, 1));
   assert.is(await s.host.pinCount(), 2);
@@ -207,9 +262,9 @@ test('loadAndUnlock keeps its pins while the load runs and releases them when it
 test('loadAndUnlock with a malformed pinned batch rejects with KVT_ERR_INVALID_ARGUMENT, loading and releasing nothing', async () => {
   const s = setup();
   const { keys, sizes } = await storeKeys(s, 1);
-  await s.host.lookupAndLock(keys);
+  await s.host.lookupAndLock(keys, 1);
   try {
-    await s.host.loadAndUnlock(keys, Int32Array.of(10), sizes, new Uint32Array(3));
+    await s.host.loadAndUnlock(keys, Int32Array.of(10), sizes, new Uint32Array(3), 1);
     assert.unreachable('loadAndUnlock accepted');
   } catch (err) {
     assert.is((err as { code: string }).code, 'KVT_ERR_INVALID_ARGUMENT');
@@ -365,13 +420,13 @@ test('a slot that is not in L1 fails the whole call before anything is stored', 
 test('close releases every pin, closes the adapter, and later calls reject with KVT_ERR_CLOSED', async () => {
   const s = setup();
   const { keys } = await storeKeys(s, 2);
-  await s.host.lookupAndLock(keys);
+  await s.host.lookupAndLock(keys, 1);
   await s.host.close();
   assert.is(await s.host.pinCount(), 0);
   assert.ok(s.adapter.closed);
   assert.is((await s.host.status()).healthy, false);
   try {
-    await s.host.lookupAndLock(keys);
+    await s.host.lookupAndLock(keys, 1);
     assert.unreachable('lookup after close');
   } catch (err) {
     assert.is((err as { code: string }).code, 'KVT_ERR_CLOSED');

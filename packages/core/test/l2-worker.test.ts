@@ -40,7 +40,7 @@ test('a store reads L1 slots in place; a load writes other L1 slots in place', (
   const keys = testKeys(3);
   const slots = writeL1(l1, keys);
   assert.equal([...(await thread.api.store(keys, slots, new Uint32Array(3).fill(SIZE)))], [1, 1, 1]);
-  const { found, sizes } = await thread.api.lookupAndLock(keys);
+  const { found, sizes } = await thread.api.lookupAndLock(keys, 1);
   assert.equal(new Bitmap(found.size, found.words.buffer, found.words.byteOffset).indices(), [0, 1, 2]);
   assert.equal([...sizes], [SIZE, SIZE, SIZE]);
   // Load into fresh temporary slots of other keys, as a prefetch would.
@@ -48,7 +48,7 @@ test('a store reads L1 slots in place; a load writes other L1 slots in place', (
   const loaded = await thread.api.load(keys, targets.slots, sizes);
   assert.equal(new Bitmap(loaded.size, loaded.words.buffer, loaded.words.byteOffset).indices(), [0, 1, 2]);
   for (let i = 0; i < 3; i++) assert.equal(l1.view(targets.slots[i], SIZE), l1.view(slots[i], SIZE));
-  await thread.api.unlock(keys);
+  await thread.api.unlock(keys, 1);
   assert.is(await thread.api.pinCount(), 0);
 }));
 
@@ -56,9 +56,9 @@ test('loadAndUnlock over the port: the pins are released when its answer arrives
   const keys = testKeys(2);
   const slots = writeL1(l1, keys);
   await thread.api.store(keys, slots, new Uint32Array(2).fill(SIZE));
-  const { sizes } = await thread.api.lookupAndLock(keys);
+  const { sizes } = await thread.api.lookupAndLock(keys, 1);
   const targets = l1.reserveWrite(testKeys(2, 1), SIZE, { temporary: true });
-  const loaded = await thread.api.loadAndUnlock(keys, targets.slots, sizes, keys);
+  const loaded = await thread.api.loadAndUnlock(keys, targets.slots, sizes, keys, 1);
   assert.equal(new Bitmap(loaded.size, loaded.words.buffer, loaded.words.byteOffset).indices(), [0, 1]);
   for (let i = 0; i < 2; i++) assert.equal(l1.view(targets.slots[i], SIZE), l1.view(slots[i], SIZE));
   assert.is(await thread.api.pinCount(), 0);
@@ -67,9 +67,9 @@ test('loadAndUnlock over the port: the pins are released when its answer arrives
 test('pins taken over the port protect keys from delete until unlocked', () => withHost(async (l1, thread) => {
   const keys = testKeys(2);
   await thread.api.store(keys, writeL1(l1, keys), new Uint32Array(2).fill(SIZE));
-  await thread.api.lookupAndLock(keys.subarray(0, 4));
+  await thread.api.lookupAndLock(keys.subarray(0, 4), 1);
   assert.equal([...(await thread.api.delete(keys))], [0, 1]);
-  await thread.api.unlock(keys.subarray(0, 4));
+  await thread.api.unlock(keys.subarray(0, 4), 1);
   assert.equal([...(await thread.api.delete(keys))], [1, 0]);
   assert.is(await thread.api.pinCount(), 0);
 }));

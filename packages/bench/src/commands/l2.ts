@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KvCache, L1Error, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
 import { AdapterHostThread, Bitmap, adapterModuleUrl, registeredAdapterTypes } from '@kvtier/core/authoring';
-import { L1Manager, adapterHosts } from '@kvtier/core/testing';
+import { L1Manager, adapterHosts, newPinOwner } from '@kvtier/core/testing';
 import '@kvtier/adapters';
 import { numberList, oneOf, parseFlags, positiveInteger, UsageError } from '../args.ts';
 import { benchKeys } from '../keys.ts';
@@ -424,15 +424,16 @@ async function lookupLatency(adapter: AdapterName, config: AdapterConfig, rounds
     assertAll(cache.finishWrite(keys), 'finishWrite');
     await cache.flush({ timeoutMs: SETTLE_TIMEOUT_MS });
     const host = adapterHosts(cache)[0];
+    const owner = newPinOwner(cache);
     const p50: number[] = [];
     const p99: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const times: number[] = [];
       for (let run = 0; run < LOOKUP_RUNS; run++) {
         const started = performance.now();
-        const { found } = await host.lookupAndLock(keys);
+        const { found } = await host.lookupAndLock(keys, owner);
         times.push(performance.now() - started);
-        await host.unlock(keys);
+        await host.unlock(keys, owner);
         const hits = new Bitmap(found.size, found.words.buffer, found.words.byteOffset).popcount();
         if (hits !== LOOKUP_KEYS) throw new Error(`lookup found ${hits} of ${LOOKUP_KEYS} stored keys`);
       }

@@ -39,6 +39,11 @@ export interface PrefetchRequest {
   readonly extraCount: number;
   /** `performance.timeOrigin + performance.now()` at submit, for the latency histogram. */
   readonly submittedAt: number;
+  /**
+   * The request's pin owner token on the adapter hosts (unique over the engine's life): every
+   * pin it takes is its own, so releasing it can never take another request's (l2/pins.ts).
+   */
+  readonly pinOwner: number;
 }
 
 /** Everything the prefetch controller needs. */
@@ -145,38 +150,31 @@ export class PrefetchController {
   }
 
   /** Lookup-and-lock on every adapter; a failed lookup counts as "holds nothing" and its error goes to `errors`. */
-  async #lookup(keys: DigestBatch, errors: KvtierError[]): Promise<({ found: Bitmap; sizes: Uint32Array } | undefined)[]> {
+  async #lookup(keys: DigestBatch, owner: number, errors: KvtierError[]): Promise<({ found: Bitmap; sizes: Uint32Array } | undefined)[]> {
     const ctx = this.#ctx;
     return Promise.all(ctx.adapters.map(async (adapter, a) => {
-      let abandoned = false;
-      const call = adapter.lookupAndLock(keys);
-      // A lookup past its deadline may have pinned already (its answer is lost) or may pin later
-      // (its answer is late): unlock everything at the deadline and what a late answer found.
-      call.then((late) => {
-        if (abandoned) adapter.unlock(pickKeys(keys, toBitmap(late.found).indices())).catch(() => {});
-      }, () => {});
       try {
-        const r = await callAdapter(ctx, a, AdapterOp.LOOKUP, () => call);
+        const r = await callAdapter(ctx, a, AdapterOp.LOOKUP, () => adapter.lookupAndLock(keys, owner));
         const found = toBitmap(r.found);
         ctx.metrics.countAdapter(a, AdapterCounter.LOOKUP_KEYS, keyCount(keys));
         ctx.metrics.countAdapter(a, AdapterCounter.LOOKUP_HITS, found.popcount());
         return { found, sizes: r.sizes };
       } catch (err) {
         errors.push(KvtierError.from(err));
-        if (KvtierError.from(err).code === ErrorCode.TIMEOUT) {
-          abandoned = true;
-          adapter.unlock(keys).catch(() => {});
-        }
+        // A lookup past its deadline may have pinned already (its answer is lost) or may pin later
+        // (its answer is late): releasing the owner here drops the first and refuses the second.
+        // The request holds nothing else on this adapter, and no other request's pin is touched.
+        if (KvtierError.from(err).code === ErrorCode.TIMEOUT) adapter.release(owner).catch(() => {});
         return undefined;
       }
     }));
   }
 
-  /** Releases pins: the keys at `indices` on adapter `a`. */
-  async #unlock(a: number, keys: DigestBatch, indices: readonly number[]): Promise<void> {
+  /** Releases `owner`'s pins: the keys at `indices` on adapter `a`. */
+  async #unlock(a: number, keys: DigestBatch, indices: readonly number[], owner: number): Promise<void> {
     if (indices.length === 0) return;
     try {
-      await callAdapter(this.#ctx, a, AdapterOp.UNLOCK, () => this.#ctx.adapters[a].unlock(pickKeys(keys, indices)));
+      await callAdapter(this.#ctx, a, AdapterOp.UNLOCK, () => this.#ctx.adapters[a].unlock(pickKeys(keys, indices), owner));
     } catch {
       // Counted by callAdapter; a pin an adapter failed to drop is its own (it releases all on close).
     }
@@ -185,12 +183,12 @@ export class PrefetchController {
   /** Makes the longest prefix it can readable; adapter errors that shortened it go to `errors`. */
   async #prefetch(request: PrefetchRequest, errors: KvtierError[]): Promise<number> {
     const ctx = this.#ctx;
-    const { keys, extraCount } = request;
+    const { keys, pinOwner } = request;
     const n = keyCount(keys);
     if (n === 0 || ctx.adapters.length === 0) return 0;
 
     // 1. Lookup and pin; plan; trim to the contiguous prefix every key of which some adapter loads.
-    const lookups = await this.#lookup(keys, errors);
+    const lookups = await this.#lookup(keys, pinOwner, errors);
     const plan = ctx.policy.plan(lookups.map((l) => l?.found), n);
     const source = new Int32Array(n).fill(-1);
     for (const [a, indices] of plan) for (const i of indices) source[i] = a;
@@ -199,7 +197,7 @@ export class PrefetchController {
     // Pins on what will not be loaded from that adapter go at once, their round trip beside the
     // loads (awaited before the request is published: it then holds no pin).
     const unplanned = Promise.all(lookups.map((l, a) => l === undefined ? undefined
-      : this.#unlock(a, keys, l.found.indices().filter((i) => i >= prefix || source[i] !== a))));
+      : this.#unlock(a, keys, l.found.indices().filter((i) => i >= prefix || source[i] !== a), pinOwner)));
     // The pins left: per adapter, the keys of [0, prefix) it is the source of. The loads take them
     // over (see #reserveAndLoad); what none took over is released here.
     const pins: Pins = lookups.map((l, a) => {
@@ -209,9 +207,9 @@ export class PrefetchController {
       return out;
     });
     try {
-      return await this.#reserveAndLoad(keys, prefix, source, lookups, extraCount, errors, pins);
+      return await this.#reserveAndLoad(request, prefix, source, lookups, errors, pins);
     } finally {
-      await Promise.all([unplanned, ...pins.map((indices, a) => indices === undefined ? undefined : this.#unlock(a, keys, indices))]);
+      await Promise.all([unplanned, ...pins.map((indices, a) => indices === undefined ? undefined : this.#unlock(a, keys, indices, pinOwner))]);
     }
   }
 
@@ -223,10 +221,11 @@ export class PrefetchController {
    * whose pins a call took over has its entry cleared.
    */
   async #reserveAndLoad(
-    keys: DigestBatch, prefix: number, source: Int32Array,
-    lookups: readonly ({ found: Bitmap; sizes: Uint32Array } | undefined)[], extraCount: number, errors: KvtierError[], pins: Pins,
+    request: PrefetchRequest, prefix: number, source: Int32Array,
+    lookups: readonly ({ found: Bitmap; sizes: Uint32Array } | undefined)[], errors: KvtierError[], pins: Pins,
   ): Promise<number> {
     const ctx = this.#ctx;
+    const { keys, extraCount, pinOwner } = request;
     if (prefix === 0) return 0;
     const head = rangeKeys(keys, 0, prefix);
     const sizes = new Uint32Array(prefix);
@@ -266,14 +265,14 @@ export class PrefetchController {
       if (pinned === undefined) return;
       pins[a] = undefined;
       const indices = load.filter((i) => source[i] === a);
-      if (indices.length === 0) return this.#unlock(a, keys, pinned);
+      if (indices.length === 0) return this.#unlock(a, keys, pinned, pinOwner);
       const batch = pickKeys(keys, indices);
       const slots = pickValues(reserved.slots, indices);
       const bytes = pickValues(sizes, indices);
-      // The host releases these pins when the load ends, answered or not: never here, as a late
-      // load would then drop pins another request took since.
+      // The host releases these pins when the load ends, answered or not: never here, as the load
+      // may still read the objects after its deadline.
       const unpin = pickKeys(keys, pinned);
-      const call = callWithSlots(ctx, a, AdapterOp.LOAD, () => ctx.adapters[a].loadAndUnlock(batch, slots, bytes, unpin), () => this.#stopping);
+      const call = callWithSlots(ctx, a, AdapterOp.LOAD, () => ctx.adapters[a].loadAndUnlock(batch, slots, bytes, unpin, pinOwner), () => this.#stopping);
       const started = performance.now();
       try {
         const r = await call.answer;

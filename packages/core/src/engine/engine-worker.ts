@@ -135,7 +135,7 @@ async function prefetchTask(task: PrefetchTask): Promise<void> {
   });
   const api: PrefetchControlApi = {
     ...controllerApi(rt, adapters, hosts),
-    submit: (requestId, keys, extraCount, submittedAt) => controller.submit({ requestId, keys, extraCount, submittedAt }),
+    submit: (request) => controller.submit(request),
   };
   expose(api, task.controlPort);
   await rt.untilStopped();

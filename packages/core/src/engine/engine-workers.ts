@@ -5,10 +5,12 @@
  * A task that ends while its kind is not being stopped crashed: supervisor.ts handles that and
  * restarts it through this pool — a controller task with fresh ports to every adapter host.
  */
+import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { Piscina } from 'piscina';
 import type { EvictionStatus } from '../controllers/eviction.ts';
+import type { PrefetchRequest } from '../controllers/prefetch.ts';
 import { withDeadline } from '../deadline.ts';
 import { ErrorCode, KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
@@ -22,7 +24,7 @@ import { Control } from './layout.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EvictionControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
 } from './tasks.ts';
-import { READY_TIMEOUT_MS, Supervisor, type SupervisedTask, type SupervisorOptions } from './supervisor.ts';
+import { Supervisor, type SupervisedTask, type SupervisorOptions } from './supervisor.ts';
 
 /** Records per L2 event ring. */
 const L2_RING_RECORDS = 16_384;
@@ -40,13 +42,6 @@ function adapterStartError(index: number, type: string, err: unknown): KvtierErr
   return new KvtierError(ErrorCode.ADAPTER, `adapters[${index}] (type '${type}') could not start: ${cause.message}`, { cause });
 }
 
-/** A prefetch request submitted while the prefetch worker restarts: sent to its successor. */
-interface QueuedPrefetch {
-  readonly requestId: number;
-  readonly keys: Uint32Array;
-  readonly extraCount: number;
-  readonly submittedAt: number;
-}
 
 /** One running task. */
 interface Running extends SupervisedTask {
@@ -75,6 +70,14 @@ export class EngineWorkers {
   readonly #adapterHosts: AdapterHostApi[] = [];
   /** Per adapter, what rejects every call still pending on (or later sent to) its current host once that host dies. */
   readonly #hostDied: (() => void)[] = [];
+  /**
+   * Per adapter, why its latest start failed (`adapterStartError`); undefined once a start
+   * succeeded. A controller that connects after a failed restart ends with it instead of asking
+   * the dead host for a port.
+   */
+  readonly #hostStartFailures: (KvtierError | undefined)[] = [];
+  /** Per adapter, `AdapterContext.lineage`: one for all its host generations. */
+  readonly #lineages: string[];
   /** Per adapter, the generation of its running host (host-generations.ts). */
   readonly #hostGenerations: number[] = [];
   /**
@@ -85,7 +88,7 @@ export class EngineWorkers {
   /** The running prefetch worker's control proxy; undefined from its death until its successor is ready. */
   #prefetch: Comlink.Remote<PrefetchControlApi> | undefined;
   /** Requests submitted while the prefetch worker restarts; null while none restarts. */
-  #prefetchQueue: QueuedPrefetch[] | null = null;
+  #prefetchQueue: PrefetchRequest[] | null = null;
   /** The running eviction worker's control proxy (policy status); undefined from its death until its successor is ready. */
   #eviction: Comlink.Remote<EvictionControlApi> | undefined;
   /** Each running controller's control proxy, to hand it a restarted adapter host. */
@@ -96,6 +99,7 @@ export class EngineWorkers {
     const adapters = options.config.adapters.length;
     this.#control = new Int32Array(options.control);
     this.#rings = options.config.adapters.map(() => new L2EventRing(L2_RING_RECORDS));
+    this.#lineages = options.config.adapters.map(() => randomBytes(8).toString('hex'));
     this.#supervisor = new Supervisor(options, {
       terminate: (name) => this.terminate(name),
       died: (task) => this.#died(task),
@@ -168,16 +172,15 @@ export class EngineWorkers {
    * Hands a prefetch request to the prefetch worker, or queues it for the worker's successor
    * while a dead one restarts. Throws `KVT_ERR_WORKER` when no prefetch worker runs or restarts.
    */
-  submitPrefetch(requestId: number, keys: Uint32Array, extraCount: number, submittedAt: number): void {
-    const request: QueuedPrefetch = { requestId, keys, extraCount, submittedAt };
+  submitPrefetch(request: PrefetchRequest): void {
     if (this.#prefetch !== undefined) this.#sendPrefetch(this.#prefetch, request);
     else if (this.#prefetchQueue !== null) this.#prefetchQueue.push(request);
     else throw new KvtierError(ErrorCode.WORKER, 'the prefetch worker is not running');
   }
 
-  #sendPrefetch(prefetch: Comlink.Remote<PrefetchControlApi>, r: QueuedPrefetch): void {
+  #sendPrefetch(prefetch: Comlink.Remote<PrefetchControlApi>, r: PrefetchRequest): void {
     // A worker that dies with the call unanswered: onPrefetchLost fails the request.
-    void prefetch.submit(r.requestId, Comlink.transfer(r.keys, [r.keys.buffer]), r.extraCount, r.submittedAt).catch(() => {});
+    void prefetch.submit(Comlink.transfer(r, [r.keys.buffer])).catch(() => {});
   }
 
   /** Supervision saw `task` dead: nothing is routed to it any more. */
@@ -224,19 +227,29 @@ export class EngineWorkers {
     };
   }
 
-  /** Runs `task` and waits for it to report ready; supervises its end. */
+  /**
+   * Runs `task` and waits for it to report ready; supervises its end. A task that is not ready in
+   * time has its thread terminated (through the run's abort signal): one stuck before ready (an
+   * adapter hanging in `createAdapter`) would otherwise never end, and whoever waits on its end —
+   * `#connectAdapter`, `stop` — would wait forever.
+   */
   async #launch<T extends TaskControlApi>(name: string, task: EngineTask, transfer: MessagePort[], controlEnd: MessagePort, restart: () => Promise<void>): Promise<Comlink.Remote<T>> {
     const control = Comlink.wrap<T>(portEndpoint(controlEnd));
-    const done = this.#pool.run(task, { transferList: [task.controlPort, ...transfer] as never }) as Promise<void>;
+    const notReady = new AbortController();
+    const done = this.#pool.run(task, { transferList: [task.controlPort, ...transfer] as never, signal: notReady.signal }) as Promise<void>;
     const running: Running = { name, kind: task.kind, adapter: task.kind === 'adapter' ? task.host.adapterIndex : -1, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
     this.#running.set(name, running);
     done.catch(() => {}); // supervised once ready; a task that fails before is this start's failure
     let timer: NodeJS.Timeout | undefined;
+    const ms = this.#options.config.workerReadyTimeoutMs;
     const ready = await Promise.race([
       control.ready(),
       done.then(() => { throw new KvtierError(ErrorCode.WORKER, `the ${name} task ended before it was ready`); }),
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new KvtierError(ErrorCode.WORKER, `the ${name} task was not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS); }),
-    ]).catch((err) => { throw KvtierError.from(err); }).finally(() => clearTimeout(timer));
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new KvtierError(ErrorCode.WORKER, `the ${name} task was not ready within ${ms} ms`)), ms); }),
+    ]).catch((err) => {
+      notReady.abort();
+      throw KvtierError.from(err);
+    }).finally(() => clearTimeout(timer));
     running.threadId = ready.threadId;
     running.ownerId = ready.ownerId;
     this.#supervisor.watch(running, restart);
@@ -263,11 +276,13 @@ export class EngineWorkers {
         adapterTypes: registeredAdapterTypes(),
         events: this.#rings[i].buffer,
         generation,
+        lineage: this.#lineages[i],
       },
       hostPorts,
     };
     const control = await this.#launch<AdapterControlApi>(`adapter[${i}]`, task, hostPorts, controlChannel.port1, () => this.#restartAdapter(i))
-      .catch((err: KvtierError) => { throw adapterStartError(i, adapter.type, err); });
+      .catch((err: KvtierError) => { throw (this.#hostStartFailures[i] = adapterStartError(i, adapter.type, err)); });
+    this.#hostStartFailures[i] = undefined;
     this.#adapterControls[i] = control;
     this.#hostGenerations[i] = generation;
     // A message port to a dead thread never answers: a call on this host settles when its thread dies.
@@ -316,17 +331,26 @@ export class EngineWorkers {
   /**
    * A fresh port to adapter `i`'s host for a controller (the host end goes to the adapter task),
    * and the host's generation. Waits for a host that is restarting; a host that dies before it
-   * answers never will, so the port is asked of its successor.
+   * answers never will, so the port is asked of its successor. Every wait ends: a restart ends
+   * (its start is bounded by `workerReadyTimeoutMs`), a failed one ends this with its error
+   * (`KVT_ERR_ADAPTER` naming the adapter and the cause), and a host that neither answers nor
+   * dies within `workerReadyTimeoutMs` ends it with `KVT_ERR_TIMEOUT`.
    */
   async #connectAdapter(i: number): Promise<{ port: MessagePort; generation: number }> {
     for (;;) {
       await this.#hostRestarts.get(i)?.done;
+      const failure = this.#hostStartFailures[i];
+      if (failure !== undefined) throw failure;
       const generation = this.#hostGenerations[i];
       const host = this.#running.get(`adapter[${i}]`);
       const { port1, port2 } = new MessageChannel();
       const connected = this.#adapterControls[i].connect(Comlink.transfer(port2, [port2 as never])).then(() => true);
       // Supervision watched the host first: by the time this sees it dead, its restart is registered.
-      if (await Promise.race([connected, ...(host === undefined ? [] : [host.done.then(() => false, () => false)])])) return { port: port1, generation };
+      const answered = Promise.race([connected, ...(host === undefined ? [] : [host.done.then(() => false, () => false)])]);
+      if (await withDeadline(answered, this.#options.config.workerReadyTimeoutMs, `a port to the adapter[${i}] host`).catch((err: unknown) => {
+        port1.close();
+        throw err;
+      })) return { port: port1, generation };
       port1.close();
       if (!this.#hostRestarts.has(i)) throw new KvtierError(ErrorCode.WORKER, `the adapter[${i}] worker ended and is not restarting`);
     }

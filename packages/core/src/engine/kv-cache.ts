@@ -104,8 +104,10 @@ export class KvCache {
   readonly #metrics: Metrics;
   readonly #table: PrefetchTable;
   readonly #workers: EngineWorkers;
-  /** Keys (past the L1 prefix) of requests handed to the prefetch worker, by id, until consumed. */
-  readonly #inFlight = new Map<number, DigestBatch>();
+  /** The pin owner token of each request handed to the prefetch worker, by id, until consumed. */
+  readonly #inFlight = new Map<number, number>();
+  /** The last pin owner token given to a request: each request gets the next, never reused (l2/pins.ts). */
+  #lastPinOwner = 0;
   /**
    * The handles this cache minted, to their request. Only an object found here is a handle of this
    * cache; its id is read from here, never from the (caller-visible) object. `consumed` is set when
@@ -132,6 +134,7 @@ export class KvCache {
       },
       workerHealth: () => workers.health,
       adapterHosts: () => workers.adapters,
+      newPinOwner: () => ++this.#lastPinOwner,
       wakeControllers: () => {
         this.#assertOpen();
         l1.interruptWaits();
@@ -234,10 +237,10 @@ export class KvCache {
     if (l1PrefixHits === n || this.#config.adapters.length === 0) {
       this.#table.publish(requestId, 0);
     } else {
-      const rest = rangeKeys(batch, l1PrefixHits, n).slice();
-      this.#inFlight.set(requestId, rest);
+      const pinOwner = ++this.#lastPinOwner;
+      this.#inFlight.set(requestId, pinOwner);
       try {
-        this.#workers.submitPrefetch(requestId, rest.slice(), extraCount, submittedAt);
+        this.#workers.submitPrefetch({ requestId, keys: rangeKeys(batch, l1PrefixHits, n).slice(), extraCount, submittedAt, pinOwner });
       } catch (err) {
         this.#inFlight.delete(requestId);
         this.#table.discard(requestId);
@@ -455,9 +458,10 @@ export class KvCache {
    * its successor are left alone.
    */
   async #failInFlightPrefetches(queued: (requestId: number) => boolean): Promise<void> {
-    for (const [id, keys] of this.#inFlight) {
+    for (const [id, pinOwner] of this.#inFlight) {
       if (!this.#table.isPending(id) || queued(id)) continue;
-      await Promise.all(this.#workers.adapters.map((a) => withDeadline(a.unlock(keys), QUERY_TIMEOUT_MS, 'unlock').catch(() => {})));
+      // Only what the request still holds: pins its loads released, or it never took, are not touched.
+      await Promise.all(this.#workers.adapters.map((a) => withDeadline(a.release(pinOwner), QUERY_TIMEOUT_MS, 'release').catch(() => {})));
       this.#table.publish(id, 0, ErrorCode.WORKER);
       this.#metrics.count(Counter.PREFETCH_FAILURES);
     }
@@ -491,6 +495,7 @@ interface CacheHooks {
   readonly terminateWorker: (name: string) => Promise<void>;
   readonly workerHealth: () => ReadonlyMap<string, boolean>;
   readonly adapterHosts: () => readonly AdapterHostApi[];
+  readonly newPinOwner: () => number;
   readonly wakeControllers: () => void;
 }
 
@@ -541,4 +546,12 @@ export function workerHealth(cache: KvCache): ReadonlyMap<string, boolean> {
  */
 export function adapterHosts(cache: KvCache): readonly AdapterHostApi[] {
   return hooksOf(cache).adapterHosts();
+}
+
+/**
+ * A pin owner token for pinning through {@link adapterHosts} directly (`lookupAndLock(keys, owner)`):
+ * one no prefetch request of this cache has or will get, so such pins and the requests' never mix.
+ */
+export function newPinOwner(cache: KvCache): number {
+  return hooksOf(cache).newPinOwner();
 }

@@ -17,9 +17,6 @@ import { Control } from './layout.ts';
 import { TASK_KINDS, type EngineTask } from './tasks.ts';
 import { bumpWord, waitWord } from '../shm/wake.ts';
 
-/** How long a task may take to report ready. */
-export const READY_TIMEOUT_MS = 60_000;
-
 const KIND_METRIC = { store: WorkerKind.STORE, prefetch: WorkerKind.PREFETCH, eviction: WorkerKind.EVICTION, adapter: WorkerKind.ADAPTER } as const;
 
 /** What supervision knows of one running task. */
@@ -32,6 +29,8 @@ export interface SupervisedTask {
   readonly done: Promise<void>;
   /** The L1 owner id of its thread once it reported ready, -1 before. */
   readonly ownerId: number;
+  /** Its thread's `worker_threads` threadId once it reported ready, -1 before (`reclaimThread` checks the owner id is still that thread's). */
+  readonly threadId: number;
 }
 
 /** What {@link Supervisor} needs of the engine. */
@@ -156,7 +155,7 @@ export class Supervisor {
     this.#options.metrics.countRestart(KIND_METRIC[task.kind]);
     this.#options.logger.warn(`the ${task.name} worker died (${KvtierError.from(err).message}); restarting it`);
     if (task.kind === 'store' || task.kind === 'prefetch') await this.#endHostsWithSlotCalls(task.kind);
-    if (task.ownerId >= 0) this.#options.l1.reclaimThread(task.ownerId);
+    if (task.ownerId >= 0) this.#options.l1.reclaimThread(task.ownerId, task.threadId);
     // The host's thread has exited: calls still pending on it can no longer touch L1.
     if (task.kind === 'adapter') hostGone(this.#control, task.adapter);
     if (task.kind === 'prefetch') await this.#options.onPrefetchLost((id) => this.#hooks.isQueued(id));
@@ -184,7 +183,7 @@ export class Supervisor {
       if (!hasSlotCalls(control, caller, a)) return;
       const generation = Atomics.load(control, Control.HOST_GENERATION + a);
       await this.#terminateHost(a, `the dead ${caller} worker had calls on it that may still touch L1`);
-      const until = performance.now() + READY_TIMEOUT_MS;
+      const until = performance.now() + this.#options.config.workerReadyTimeoutMs;
       while (!this.#stopping('adapter') && performance.now() < until
         && (Atomics.load(control, Control.HOST_GENERATION + a) <= generation || this.#health.get(`adapter[${a}]`) !== true)) {
         await new Promise((resolve) => setTimeout(resolve, 10));

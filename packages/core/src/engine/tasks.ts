@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { KvCacheConfig } from '../config.ts';
 import type { AdapterHostSpec } from '../l2/serve.ts';
 import type { EvictionStatus } from '../controllers/eviction.ts';
+import type { PrefetchRequest } from '../controllers/prefetch.ts';
 
 /** What every task receives. */
 export interface TaskBase {
@@ -79,7 +80,7 @@ export interface ControllerControlApi extends TaskControlApi {
 /** The prefetch task's control API. */
 export interface PrefetchControlApi extends ControllerControlApi {
   /** Queues a request; its result is published in the prefetch table. */
-  submit(requestId: number, keys: Uint32Array, extraCount: number, submittedAt: number): void;
+  submit(request: PrefetchRequest): void;
 }
 
 /** The eviction task's control API. */

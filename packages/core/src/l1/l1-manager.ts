@@ -52,6 +52,7 @@ import { checkInvariants, isUnlocked, keyState, liveKeys, lockedObjects, statusO
 import { L1Core } from './l1-core.ts';
 import { resolveL1Config, type L1Options, type ResolvedL1Config } from './l1-config.ts';
 import { EntryFlag, Header, metaLayout } from './layout.ts';
+import { threadId } from 'node:worker_threads';
 import { ownersOfThread } from './owner-registry.ts';
 import { expireAll, reclaim, type L1ExpiryResult, type L1ReclaimResult } from './owners.ts';
 import { finishStoreOrphanStep, finishStoreStep, takeDirty, unstoredKeys, type L1DirtyBatch } from './store-claims.ts';
@@ -507,17 +508,23 @@ export class L1Manager implements L1 {
    * Releases everything owner `ownerId` held, for a thread that died: its read locks are released
    * (temporary objects whose last lock that was are freed), its unfinished writes discarded, the
    * objects it claimed for store made dirty again (and the store worker woken), the index mutex
-   * released if it died holding it, and its owner id freed for reuse.
+   * released if it died holding it, and its owner id freed for reuse. `thread` is the
+   * `worker_threads` threadId of the dead thread that registered `ownerId` (what it reported with
+   * its owner id): only while that thread still holds the id does anything happen. A freed id may
+   * have been registered again by a live thread, and a second reclaim of it (or one naming the
+   * wrong thread) answers zeros and touches nothing.
    * Errors: throws INVALID_ARGUMENT for an id outside [1, maxThreads] or this instance's own
-   * (use `detach`); not CLOSED (a detached instance may still reclaim others).
+   * (use `detach`), or a thread that is not a non-negative integer; not CLOSED (a detached
+   * instance may still reclaim others).
    */
-  reclaimThread(ownerId: number): L1ReclaimResult {
+  reclaimThread(ownerId: number, thread: number): L1ReclaimResult {
     const threads = this.config.maxThreads;
     if (!Number.isInteger(ownerId) || ownerId < 1 || ownerId > threads) {
       invalidArgument(`reclaimThread: ownerId must be an integer in [1, ${threads}], got ${String(ownerId)}`);
     }
+    if (!Number.isSafeInteger(thread) || thread < 0) invalidArgument(`reclaimThread: thread must be a worker_threads threadId (an integer ≥ 0), got ${String(thread)}`);
     if (ownerId === this.ownerId && !this.#core.closed) invalidArgument('reclaimThread: ownerId is this instance\'s own; use detach()');
-    return reclaim(this.#core, ownerId);
+    return reclaim(this.#core, ownerId, thread);
   }
 
   /**
@@ -529,7 +536,7 @@ export class L1Manager implements L1 {
     const c = this.#core;
     if (c.closed) throw new KvtierError(ErrorCode.CLOSED, `L1 owner ${this.ownerId} was already detached`);
     c.closed = true;
-    return reclaim(c, this.ownerId);
+    return reclaim(c, this.ownerId, threadId);
   }
 
   /**

@@ -69,6 +69,11 @@ export const HEADER_WORDS = header.size + (header.size % 2);
  * thread holding it (`worker_threads.threadId`, 0 on the main thread). Owner id = slot + 1.
  */
 export const REGISTRY_FREE = 0;
+/**
+ * A registry word while its owner is being reclaimed: neither free (no thread may register it
+ * yet) nor anyone's (a second reclaim of the same dead owner finds it taken).
+ */
+export const REGISTRY_RECLAIMING = -1;
 
 /**
  * An index entry: {@link ENTRY_WORDS} Int32 words. Entries live in an open-addressing table

@@ -3,7 +3,7 @@
  * registering thread's `threadId + 1`. Owner id = index + 1, so 0 never names an owner.
  */
 import { ErrorCode, KvtierError } from '../errors.ts';
-import { REGISTRY_FREE } from './layout.ts';
+import { REGISTRY_FREE, REGISTRY_RECLAIMING } from './layout.ts';
 
 /** Claims a free registry entry for this thread (tagged with its threadId + 1); the owner id is its index + 1. */
 export function registerOwner(registry: Int32Array, thread: number): number {
@@ -24,6 +24,15 @@ export function noteOwnerId(words: Int32Array, at: number, ownerId: number): voi
     if (was === seen) return;
     seen = was;
   }
+}
+
+/**
+ * Takes owner `ownerId` for reclaiming if the thread with threadId `thread` still holds it (thread
+ * ids are never reused in a process, so a freed id registered again by another thread fails this);
+ * true when taken. The reclaim frees it when done.
+ */
+export function takeForReclaim(registry: Int32Array, ownerId: number, thread: number): boolean {
+  return Atomics.compareExchange(registry, ownerId - 1, thread + 1, REGISTRY_RECLAIMING) === thread + 1;
 }
 
 /** Owner ids registered by the thread with this `worker_threads` threadId. */

@@ -9,6 +9,7 @@ import type { L1Core } from './l1-core.ts';
 import * as layout from './layout.ts';
 import { reclaimOrphans, reclaimStaleOfSlot } from './stale-holds.ts';
 import { SharedMutex } from '../shm/mutex.ts';
+import { takeForReclaim } from './owner-registry.ts';
 
 const { ENTRY_SHIFT, REGISTRY_FREE, SLOT_ORPHANED } = layout;
 const Header = { ...layout.Header };
@@ -40,7 +41,10 @@ export interface L1ExpiryResult {
  * still held are freed (a dead thread uses no view). Takes the mutex even after
  * `detach` (it is detach's last act).
  */
-export function reclaim(c: L1Core, ownerId: number): L1ReclaimResult {
+export function reclaim(c: L1Core, ownerId: number, thread: number): L1ReclaimResult {
+  // Only while `thread` still holds the id: once freed it may be a live thread's, and a second
+  // reclaim of the same dead owner (or one naming the wrong thread) must not touch anything.
+  if (!takeForReclaim(c.registry, ownerId, thread)) return { writesDiscarded: 0, readLocksReleased: 0 };
   SharedMutex.breakIfHeldBy(c.words, Header.MUTEX, ownerId);
   // A reader killed inside a read batch left its gate word set: it reads nothing any more, and
   // lock() folds what its log holds, so the sweep below releases exactly the locks it took.

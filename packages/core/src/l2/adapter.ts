@@ -142,6 +142,12 @@ export interface AdapterContext {
    * each restart of a dead host (an adapter that draws random numbers can vary them per lifetime).
    */
   readonly generation?: number;
+  /**
+   * 16 hex digits naming this adapter of this engine across its host restarts (random per
+   * `KvCache.open` and adapter); absent outside an engine. With `generation` it tells a file an
+   * earlier, dead host of this adapter left (the fs adapter's temp files) from another writer's.
+   */
+  readonly lineage?: string;
 }
 
 /**

@@ -32,11 +32,20 @@ export interface AdapterHostApi {
   store(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<Uint8Array>;
   /**
    * Which keys exist, and each found object's payload size (0 for the others, so the prefetch can
-   * reserve exact L1 sizes); those found are pinned against this adapter's eviction until `unlock`.
+   * reserve exact L1 sizes); those found are pinned for `owner` against this adapter's eviction
+   * until `owner` releases them (`unlock`, `loadAndUnlock`, `release`). `owner` is a pin owner
+   * token, a positive safe integer naming one request: a key stays pinned while any owner holds
+   * it, and an owner holds a key once however often it looked it up. When `owner` was released
+   * while this ran, it pins nothing.
    */
-  lookupAndLock(keys: DigestBatch): Promise<{ found: BitmapData; sizes: Uint32Array }>;
-  /** Releases pins taken by `lookupAndLock` (unknown or unpinned keys are ignored). */
-  unlock(keys: DigestBatch): Promise<void>;
+  lookupAndLock(keys: DigestBatch, owner: number): Promise<{ found: BitmapData; sizes: Uint32Array }>;
+  /** Releases `owner`'s pins on `keys`; keys it does not hold (never, or no longer) are ignored. */
+  unlock(keys: DigestBatch, owner: number): Promise<void>;
+  /**
+   * Releases every pin `owner` holds here, and ends it here: a `lookupAndLock` of it still
+   * running pins nothing (a request that gave up a late lookup, or whose worker died).
+   */
+  release(owner: number): Promise<void>;
   /**
    * Loads objects into L1 slots the caller holds write locks on (`sizes`: the sizes lookupAndLock
    * reported). A key whose envelope, length or checksum does not match is a miss: the object is
@@ -45,12 +54,12 @@ export interface AdapterHostApi {
    */
   load(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array): Promise<BitmapData>;
   /**
-   * `load`, then `unlock(pinned)` on the host once the load ended, loaded or failed (a malformed
-   * `pinned` rejects before anything is loaded): one round trip where the two calls take two. The
+   * `load`, then `unlock(pinned, owner)` on the host once the load ended, loaded or failed (a malformed
+   * `pinned` or `owner` rejects before anything is loaded): one round trip where the two calls take two. The
    * pins are released before the answer is sent, so a caller that saw the answer, or a call sent
    * after it, finds them released; a load that never ends keeps them until its host ends.
    */
-  loadAndUnlock(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array, pinned: DigestBatch): Promise<BitmapData>;
+  loadAndUnlock(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array, pinned: DigestBatch, owner: number): Promise<BitmapData>;
   /** Deletes keys; pinned keys are skipped. Resolves to one byte per key: 1 deleted, 0 not. */
   delete(keys: DigestBatch): Promise<Uint8Array>;
   /** Bytes used and capacity. */
@@ -67,7 +76,7 @@ export interface AdapterHostApi {
 
 /** The methods of {@link AdapterHostApi}; `codedHostApi` (coded-errors.ts) forwards every one. */
 export const ADAPTER_HOST_METHODS = [
-  'store', 'lookupAndLock', 'unlock', 'load', 'loadAndUnlock', 'delete', 'usage', 'pinCount', 'status', 'metrics', 'close',
+  'store', 'lookupAndLock', 'unlock', 'release', 'load', 'loadAndUnlock', 'delete', 'usage', 'pinCount', 'status', 'metrics', 'close',
 ] as const satisfies readonly (keyof AdapterHostApi)[];
 
 /** One of {@link ADAPTER_HOST_METHODS}. */

@@ -10,13 +10,14 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Bitmap } from '../shm/bitmap.ts';
 import { ErrorCode, KvtierError, invalidArgument } from '../errors.ts';
-import { assertDigestBatch, digestHex } from '../digest-batch.ts';
+import { assertDigestBatch } from '../digest-batch.ts';
 import type { DigestBatch, L1 } from '../l1/api.ts';
 import type { L2Adapter, L2Status } from './adapter.ts';
 import { HEADER_BYTES, checkEnvelope, writeHeader, type EnvelopeFault } from './envelope.ts';
 import { L2EventKind, type L2EventSink } from './events.ts';
 import type { AdapterHostApi, BitmapData, L2Usage } from './host-api.ts';
 import { HostMetrics } from './host-metrics.ts';
+import { PinTable, assertPinOwner } from './pins.ts';
 
 /**
  * Payload bytes per adapter call. A batch is cut into groups of about this many bytes, each sent
@@ -91,8 +92,8 @@ export class AdapterHost implements AdapterHostApi {
   readonly #type: string;
   readonly #l1: SlotViews;
   readonly #events: L2EventSink | undefined;
-  /** Pin count per key (hex digest); a key is pinned while its count is above 0. */
-  readonly #pins = new Map<string, number>();
+  /** Pins held against eviction, per key and owner (pins.ts). */
+  readonly #pins = new PinTable();
   readonly #metrics: HostMetrics;
   #closed = false;
 
@@ -200,48 +201,51 @@ export class AdapterHost implements AdapterHostApi {
     return wholeFailure(await Promise.allSettled(pending));
   }
 
-  async lookupAndLock(keys: DigestBatch): Promise<{ found: BitmapData; sizes: Uint32Array }> {
+  async lookupAndLock(keys: DigestBatch, owner: number): Promise<{ found: BitmapData; sizes: Uint32Array }> {
     this.#assertOpen();
     assertDigestBatch(keys);
+    assertPinOwner(owner);
     const n = keys.length / 4;
-    const lengths = await this.#call('lookup', () => this.#adapter.lookup(keys));
+    this.#pins.lookupStarted(owner);
+    let lengths: Float64Array;
+    let mayPin: boolean;
+    try {
+      lengths = await this.#call('lookup', () => this.#adapter.lookup(keys));
+    } finally {
+      mayPin = this.#pins.lookupEnded(owner);
+    }
     const found = new Bitmap(n);
     const sizes = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
       if (lengths[i] < HEADER_BYTES) continue;
       found.set(i);
       sizes[i] = lengths[i] - HEADER_BYTES;
-      const key = digestHex(keys, i);
-      this.#pins.set(key, (this.#pins.get(key) ?? 0) + 1);
+      if (mayPin) this.#pins.pin(keys, i, owner);
     }
     this.#metrics.lookedUp(n, found.popcount());
     return { found: { size: found.size, words: found.words }, sizes };
   }
 
-  async unlock(keys: DigestBatch): Promise<void> {
+  async unlock(keys: DigestBatch, owner: number): Promise<void> {
     assertDigestBatch(keys);
-    this.#unpin(keys);
+    assertPinOwner(owner);
+    this.#pins.unpin(keys, owner);
   }
 
-  /** Drops one pin per key of a checked batch; unknown or unpinned keys are ignored. */
-  #unpin(keys: DigestBatch): void {
-    for (let i = 0; i < keys.length / 4; i++) {
-      const key = digestHex(keys, i);
-      const count = this.#pins.get(key);
-      if (count === undefined) continue;
-      if (count > 1) this.#pins.set(key, count - 1);
-      else this.#pins.delete(key);
-    }
+  async release(owner: number): Promise<void> {
+    assertPinOwner(owner);
+    this.#pins.release(owner);
   }
 
-  async loadAndUnlock(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array, pinned: DigestBatch): Promise<BitmapData> {
+  async loadAndUnlock(keys: DigestBatch, slots: Int32Array, sizes: Uint32Array, pinned: DigestBatch, owner: number): Promise<BitmapData> {
     assertDigestBatch(pinned, 'pinned');
+    assertPinOwner(owner);
     // The pins go once the load can no longer read the adapter's objects (eviction may delete
     // them then), and before the answer leaves: whoever saw the answer sees them released.
     try {
       return await this.load(keys, slots, sizes);
     } finally {
-      this.#unpin(pinned);
+      this.#pins.unpin(pinned, owner);
     }
   }
 
@@ -321,7 +325,7 @@ export class AdapterHost implements AdapterHostApi {
     const result = new Uint8Array(n);
     const unpinned: number[] = [];
     for (let i = 0; i < n; i++) {
-      if (this.#pins.has(digestHex(keys, i))) this.#metrics.skippedPinned();
+      if (this.#pins.pinned(keys, i)) this.#metrics.skippedPinned();
       else unpinned.push(i);
     }
     if (unpinned.length === 0) return result;

@@ -31,6 +31,8 @@ export interface AdapterHostSpec {
   readonly events?: SharedArrayBuffer;
   /** Hosts of this adapter that ran before this one (the engine restarts a dead host); 0 when absent. */
   readonly generation?: number;
+  /** `AdapterContext.lineage`: the same for every host generation of this adapter; absent outside an engine. */
+  readonly lineage?: string;
 }
 
 /** Creates the adapter of `spec` and wraps it in a host; resolves once the adapter is ready (an fs adapter has scanned its directory). */
@@ -38,7 +40,7 @@ async function openAdapterHost(spec: AdapterHostSpec, l1: SlotViews): Promise<Ad
   if (spec.adapterTypes !== undefined) registerAdapterTypes(spec.adapterTypes);
   const module = await importAdapterModule(spec.moduleUrl);
   const index = spec.adapterIndex;
-  const adapter = await module.createAdapter(spec.config, { index, field: `adapters[${index}]`, generation: spec.generation });
+  const adapter = await module.createAdapter(spec.config, { index, field: `adapters[${index}]`, generation: spec.generation, lineage: spec.lineage });
   const events = spec.events === undefined ? undefined : new L2EventRing(spec.events);
   return new AdapterHost({ adapter, index, type: spec.config.type, l1, events });
 }

@@ -1,0 +1,41 @@
+// Restarts that fail, as a user meets them: a controller that restarts while an adapter host
+// restarts waits for that restart, and when it fails (here a restarted host hangs in createAdapter
+// past workerReadyTimeoutMs) the controller's restart fails with the adapter's error and cause
+// instead of waiting forever on the dead host, and close() still ends.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import '@kvtier/adapters';
+import { KvCache } from '@kvtier/core';
+import { registerAdapterType } from '@kvtier/core/authoring';
+import { recordingLogger, terminateWorker, withDeadline, workerHealth } from '@kvtier/core/testing';
+import * as stall from './engine-stall-adapter.ts';
+import { eventually } from './engine-helpers.ts';
+
+registerAdapterType('stall', new URL('./engine-stall-adapter.ts', import.meta.url).href, stall);
+
+// Long enough for the first start of every worker under tsx on a loaded machine; the hung restart fails at it.
+const READY_MS = 25_000;
+
+test('a controller restarting while an adapter restart hangs fails with KVT_ERR_ADAPTER naming the adapter and cause; close ends', async () => {
+  const logger = recordingLogger();
+  const cache = await withDeadline(KvCache.open({
+    l1: { slotBytes: 4096, slotCount: 8 }, adapters: [{ type: 'stall' }], workerReadyTimeoutMs: READY_MS,
+  }, { logger }), 90_000, 'KvCache.open');
+  try {
+    await terminateWorker(cache, 'adapter[0]');
+    await eventually(() => workerHealth(cache).get('adapter[0]') === false, 'the adapter host to be seen dead');
+    // The store worker restarts while adapter[0] restarts: its start waits for the new host.
+    await terminateWorker(cache, 'store');
+    const storeFailed = () => logger.records.find((r) => r.level === 'error' && r.message.startsWith('the store worker could not restart'));
+    await eventually(() => storeFailed() !== undefined, 'the store restart to fail', READY_MS + 20_000);
+    assert.is(storeFailed()?.message,
+      `the store worker could not restart: adapters[0] (type 'stall') could not start: the adapter[0] task was not ready within ${READY_MS} ms`);
+    assert.ok(logger.records.some((r) => r.level === 'error' && r.message.startsWith('the adapter[0] worker could not restart: adapters[0]')), 'the adapter restart failure is logged');
+    assert.is(workerHealth(cache).get('store'), false);
+  } finally {
+    // The restarted host that never became ready was terminated: nothing is left for close to wait on.
+    await withDeadline(cache.close(), 20_000, 'close');
+  }
+});
+
+test.run();
