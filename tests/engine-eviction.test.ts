@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { ErrorCode, KvtierError } from '@kvtier/core';
 import { HEADER_BYTES, withDeadline } from '@kvtier/core/authoring';
 import { AdapterCounter, Counter, engineCounters, adapterHosts, newPinOwner } from '@kvtier/core/testing';
-import { OBJECT_BYTES, eventually, inL2, makeKeys, openCache, prefetch, slice, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
+import { OBJECT_BYTES, eventually, inL2, makeKeys, openCache, prefetch, storeSettled, withCache, writeKeys } from './engine-helpers.ts';
 
 const TEN_SLOTS = { l1: { capacityBytes: 10 * OBJECT_BYTES, slotBytes: OBJECT_BYTES }, evictionIntervalMs: 10 };
 

@@ -4,7 +4,6 @@
  * locks in the entry, read locks in the per-thread counts, store claims in STORE_OWNER), so all of
  * it can be released by another thread.
  */
-import { ErrorCode, KvtierError } from '../errors.ts';
 import type { L1Core } from './l1-core.ts';
 import * as layout from './layout.ts';
 import { reclaimOrphans, reclaimStaleOfSlot } from './stale-holds.ts';
