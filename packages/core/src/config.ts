@@ -18,7 +18,7 @@ import { MAX_ADAPTERS } from './limits.ts';
 
 /** Eviction settings of one tier: a policy name, the usage watermark and the fraction to evict. */
 export interface EvictionConfig {
-  /** Eviction policy name (`default` = ARC, `lru`, `arc`, `s3fifo`, `noop`). */
+  /** Eviction policy name (`default` = `adaptive`; `lru`, `arc`, `s3fifo`, `tree_lru`, `tree_arc`, `tree_s3fifo`, `adaptive`, `noop`, or one registered). */
   readonly policy: string;
   /** Usage fraction in (0, 1] at or above which a cycle evicts. */
   readonly watermark: number;

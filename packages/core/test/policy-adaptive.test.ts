@@ -69,8 +69,6 @@ test('on RAG (a hot shallow prompt) tracking shallow chunks brings the sampled e
   assert.ok(Math.abs(shallow - exact) < 0.04);
 });
 
-// Its hit ratio on this short trace stays below both candidates' (the switch comes late and costs
-// what tree_arc had learned): see docs/core/policies.md, which is why `default` is not adaptive.
 test('a miniature follows the prefix tree of its tracked keys: an ancestor outlives its descendants, across batches', () => {
   const m = new Miniature<number>(createEvictionPolicy<number>('tree_lru'), 1, 1);
   m.resize(4);

@@ -33,10 +33,10 @@ test('eviction: each name builds its class', () => {
   assert.instance(createEvictionPolicy('tree_lru'), LruPolicy);
 });
 
-test('eviction: default is ARC, a fresh instance each time', () => {
+test('eviction: default is adaptive, a fresh instance each time', () => {
   const a = createEvictionPolicy<number>('default');
   const b = createEvictionPolicy<number>('default');
-  assert.is(a.name, 'arc');
+  assert.is(a.name, 'adaptive');
   a.created([1]);
   assert.is(b.size, 0);
 });

@@ -16,20 +16,17 @@ registry.register('tree_arc', <K>(options?: EvictionPolicyOptions) => new ArcPol
 registry.register('tree_s3fifo', <K>(options?: EvictionPolicyOptions) => new S3FifoPolicy<K>(options, true));
 registry.register('adaptive', <K>(options?: EvictionPolicyOptions) => new AdaptivePolicy<K>(options));
 registry.register('noop', <K>(options?: EvictionPolicyOptions) => new NoopPolicy<K>(options));
-// The default is ARC because it tunes itself: ghost hits move its recency/frequency split (p)
-// towards whatever the workload rewards, with no fixed parameter to get wrong on an unseen trace.
-// LRU has no defence against the one-off suffixes of prefix workloads (long unique documents
-// flush the shared prefixes). S3-FIFO's fixed 10% probation queue wins slightly on
-// frequency-heavy mixes but loses on recency-heavy ones (multi-turn chats, where a returning
-// conversation is still on probation). ARC has the smallest worst-case gap to the best of the
-// three: within 0.005 hit ratio at every size on the Mooncake trace (`kvtier-bench policies`)
-// and within 0.007 on synthetic prompt/document, multi-turn and scan-plus-hot-set traces, where
-// S3-FIFO trailed by up to 0.024 and LRU by up to 0.086. `adaptive` (issue #10) is not the default
-// yet: it is within 0.002 of the best classic at every point of the five traces, but below their
-// best on average on `scan`, and its events cost more than 3× LRU's at small capacities (its three
-// candidates share one key index and tree, but each moves its own lists, and the miniatures sample
-// up to 0.75 of the keys there); docs/core/tree-policies.md has the measurements.
-registry.register('default', <K>(options?: EvictionPolicyOptions) => new ArcPolicy<K>(options));
+// The default is `adaptive` (issue #10): it follows whichever of tree_arc, tree_lru and
+// tree_s3fifo its miniatures show hitting best on this workload, so no fixed parameter is bet on a
+// trace nobody has seen. No classic policy is best everywhere: ARC, the previous default, trails
+// the best of lru/arc/s3fifo by up to 0.010 on multi-turn chat, S3-FIFO loses to it on recency,
+// LRU has no defence against one-off suffixes. Measured with `kvtier-bench policies` on the
+// bundled trace and the four generated shapes, seeds 1 and 2, at 1,000–20,000 chunks: `adaptive`
+// is within 0.002 of their best at all 45 points and above it on average on every trace and seed.
+// Its price: 4–6.5× LRU's time per event at 1,000–2,000 chunks and 2.4–3.1× above (a few hundred
+// ns per event, against the milliseconds a chunk takes to move). docs/core/tree-policies.md has
+// the measurements.
+registry.register('default', <K>(options?: EvictionPolicyOptions) => new AdaptivePolicy<K>(options));
 
 /** Registers an eviction policy under `name` (once per name). */
 export function registerEvictionPolicy(name: string, factory: EvictionPolicyFactory): void {
