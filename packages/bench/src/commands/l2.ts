@@ -354,7 +354,17 @@ function rowOf(o: RowOptions, op: Row['op'], bytes: number, engine: number[], ba
   return { adapter: o.adapter, op, objectBytes: o.objectBytes, ...medians, spread } as Row;
 }
 
-/** Measures one object size: every round times the engine and the baselines in turn. */
+/**
+ * `runs` rotated by the round, so that each goes first, second and last in turn: the one after a
+ * store of the same bytes finds the page cache and the disk's write-back busier, and a fixed order
+ * would charge that to one of them every round.
+ */
+function inTurn<T>(round: number, runs: readonly T[]): T[] {
+  const first = (round + runs.length) % runs.length;
+  return [...runs.slice(first), ...runs.slice(0, first)];
+}
+
+/** Measures one object size: every round times the engine and the baselines in turn, each starting in its turn. */
 async function measureSize(o: RowOptions): Promise<Row[]> {
   const count = Math.max(o.batch, Math.floor(o.rowBytes / o.objectBytes));
   const keys = benchKeys('bench-l2', count);
@@ -374,18 +384,19 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
     const seconds = await timed(() => inBatches(count, o.batch, fn));
     if (round >= 0) samples.push(seconds);
   };
+  type Timed = readonly [samples: number[], fn: (from: number, to: number) => Promise<unknown>];
+  const stores: Timed[] = [[t.engineStore, engine.store], [t.baselineStore, baseline.store]];
+  if (limit !== undefined) stores.push([t.limitStore, (from, to) => limit.store(from, to)]);
+  const loads: Timed[] = [[t.engineLoad, engine.load], [t.baselineLoad, baseline.load]];
+  if (prealloc !== undefined) loads.push([t.preallocLoad, prealloc]);
   try {
     for (let round = -1; round < o.rounds; round++) {
       await engine.reset();
       await baseline.reset();
       await limit?.reset();
-      await time(round, t.engineStore, engine.store);
-      await time(round, t.baselineStore, baseline.store);
-      if (limit !== undefined) await time(round, t.limitStore, (from, to) => limit.store(from, to));
+      for (const [samples, fn] of inTurn(round, stores)) await time(round, samples, fn);
       await engine.prepareLoad();
-      await time(round, t.engineLoad, engine.load);
-      await time(round, t.baselineLoad, baseline.load);
-      if (prealloc !== undefined) await time(round, t.preallocLoad, prealloc);
+      for (const [samples, fn] of inTurn(round, loads)) await time(round, samples, fn);
     }
     await engine.reset();
   } finally {
