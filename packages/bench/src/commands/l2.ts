@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { KvCache, L1Error, digestHex, type DigestBatch, type AdapterConfig } from '@kvtier/core';
 import { AdapterHostThread, Bitmap, adapterModuleUrl, registeredAdapterTypes } from '@kvtier/core/authoring';
 import { L1Manager, adapterHosts, newPinOwner } from '@kvtier/core/testing';
-import '@kvtier/adapters';
+import { DEFAULT_IO_THREADS } from '@kvtier/adapters';
 import { numberList, oneOf, parseFlags, positiveInteger, UsageError } from '../args.ts';
 import { benchKeys } from '../keys.ts';
 import type { BenchCommand } from '../command.ts';
@@ -51,7 +51,6 @@ const LOOKUP_RUNS = 100;
 const LOOKUP_OBJECT_BYTES = 16 * 1024;
 const REDIS_PREFIX = 'kvtier-bench-l2:';
 /** Default I/O threads of the fs adapter measured (the adapter's own default), and threads of its store limit. */
-const DEFAULT_IO_THREADS = 4;
 
 const USAGE = `usage: kvtier-bench l2 [--adapter fs|mock|redis|redis-cluster] [--url URL] [--cluster URL,...] [--path cache|host] [--sizes MIB,...] [--row-mib N] [--batch N] [--rounds N] [--io-threads N] [--json]
 
