@@ -270,4 +270,17 @@ test('lockedObjects counts the write-locked, read-locked and claimed objects of 
   assert.is(l1.lockedObjects(), 0);
 });
 
+test('lockedObjects also counts holds that outlived their object or lease: an orphaned slot, a stale hold', () => {
+  const l1 = checkedL1({ readLeaseMs: 60_000 });
+  ready(l1, keys(1, 2));
+  l1.reserveRead(keys(1, 2));
+  l1.delete(keys(1), { force: true });
+  assert.is(l1.usage().orphanedSlots, 1);
+  assert.is(l1.lockedObjects(), 2, 'the read-locked object and the slot its reader may still use');
+  l1.expireLeases(Date.now() + 120_000);
+  assert.is(l1.lockedObjects(), 2, 'a reader past its lease holds its slot until it lets go');
+  assert.equal(names(l1.finishRead(keys(1, 2))), ['SUCCESS', 'SUCCESS']);
+  assert.is(l1.lockedObjects(), 0);
+});
+
 test.run();

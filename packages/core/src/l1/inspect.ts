@@ -11,7 +11,7 @@ import * as layout from './layout.ts';
 const { ENTRY_SHIFT, REGISTRY_FREE } = layout;
 const Header = { ...layout.Header };
 const { SLOT, SIZE, FLAGS, WRITE_OWNER, READ_COUNT, STORE_OWNER } = layout.Entry;
-const { TEMPORARY, DIRTY, CREATED } = layout.EntryFlag;
+const { TEMPORARY, DIRTY, CREATED, STALE_HOLDS } = layout.EntryFlag;
 
 /** `status()`: health and counters of the shared L1 (the same from every thread). */
 export interface L1Status {
@@ -124,14 +124,18 @@ export function liveKeys(c: L1Core): L1LiveKeys {
 }
 
 /**
- * Objects that hold a lock (write-locked, reserved and never finished, read-locked, claimed for
- * store), counted in one sweep: the caller's single hold of the mutex makes it one moment's count,
- * never a mix of two (eviction or a store claim between two reads would skew it either way).
+ * What is still held: objects that hold a lock (write-locked, reserved and never finished,
+ * read-locked, claimed for store) or a stale hold (a holder past its lease that has not let go),
+ * and the orphaned slots (held past their object's removal), counted in one sweep: the caller's
+ * single hold of the mutex makes it one moment's count, never a mix of two (eviction or a store
+ * claim between two reads would skew it either way). A leak check that left out stale holds and
+ * orphans would miss a holder that never lets go once its lease has passed.
  */
 export function lockedObjects(c: L1Core): number {
-  let locked = 0;
+  const tw = c.tw;
+  let locked = c.words[Header.ORPHANS];
   c.table.sweep((e) => {
-    if (!isUnlocked(c, e)) locked++;
+    if (!isUnlocked(c, e) || (tw[(e << ENTRY_SHIFT) + FLAGS] & STALE_HOLDS) !== 0) locked++;
     return false;
   });
   return locked;

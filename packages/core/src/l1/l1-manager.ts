@@ -378,8 +378,10 @@ export class L1Manager implements L1 {
   }
 
   /**
-   * How many objects hold a lock now (write-locked, read-locked or claimed for store), counted
-   * under one hold of the mutex (diagnostics and leak checks; walks every entry). Errors: none of its own.
+   * How many objects hold a lock now (write-locked, read-locked, claimed for store, or held by a
+   * holder past its lease that has not let go), plus the orphaned slots (held past their object's
+   * removal): 0 when nothing at all is held. Counted under one hold of the mutex (diagnostics and
+   * leak checks; walks every entry). Errors: none of its own.
    */
   lockedObjects(): number {
     return this.#core.locked(lockedObjects);
