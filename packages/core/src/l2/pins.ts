@@ -97,7 +97,7 @@ export class PinTable {
    * Drops every pin of `owner`, and makes every lookup of it — running here, or still to arrive
    * on another port — pin nothing: the owner gave it up (its deadline passed, or its prefetch
    * worker died). Past {@link RELEASED_OWNERS_KEPT}, the oldest released owner with no lookup
-   * running is forgotten (one with a running lookup is kept until it ends: that lookup must not pin).
+   * running is forgotten (one whose lookup still runs is kept: that lookup must not pin).
    */
   release(owner: number): void {
     for (const key of this.#held.get(owner) ?? []) this.#drop(key, owner);
