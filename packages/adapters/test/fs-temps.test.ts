@@ -1,12 +1,14 @@
 // The fs adapter's temp files in a base directory other writers share: the recovery scan removes
 // only provable orphans — an earlier host generation's of its own lineage, a dead process's of this
-// machine, or any older than TEMP_ORPHAN_AGE_MS — and leaves a live writer's store in flight alone
-// (two real processes share a directory here).
+// host name, boot and pid namespace, or any older than TEMP_ORPHAN_AGE_MS — and leaves a live
+// writer's store in flight alone (two real processes share a directory here).
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { digestHex } from '@kvtier/core';
 import { FsAdapter } from '../src/fs.ts';
@@ -109,6 +111,54 @@ test('any temp file older than TEMP_ORPHAN_AGE_MS is an orphan, whatever its nam
   await utimes(old, then, then);
   assert.is(await scan(dir), 1);
   assert.equal([await exists(old), await exists(young)], [false, true]);
+}));
+
+/** A process id no process has: above Linux's largest pid_max (2^22). */
+const DEAD_PID = 2 ** 22 + 1;
+
+/** `name` (a temp file name) with its pid space and process id fields replaced. */
+function writtenBy(name: string, pidSpace: string, pid: number): string {
+  const fields = name.split('-');
+  fields[3] = pidSpace;
+  fields[4] = String(pid);
+  return fields.join('-');
+}
+
+test('a gone pid\'s temp file of this host name is an orphan only from the same boot and pid namespace; another\'s is kept until TEMP_ORPHAN_AGE_MS', () => {
+  const hex = digestHex(chunkKeys(1), 0);
+  const mine = new TempOwner(undefined, 0, '0123456789abcdef');
+  const name = mine.nameFor(hex);
+  const now = Date.now();
+  assert.ok(mine.isOrphan(writtenBy(name, '0123456789abcdef', DEAD_PID), now, now), 'same boot and pid namespace, pid gone');
+  // Another container of the same host name (its own pid namespace), or the same name after a reboot or on another machine.
+  const foreign = writtenBy(name, 'fedcba9876543210', DEAD_PID);
+  assert.not.ok(mine.isOrphan(foreign, now, now), 'another boot or pid namespace: its pid says nothing here');
+  assert.not.ok(mine.isOrphan(writtenBy(name, 'none', DEAD_PID), now, now), 'a writer that did not know its pid space');
+  assert.ok(mine.isOrphan(foreign, now - TEMP_ORPHAN_AGE_MS - 1, now), 'until the age bound');
+});
+
+test('where this process\'s pid space is unknown (no /proc), no other pid\'s temp file is an orphan before TEMP_ORPHAN_AGE_MS; its own earlier generations\' are', () => {
+  const hex = digestHex(chunkKeys(1), 0);
+  const lineage = '0123456789abcdef';
+  const mine = new TempOwner(lineage, 1, undefined);
+  const now = Date.now();
+  const gone = writtenBy(mine.nameFor(hex), 'none', DEAD_PID);
+  assert.not.ok(mine.isOrphan(gone, now, now), 'a gone pid proves nothing without a pid space');
+  assert.ok(mine.isOrphan(gone, now - TEMP_ORPHAN_AGE_MS - 1, now));
+  assert.ok(mine.isOrphan(new TempOwner(lineage, 0, undefined).nameFor(hex), now, now), 'an earlier generation of its lineage');
+});
+
+test('a temp file named in the format without a pid space is kept until TEMP_ORPHAN_AGE_MS, even a gone pid\'s of this host name', () => withShard(async (dir, shard, hex) => {
+  // `.tmp-<key>-<host>-<pid>-<lineage>-<generation>-<n>`, as the adapter named them before.
+  const host = createHash('sha256').update(hostname()).digest('hex').slice(0, 16);
+  const young = join(shard, `.tmp-${hex}-${host}-${DEAD_PID}-0123456789abcdef-0-0`);
+  const old = join(shard, `.tmp-${hex}-${host}-${DEAD_PID}-0123456789abcdef-0-1`);
+  await writeFile(young, 'half a write');
+  await writeFile(old, 'half a write');
+  const then = (Date.now() - TEMP_ORPHAN_AGE_MS - 60_000) / 1000;
+  await utimes(old, then, then);
+  assert.is(await scan(dir), 1);
+  assert.equal([await exists(young), await exists(old)], [true, false]);
 }));
 
 uvuTest.run();

@@ -53,6 +53,21 @@ test('the events of one adapter call share a batch id: a new keys batch, kind or
   assert.is(new Set(batches).size, 4, `batches ${batches}`);
 });
 
+test('a restarted host\'s batch ids go on from its predecessor\'s: its first batch is not taken for the dead host\'s last one still queued', () => {
+  const ring = new L2EventRing(16);
+  const dead = new L2EventRing(ring.buffer);
+  dead.push(L2EventKind.STORED, KEYS, 0, 1);
+  dead.push(L2EventKind.STORED, KEYS, 1, 1);
+  ring.forgetProducer();
+  const successor = new L2EventRing(ring.buffer);
+  successor.push(L2EventKind.STORED, KEYS.slice(), 0, 1);
+  const batches: number[] = [];
+  ring.drain((_, __, ___, batch) => batches.push(batch));
+  assert.is(batches.length, 3);
+  assert.is(batches[0], batches[1], 'one call of the dead host');
+  assert.is.not(batches[2], batches[1], `the successor's first call is a batch of its own (batches ${batches})`);
+});
+
 test('a host killed between claiming a position and publishing it: once forgotten, the consumer skips it (counted as dropped) and takes its successor\'s events', () =>
   withDeadline((async () => {
     const ring = new L2EventRing(8);

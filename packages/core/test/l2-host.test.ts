@@ -6,6 +6,7 @@ import type { DigestBatch } from '../src/l1/api.ts';
 import { HEADER_BYTES, checkEnvelope, writeHeader, type EnvelopeFault } from '../src/l2/envelope.ts';
 import { L2EventKind, type L2EventKindCode, type L2EventSink } from '../src/l2/events.ts';
 import { AdapterHost, GROUP_BYTES } from '../src/l2/host.ts';
+import { RELEASED_OWNERS_KEPT } from '../src/l2/pins.ts';
 import { MemoryAdapter, boundedTest, fillPattern, sealedAsVersion1, slotArena, testKeys } from './l2-fixtures.ts';
 
 const test = boundedTest(uvuTest);
@@ -174,9 +175,39 @@ test('release drops every pin of its owner only; a lookup of that owner still ru
   assert.equal(bits((await other).found), [0]);
   assert.is(await s.host.pinCount(), 1, 'only owner 2 pins: the released owner\'s late lookup pinned nothing');
   assert.equal([...(await s.host.delete(keys))], [0, 1]);
-  await s.host.lookupAndLock(keys.subarray(0, 4), 1);
+});
+
+test('a lookup that reaches the host after its owner was released (sent on another port) pins nothing and answers a miss without asking the adapter', async () => {
+  const s = setup();
+  const { keys } = await storeKeys(s, 2);
+  await s.host.lookupAndLock(keys, 2);
+  // The main thread releases a dead prefetch worker's request before the worker's lookup arrives.
+  await s.host.release(1);
+  s.adapter.failing.add('lookup');
+  const late = await s.host.lookupAndLock(keys, 1);
+  assert.equal(bits(late.found), [], 'a miss');
+  assert.equal([...late.sizes], [0, 0]);
+  assert.is(s.host.counters.errors.get('lookup'), undefined, 'the adapter was not asked (it would have failed)');
   await s.host.unlock(keys, 2);
-  assert.equal([...(await s.host.delete(keys))], [0, 0], 'a released owner\'s later lookup pins again (no lookup of it was running)');
+  assert.is(await s.host.pinCount(), 0, 'the released owner pins nothing');
+  assert.equal([...(await s.host.delete(keys))], [1, 1], 'nothing is left un-evictable');
+});
+
+test('released owners are remembered up to RELEASED_OWNERS_KEPT, the oldest forgotten first unless a lookup of it still runs', async () => {
+  const adapter = new GatedLookupAdapter();
+  const s = setup(8192, 16, adapter);
+  const { keys } = await storeKeys(s, 1);
+  adapter.gated = true;
+  const running = s.host.lookupAndLock(keys, 1);
+  while (adapter.waiting < 1) await new Promise((r) => setTimeout(r, 1));
+  for (let owner = 1; owner <= RELEASED_OWNERS_KEPT + 1; owner++) await s.host.release(owner);
+  adapter.open();
+  await running;
+  assert.is(await s.host.pinCount(), 0, 'owner 1 was kept while its lookup ran');
+  await s.host.lookupAndLock(keys, 3);
+  assert.is(await s.host.pinCount(), 0, 'owner 3 is still remembered');
+  await s.host.lookupAndLock(keys, 2);
+  assert.is(await s.host.pinCount(), 1, 'owner 2, the oldest without a running lookup, was forgotten: the memory is bounded');
 });
 
 test('a pin owner that is not a positive safe integer is refused with KVT_ERR_INVALID_ARGUMENT, pinning nothing', async () => {

@@ -5,7 +5,11 @@
  *
  * Events carry a batch id so the consumer can hand one adapter call's keys to its policy as one
  * batch (prefix order): the host pushes a call's events in key order over one digest batch, so a
- * new batch starts whenever the batch array, the kind, or the key order changes.
+ * new batch starts whenever the batch array, the kind, or the key order changes. The last batch id
+ * lives in the buffer, not the producer: the ring outlives its host, and a restarted host's ids
+ * go on from its predecessor's. Restarting at 1, a host's first batch could share the id of the
+ * dead host's only batch still queued (a host crashing on its first store does just that): the
+ * consumer would hand both calls' keys to the policy as one batch.
  */
 import type { DigestBatch } from '../digest-batch.ts';
 import { EventRing } from '../shm/event-ring.ts';
@@ -16,23 +20,25 @@ export class L2EventRing implements L2EventSink {
   /** The shared buffer to pass to the other thread. */
   readonly buffer: SharedArrayBuffer;
   readonly #ring: EventRing;
+  /** The buffer's words; the last one is the last batch id any producer of this ring used. */
+  readonly #words: Int32Array;
   /** Producer side: the call whose events are being pushed, and its batch id. */
   #lastKeys: DigestBatch | undefined;
   #lastKind = 0;
   #lastIndex = -1;
   #batch = 0;
 
-  /** Bytes a ring of `capacity` records needs (with its producer's claim record). */
+  /** Bytes a ring of `capacity` records needs (with its producer's claim record and the last batch id). */
   static byteLength(capacity: number): number {
-    return (EventRing.CONTROL_WORDS + capacity * EventRing.RECORD_WORDS + EventRing.claimWords(1)) * 4;
+    return (EventRing.CONTROL_WORDS + capacity * EventRing.RECORD_WORDS + EventRing.claimWords(1) + 1) * 4;
   }
 
   /** @param bufferOrCapacity - an existing ring's buffer, or the record capacity (a power of two) of a new ring */
   constructor(bufferOrCapacity: SharedArrayBuffer | number) {
     const fresh = typeof bufferOrCapacity === 'number';
     this.buffer = fresh ? new SharedArrayBuffer(L2EventRing.byteLength(bufferOrCapacity)) : bufferOrCapacity;
-    const words = new Int32Array(this.buffer);
-    const capacity = (words.length - EventRing.CONTROL_WORDS - EventRing.claimWords(1)) / EventRing.RECORD_WORDS;
+    const words = this.#words = new Int32Array(this.buffer);
+    const capacity = (words.length - EventRing.CONTROL_WORDS - EventRing.claimWords(1) - 1) / EventRing.RECORD_WORDS;
     // One producer, the adapter's host: a host killed inside a push is forgotten before its successor pushes.
     const claims = EventRing.CONTROL_WORDS + capacity * EventRing.RECORD_WORDS;
     this.#ring = new EventRing(words, 0, EventRing.CONTROL_WORDS, capacity, { index: claims, count: 1, me: 0 });
@@ -58,7 +64,8 @@ export class L2EventRing implements L2EventSink {
   /** Appends one event (producer side); drops and counts it when the ring is full. */
   push(kind: L2EventKindCode, keys: DigestBatch, index: number, bytes: number): void {
     if (keys !== this.#lastKeys || kind !== this.#lastKind || index <= this.#lastIndex) {
-      this.#batch = (this.#batch + 1) | 0;
+      // One producer at a time (a host and, after it is gone, its successor) moves the shared word.
+      this.#batch = Atomics.add(this.#words, this.#words.length - 1, 1) + 1 | 0;
       this.#lastKeys = keys;
       this.#lastKind = kind;
     }

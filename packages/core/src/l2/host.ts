@@ -206,6 +206,11 @@ export class AdapterHost implements AdapterHostApi {
     assertDigestBatch(keys);
     assertPinOwner(owner);
     const n = keys.length / 4;
+    // A released owner's lookup (one that reached this host after the release, on another port)
+    // is answered as a miss without asking the adapter: nobody waits for its answer, and a miss
+    // is safe for any caller that does, whereas an error would count against an adapter that did
+    // nothing wrong.
+    if (this.#pins.released(owner)) return { found: { size: n, words: new Bitmap(n).words }, sizes: new Uint32Array(n) };
     this.#pins.lookupStarted(owner);
     let lengths: Float64Array;
     let mayPin: boolean;

@@ -14,7 +14,22 @@ export function assertPinOwner(owner: unknown): asserts owner is number {
   if (!Number.isSafeInteger(owner) || (owner as number) < 1) invalidArgument(`owner must be a pin owner token (a positive safe integer), got ${String(owner)}`);
 }
 
-/** Pins per key and owner, and the owners released while a lookup of theirs ran. */
+/**
+ * Released owners remembered, at most. A lookup of a released owner can reach the host after the
+ * release: the main thread releases a dead prefetch worker's requests on its own port, while a
+ * lookup the worker sent before it died may still be queued on the worker's. Such a lookup is
+ * queued behind at most the releases of one worker's requests (`prefetchMaxInFlight`, at most
+ * 1024) and those of lookups past their deadline: four times that many is ample, and is 4096
+ * numbers of memory. A released owner that was forgotten would pin again (until the host closes).
+ */
+export const RELEASED_OWNERS_KEPT = 4096;
+
+/**
+ * Pins per key and owner, and the owners released. Owners are not per worker and not released in
+ * order (one counter on the main thread issues them; a dead worker's requests are released while
+ * older ones queued for its successor live on), so no high-water mark tells a released owner from
+ * a live one: the released are remembered one by one, the latest {@link RELEASED_OWNERS_KEPT}.
+ */
 export class PinTable {
   /** Per pinned key (hex digest), the owners holding it; a key with no owner is not in the map. */
   readonly #owners = new Map<string, Set<number>>();
@@ -23,8 +38,8 @@ export class PinTable {
   /** Per owner with lookups running here, how many. */
   readonly #looking = new Map<number, number>();
   /**
-   * Owners released while a lookup of theirs ran: that lookup pins nothing when it ends. Only
-   * owners with a running lookup are kept, so this never holds more than the running lookups.
+   * Owners released, oldest first (insertion order): a lookup of theirs, running or still to
+   * come, pins nothing. Owners are never reused, so a released owner is never live again.
    */
   readonly #released = new Set<number>();
 
@@ -38,6 +53,11 @@ export class PinTable {
     return this.#owners.has(digestHex(keys, i));
   }
 
+  /** Whether `owner` was released (and is still remembered): a lookup of it must pin nothing. */
+  released(owner: number): boolean {
+    return this.#released.has(owner);
+  }
+
   /** A lookup of `owner` starts; pair with {@link PinTable.lookupEnded}. */
   lookupStarted(owner: number): void {
     this.#looking.set(owner, (this.#looking.get(owner) ?? 0) + 1);
@@ -46,13 +66,9 @@ export class PinTable {
   /** A lookup of `owner` ended; answers whether it may pin what it found (its owner was not released meanwhile). */
   lookupEnded(owner: number): boolean {
     const left = this.#looking.get(owner)! - 1;
-    const released = this.#released.has(owner);
     if (left > 0) this.#looking.set(owner, left);
-    else {
-      this.#looking.delete(owner);
-      this.#released.delete(owner);
-    }
-    return !released;
+    else this.#looking.delete(owner);
+    return !this.#released.has(owner);
   }
 
   /** Pins key `i` of `keys` for `owner` (once: an owner holds a key or does not). */
@@ -78,13 +94,19 @@ export class PinTable {
   }
 
   /**
-   * Drops every pin of `owner`, and makes a lookup of its still running here pin nothing: the
-   * owner gave it up (its deadline passed, or its prefetch worker died).
+   * Drops every pin of `owner`, and makes every lookup of it — running here, or still to arrive
+   * on another port — pin nothing: the owner gave it up (its deadline passed, or its prefetch
+   * worker died). Past {@link RELEASED_OWNERS_KEPT}, the oldest released owner with no lookup
+   * running is forgotten (one whose lookup still runs is kept: that lookup must not pin).
    */
   release(owner: number): void {
     for (const key of this.#held.get(owner) ?? []) this.#drop(key, owner);
     this.#held.delete(owner);
-    if (this.#looking.has(owner)) this.#released.add(owner);
+    this.#released.add(owner);
+    for (const old of this.#released) {
+      if (this.#released.size <= RELEASED_OWNERS_KEPT) return;
+      if (!this.#looking.has(old)) this.#released.delete(old);
+    }
   }
 
   /** Drops every pin (the host closes). */
