@@ -6,9 +6,7 @@ import * as assert from 'uvu/assert';
 import { withDeadline } from '../src/deadline.ts';
 import { ErrorCode } from '../src/errors.ts';
 import { L1EventKind } from '../src/l1/api.ts';
-import { metaLayout, Reader } from '../src/l1/layout.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
-import { READER_STRIDE } from '../src/shm/reader-gate.ts';
 import { checkedL1, keys, names, ready, sleep, throwsCode } from './l1-helpers.ts';
 
 // Long enough that a stalled CI machine does not expire a lease between two adjacent calls.
@@ -91,24 +89,6 @@ test('reclaimThread releases an owner\'s read locks and discards its unfinished 
   assert.ok(main.state(keys(4), 0)!.readable, 'finished writes stay');
   assert.is(main.usage().freeSlots, 5);
   assert.is(main.status().counters.reclaimedThreads, 1);
-});
-
-test('a reclaim that cannot take the mutex (KVT_ERR_TIMEOUT) releases nothing and can be retried', () => {
-  const main = checkedL1();
-  const dead = L1Manager.attach(main.handle);
-  const staller = L1Manager.attach(main.handle);
-  ready(main, keys(1));
-  dead.reserveRead(keys(1), { extraCount: 1 });
-  // The staller seems to stay inside a read batch: no one can take the mutex until it leaves.
-  const regions = metaLayout(main.config.totalSlots, main.config.maxThreads, main.config.eventRingCapacity);
-  const word = (regions.readersOffset >>> 2) + (staller.ownerId - 1) * READER_STRIDE + Reader.ACTIVE;
-  const words = new Int32Array(main.handle.meta);
-  Atomics.store(words, word, 1);
-  throwsCode(() => main.reclaimThread(dead.ownerId, threadId), ErrorCode.TIMEOUT, new RegExp(`reader owner ${staller.ownerId} stayed inside a read batch`));
-  Atomics.store(words, word, 0);
-  assert.is(main.state(keys(1), 0)!.readLocks, 2, 'the failed reclaim released nothing');
-  assert.equal(main.reclaimThread(dead.ownerId, threadId), { writesDiscarded: 0, readLocksReleased: 2 }, 'the retry releases the dead owner\'s locks');
-  assert.ok(!main.ownersOfThread(threadId).includes(dead.ownerId), 'and frees its id');
 });
 
 test('locks released by another owner are taken from the releaser first, then from whoever holds them', () => {

@@ -25,7 +25,7 @@ import { L2EventRing } from '../l2/event-ring.ts';
 import { Control } from './layout.ts';
 import { PrefetchTable, type StateWord } from './prefetch-table.ts';
 import {
-  TASK_KINDS, taskThreadWord, type AdapterControlApi, type AdapterTask, type ControllerControlApi, type EngineTask, type EvictionControlApi, type EvictionTask, type PrefetchControlApi,
+  TASK_KINDS, type AdapterControlApi, type AdapterTask, type ControllerControlApi, type EngineTask, type EvictionControlApi, type EvictionTask, type PrefetchControlApi,
   type PrefetchTask, type StoreTask, type TaskControlApi,
 } from './tasks.ts';
 import { waitWord } from '../shm/wake.ts';
@@ -60,11 +60,9 @@ interface TaskRuntime {
 }
 
 function runtime(task: EngineTask): TaskRuntime {
-  const control = new Int32Array(task.control);
-  // Before attaching: an abandoned start finds the owner ids this thread registers by its threadId.
-  Atomics.store(control, Control.TASK_THREAD + taskThreadWord(task), threadId);
   const l1 = L1Manager.attach(task.l1Handle as L1Handle);
   attached = l1;
+  const control = new Int32Array(task.control);
   const stopWord = Control.STOP + TASK_KINDS.indexOf(task.kind);
   return {
     l1,

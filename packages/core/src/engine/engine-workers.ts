@@ -22,7 +22,7 @@ import { L2EventRing } from '../l2/event-ring.ts';
 import { workerEntry } from '../module-url.ts';
 import { Control } from './layout.ts';
 import {
-  TASK_KINDS, taskThreadWord, type AdapterControlApi, type ControllerControlApi, type EvictionControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
+  TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EvictionControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
 } from './tasks.ts';
 import { Supervisor, type SupervisedTask, type SupervisorOptions } from './supervisor.ts';
 
@@ -48,8 +48,6 @@ interface Running extends SupervisedTask {
   readonly control: Comlink.Remote<TaskControlApi>;
   threadId: number;
   ownerId: number;
-  /** Until the task is ready (or its start failed): abandons the start with `err`. */
-  cancelStart: ((err: KvtierError) => void) | undefined;
 }
 
 /** What {@link EngineWorkers.start} needs. */
@@ -65,8 +63,6 @@ export class EngineWorkers {
   /** Each adapter's L2 event ring: its host writes it, the eviction controller reads it. */
   readonly #rings: L2EventRing[];
   readonly #running = new Map<string, Running>();
-  /** Abandoned starts whose thread is being terminated and its L1 owner ids reclaimed; `stop` waits for them. */
-  readonly #abandoning = new Set<Promise<void>>();
   readonly #supervisor: Supervisor;
   /** Proxies kept in fields for the engine's life: a collected proxy hangs its call. */
   readonly #adapterControls: Comlink.Remote<AdapterControlApi>[] = [];
@@ -232,20 +228,16 @@ export class EngineWorkers {
   }
 
   /**
-   * Runs `task` and waits for it to report ready; supervises its end. A start that is not ready
-   * in time, or that `stop` ends first, is abandoned ({@link EngineWorkers.#abandonStart}): one
-   * stuck before ready (an adapter hanging in `createAdapter`) would otherwise never end, and
-   * whoever waits on its end — `#connectAdapter`, `stop` — would wait forever.
+   * Runs `task` and waits for it to report ready; supervises its end. A task that is not ready in
+   * time has its thread terminated (through the run's abort signal): one stuck before ready (an
+   * adapter hanging in `createAdapter`) would otherwise never end, and whoever waits on its end —
+   * `#connectAdapter`, `stop` — would wait forever.
    */
   async #launch<T extends TaskControlApi>(name: string, task: EngineTask, transfer: MessagePort[], controlEnd: MessagePort, restart: () => Promise<void>): Promise<Comlink.Remote<T>> {
     const control = Comlink.wrap<T>(portEndpoint(controlEnd));
     const notReady = new AbortController();
-    const threadWord = Control.TASK_THREAD + taskThreadWord(task);
-    Atomics.store(this.#control, threadWord, 0);
     const done = this.#pool.run(task, { transferList: [task.controlPort, ...transfer] as never, signal: notReady.signal }) as Promise<void>;
-    let cancelStart: (err: KvtierError) => void = () => {};
-    const cancelled = new Promise<never>((_, reject) => { cancelStart = reject; });
-    const running: Running = { name, kind: task.kind, adapter: task.kind === 'adapter' ? task.host.adapterIndex : -1, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1, cancelStart };
+    const running: Running = { name, kind: task.kind, adapter: task.kind === 'adapter' ? task.host.adapterIndex : -1, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
     this.#running.set(name, running);
     done.catch(() => {}); // supervised once ready; a task that fails before is this start's failure
     let timer: NodeJS.Timeout | undefined;
@@ -254,49 +246,15 @@ export class EngineWorkers {
       control.ready(),
       done.then(() => { throw new KvtierError(ErrorCode.WORKER, `the ${name} task ended before it was ready`); }),
       new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new KvtierError(ErrorCode.WORKER, `the ${name} task was not ready within ${ms} ms`)), ms); }),
-      cancelled,
-    ]).catch(async (err) => {
-      const abandoned = this.#abandonStart(notReady, threadWord);
-      this.#abandoning.add(abandoned);
-      await abandoned.finally(() => this.#abandoning.delete(abandoned));
+    ]).catch((err) => {
+      notReady.abort();
       throw KvtierError.from(err);
-    }).finally(() => {
-      clearTimeout(timer);
-      running.cancelStart = undefined;
-    });
+    }).finally(() => clearTimeout(timer));
     running.threadId = ready.threadId;
     running.ownerId = ready.ownerId;
     this.#supervisor.watch(running, restart);
     this.#supervisor.setHealthy(name, true);
     return control;
-  }
-
-  /**
-   * Ends an abandoned start: aborts its run (Piscina terminates the thread running it, or drops
-   * it from the queue), waits until that thread has exited, then reclaims the L1 owner ids it
-   * registered. Only an exited thread's ids are reclaimed: until then it may still be inside an
-   * L1 call. A start that already ended (its task returned or threw) detached on its way out, and
-   * its thread, alive, runs no task of this start: nothing is reclaimed.
-   *
-   * Which thread ran it is known from the word the task stores before attaching; which thread
-   * Piscina terminated, from the pool's threads before and after the abort (the abort removes
-   * the worker synchronously and terminates it asynchronously).
-   */
-  async #abandonStart(notReady: AbortController, threadWord: number): Promise<void> {
-    // A Worker's threadId reads -1 once it has exited: note them while the threads run.
-    const before = this.#pool.threads.map((worker) => ({ worker, threadId: worker.threadId }));
-    notReady.abort();
-    const terminated = before.filter((t) => !this.#pool.threads.includes(t.worker));
-    await Promise.all(terminated.map((t) => t.worker.terminate()));
-    const thread = Atomics.load(this.#control, threadWord);
-    if (thread === 0 || !terminated.some((t) => t.threadId === thread)) return;
-    for (const ownerId of this.#options.l1.ownersOfThread(thread)) {
-      try {
-        this.#options.l1.reclaimThread(ownerId, thread);
-      } catch (err) {
-        this.#options.logger.error(`could not reclaim L1 owner ${ownerId} of an abandoned start: ${KvtierError.from(err).message}`);
-      }
-    }
   }
 
   async #startAdapter(i: number): Promise<void> {
@@ -460,11 +418,8 @@ export class EngineWorkers {
       // Controllers sleep on L1's wake channels between cycles: wake them to see the stop word now.
       if (kind === 'store' || kind === 'eviction') this.#options.l1.interruptWaits();
       const tasks = [...this.#running.values()].filter((r) => r.kind === kind);
-      // A start not yet ready may never see its stop word (an adapter stuck in createAdapter): end it now.
-      for (const r of tasks) r.cancelStart?.(new KvtierError(ErrorCode.CLOSED, `the ${r.name} task was stopped before it was ready`));
       await Promise.allSettled(tasks.map((r) => r.done));
     }
-    await Promise.allSettled([...this.#abandoning]);
     this.#supervisor.stop();
     await this.#pool.destroy();
   }

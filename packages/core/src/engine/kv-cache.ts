@@ -72,11 +72,6 @@ export interface KvCacheStatus {
     readonly orphanedSlots: number;
     /** Leases found expired so far: write locks (objects discarded) and objects whose read locks expired. */
     readonly expiredWrites: number; readonly expiredReads: number;
-    /**
-     * L1 owner ids registered (the main thread, each engine worker, other attached threads) and
-     * `l1.maxThreads`: a dead thread's id returns once its locks are reclaimed.
-     */
-    readonly threads: { readonly registered: number; readonly max: number };
   };
   readonly workers: Readonly<Record<string, { readonly healthy: boolean }>>;
   readonly adapters: readonly { readonly healthy: boolean; readonly [k: string]: unknown }[];
@@ -410,7 +405,6 @@ export class KvCache {
       healthy: l1Status.healthy, usedBytes: u.usedBytes, capacityBytes: u.capacityBytes, objects: u.objects, fraction: u.fraction,
       dirty: l1Status.dirty, droppedEvents: l1Status.events.dropped, orphanedSlots: u.orphanedSlots,
       expiredWrites: l1Status.counters.expiredWrites, expiredReads: l1Status.counters.expiredReads,
-      threads: l1Status.threads,
     };
     const healthy = l1.healthy && Object.values(workers).every((w) => w.healthy) && adapters.every((a) => a.healthy);
     const eviction = await this.#workers.evictionStatus(QUERY_TIMEOUT_MS);

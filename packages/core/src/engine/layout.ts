@@ -36,13 +36,6 @@ export const Control = {
    * read by the main thread when that controller dies (its slots must not be reused under them).
    */
   SLOT_CALLS: control.words(SLOT_CALLERS.length * MAX_ADAPTERS),
-  /**
-   * The `worker_threads` threadId running each task, at `TASK_THREAD + taskThreadWord(...)`
-   * (tasks.ts): 0 from launch until the task stores it, as its first act, before it attaches to
-   * L1. A start abandoned before ready has the owner ids that thread registered reclaimed once
-   * the thread has exited; the task's ready answer comes too late for that.
-   */
-  TASK_THREAD: control.words(3 + MAX_ADAPTERS),
 };
 /** Words in the control block. */
 export const CONTROL_WORDS = control.size;

@@ -17,9 +17,6 @@ import { Control } from './layout.ts';
 import { TASK_KINDS, type EngineTask } from './tasks.ts';
 import { bumpWord, waitWord } from '../shm/wake.ts';
 
-/** Pause between two attempts to reclaim a dead task's L1 locks. */
-const RECLAIM_RETRY_MS = 1000;
-
 const KIND_METRIC = { store: WorkerKind.STORE, prefetch: WorkerKind.PREFETCH, eviction: WorkerKind.EVICTION, adapter: WorkerKind.ADAPTER } as const;
 
 /** What supervision knows of one running task. */
@@ -104,14 +101,10 @@ export class Supervisor {
    * and then started again by `restart`.
    */
   watch(task: SupervisedTask, restart: () => Promise<void>): void {
-    const crashed = (err: unknown) => {
-      if (this.#stopping(task.kind)) return;
-      // Handling a crash must never become an unhandled rejection (it would end the process).
-      this.#crashed(task, err, restart).catch((handlingErr: unknown) => {
-        this.#options.logger.error(`handling the death of the ${task.name} worker failed: ${KvtierError.from(handlingErr).message}`);
-      });
-    };
-    task.done.then(() => crashed(new Error('the task returned')), crashed);
+    task.done.then(
+      () => { if (!this.#stopping(task.kind)) void this.#crashed(task, new Error('the task returned'), restart); },
+      (err) => { if (!this.#stopping(task.kind)) void this.#crashed(task, err, restart); },
+    );
   }
 
   /** Whether tasks of `kind` are being stopped (their stop word is set, or supervision stopped). */
@@ -162,7 +155,7 @@ export class Supervisor {
     this.#options.metrics.countRestart(KIND_METRIC[task.kind]);
     this.#options.logger.warn(`the ${task.name} worker died (${KvtierError.from(err).message}); restarting it`);
     if (task.kind === 'store' || task.kind === 'prefetch') await this.#endHostsWithSlotCalls(task.kind);
-    if (task.ownerId >= 0 && !(await this.#reclaim(task))) return;
+    if (task.ownerId >= 0) this.#options.l1.reclaimThread(task.ownerId, task.threadId);
     // The host's thread has exited: calls still pending on it can no longer touch L1.
     if (task.kind === 'adapter') hostGone(this.#control, task.adapter);
     if (task.kind === 'prefetch') await this.#options.onPrefetchLost((id) => this.#hooks.isQueued(id));
@@ -175,24 +168,6 @@ export class Supervisor {
       this.#options.logger.error(`the ${task.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
       // No successor: the queued requests fail too, and later submits throw.
       if (task.kind === 'prefetch' && this.#hooks.dropPrefetchQueue()) await this.#options.onPrefetchLost(() => false);
-    }
-  }
-
-  /**
-   * Reclaims dead `task`'s L1 locks, retrying while the mutex cannot be taken (`KVT_ERR_TIMEOUT`:
-   * another thread stalls inside an L1 call; a failed reclaim released nothing and can be
-   * retried). False when its kind is stopped first: close() ends the engine instead.
-   */
-  async #reclaim(task: SupervisedTask): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.#options.l1.reclaimThread(task.ownerId, task.threadId);
-        return true;
-      } catch (err) {
-        this.#options.logger.error(`reclaiming the L1 locks of the dead ${task.name} worker failed (attempt ${attempt}), retrying: ${KvtierError.from(err).message}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, RECLAIM_RETRY_MS));
-      if (this.#stopping(task.kind)) return false;
     }
   }
 

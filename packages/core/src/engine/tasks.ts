@@ -65,11 +65,6 @@ export type EngineTask = StoreTask | PrefetchTask | EvictionTask | AdapterTask;
 /** The kinds of task, in the order close() stops them. */
 export const TASK_KINDS = ['prefetch', 'store', 'eviction', 'adapter'] as const;
 
-/** Where, from `Control.TASK_THREAD`, task `task` stores its threadId: a controller by its kind, adapter i at 3 + i. */
-export function taskThreadWord(task: EngineTask): number {
-  return task.kind === 'adapter' ? 3 + task.host.adapterIndex : TASK_KINDS.indexOf(task.kind);
-}
-
 /** What every task answers on its control port. */
 export interface TaskControlApi {
   /** Resolves once the task runs: its thread and its L1 owner id (for lock reclamation). */

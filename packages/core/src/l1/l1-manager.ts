@@ -516,10 +516,8 @@ export class L1Manager implements L1 {
    * have been registered again by a live thread, and a second reclaim of it (or one naming the
    * wrong thread) answers zeros and touches nothing.
    * Errors: throws INVALID_ARGUMENT for an id outside [1, maxThreads] or this instance's own
-   * (use `detach`), or a thread that is not a non-negative integer; `KVT_ERR_TIMEOUT` when the
-   * mutex cannot be taken within 10 s (another owner stalls inside an L1 call): then nothing was
-   * released and the id is still the dead thread's, so calling again retries; not CLOSED (a
-   * detached instance may still reclaim others).
+   * (use `detach`), or a thread that is not a non-negative integer; not CLOSED (a detached
+   * instance may still reclaim others).
    */
   reclaimThread(ownerId: number, thread: number): L1ReclaimResult {
     const threads = this.config.maxThreads;

@@ -39,9 +39,6 @@ export interface L1ExpiryResult {
  * unfinished writes are discarded and its read locks released, and orphaned slots it alone
  * still held are freed (a dead thread uses no view). Takes the mutex even after
  * `detach` (it is detach's last act).
- *
- * Errors: `KVT_ERR_TIMEOUT` when the mutex cannot be taken (another thread stalls inside an L1
- * call); nothing is released then and the id stays the dead thread's, so the reclaim can be retried.
  */
 export function reclaim(c: L1Core, ownerId: number, thread: number): L1ReclaimResult {
   // Only while `thread` still holds the id: once freed it may be a live thread's, and a second
@@ -61,14 +58,7 @@ export function reclaim(c: L1Core, ownerId: number, thread: number): L1ReclaimRe
   const t = ownerId - 1;
   let writesDiscarded = 0;
   let readLocksReleased = 0;
-  try {
-    c.lock();
-  } catch (err) {
-    // Nothing was released: the id goes back to the dead thread, so a later reclaim can retry
-    // (left at the reclaiming mark, no reclaim could ever take it again, nor could it be reused).
-    Atomics.store(c.registry, t, thread + 1);
-    throw err;
-  }
+  c.lock();
   try {
     c.table.sweep((e) => {
       const b = e << ENTRY_SHIFT;
