@@ -98,13 +98,18 @@ export class Supervisor {
 
   /**
    * Supervises the end of `task`: unless its kind is being stopped, it crashed, and is handled
-   * and then started again by `restart`.
+   * and then started again by `restart`. A crash whose handling fails (its L1 locks could not be
+   * reclaimed: the mutex stayed held) is logged as an error and leaves the task down and unhealthy.
    */
   watch(task: SupervisedTask, restart: () => Promise<void>): void {
-    task.done.then(
-      () => { if (!this.#stopping(task.kind)) void this.#crashed(task, new Error('the task returned'), restart); },
-      (err) => { if (!this.#stopping(task.kind)) void this.#crashed(task, err, restart); },
-    );
+    const ended = (err: unknown) => {
+      if (this.#stopping(task.kind)) return;
+      this.#crashed(task, err, restart).catch(async (failure: unknown) => {
+        this.#health.set(task.name, false);
+        await this.#stayDown(task, `the ${task.name} worker died and its death could not be handled (${KvtierError.from(failure).message}); it stays down`);
+      });
+    };
+    task.done.then(() => ended(new Error('the task returned')), ended);
   }
 
   /** Whether tasks of `kind` are being stopped (their stop word is set, or supervision stopped). */
@@ -165,10 +170,21 @@ export class Supervisor {
     } catch (restartErr) {
       // close() stopped the successor before it was ready: nothing failed.
       if (this.#stopping(task.kind)) return;
-      this.#options.logger.error(`the ${task.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
-      // No successor: the queued requests fail too, and later submits throw.
-      if (task.kind === 'prefetch' && this.#hooks.dropPrefetchQueue()) await this.#options.onPrefetchLost(() => false);
+      await this.#stayDown(task, `the ${task.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
     }
+  }
+
+  /**
+   * `task` died and no successor will run: `message` is logged as an error; for the prefetch worker the
+   * requests queued for a successor fail too (their pins released), and later submits throw.
+   * Never rejects: it runs where nothing awaits it.
+   */
+  async #stayDown(task: SupervisedTask, message: string): Promise<void> {
+    this.#options.logger.error(message);
+    if (task.kind !== 'prefetch' || !this.#hooks.dropPrefetchQueue()) return;
+    await this.#options.onPrefetchLost(() => false).catch((err: unknown) => {
+      this.#options.logger.error(`the requests queued for the prefetch worker could not be failed: ${KvtierError.from(err).message}`);
+    });
   }
 
   /**
