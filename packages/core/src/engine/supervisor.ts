@@ -103,7 +103,7 @@ export class Supervisor {
    */
   watch(task: SupervisedTask, restart: () => Promise<void>): void {
     const ended = (err: unknown) => {
-      if (this.#stopping(task.kind)) return;
+      if (this.stopping(task.kind)) return;
       this.#crashed(task, err, restart).catch(async (failure: unknown) => {
         this.#health.set(task.name, false);
         await this.#stayDown(task, `the ${task.name} worker died and its death could not be handled (${KvtierError.from(failure).message}); it stays down`);
@@ -113,7 +113,7 @@ export class Supervisor {
   }
 
   /** Whether tasks of `kind` are being stopped (their stop word is set, or supervision stopped). */
-  #stopping(kind: EngineTask['kind']): boolean {
+  stopping(kind: EngineTask['kind']): boolean {
     return this.#stopped || Atomics.load(this.#control, Control.STOP + TASK_KINDS.indexOf(kind)) !== 0;
   }
 
@@ -164,12 +164,12 @@ export class Supervisor {
     // The host's thread has exited: calls still pending on it can no longer touch L1.
     if (task.kind === 'adapter') hostGone(this.#control, task.adapter);
     if (task.kind === 'prefetch') await this.#options.onPrefetchLost((id) => this.#hooks.isQueued(id));
-    if (this.#stopping(task.kind)) return;
+    if (this.stopping(task.kind)) return;
     try {
       await restart();
     } catch (restartErr) {
       // close() stopped the successor before it was ready: nothing failed.
-      if (this.#stopping(task.kind)) return;
+      if (this.stopping(task.kind)) return;
       await this.#stayDown(task, `the ${task.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
     }
   }
@@ -200,7 +200,7 @@ export class Supervisor {
       const generation = Atomics.load(control, Control.HOST_GENERATION + a);
       await this.#terminateHost(a, `the dead ${caller} worker had calls on it that may still touch L1`);
       const until = performance.now() + this.#options.config.workerReadyTimeoutMs;
-      while (!this.#stopping('adapter') && performance.now() < until
+      while (!this.stopping('adapter') && performance.now() < until
         && (Atomics.load(control, Control.HOST_GENERATION + a) <= generation || this.#health.get(`adapter[${a}]`) !== true)) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
