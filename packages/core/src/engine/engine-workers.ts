@@ -282,12 +282,14 @@ export class EngineWorkers {
    */
   async #abandon(name: string, claim: SharedArrayBuffer, notReady: AbortController): Promise<void> {
     const thread = abandonStart(claim);
-    // Found and terminated in this same turn: the pool cannot have handed that thread another task meanwhile.
-    const worker = thread === undefined ? undefined : this.#pool.threads.find((t) => t.threadId === thread);
-    const exited = worker?.terminate();
-    notReady.abort();
-    if (thread === undefined) return;
-    await exited;
+    if (thread === undefined) {
+      // No thread attached for it and none will: the abort drops it from the queue or ends its thread.
+      notReady.abort();
+      return;
+    }
+    // Found and terminated in this same turn: the pool cannot have handed that thread another task
+    // meanwhile. Not found, it has exited already.
+    await this.#pool.threads.find((t) => t.threadId === thread)?.terminate();
     // The thread has exited: the owner ids it registered are all it will ever have.
     const { l1, logger } = this.#options;
     for (const ownerId of l1.ownersOfThread(thread)) {
