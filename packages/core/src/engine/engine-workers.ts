@@ -258,6 +258,8 @@ export class EngineWorkers {
     ]).catch(async (err: unknown) => {
       // A task that ended by itself detached from L1 as it ended; its thread may already run another task.
       if (!ended) await this.#abandon(name, task.startClaim, notReady);
+      // A run dropped from the queue never got its ports: open, the control end would keep the process alive.
+      for (const port of [controlEnd, task.controlPort, ...transfer]) port.close();
       throw KvtierError.from(err);
     }).finally(() => {
       clearTimeout(timer);
