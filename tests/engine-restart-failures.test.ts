@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import '@kvtier/adapters';
 import { KvCache } from '@kvtier/core';
 import { registerAdapterType } from '@kvtier/core/authoring';
-import { recordingLogger, terminateWorker, withDeadline, workerHealth } from '@kvtier/core/testing';
+import { L1Manager, engineL1, recordingLogger, terminateWorker, withDeadline, workerHealth } from '@kvtier/core/testing';
 import * as stall from './engine-stall-adapter.ts';
 import { eventually } from './engine-helpers.ts';
 
@@ -35,6 +35,53 @@ test('a controller restarting while an adapter restart hangs fails with KVT_ERR_
   } finally {
     // The restarted host that never became ready was terminated: nothing is left for close to wait on.
     await withDeadline(cache.close(), 20_000, 'close');
+  }
+});
+
+/** L1 owner ids registered now (every engine thread and the main thread hold one each). */
+const owners = (cache: KvCache) => engineL1(cache).status().threads.registered;
+
+/** Kills adapter[0]'s host and waits until its restart (which hangs in createAdapter) attached to L1 again. */
+async function hangAdapterRestart(cache: KvCache, registered: number): Promise<void> {
+  const reclaimed = engineL1(cache).status().counters.reclaimedThreads;
+  await terminateWorker(cache, 'adapter[0]');
+  await eventually(() => engineL1(cache).status().counters.reclaimedThreads > reclaimed && owners(cache) === registered,
+    'the dead host reclaimed and its hung successor attached', 30_000);
+}
+
+test('a restart given up at workerReadyTimeoutMs after it attached to L1 has its owner id reclaimed: none leaks', async () => {
+  const logger = recordingLogger();
+  const cache = await withDeadline(KvCache.open({
+    l1: { slotBytes: 4096, slotCount: 8 }, adapters: [{ type: 'stall' }], workerReadyTimeoutMs: READY_MS,
+  }, { logger }), 90_000, 'KvCache.open');
+  try {
+    const registered = owners(cache);
+    await hangAdapterRestart(cache, registered);
+    const failed = () => logger.records.some((r) => r.level === 'error' && r.message.startsWith('the adapter[0] worker could not restart'));
+    await eventually(failed, 'the adapter restart to fail', READY_MS + 20_000);
+    assert.is(owners(cache), registered - 1, 'only the host that is down is missing: its hung successor holds no owner id');
+  } finally {
+    await withDeadline(cache.close(), 20_000, 'close');
+  }
+});
+
+test('close gives up a restart that is not ready at once instead of waiting for workerReadyTimeoutMs', async () => {
+  const readyMs = 120_000;
+  const cache = await withDeadline(KvCache.open({
+    l1: { slotBytes: 4096, slotCount: 8 }, adapters: [{ type: 'stall' }], workerReadyTimeoutMs: readyMs,
+  }, { logger: recordingLogger() }), 90_000, 'KvCache.open');
+  let closed = false;
+  try {
+    await hangAdapterRestart(cache, owners(cache));
+    // Outlives close: what is left registered in L1 once every engine thread ended.
+    const probe = L1Manager.attach(engineL1(cache).handle);
+    // Far below the ready timeout: a close that waited for it would not end in time.
+    await withDeadline(cache.close(), readyMs / 4, 'close');
+    closed = true;
+    assert.is(probe.status().threads.registered, 1, 'the given-up restart\'s owner id was reclaimed too');
+    probe.detach();
+  } finally {
+    if (!closed) await cache.close();
   }
 });
 

@@ -4,7 +4,7 @@
 export { withDeadline } from './deadline.ts';
 export { recordingLogger } from './logger.ts';
 export {
-  lockedObjects, engineCounters, terminateWorker, workerHealth, adapterHosts, newPinOwner, wakeControllers,
+  lockedObjects, engineCounters, engineL1, terminateWorker, workerHealth, adapterHosts, newPinOwner, wakeControllers,
 } from './engine/kv-cache.ts';
 export { L1_ERROR_NAMES, NO_SLOT, L1EventKind, type L1EventKindCode, type L1Handle } from './l1/api.ts';
 export {

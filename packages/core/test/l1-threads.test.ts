@@ -163,6 +163,29 @@ test('reclaimThread breaks the index mutex of an owner that died holding it', ()
   l1.checkInvariants();
 });
 
+test('a reclaim that cannot take the index mutex (a live holder stalled) throws KVT_ERR_TIMEOUT, releases nothing, and a later reclaim of the same owner succeeds', () => {
+  const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+  const dead = L1Manager.attach(l1.handle);
+  assert.equal(names(dead.reserveWrite(keys(1), 100).codes), ['SUCCESS']);
+  const live = L1Manager.attach(l1.handle);
+  const meta = new Int32Array(l1.handle.meta);
+  // A live owner holding the mutex past the stall bound: the reclaim waits it out, then gives up.
+  Atomics.store(meta, Header.MUTEX, live.ownerId << 1);
+  try {
+    l1.reclaimThread(dead.ownerId, threadId);
+    assert.unreachable('the reclaim took a mutex a live owner holds');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'KVT_ERR_TIMEOUT');
+  }
+  Atomics.store(meta, Header.MUTEX, 0);
+  assert.equal(l1.ownersOfThread(threadId).includes(dead.ownerId), true, 'the id is still the dead thread\'s');
+  assert.is(l1.state(keys(1), 0)!.writeLocked, true, 'its write lock is still held');
+  assert.equal(l1.reclaimThread(dead.ownerId, threadId), { writesDiscarded: 1, readLocksReleased: 0 });
+  assert.is(l1.status().threads.registered, 2, 'the owner id is free');
+  live.detach();
+  l1.checkInvariants();
+});
+
 /** Drains every event the ring hands over now, as [kind, key hex] pairs. */
 function drained(l1: L1Manager): [number, string][] {
   const out: [number, string][] = [];

@@ -9,7 +9,7 @@ import { EvictionController, type L2EvictionTarget } from '../controllers/evicti
 import { PrefetchController } from '../controllers/prefetch.ts';
 import { runStoreController } from '../controllers/store.ts';
 import { rangeKeys } from '../digest-batch.ts';
-import { KvtierError } from '../errors.ts';
+import { ErrorCode, KvtierError } from '../errors.ts';
 import type { AdapterHostApi } from '../l2/host-api.ts';
 import { ServedAdapterHost } from '../l2/serve.ts';
 import { Metrics } from '../metrics.ts';
@@ -23,6 +23,7 @@ import { L1Manager } from '../l1/l1-manager.ts';
 import { HostGenerations } from './host-generations.ts';
 import { L2EventRing } from '../l2/event-ring.ts';
 import { Control } from './layout.ts';
+import { claimStart } from './start-claim.ts';
 import { PrefetchTable, type StateWord } from './prefetch-table.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type AdapterTask, type ControllerControlApi, type EngineTask, type EvictionControlApi, type EvictionTask, type PrefetchControlApi,
@@ -60,6 +61,9 @@ interface TaskRuntime {
 }
 
 function runtime(task: EngineTask): TaskRuntime {
+  // Claimed first: a start the main thread gave up never attaches, and one it gives up later is
+  // known to be this thread's, so its owner id is reclaimed (start-claim.ts).
+  if (!claimStart(task.startClaim, threadId)) throw new KvtierError(ErrorCode.WORKER, `the ${task.kind} task was given up before it attached to L1`);
   const l1 = L1Manager.attach(task.l1Handle as L1Handle);
   attached = l1;
   const control = new Int32Array(task.control);

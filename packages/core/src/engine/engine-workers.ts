@@ -21,6 +21,7 @@ import { portEndpoint } from '../l2/endpoint.ts';
 import { L2EventRing } from '../l2/event-ring.ts';
 import { workerEntry } from '../module-url.ts';
 import { Control } from './layout.ts';
+import { abandonStart, newStartClaim } from './start-claim.ts';
 import {
   TASK_KINDS, type AdapterControlApi, type ControllerControlApi, type EvictionControlApi, type EngineTask, type PrefetchControlApi, type TaskBase, type TaskControlApi,
 } from './tasks.ts';
@@ -93,6 +94,11 @@ export class EngineWorkers {
   #eviction: Comlink.Remote<EvictionControlApi> | undefined;
   /** Each running controller's control proxy, to hand it a restarted adapter host. */
   readonly #controllers = new Map<ControllerKind, Comlink.Remote<ControllerControlApi>>();
+  /**
+   * Per task name whose start is not ready yet: `giveUp` gives it up now (stop does), and `ended`
+   * resolves once it became ready or was given up (its thread ended, its L1 owner reclaimed).
+   */
+  readonly #notReady = new Map<string, { readonly giveUp: () => void; readonly ended: Promise<void> }>();
 
   private constructor(options: EngineWorkersOptions) {
     this.#options = options;
@@ -223,14 +229,14 @@ export class EngineWorkers {
     const o = this.#options;
     return {
       l1Handle: o.l1.handle, control: o.control, metrics: o.metrics.buffer, prefetchTable: o.prefetchTable, config: o.config,
-      policyModules: registeredPolicyModules(), controlPort,
+      policyModules: registeredPolicyModules(), controlPort, startClaim: newStartClaim(),
     };
   }
 
   /**
-   * Runs `task` and waits for it to report ready; supervises its end. A task that is not ready in
-   * time has its thread terminated (through the run's abort signal): one stuck before ready (an
-   * adapter hanging in `createAdapter`) would otherwise never end, and whoever waits on its end —
+   * Runs `task` and waits for it to report ready; supervises its end. A start that is not ready in
+   * time, or that stop gives up, is abandoned (`#abandon`): one stuck before ready (an adapter
+   * hanging in `createAdapter`) would otherwise never end, and whoever waits on its end —
    * `#connectAdapter`, `stop` — would wait forever.
    */
   async #launch<T extends TaskControlApi>(name: string, task: EngineTask, transfer: MessagePort[], controlEnd: MessagePort, restart: () => Promise<void>): Promise<Comlink.Remote<T>> {
@@ -239,22 +245,62 @@ export class EngineWorkers {
     const done = this.#pool.run(task, { transferList: [task.controlPort, ...transfer] as never, signal: notReady.signal }) as Promise<void>;
     const running: Running = { name, kind: task.kind, adapter: task.kind === 'adapter' ? task.host.adapterIndex : -1, done, control: control as unknown as Comlink.Remote<TaskControlApi>, threadId: -1, ownerId: -1 };
     this.#running.set(name, running);
-    done.catch(() => {}); // supervised once ready; a task that fails before is this start's failure
+    let ended = false;
+    done.then(() => { ended = true; }, () => { ended = true; }); // supervised once ready; a task that fails before is this start's failure
     let timer: NodeJS.Timeout | undefined;
+    let giveUp = () => {};
     const ms = this.#options.config.workerReadyTimeoutMs;
-    const ready = await Promise.race([
+    const ready = Promise.race([
       control.ready(),
       done.then(() => { throw new KvtierError(ErrorCode.WORKER, `the ${name} task ended before it was ready`); }),
       new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new KvtierError(ErrorCode.WORKER, `the ${name} task was not ready within ${ms} ms`)), ms); }),
-    ]).catch((err) => {
-      notReady.abort();
+      new Promise<never>((_, reject) => { giveUp = () => reject(new KvtierError(ErrorCode.WORKER, `the ${name} task was stopped before it was ready`)); }),
+    ]).catch(async (err: unknown) => {
+      // A task that ended by itself detached from L1 as it ended; its thread may already run another task.
+      if (!ended) await this.#abandon(name, task.startClaim, notReady);
+      // A run dropped from the queue never got its ports: open, the control end would keep the process alive.
+      for (const port of [controlEnd, task.controlPort, ...transfer]) port.close();
       throw KvtierError.from(err);
-    }).finally(() => clearTimeout(timer));
-    running.threadId = ready.threadId;
-    running.ownerId = ready.ownerId;
+    }).finally(() => {
+      clearTimeout(timer);
+      this.#notReady.delete(name);
+    });
+    this.#notReady.set(name, { giveUp, ended: ready.then(() => {}, () => {}) });
+    // A stop that came while this start was on its way (a restart connecting to its hosts) gives it up at once.
+    if (this.#supervisor.stopping(task.kind)) giveUp();
+    const { threadId, ownerId } = await ready;
+    running.threadId = threadId;
+    running.ownerId = ownerId;
     this.#supervisor.watch(running, restart);
     this.#supervisor.setHealthy(name, true);
     return control;
+  }
+
+  /**
+   * Gives up the start of task `name` that is not ready and has not ended: its thread is ended and
+   * the L1 owner ids it registered reclaimed, as for a crashed task (else each such start leaks
+   * one of `l1.maxThreads` and whatever locks it took). Its claim word says which thread that is;
+   * a start no thread claimed yet never attaches, and the run's abort signal ends it.
+   */
+  async #abandon(name: string, claim: SharedArrayBuffer, notReady: AbortController): Promise<void> {
+    const thread = abandonStart(claim);
+    if (thread === undefined) {
+      // No thread attached for it and none will: the abort drops it from the queue or ends its thread.
+      notReady.abort();
+      return;
+    }
+    // Found and terminated in this same turn: the pool cannot have handed that thread another task
+    // meanwhile. Not found, it has exited already.
+    await this.#pool.threads.find((t) => t.threadId === thread)?.terminate();
+    // The thread has exited: the owner ids it registered are all it will ever have.
+    const { l1, logger } = this.#options;
+    for (const ownerId of l1.ownersOfThread(thread)) {
+      try {
+        l1.reclaimThread(ownerId, thread);
+      } catch (err) {
+        logger.error(`the L1 locks of the ${name} task that was not ready could not be reclaimed: ${KvtierError.from(err).message}`);
+      }
+    }
   }
 
   async #startAdapter(i: number): Promise<void> {
@@ -418,7 +464,13 @@ export class EngineWorkers {
       // Controllers sleep on L1's wake channels between cycles: wake them to see the stop word now.
       if (kind === 'store' || kind === 'eviction') this.#options.l1.interruptWaits();
       const tasks = [...this.#running.values()].filter((r) => r.kind === kind);
-      await Promise.allSettled(tasks.map((r) => r.done));
+      // A start not ready yet would see its stop word only once ready, if ever: it is given up now.
+      const starts = tasks.flatMap((r) => {
+        const start = this.#notReady.get(r.name);
+        start?.giveUp();
+        return start === undefined ? [] : [start.ended];
+      });
+      await Promise.allSettled([...tasks.map((r) => r.done), ...starts]);
     }
     this.#supervisor.stop();
     await this.#pool.destroy();

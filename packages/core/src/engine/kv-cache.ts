@@ -127,6 +127,7 @@ export class KvCache {
     this.#workers = workers;
     hooks.set(this, {
       lockedObjects: () => this.#lockedObjects(),
+      l1,
       metrics: metrics,
       terminateWorker: async (name) => {
         this.#assertOpen();
@@ -491,6 +492,7 @@ export class KvCache {
  */
 interface CacheHooks {
   readonly lockedObjects: () => number;
+  readonly l1: L1Manager;
   readonly metrics: Metrics;
   readonly terminateWorker: (name: string) => Promise<void>;
   readonly workerHealth: () => ReadonlyMap<string, boolean>;
@@ -513,6 +515,15 @@ function hooksOf(cache: KvCache): CacheHooks {
  */
 export function lockedObjects(cache: KvCache): number {
   return hooksOf(cache).lockedObjects();
+}
+
+/**
+ * The cache's own L1 instance with what `cache.l1` leaves out: `status()` (registered owner ids,
+ * reclaim counts) and the `handle` to attach another owner. Valid after close too (its status then
+ * shows what outlived the engine's threads).
+ */
+export function engineL1(cache: KvCache): L1Manager {
+  return hooksOf(cache).l1;
 }
 
 /** The shared metric cells of the cache (tests read counters directly: `engineCounters(cache).get(Counter.X)`). */

@@ -98,17 +98,22 @@ export class Supervisor {
 
   /**
    * Supervises the end of `task`: unless its kind is being stopped, it crashed, and is handled
-   * and then started again by `restart`.
+   * and then started again by `restart`. A crash whose handling fails (its L1 locks could not be
+   * reclaimed: the mutex stayed held) is logged as an error and leaves the task down and unhealthy.
    */
   watch(task: SupervisedTask, restart: () => Promise<void>): void {
-    task.done.then(
-      () => { if (!this.#stopping(task.kind)) void this.#crashed(task, new Error('the task returned'), restart); },
-      (err) => { if (!this.#stopping(task.kind)) void this.#crashed(task, err, restart); },
-    );
+    const ended = (err: unknown) => {
+      if (this.stopping(task.kind)) return;
+      this.#crashed(task, err, restart).catch(async (failure: unknown) => {
+        this.#health.set(task.name, false);
+        await this.#stayDown(task, `the ${task.name} worker died and its death could not be handled (${KvtierError.from(failure).message}); it stays down`);
+      });
+    };
+    task.done.then(() => ended(new Error('the task returned')), ended);
   }
 
   /** Whether tasks of `kind` are being stopped (their stop word is set, or supervision stopped). */
-  #stopping(kind: EngineTask['kind']): boolean {
+  stopping(kind: EngineTask['kind']): boolean {
     return this.#stopped || Atomics.load(this.#control, Control.STOP + TASK_KINDS.indexOf(kind)) !== 0;
   }
 
@@ -159,16 +164,27 @@ export class Supervisor {
     // The host's thread has exited: calls still pending on it can no longer touch L1.
     if (task.kind === 'adapter') hostGone(this.#control, task.adapter);
     if (task.kind === 'prefetch') await this.#options.onPrefetchLost((id) => this.#hooks.isQueued(id));
-    if (this.#stopping(task.kind)) return;
+    if (this.stopping(task.kind)) return;
     try {
       await restart();
     } catch (restartErr) {
       // close() stopped the successor before it was ready: nothing failed.
-      if (this.#stopping(task.kind)) return;
-      this.#options.logger.error(`the ${task.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
-      // No successor: the queued requests fail too, and later submits throw.
-      if (task.kind === 'prefetch' && this.#hooks.dropPrefetchQueue()) await this.#options.onPrefetchLost(() => false);
+      if (this.stopping(task.kind)) return;
+      await this.#stayDown(task, `the ${task.name} worker could not restart: ${KvtierError.from(restartErr).message}`);
     }
+  }
+
+  /**
+   * `task` died and no successor will run: `message` is logged as an error; for the prefetch worker the
+   * requests queued for a successor fail too (their pins released), and later submits throw.
+   * Never rejects: it runs where nothing awaits it.
+   */
+  async #stayDown(task: SupervisedTask, message: string): Promise<void> {
+    this.#options.logger.error(message);
+    if (task.kind !== 'prefetch' || !this.#hooks.dropPrefetchQueue()) return;
+    await this.#options.onPrefetchLost(() => false).catch((err: unknown) => {
+      this.#options.logger.error(`the requests queued for the prefetch worker could not be failed: ${KvtierError.from(err).message}`);
+    });
   }
 
   /**
@@ -184,7 +200,7 @@ export class Supervisor {
       const generation = Atomics.load(control, Control.HOST_GENERATION + a);
       await this.#terminateHost(a, `the dead ${caller} worker had calls on it that may still touch L1`);
       const until = performance.now() + this.#options.config.workerReadyTimeoutMs;
-      while (!this.#stopping('adapter') && performance.now() < until
+      while (!this.stopping('adapter') && performance.now() < until
         && (Atomics.load(control, Control.HOST_GENERATION + a) <= generation || this.#health.get(`adapter[${a}]`) !== true)) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }

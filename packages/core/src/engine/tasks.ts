@@ -24,6 +24,8 @@ export interface TaskBase {
   readonly policyModules: readonly string[];
   /** The task exposes its control API here. */
   readonly controlPort: MessagePort;
+  /** This start's claim word (start-claim.ts): the task claims it before it attaches to L1. */
+  readonly startClaim: SharedArrayBuffer;
 }
 
 /** What a controller that loads or stores slots receives: a port to each adapter host and its generation. */

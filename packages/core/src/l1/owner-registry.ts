@@ -35,6 +35,11 @@ export function takeForReclaim(registry: Int32Array, ownerId: number, thread: nu
   return Atomics.compareExchange(registry, ownerId - 1, thread + 1, REGISTRY_RECLAIMING) === thread + 1;
 }
 
+/** Gives owner `ownerId`, taken by {@link takeForReclaim} and not freed, back to thread `thread` (a reclaim that could not finish). */
+export function releaseFromReclaim(registry: Int32Array, ownerId: number, thread: number): void {
+  Atomics.compareExchange(registry, ownerId - 1, REGISTRY_RECLAIMING, thread + 1);
+}
+
 /** Owner ids registered by the thread with this `worker_threads` threadId. */
 export function ownersOfThread(registry: Int32Array, thread: number): number[] {
   const out: number[] = [];

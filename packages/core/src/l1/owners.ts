@@ -8,7 +8,7 @@ import type { L1Core } from './l1-core.ts';
 import * as layout from './layout.ts';
 import { reclaimOrphans, reclaimStaleOfSlot } from './stale-holds.ts';
 import { SharedMutex } from '../shm/mutex.ts';
-import { takeForReclaim } from './owner-registry.ts';
+import { releaseFromReclaim, takeForReclaim } from './owner-registry.ts';
 
 const { ENTRY_SHIFT, REGISTRY_FREE, SLOT_ORPHANED } = layout;
 const Header = { ...layout.Header };
@@ -38,7 +38,8 @@ export interface L1ExpiryResult {
  * and its drain ended if it died inside one; then, under the mutex, its store claims become dirty again, its
  * unfinished writes are discarded and its read locks released, and orphaned slots it alone
  * still held are freed (a dead thread uses no view). Takes the mutex even after
- * `detach` (it is detach's last act).
+ * `detach` (it is detach's last act). When the mutex cannot be taken (`KVT_ERR_TIMEOUT`) the id
+ * is left as it was, still `thread`'s, for a later reclaim to retry.
  */
 export function reclaim(c: L1Core, ownerId: number, thread: number): L1ReclaimResult {
   // Only while `thread` still holds the id: once freed it may be a live thread's, and a second
@@ -58,7 +59,14 @@ export function reclaim(c: L1Core, ownerId: number, thread: number): L1ReclaimRe
   const t = ownerId - 1;
   let writesDiscarded = 0;
   let readLocksReleased = 0;
-  c.lock();
+  try {
+    c.lock();
+  } catch (err) {
+    // The mutex stayed held (a live holder stalled): nothing was released, so the id goes back to
+    // `thread` and a later reclaim can retry; left marked reclaiming, no reclaim could ever take it.
+    releaseFromReclaim(c.registry, ownerId, thread);
+    throw err;
+  }
   try {
     c.table.sweep((e) => {
       const b = e << ENTRY_SHIFT;
