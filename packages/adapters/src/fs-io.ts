@@ -15,6 +15,10 @@
  * message and answers it with one. A message and its answer cost both threads a wake-up and a
  * (de)serialisation apiece, which one message per object paid for every object.
  *
+ * Sealed stores from shared memory (the engine's) take no message: they go through the store ring
+ * (fs-store-ring.ts), where each free thread takes the oldest posted store, so no batch waits for
+ * one thread to work through its share while another idles.
+ *
  * A store job also publishes its object (unlinks the old one, renames the temp file to its name),
  * so a store costs the adapter no libuv request of its own. Shard directories, directory syncs,
  * the retry of a failed rename and the index stay with the adapter, which owns them.
