@@ -151,8 +151,6 @@ interface Pending {
 /** One I/O thread and its jobs in flight. */
 interface IoThread {
   readonly worker: Worker;
-  /** Its number in the store ring: the slots it claims say so. */
-  readonly number: number;
   readonly pending: Map<number, Pending>;
   /** Whether it has loaded its code and listens (jobs posted before wait in its port). */
   ready: boolean;
@@ -467,10 +465,11 @@ export class FsIoThreads {
   }
 
   #start(): IoThread {
+    // Its number in the store ring: the slots it claims say so.
     const number = this.#nextNumber++;
     const workerData: IoThreadData = { ring: this.#ring.buffer, number, buffers: [...this.#buffers.keys()] };
     const worker = new Worker(WORKER_URL, { execArgv: [], workerData });
-    const thread: IoThread = { worker, number, pending: new Map(), ready: false };
+    const thread: IoThread = { worker, pending: new Map(), ready: false };
     worker.on('message', (message: IoMessage) => {
       if ('ready' in message) {
         thread.ready = true;
