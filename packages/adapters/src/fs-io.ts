@@ -224,7 +224,7 @@ export class FsIoThreads {
     return this.#running.length;
   }
 
-  /** Messages posted to the threads so far: one per thread per hand-off, however many jobs it carried. */
+  /** Job messages posted to the threads so far: one per thread per hand-off, however many jobs it carried (ring stores take none). */
   get handOffs(): number {
     return this.#handOffs;
   }
@@ -245,8 +245,10 @@ export class FsIoThreads {
   /**
    * Creates the file `path` (exclusively, never through a symlink, mode 0600), writes `object`
    * into it (and syncs it when `sync`) and closes it, then renames it as `place` says, on the
-   * least busy I/O thread: the rename that publishes a store costs no hand-off of its own. A file
-   * that could not be written in full is removed. Rejects with the thread's error (its errno
+   * least busy I/O thread: the rename that publishes a store costs no hand-off of its own. A
+   * sealed, placed store of one payload on shared memory goes through the store ring instead, to
+   * the first thread free to take it (a path past PATH_MAX rejects with `ENAMETOOLONG` there). A
+   * file that could not be written in full is removed. Rejects with the thread's error (its errno
    * `code` kept); with `KVT_ERR_WORKER` when the thread dies first (the file may then be left
    * behind, and the rename done or not), or `KVT_ERR_INVALID_ARGUMENT` when a part cannot be
    * posted to it.
