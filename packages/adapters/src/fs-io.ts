@@ -15,6 +15,10 @@
  * message and answers it with one. A message and its answer cost both threads a wake-up and a
  * (de)serialisation apiece, which one message per object paid for every object.
  *
+ * Sealed stores from shared memory (the engine's) take no message: they go through the store ring
+ * (fs-store-ring.ts), where each free thread takes the oldest posted store, so no batch waits for
+ * one thread to work through its share while another idles.
+ *
  * A store job also publishes its object (unlinks the old one, renames the temp file to its name),
  * so a store costs the adapter no libuv request of its own. Shard directories, directory syncs,
  * the retry of a failed rename and the index stay with the adapter, which owns them.
@@ -28,6 +32,7 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode, KvtierError } from '@kvtier/core';
 import { invalidArgument, workerEntry, type EnvelopeFault } from '@kvtier/core/authoring';
 import { copyInto } from './parts.ts';
+import { ANSWERED, CLAIMED_BASE, POSTED, RING_SLOTS, StoreRing, type RingStore } from './fs-store-ring.ts';
 
 const WORKER_URL = workerEntry('./fs-io-worker', import.meta.url);
 
@@ -122,6 +127,22 @@ export interface IoDone {
 /** What an I/O thread posts: once `ready` when it listens, then one answer per batch. */
 export type IoMessage = { readonly done: readonly IoDone[] } | { readonly ready: true };
 
+/** What an I/O thread is started with: the store ring, its number there, the payload buffers so far. */
+export interface IoThreadData {
+  readonly ring: SharedArrayBuffer;
+  readonly number: number;
+  readonly buffers: readonly SharedArrayBuffer[];
+}
+
+/** Payload buffer `id` (an L1's memory), sent to each I/O thread once: ring stores name it by number. */
+export interface IoBuffer {
+  readonly id: number;
+  readonly buffer: SharedArrayBuffer;
+}
+
+/** What an I/O thread is sent: a batch of jobs, or a payload buffer. */
+export type IoRequest = IoBatch | IoBuffer;
+
 interface Pending {
   readonly resolve: (done: IoDone) => void;
   readonly reject: (err: Error) => void;
@@ -153,13 +174,18 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Takes job `id` off `thread` (unref'ing it once it has no jobs left) and hands its promise to `answer`. */
+/** Takes job `id` off `thread` and hands its promise to `answer`. */
 function settle(thread: IoThread, id: number, answer: (pending: Pending) => void): void {
   const pending = thread.pending.get(id);
   if (pending === undefined) return;
   thread.pending.delete(id);
-  if (thread.pending.size === 0) thread.worker.unref();
   answer(pending);
+}
+
+/** A ring store waiting for a free slot. */
+interface RingWaiting {
+  readonly store: RingStore;
+  readonly pending: Pending;
 }
 
 function isShared(part: Uint8Array): boolean {
@@ -174,6 +200,19 @@ export class FsIoThreads {
   /** Jobs asked for since the last hand-off; posted together once the caller's microtasks end. */
   #queued: Queued[] = [];
   #handOffs = 0;
+  #nextNumber = 0;
+  /** Sealed stores from shared memory go through the ring (fs-store-ring.ts), not messages. */
+  readonly #ring = new StoreRing();
+  /** The payload buffers the threads were sent, by number. */
+  readonly #buffers = new Map<SharedArrayBuffer, number>();
+  /** Per ring slot: the promise of its store while posted or claimed. */
+  readonly #ringPending: (Pending | undefined)[] = new Array(RING_SLOTS);
+  /** Stores in the ring, posted or claimed. */
+  #inRing = 0;
+  /** Stores waiting for a slot. */
+  #ringWaiting: RingWaiting[] = [];
+  /** Whether the host awaits the ring's answers now. */
+  #collecting = false;
 
   /** `threads`: the most I/O threads that run at once (≥ 1). */
   constructor(threads: number) {
@@ -185,7 +224,7 @@ export class FsIoThreads {
     return this.#running.length;
   }
 
-  /** Messages posted to the threads so far: one per thread per hand-off, however many jobs it carried. */
+  /** Job messages posted to the threads so far: one per thread per hand-off, however many jobs it carried (ring stores take none). */
   get handOffs(): number {
     return this.#handOffs;
   }
@@ -206,14 +245,20 @@ export class FsIoThreads {
   /**
    * Creates the file `path` (exclusively, never through a symlink, mode 0600), writes `object`
    * into it (and syncs it when `sync`) and closes it, then renames it as `place` says, on the
-   * least busy I/O thread: the rename that publishes a store costs no hand-off of its own. A file
-   * that could not be written in full is removed. Rejects with the thread's error (its errno
+   * least busy I/O thread: the rename that publishes a store costs no hand-off of its own. A
+   * sealed, placed store of one payload on shared memory goes through the store ring instead, to
+   * the first thread free to take it (a path past PATH_MAX rejects with `ENAMETOOLONG` there). A
+   * file that could not be written in full is removed. Rejects with the thread's error (its errno
    * `code` kept); with `KVT_ERR_WORKER` when the thread dies first (the file may then be left
    * behind, and the rename done or not), or `KVT_ERR_INVALID_ARGUMENT` when a part cannot be
    * posted to it.
    */
   async write(path: string, object: FsObject, sync: boolean, place?: Placement): Promise<WriteOutcome> {
-    const { renameError, ...outcome } = (await this.#run({ op: 'write', path, parts: object.parts, seal: object.seal, sync, place })).outcome as PostedWriteOutcome;
+    const payload = object.parts[0];
+    const done = object.seal !== undefined && place !== undefined && object.parts.length === 1 && isShared(payload)
+      ? await this.#viaRing({ buffer: this.#bufferId(payload.buffer as SharedArrayBuffer), payload, key: object.seal, temp: path, to: place.to, sync, replace: place.replace })
+      : await this.#run({ op: 'write', path, parts: object.parts, seal: object.seal, sync, place });
+    const { renameError, ...outcome } = done.outcome as PostedWriteOutcome;
     return renameError === undefined ? outcome : { ...outcome, renameError: ioError(renameError) };
   }
 
@@ -241,6 +286,116 @@ export class FsIoThreads {
     // Only what was read: bytes past it stay as they were in the caller's parts (L2Adapter.load).
     if ('bytes' in read) copyInto(staging.subarray(0, read.bytes), parts);
     return read;
+  }
+
+  /** The number of payload buffer `buffer`, sent to every running thread the first time it is seen. */
+  #bufferId(buffer: SharedArrayBuffer): number {
+    let id = this.#buffers.get(buffer);
+    if (id !== undefined) return id;
+    id = this.#buffers.size;
+    this.#buffers.set(buffer, id);
+    // A thread that finds a store of a buffer it was not sent yet leaves it to the others until it is.
+    for (const thread of this.#running) thread.worker.postMessage({ id, buffer } satisfies IoBuffer);
+    return id;
+  }
+
+  /** Posts `store` to the ring (or queues it for a slot), resolved with its thread's answer. */
+  #viaRing(store: RingStore): Promise<IoDone> {
+    return new Promise<IoDone>((resolve, reject) => {
+      this.#ringWaiting.push({ store, pending: { resolve, reject } });
+      this.#postWaiting();
+      this.#holdThreads();
+      void this.#collect();
+    });
+  }
+
+  /** Posts the waiting stores into free slots, then wakes the threads (starting one if need be). */
+  #postWaiting(): void {
+    let posted = false;
+    while (this.#ringWaiting.length > 0) {
+      const slot = this.#ring.freeSlot();
+      if (slot === -1) break;
+      const { store, pending } = this.#ringWaiting.shift()!;
+      try {
+        this.#ring.post(slot, store);
+      } catch (err) {
+        pending.reject(err as Error);
+        continue;
+      }
+      this.#ringPending[slot] = pending;
+      this.#inRing++;
+      posted = true;
+    }
+    if (!posted) return;
+    this.#ring.wakeThreads();
+    this.#startForRing();
+  }
+
+  /**
+   * Starts a thread while the ring holds more stores than threads run, fewer than the limit run
+   * and none is still starting (as {@link #pick}). When none runs and none can be started, the
+   * stores posted fail: no thread would take them.
+   */
+  #startForRing(): void {
+    if (this.#inRing <= this.#running.length || this.#running.length >= this.#threads || !this.#running.every((t) => t.ready)) return;
+    try {
+      this.#start();
+    } catch (err) {
+      if (this.#running.length === 0) this.#failRing(POSTED, new KvtierError(ErrorCode.WORKER, `no fs I/O thread could be started: ${messageOf(err)}`, { cause: err }));
+    }
+  }
+
+  /** Fails the ring stores whose slot is in `state` with `err` and frees their slots. */
+  #failRing(state: number, err: Error): void {
+    for (let slot = 0; slot < RING_SLOTS; slot++) {
+      const pending = this.#ringPending[slot];
+      if (pending === undefined || this.#ring.state(slot) !== state) continue;
+      this.#ringPending[slot] = undefined;
+      this.#inRing--;
+      this.#ring.free(slot);
+      pending.reject(err);
+    }
+    // The collecting loop may await an answer that will not come now: it looks again.
+    this.#ring.wakeHost();
+    this.#postWaiting();
+  }
+
+  /**
+   * Takes the ring's answers as threads give them, until no store is left in it. One such loop
+   * runs at a time; it waits on the ANSWERED word without blocking this thread.
+   */
+  async #collect(): Promise<void> {
+    if (this.#collecting) return;
+    this.#collecting = true;
+    try {
+      while (this.#inRing > 0) {
+        const seq = this.#ring.answeredSeq();
+        let took = false;
+        for (let slot = 0; slot < RING_SLOTS; slot++) {
+          const pending = this.#ringPending[slot];
+          if (pending === undefined || this.#ring.state(slot) !== ANSWERED) continue;
+          const done = this.#ring.take(slot);
+          this.#ringPending[slot] = undefined;
+          this.#inRing--;
+          took = true;
+          if (done.error === undefined) pending.resolve({ ...done, id: slot });
+          else pending.reject(ioError(done.error));
+        }
+        if (took) this.#postWaiting();
+        else await this.#ring.waitAnswered(seq);
+      }
+    } finally {
+      this.#collecting = false;
+      this.#holdThreads();
+    }
+  }
+
+  /** Holds (refs) each thread while it has jobs, or while the ring has stores for any thread to take. */
+  #holdThreads(): void {
+    for (const thread of this.#running) {
+      if (thread.pending.size > 0 || this.#inRing > 0) thread.worker.ref();
+      else thread.worker.unref();
+    }
   }
 
   #run(fields: NewJob): Promise<IoDone> {
@@ -273,8 +428,8 @@ export class FsIoThreads {
         one.pending.reject(new KvtierError(ErrorCode.WORKER, `no fs I/O thread could be started: ${messageOf(err)}`, { cause: err }));
         continue;
       }
-      if (thread.pending.size === 0) thread.worker.ref();
       thread.pending.set(one.job.id, one.pending);
+      thread.worker.ref();
       const share = shares.get(thread);
       if (share === undefined) shares.set(thread, [one]);
       else share.push(one);
@@ -312,30 +467,38 @@ export class FsIoThreads {
   }
 
   #start(): IoThread {
-    const worker = new Worker(WORKER_URL, { execArgv: [] });
+    // Its number in the store ring: the slots it claims say so.
+    const number = this.#nextNumber++;
+    const workerData: IoThreadData = { ring: this.#ring.buffer, number, buffers: [...this.#buffers.keys()] };
+    const worker = new Worker(WORKER_URL, { execArgv: [], workerData });
     const thread: IoThread = { worker, pending: new Map(), ready: false };
     worker.on('message', (message: IoMessage) => {
       if ('ready' in message) {
         thread.ready = true;
+        this.#startForRing();
         return;
       }
       for (const done of message.done) {
         settle(thread, done.id, (pending) => (done.error === undefined ? pending.resolve(done) : pending.reject(ioError(done.error))));
       }
+      this.#holdThreads();
     });
-    // A thread that fails or ends fails its jobs and leaves the pool; the next job starts another.
+    // A thread that fails or ends fails its jobs (the ring stores it claimed too) and leaves the
+    // pool; the stores still posted wait for another thread, started now if need be.
     const lost = (err: Error) => {
       const at = this.#running.indexOf(thread);
       if (at !== -1) this.#running.splice(at, 1);
       for (const job of thread.pending.values()) job.reject(err);
       thread.pending.clear();
+      this.#failRing(CLAIMED_BASE + number, err);
+      this.#startForRing();
     };
     worker.on('error', (err) => lost(new KvtierError(ErrorCode.WORKER, `an fs I/O thread failed: ${messageOf(err)}`, { cause: err })));
     worker.on('exit', (code) => lost(new KvtierError(ErrorCode.WORKER, `an fs I/O thread exited (code ${code}) before it answered its jobs`)));
-    // Unref'd after the listeners: a 'message' listener refs the worker's port again, and a warm
-    // thread that never got a job then kept the process alive after every adapter closed.
-    worker.unref();
+    // Held or unref'd after the listeners: a 'message' listener refs the worker's port again, and a
+    // warm thread that never got a job then kept the process alive after every adapter closed.
     this.#running.push(thread);
+    this.#holdThreads();
     return thread;
   }
 }

@@ -190,6 +190,29 @@ test('the jobs asked for in one turn reach each thread as one message, answered 
   assert.is(io.handOffs - before, 6, 'one job per turn: one message each');
 }));
 
+test('sealed placed writes from shared memory go through the store ring: no message per batch, each object sealed, checked and in place', () => withThreads(2, async (io, dir) => {
+  const keys = chunkKeys(9);
+  const memory = new SharedArrayBuffer(9 * 70_000);
+  const payloads = Array.from({ length: 9 }, (_, i) => {
+    const payload = new Uint8Array(memory, i * 70_000, 70_000);
+    fillPattern(payload, i);
+    return payload;
+  });
+  await io.write(join(dir, 'first'), { parts: [new Uint8Array(10)] }, false);
+  const before = io.handOffs;
+  const outcomes = await Promise.all(payloads.map((payload, i) => io.write(join(dir, `t${i}`), { parts: [payload], seal: keys.slice(4 * i, 4 * i + 4) }, false, { to: join(dir, `o${i}`), replace: i === 0 })));
+  assert.is(io.handOffs - before, 0, 'no batch message');
+  assert.equal(outcomes, payloads.map((_, i) => (i === 0 ? { replacedMissing: true } : { replacedMissing: false })));
+  for (let i = 0; i < 9; i++) {
+    const back = new Uint8Array(new SharedArrayBuffer(70_000));
+    assert.equal(await io.readChecked(join(dir, `o${i}`), back, keys.slice(4 * i, 4 * i + 4)), { bytes: HEADER_BYTES + 70_000, fault: null });
+    assert.equal(back, payloads[i]);
+  }
+  assert.equal((await readdir(dir)).filter((f) => f.startsWith('t')), [], 'every temp file renamed');
+  const failed = await io.write(join(dir, 'o1'), { parts: [payloads[1]], seal: keys.slice(4, 8) }, false, { to: join(dir, 'x'), replace: false }).then(() => undefined, (e: { code?: string }) => e);
+  assert.is(failed?.code, 'EEXIST', 'a ring store keeps its errno code');
+}));
+
 test('a checked read of no file, a link, a FIFO, a directory or a path that leads elsewhere is absent, and reads nothing', () => withThreads(1, async (io, dir) => {
   const keys = chunkKeys(1);
   const stored = new Uint8Array(new SharedArrayBuffer(64));

@@ -6,6 +6,9 @@ export { withDeadline } from './deadline.ts';
 export { siblingModule, workerEntry } from './module-url.ts';
 export { resolveLogger } from './logger.ts';
 export { Bitmap } from './shm/bitmap.ts';
+// The shared-memory house style, for adapters that share memory with their own threads (fs).
+export { WordLayout, RegionLayout } from './shm/region.ts';
+export { waitWord, bumpWord } from './shm/wake.ts';
 export { readLockPrefix, type LockedL1Prefix } from './l1/prefix-lock.ts';
 export type { AdapterConfig, AdapterContext, AdapterModule, L2Adapter, L2CheckedLoads, L2EvictionConfig, L2Status } from './l2/adapter.ts';
 export {

@@ -1,0 +1,245 @@
+/**
+ * The fs adapter's store ring: sealed stores handed to the I/O threads through shared memory
+ * instead of a message per thread per batch (fs-io.ts). The adapter host describes each store in a
+ * free slot of the ring — where its payload lies (an L1 slot: a buffer the threads were sent once,
+ * an offset, a length), its key, its temp path and its name — and bumps one word; every idle I/O
+ * thread wakes, and each takes the oldest posted store it can, one at a time, so a thread that
+ * finishes early takes the next store instead of idling while another works through its share (on
+ * a loaded machine the batch waited for its slowest thread). A thread answers in the slot and bumps
+ * another word, which the host awaits without blocking (`Atomics.waitAsync`).
+ *
+ * Footprint: {@link CONTROL_WORDS} control words — POSTED (bumped by the host whenever it posts),
+ * ANSWERED (bumped by a thread whenever it answers), TICKETS (the next ticket) — then
+ * {@link RING_SLOTS} slot records of {@link RECORD_WORDS} words (STATE, TICKET, BUFFER, FLAGS,
+ * KEY ×4, TEMP_BYTES, TO_BYTES, ANSWER_BYTES, OFFSET and LENGTH as Float64s), then per slot
+ * {@link TEXT_BYTES} bytes that hold the two paths (UTF-8, temp then name) and, once answered, the
+ * answer (a JSON {@link IoDone} without its id, in place of the paths).
+ *
+ * State encoding of a slot's STATE word: {@link FREE} (the host may post into it), {@link POSTED}
+ * (any thread may claim it), `CLAIMED_BASE + n` (I/O thread number `n` runs it), {@link ANSWERED}
+ * (the host reads the answer and frees it). A claim is one compare-exchange from POSTED, so a store
+ * is run once, and the thread that runs it is known: when a thread dies the host fails the stores
+ * it had claimed (`KVT_ERR_WORKER`, as a message job) and the ones still posted wait for another.
+ * Only the host posts and frees; only the claiming thread answers.
+ */
+import { bumpWord, RegionLayout, waitWord, WordLayout } from '@kvtier/core/authoring';
+import type { IoDone, WriteJob } from './fs-io.ts';
+
+const control = new WordLayout();
+const POSTED_WORD = control.words();
+const ANSWERED_WORD = control.words();
+const TICKETS = control.words();
+/** Control words at the start of the ring's buffer. */
+export const CONTROL_WORDS = control.size;
+
+const record = new WordLayout();
+const STATE = record.words();
+/** Order of posting (wrapping): threads claim the oldest posted store first. */
+const TICKET = record.words();
+/** Which of the buffers sent to the threads holds the payload. */
+const BUFFER = record.words();
+const FLAGS = record.words();
+const KEY = record.words(4);
+const TEMP_BYTES = record.words();
+const TO_BYTES = record.words();
+const ANSWER_BYTES = record.words();
+/** Float64 indices within the record (an L1 buffer may pass 2 GiB). */
+const OFFSET = record.f64();
+const LENGTH = record.f64();
+/** Words of one slot record (even, so every record's Float64s stay aligned). */
+export const RECORD_WORDS = record.size + (record.size % 2);
+
+/** STATE: the host may post into the slot. */
+export const FREE = 0;
+/** STATE: posted, not claimed yet. */
+export const POSTED = 1;
+/** STATE: answered, for the host to read. */
+export const ANSWERED = 2;
+/** STATE: claimed by I/O thread `n` is `CLAIMED_BASE + n`. */
+export const CLAIMED_BASE = 3;
+
+const SYNC = 1;
+const REPLACE = 2;
+
+/** Stores the ring holds at once; more wait on the host until slots free. */
+export const RING_SLOTS = 64;
+/** Bytes of one path at most: Linux's PATH_MAX (a longer one fails to open with ENAMETOOLONG anyway). */
+export const PATH_BYTES = 4096;
+/** Text bytes of a slot: its two paths, later its answer. */
+export const TEXT_BYTES = 2 * PATH_BYTES;
+
+const layout = new RegionLayout();
+const CONTROL_AT = layout.region(CONTROL_WORDS * 4);
+const RECORDS_AT = layout.region(RING_SLOTS * RECORD_WORDS * 4);
+const TEXT_AT = layout.region(RING_SLOTS * TEXT_BYTES);
+/** Bytes of a ring's buffer. */
+export const RING_BYTES = layout.byteLength;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A sealed store as the ring carries it: one payload on a buffer the threads know by number. */
+export interface RingStore {
+  readonly buffer: number;
+  readonly payload: Uint8Array;
+  readonly key: Uint32Array;
+  readonly temp: string;
+  readonly to: string;
+  readonly sync: boolean;
+  readonly replace: boolean;
+}
+
+/** An error with an errno code, as the OS would answer a path it cannot take. */
+function tooLong(path: string): Error {
+  return Object.assign(new Error(`ENAMETOOLONG: name too long, open '${path.slice(0, 64)}…'`), { code: 'ENAMETOOLONG' });
+}
+
+/** Views of one ring's buffer: what the host and the I/O threads share. */
+export class StoreRing {
+  readonly buffer: SharedArrayBuffer;
+  readonly #words: Int32Array;
+  readonly #f64: Float64Array;
+  readonly #text: Uint8Array;
+
+  /** A ring over `buffer` (a new one, all slots free, when omitted). */
+  constructor(buffer = new SharedArrayBuffer(RING_BYTES)) {
+    this.buffer = buffer;
+    // One view per element type over the whole buffer: indices are the regions' offsets plus the field's.
+    this.#words = new Int32Array(buffer);
+    this.#f64 = new Float64Array(buffer);
+    this.#text = new Uint8Array(buffer, TEXT_AT, RING_SLOTS * TEXT_BYTES);
+  }
+
+  #word(slot: number, field: number): number {
+    return RECORDS_AT / 4 + slot * RECORD_WORDS + field;
+  }
+
+  #float(slot: number, field: number): number {
+    return (RECORDS_AT + slot * RECORD_WORDS * 4) / 8 + field;
+  }
+
+  #textOf(slot: number, from: number, bytes: number): Uint8Array {
+    return this.#text.subarray(slot * TEXT_BYTES + from, slot * TEXT_BYTES + from + bytes);
+  }
+
+  /** A slot's STATE. */
+  state(slot: number): number {
+    return Atomics.load(this.#words, this.#word(slot, STATE));
+  }
+
+  /** A free slot, or -1 when all are taken (host only). */
+  freeSlot(): number {
+    for (let s = 0; s < RING_SLOTS; s++) if (this.state(s) === FREE) return s;
+    return -1;
+  }
+
+  /**
+   * Describes `store` in free slot `slot` and posts it (host only). Throws, posting nothing, when
+   * a path does not fit ({@link PATH_BYTES}).
+   */
+  post(slot: number, store: RingStore): void {
+    const w = this.#words;
+    const temp = this.#textOf(slot, 0, PATH_BYTES);
+    const to = this.#textOf(slot, PATH_BYTES, PATH_BYTES);
+    const t = encoder.encodeInto(store.temp, temp);
+    if (t.read < store.temp.length) throw tooLong(store.temp);
+    const n = encoder.encodeInto(store.to, to);
+    if (n.read < store.to.length) throw tooLong(store.to);
+    w[this.#word(slot, TEMP_BYTES)] = t.written;
+    w[this.#word(slot, TO_BYTES)] = n.written;
+    w[this.#word(slot, BUFFER)] = store.buffer;
+    w[this.#word(slot, FLAGS)] = (store.sync ? SYNC : 0) | (store.replace ? REPLACE : 0);
+    for (let k = 0; k < 4; k++) w[this.#word(slot, KEY + k)] = store.key[k];
+    this.#f64[this.#float(slot, OFFSET)] = store.payload.byteOffset;
+    this.#f64[this.#float(slot, LENGTH)] = store.payload.length;
+    w[this.#word(slot, TICKET)] = Atomics.add(w, CONTROL_AT / 4 + TICKETS, 1);
+    // The STATE store is the release: a thread that sees POSTED sees every field above.
+    Atomics.store(w, this.#word(slot, STATE), POSTED);
+  }
+
+  /** Wakes the idle I/O threads: stores were posted (host only). */
+  wakeThreads(): void {
+    bumpWord(this.#words, CONTROL_AT / 4 + POSTED_WORD);
+  }
+
+  /** The POSTED word, read before a claim scan finds nothing, to wait on after ({@link waitPosted}). */
+  postedSeq(): number {
+    return Atomics.load(this.#words, CONTROL_AT / 4 + POSTED_WORD);
+  }
+
+  /** Resolves once stores were posted after `seq` was read (an I/O thread, without blocking its messages). */
+  waitPosted(seq: number): Promise<void> {
+    return waitWord(this.#words, CONTROL_AT / 4 + POSTED_WORD, seq, Infinity);
+  }
+
+  /**
+   * Claims the oldest posted store whose buffer `known` holds, for I/O thread `thread`: its slot
+   * and its job (a {@link WriteJob} with a view of the payload), or undefined when there is none.
+   */
+  claim(thread: number, known: (buffer: number) => SharedArrayBuffer | undefined): { slot: number; job: WriteJob } | undefined {
+    const w = this.#words;
+    for (;;) {
+      let oldest = -1;
+      for (let s = 0; s < RING_SLOTS; s++) {
+        if (this.state(s) !== POSTED || known(w[this.#word(s, BUFFER)]) === undefined) continue;
+        if (oldest === -1 || ((w[this.#word(s, TICKET)] - w[this.#word(oldest, TICKET)]) | 0) < 0) oldest = s;
+      }
+      if (oldest === -1) return undefined;
+      // Another thread may have claimed it since the scan: then scan again.
+      if (Atomics.compareExchange(w, this.#word(oldest, STATE), POSTED, CLAIMED_BASE + thread) === POSTED) return { slot: oldest, job: this.#job(oldest, known) };
+    }
+  }
+
+  #job(slot: number, known: (buffer: number) => SharedArrayBuffer | undefined): WriteJob {
+    const w = this.#words;
+    const flags = w[this.#word(slot, FLAGS)];
+    const payload = new Uint8Array(known(w[this.#word(slot, BUFFER)])!, this.#f64[this.#float(slot, OFFSET)], this.#f64[this.#float(slot, LENGTH)]);
+    const key = Uint32Array.from({ length: 4 }, (_, k) => w[this.#word(slot, KEY + k)]);
+    return {
+      op: 'write', id: slot, parts: [payload], seal: key, sync: (flags & SYNC) !== 0,
+      path: decoder.decode(this.#textOf(slot, 0, w[this.#word(slot, TEMP_BYTES)])),
+      place: { to: decoder.decode(this.#textOf(slot, PATH_BYTES, w[this.#word(slot, TO_BYTES)])), replace: (flags & REPLACE) !== 0 },
+    };
+  }
+
+  /**
+   * Answers claimed slot `slot` with `done` and wakes the host (the claiming thread only). An
+   * answer longer than the slot's text (an error message quoting long paths) keeps its code and
+   * loses the end of its message.
+   */
+  answer(slot: number, done: Omit<IoDone, 'id'>): void {
+    const w = this.#words;
+    let text = JSON.stringify(done);
+    if (encoder.encode(text).length > TEXT_BYTES) text = JSON.stringify({ error: { message: `${(done.error?.message ?? '').slice(0, PATH_BYTES)}…`, code: done.error?.code } });
+    w[this.#word(slot, ANSWER_BYTES)] = encoder.encodeInto(text, this.#textOf(slot, 0, TEXT_BYTES)).written;
+    Atomics.store(w, this.#word(slot, STATE), ANSWERED);
+    bumpWord(w, CONTROL_AT / 4 + ANSWERED_WORD);
+  }
+
+  /** The ANSWERED word, read before the host collects answers, to wait on after ({@link waitAnswered}). */
+  answeredSeq(): number {
+    return Atomics.load(this.#words, CONTROL_AT / 4 + ANSWERED_WORD);
+  }
+
+  /** Wakes the host's wait for answers without one: it looks again (a thread that died answers nothing). */
+  wakeHost(): void {
+    bumpWord(this.#words, CONTROL_AT / 4 + ANSWERED_WORD);
+  }
+
+  /** Resolves once a thread answered after `seq` was read (the host, without blocking). */
+  waitAnswered(seq: number): Promise<void> {
+    return waitWord(this.#words, CONTROL_AT / 4 + ANSWERED_WORD, seq, Infinity);
+  }
+
+  /** The answer in answered slot `slot`, which is freed (host only). */
+  take(slot: number): Omit<IoDone, 'id'> {
+    const done = JSON.parse(decoder.decode(this.#textOf(slot, 0, this.#words[this.#word(slot, ANSWER_BYTES)]))) as Omit<IoDone, 'id'>;
+    this.free(slot);
+    return done;
+  }
+
+  /** Frees slot `slot` (host only: an answered one, or one whose claiming thread died). */
+  free(slot: number): void {
+    Atomics.store(this.#words, this.#word(slot, STATE), FREE);
+  }
+}
