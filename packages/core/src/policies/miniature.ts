@@ -183,10 +183,11 @@ export class Miniature<K> {
       if (this.#held.size === 0) for (const key of this.#hitKeys) this.#held.add(key);
       const victims = policy.victims(ratioForCount(Math.ceil(over), policy.size), this.#notHeld);
       if (victims.length === 0) break;
-      for (const key of victims) this.#shallow.delete(key);
+      if (this.#shallow.size > 0) for (const key of victims) this.#shallow.delete(key);
       policy.removed(victims);
     }
-    this.#held.clear();
+    // Clearing a Set allocates a new backing table: not for one left empty (no hit key).
+    if (this.#held.size > 0) this.#held.clear();
   }
 
   /** The weight over capacity once `incoming` more weight is in. */

@@ -43,6 +43,9 @@ interface Scan {
 /** S3-FIFO: quick demotion of one-hit wonders through a small FIFO, frequency-aware main FIFO. */
 export class S3FifoPolicy<K> extends GhostPolicy<K> {
   readonly name: string;
+  /** The two scans of a `select()` call, reset at each (not allocated per call). */
+  readonly #small: Scan = { last: NONE, left: 0 };
+  readonly #main: Scan = { last: NONE, left: 0 };
 
   /**
    * @param options - `capacity`: the number of keys the cache holds when full
@@ -105,8 +108,12 @@ export class S3FifoPolicy<K> extends GhostPolicy<K> {
   }
 
   protected select(count: number, eligible: (key: K) => boolean, out: K[]): void {
-    const small: Scan = { last: NONE, left: this.queues.length(SMALL) };
-    const main: Scan = { last: NONE, left: 0 };
+    const small = this.#small;
+    const main = this.#main;
+    small.last = NONE;
+    small.left = this.queues.length(SMALL);
+    main.last = NONE;
+    main.left = 0;
     while (out.length < count) {
       let victim: number;
       if (small.left >= this.#smallTarget) {
