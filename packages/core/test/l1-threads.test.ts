@@ -186,6 +186,27 @@ test('a reclaim that cannot take the index mutex (a live holder stalled) throws 
   l1.checkInvariants();
 });
 
+test('a detach that cannot take the index mutex throws KVT_ERR_TIMEOUT, leaves the instance attached with its locks, and can be retried', () => {
+  const l1 = L1Manager.create({ slotBytes: 4096, slotCount: 4 });
+  const leaving = L1Manager.attach(l1.handle);
+  assert.equal(names(leaving.reserveWrite(keys(1), 100).codes), ['SUCCESS']);
+  const live = L1Manager.attach(l1.handle);
+  const meta = new Int32Array(l1.handle.meta);
+  Atomics.store(meta, Header.MUTEX, live.ownerId << 1);
+  try {
+    leaving.detach();
+    assert.unreachable('the detach took a mutex a live owner holds');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'KVT_ERR_TIMEOUT');
+  }
+  Atomics.store(meta, Header.MUTEX, 0);
+  assert.is(leaving.state(keys(1), 0)!.writeLocked, true, 'still attached, its write lock held');
+  assert.equal(leaving.detach(), { writesDiscarded: 1, readLocksReleased: 0 }, 'the retry releases its locks');
+  assert.is(l1.status().threads.registered, 2, 'and frees its owner id');
+  live.detach();
+  l1.checkInvariants();
+});
+
 /** Drains every event the ring hands over now, as [kind, key hex] pairs. */
 function drained(l1: L1Manager): [number, string][] {
   const out: [number, string][] = [];

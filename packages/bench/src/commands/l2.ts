@@ -50,8 +50,6 @@ const LOOKUP_RUNS = 100;
 /** Objects of the lookup measurement: small, as only their number matters. */
 const LOOKUP_OBJECT_BYTES = 16 * 1024;
 const REDIS_PREFIX = 'kvtier-bench-l2:';
-/** Default I/O threads of the fs adapter measured (the adapter's own default), and threads of its store limit. */
-
 const USAGE = `usage: kvtier-bench l2 [--adapter fs|mock|redis|redis-cluster] [--url URL] [--cluster URL,...] [--path cache|host] [--sizes MIB,...] [--row-mib N] [--batch N] [--rounds N] [--io-threads N] [--json]
 
 Store and load GB/s of one adapter through the engine (integrity envelope included) next to a

@@ -532,13 +532,21 @@ export class L1Manager implements L1 {
   /**
    * Leaves L1: releases this instance's locks (as reclaimThread would) and frees its owner id.
    * Further calls on this instance throw `KVT_ERR_CLOSED`; other instances are unaffected.
-   * Errors: throws `KVT_ERR_CLOSED` when already detached.
+   * Errors: throws `KVT_ERR_CLOSED` when already detached; `KVT_ERR_TIMEOUT` when the mutex
+   * cannot be taken within 10 s (another owner stalls inside an L1 call): then nothing was
+   * released, the instance stays attached, and detach can be called again.
    */
   detach(): L1ReclaimResult {
     const c = this.#core;
     if (c.closed) throw new KvtierError(ErrorCode.CLOSED, `L1 owner ${this.ownerId} was already detached`);
     c.closed = true;
-    return reclaim(c, this.ownerId, threadId);
+    try {
+      return reclaim(c, this.ownerId, threadId);
+    } catch (err) {
+      // The reclaim released nothing and gave the id back: this instance still owns it and its locks.
+      c.closed = false;
+      throw err;
+    }
   }
 
   /**
