@@ -16,11 +16,16 @@ registerAdapterType('stall', new URL('./engine-stall-adapter.ts', import.meta.ur
 // Long enough for the first start of every worker under tsx on a loaded machine; the hung restart fails at it.
 const READY_MS = 25_000;
 
+/** A cache over one `stall` adapter (its restarted hosts hang in createAdapter), its starts bounded by `readyMs`. */
+function openStalling(readyMs: number, logger: ReturnType<typeof recordingLogger>): Promise<KvCache> {
+  return withDeadline(KvCache.open({
+    l1: { slotBytes: 4096, slotCount: 8 }, adapters: [{ type: 'stall' }], workerReadyTimeoutMs: readyMs,
+  }, { logger }), 90_000, 'KvCache.open');
+}
+
 test('a controller restarting while an adapter restart hangs fails with KVT_ERR_ADAPTER naming the adapter and cause; close ends', async () => {
   const logger = recordingLogger();
-  const cache = await withDeadline(KvCache.open({
-    l1: { slotBytes: 4096, slotCount: 8 }, adapters: [{ type: 'stall' }], workerReadyTimeoutMs: READY_MS,
-  }, { logger }), 90_000, 'KvCache.open');
+  const cache = await openStalling(READY_MS, logger);
   try {
     await terminateWorker(cache, 'adapter[0]');
     await eventually(() => workerHealth(cache).get('adapter[0]') === false, 'the adapter host to be seen dead');
@@ -51,9 +56,7 @@ async function hangAdapterRestart(cache: KvCache, registered: number): Promise<v
 
 test('a restart given up at workerReadyTimeoutMs after it attached to L1 has its owner id reclaimed: none leaks', async () => {
   const logger = recordingLogger();
-  const cache = await withDeadline(KvCache.open({
-    l1: { slotBytes: 4096, slotCount: 8 }, adapters: [{ type: 'stall' }], workerReadyTimeoutMs: READY_MS,
-  }, { logger }), 90_000, 'KvCache.open');
+  const cache = await openStalling(READY_MS, logger);
   try {
     const registered = owners(cache);
     await hangAdapterRestart(cache, registered);
@@ -67,9 +70,7 @@ test('a restart given up at workerReadyTimeoutMs after it attached to L1 has its
 
 test('close gives up a restart that is not ready at once instead of waiting for workerReadyTimeoutMs', async () => {
   const readyMs = 120_000;
-  const cache = await withDeadline(KvCache.open({
-    l1: { slotBytes: 4096, slotCount: 8 }, adapters: [{ type: 'stall' }], workerReadyTimeoutMs: readyMs,
-  }, { logger: recordingLogger() }), 90_000, 'KvCache.open');
+  const cache = await openStalling(readyMs, recordingLogger());
   let closed = false;
   try {
     await hangAdapterRestart(cache, owners(cache));

@@ -5,11 +5,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { withDeadline } from '../src/deadline.ts';
 import { digestHex } from '../src/digest-batch.ts';
+import { ErrorCode } from '../src/errors.ts';
 import { L1EventKind } from '../src/l1/api.ts';
 import { Header } from '../src/l1/layout.ts';
 import { L1Manager } from '../src/l1/l1-manager.ts';
 import { soak } from '../src/soak.ts';
-import { keys, names, ready } from './l1-helpers.ts';
+import { keys, names, ready, throwsCode } from './l1-helpers.ts';
 import { startTogether, stopAll } from './l1-workers.ts';
 
 
@@ -171,12 +172,7 @@ test('a reclaim that cannot take the index mutex (a live holder stalled) throws 
   const meta = new Int32Array(l1.handle.meta);
   // A live owner holding the mutex past the stall bound: the reclaim waits it out, then gives up.
   Atomics.store(meta, Header.MUTEX, live.ownerId << 1);
-  try {
-    l1.reclaimThread(dead.ownerId, threadId);
-    assert.unreachable('the reclaim took a mutex a live owner holds');
-  } catch (err) {
-    assert.is((err as { code?: string }).code, 'KVT_ERR_TIMEOUT');
-  }
+  throwsCode(() => l1.reclaimThread(dead.ownerId, threadId), ErrorCode.TIMEOUT, new RegExp(`L1 mutex held by owner ${live.ownerId}`));
   Atomics.store(meta, Header.MUTEX, 0);
   assert.equal(l1.ownersOfThread(threadId).includes(dead.ownerId), true, 'the id is still the dead thread\'s');
   assert.is(l1.state(keys(1), 0)!.writeLocked, true, 'its write lock is still held');
@@ -193,12 +189,7 @@ test('a detach that cannot take the index mutex throws KVT_ERR_TIMEOUT, leaves t
   const live = L1Manager.attach(l1.handle);
   const meta = new Int32Array(l1.handle.meta);
   Atomics.store(meta, Header.MUTEX, live.ownerId << 1);
-  try {
-    leaving.detach();
-    assert.unreachable('the detach took a mutex a live owner holds');
-  } catch (err) {
-    assert.is((err as { code?: string }).code, 'KVT_ERR_TIMEOUT');
-  }
+  throwsCode(() => leaving.detach(), ErrorCode.TIMEOUT, new RegExp(`L1 mutex held by owner ${live.ownerId}`));
   Atomics.store(meta, Header.MUTEX, 0);
   assert.is(leaving.state(keys(1), 0)!.writeLocked, true, 'still attached, its write lock held');
   assert.equal(leaving.detach(), { writesDiscarded: 1, readLocksReleased: 0 }, 'the retry releases its locks');
