@@ -46,12 +46,13 @@ function assertPositiveNumbers(row: Record<string, unknown>, fields: string[]): 
   for (const f of fields) assert.ok(typeof row[f] === 'number' && (row[f] as number) > 0, `${f} = ${String(row[f])}`);
 }
 
-test('l1 --json: one row per op, batch and thread count', async () => {
+test("l1 --json: one row per op, batch and thread count; 2-thread rows carry the machine's own 2-thread scaling and L1's against it", async () => {
   const out = await json(['l1', '--batches', '1,16', '--threads', '1,2', '--ms', '40']);
   assert.equal(Object.keys(out), ['rows']);
   assert.is(out.rows.length, 2 * 2 * 2);
   for (const row of out.rows) {
-    assert.equal(Object.keys(row).sort(), ['baselineKeysPerSec', 'batch', 'keysPerSec', 'numberMapKeysPerSec', 'op', 'spread', 'threads']);
+    const scaling = row.threads === 2 ? ['privateScaling', 'vsPrivateScaling'] : [];
+    assert.equal(Object.keys(row).sort(), ['baselineKeysPerSec', 'batch', 'keysPerSec', 'numberMapKeysPerSec', 'op', ...scaling, 'spread', 'threads'].sort());
     assert.ok(row.op === 'read' || row.op === 'write');
     assertPositiveNumbers(row, ['keysPerSec', 'baselineKeysPerSec', 'numberMapKeysPerSec']);
     for (const f of ['keysPerSec', 'baselineKeysPerSec', 'numberMapKeysPerSec']) {
@@ -60,6 +61,11 @@ test('l1 --json: one row per op, batch and thread count', async () => {
       assert.is(row[f], Math.round(median), `${f} is its median`);
     }
     assert.is(row.spread.vsOneThread !== undefined, row.threads === 2, '2-thread rows carry their ratio to 1 thread');
+    for (const f of scaling) {
+      const { min, median, max } = row.spread[f];
+      assert.ok(min > 0 && min <= median && median <= max, `${f} spread ${min} ≤ ${median} ≤ ${max}`);
+      assert.is(row[f], median, `${f} is its median`);
+    }
   }
 });
 

@@ -9,6 +9,12 @@
  * a cell does the same number of keys; the runs take turns over `--reps` repetitions
  * (`timeInTurns`), and each figure is their spread, each ratio taken per repetition (`paired`).
  * Reads answer into result arrays allocated once per batch, in L1 and in the baselines alike.
+ *
+ * Two threads can at best double one thread's rate, and a shared machine gives less: the same
+ * worker threads also run the number-keyed Map baseline, each on a Map of its own (work that shares
+ * nothing), one worker alone and both at once, in the same turns. That private work's 2-thread
+ * rate over its 1-thread rate is what this machine's two threads can scale at all, measured beside
+ * L1's; on the 2-vCPU machine this was built on, two threads of private work ran at 1.1–1.85× one.
  */
 import { randomFillSync } from 'node:crypto';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -41,13 +47,17 @@ reserveRead + finishRead, op write = reserveWrite + finishWrite + delete, per ba
 until both are done. Baselines, single-threaded, in the same run: a plain JS Map (key -> {slot,
 size, readLocks, writeLocked}, free-slot stack) doing the same bookkeeping, keyed by the digest as
 an 8-char string (Map) or by 31 bits of it as a number (number Map: no collision check, a lower
-bound). Every figure is median (min–max) over the repetitions; ratios are per repetition.
+bound). The machine's own scaling, for 2-thread rows: the same workers run the number Map, each
+on a Map of its own (nothing shared), both at once against one alone. Every figure is
+median (min–max) over the repetitions; ratios are per repetition.
   --batches LIST   keys per call, default ${DEFAULT_BATCHES.join(',')}
   --threads LIST   1 and/or 2, default ${DEFAULT_THREADS.join(',')}
   --ms N           about how long one run of a cell takes (1 thread), in ms, default ${DEFAULT_MS}
   --reps N         repetitions (at least 3), default ${DEFAULT_REPS}
   --json           print {"rows":[{"op":"read","batch":256,"threads":1,"keysPerSec":N,"baselineKeysPerSec":N,
-                   "numberMapKeysPerSec":N,"spread":{"keysPerSec":{"min":N,"median":N,"max":N},...}},...]}`;
+                   "numberMapKeysPerSec":N,"spread":{"keysPerSec":{"min":N,"median":N,"max":N},...}},...]}
+                   (2-thread rows: also "privateScaling":x, the private work's 2-thread/1-thread rate, and
+                   "vsPrivateScaling":x, L1's 2-thread/1-thread rate over it, with their spreads)`;
 
 /** One result row: each figure its median, with its spread under `spread`. */
 interface Row {
@@ -57,6 +67,10 @@ interface Row {
   keysPerSec: number;
   baselineKeysPerSec: number;
   numberMapKeysPerSec: number;
+  /** 2-thread rows: two threads of private number-Map work against one, this run (the machine's scaling). */
+  privateScaling?: number;
+  /** 2-thread rows: L1's 2-thread/1-thread rate over {@link privateScaling}, per repetition. */
+  vsPrivateScaling?: number;
   spread: {
     keysPerSec: Spread;
     baselineKeysPerSec: Spread;
@@ -65,6 +79,8 @@ interface Row {
     vsMap: Spread;
     vsNumberMap: Spread;
     vsOneThread?: Spread;
+    privateScaling?: Spread;
+    vsPrivateScaling?: Spread;
   };
 }
 
@@ -240,15 +256,29 @@ function prefill(l1: L1Manager, keys: DigestBatch): void {
   if (w.codes.some((c) => c !== 0) || f.some((c) => c !== 0)) throw new Error('l1 bench: prefill failed');
 }
 
-/** What the main thread posts to a bench worker per run: it answers once its keys are done. */
-interface RunTask { op: Op; batch: number; count: number }
-interface WorkerData { l1BenchHandle: L1Handle; readKeys: DigestBatch; writeKeys: DigestBatch }
+/**
+ * What the main thread posts to a bench worker per run: it answers once its keys are done, on the
+ * shared L1 or, `private`, on a number-keyed Map of its own.
+ */
+interface RunTask { op: Op; batch: number; count: number; private?: boolean }
+interface WorkerData { l1BenchHandle: L1Handle; readKeys: DigestBatch; writeKeys: DigestBatch; slots: number }
+
+/** A baseline ready for `op`: for reads, `readKeys` written into it first. */
+function baselineFor<K>(op: Op, slots: number, keyOf: MapKeyOf<K>, readKeys: DigestBatch): MapBookkeeping<K> {
+  const b = new MapBookkeeping(slots, keyOf);
+  if (op === 'read') {
+    b.reserveWrite(readKeys, OBJECT_BYTES);
+    b.finishWrite(readKeys);
+  }
+  return b;
+}
 
 /** Body of a bench worker: attaches to the L1 and runs each task it is sent. */
 function serveWorker(data: WorkerData): void {
   const l1 = L1Manager.attach(data.l1BenchHandle);
+  const own = { read: baselineFor('read', data.slots, numberKey, data.readKeys), write: baselineFor('write', data.slots, numberKey, data.readKeys) };
   parentPort!.on('message', (task: RunTask) => {
-    runKeys(l1, task.op, task.op === 'read' ? data.readKeys : data.writeKeys, task.batch, task.count);
+    runKeys(task.private === true ? own[task.op] : l1, task.op, task.op === 'read' ? data.readKeys : data.writeKeys, task.batch, task.count);
     parentPort!.postMessage(true);
   });
 }
@@ -259,20 +289,20 @@ if (!isMainThread && (workerData as Partial<WorkerData> | null)?.l1BenchHandle) 
 class WorkerPair {
   readonly #workers: Worker[];
 
-  constructor(handle: L1Handle, readKeys: DigestBatch) {
+  constructor(handle: L1Handle, readKeys: DigestBatch, slots: number) {
     // Workers get no tsx hooks from this thread: register tsx first, then load this module.
     const boot = `const { workerData } = require('node:worker_threads');
       import(workerData.tsxApi).then((m) => { m.register(); return import(workerData.self); });`;
     const tsxApi = import.meta.resolve('tsx/esm/api');
     this.#workers = [0, 1].map(() => new Worker(boot, {
       eval: true,
-      workerData: { tsxApi, self: import.meta.url, l1BenchHandle: handle, readKeys, writeKeys: randomKeys(WRITE_KEYS) },
+      workerData: { tsxApi, self: import.meta.url, l1BenchHandle: handle, readKeys, writeKeys: randomKeys(WRITE_KEYS), slots },
     }));
   }
 
-  /** Runs `task` on both workers at once; resolves when both are done. */
-  async run(task: RunTask): Promise<void> {
-    await Promise.all(this.#workers.map((w) => new Promise<void>((resolve, reject) => {
+  /** Runs `task` on the first `workers` workers at once (both by default); resolves when they are done. */
+  async run(task: RunTask, workers = 2): Promise<void> {
+    await Promise.all(this.#workers.slice(0, workers).map((w) => new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       w.once('error', onError);
       w.once('message', () => { w.off('error', onError); resolve(); });
@@ -289,36 +319,42 @@ class WorkerPair {
 async function measureCell(l1: L1Manager, pair: WorkerPair | undefined, op: Op, batch: number, threads: number[], reps: number, ms: number,
   readKeys: DigestBatch, writeKeys: DigestBatch, slots: number): Promise<Row[]> {
   const keys = op === 'read' ? readKeys : writeKeys;
-  const baselines = [new MapBookkeeping(slots, stringKey), new MapBookkeeping(slots, numberKey)];
-  if (op === 'read') {
-    for (const b of baselines) {
-      b.reserveWrite(readKeys, OBJECT_BYTES);
-      b.finishWrite(readKeys);
-    }
-  }
+  const baselines = [baselineFor(op, slots, stringKey, readKeys), baselineFor(op, slots, numberKey, readKeys)];
   const count = keysInMs(l1, op, keys, batch, ms);
   const runs: (() => unknown)[] = baselines.map((b) => () => runKeys(b, op, keys, batch, count));
   if (threads.includes(1)) runs.push(() => runKeys(l1, op, keys, batch, count));
-  if (threads.includes(2)) runs.push(() => pair!.run({ op, batch, count: count / 2 }));
+  if (threads.includes(2)) {
+    runs.push(() => pair!.run({ op, batch, count, private: true }, 1));
+    runs.push(() => pair!.run({ op, batch, count: count / 2, private: true }));
+    runs.push(() => pair!.run({ op, batch, count: count / 2 }));
+  }
   const rates = (await timeInTurns(reps, runs)).map((secs) => secs.map((s) => count / s));
   const [map, numberMap] = rates;
   const oneThread = threads.includes(1) ? rates[2] : undefined;
+  const ratio = (a: number, b: number) => a / b;
+  // The machine's scaling: two workers' private number-Map work against one worker's, each worker's
+  // own Map (the main thread's runs of the baselines are compiled for several key types, slower).
+  const privateScaling = threads.includes(2) ? paired(rates[rates.length - 2], rates[rates.length - 3], ratio) : undefined;
   return threads.map((t) => {
     const l1Rates = t === 1 ? oneThread! : rates[rates.length - 1];
-    const ratio = (a: number, b: number) => a / b;
+    const vsOne = t === 2 && oneThread !== undefined ? paired(l1Rates, oneThread, ratio) : undefined;
     const spread = {
       keysPerSec: spreadOf(l1Rates),
       baselineKeysPerSec: spreadOf(map),
       numberMapKeysPerSec: spreadOf(numberMap),
       vsMap: spreadOf(paired(l1Rates, map, ratio)),
       vsNumberMap: spreadOf(paired(l1Rates, numberMap, ratio)),
-      ...(t === 2 && oneThread !== undefined ? { vsOneThread: spreadOf(paired(l1Rates, oneThread, ratio)) } : {}),
+      ...(vsOne !== undefined ? { vsOneThread: spreadOf(vsOne) } : {}),
+      ...(t === 2 && privateScaling !== undefined ? { privateScaling: spreadOf(privateScaling) } : {}),
+      ...(vsOne !== undefined && privateScaling !== undefined ? { vsPrivateScaling: spreadOf(paired(vsOne, privateScaling, ratio)) } : {}),
     };
     return {
       op, batch, threads: t,
       keysPerSec: Math.round(spread.keysPerSec.median),
       baselineKeysPerSec: Math.round(spread.baselineKeysPerSec.median),
       numberMapKeysPerSec: Math.round(spread.numberMapKeysPerSec.median),
+      ...(spread.privateScaling !== undefined ? { privateScaling: spread.privateScaling.median } : {}),
+      ...(spread.vsPrivateScaling !== undefined ? { vsPrivateScaling: spread.vsPrivateScaling.median } : {}),
       spread,
     };
   });
@@ -341,7 +377,7 @@ async function run(argv: string[]): Promise<number> {
   const readKeys = randomKeys(READ_KEYS);
   const writeKeys = randomKeys(WRITE_KEYS);
   prefill(l1, readKeys);
-  const pair = threads.includes(2) ? new WorkerPair(l1.handle, readKeys) : undefined;
+  const pair = threads.includes(2) ? new WorkerPair(l1.handle, readKeys, slots) : undefined;
   const rows: Row[] = [];
   try {
     for (const op of OPS) {
@@ -373,12 +409,13 @@ async function run(argv: string[]): Promise<number> {
   }
   process.stdout.write(
     'keys/s: read = reserveRead+finishRead, write = reserveWrite+finishWrite+delete; ' +
-      `threads 2 = two workers on the same L1, half the keys each; baselines = JS Map bookkeeping, one thread; median (min–max) of ${reps} repetitions\n\n`,
+      `threads 2 = two workers on the same L1, half the keys each; baselines = JS Map bookkeeping, one thread; ` +
+      `machine 2t/1t = two workers on private number Maps against one such worker (what two threads scale here at all); median (min–max) of ${reps} repetitions\n\n`,
   );
   process.stdout.write(formatTable(
-    ['op', 'batch', 'threads', 'L1 keys/s', 'Map keys/s', 'number Map keys/s', 'L1/Map', 'L1/number Map', 'vs 1 thread'],
+    ['op', 'batch', 'threads', 'L1 keys/s', 'Map keys/s', 'number Map keys/s', 'L1/Map', 'L1/number Map', 'vs 1 thread', 'machine 2t/1t', 'vs machine'],
     rows.map((r) => [r.op, r.batch, r.threads, r.spread.keysPerSec, r.spread.baselineKeysPerSec, r.spread.numberMapKeysPerSec,
-      r.spread.vsMap, r.spread.vsNumberMap, r.spread.vsOneThread ?? '-']),
+      r.spread.vsMap, r.spread.vsNumberMap, r.spread.vsOneThread ?? '-', r.spread.privateScaling ?? '-', r.spread.vsPrivateScaling ?? '-']),
   ));
   return 0;
 }
