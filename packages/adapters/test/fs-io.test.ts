@@ -190,7 +190,7 @@ test('the jobs asked for in one turn reach each thread as one message, answered 
   assert.is(io.handOffs - before, 6, 'one job per turn: one message each');
 }));
 
-test('sealed placed writes from shared memory go through the store ring: no message per batch, each object sealed, checked and in place', () => withThreads(2, async (io, dir) => {
+test('sealed placed writes and checked reads of shared memory go through the I/O ring: no message per batch, each object sealed, checked and in place', () => withThreads(2, async (io, dir) => {
   const keys = chunkKeys(9);
   const memory = new SharedArrayBuffer(9 * 70_000);
   const payloads = Array.from({ length: 9 }, (_, i) => {
@@ -208,9 +208,49 @@ test('sealed placed writes from shared memory go through the store ring: no mess
     assert.equal(await io.readChecked(join(dir, `o${i}`), back, keys.slice(4 * i, 4 * i + 4)), { bytes: HEADER_BYTES + 70_000, fault: null });
     assert.equal(back, payloads[i]);
   }
+  assert.is(io.handOffs - before, 0, 'no message for the checked reads either');
   assert.equal((await readdir(dir)).filter((f) => f.startsWith('t')), [], 'every temp file renamed');
   const failed = await io.write(join(dir, 'o1'), { parts: [payloads[1]], seal: keys.slice(4, 8) }, false, { to: join(dir, 'x'), replace: false }).then(() => undefined, (e: { code?: string }) => e);
   assert.is(failed?.code, 'EEXIST', 'a ring store keeps its errno code');
+}));
+
+test('I/O threads that die with checked reads in the ring fail only the reads they had claimed, with KVT_ERR_WORKER; the reads still posted are read by new threads', () => withThreads(2, async (io, dir) => {
+  const n = 6;
+  const bytes = 1 << 20;
+  const keys = chunkKeys(n);
+  const key = (i: number) => keys.slice(4 * i, 4 * i + 4);
+  const source = new SharedArrayBuffer(n * bytes);
+  for (let i = 0; i < n; i++) {
+    const payload = new Uint8Array(source, i * bytes, bytes).fill(i + 1);
+    await io.write(join(dir, `t${i}`), { parts: [payload], seal: key(i) }, false, { to: join(dir, `o${i}`), replace: false });
+  }
+  /** Checked reads of every object into a new buffer (sent to the threads first); each outcome, and its target's bytes. */
+  const readAll = async () => {
+    const targets = new SharedArrayBuffer(n * bytes);
+    const outcomes = await Promise.allSettled(Array.from({ length: n }, (_, i) => io.readChecked(join(dir, `o${i}`), new Uint8Array(targets, i * bytes, bytes), key(i))));
+    return outcomes.map((o, i) => ({ o, target: new Uint8Array(targets, i * bytes, bytes) }));
+  };
+  const good = (o: PromiseSettledResult<unknown>, target: Uint8Array, i: number) => {
+    assert.equal(o, { status: 'fulfilled', value: { bytes: HEADER_BYTES + bytes, fault: null } }, `read ${i}`);
+    assert.ok(target.every((b) => b === i + 1), `read ${i} filled its target`);
+  };
+  // Killed as the new buffer is sent to them: they die before they take a read, which waits in the ring for a new thread.
+  let reads: Awaited<ReturnType<typeof readAll>> = [];
+  const killed = await killingThreads(async () => {
+    reads = await readAll();
+  });
+  assert.ok(killed > 0, 'threads were killed');
+  reads.forEach(({ o, target }, i) => good(o, target, i));
+  // Killed a moment later, mid-read: a read a dead thread had claimed fails with its code, every other one is read.
+  await killingThreads(async () => {
+    reads = await readAll();
+  }, 3);
+  reads.forEach(({ o, target }, i) => {
+    if (o.status === 'fulfilled') good(o, target, i);
+    else assert.is((o.reason as { code?: string }).code, ErrorCode.WORKER, `read ${i}: ${String(o.reason)}`);
+  });
+  (await readAll()).forEach(({ o, target }, i) => good(o, target, i));
+  assert.ok(io.running > 0, 'new threads serve the next reads');
 }));
 
 test('a checked read of no file, a link, a FIFO, a directory or a path that leads elsewhere is absent, and reads nothing', () => withThreads(1, async (io, dir) => {
