@@ -6,11 +6,11 @@
  * name, a load's one path) — and bumps one word; every idle I/O thread wakes, and each takes the
  * oldest posted job it can, one at a time, so a thread that finishes early takes the next job
  * instead of idling while another works through its share (on a loaded machine the batch waited
- * for its slowest thread). A thread answers in the slot and bumps another word, which the host
- * awaits without blocking (`Atomics.waitAsync`).
+ * for its slowest thread). A thread answers in the slot and, once it finds no job left to take,
+ * bumps another word, which the host awaits without blocking (`Atomics.waitAsync`).
  *
  * Footprint: {@link CONTROL_WORDS} control words — POSTED (bumped by the host whenever it posts),
- * ANSWERED (bumped by a thread whenever it answers), TICKETS (the next ticket) — then
+ * ANSWERED (bumped by a thread once it has answered what it could take), TICKETS (the next ticket) — then
  * {@link RING_SLOTS} slot records of {@link RECORD_WORDS} words (STATE, TICKET, BUFFER, FLAGS (LOAD,
  * SYNC, REPLACE), KEY ×4, FIRST_BYTES, SECOND_BYTES, ANSWER_BYTES, OFFSET and LENGTH as Float64s),
  * then per slot {@link TEXT_BYTES} bytes that hold the paths (UTF-8: a store's temp path then its
@@ -230,9 +230,9 @@ export class IoRing {
   }
 
   /**
-   * Answers claimed slot `slot` with `done` and wakes the host (the claiming thread only). An
-   * answer longer than the slot's text (an error message quoting long paths) keeps its code and
-   * loses the end of its message.
+   * Answers claimed slot `slot` with `done` (the claiming thread only; it wakes the host after,
+   * {@link wakeHost}). An answer longer than the slot's text (an error message quoting long paths)
+   * keeps its code and loses the end of its message.
    */
   answer(slot: number, done: Omit<IoDone, 'id'>): void {
     const w = this.#words;
@@ -240,7 +240,6 @@ export class IoRing {
     if (encoder.encode(text).length > TEXT_BYTES) text = JSON.stringify({ error: { message: `${(done.error?.message ?? '').slice(0, PATH_BYTES)}…`, code: done.error?.code } });
     w[this.#word(slot, ANSWER_BYTES)] = encoder.encodeInto(text, this.#textOf(slot, 0, TEXT_BYTES)).written;
     Atomics.store(w, this.#word(slot, STATE), ANSWERED);
-    bumpWord(w, CONTROL_AT / 4 + ANSWERED_WORD);
   }
 
   /** The ANSWERED word, read before the host collects answers, to wait on after ({@link waitAnswered}). */
@@ -248,7 +247,10 @@ export class IoRing {
     return Atomics.load(this.#words, CONTROL_AT / 4 + ANSWERED_WORD);
   }
 
-  /** Wakes the host's wait for answers without one: it looks again (a thread that died answers nothing). */
+  /**
+   * Wakes the host's wait for answers: it looks again. A thread wakes it once it has answered all
+   * it could take (one wake-up for them all), the host itself when a thread died answering nothing.
+   */
   wakeHost(): void {
     bumpWord(this.#words, CONTROL_AT / 4 + ANSWERED_WORD);
   }

@@ -200,6 +200,7 @@ export class FsIoThreads {
   /** Jobs asked for since the last hand-off; posted together once the caller's microtasks end. */
   #queued: Queued[] = [];
   #handOffs = 0;
+  #ringWakes = 0;
   #nextNumber = 0;
   /** Sealed stores and checked loads of shared memory go through the ring (fs-io-ring.ts), not messages. */
   readonly #ring = new IoRing();
@@ -211,6 +212,8 @@ export class FsIoThreads {
   #inRing = 0;
   /** Jobs waiting for a slot. */
   #ringWaiting: RingWaiting[] = [];
+  /** Whether the jobs asked for in this turn are to be posted once it ends. */
+  #postQueued = false;
   /** Whether the host awaits the ring's answers now. */
   #collecting = false;
 
@@ -227,6 +230,11 @@ export class FsIoThreads {
   /** Job messages posted to the threads so far: one per thread per hand-off, however many jobs it carried (ring jobs take none). */
   get handOffs(): number {
     return this.#handOffs;
+  }
+
+  /** Times the threads were woken for jobs posted to the ring: once per turn that asked for any, however many. */
+  get ringWakes(): number {
+    return this.#ringWakes;
   }
 
   /**
@@ -303,11 +311,22 @@ export class FsIoThreads {
   /** Posts `job` to the ring (or queues it for a slot), resolved with its thread's answer. */
   #viaRing(job: RingJob): Promise<IoDone> {
     return new Promise<IoDone>((resolve, reject) => {
+      // The jobs of one adapter call are asked for within one turn: posted together once it ends,
+      // they wake each idle thread once, where a post per job woke every thread per job.
+      if (!this.#postQueued) {
+        this.#postQueued = true;
+        queueMicrotask(() => this.#postTurn());
+      }
       this.#ringWaiting.push({ job, pending: { resolve, reject } });
-      this.#postWaiting();
-      this.#holdThreads();
-      void this.#collect();
     });
+  }
+
+  /** Posts the jobs asked for in this turn, and collects their answers. */
+  #postTurn(): void {
+    this.#postQueued = false;
+    this.#postWaiting();
+    this.#holdThreads();
+    void this.#collect();
   }
 
   /** Posts the waiting jobs into free slots, then wakes the threads (starting one if need be). */
@@ -329,6 +348,7 @@ export class FsIoThreads {
     }
     if (!posted) return;
     this.#ring.wakeThreads();
+    this.#ringWakes++;
     this.#startForRing();
   }
 

@@ -66,6 +66,8 @@ test('an answer reaches the host in its slot, which is then free; the ring holds
   const seq = ring.answeredSeq();
   const woken = ring.waitAnswered(seq);
   ring.answer(slot, { outcome: { replacedMissing: true } });
+  assert.is(ring.answeredSeq(), seq, 'an answer alone wakes no one: its thread wakes the host once it has none left to take');
+  ring.wakeHost();
   await woken;
   assert.is(ring.state(slot), ANSWERED);
   assert.equal(ring.take(slot), { outcome: { replacedMissing: true } });
@@ -119,6 +121,7 @@ test('a load\'s answer reaches the host as it was given: bytes and envelope faul
     assert.is(ring.claim(0, known)!.slot, slot);
     const woken = ring.waitAnswered(ring.answeredSeq());
     ring.answer(slot, answer);
+    ring.wakeHost();
     await woken;
     assert.is(ring.state(slot), ANSWERED);
     assert.equal(ring.take(slot), answer);

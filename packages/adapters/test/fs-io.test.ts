@@ -190,7 +190,7 @@ test('the jobs asked for in one turn reach each thread as one message, answered 
   assert.is(io.handOffs - before, 6, 'one job per turn: one message each');
 }));
 
-test('sealed placed writes and checked reads of shared memory go through the I/O ring: no message per batch, each object sealed, checked and in place', () => withThreads(2, async (io, dir) => {
+test('sealed placed writes and checked reads of shared memory go through the I/O ring: no message per batch, one wake-up of the threads per turn, each object sealed, checked and in place', () => withThreads(2, async (io, dir) => {
   const keys = chunkKeys(9);
   const memory = new SharedArrayBuffer(9 * 70_000);
   const payloads = Array.from({ length: 9 }, (_, i) => {
@@ -200,8 +200,10 @@ test('sealed placed writes and checked reads of shared memory go through the I/O
   });
   await io.write(join(dir, 'first'), { parts: [new Uint8Array(10)] }, false);
   const before = io.handOffs;
+  const wakes = io.ringWakes;
   const outcomes = await Promise.all(payloads.map((payload, i) => io.write(join(dir, `t${i}`), { parts: [payload], seal: keys.slice(4 * i, 4 * i + 4) }, false, { to: join(dir, `o${i}`), replace: i === 0 })));
   assert.is(io.handOffs - before, 0, 'no batch message');
+  assert.is(io.ringWakes - wakes, 1, '9 stores in one turn: the threads are woken once');
   assert.equal(outcomes, payloads.map((_, i) => (i === 0 ? { replacedMissing: true } : { replacedMissing: false })));
   for (let i = 0; i < 9; i++) {
     const back = new Uint8Array(new SharedArrayBuffer(70_000));
@@ -209,6 +211,11 @@ test('sealed placed writes and checked reads of shared memory go through the I/O
     assert.equal(back, payloads[i]);
   }
   assert.is(io.handOffs - before, 0, 'no message for the checked reads either');
+  const shared = new SharedArrayBuffer(9 * 70_000);
+  const reads = await Promise.all(payloads.map((_, i) => io.readChecked(join(dir, `o${i}`), new Uint8Array(shared, i * 70_000, 70_000), keys.slice(4 * i, 4 * i + 4))));
+  assert.equal(reads, payloads.map(() => ({ bytes: HEADER_BYTES + 70_000, fault: null })));
+  assert.equal(new Uint8Array(shared), new Uint8Array(memory), 'every read in place');
+  assert.is(io.ringWakes - wakes, 1 + 9 + 1, 'a read a turn, then 9 reads in one turn: a wake-up each turn');
   assert.equal((await readdir(dir)).filter((f) => f.startsWith('t')), [], 'every temp file renamed');
   const failed = await io.write(join(dir, 'o1'), { parts: [payloads[1]], seal: keys.slice(4, 8) }, false, { to: join(dir, 'x'), replace: false }).then(() => undefined, (e: { code?: string }) => e);
   assert.is(failed?.code, 'EEXIST', 'a ring store keeps its errno code');
