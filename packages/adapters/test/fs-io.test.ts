@@ -8,6 +8,7 @@ import { ErrorCode } from '@kvtier/core';
 import { HEADER_BYTES, writeHeader } from '@kvtier/core/authoring';
 import { appendFile } from 'node:fs/promises';
 import { FsIoThreads, sharedIoThreads } from '../src/fs-io.ts';
+import { PATH_BYTES, RING_SLOTS } from '../src/fs-io-ring.ts';
 import { boundedTest, chunkKeys, fillPattern, killingThreads, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
@@ -258,6 +259,30 @@ test('I/O threads that die with checked reads in the ring fail only the reads th
   });
   (await readAll()).forEach(({ o, target }, i) => good(o, target, i));
   assert.ok(io.running > 0, 'new threads serve the next reads');
+}));
+
+test('a checked read whose path is past PATH_MAX rejects with ENAMETOOLONG; the other reads of its turn, more than the ring holds, are all read', () => withThreads(2, async (io, dir) => {
+  const keys = chunkKeys(3);
+  const memory = new SharedArrayBuffer(3 * 5000);
+  for (let i = 0; i < 3; i++) {
+    const payload = new Uint8Array(memory, i * 5000, 5000);
+    fillPattern(payload, i);
+    await io.write(join(dir, `t${i}`), { parts: [payload], seal: keys.slice(4 * i, 4 * i + 4) }, false, { to: join(dir, `o${i}`), replace: false });
+  }
+  const n = RING_SLOTS + 10;
+  const targets = new SharedArrayBuffer(n * 5000);
+  const target = (j: number) => new Uint8Array(targets, j * 5000, 5000);
+  const tooLong = join(dir, 'x'.repeat(PATH_BYTES));
+  const reads = await Promise.allSettled(Array.from({ length: n }, (_, j) => io.readChecked(j === 20 ? tooLong : join(dir, `o${j % 3}`), target(j), keys.slice(4 * (j % 3), 4 * (j % 3) + 4))));
+  for (let j = 0; j < n; j++) {
+    if (j === 20) {
+      assert.is(reads[j].status, 'rejected');
+      assert.is(((reads[j] as PromiseRejectedResult).reason as { code?: string }).code, 'ENAMETOOLONG');
+      continue;
+    }
+    assert.equal(reads[j], { status: 'fulfilled', value: { bytes: HEADER_BYTES + 5000, fault: null } }, `read ${j}`);
+    assert.equal(target(j), new Uint8Array(memory, (j % 3) * 5000, 5000), `read ${j} in place`);
+  }
 }));
 
 test('a checked read of no file, a link, a FIFO, a directory or a path that leads elsewhere is absent, and reads nothing', () => withThreads(1, async (io, dir) => {
