@@ -26,14 +26,14 @@ async function messageOf(work: Promise<unknown>): Promise<string> {
 }
 
 /**
- * Runs `body` on a limit of `threads` threads storing `payloads` (keys `fs-store-limit` 0..n-1) into
+ * Runs `body` on a limit of `threads` threads storing (and loading) `payloads` (keys `fs-limit` 0..n-1) into
  * `<a new temp dir>/objects`, within the test's time; closes the limit and removes the dir after.
  */
 function withLimit(what: string, payloads: Uint8Array[], threads: number, body: (limit: FsLimit, objects: string, keys: Uint32Array) => Promise<void>): Promise<void> {
   return withDeadline((async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'kvtier-fs-store-limit-'));
+    const dir = await mkdtemp(join(tmpdir(), 'kvtier-fs-limit-'));
     const objects = join(dir, 'objects');
-    const keys = benchKeys('fs-store-limit', payloads.length);
+    const keys = benchKeys('fs-limit', payloads.length);
     const limit = await FsLimit.open(objects, keys, payloads, threads);
     try {
       await body(limit, objects, keys);
@@ -106,8 +106,8 @@ test('a load of the fs load limit rejects when an object is missing, cut short o
 }));
 
 test('the fs store limit refuses payloads it would copy, a thread count that is not a positive integer, and keys that do not match the payloads', async () => {
-  const dir = join(tmpdir(), 'kvtier-fs-store-limit-never-created');
-  const keys = benchKeys('fs-store-limit', 1);
+  const dir = join(tmpdir(), 'kvtier-fs-limit-never-created');
+  const keys = benchKeys('fs-limit', 1);
   assert.match(await messageOf(FsLimit.open(dir, keys, [new Uint8Array(8)], 1)), /RangeError: FsLimit: payload 0 is not a view of a SharedArrayBuffer/);
   assert.match(await messageOf(FsLimit.open(dir, keys, sharedPayloads(1, 8), 0)), /RangeError: FsLimit: threads must be a positive integer, got 0/);
   assert.match(await messageOf(FsLimit.open(dir, keys, sharedPayloads(2, 8), 1)), /RangeError: FsLimit: 1 keys for 2 payloads/);
