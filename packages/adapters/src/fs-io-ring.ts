@@ -10,12 +10,12 @@
  * bumps another word, which the host awaits without blocking (`Atomics.waitAsync`).
  *
  * Footprint: {@link CONTROL_WORDS} control words — POSTED (bumped by the host whenever it posts),
- * ANSWERED (bumped by a thread once it has answered what it could take), TICKETS (the next ticket) — then
- * {@link RING_SLOTS} slot records of {@link RECORD_WORDS} words (STATE, TICKET, BUFFER, FLAGS (LOAD,
- * SYNC, REPLACE), KEY ×4, FIRST_BYTES, SECOND_BYTES, ANSWER_BYTES, OFFSET and LENGTH as Float64s),
- * then per slot {@link TEXT_BYTES} bytes that hold the paths (UTF-8: a store's temp path then its
- * name, a load's path first and nothing second) and, once answered, the answer (a JSON
- * {@link IoDone} without its id, in place of the paths).
+ * ANSWERED (bumped by a thread once it has answered all it could take), TICKETS (the next ticket)
+ * — then {@link RING_SLOTS} slot records of {@link RECORD_WORDS} words (STATE, TICKET, BUFFER,
+ * FLAGS (LOAD, SYNC, REPLACE), KEY ×4, FIRST_BYTES, SECOND_BYTES, ANSWER_BYTES, OFFSET and LENGTH
+ * as Float64s), then per slot {@link TEXT_BYTES} bytes that hold the paths (UTF-8: a store's temp
+ * path then its name; a load's one path, SECOND_BYTES unused) and, once answered, the answer (a
+ * JSON {@link IoDone} without its id, in place of the paths).
  *
  * State encoding of a slot's STATE word: {@link FREE} (the host may post into it), {@link POSTED}
  * (any thread may claim it), `CLAIMED_BASE + n` (I/O thread number `n` runs it), {@link ANSWERED}
@@ -170,7 +170,6 @@ export class IoRing {
       w[this.#word(slot, FLAGS)] = (job.sync ? SYNC : 0) | (job.replace ? REPLACE : 0);
     } else {
       this.#putPath(slot, 0, job.path);
-      w[this.#word(slot, SECOND_BYTES)] = 0;
       w[this.#word(slot, FLAGS)] = LOAD;
     }
     w[this.#word(slot, BUFFER)] = job.buffer;
