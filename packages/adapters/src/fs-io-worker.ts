@@ -17,16 +17,12 @@ const ring = new IoRing(ringBuffer);
 const buffers = new Map(sent.map((buffer, id) => [id, buffer]));
 const known = (id: number) => buffers.get(id);
 
-/** Runs ring jobs until none it can take is posted, then wakes the host once for their answers. */
+/** Runs ring jobs until none it can take is posted. */
 function drainRing(): void {
-  let answered = false;
-  for (let claimed = ring.claim(number, known); claimed !== undefined; claimed = ring.claim(number, known)) {
-    const { id: _, ...done } = run(claimed.job);
-    ring.answer(claimed.slot, done);
-    answered = true;
-  }
-  // The host awaits a batch whole: a wake-up per answer cost it (and a core) one per job.
-  if (answered) ring.wakeHost();
+  ring.drain(number, known, (job) => {
+    const { id: _, ...done } = run(job);
+    return done;
+  });
 }
 
 port.on('message', (request: IoRequest) => {

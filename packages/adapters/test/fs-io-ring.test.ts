@@ -3,7 +3,7 @@
 // claims of a thread that died, and what does not fit.
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ANSWERED, CLAIMED_BASE, FREE, IoRing, PATH_BYTES, POSTED, RING_SLOTS, TEXT_BYTES, type RingLoad, type RingStore } from '../src/fs-io-ring.ts';
+import { ANSWERED, ANSWERS_PER_WAKE, CLAIMED_BASE, FREE, IoRing, PATH_BYTES, POSTED, RING_SLOTS, TEXT_BYTES, type RingLoad, type RingStore } from '../src/fs-io-ring.ts';
 import type { ReadJob, WriteJob } from '../src/fs-io.ts';
 import { boundedTest } from './fixtures.ts';
 
@@ -145,6 +145,35 @@ test('the jobs a thread claimed name it: the host frees those when it dies, and 
   assert.is(ring.state(other.slot), CLAIMED_BASE + 0, 'a live thread\'s claim stands');
   assert.is(pathOf(ring.claim(1, known)), '/base/cd/3.kv', 'the job still posted is taken by another thread');
   assert.is(ring.claim(1, known), undefined, 'the dead thread\'s jobs are not posted again');
+});
+
+test('a draining thread answers every job it can take, oldest first, and wakes the host once at the end, or every ANSWERS_PER_WAKE answers while new jobs keep coming', () => {
+  const ring = new IoRing();
+  for (const job of [load(0), store(1), load(2)]) ring.post(ring.freeSlot(), job);
+  let seq = ring.answeredSeq();
+  const ran: string[] = [];
+  ring.drain(0, known, (job) => {
+    ran.push(job.path);
+    assert.is(ring.answeredSeq(), seq, 'no wake-up before the drain ends');
+    return { outcome: {} };
+  });
+  assert.equal(ran, ['/base/cd/0.kv', '/base/ab/.tmp-1', '/base/cd/2.kv']);
+  assert.is(ring.answeredSeq() - seq, 1, 'one wake-up for the three answers');
+  assert.equal(Array.from({ length: RING_SLOTS }, (_, s) => ring.state(s)).filter((st) => st === ANSWERED).length, 3);
+  for (let s = 0; s < RING_SLOTS; s++) if (ring.state(s) === ANSWERED) ring.take(s);
+  // A steady stream: each job run posts the next, so the thread never runs dry before the last.
+  const stream = 2 * ANSWERS_PER_WAKE + 1;
+  seq = ring.answeredSeq();
+  let posted = 1;
+  ring.post(ring.freeSlot(), load(0));
+  const wakes: number[] = [];
+  ring.drain(1, known, () => {
+    wakes.push(ring.answeredSeq() - seq);
+    if (posted < stream) ring.post(ring.freeSlot(), load(posted++));
+    return { outcome: { bytes: 0, fault: null } };
+  });
+  assert.equal(wakes, Array.from({ length: stream }, (_, j) => Math.floor(j / ANSWERS_PER_WAKE)), 'a wake-up after every ANSWERS_PER_WAKE answers');
+  assert.is(ring.answeredSeq() - seq, 3, 'and one for the last');
 });
 
 test('a path longer than PATH_BYTES is refused with ENAMETOOLONG and posts nothing; an answer too long for its slot keeps its code', () => {
