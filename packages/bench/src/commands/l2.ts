@@ -60,8 +60,8 @@ RESP socket per server for redis and redis-cluster. For fs also the limits: as m
 adapter's I/O threads, that each tag and write their objects from shared memory as the adapter's
 I/O threads do (temp file O_EXCL|O_NOFOLLOW, writev, close, rename), and load them back (open,
 readv into shared memory, close, envelope check of every byte), no engine, no adapter; the store
-limit against writeFile, the load limit against reads into preallocated buffers. Each round stores new objects (the
-previous round's are deleted first, untimed), then loads them (page cache warm); engine, baselines
+limit against writeFile, the load limit against reads into preallocated buffers. Each round stores
+new objects (the previous round's are deleted first, untimed), then loads them (page cache warm); engine, baselines
 and limit take turns within a round, after one untimed warm-up round. Every figure is median (min–max) over the rounds, ratios taken per round.
 For redis and redis-cluster also the p50/p99 latency of a ${LOOKUP_KEYS}-key lookup through the
 adapter host (${LOOKUP_RUNS} lookups a round).
