@@ -1,34 +1,34 @@
 /**
  * Entry of one fs I/O thread (fs-io.ts): runs the jobs of each message it is sent (fs-io-jobs.ts)
- * on this thread alone, one after another, answered together, and the stores posted to the store
- * ring (fs-store-ring.ts), taking the oldest one it can whenever it is free and answering each in
- * its slot. Blocking calls are the point: this thread is an I/O thread, and doing an object's file
+ * on this thread alone, one after another, answered together, and the stores and checked loads
+ * posted to the I/O ring (fs-io-ring.ts), taking the oldest one it can whenever it is free and
+ * answering each in its slot. Blocking calls are the point: this thread is an I/O thread, and doing an object's file
  * calls here, next to its tag and I/O, spares the adapter host one thread hand-off (a libuv request
  * and its answer) per call. It waits for the ring without blocking, so messages still reach it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { run } from './fs-io-jobs.ts';
-import { StoreRing } from './fs-store-ring.ts';
+import { IoRing } from './fs-io-ring.ts';
 import type { IoMessage, IoRequest, IoThreadData } from './fs-io.ts';
 
 const port = parentPort!;
 const { ring: ringBuffer, number, buffers: sent } = workerData as IoThreadData;
-const ring = new StoreRing(ringBuffer);
+const ring = new IoRing(ringBuffer);
 const buffers = new Map(sent.map((buffer, id) => [id, buffer]));
 const known = (id: number) => buffers.get(id);
 
-/** Runs ring stores until none it can take is posted. */
+/** Runs ring jobs until none it can take is posted. */
 function drainRing(): void {
-  for (let claimed = ring.claim(number, known); claimed !== undefined; claimed = ring.claim(number, known)) {
-    const { id: _, ...done } = run(claimed.job);
-    ring.answer(claimed.slot, done);
-  }
+  ring.drain(number, known, (job) => {
+    const { id: _, ...done } = run(job);
+    return done;
+  });
 }
 
 port.on('message', (request: IoRequest) => {
   if ('buffer' in request) {
     buffers.set(request.id, request.buffer);
-    // Stores of this buffer may be posted already.
+    // Jobs of this buffer may be posted already.
     drainRing();
     return;
   }

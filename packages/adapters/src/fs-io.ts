@@ -15,9 +15,9 @@
  * message and answers it with one. A message and its answer cost both threads a wake-up and a
  * (de)serialisation apiece, which one message per object paid for every object.
  *
- * Sealed stores from shared memory (the engine's) take no message: they go through the store ring
- * (fs-store-ring.ts), where each free thread takes the oldest posted store, so no batch waits for
- * one thread to work through its share while another idles.
+ * Sealed stores and checked loads of shared memory (the engine's: L1 slots) take no message: they
+ * go through the I/O ring (fs-io-ring.ts), where each free thread takes the oldest posted job, so
+ * no batch waits for one thread to work through its share while another idles.
  *
  * A store job also publishes its object (unlinks the old one, renames the temp file to its name),
  * so a store costs the adapter no libuv request of its own. Shard directories, directory syncs,
@@ -32,7 +32,7 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode, KvtierError } from '@kvtier/core';
 import { invalidArgument, workerEntry, type EnvelopeFault } from '@kvtier/core/authoring';
 import { copyInto } from './parts.ts';
-import { ANSWERED, CLAIMED_BASE, POSTED, RING_SLOTS, StoreRing, type RingStore } from './fs-store-ring.ts';
+import { ANSWERED, CLAIMED_BASE, IoRing, POSTED, RING_SLOTS, type RingJob } from './fs-io-ring.ts';
 
 const WORKER_URL = workerEntry('./fs-io-worker', import.meta.url);
 
@@ -127,14 +127,14 @@ export interface IoDone {
 /** What an I/O thread posts: once `ready` when it listens, then one answer per batch. */
 export type IoMessage = { readonly done: readonly IoDone[] } | { readonly ready: true };
 
-/** What an I/O thread is started with: the store ring, its number there, the payload buffers so far. */
+/** What an I/O thread is started with: the I/O ring, its number there, the payload buffers so far. */
 export interface IoThreadData {
   readonly ring: SharedArrayBuffer;
   readonly number: number;
   readonly buffers: readonly SharedArrayBuffer[];
 }
 
-/** Payload buffer `id` (an L1's memory), sent to each I/O thread once: ring stores name it by number. */
+/** Payload buffer `id` (an L1's memory), sent to each I/O thread once: ring jobs name it by number. */
 export interface IoBuffer {
   readonly id: number;
   readonly buffer: SharedArrayBuffer;
@@ -182,9 +182,9 @@ function settle(thread: IoThread, id: number, answer: (pending: Pending) => void
   answer(pending);
 }
 
-/** A ring store waiting for a free slot. */
+/** A ring job waiting for a free slot. */
 interface RingWaiting {
-  readonly store: RingStore;
+  readonly job: RingJob;
   readonly pending: Pending;
 }
 
@@ -200,17 +200,20 @@ export class FsIoThreads {
   /** Jobs asked for since the last hand-off; posted together once the caller's microtasks end. */
   #queued: Queued[] = [];
   #handOffs = 0;
+  #ringWakes = 0;
   #nextNumber = 0;
-  /** Sealed stores from shared memory go through the ring (fs-store-ring.ts), not messages. */
-  readonly #ring = new StoreRing();
+  /** Sealed stores and checked loads of shared memory go through the ring (fs-io-ring.ts), not messages. */
+  readonly #ring = new IoRing();
   /** The payload buffers the threads were sent, by number. */
   readonly #buffers = new Map<SharedArrayBuffer, number>();
-  /** Per ring slot: the promise of its store while posted or claimed. */
+  /** Per ring slot: the promise of its job while posted or claimed. */
   readonly #ringPending: (Pending | undefined)[] = new Array(RING_SLOTS);
-  /** Stores in the ring, posted or claimed. */
+  /** Jobs in the ring, posted or claimed. */
   #inRing = 0;
-  /** Stores waiting for a slot. */
+  /** Jobs waiting for a slot. */
   #ringWaiting: RingWaiting[] = [];
+  /** Whether the jobs asked for in this turn are to be posted once it ends. */
+  #postQueued = false;
   /** Whether the host awaits the ring's answers now. */
   #collecting = false;
 
@@ -224,9 +227,14 @@ export class FsIoThreads {
     return this.#running.length;
   }
 
-  /** Job messages posted to the threads so far: one per thread per hand-off, however many jobs it carried (ring stores take none). */
+  /** Job messages posted to the threads so far: one per thread per hand-off, however many jobs it carried (ring jobs take none). */
   get handOffs(): number {
     return this.#handOffs;
+  }
+
+  /** Times the threads were woken for jobs posted to the ring: once per turn that asked for any, however many. */
+  get ringWakes(): number {
+    return this.#ringWakes;
   }
 
   /**
@@ -246,7 +254,7 @@ export class FsIoThreads {
    * Creates the file `path` (exclusively, never through a symlink, mode 0600), writes `object`
    * into it (and syncs it when `sync`) and closes it, then renames it as `place` says, on the
    * least busy I/O thread: the rename that publishes a store costs no hand-off of its own. A
-   * sealed, placed store of one payload on shared memory goes through the store ring instead, to
+   * sealed, placed store of one payload on shared memory goes through the I/O ring instead, to
    * the first thread free to take it (a path past PATH_MAX rejects with `ENAMETOOLONG` there). A
    * file that could not be written in full is removed. Rejects with the thread's error (its errno
    * `code` kept); with `KVT_ERR_WORKER` when the thread dies first (the file may then be left
@@ -256,7 +264,7 @@ export class FsIoThreads {
   async write(path: string, object: FsObject, sync: boolean, place?: Placement): Promise<WriteOutcome> {
     const payload = object.parts[0];
     const done = object.seal !== undefined && place !== undefined && object.parts.length === 1 && isShared(payload)
-      ? await this.#viaRing({ buffer: this.#bufferId(payload.buffer as SharedArrayBuffer), payload, key: object.seal, temp: path, to: place.to, sync, replace: place.replace })
+      ? await this.#viaRing({ op: 'write', buffer: this.#bufferId(payload.buffer as SharedArrayBuffer), payload, key: object.seal, temp: path, to: place.to, sync, replace: place.replace })
       : await this.#run({ op: 'write', path, parts: object.parts, seal: object.seal, sync, place });
     const { renameError, ...outcome } = done.outcome as PostedWriteOutcome;
     return renameError === undefined ? outcome : { ...outcome, renameError: ioError(renameError) };
@@ -266,12 +274,13 @@ export class FsIoThreads {
    * Opens `path` (never through a symlink, never waiting on a FIFO); when it is a regular file at
    * its own path, reads it from offset 0 — its envelope header, then `payload` (a view on shared
    * memory), then one probe byte — and checks the envelope for `key` (its 4 digest words), on the
-   * I/O thread. Rejects as {@link write} does.
+   * first I/O thread free to take it from the I/O ring. Rejects as {@link write} does (a path past
+   * PATH_MAX with `ENAMETOOLONG`).
    */
   async readChecked(path: string, payload: Uint8Array, key: Uint32Array): Promise<ReadOutcome> {
-    // postMessage would copy any other buffer, and the bytes read would land in the copy.
+    // The threads read into the memory itself, which only shared memory lets them reach.
     if (!isShared(payload)) invalidArgument('a checked read needs its payload view on a SharedArrayBuffer (an L1 slot)');
-    return (await this.#run({ op: 'read', path, parts: [payload], key })).outcome as ReadOutcome;
+    return (await this.#viaRing({ op: 'read', buffer: this.#bufferId(payload.buffer as SharedArrayBuffer), payload, key, path })).outcome as ReadOutcome;
   }
 
   /**
@@ -294,30 +303,41 @@ export class FsIoThreads {
     if (id !== undefined) return id;
     id = this.#buffers.size;
     this.#buffers.set(buffer, id);
-    // A thread that finds a store of a buffer it was not sent yet leaves it to the others until it is.
+    // A thread that finds a job of a buffer it was not sent yet leaves it to the others until it is.
     for (const thread of this.#running) thread.worker.postMessage({ id, buffer } satisfies IoBuffer);
     return id;
   }
 
-  /** Posts `store` to the ring (or queues it for a slot), resolved with its thread's answer. */
-  #viaRing(store: RingStore): Promise<IoDone> {
+  /** Posts `job` to the ring (or queues it for a slot), resolved with its thread's answer. */
+  #viaRing(job: RingJob): Promise<IoDone> {
     return new Promise<IoDone>((resolve, reject) => {
-      this.#ringWaiting.push({ store, pending: { resolve, reject } });
-      this.#postWaiting();
-      this.#holdThreads();
-      void this.#collect();
+      // The jobs of one adapter call are asked for within one turn: posted together once it ends,
+      // they wake each idle thread once, where a post per job woke every thread per job.
+      if (!this.#postQueued) {
+        this.#postQueued = true;
+        queueMicrotask(() => this.#postTurn());
+      }
+      this.#ringWaiting.push({ job, pending: { resolve, reject } });
     });
   }
 
-  /** Posts the waiting stores into free slots, then wakes the threads (starting one if need be). */
+  /** Posts the jobs asked for in this turn, and collects their answers. */
+  #postTurn(): void {
+    this.#postQueued = false;
+    this.#postWaiting();
+    this.#holdThreads();
+    void this.#collect();
+  }
+
+  /** Posts the waiting jobs into free slots, then wakes the threads (starting one if need be). */
   #postWaiting(): void {
     let posted = false;
     while (this.#ringWaiting.length > 0) {
       const slot = this.#ring.freeSlot();
       if (slot === -1) break;
-      const { store, pending } = this.#ringWaiting.shift()!;
+      const { job, pending } = this.#ringWaiting.shift()!;
       try {
-        this.#ring.post(slot, store);
+        this.#ring.post(slot, job);
       } catch (err) {
         pending.reject(err as Error);
         continue;
@@ -328,13 +348,14 @@ export class FsIoThreads {
     }
     if (!posted) return;
     this.#ring.wakeThreads();
+    this.#ringWakes++;
     this.#startForRing();
   }
 
   /**
-   * Starts a thread while the ring holds more stores than threads run, fewer than the limit run
+   * Starts a thread while the ring holds more jobs than threads run, fewer than the limit run
    * and none is still starting (as {@link #pick}). When none runs and none can be started, the
-   * stores posted fail: no thread would take them.
+   * jobs posted fail: no thread would take them.
    */
   #startForRing(): void {
     if (this.#inRing <= this.#running.length || this.#running.length >= this.#threads || !this.#running.every((t) => t.ready)) return;
@@ -345,7 +366,7 @@ export class FsIoThreads {
     }
   }
 
-  /** Fails the ring stores whose slot is in `state` with `err` and frees their slots. */
+  /** Fails the ring jobs whose slot is in `state` with `err` and frees their slots. */
   #failRing(state: number, err: Error): void {
     for (let slot = 0; slot < RING_SLOTS; slot++) {
       const pending = this.#ringPending[slot];
@@ -361,7 +382,7 @@ export class FsIoThreads {
   }
 
   /**
-   * Takes the ring's answers as threads give them, until no store is left in it. One such loop
+   * Takes the ring's answers as threads give them, until no job is left in it. One such loop
    * runs at a time; it waits on the ANSWERED word without blocking this thread.
    */
   async #collect(): Promise<void> {
@@ -390,7 +411,7 @@ export class FsIoThreads {
     }
   }
 
-  /** Holds (refs) each thread while it has jobs, or while the ring has stores for any thread to take. */
+  /** Holds (refs) each thread while it has jobs, or while the ring has jobs for any thread to take. */
   #holdThreads(): void {
     for (const thread of this.#running) {
       if (thread.pending.size > 0 || this.#inRing > 0) thread.worker.ref();
@@ -467,7 +488,7 @@ export class FsIoThreads {
   }
 
   #start(): IoThread {
-    // Its number in the store ring: the slots it claims say so.
+    // Its number in the I/O ring: the slots it claims say so.
     const number = this.#nextNumber++;
     const workerData: IoThreadData = { ring: this.#ring.buffer, number, buffers: [...this.#buffers.keys()] };
     const worker = new Worker(WORKER_URL, { execArgv: [], workerData });
@@ -483,8 +504,8 @@ export class FsIoThreads {
       }
       this.#holdThreads();
     });
-    // A thread that fails or ends fails its jobs (the ring stores it claimed too) and leaves the
-    // pool; the stores still posted wait for another thread, started now if need be.
+    // A thread that fails or ends fails its jobs (the ring jobs it claimed too) and leaves the
+    // pool; the jobs still posted wait for another thread, started now if need be.
     const lost = (err: Error) => {
       const at = this.#running.indexOf(thread);
       if (at !== -1) this.#running.splice(at, 1);

@@ -9,8 +9,8 @@
  *   `fsync: true` also syncs the file and its directory before answering.
  * - Stores and loads run on `ioThreads` I/O threads (fs-io.ts), each object's file calls (create
  *   or open, the checks on the descriptor, the I/O, close) as one job, the jobs of one call handed
- *   to each thread as one message (sealed stores: posted to a shared-memory ring the threads take
- *   them from, fs-store-ring.ts). The adapter
+ *   to each thread as one message (sealed stores and checked loads: posted to a shared-memory ring
+ *   the threads take them from, fs-io-ring.ts). The adapter
  *   has the `storeSealed` and `loadChecked` capabilities: the host hands it bare payloads, and the
  *   I/O thread that writes an object seals it, the one that reads an object checks its envelope,
  *   so tags are computed on several threads, next to the I/O.

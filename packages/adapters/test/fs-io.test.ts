@@ -8,6 +8,7 @@ import { ErrorCode } from '@kvtier/core';
 import { HEADER_BYTES, writeHeader } from '@kvtier/core/authoring';
 import { appendFile } from 'node:fs/promises';
 import { FsIoThreads, sharedIoThreads } from '../src/fs-io.ts';
+import { PATH_BYTES, RING_SLOTS } from '../src/fs-io-ring.ts';
 import { boundedTest, chunkKeys, fillPattern, killingThreads, removeDir, tempDir } from './fixtures.ts';
 
 const test = boundedTest(uvuTest);
@@ -190,7 +191,7 @@ test('the jobs asked for in one turn reach each thread as one message, answered 
   assert.is(io.handOffs - before, 6, 'one job per turn: one message each');
 }));
 
-test('sealed placed writes from shared memory go through the store ring: no message per batch, each object sealed, checked and in place', () => withThreads(2, async (io, dir) => {
+test('sealed placed writes and checked reads of shared memory go through the I/O ring: no message per batch, one wake-up of the threads per turn, each object sealed, checked and in place', () => withThreads(2, async (io, dir) => {
   const keys = chunkKeys(9);
   const memory = new SharedArrayBuffer(9 * 70_000);
   const payloads = Array.from({ length: 9 }, (_, i) => {
@@ -200,17 +201,88 @@ test('sealed placed writes from shared memory go through the store ring: no mess
   });
   await io.write(join(dir, 'first'), { parts: [new Uint8Array(10)] }, false);
   const before = io.handOffs;
+  const wakes = io.ringWakes;
   const outcomes = await Promise.all(payloads.map((payload, i) => io.write(join(dir, `t${i}`), { parts: [payload], seal: keys.slice(4 * i, 4 * i + 4) }, false, { to: join(dir, `o${i}`), replace: i === 0 })));
   assert.is(io.handOffs - before, 0, 'no batch message');
+  assert.is(io.ringWakes - wakes, 1, '9 stores in one turn: the threads are woken once');
   assert.equal(outcomes, payloads.map((_, i) => (i === 0 ? { replacedMissing: true } : { replacedMissing: false })));
   for (let i = 0; i < 9; i++) {
     const back = new Uint8Array(new SharedArrayBuffer(70_000));
     assert.equal(await io.readChecked(join(dir, `o${i}`), back, keys.slice(4 * i, 4 * i + 4)), { bytes: HEADER_BYTES + 70_000, fault: null });
     assert.equal(back, payloads[i]);
   }
+  assert.is(io.handOffs - before, 0, 'no message for the checked reads either');
+  const shared = new SharedArrayBuffer(9 * 70_000);
+  const reads = await Promise.all(payloads.map((_, i) => io.readChecked(join(dir, `o${i}`), new Uint8Array(shared, i * 70_000, 70_000), keys.slice(4 * i, 4 * i + 4))));
+  assert.equal(reads, payloads.map(() => ({ bytes: HEADER_BYTES + 70_000, fault: null })));
+  assert.equal(new Uint8Array(shared), new Uint8Array(memory), 'every read in place');
+  assert.is(io.ringWakes - wakes, 1 + 9 + 1, 'a read a turn, then 9 reads in one turn: a wake-up each turn');
   assert.equal((await readdir(dir)).filter((f) => f.startsWith('t')), [], 'every temp file renamed');
   const failed = await io.write(join(dir, 'o1'), { parts: [payloads[1]], seal: keys.slice(4, 8) }, false, { to: join(dir, 'x'), replace: false }).then(() => undefined, (e: { code?: string }) => e);
   assert.is(failed?.code, 'EEXIST', 'a ring store keeps its errno code');
+}));
+
+test('I/O threads that die with checked reads in the ring fail only the reads they had claimed, with KVT_ERR_WORKER; the reads still posted are read by new threads', () => withThreads(2, async (io, dir) => {
+  const n = 6;
+  const bytes = 1 << 20;
+  const keys = chunkKeys(n);
+  const key = (i: number) => keys.slice(4 * i, 4 * i + 4);
+  const source = new SharedArrayBuffer(n * bytes);
+  for (let i = 0; i < n; i++) {
+    const payload = new Uint8Array(source, i * bytes, bytes).fill(i + 1);
+    await io.write(join(dir, `t${i}`), { parts: [payload], seal: key(i) }, false, { to: join(dir, `o${i}`), replace: false });
+  }
+  /** Checked reads of every object into a new buffer (sent to the threads first); each outcome, and its target's bytes. */
+  const readAll = async () => {
+    const targets = new SharedArrayBuffer(n * bytes);
+    const outcomes = await Promise.allSettled(Array.from({ length: n }, (_, i) => io.readChecked(join(dir, `o${i}`), new Uint8Array(targets, i * bytes, bytes), key(i))));
+    return outcomes.map((o, i) => ({ o, target: new Uint8Array(targets, i * bytes, bytes) }));
+  };
+  const good = (o: PromiseSettledResult<unknown>, target: Uint8Array, i: number) => {
+    assert.equal(o, { status: 'fulfilled', value: { bytes: HEADER_BYTES + bytes, fault: null } }, `read ${i}`);
+    assert.ok(target.every((b) => b === i + 1), `read ${i} filled its target`);
+  };
+  // Killed as the new buffer is sent to them: they die before they take a read, which waits in the ring for a new thread.
+  let reads: Awaited<ReturnType<typeof readAll>> = [];
+  const killed = await killingThreads(async () => {
+    reads = await readAll();
+  });
+  assert.ok(killed > 0, 'threads were killed');
+  reads.forEach(({ o, target }, i) => good(o, target, i));
+  // Killed a moment later, mid-read: a read a dead thread had claimed fails with its code, every other one is read.
+  await killingThreads(async () => {
+    reads = await readAll();
+  }, 3);
+  reads.forEach(({ o, target }, i) => {
+    if (o.status === 'fulfilled') good(o, target, i);
+    else assert.is((o.reason as { code?: string }).code, ErrorCode.WORKER, `read ${i}: ${String(o.reason)}`);
+  });
+  (await readAll()).forEach(({ o, target }, i) => good(o, target, i));
+  assert.ok(io.running > 0, 'new threads serve the next reads');
+}));
+
+test('a checked read whose path is past PATH_MAX rejects with ENAMETOOLONG; the other reads of its turn, more than the ring holds, are all read', () => withThreads(2, async (io, dir) => {
+  const keys = chunkKeys(3);
+  const memory = new SharedArrayBuffer(3 * 5000);
+  for (let i = 0; i < 3; i++) {
+    const payload = new Uint8Array(memory, i * 5000, 5000);
+    fillPattern(payload, i);
+    await io.write(join(dir, `t${i}`), { parts: [payload], seal: keys.slice(4 * i, 4 * i + 4) }, false, { to: join(dir, `o${i}`), replace: false });
+  }
+  const n = RING_SLOTS + 10;
+  const targets = new SharedArrayBuffer(n * 5000);
+  const target = (j: number) => new Uint8Array(targets, j * 5000, 5000);
+  const tooLong = join(dir, 'x'.repeat(PATH_BYTES));
+  const reads = await Promise.allSettled(Array.from({ length: n }, (_, j) => io.readChecked(j === 20 ? tooLong : join(dir, `o${j % 3}`), target(j), keys.slice(4 * (j % 3), 4 * (j % 3) + 4))));
+  for (let j = 0; j < n; j++) {
+    if (j === 20) {
+      assert.is(reads[j].status, 'rejected');
+      assert.is(((reads[j] as PromiseRejectedResult).reason as { code?: string }).code, 'ENAMETOOLONG');
+      continue;
+    }
+    assert.equal(reads[j], { status: 'fulfilled', value: { bytes: HEADER_BYTES + 5000, fault: null } }, `read ${j}`);
+    assert.equal(target(j), new Uint8Array(memory, (j % 3) * 5000, 5000), `read ${j} in place`);
+  }
 }));
 
 test('a checked read of no file, a link, a FIFO, a directory or a path that leads elsewhere is absent, and reads nothing', () => withThreads(1, async (io, dir) => {

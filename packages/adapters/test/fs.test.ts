@@ -332,6 +332,22 @@ test('close() waits for the calls in flight: once it resolves, every store has s
   for (const file of files) assert.is((await stat(join(dir, file))).size, HEADER_BYTES + (1 << 20));
 }));
 
+test('close() in the turn checked loads are asked for waits for them: once it resolves, every load has settled, read in place and checked', () => withFs(async (_dir, adapter) => {
+  const keys = chunkKeys(6);
+  const payloads = Array.from({ length: 6 }, (_, i) => new Uint8Array(new SharedArrayBuffer(1 << 20)).fill(i + 1));
+  assert.equal([...(await adapter.storeSealed(keys, payloads))], [1, 1, 1, 1, 1, 1]);
+  const slots = Array.from({ length: 6 }, () => new Uint8Array(new SharedArrayBuffer(1 << 20)));
+  let settled = false;
+  // Asked for in the same turn as close(): its jobs are not even posted to the ring yet.
+  const loaded = adapter.loadChecked(keys, slots).finally(() => { settled = true; });
+  await adapter.close();
+  assert.ok(settled, 'the loads settled before close() resolved');
+  const { lengths, faults } = await loaded;
+  assert.equal([...lengths], Array.from({ length: 6 }, () => HEADER_BYTES + (1 << 20)));
+  assert.equal(faults, [null, null, null, null, null, null]);
+  slots.forEach((slot, i) => assert.ok(slot.every((b) => b === i + 1), `slot ${i} holds its object`));
+}));
+
 test('I/O threads that die with sealed stores posted leave them to new threads, or fail the ones they took with KVT_ERR_WORKER; no temp file is left and the index matches the files', () => withFs(async (dir, adapter) => {
   const keys = chunkKeys(6);
   const payload = (fill: number) => new Uint8Array(new SharedArrayBuffer(1 << 20)).fill(fill);

@@ -12,9 +12,9 @@
  * - `host`: the adapter host alone, in its own worker over comlink, reading and writing L1 slots
  *   (the data path of the engine without the controllers' decisions).
  *
- * For `fs` stores also the limit (fs-store-limit.ts): the adapter I/O threads' work alone, no engine
- * and no adapter, in the same run, so a gap splits into the tag's (limit against `writeFile`) and
- * the orchestration's (engine against limit).
+ * For `fs` also the limits (fs-limit.ts): the adapter I/O threads' store and load work alone, no
+ * engine and no adapter, in the same run, so a gap splits into the tag's (limit against `writeFile`,
+ * or against reads into preallocated buffers for loads) and the orchestration's (engine against limit).
  */
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ import { numberList, oneOf, parseFlags, positiveInteger, UsageError } from '../a
 import { benchKeys } from '../keys.ts';
 import type { BenchCommand } from '../command.ts';
 import { RespBaseline, type Address } from '../resp-baseline.ts';
-import { FsStoreLimit } from '../fs-store-limit.ts';
+import { FsLimit } from '../fs-limit.ts';
 import { saveChart } from '../results.ts';
 import { quantile } from '../serve/stats.ts';
 import { paired, spreadOf, type Spread } from '../spread.ts';
@@ -56,10 +56,12 @@ Store and load GB/s of one adapter through the engine (integrity envelope includ
 baseline of the same bytes: plain fs.promises writeFile/readFile in a temp dir under ${tmpdir()}
 (removed afterwards) for fs and mock, and for loads also reads into preallocated buffers (open,
 read, close: the fair baseline, no allocation per object); SET and GET pipelined over one plain
-RESP socket per server for redis and redis-cluster. For fs stores also the limit: as many threads as the adapter's I/O threads, that
-each tag and write their objects from shared memory as the adapter's I/O threads do (temp file
-O_EXCL|O_NOFOLLOW, writev, close, rename), no engine, no adapter. Each round stores new objects (the
-previous round's are deleted first, untimed), then loads them (page cache warm); engine, baselines
+RESP socket per server for redis and redis-cluster. For fs also the limits: as many threads as the
+adapter's I/O threads, that each tag and write their objects from shared memory as the adapter's
+I/O threads do (temp file O_EXCL|O_NOFOLLOW, writev, close, rename), and load them back (open,
+readv into shared memory, close, envelope check of every byte), no engine, no adapter; the store
+limit against writeFile, the load limit against reads into preallocated buffers. Each round stores
+new objects (the previous round's are deleted first, untimed), then loads them (page cache warm); engine, baselines
 and limit take turns within a round, after one untimed warm-up round. Every figure is median (min–max) over the rounds, ratios taken per round.
 For redis and redis-cluster also the p50/p99 latency of a ${LOOKUP_KEYS}-key lookup through the
 adapter host (${LOOKUP_RUNS} lookups a round).
@@ -73,10 +75,10 @@ adapter host (${LOOKUP_RUNS} lookups a round).
   --row-mib N      bytes moved per row and round, default ${DEFAULT_ROW_MIB} MiB
   --batch N        objects per engine call (the baseline runs as many at once), default ${DEFAULT_BATCH}
   --rounds N       rounds per row, at least ${MIN_ROUNDS}, default ${DEFAULT_ROUNDS}
-  --io-threads N   fs: the adapter's ioThreads and the store limit's threads, default ${DEFAULT_IO_THREADS}
+  --io-threads N   fs: the adapter's ioThreads and the limits' threads, default ${DEFAULT_IO_THREADS}
   --json           print {"rows":[{"adapter":NAME,"op":"store"|"load","objectBytes":N,"engineGBps":x,"baselineGBps":x,"ratio":x,
                    "preallocBaselineGBps":x,"preallocRatio":x (fs and mock loads),
-                   "limitGBps":x,"limitRatio":x (fs stores),"spread":{FIELD:{"min":x,"median":x,"max":x},...}},...]}
+                   "limitGBps":x,"limitRatio":x (fs),"spread":{FIELD:{"min":x,"median":x,"max":x},...}},...]}
                    (redis: also {"adapter":NAME,"op":"lookup","keys":${LOOKUP_KEYS},"p50Ms":x,"p99Ms":x,"spread":{...}});
                    each figure is the median of its spread`;
 
@@ -93,9 +95,9 @@ interface Row {
   preallocBaselineGBps?: number;
   /** engineGBps / preallocBaselineGBps, per round. */
   preallocRatio?: number;
-  /** fs stores: the store limit (fs-store-limit.ts). */
+  /** fs: the store or load limit (fs-limit.ts). */
   limitGBps?: number;
-  /** limitGBps / baselineGBps, per round. */
+  /** limitGBps / baselineGBps for stores, limitGBps / preallocBaselineGBps for loads, per round. */
   limitRatio?: number;
   spread: Record<string, Spread>;
 }
@@ -321,6 +323,7 @@ interface RoundTimes {
   baselineLoad: number[];
   preallocLoad: number[];
   limitStore: number[];
+  limitLoad: number[];
 }
 
 /** Spreads of `figures` (each a sample per round), under their field names. */
@@ -330,8 +333,9 @@ function spreads(figures: Record<string, readonly number[]>): Record<string, Spr
 
 /**
  * A store or load row: GB/s per round of engine and baselines, ratios per round; `prealloc` (load
- * reads into preallocated buffers, against which the engine is set) and `limit` (the fs store
- * limit, set against the baseline) where measured (else empty).
+ * reads into preallocated buffers, against which the engine is set) and `limit` (the fs store or
+ * load limit, set against the fairest baseline: `prealloc` where measured, else `baseline`) where
+ * measured (else empty).
  */
 function rowOf(o: RowOptions, op: Row['op'], bytes: number, engine: number[], baseline: number[], prealloc: number[], limit: number[]): Row {
   const gbps = (seconds: number[]) => seconds.map((t) => bytes / t / 1e9);
@@ -344,7 +348,7 @@ function rowOf(o: RowOptions, op: Row['op'], bytes: number, engine: number[], ba
   }
   if (limit.length > 0) {
     figures.limitGBps = gbps(limit);
-    figures.limitRatio = ratio(figures.limitGBps, figures.baselineGBps);
+    figures.limitRatio = ratio(figures.limitGBps, figures.preallocBaselineGBps ?? figures.baselineGBps);
   }
   const spread = spreads(figures);
   const medians = Object.fromEntries(Object.entries(spread).map(([field, s]) => [field, s.median]));
@@ -373,8 +377,8 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
     return b;
   });
   const baseline = o.redis === undefined ? await fsBaseline(join(o.dir, `baseline-${o.objectBytes}`), keys, bytes) : await redisBaseline(o.redis, keys, bytes);
-  const limit = o.adapter === 'fs' ? await FsStoreLimit.open(join(o.dir, `limit-${o.objectBytes}`), keys, sharedCopies(bytes), o.ioThreads) : undefined;
-  const t: RoundTimes = { engineStore: [], baselineStore: [], engineLoad: [], baselineLoad: [], preallocLoad: [], limitStore: [] };
+  const limit = o.adapter === 'fs' ? await FsLimit.open(join(o.dir, `limit-${o.objectBytes}`), keys, sharedCopies(bytes), o.ioThreads) : undefined;
+  const t: RoundTimes = { engineStore: [], baselineStore: [], engineLoad: [], baselineLoad: [], preallocLoad: [], limitStore: [], limitLoad: [] };
   const prealloc = baseline.loadPrealloc;
   // Round -1 is an untimed warm-up: threads started on first use, page faults, JIT.
   const time = async (round: number, samples: number[], fn: (from: number, to: number) => Promise<unknown>) => {
@@ -386,6 +390,7 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
   if (limit !== undefined) stores.push([t.limitStore, (from, to) => limit.store(from, to)]);
   const loads: Timed[] = [[t.engineLoad, engine.load], [t.baselineLoad, baseline.load]];
   if (prealloc !== undefined) loads.push([t.preallocLoad, prealloc]);
+  if (limit !== undefined) loads.push([t.limitLoad, (from, to) => limit.load(from, to)]);
   try {
     for (let round = -1; round < o.rounds; round++) {
       await engine.reset();
@@ -405,7 +410,7 @@ async function measureSize(o: RowOptions): Promise<Row[]> {
   const rowBytes = count * o.objectBytes;
   return [
     rowOf(o, 'store', rowBytes, t.engineStore, t.baselineStore, [], t.limitStore),
-    rowOf(o, 'load', rowBytes, t.engineLoad, t.baselineLoad, t.preallocLoad, []),
+    rowOf(o, 'load', rowBytes, t.engineLoad, t.baselineLoad, t.preallocLoad, t.limitLoad),
   ];
 }
 
@@ -506,7 +511,7 @@ async function run(argv: string[]): Promise<number> {
   const withPrealloc = rows.some((r) => r.preallocBaselineGBps !== undefined);
   const preallocName = 'reads into preallocated buffers';
   const withLimit = rows.some((r) => r.limitGBps !== undefined);
-  const limitName = 'store limit';
+  const limitName = 'fs limit';
   const largest = rows.filter((r) => r.objectBytes === Math.max(...sizes));
   const headline = largest.map((r) => {
     const against = r.preallocRatio === undefined ? '' : `, ${formatNumber(r.preallocRatio)}× ${preallocName}`;

@@ -1,6 +1,6 @@
-// Entry of a thread of the fs store limit when running from sources: a worker gets no loader hooks
+// Entry of a thread of the fs limit when running from sources: a worker gets no loader hooks
 // from its parent, so this plain-JS file registers tsx before loading the TypeScript entry.
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./fs-store-limit-worker.ts');
+await import('./fs-limit-worker.ts');
