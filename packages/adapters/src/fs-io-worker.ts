@@ -2,9 +2,10 @@
  * Entry of one fs I/O thread (fs-io.ts): runs the jobs of each message it is sent (fs-io-jobs.ts)
  * on this thread alone, one after another, answered together, and the stores and checked loads
  * posted to the I/O ring (fs-io-ring.ts), taking the oldest one it can whenever it is free and
- * answering each in its slot. Blocking calls are the point: this thread is an I/O thread, and doing an object's file
- * calls here, next to its tag and I/O, spares the adapter host one thread hand-off (a libuv request
- * and its answer) per call. It waits for the ring without blocking, so messages still reach it.
+ * answering each in its slot. Blocking calls are the point: this thread is an I/O thread, and
+ * doing an object's file calls here, next to its tag and I/O, spares the adapter host one thread
+ * hand-off (a libuv request and its answer) per call. It waits for the ring without blocking, so
+ * messages still reach it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { run } from './fs-io-jobs.ts';
