@@ -15,7 +15,7 @@ import type { IoMessage, IoRequest, IoThreadData } from './fs-io.ts';
 const port = parentPort!;
 const { ring: ringBuffer, number, buffers: sent } = workerData as IoThreadData;
 const ring = new IoRing(ringBuffer);
-const buffers = new Map(sent.map((buffer, id) => [id, buffer]));
+const buffers = new Map(sent);
 const known = (id: number) => buffers.get(id);
 
 /** Runs ring jobs until none it can take is posted. */
@@ -27,6 +27,10 @@ function drainRing(): void {
 }
 
 port.on('message', (request: IoRequest) => {
+  if ('forget' in request) {
+    buffers.delete(request.forget);
+    return;
+  }
   if ('buffer' in request) {
     buffers.set(request.id, request.buffer);
     // Jobs of this buffer may be posted already.

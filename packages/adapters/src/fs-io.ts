@@ -127,11 +127,11 @@ export interface IoDone {
 /** What an I/O thread posts: once `ready` when it listens, then one answer per batch. */
 export type IoMessage = { readonly done: readonly IoDone[] } | { readonly ready: true };
 
-/** What an I/O thread is started with: the I/O ring, its number there, the payload buffers so far. */
+/** What an I/O thread is started with: the I/O ring, its number there, the payload buffers in use, by number. */
 export interface IoThreadData {
   readonly ring: SharedArrayBuffer;
   readonly number: number;
-  readonly buffers: readonly SharedArrayBuffer[];
+  readonly buffers: readonly (readonly [number, SharedArrayBuffer])[];
 }
 
 /** Payload buffer `id` (an L1's memory), sent to each I/O thread once: ring jobs name it by number. */
@@ -140,8 +140,13 @@ export interface IoBuffer {
   readonly buffer: SharedArrayBuffer;
 }
 
-/** What an I/O thread is sent: a batch of jobs, or a payload buffer. */
-export type IoRequest = IoBatch | IoBuffer;
+/** Payload buffer `forget` is gone from the host's thread: no job names it any more, so the thread drops it too. */
+export interface IoForget {
+  readonly forget: number;
+}
+
+/** What an I/O thread is sent: a batch of jobs, a payload buffer, or a buffer to forget. */
+export type IoRequest = IoBatch | IoBuffer | IoForget;
 
 interface Pending {
   readonly resolve: (done: IoDone) => void;
@@ -204,10 +209,18 @@ export class FsIoThreads {
   #nextNumber = 0;
   /** Sealed stores and checked loads of shared memory go through the ring (fs-io-ring.ts), not messages. */
   readonly #ring = new IoRing();
-  /** The payload buffers the threads were sent, by number. */
-  readonly #buffers = new Map<SharedArrayBuffer, number>();
-  /** Per ring slot: the promise of its job while posted or claimed. */
-  readonly #ringPending: (Pending | undefined)[] = new Array(RING_SLOTS);
+  /**
+   * The numbers of the payload buffers the threads were sent, and the buffers by number, held
+   * weakly: a buffer this thread no longer references (an L1 that was closed) is forgotten here and
+   * in every thread, so the pool, which lives as long as its JS thread, does not keep every L1 it
+   * ever stored from or loaded into alive. Numbers are never reused.
+   */
+  readonly #bufferIds = new WeakMap<SharedArrayBuffer, number>();
+  readonly #buffers = new Map<number, WeakRef<SharedArrayBuffer>>();
+  readonly #bufferGone = new FinalizationRegistry<number>((id) => this.#forgetBuffer(id));
+  #nextBuffer = 0;
+  /** Per ring slot: its job (whose payload view keeps its buffer, and so its number, alive) and promise while posted or claimed. */
+  readonly #ringPending: (RingWaiting | undefined)[] = new Array(RING_SLOTS);
   /** Jobs in the ring, posted or claimed. */
   #inRing = 0;
   /** Jobs waiting for a slot. */
@@ -297,15 +310,38 @@ export class FsIoThreads {
     return read;
   }
 
+  /** Payload buffers the threads hold now (sent and not yet forgotten). */
+  get payloadBuffers(): number {
+    return this.#buffers.size;
+  }
+
   /** The number of payload buffer `buffer`, sent to every running thread the first time it is seen. */
   #bufferId(buffer: SharedArrayBuffer): number {
-    let id = this.#buffers.get(buffer);
+    let id = this.#bufferIds.get(buffer);
     if (id !== undefined) return id;
-    id = this.#buffers.size;
-    this.#buffers.set(buffer, id);
+    id = this.#nextBuffer++;
+    this.#bufferIds.set(buffer, id);
+    this.#buffers.set(id, new WeakRef(buffer));
+    this.#bufferGone.register(buffer, id);
     // A thread that finds a job of a buffer it was not sent yet leaves it to the others until it is.
     for (const thread of this.#running) thread.worker.postMessage({ id, buffer } satisfies IoBuffer);
     return id;
+  }
+
+  /** The payload buffers not collected yet, with their numbers: what a new thread starts with. */
+  #liveBuffers(): [number, SharedArrayBuffer][] {
+    const live: [number, SharedArrayBuffer][] = [];
+    for (const [id, ref] of this.#buffers) {
+      const buffer = ref.deref();
+      if (buffer !== undefined) live.push([id, buffer]);
+    }
+    return live;
+  }
+
+  /** Buffer `id` was collected on this thread: no job of it is in the ring (each holds a view of it), so the threads drop it. */
+  #forgetBuffer(id: number): void {
+    this.#buffers.delete(id);
+    for (const thread of this.#running) thread.worker.postMessage({ forget: id } satisfies IoForget);
   }
 
   /** Posts `job` to the ring (or queues it for a slot), resolved with its thread's answer. */
@@ -342,7 +378,7 @@ export class FsIoThreads {
         pending.reject(err as Error);
         continue;
       }
-      this.#ringPending[slot] = pending;
+      this.#ringPending[slot] = { job, pending };
       this.#inRing++;
       posted = true;
     }
@@ -369,12 +405,12 @@ export class FsIoThreads {
   /** Fails the ring jobs whose slot is in `state` with `err` and frees their slots. */
   #failRing(state: number, err: Error): void {
     for (let slot = 0; slot < RING_SLOTS; slot++) {
-      const pending = this.#ringPending[slot];
-      if (pending === undefined || this.#ring.state(slot) !== state) continue;
+      const entry = this.#ringPending[slot];
+      if (entry === undefined || this.#ring.state(slot) !== state) continue;
       this.#ringPending[slot] = undefined;
       this.#inRing--;
       this.#ring.free(slot);
-      pending.reject(err);
+      entry.pending.reject(err);
     }
     // The collecting loop may await an answer that will not come now: it looks again.
     this.#ring.wakeHost();
@@ -393,7 +429,7 @@ export class FsIoThreads {
         const seq = this.#ring.answeredSeq();
         let took = false;
         for (let slot = 0; slot < RING_SLOTS; slot++) {
-          const pending = this.#ringPending[slot];
+          const pending = this.#ringPending[slot]?.pending;
           if (pending === undefined || this.#ring.state(slot) !== ANSWERED) continue;
           const done = this.#ring.take(slot);
           this.#ringPending[slot] = undefined;
@@ -490,7 +526,7 @@ export class FsIoThreads {
   #start(): IoThread {
     // Its number in the I/O ring: the slots it claims say so.
     const number = this.#nextNumber++;
-    const workerData: IoThreadData = { ring: this.#ring.buffer, number, buffers: [...this.#buffers.keys()] };
+    const workerData: IoThreadData = { ring: this.#ring.buffer, number, buffers: this.#liveBuffers() };
     const worker = new Worker(WORKER_URL, { execArgv: [], workerData });
     const thread: IoThread = { worker, pending: new Map(), ready: false };
     worker.on('message', (message: IoMessage) => {

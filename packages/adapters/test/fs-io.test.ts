@@ -4,6 +4,8 @@ import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ErrorCode } from '@kvtier/core';
 import { HEADER_BYTES, writeHeader } from '@kvtier/core/authoring';
 import { appendFile } from 'node:fs/promises';
@@ -220,6 +222,38 @@ test('sealed placed writes and checked reads of shared memory go through the I/O
   assert.equal((await readdir(dir)).filter((f) => f.startsWith('t')), [], 'every temp file renamed');
   const failed = await io.write(join(dir, 'o1'), { parts: [payloads[1]], seal: keys.slice(4, 8) }, false, { to: join(dir, 'x'), replace: false }).then(() => undefined, (e: { code?: string }) => e);
   assert.is(failed?.code, 'EEXIST', 'a ring store keeps its errno code');
+}));
+
+/** Collects garbage until `done()` (finalizers run between collections), for at most `ms`; whether it came true. */
+async function collectUntil(done: () => boolean, ms: number): Promise<boolean> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (const until = Date.now() + ms; !done() && Date.now() < until;) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return done();
+}
+
+test('a payload buffer nothing references any more is forgotten by the pool (it kept every L1 it ever served alive); one in use stays, and the ring goes on with new buffers', () => withThreads(1, async (io, dir) => {
+  const keys = chunkKeys(3);
+  const kept = new Uint8Array(new SharedArrayBuffer(1000));
+  fillPattern(kept, 1);
+  await io.write(join(dir, 't-kept'), { parts: [kept], seal: keys.slice(0, 4) }, false, { to: join(dir, 'kept'), replace: false });
+  // Stored from and loaded into a buffer of its own, then dropped.
+  await (async () => {
+    const dropped = new Uint8Array(new SharedArrayBuffer(1000));
+    fillPattern(dropped, 2);
+    await io.write(join(dir, 't-dropped'), { parts: [dropped], seal: keys.slice(4, 8) }, false, { to: join(dir, 'dropped'), replace: false });
+    assert.equal(await io.readChecked(join(dir, 'dropped'), new Uint8Array(new SharedArrayBuffer(1000)), keys.slice(4, 8)), { bytes: HEADER_BYTES + 1000, fault: null });
+  })();
+  assert.is(io.payloadBuffers, 3);
+  assert.ok(await collectUntil(() => io.payloadBuffers === 1, 5000), `${io.payloadBuffers} payload buffers held, 1 expected`);
+  const back = new Uint8Array(new SharedArrayBuffer(1000));
+  assert.equal(await io.readChecked(join(dir, 'kept'), back, keys.slice(0, 4)), { bytes: HEADER_BYTES + 1000, fault: null });
+  assert.equal(back, kept, 'a new buffer after the forgotten ones is read into in place');
+  await io.write(join(dir, 't-kept2'), { parts: [kept], seal: keys.slice(0, 4) }, false, { to: join(dir, 'kept'), replace: true });
+  assert.equal(new Uint8Array(await readFile(join(dir, 'kept'))).subarray(HEADER_BYTES), kept, 'the buffer in use is still known to the thread');
 }));
 
 test('I/O threads that die with checked reads in the ring fail only the reads they had claimed, with KVT_ERR_WORKER; the reads still posted are read by new threads', () => withThreads(2, async (io, dir) => {
