@@ -119,6 +119,25 @@ function tooLong(path: string): Error {
   return Object.assign(new Error(`ENAMETOOLONG: name too long, open '${path.slice(0, 64)}…'`), { code: 'ENAMETOOLONG' });
 }
 
+/**
+ * `done` as JSON of at most {@link TEXT_BYTES} bytes: whole when it fits, else with every message
+ * (an error's, a rename error's) cut shorter until it does, since an encoding cut short would be no
+ * JSON at all; an answer that cannot fit even so (a landing path past the slot, in escapes) is an
+ * error that keeps the job's code.
+ */
+export function answerText(done: Omit<IoDone, 'id'>): string {
+  let text = JSON.stringify(done);
+  for (let keep = PATH_BYTES; byteLength(text) > TEXT_BYTES; keep >>= 1) {
+    if (keep === 0) return JSON.stringify({ error: { message: 'the I/O thread\'s answer did not fit its ring slot', code: done.error?.code } });
+    text = JSON.stringify(done, (field, value: unknown) => (field === 'message' && typeof value === 'string' && value.length > keep ? `${value.slice(0, keep)}…` : value));
+  }
+  return text;
+}
+
+function byteLength(text: string): number {
+  return encoder.encode(text).length;
+}
+
 /** Views of one ring's buffer: what the host and the I/O threads share. */
 export class IoRing {
   readonly buffer: SharedArrayBuffer;
@@ -210,22 +229,36 @@ export class IoRing {
    */
   claim(thread: number, known: (buffer: number) => SharedArrayBuffer | undefined): { slot: number; job: IoJob } | undefined {
     const w = this.#words;
+    /** Slots given back by this call (bit per slot, two words): re-posted jobs of a buffer this thread was not sent yet. */
+    const givenBack = [0, 0];
     for (;;) {
       let oldest = -1;
       for (let s = 0; s < RING_SLOTS; s++) {
+        if ((givenBack[s >> 5] & (1 << (s & 31))) !== 0) continue;
         if (this.state(s) !== POSTED || known(w[this.#word(s, BUFFER)]) === undefined) continue;
         if (oldest === -1 || ((w[this.#word(s, TICKET)] - w[this.#word(oldest, TICKET)]) | 0) < 0) oldest = s;
       }
       if (oldest === -1) return undefined;
       // Another thread may have claimed it since the scan: then scan again.
-      if (Atomics.compareExchange(w, this.#word(oldest, STATE), POSTED, CLAIMED_BASE + thread) === POSTED) return { slot: oldest, job: this.#job(oldest, known) };
+      if (Atomics.compareExchange(w, this.#word(oldest, STATE), POSTED, CLAIMED_BASE + thread) !== POSTED) continue;
+      // The slot is this thread's now, and its fields hold still: read its buffer again. Between
+      // the scan and the claim another thread may have run the job seen, and the host freed the
+      // slot and posted a new job there (ABA), of a buffer this thread has not been sent yet:
+      // a view of no buffer would be an empty, wrong payload. Such a job is given back, and the
+      // threads that skipped it while it was claimed look again; this one takes it once its
+      // buffer arrives (the buffer's message drains the ring).
+      const buffer = known(w[this.#word(oldest, BUFFER)]);
+      if (buffer !== undefined) return { slot: oldest, job: this.#job(oldest, buffer) };
+      Atomics.store(w, this.#word(oldest, STATE), POSTED);
+      this.wakeThreads();
+      givenBack[oldest >> 5] |= 1 << (oldest & 31);
     }
   }
 
-  #job(slot: number, known: (buffer: number) => SharedArrayBuffer | undefined): IoJob {
+  #job(slot: number, buffer: SharedArrayBuffer): IoJob {
     const w = this.#words;
     const flags = w[this.#word(slot, FLAGS)];
-    const payload = new Uint8Array(known(w[this.#word(slot, BUFFER)])!, this.#f64[this.#float(slot, OFFSET)], this.#f64[this.#float(slot, LENGTH)]);
+    const payload = new Uint8Array(buffer, this.#f64[this.#float(slot, OFFSET)], this.#f64[this.#float(slot, LENGTH)]);
     const key = Uint32Array.from({ length: 4 }, (_, k) => w[this.#word(slot, KEY + k)]);
     const path = decoder.decode(this.#textOf(slot, 0, w[this.#word(slot, FIRST_BYTES)]));
     if ((flags & LOAD) !== 0) return { op: 'read', id: slot, path, parts: [payload], key };
@@ -256,14 +289,13 @@ export class IoRing {
 
   /**
    * Answers claimed slot `slot` with `done` (the claiming thread only; it wakes the host after,
-   * {@link wakeHost}, as {@link drain} does). An answer longer than the slot's text (an error message quoting long paths)
-   * keeps its code and loses the end of its message.
+   * {@link wakeHost}, as {@link drain} does). An answer longer than the slot's text (messages
+   * quoting long paths) keeps everything else, its codes and a rename error among them, and loses
+   * the ends of its messages ({@link answerText}).
    */
   answer(slot: number, done: Omit<IoDone, 'id'>): void {
     const w = this.#words;
-    let text = JSON.stringify(done);
-    if (encoder.encode(text).length > TEXT_BYTES) text = JSON.stringify({ error: { message: `${(done.error?.message ?? '').slice(0, PATH_BYTES)}…`, code: done.error?.code } });
-    w[this.#word(slot, ANSWER_BYTES)] = encoder.encodeInto(text, this.#textOf(slot, 0, TEXT_BYTES)).written;
+    w[this.#word(slot, ANSWER_BYTES)] = encoder.encodeInto(answerText(done), this.#textOf(slot, 0, TEXT_BYTES)).written;
     Atomics.store(w, this.#word(slot, STATE), ANSWERED);
   }
 

@@ -197,6 +197,12 @@ function isShared(part: Uint8Array): boolean {
   return part.buffer instanceof SharedArrayBuffer;
 }
 
+/**
+ * Threads in a row that may end before they are ready (a worker entry that cannot load) before the
+ * jobs waiting in the ring fail with `KVT_ERR_WORKER`; the next jobs try again.
+ */
+export const MAX_FAILED_STARTS = 3;
+
 /** A pool of I/O threads, started on first use, each held (ref'd) only while it has jobs. */
 export class FsIoThreads {
   #threads: number;
@@ -207,6 +213,8 @@ export class FsIoThreads {
   #handOffs = 0;
   #ringWakes = 0;
   #nextNumber = 0;
+  /** Threads in a row that ended before they were ready ({@link MAX_FAILED_STARTS}). */
+  #failedStarts = 0;
   /** Sealed stores and checked loads of shared memory go through the ring (fs-io-ring.ts), not messages. */
   readonly #ring = new IoRing();
   /**
@@ -532,6 +540,7 @@ export class FsIoThreads {
     worker.on('message', (message: IoMessage) => {
       if ('ready' in message) {
         thread.ready = true;
+        this.#failedStarts = 0;
         this.#startForRing();
         return;
       }
@@ -541,13 +550,23 @@ export class FsIoThreads {
       this.#holdThreads();
     });
     // A thread that fails or ends fails its jobs (the ring jobs it claimed too) and leaves the
-    // pool; the jobs still posted wait for another thread, started now if need be.
+    // pool; the jobs still posted wait for another thread, started now if need be, unless threads
+    // keep ending before they are ready: then no thread would ever take them, and they fail.
+    let gone = false;
     const lost = (err: Error) => {
+      // 'error' is followed by 'exit': one loss.
+      if (gone) return;
+      gone = true;
       const at = this.#running.indexOf(thread);
       if (at !== -1) this.#running.splice(at, 1);
       for (const job of thread.pending.values()) job.reject(err);
       thread.pending.clear();
       this.#failRing(CLAIMED_BASE + number, err);
+      if (!thread.ready && ++this.#failedStarts >= MAX_FAILED_STARTS && this.#running.length === 0) {
+        this.#failedStarts = 0;
+        this.#failRing(POSTED, new KvtierError(ErrorCode.WORKER, `no fs I/O thread could be started: ${MAX_FAILED_STARTS} in a row ended before they were ready (the last: ${err.message})`, { cause: err }));
+        return;
+      }
       this.#startForRing();
     };
     worker.on('error', (err) => lost(new KvtierError(ErrorCode.WORKER, `an fs I/O thread failed: ${messageOf(err)}`, { cause: err })));

@@ -197,4 +197,58 @@ test('a path longer than PATH_BYTES is refused with ENAMETOOLONG and posts nothi
   assert.ok(done.error!.message.startsWith('yyy') && done.error!.message.length <= TEXT_BYTES);
 });
 
+test('an answer too long for its slot whose escapes or multi-byte characters outgrow a plain cut is still whole JSON; a rename error keeps its outcome and code', () => {
+  const ring = new IoRing();
+  const slot = ring.freeSlot();
+  const answers = [
+    { error: { message: `EACCES: permission denied, open '/${'"'.repeat(PATH_BYTES)}'`, code: 'EACCES' } },
+    { error: { message: `EIO: i/o error, open '/${'✓'.repeat(PATH_BYTES)}'`, code: 'EIO' } },
+    { outcome: { replacedMissing: true, renameError: { message: `EXDEV: cross-device link not permitted, rename '/${'t'.repeat(PATH_BYTES)}' -> '/${'o'.repeat(PATH_BYTES)}'`, code: 'EXDEV' } } },
+  ];
+  for (const answer of answers) {
+    ring.post(slot, store(1));
+    ring.claim(0, known);
+    ring.answer(slot, answer);
+    const done = ring.take(slot) as { error?: { code?: string; message: string }; outcome?: { replacedMissing: boolean; renameError: { code: string; message: string } } };
+    if (answer.error !== undefined) {
+      assert.is(done.error?.code, answer.error.code);
+      assert.ok(answer.error.message.startsWith(done.error!.message.slice(0, -1)), 'the message, cut short');
+    } else {
+      assert.is(done.outcome?.replacedMissing, true, 'the outcome is kept');
+      assert.is(done.outcome?.renameError.code, 'EXDEV', 'the rename error keeps its code (the adapter retries the rename on it)');
+      assert.ok(done.outcome!.renameError.message.startsWith('EXDEV: cross-device link not permitted'));
+    }
+  }
+});
+
+test("a slot freed and posted again between a thread's scan and its claim, with a buffer the thread was not sent yet, is given back (not run on a view of no buffer); the thread takes it once it knows the buffer", () => {
+  const ring = new IoRing();
+  const other = new IoRing(ring.buffer);
+  const late = new SharedArrayBuffer(1 << 12);
+  const slot = ring.freeSlot();
+  ring.post(slot, store(1));
+  let raced = false;
+  // Thread 0 knows buffer 7 only. Its scan picks the slot; before its compare-exchange, thread 1
+  // runs that store, the host takes the answer and posts a load of buffer 8 into the same slot.
+  const knownSoFar = (id: number) => {
+    if (id === 7 && !raced) {
+      raced = true;
+      const first = other.claim(1, (b) => (b === 7 ? memory : b === 8 ? late : undefined))!;
+      other.answer(first.slot, { outcome: {} });
+      ring.take(first.slot);
+      ring.post(slot, load(2, { buffer: 8, payload: new Uint8Array(late, 16, 256) }));
+    }
+    return known(id);
+  };
+  const seq = ring.postedSeq();
+  assert.is(ring.claim(0, knownSoFar), undefined, 'nothing thread 0 can run');
+  assert.is(ring.state(slot), POSTED, 'the load is posted again');
+  assert.ok(ring.postedSeq() !== seq, 'and the threads are told to look again');
+  const claimed = ring.claim(0, (b) => (b === 8 ? late : known(b)))!;
+  assert.is(claimed.job.op, 'read');
+  assert.is(claimed.job.parts[0].buffer, late, 'the load lands in its own buffer');
+  assert.is(claimed.job.parts[0].byteOffset, 16);
+  assert.is(claimed.job.parts[0].length, 256);
+});
+
 uvuTest.run();

@@ -6,10 +6,11 @@ import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Worker } from 'node:worker_threads';
 import { ErrorCode } from '@kvtier/core';
 import { HEADER_BYTES, writeHeader } from '@kvtier/core/authoring';
 import { appendFile } from 'node:fs/promises';
-import { FsIoThreads, sharedIoThreads } from '../src/fs-io.ts';
+import { FsIoThreads, MAX_FAILED_STARTS, sharedIoThreads } from '../src/fs-io.ts';
 import { PATH_BYTES, RING_SLOTS } from '../src/fs-io-ring.ts';
 import { boundedTest, chunkKeys, fillPattern, killingThreads, removeDir, tempDir } from './fixtures.ts';
 
@@ -254,6 +255,36 @@ test('a payload buffer nothing references any more is forgotten by the pool (it 
   assert.equal(back, kept, 'a new buffer after the forgotten ones is read into in place');
   await io.write(join(dir, 't-kept2'), { parts: [kept], seal: keys.slice(0, 4) }, false, { to: join(dir, 'kept'), replace: true });
   assert.equal(new Uint8Array(await readFile(join(dir, 'kept'))).subarray(HEADER_BYTES), kept, 'the buffer in use is still known to the thread');
+}));
+
+test('threads that keep ending before they are ready fail the jobs waiting in the ring with KVT_ERR_WORKER after MAX_FAILED_STARTS starts (they waited forever while threads were restarted); the next jobs get a thread that works', () => withThreads(1, async (io, dir) => {
+  const keys = chunkKeys(1);
+  const payload = new Uint8Array(new SharedArrayBuffer(1000));
+  fillPattern(payload, 5);
+  // Written by another pool: this one has started no thread yet.
+  await new FsIoThreads(1).write(join(dir, 't0'), { parts: [payload], seal: keys }, false, { to: join(dir, 'o0'), replace: false });
+  const on = Worker.prototype.on;
+  let starts = 0;
+  // Every thread started from now on is ended at once, before it can say it is ready.
+  Worker.prototype.on = function (this: Worker, event: string | symbol, listener: (...args: any[]) => void) {
+    if (event === 'message') {
+      starts++;
+      void this.terminate();
+    }
+    return on.call(this, event, listener);
+  } as typeof Worker.prototype.on;
+  let failed: { code?: string; message: string } | undefined;
+  try {
+    failed = await io.readChecked(join(dir, 'o0'), new Uint8Array(new SharedArrayBuffer(1000)), keys).then(() => undefined, (e) => e);
+  } finally {
+    Worker.prototype.on = on;
+  }
+  assert.is(failed?.code, ErrorCode.WORKER, String(failed?.message));
+  assert.match(failed!.message, /ended before they were ready/);
+  assert.is(starts, MAX_FAILED_STARTS, 'one start after another, then no more');
+  const back = new Uint8Array(new SharedArrayBuffer(1000));
+  assert.equal(await io.readChecked(join(dir, 'o0'), back, keys), { bytes: HEADER_BYTES + 1000, fault: null });
+  assert.equal(back, payload);
 }));
 
 test('I/O threads that die with checked reads in the ring fail only the reads they had claimed, with KVT_ERR_WORKER; the reads still posted are read by new threads', () => withThreads(2, async (io, dir) => {
