@@ -125,7 +125,7 @@ function tooLong(path: string): Error {
  * JSON at all; an answer that cannot fit even so (a landing path past the slot, in escapes) is an
  * error that keeps the job's code.
  */
-export function answerText(done: Omit<IoDone, 'id'>): string {
+function answerText(done: Omit<IoDone, 'id'>): string {
   let text = JSON.stringify(done);
   for (let keep = PATH_BYTES; byteLength(text) > TEXT_BYTES; keep >>= 1) {
     if (keep === 0) return JSON.stringify({ error: { message: 'the I/O thread\'s answer did not fit its ring slot', code: done.error?.code } });
